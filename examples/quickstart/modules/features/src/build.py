@@ -1,0 +1,2 @@
+import sys
+print("building features for", sys.argv[-1])

@@ -1,0 +1,34 @@
+import type { Command } from "commander";
+import { deploy } from "../../operations/deploy.js";
+import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { deployJson, printDeployOutcome, printPlan } from "../render.js";
+import { setExit } from "./validate.js";
+
+interface DeployFlags extends CommonFlags {
+  phase?: number;
+  module?: string[];
+  withDeps?: boolean;
+  yes?: boolean;
+  force?: boolean;
+  forceUnlock?: boolean;
+}
+
+export function registerDeploy(program: Command): void {
+  withCommonOptions(program.command("deploy").description("apply the plan to a target; each successful deploy is a numbered revision"))
+    .addOption(intOption("--phase <n>", "deploy everything with phase <= N; later phases' resources are removed"))
+    .option("--module <name>", "deploy only this module (repeatable); its dependencies must be deployed", collect, [])
+    .option("--with-deps", "also deploy the modules' dependencies")
+    .option("-y, --yes", "confirm deletes without asking (needed when there is no terminal)")
+    .option("--force", "allow deleting modules of a protected target")
+    .option("--force-unlock", "take the target's lock even if its holder looks alive")
+    .action((flags: DeployFlags) =>
+      execute(flags, async ({ out, ctx }) => {
+        ctx.reporter.plan = (p, where) => printPlan(out, p, `Plan for ${where}`);
+        const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
+        out.secrets = r.secrets;
+        if (out.json) out.document(deployJson(r));
+        else printDeployOutcome(out, r, "deploy");
+        return r.status === "failed" ? 1 : 0;
+      }).then(setExit),
+    );
+}

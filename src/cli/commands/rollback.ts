@@ -1,0 +1,30 @@
+import type { Command } from "commander";
+import { rollback } from "../../operations/rollback.js";
+import { execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { deployJson, printDeployOutcome, printPlan } from "../render.js";
+import { setExit } from "./validate.js";
+
+interface RollbackFlags extends CommonFlags {
+  to: number;
+  yes?: boolean;
+  force?: boolean;
+  forceUnlock?: boolean;
+}
+
+export function registerRollback(program: Command): void {
+  withCommonOptions(program.command("rollback").description("plan and apply the difference back to an earlier revision (see history)"))
+    .addOption(intOption("--to <revision>", "revision number to return to").makeOptionMandatory())
+    .option("-y, --yes", "confirm deletes without asking (needed when there is no terminal)")
+    .option("--force", "allow deleting modules of a protected target")
+    .option("--force-unlock", "take the target's lock even if its holder looks alive")
+    .action((flags: RollbackFlags) =>
+      execute(flags, async ({ out, ctx }) => {
+        ctx.reporter.plan = (p, where) => printPlan(out, p, `Rollback plan for ${where} to revision ${flags.to}`);
+        const r = await rollback({ ...projectOptions(flags), to: flags.to, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
+        out.secrets = r.secrets;
+        if (out.json) out.document(deployJson(r));
+        else printDeployOutcome(out, r, "rollback");
+        return r.status === "failed" ? 1 : 0;
+      }).then(setExit),
+    );
+}

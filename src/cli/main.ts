@@ -1,0 +1,36 @@
+// The `slipway` command line: a thin door onto the operations in src/operations.
+import { Command, CommanderError } from "commander";
+import { registerDeploy } from "./commands/deploy.js";
+import { registerDestroy } from "./commands/destroy.js";
+import { registerHistory } from "./commands/history.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerRollback } from "./commands/rollback.js";
+import { registerSchema } from "./commands/schema.js";
+import { registerSettings } from "./commands/settings.js";
+import { registerStatus } from "./commands/status.js";
+import { registerValidate } from "./commands/validate.js";
+
+export function buildProgram(): Command {
+  const program = new Command("slipway")
+    .description("Slipway: plan, deploy, run and serve ML systems across environments (dev, qa, prod).")
+    .version("0.1.0")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerSchema]) register(program);
+  program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are exit 0; usage errors are invalid input.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,76 @@
+// Human-readable and JSON renderings of plans and results. The JSON shapes are the stable contract.
+import type { FieldChange, Plan, PlannedAction } from "../engine/plan.js";
+import type { DeployResult } from "../operations/deploy.js";
+import type { Output } from "./output.js";
+
+const SYMBOL: Record<PlannedAction["action"], [string, "green" | "yellow" | "magenta" | "red"]> = {
+  create: ["+", "green"],
+  update: ["~", "yellow"],
+  replace: ["-/+", "magenta"],
+  delete: ["-", "red"],
+};
+
+export function planJson(plan: Plan) {
+  return {
+    summary: plan.summary,
+    actions: plan.actions.map((a) => ({ address: a.address, kind: a.kind, module: a.module, phase: a.phase, action: a.action, changes: a.changes })),
+  };
+}
+
+export function printPlan(out: Output, plan: Plan, heading: string): void {
+  if (plan.actions.length === 0) {
+    out.line(`${heading}: no changes (${plan.summary.noop} resource(s) up to date).`);
+    return;
+  }
+  out.line(out.style("bold", `${heading}:`));
+  for (const a of plan.actions) {
+    const [sym, color] = SYMBOL[a.action];
+    out.line(`  ${out.style(color, sym.padEnd(3))} ${a.action.padEnd(7)} ${a.address}${a.phase ? out.style("dim", `  (phase ${a.phase})`) : ""}`);
+    for (const c of a.changes) out.line(out.style("dim", `        ${c.path}: ${show(c, "before")} -> ${show(c, "after")}`));
+  }
+  out.line(summaryLine(plan));
+}
+
+export function summaryLine(plan: Plan): string {
+  const s = plan.summary;
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.replace} to replace, ${s.delete} to delete, ${s.noop} unchanged.`;
+}
+
+function show(c: FieldChange, side: "before" | "after"): string {
+  const v = c[side];
+  if (v === undefined) return "(none)";
+  const text = JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+export function deployJson(r: DeployResult) {
+  return {
+    project: r.project,
+    target: r.target,
+    status: r.status,
+    revision: r.revision ?? null,
+    deployment_id: r.deploymentId ?? null,
+    ...planJson(r.plan),
+    failed: r.apply?.failed.map((f) => ({ address: f.action.address, error: f.error.message })) ?? [],
+    skipped: r.apply?.skipped.map((a) => a.address) ?? [],
+    log_file: r.logFile ?? null,
+  };
+}
+
+export function printDeployOutcome(out: Output, r: DeployResult, verb: string): void {
+  if (r.status === "no-changes") {
+    out.line(r.revision ? `Recorded revision ${r.revision} (the state an interrupted run had applied).` : `Nothing to ${verb}.`);
+    return;
+  }
+  if (r.status === "failed") {
+    for (const f of r.apply?.failed ?? []) out.err(out.style("red", `error: ${f.error.message}`));
+    out.err(`${verb} failed: ${r.apply?.done.length ?? 0} action(s) done and recorded, ${r.apply?.skipped.length ?? 0} not started. Run ${verb} again to continue.`);
+    if (r.logFile) out.err(`output kept in ${r.logFile}`);
+    return;
+  }
+  out.line(out.style("green", `${capitalize(verb)} complete: ${r.apply?.done.length ?? 0} action(s) applied${r.revision ? `, revision ${r.revision}` : ""}.`));
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

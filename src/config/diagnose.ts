@@ -1,0 +1,109 @@
+// Turns schema problems into diagnostics that point at file:line:column and suggest a fix.
+import type { z } from "zod";
+import type { Diagnostic } from "../errors.js";
+import { didYouMean } from "../util/suggest.js";
+import type { PathSegment, SourceMap } from "./yaml-source.js";
+
+export function validateAgainst<T>(schema: z.ZodType<T>, value: unknown, sourceMap: SourceMap, diagnostics: Diagnostic[]): T | undefined {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) diagnostics.push(...issueToDiagnostics(schema, issue, sourceMap, value));
+  return undefined;
+}
+
+function issueToDiagnostics(schema: z.ZodType, issue: z.core.$ZodIssue, sourceMap: SourceMap, root: unknown): Diagnostic[] {
+  const path = issue.path as PathSegment[];
+  const where = path.length ? `${describePath(path)}: ` : "";
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeysAt(schema, path);
+    return issue.keys.map((key) => ({
+      location: sourceMap.locate([...path, key], "key"),
+      message: `unknown key "${key}"${path.length ? ` in ${describePath(path)}` : ""}`,
+      hint: didYouMean(key, known) ?? (known.length ? `expected one of: ${known.join(", ")}` : "remove it"),
+    }));
+  }
+  if (issue.code === "invalid_value") {
+    const allowed = issue.values.map(String);
+    const actual = valueAt(root, path);
+    return [
+      {
+        location: sourceMap.locate(path),
+        message: `${where}${JSON.stringify(actual)} is not allowed; expected one of ${allowed.join(", ")}`,
+        hint: typeof actual === "string" ? didYouMean(actual, allowed) : undefined,
+      },
+    ];
+  }
+  if (issue.code === "invalid_type") {
+    const actual = valueAt(root, path);
+    const missing = actual === undefined;
+    return [
+      {
+        location: sourceMap.locate(missing ? path.slice(0, -1) : path),
+        message: missing ? `${describePath(path)} is required (${issue.expected})` : `${where}expected ${issue.expected}, got ${typeName(actual)}`,
+        hint: missing ? `add \`${String(path[path.length - 1])}:\`` : undefined,
+      },
+    ];
+  }
+  return [{ location: sourceMap.locate(path), message: `${where}${issue.message}` }];
+}
+
+export function describePath(path: readonly PathSegment[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("") || "(document)";
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+interface Def {
+  type: string;
+  shape?: Record<string, unknown>;
+  valueType?: unknown;
+  element?: unknown;
+  innerType?: unknown;
+  options?: unknown[];
+  in?: unknown;
+}
+const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
+
+/** The keys the schema allows at `path` (for "did you mean"). */
+export function knownKeysAt(schema: unknown, path: readonly PathSegment[]): string[] {
+  const keys = new Set<string>();
+  const visit = (s: unknown, i: number): void => {
+    const def = defOf(s);
+    switch (def.type) {
+      case "optional":
+      case "nullable":
+      case "default":
+      case "readonly":
+        return visit(def.innerType, i);
+      case "pipe":
+        return visit(def.in, i);
+      case "union":
+        for (const o of def.options ?? []) visit(o, i);
+        return;
+    }
+    if (i === path.length) {
+      if (def.type === "object") Object.keys(def.shape ?? {}).forEach((k) => keys.add(k));
+      return;
+    }
+    const seg = path[i]!;
+    if (def.type === "object" && typeof seg === "string" && def.shape?.[seg]) visit(def.shape[seg], i + 1);
+    else if (def.type === "record") visit(def.valueType, i + 1);
+    else if (def.type === "array") visit(def.element, i + 1);
+  };
+  visit(schema, 0);
+  return [...keys];
+}

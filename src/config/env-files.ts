@@ -1,0 +1,34 @@
+// The environment a module's hooks and jobs see, later winning: application.env, the target's
+// env_files, the module's module.env, then SLIPWAY_PROJECT/TARGET/MODULE and SLIPWAY_VAR_<NAME>.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseEnv } from "node:util";
+import type { LoadedProject } from "./load.js";
+
+export interface ModuleEnvironment {
+  /** The merged variables (without the process environment). */
+  vars: Record<string, string>;
+  /** Values that must never be printed: secret variables and secret-looking env-file entries. */
+  secrets: string[];
+}
+
+const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY)/i;
+
+export function moduleEnvironment(project: LoadedProject, moduleName: string, moduleDir: string): ModuleEnvironment {
+  const vars: Record<string, string> = {};
+  const secrets = new Set(project.secretValues);
+  const files = [join(project.dir, "application.env"), ...(project.target.config.env_files ?? []).map((f) => join(project.dir, f)), join(moduleDir, "module.env")];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const parsed = parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
+    for (const [key, value] of Object.entries(parsed)) {
+      vars[key] = value;
+      if (SECRET_NAME.test(key) && value.length >= 4) secrets.add(value);
+    }
+  }
+  vars.SLIPWAY_PROJECT = project.name;
+  vars.SLIPWAY_TARGET = project.target.name;
+  vars.SLIPWAY_MODULE = moduleName;
+  for (const [name, value] of Object.entries(project.variables)) vars[`SLIPWAY_VAR_${name}`] = value;
+  return { vars, secrets: [...secrets] };
+}

@@ -1,0 +1,279 @@
+// Loads a project: slipway.yaml, its includes and the chosen target, with variables resolved and
+// every string interpolated. All problems are collected and thrown together (exit code 2).
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { globSync } from "tinyglobby";
+import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
+import { didYouMean } from "../util/suggest.js";
+import { validateAgainst } from "./diagnose.js";
+import { interpolate, type InterpolationScope } from "./interpolate.js";
+import { moduleFileSchema, projectFileSchema, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
+import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
+
+export const PROJECT_FILE = "slipway.yaml";
+
+export interface LoadOptions {
+  /** The project folder (holding slipway.yaml). */
+  dir: string;
+  /** -t/--target; the target marked `default: true` when absent. */
+  target?: string;
+  /** --var NAME=value. */
+  vars?: Record<string, string>;
+  /** SLIPWAY_VAR_<NAME> values. */
+  envVars?: Record<string, string>;
+  user: string;
+  env: Record<string, string | undefined>;
+}
+
+export interface LoadedModule {
+  name: string;
+  file: string;
+  dir: string;
+  config: ModuleFile;
+  sourceMap: SourceMap;
+}
+
+export interface LoadedTarget {
+  name: string;
+  config: TargetConfig;
+  mode: "development" | "production";
+  protected: boolean;
+}
+
+export interface LoadedProject {
+  dir: string;
+  file: string;
+  name: string;
+  target: LoadedTarget;
+  targetNames: string[];
+  /** Resolved variable values, by name. */
+  variables: Record<string, string>;
+  /** Values never to print (secret variables). */
+  secretValues: string[];
+  permissions: Permission[];
+  modules: LoadedModule[];
+  sourceMap: SourceMap;
+}
+
+export function loadProject(options: LoadOptions): LoadedProject {
+  const dir = resolve(options.dir);
+  const file = join(dir, PROJECT_FILE);
+  if (!existsSync(file)) {
+    throw new InvalidInputError(
+      [{ message: `no ${PROJECT_FILE} in ${dir}`, hint: "run slipway in a project folder, or pass --project DIR" }],
+      "project_not_found",
+    );
+  }
+  const text = readFileSync(file, "utf8");
+  const displayFile = relative(process.cwd(), file) || file;
+  const diagnostics: Diagnostic[] = [];
+
+  // First pass, uninterpolated: the project name, the targets and the variables decide the scope.
+  const raw = parseYamlWithPositions(text, displayFile);
+  if (raw.diagnostics.length) throw new InvalidInputError(raw.diagnostics);
+  const rawDoc = (raw.value ?? {}) as Record<string, unknown>;
+  const rawTargets = isRecord(rawDoc.targets) ? rawDoc.targets : {};
+  const targetNames = Object.keys(rawTargets);
+  const targetName = chooseTarget(options.target, rawTargets, raw.sourceMap.locate(["targets"]));
+  const projectName = typeof rawDoc.project === "string" ? rawDoc.project : "";
+
+  const rawVariables = isRecord(rawDoc.variables) ? rawDoc.variables : {};
+  const rawTargetVars = isRecord(rawTargets[targetName]) && isRecord((rawTargets[targetName] as Record<string, unknown>).variables)
+    ? ((rawTargets[targetName] as Record<string, unknown>).variables as Record<string, unknown>)
+    : {};
+  const resolver = new VariableResolver(rawVariables, rawTargetVars, options.envVars ?? {}, options.vars ?? {}, raw.sourceMap, targetName, diagnostics);
+  const scope: InterpolationScope = {
+    project: projectName,
+    target: targetName,
+    user: options.user,
+    variable: (n) => resolver.get(n),
+    variableNames: () => Object.keys(rawVariables),
+    env: options.env,
+  };
+  resolver.scope = scope;
+  for (const name of Object.keys(options.vars ?? {})) {
+    if (!(name in rawVariables)) {
+      diagnostics.push({ message: `--var ${name}: no variable "${name}" is declared`, hint: didYouMean(name, Object.keys(rawVariables)) ?? "declare it under `variables:` in slipway.yaml" });
+    }
+  }
+  const variables = resolver.all();
+
+  // Second pass: interpolated and validated.
+  const parsed = parseYamlWithPositions(text, displayFile, (s, loc) => interpolate(s, scope, loc, diagnostics));
+  const project = validateAgainst(projectFileSchema, parsed.value, parsed.sourceMap, diagnostics);
+
+  const modules: LoadedModule[] = [];
+  const includes = (project?.include ?? []) as string[];
+  const seen = new Map<string, LoadedModule>();
+  includes.forEach((pattern, index) => {
+    const files = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true }).sort();
+    if (files.length === 0) {
+      diagnostics.push({ location: parsed.sourceMap.locate(["include", index]), message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
+    }
+    for (const moduleFile of files) {
+      const loaded = loadModule(moduleFile, scope, diagnostics);
+      if (!loaded) continue;
+      const twin = seen.get(loaded.name);
+      if (twin) {
+        diagnostics.push({ location: loaded.sourceMap.locate(["module"]), message: `module "${loaded.name}" is declared twice (also in ${twin.sourceMap.file})`, hint: "give each module a unique name" });
+        continue;
+      }
+      seen.set(loaded.name, loaded);
+      modules.push(loaded);
+    }
+  });
+
+  const target = project?.targets[targetName];
+  if (target?.env_files) {
+    target.env_files.forEach((envFile, i) => {
+      if (!existsSync(join(dir, envFile))) {
+        diagnostics.push({ location: parsed.sourceMap.locate(["targets", targetName, "env_files", i]), message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
+      }
+    });
+  }
+  const defaults = targetNames.filter((t) => (rawTargets[t] as Record<string, unknown> | null)?.default === true);
+  if (defaults.length > 1) {
+    diagnostics.push({ location: parsed.sourceMap.locate(["targets", defaults[1]!, "default"], "key"), message: `more than one default target (${defaults.join(", ")})`, hint: "mark exactly one target with `default: true`" });
+  }
+
+  if (diagnostics.length || !project || !target) throw new InvalidInputError(dedupe(diagnostics));
+  const secretValues = Object.entries(project.variables ?? {})
+    .filter(([, v]) => v.secret)
+    .map(([n]) => variables[n])
+    .filter((v): v is string => !!v);
+  return {
+    dir,
+    file,
+    name: project.project,
+    target: { name: targetName, config: target, mode: target.mode ?? "development", protected: target.protected ?? false },
+    targetNames,
+    variables,
+    secretValues,
+    permissions: project.permissions ?? [],
+    modules,
+    sourceMap: parsed.sourceMap,
+  };
+}
+
+function loadModule(file: string, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule | undefined {
+  const text = readFileSync(file, "utf8");
+  const displayFile = relative(process.cwd(), file) || file;
+  // The module's own name feeds ${module.name}; it is read before interpolating the rest.
+  const moduleName = /^module:\s*["']?([A-Za-z0-9_-]+)/m.exec(text)?.[1];
+  const scope: InterpolationScope = { ...projectScope, module: moduleName };
+  const parsed = parseYamlWithPositions(text, displayFile, (s, loc) => interpolate(s, scope, loc, diagnostics));
+  if (parsed.diagnostics.length) {
+    diagnostics.push(...parsed.diagnostics);
+    return undefined;
+  }
+  const config = validateAgainst(moduleFileSchema, parsed.value, parsed.sourceMap, diagnostics);
+  if (!config) return undefined;
+  return { name: config.module, file, dir: dirname(file), config, sourceMap: parsed.sourceMap };
+}
+
+function chooseTarget(requested: string | undefined, targets: Record<string, unknown>, where: SourceLocation): string {
+  const names = Object.keys(targets);
+  if (requested !== undefined) {
+    if (names.includes(requested)) return requested;
+    throw new InvalidInputError([
+      { message: `unknown target "${requested}"`, hint: didYouMean(requested, names) ?? `targets in this project: ${names.join(", ") || "(none)"}` },
+    ], "unknown_target");
+  }
+  const defaults = names.filter((n) => (targets[n] as Record<string, unknown> | null)?.default === true);
+  if (defaults.length >= 1) return defaults[0]!;
+  if (names.length === 1) return names[0]!;
+  throw new InvalidInputError([
+    { location: where, message: names.length ? `no target given and none is marked default` : "the project has no targets", hint: names.length ? `pass -t one of ${names.join(", ")}, or set \`default: true\` on one` : "add a target under `targets:`" },
+  ], "no_target");
+}
+
+/** Resolves variables lazily (values may reference other variables), detecting cycles. */
+class VariableResolver {
+  scope!: InterpolationScope;
+  private readonly resolved = new Map<string, string>();
+  private readonly resolving: string[] = [];
+
+  constructor(
+    private readonly declared: Record<string, unknown>,
+    private readonly targetValues: Record<string, unknown>,
+    private readonly envValues: Record<string, string>,
+    private readonly cliValues: Record<string, string>,
+    private readonly sourceMap: SourceMap,
+    private readonly targetName: string,
+    private readonly diagnostics: Diagnostic[],
+  ) {
+    for (const name of Object.keys(targetValues)) {
+      if (!(name in declared)) {
+        diagnostics.push({
+          location: sourceMap.locate(["targets", targetName, "variables", name], "key"),
+          message: `target "${targetName}" sets undeclared variable "${name}"`,
+          hint: didYouMean(name, Object.keys(declared)) ?? "declare it under `variables:`",
+        });
+      }
+    }
+  }
+
+  get(name: string): string | undefined {
+    if (!(name in this.declared)) return undefined;
+    const done = this.resolved.get(name);
+    if (done !== undefined) return done;
+    if (this.resolving.includes(name)) {
+      this.diagnostics.push({ location: this.sourceMap.locate(["variables", name], "key"), message: `variables refer to each other in a cycle: ${[...this.resolving, name].join(" -> ")}`, hint: "break the cycle with a literal value" });
+      return "";
+    }
+    this.resolving.push(name);
+    try {
+      let raw: unknown;
+      let path: (string | number)[];
+      if (name in this.cliValues) {
+        return this.remember(name, this.cliValues[name]!);
+      } else if (name in this.envValues) {
+        return this.remember(name, this.envValues[name]!);
+      } else if (name in this.targetValues) {
+        raw = this.targetValues[name];
+        path = ["targets", this.targetName, "variables", name];
+      } else {
+        const decl = this.declared[name];
+        raw = isRecord(decl) ? decl.default : undefined;
+        path = ["variables", name, "default"];
+      }
+      if (raw === undefined || raw === null) {
+        this.diagnostics.push({
+          location: this.sourceMap.locate(["variables", name], "key"),
+          message: `variable "${name}" has no value for target "${this.targetName}"`,
+          hint: `give it a default, set targets.${this.targetName}.variables.${name}, export SLIPWAY_VAR_${name}, or pass --var ${name}=…`,
+        });
+        return this.remember(name, "");
+      }
+      const text = String(raw);
+      return this.remember(name, interpolate(text, this.scope, this.sourceMap.locate(path), this.diagnostics));
+    } finally {
+      this.resolving.pop();
+    }
+  }
+
+  all(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of Object.keys(this.declared)) out[name] = this.get(name) ?? "";
+    return out;
+  }
+
+  private remember(name: string, value: string): string {
+    this.resolved.set(name, value);
+    return value;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.location?.file}:${d.location?.line}:${d.location?.column}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

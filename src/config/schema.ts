@@ -1,0 +1,224 @@
+// The project-file language as schemas: what users type in slipway.yaml and module.yaml.
+// One source for validation, TypeScript types and the JSON Schema that `slipway schema` prints.
+import { z } from "zod";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const name = (what: string) =>
+  z.string().regex(NAME, `${what} names use letters, digits, "_", "." and "-" and start with a letter or digit`).max(255);
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as "90s", "30m", "2h" or "7d"')
+  .describe('A duration: a number followed by ms, s, m, h or d, e.g. "24h"');
+const phase = z.number().int().min(0).describe("Deploy with `deploy --phase N` to deploy everything with phase <= N");
+
+export const PERMISSION_LEVELS = ["CAN_MANAGE", "CAN_RUN", "CAN_QUERY", "CAN_VIEW"] as const;
+export const permissionSchema = z
+  .strictObject({
+    level: z.enum(PERMISSION_LEVELS),
+    user: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
+    service_principal: z.string().min(1).optional(),
+  })
+  .refine((p) => [p.user, p.group, p.service_principal].filter((x) => x !== undefined).length === 1, {
+    message: "a permission names exactly one of user, group or service_principal",
+  })
+  .describe("Who may do what: CAN_MANAGE > CAN_RUN > CAN_QUERY > CAN_VIEW");
+const permissions = z.array(permissionSchema);
+
+const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
+
+export const targetSchema = z.strictObject({
+  default: z.boolean().optional().describe("Used when -t/--target is not given"),
+  mode: z.enum(["development", "production"]).optional().describe("development: no approvals, TTL allowed"),
+  env_files: z.array(z.string().min(1)).optional().describe("Env files read after application.env and before module.env"),
+  ttl: duration.optional().describe("Endpoints in this target are destroyed this long after their last deploy"),
+  protected: z.boolean().optional().describe("destroy needs --force as well as confirmation"),
+  approval: z
+    .strictObject({ approvers: z.array(z.string().min(1)).min(1), required: z.number().int().min(1).optional() })
+    .optional(),
+  variables: z.record(z.string(), scalar).optional().describe("Per-target variable values"),
+  state: backend.optional(),
+  blobs: backend.optional(),
+  executor: backend.optional(),
+});
+
+export const variableSchema = z.strictObject({
+  description: z.string().optional(),
+  default: scalar.optional(),
+  secret: z.boolean().optional().describe("Never printed: masked in plans, logs and output"),
+});
+
+export const projectFileSchema = z
+  .strictObject({
+    project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "project names use lowercase letters, digits, _ and -").max(100),
+    description: z.string().optional(),
+    include: z.array(z.string().min(1)).optional().describe("Globs of module.yaml files, relative to slipway.yaml"),
+    variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are identifiers"), variableSchema).optional(),
+    targets: z.record(name("target"), targetSchema).refine((t) => Object.keys(t).length > 0, "at least one target is needed"),
+    permissions: permissions.optional().describe("Default permissions for every resource"),
+  })
+  .describe("slipway.yaml: the root of a Slipway project");
+
+const taskSchema = z.strictObject({
+  command: z.string().min(1),
+  depends_on: z.array(z.string()).optional(),
+  cache: z.boolean().optional(),
+  env: z.record(z.string(), scalar).optional(),
+});
+
+export const jobSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    phase: phase.optional(),
+    source: z.string().min(1).optional().describe("Folder bundled for every run, relative to module.yaml"),
+    command: z.string().min(1).optional(),
+    tasks: z.record(name("task"), taskSchema).optional().describe("A DAG of tasks, instead of one command"),
+    env: z.record(z.string(), scalar).optional(),
+    params: z.record(z.string(), scalar).optional().describe("Parameters with their defaults"),
+    compute: z
+      .strictObject({
+        cpus: z.number().positive().optional(),
+        memory: z.string().regex(/^\d+(\.\d+)?[KMGT]i?B?$/i, 'a size such as "512M" or "4G"').optional(),
+        gpus: z.number().int().min(0).optional(),
+        timeout: duration.optional(),
+        environment: z.string().optional(),
+      })
+      .optional(),
+    retries: z.number().int().min(0).max(100).optional(),
+    run_on_deploy: z.boolean().optional(),
+    registers: z
+      .strictObject({
+        model: z.string().min(1),
+        path: z.string().min(1),
+        metric: z.string().min(1).optional(),
+        only_if_better: z.boolean().optional(),
+      })
+      .optional(),
+    permissions: permissions.optional(),
+  })
+  .refine((j) => (j.command === undefined) !== (j.tasks === undefined), { message: "a job has either `command` or `tasks`, not both and not neither" });
+
+export const modelSchema = z.strictObject({
+  name: z.string().min(1).optional().describe("Registered name (defaults to the key)"),
+  description: z.string().optional(),
+  phase: phase.optional(),
+  tags: z.record(z.string(), scalar).optional(),
+  permissions: permissions.optional(),
+});
+
+export const ENDPOINT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const endpointSchema = z.strictObject({
+  description: z.string().optional(),
+  phase: phase.optional(),
+  served: z
+    .array(
+      z
+        .strictObject({
+          model: z.string().min(1),
+          version: z.union([z.string(), z.number().int()]).optional(),
+          alias: z.string().optional(),
+          percent: z.number().min(0).max(100).optional(),
+        })
+        .refine((s) => !(s.version !== undefined && s.alias !== undefined), { message: "name either `version` or `alias`, not both" }),
+    )
+    .min(1),
+  replicas: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
+  inference_table: z.strictObject({ sample: z.number().min(0).max(1), max_body_bytes: z.number().int().positive().optional() }).optional(),
+  permissions: permissions.optional(),
+});
+
+export const scheduleSchema = z.strictObject({
+  description: z.string().optional(),
+  phase: phase.optional(),
+  job: z.string().min(1),
+  cron: z.string().min(1).describe('Five-field cron, e.g. "0 2 * * *"'),
+  timezone: z.string().optional(),
+  params: z.record(z.string(), scalar).optional(),
+  paused: z.boolean().optional(),
+});
+
+export const artifactSchema = z.strictObject({
+  description: z.string().optional(),
+  phase: phase.optional(),
+  type: z.enum(["python_wheel", "npm", "archive"]),
+  path: z.string().min(1),
+  version: z.string().optional(),
+  python: z.string().optional().describe("Interpreter used to build wheels (default python3)"),
+  retention: z.strictObject({ keep_last: z.number().int().min(1) }).optional(),
+});
+
+const stageSchema = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(["run", "deploy", "approval", "wait", "destroy", "notify"]),
+  job: z.string().optional(),
+  target: z.string().optional(),
+  phase: z.number().int().min(0).optional(),
+  duration: duration.optional(),
+  message: z.string().optional(),
+  when: z.string().optional(),
+  depends_on: z.array(z.string()).optional(),
+});
+export const pipelineSchema = z.strictObject({
+  description: z.string().optional(),
+  phase: phase.optional(),
+  stages: z.array(stageSchema).min(1),
+  triggers: z
+    .strictObject({
+      manual: z.boolean().optional(),
+      branch: z.string().optional(),
+      cron: z.string().optional(),
+    })
+    .optional(),
+  permissions: permissions.optional(),
+});
+
+export const hookSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "hook names use letters, digits, _, . and -"),
+  deploy: z.string().min(1).describe("Script run on deploy, relative to module.yaml"),
+  destroy: z.string().min(1).optional().describe("Script run on destroy"),
+  phase: phase.optional(),
+});
+
+export const moduleFileSchema = z
+  .strictObject({
+    module: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "module names use lowercase letters, digits, _ and -").max(100),
+    description: z.string().optional(),
+    depends_on: z.array(z.string()).optional(),
+    phase: phase.optional(),
+    hooks: z.array(hookSchema).optional(),
+    settings: z.record(z.string().min(1), scalar).optional(),
+    resources: z
+      .strictObject({
+        jobs: z.record(name("job"), jobSchema).optional(),
+        models: z.record(name("model"), modelSchema).optional(),
+        endpoints: z.record(z.string(), endpointSchema).optional(),
+        schedules: z.record(name("schedule"), scheduleSchema).optional(),
+        artifacts: z.record(name("artifact"), artifactSchema).optional(),
+        pipelines: z.record(name("pipeline"), pipelineSchema).optional(),
+      })
+      .optional(),
+  })
+  .describe("module.yaml: one deployable module of a Slipway project");
+
+export type ProjectFile = z.infer<typeof projectFileSchema>;
+export type ModuleFile = z.infer<typeof moduleFileSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type Permission = z.infer<typeof permissionSchema>;
+
+/** JSON Schema for editors: one schema that accepts either file, told apart by `project` or `module`. */
+export function jsonSchema(which: "project" | "module" | "all" = "all"): Record<string, unknown> {
+  const opts = { io: "input" as const, unrepresentable: "any" as const };
+  const project = z.toJSONSchema(projectFileSchema, opts) as Record<string, unknown>;
+  const module = z.toJSONSchema(moduleFileSchema, opts) as Record<string, unknown>;
+  const base = { $schema: "https://json-schema.org/draft/2020-12/schema" };
+  if (which === "project") return { ...project, ...base, title: "Slipway project file (slipway.yaml)" };
+  if (which === "module") return { ...module, ...base, title: "Slipway module file (module.yaml)" };
+  strip(project);
+  strip(module);
+  return { ...base, title: "Slipway project and module files", oneOf: [project, module] };
+}
+
+function strip(schema: Record<string, unknown>): void {
+  delete schema.$schema;
+}

@@ -1,0 +1,220 @@
+// Applies a plan: journals every action before and after it runs, runs independent actions in
+// parallel (bounded), deletes before everything else, and stops starting new work at the first
+// failure. What finished stays recorded, so the next deploy continues from there.
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { join } from "node:path";
+import { iso, type Clock } from "../clock.js";
+import { SlipwayError } from "../errors.js";
+import { providerFor } from "../providers/index.js";
+import type { ProviderContext } from "../providers/provider.js";
+import type { BlobStore } from "../store/blobs/blob-store.js";
+import type { TargetState } from "../store/state/state-store.js";
+import type { Failpoints } from "./failpoint.js";
+import type { Plan, PlannedAction } from "./plan.js";
+import type { Reporter } from "./reporter.js";
+
+export interface ApplyContext {
+  state: TargetState;
+  blobs: BlobStore;
+  clock: Clock;
+  deploymentId: string;
+  projectDir: string;
+  processEnv: NodeJS.ProcessEnv;
+  parallelism: number;
+  reporter: Reporter;
+  failpoints: Failpoints;
+  /** Folder where this deployment's action output is kept. */
+  logDir: string;
+  /** Aborts the apply from outside (lease lost). */
+  signal?: AbortSignal;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  done: PlannedAction[];
+  failed: Array<{ action: PlannedAction; error: Error }>;
+  skipped: PlannedAction[];
+}
+
+export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
+  const deletes = plan.actions.filter((a) => a.action === "delete");
+  const forward = plan.actions.filter((a) => a.action !== "delete");
+  const result: ApplyResult = { ok: true, done: [], failed: [], skipped: [] };
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort(ctx.signal?.reason);
+  ctx.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const log = new DeploymentLog(ctx.logDir);
+  let seq = 0;
+
+  const runOne = async (action: PlannedAction): Promise<void> => {
+    const mySeq = ++seq;
+    const started = ctx.clock.now();
+    await ctx.state.journalStart({ deployment_id: ctx.deploymentId, seq: mySeq, address: action.address, action: action.action, started_at: iso(started) });
+    ctx.failpoints.hit("apply.before-action");
+    ctx.reporter.actionStarted?.(action);
+    const pctx: ProviderContext = {
+      project: ctx.state.project,
+      target: ctx.state.target,
+      projectDir: ctx.projectDir,
+      deploymentId: ctx.deploymentId,
+      state: ctx.state,
+      blobs: ctx.blobs,
+      clock: ctx.clock,
+      processEnv: ctx.processEnv,
+      signal: stop.signal,
+      output: (stream, line) => {
+        log.write(action.address, line);
+        ctx.reporter.output?.(action.address, stream, line);
+      },
+      childStarted: (pid) => ctx.state.journalChild(ctx.deploymentId, mySeq, pid),
+    };
+    try {
+      const provider = providerFor(action.kind);
+      let outputs: Record<string, unknown> = {};
+      if (action.action === "delete") {
+        await provider.delete(pctx, action.recorded!, action.desired);
+      } else if (action.action === "create") {
+        outputs = await provider.create(pctx, action.desired!);
+      } else if (action.action === "update") {
+        outputs = await provider.update(pctx, action.recorded!, action.desired!);
+      } else {
+        await providerFor(action.recorded!.kind).delete(pctx, action.recorded!, action.desired);
+        outputs = await provider.create(pctx, action.desired!);
+      }
+      ctx.failpoints.hit("apply.after-action");
+      const now = ctx.clock.now();
+      const journal = { deploymentId: ctx.deploymentId, seq: mySeq, at: iso(now) };
+      if (action.action === "delete") {
+        await ctx.state.commitDelete(action.address, journal);
+      } else {
+        const d = action.desired!;
+        await ctx.state.commitPut(
+          {
+            address: d.address,
+            kind: d.kind,
+            name: d.name,
+            module: d.module,
+            phase: d.phase,
+            spec: d.spec,
+            specHash: d.specHash,
+            dependsOn: d.dependsOn,
+            outputs,
+            createdAt: action.recorded?.createdAt ?? iso(now),
+            updatedAt: iso(now),
+          },
+          journal,
+        );
+      }
+      ctx.failpoints.hit("apply.after-commit");
+      result.done.push(action);
+      ctx.reporter.actionFinished?.(action, { ok: true, ms: now - started });
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      await ctx.state.journalFail(ctx.deploymentId, mySeq, iso(ctx.clock.now()), error.message);
+      result.failed.push({ action, error });
+      result.ok = false;
+      stop.abort(error);
+      ctx.reporter.actionFinished?.(action, { ok: false, ms: ctx.clock.now() - started, error: error.message });
+    }
+  };
+
+  try {
+    // Deletes: a resource goes only after everything that depends on it is gone.
+    const deleteSet = new Set(deletes.map((a) => a.address));
+    const mustWaitFor = new Map<string, string[]>();
+    for (const y of deletes) {
+      for (const x of y.recorded!.dependsOn) {
+        if (!deleteSet.has(x)) continue;
+        const list = mustWaitFor.get(x);
+        if (list) list.push(y.address);
+        else mustWaitFor.set(x, [y.address]);
+      }
+    }
+    await runGraph(deletes, (a) => mustWaitFor.get(a.address) ?? [], ctx.parallelism, stop.signal, runOne, result);
+    if (result.ok) {
+      const forwardSet = new Set(forward.map((a) => a.address));
+      await runGraph(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result);
+    } else {
+      result.skipped.push(...forward);
+    }
+  } finally {
+    ctx.signal?.removeEventListener("abort", onOuterAbort);
+    await log.close();
+  }
+  if (!result.ok && result.failed.length === 0) {
+    throw new SlipwayError("apply_aborted", `the apply was stopped: ${String(stop.signal.reason ?? "aborted")}`);
+  }
+  return result;
+}
+
+/**
+ * Runs actions as their prerequisites finish, at most `limit` at a time. `prerequisites(a)` names
+ * the actions that must finish before `a`.
+ */
+async function runGraph(
+  actions: PlannedAction[],
+  prerequisites: (a: PlannedAction) => string[],
+  limit: number,
+  signal: AbortSignal,
+  run: (a: PlannedAction) => Promise<void>,
+  result: ApplyResult,
+): Promise<void> {
+  if (actions.length === 0) return;
+  const prereq = prerequisites;
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, PlannedAction[]>();
+  for (const a of actions) {
+    const before = prereq(a);
+    waiting.set(a.address, before.length);
+    for (const b of before) {
+      const list = dependents.get(b);
+      if (list) list.push(a);
+      else dependents.set(b, [a]);
+    }
+  }
+  const ready = actions.filter((a) => waiting.get(a.address) === 0);
+  const started = new Set<string>();
+  let running = 0;
+  await new Promise<void>((resolveAll) => {
+    const pump = () => {
+      while (running < limit && ready.length > 0 && !signal.aborted) {
+        const a = ready.shift()!;
+        started.add(a.address);
+        running++;
+        void run(a).then(() => {
+          running--;
+          if (!signal.aborted) {
+            // A failure aborts the signal, so reaching here means `a` succeeded.
+            for (const next of dependents.get(a.address) ?? []) {
+              const left = waiting.get(next.address)! - 1;
+              waiting.set(next.address, left);
+              if (left === 0) ready.push(next);
+            }
+          }
+          pump();
+        });
+      }
+      if (running === 0 && (ready.length === 0 || signal.aborted)) resolveAll();
+    };
+    pump();
+  });
+  for (const a of actions) if (!started.has(a.address)) result.skipped.push(a);
+}
+
+/** Keeps every action's output with the deployment: one file per deployment, lines prefixed by address. */
+class DeploymentLog {
+  private stream?: WriteStream;
+  constructor(private readonly dir: string) {}
+
+  write(address: string, line: string): void {
+    if (!this.stream) {
+      mkdirSync(this.dir, { recursive: true });
+      this.stream = createWriteStream(join(this.dir, "output.log"), { flags: "a" });
+    }
+    this.stream.write(`[${address}] ${line}\n`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.stream ? this.stream.end(resolve) : resolve()));
+  }
+}

@@ -1,0 +1,142 @@
+// The plan: a pure function of (desired resources, recorded state, scope). It touches no provider.
+// Deletes are ordered in reverse dependency order, everything else in dependency order.
+import { providerFor } from "../providers/index.js";
+import type { DesiredResource, RecordedResource, ResourceKind } from "./resource.js";
+
+export type ActionType = "create" | "update" | "replace" | "delete";
+
+export interface FieldChange {
+  path: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface PlannedAction {
+  address: string;
+  kind: ResourceKind;
+  module: string;
+  phase: number;
+  action: ActionType;
+  /** For update and replace: the spec fields that differ. */
+  changes: FieldChange[];
+  desired?: DesiredResource;
+  recorded?: RecordedResource;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  replace: number;
+  delete: number;
+  noop: number;
+}
+
+export interface Plan {
+  /** Deletes first (dependents before what they depend on), then the rest in dependency order. */
+  actions: PlannedAction[];
+  summary: PlanSummary;
+}
+
+export interface PlanScope {
+  /** Deploy only resources with phase <= this; deployed resources of later phases are deleted. */
+  phase?: number;
+  /** Only these modules are planned; others are left exactly as they are. */
+  modules?: ReadonlySet<string>;
+}
+
+export function planChanges(desired: readonly DesiredResource[], recorded: readonly RecordedResource[], scope: PlanScope = {}): Plan {
+  const inModules = (module: string) => !scope.modules || scope.modules.has(module);
+  const wanted = desired.filter((d) => inModules(d.module) && (scope.phase === undefined || d.phase <= scope.phase));
+  const wantedByAddress = new Map(wanted.map((d) => [d.address, d]));
+  const recordedByAddress = new Map(recorded.map((r) => [r.address, r]));
+  const summary: PlanSummary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+
+  const forward: PlannedAction[] = [];
+  for (const d of topologicalOrder(wanted)) {
+    const r = recordedByAddress.get(d.address);
+    const base = { address: d.address, kind: d.kind, module: d.module, phase: d.phase, desired: d };
+    if (!r) {
+      forward.push({ ...base, action: "create", changes: [] });
+      summary.create++;
+    } else if (r.specHash !== d.specHash || r.phase !== d.phase || !sameList(r.dependsOn, d.dependsOn)) {
+      const action = r.kind === d.kind ? providerFor(d.kind).diff(r, d) : "replace";
+      const changes = diffFields(r.spec, d.spec);
+      if (r.phase !== d.phase) changes.push({ path: "phase", before: r.phase, after: d.phase });
+      forward.push({ ...base, action, changes, recorded: r });
+      summary[action]++;
+    } else {
+      summary.noop++;
+    }
+  }
+
+  const doomed = recorded.filter((r) => !wantedByAddress.has(r.address) && inModules(r.module));
+  const deletes = reverseTopologicalOrder(doomed).map(
+    (r): PlannedAction => ({ address: r.address, kind: r.kind, module: r.module, phase: r.phase, action: "delete", changes: [], recorded: r }),
+  );
+  summary.delete = deletes.length;
+  return { actions: [...deletes, ...forward], summary };
+}
+
+export function isEmpty(plan: Plan): boolean {
+  return plan.actions.length === 0;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
+}
+
+/** Kahn's algorithm, keeping declaration order among independent resources. */
+export function topologicalOrder<T extends { address: string; dependsOn: readonly string[] }>(nodes: readonly T[]): T[] {
+  const byAddress = new Map(nodes.map((n) => [n.address, n]));
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const n of nodes) {
+    let count = 0;
+    for (const dep of n.dependsOn) {
+      if (!byAddress.has(dep)) continue;
+      count++;
+      const list = dependents.get(dep);
+      if (list) list.push(n.address);
+      else dependents.set(dep, [n.address]);
+    }
+    waiting.set(n.address, count);
+  }
+  const order: T[] = [];
+  const ready = nodes.filter((n) => waiting.get(n.address) === 0);
+  for (let i = 0; i < ready.length; i++) {
+    const n = ready[i]!;
+    order.push(n);
+    for (const next of dependents.get(n.address) ?? []) {
+      const left = waiting.get(next)! - 1;
+      waiting.set(next, left);
+      if (left === 0) ready.push(byAddress.get(next)!);
+    }
+  }
+  if (order.length !== nodes.length) {
+    const stuck = nodes.filter((n) => !order.includes(n)).map((n) => n.address);
+    throw new Error(`dependency cycle among ${stuck.slice(0, 5).join(", ")}`);
+  }
+  return order;
+}
+
+export function reverseTopologicalOrder<T extends { address: string; dependsOn: readonly string[] }>(nodes: readonly T[]): T[] {
+  return topologicalOrder(nodes).reverse();
+}
+
+/** Field-level differences between two specs, as dotted paths. */
+export function diffFields(before: unknown, after: unknown, path = ""): FieldChange[] {
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    const out: FieldChange[] = [];
+    for (const key of [...keys].sort()) out.push(...diffFields(before[key], after[key], path ? `${path}.${key}` : key));
+    return out;
+  }
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  return [{ path: path || "(value)", before, after }];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,58 @@
+// The only place that reads Slipway's own environment variables. Everything else receives these values.
+import { homedir, hostname, userInfo } from "node:os";
+import { join, resolve } from "node:path";
+import { offsetClock, systemClock, type Clock } from "./clock.js";
+
+export interface RuntimeEnv {
+  /** Where embedded state lives: state.db, blobs/, runs/, logs/. */
+  home: string;
+  user: string;
+  host: string;
+  pid: number;
+  /** SLIPWAY_VAR_<NAME> values, by NAME. */
+  varOverrides: Record<string, string>;
+  /** Lease length for deploy locks, in ms. */
+  lockTtlMs: number;
+  clock: Clock;
+  /** Crash-test failpoints, e.g. "apply.after-action=3" (see engine/failpoint.ts). */
+  failpoint?: string;
+  /** Maximum number of actions applied at once. */
+  parallelism: number;
+  color: boolean;
+  /** The process environment hooks and jobs start from. */
+  processEnv: NodeJS.ProcessEnv;
+}
+
+export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
+  const varOverrides: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith("SLIPWAY_VAR_") && value !== undefined) varOverrides[key.slice("SLIPWAY_VAR_".length)] = value;
+  }
+  const offset = Number(env.SLIPWAY_CLOCK_OFFSET_MS ?? 0);
+  let user = env.SLIPWAY_USER ?? env.USER;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = "unknown";
+    }
+  }
+  return {
+    home: resolve(env.SLIPWAY_HOME ?? join(homedir(), ".slipway")),
+    user,
+    host: hostname(),
+    pid: process.pid,
+    varOverrides,
+    lockTtlMs: positiveNumber(env.SLIPWAY_LOCK_TTL_MS, 60_000),
+    clock: offset ? offsetClock(offset) : systemClock,
+    failpoint: env.SLIPWAY_FAILPOINT || undefined,
+    parallelism: positiveNumber(env.SLIPWAY_PARALLELISM, 8),
+    color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
+    processEnv: env,
+  };
+}
+
+function positiveNumber(raw: string | undefined, fallback: number): number {
+  const n = Number(raw);
+  return raw && Number.isFinite(n) && n > 0 ? n : fallback;
+}

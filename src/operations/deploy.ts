@@ -1,0 +1,140 @@
+// validate, plan and deploy: the config's desired state, compared with (and applied to) the target.
+import { InvalidInputError, RefusedError } from "../errors.js";
+import type { CompiledProject } from "../config/compile.js";
+import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
+import type { RecordedResource } from "../engine/resource.js";
+import { didYouMean } from "../util/suggest.js";
+import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { runDeployment, type DeploymentOutcome } from "./deployment.js";
+
+export interface ScopeOptions {
+  /** --phase N */
+  phase?: number;
+  /** --module NAME (repeatable) */
+  modules?: string[];
+  /** --with-deps: also deploy the modules' dependencies. */
+  withDeps?: boolean;
+}
+
+export interface DeployOptions extends ProjectOptions, ScopeOptions {
+  yes?: boolean;
+  force?: boolean;
+  forceUnlock?: boolean;
+}
+
+export interface ValidateResult {
+  project: string;
+  target: string;
+  modules: string[];
+  resources: number;
+  byKind: Record<string, number>;
+}
+
+export function validate(options: ProjectOptions, ctx: OperationContext): ValidateResult {
+  const compiled = compile(options, ctx.env);
+  const byKind: Record<string, number> = {};
+  for (const r of compiled.resources) byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
+  return { project: compiled.project.name, target: compiled.project.target.name, modules: compiled.project.modules.map((m) => m.name), resources: compiled.resources.length, byKind };
+}
+
+export interface PlanResult {
+  project: string;
+  target: string;
+  plan: Plan;
+  secrets: string[];
+}
+
+export async function plan(options: DeployOptions, ctx: OperationContext): Promise<PlanResult> {
+  const compiled = compile(options, ctx.env);
+  const scope = resolveScope(compiled, options);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
+    const recorded = await state.listResources();
+    checkModuleDependencies(compiled, scope, options, recorded);
+    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, scope), secrets: secretsOf(compiled) };
+  });
+}
+
+export interface DeployResult extends DeploymentOutcome {
+  project: string;
+  target: string;
+  secrets: string[];
+}
+
+export async function deploy(options: DeployOptions, ctx: OperationContext): Promise<DeployResult> {
+  const compiled = compile(options, ctx.env);
+  const scope = resolveScope(compiled, options);
+  const { project } = compiled;
+  const outcome = await withStores(compiled, ctx.env, (stores) =>
+    runDeployment(
+      stores,
+      {
+        operation: "deploy",
+        projectName: project.name,
+        targetName: project.target.name,
+        projectDir: project.dir,
+        options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps },
+        makePlan: (recorded) => planChanges(compiled.resources, recorded, scope),
+        check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),
+        confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
+        yes: options.yes,
+        force: options.force,
+        forceUnlock: options.forceUnlock,
+        snapshotExtras: { target_config: project.target.config, variables: maskedVariables(compiled) },
+      },
+      ctx,
+    ),
+  );
+  return { ...outcome, project: project.name, target: project.target.name, secrets: secretsOf(compiled) };
+}
+
+/** Deletes and replaces need a person's yes; deleting deployed modules of a protected target needs --force too. */
+export function deletionConfirmation(plan: Plan, protectedTarget: boolean, where: string): { question: string; needsForce?: string } | undefined {
+  const destructive = plan.actions.filter((a) => a.action === "delete" || a.action === "replace");
+  if (destructive.length === 0) return undefined;
+  const modules = destructive.filter((a) => a.kind === "module" && a.action === "delete").map((a) => a.module);
+  const question = `This will delete or replace ${destructive.length} resource(s) in ${where}${modules.length ? `, including the deployed module(s) ${modules.join(", ")}` : ""}. Continue?`;
+  return { question, needsForce: protectedTarget && modules.length ? `${where} is protected: deleting module(s) ${modules.join(", ")} needs --force` : undefined };
+}
+
+function resolveScope(compiled: CompiledProject, options: ScopeOptions): PlanScope {
+  const scope: PlanScope = { phase: options.phase };
+  if (!options.modules?.length) return scope;
+  const names = compiled.project.modules.map((m) => m.name);
+  const unknown = options.modules.filter((m) => !names.includes(m));
+  if (unknown.length) {
+    throw new InvalidInputError(unknown.map((m) => ({ message: `--module ${m}: no such module`, hint: didYouMean(m, names) ?? `modules: ${names.join(", ")}` })), "unknown_module");
+  }
+  const selected = new Set(options.modules);
+  if (options.withDeps) {
+    const queue = [...selected];
+    while (queue.length) for (const dep of compiled.moduleDeps.get(queue.shift()!) ?? []) if (!selected.has(dep)) (selected.add(dep), queue.push(dep));
+  }
+  return { ...scope, modules: selected };
+}
+
+/** Deploying some modules needs their dependencies deployed already (or --with-deps). */
+function checkModuleDependencies(compiled: CompiledProject, scope: PlanScope, options: ScopeOptions, recorded: RecordedResource[]): void {
+  if (!scope.modules) return;
+  const deployed = new Set(recorded.filter((r) => r.kind === "module").map((r) => r.module));
+  const missing = new Set<string>();
+  for (const m of scope.modules) for (const dep of compiled.moduleDeps.get(m) ?? []) if (!scope.modules.has(dep) && !deployed.has(dep)) missing.add(dep);
+  if (missing.size) {
+    const list = [...missing];
+    throw new RefusedError("dependencies_not_deployed", `module ${[...(options.modules ?? [])].join(", ")} depends on ${list.join(", ")}, which ${list.length > 1 ? "are" : "is"} not deployed to ${compiled.project.target.name}`, {
+      hint: `deploy ${list.join(", ")} first, or add --with-deps`,
+      details: { missing: list },
+    });
+  }
+}
+
+export function secretsOf(compiled: CompiledProject): string[] {
+  const all = new Set(compiled.project.secretValues);
+  for (const r of compiled.resources) for (const s of r.runtime?.secrets ?? []) all.add(s);
+  return [...all];
+}
+
+function maskedVariables(compiled: CompiledProject): Record<string, string> {
+  const secret = new Set(compiled.project.secretValues);
+  return Object.fromEntries(Object.entries(compiled.project.variables).map(([k, v]) => [k, secret.has(v) ? "***" : v]));
+}

@@ -1,0 +1,209 @@
+// The flow shared by deploy, destroy and rollback: take the lease, recover from a crashed apply,
+// plan, confirm, apply, record a revision, release the lease.
+import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { iso } from "../clock.js";
+import { RefusedError, SlipwayError } from "../errors.js";
+import { applyPlan, type ApplyResult } from "../engine/apply.js";
+import { Failpoints } from "../engine/failpoint.js";
+import { acquireLease } from "../engine/lock.js";
+import { isEmpty, type Plan } from "../engine/plan.js";
+import type { RecordedResource } from "../engine/resource.js";
+import type { Stores } from "../store/open.js";
+import type { TargetState } from "../store/state/state-store.js";
+import { hashValue } from "../util/hash.js";
+import { killProcessGroup } from "../util/run-script.js";
+import type { OperationContext } from "./context.js";
+
+export type Operation = "deploy" | "destroy" | "rollback";
+
+export interface DeploymentRequest {
+  operation: Operation;
+  projectName: string;
+  targetName: string;
+  projectDir: string;
+  /** Recorded in the deployment row (phase, modules, rollback_to …). */
+  options: Record<string, unknown>;
+  makePlan(recorded: RecordedResource[]): Plan;
+  /** Refuses (throws) before anything changes, e.g. dependents still deployed. */
+  check?(plan: Plan, recorded: RecordedResource[]): void;
+  /** Why this plan needs a person's yes, or undefined when it does not. */
+  confirmation(plan: Plan): { question: string; needsForce?: string } | undefined;
+  yes?: boolean;
+  force?: boolean;
+  forceUnlock?: boolean;
+  /** What a revision remembers besides the resources. */
+  snapshotExtras?: Record<string, unknown>;
+}
+
+export interface DeploymentOutcome {
+  deploymentId?: string;
+  plan: Plan;
+  revision?: number;
+  status: "succeeded" | "failed" | "no-changes";
+  apply?: ApplyResult;
+  logFile?: string;
+}
+
+export interface Snapshot {
+  project: string;
+  target: string;
+  resources: RecordedResource[];
+  [extra: string]: unknown;
+}
+
+export async function runDeployment(stores: Stores, request: DeploymentRequest, ctx: OperationContext): Promise<DeploymentOutcome> {
+  const { env, reporter } = ctx;
+  const state = stores.state.forTarget(request.projectName, request.targetName);
+  const lease = await acquireLease(state, {
+    operation: request.operation,
+    owner: { user: env.user, host: env.host, pid: env.pid },
+    ttlMs: env.lockTtlMs,
+    clock: env.clock,
+    force: request.forceUnlock,
+    onTakeover: (previous, reason) => reporter.warn(`took over the lock of ${previous.owner_user}@${previous.owner_host} (pid ${previous.owner_pid}): ${reason}`),
+  });
+  try {
+    await recoverInterrupted(state, ctx);
+    const recorded = await state.listResources();
+    const plan = request.makePlan(recorded);
+    request.check?.(plan, recorded);
+    reporter.plan?.(plan, `${request.projectName}/${request.targetName}`);
+
+    if (isEmpty(plan)) {
+      const revision = await recordRevisionIfChanged(stores, state, request, ctx, undefined, recorded);
+      return { plan, status: "no-changes", revision: revision?.revision, deploymentId: revision?.deploymentId };
+    }
+    const confirmation = request.confirmation(plan);
+    if (confirmation) {
+      if (confirmation.needsForce && !request.force) {
+        throw new RefusedError("protected", confirmation.needsForce, { hint: "add --force (and --yes, or confirm at the prompt) if you really mean it" });
+      }
+      if (!request.yes) {
+        if (!ctx.confirm) throw new RefusedError("confirmation_required", `${confirmation.question} Not confirmed: there is no terminal to ask.`, { hint: "re-run with --yes to confirm" });
+        if (!(await ctx.confirm(confirmation.question))) throw new RefusedError("not_confirmed", "cancelled: nothing was changed");
+      }
+    }
+
+    const deploymentId = newId(env.clock.now());
+    const started = env.clock.now();
+    await state.createDeployment({
+      id: deploymentId,
+      operation: request.operation,
+      status: "running",
+      revision: null,
+      user: env.user,
+      host: env.host,
+      pid: env.pid,
+      started_at: iso(started),
+      finished_at: null,
+      summary: JSON.stringify(plan.summary),
+      snapshot: null,
+      state_hash: null,
+      error: null,
+      options: JSON.stringify(request.options),
+    });
+    const failpoints = new Failpoints(env.failpoint);
+    const logDir = join(stores.home, "logs", request.projectName, request.targetName, deploymentId);
+    const apply = await applyPlan(plan, {
+      state,
+      blobs: stores.blobs,
+      clock: env.clock,
+      deploymentId,
+      projectDir: request.projectDir,
+      processEnv: env.processEnv,
+      parallelism: env.parallelism,
+      reporter,
+      failpoints,
+      logDir,
+      signal: lease.signal,
+    });
+    if (!apply.ok) {
+      const error = apply.failed.map((f) => `${f.action.address}: ${f.error.message}`).join("; ");
+      await state.updateDeployment(deploymentId, { status: "failed", finished_at: iso(env.clock.now()), error });
+      return { deploymentId, plan, status: "failed", apply, logFile: join(logDir, "output.log") };
+    }
+    failpoints.hit("deploy.before-revision");
+    const revision = await recordRevisionIfChanged(stores, state, request, ctx, deploymentId);
+    return { deploymentId, plan, status: "succeeded", apply, revision: revision?.revision, logFile: join(logDir, "output.log") };
+  } finally {
+    await lease.release();
+  }
+}
+
+/** A deployment row still "running" while we hold the lease belongs to a process that died. */
+async function recoverInterrupted(state: TargetState, ctx: OperationContext): Promise<void> {
+  for (const d of await state.deploymentsWithStatus("running")) {
+    const open = await state.openJournalEntries(d.id);
+    for (const entry of open) {
+      if (entry.child_pid && d.host === ctx.env.host && killProcessGroup(entry.child_pid)) {
+        ctx.reporter.warn(`stopped a script left running by the interrupted ${d.operation} (${entry.address}, process group ${entry.child_pid})`);
+      }
+    }
+    const inFlight = open.map((e) => e.address);
+    await state.updateDeployment(d.id, {
+      status: "interrupted",
+      finished_at: iso(ctx.env.clock.now()),
+      error: `the process (pid ${d.pid} on ${d.host}) stopped before finishing${inFlight.length ? `; in flight: ${inFlight.join(", ")}` : ""}`,
+    });
+    ctx.reporter.warn(`the previous ${d.operation} (${d.id}) was interrupted${inFlight.length ? ` during ${inFlight.join(", ")}` : ""}; this run continues from what it recorded`);
+  }
+}
+
+/** Records a revision when the recorded state differs from the latest revision's. */
+async function recordRevisionIfChanged(
+  stores: Stores,
+  state: TargetState,
+  request: DeploymentRequest,
+  ctx: OperationContext,
+  deploymentId: string | undefined,
+  known?: RecordedResource[],
+): Promise<{ revision: number; deploymentId: string } | undefined> {
+  const resources = known ?? (await state.listResources());
+  const stateHash = stateHashOf(resources);
+  const latest = await state.latestRevision();
+  const now = iso(ctx.env.clock.now());
+  if (latest?.state_hash === stateHash || (!latest && resources.length === 0)) {
+    if (deploymentId) await state.updateDeployment(deploymentId, { status: "succeeded", finished_at: now, state_hash: stateHash });
+    return undefined;
+  }
+  const snapshot: Snapshot = { project: request.projectName, target: request.targetName, resources, ...request.snapshotExtras };
+  const key = `snapshots/${stateHash}.json.gz`;
+  if (!(await stores.blobs.has(key))) await stores.blobs.put(key, gzipSync(JSON.stringify(snapshot)));
+  const id = deploymentId ?? newId(ctx.env.clock.now());
+  if (!deploymentId) {
+    await state.createDeployment({
+      id,
+      operation: request.operation,
+      status: "running",
+      revision: null,
+      user: ctx.env.user,
+      host: ctx.env.host,
+      pid: ctx.env.pid,
+      started_at: now,
+      finished_at: null,
+      summary: JSON.stringify({ create: 0, update: 0, replace: 0, delete: 0, noop: resources.length }),
+      snapshot: null,
+      state_hash: null,
+      error: null,
+      options: JSON.stringify({ ...request.options, note: "recorded the state an interrupted deployment had applied" }),
+    });
+  }
+  const revision = await state.nextRevision();
+  await state.updateDeployment(id, { status: "succeeded", finished_at: now, revision, snapshot: key, state_hash: stateHash });
+  return { revision, deploymentId: id };
+}
+
+export function stateHashOf(resources: readonly RecordedResource[]): string {
+  return hashValue(resources.map((r) => [r.address, r.specHash, r.phase, r.dependsOn]));
+}
+
+export async function loadSnapshot(stores: Stores, key: string): Promise<Snapshot> {
+  const data = await stores.blobs.get(key);
+  if (!data) throw new SlipwayError("snapshot_missing", `the snapshot ${key} is missing from the blob store`, { hint: "it may have been deleted by hand; that revision cannot be restored" });
+  return JSON.parse(gunzipSync(data).toString("utf8")) as Snapshot;
+}
+
+function newId(now: number): string {
+  return `d${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}

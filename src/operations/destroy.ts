@@ -1,0 +1,65 @@
+// destroy: removes a target's deployed modules (all, or --module NAME), dependents first.
+import { RefusedError } from "../errors.js";
+import { planChanges, type Plan } from "../engine/plan.js";
+import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { runDeployment } from "./deployment.js";
+import { secretsOf, type DeployResult } from "./deploy.js";
+
+export interface DestroyOptions extends ProjectOptions {
+  modules?: string[];
+  yes?: boolean;
+  force?: boolean;
+  forceUnlock?: boolean;
+}
+
+export async function destroy(options: DestroyOptions, ctx: OperationContext): Promise<DeployResult> {
+  const compiled = compile(options, ctx.env);
+  const { project } = compiled;
+  const where = `${project.name}/${project.target.name}`;
+  const scope = options.modules?.length ? new Set(options.modules) : undefined;
+  const outcome = await withStores(compiled, ctx.env, (stores) =>
+    runDeployment(
+      stores,
+      {
+        operation: "destroy",
+        projectName: project.name,
+        targetName: project.target.name,
+        projectDir: project.dir,
+        options: { modules: options.modules },
+        // Nothing is desired in scope, so everything recorded there is deleted.
+        makePlan: (recorded) => {
+          const plan = planChanges([], recorded, { modules: scope });
+          // Give deletes the current runtime (env, folder) of resources still configured.
+          const byAddress = new Map(compiled.resources.map((d) => [d.address, d]));
+          for (const a of plan.actions) a.desired = byAddress.get(a.address);
+          return plan;
+        },
+        check: (plan, recorded) => {
+          if (!scope) return;
+          const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));
+          if (unknown.length) throw new RefusedError("not_deployed", `module ${unknown.join(", ")} is not deployed to ${project.target.name}`, { hint: "see what is deployed with `slipway status`" });
+          const dependents = recorded.filter((r) => r.kind === "module" && !scope.has(r.module) && ((r.spec.depends_on as string[]) ?? []).some((d) => scope.has(d)));
+          if (dependents.length) {
+            const names = dependents.map((d) => d.module);
+            throw new RefusedError("dependents_deployed", `cannot destroy ${[...scope].join(", ")}: deployed module(s) ${names.join(", ")} depend on it`, {
+              hint: `destroy ${names.join(", ")} first (slipway destroy --module ${names[0]})`,
+              details: { dependents: names },
+            });
+          }
+        },
+        confirmation: (plan: Plan) => {
+          const modules = plan.actions.filter((a) => a.kind === "module").map((a) => a.module);
+          return {
+            question: `This will destroy ${plan.actions.length} resource(s)${modules.length ? ` of module(s) ${modules.join(", ")}` : ""} in ${where}. Continue?`,
+            needsForce: project.target.protected ? `${where} is protected: destroy needs --force` : undefined,
+          };
+        },
+        yes: options.yes,
+        force: options.force,
+        forceUnlock: options.forceUnlock,
+      },
+      ctx,
+    ),
+  );
+  return { ...outcome, project: project.name, target: project.target.name, secrets: secretsOf(compiled) };
+}

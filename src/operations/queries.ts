@@ -1,0 +1,110 @@
+// Read-only views of a target: status, history, settings.
+import { iso } from "../clock.js";
+import { planChanges, type PlanSummary } from "../engine/plan.js";
+import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
+import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+
+export interface ModuleStatus {
+  name: string;
+  deployed: boolean;
+  deployedAt?: string;
+  resources: number;
+  dependsOn: string[];
+}
+
+export interface StatusResult {
+  project: string;
+  target: string;
+  protected: boolean;
+  revision?: number;
+  lastDeployment?: HistoryEntry;
+  lock?: { user: string; host: string; pid: number; operation: string; since: string; expiresAt: string };
+  modules: ModuleStatus[];
+  resources: Record<string, number>;
+  /** What `deploy` would do now. */
+  pending: PlanSummary;
+}
+
+export interface HistoryEntry {
+  id: string;
+  revision: number | null;
+  operation: string;
+  status: string;
+  user: string;
+  host: string;
+  startedAt: string;
+  finishedAt: string | null;
+  summary: PlanSummary;
+  options: Record<string, unknown>;
+  error: string | null;
+}
+
+export async function status(options: ProjectOptions, ctx: OperationContext): Promise<StatusResult> {
+  const compiled = compile(options, ctx.env);
+  const { project } = compiled;
+  return withStores(compiled, ctx.env, async (stores) => {
+    const state = stores.state.forTarget(project.name, project.target.name);
+    const [recorded, lock, deployments, latest] = await Promise.all([state.listResources(), state.getLock(), state.listDeployments(1), state.latestRevision()]);
+    const resources: Record<string, number> = {};
+    const perModule = new Map<string, number>();
+    for (const r of recorded) {
+      resources[r.kind] = (resources[r.kind] ?? 0) + 1;
+      perModule.set(r.module, (perModule.get(r.module) ?? 0) + 1);
+    }
+    const markers = new Map(recorded.filter((r) => r.kind === "module").map((r) => [r.module, r]));
+    const names = [...new Set([...project.modules.map((m) => m.name), ...perModule.keys()])];
+    const modules = names.map((name) => {
+      const marker = markers.get(name);
+      return {
+        name,
+        deployed: !!marker,
+        deployedAt: marker?.outputs.deployed_at as string | undefined,
+        resources: perModule.get(name) ?? 0,
+        dependsOn: compiled.moduleDeps.get(name) ?? ((marker?.spec.depends_on as string[]) ?? []),
+      };
+    });
+    return {
+      project: project.name,
+      target: project.target.name,
+      protected: project.target.protected,
+      revision: latest?.revision ?? undefined,
+      lastDeployment: deployments[0] && toHistory(deployments[0]),
+      lock: lock && { user: lock.owner_user, host: lock.owner_host, pid: lock.owner_pid, operation: lock.operation, since: lock.acquired_at, expiresAt: iso(lock.expires_at) },
+      modules,
+      resources,
+      pending: planChanges(compiled.resources, recorded).summary,
+    };
+  });
+}
+
+export async function history(options: ProjectOptions & { limit?: number }, ctx: OperationContext): Promise<{ project: string; target: string; deployments: HistoryEntry[] }> {
+  const compiled = compile(options, ctx.env);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
+    return { project: compiled.project.name, target: compiled.project.target.name, deployments: (await state.listDeployments(options.limit ?? 50)).map(toHistory) };
+  });
+}
+
+export async function listSettings(options: ProjectOptions & { module?: string }, ctx: OperationContext): Promise<{ project: string; target: string; settings: SettingRow[] }> {
+  const compiled = compile(options, ctx.env);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
+    return { project: compiled.project.name, target: compiled.project.target.name, settings: await state.listSettings(options.module) };
+  });
+}
+
+function toHistory(d: DeploymentRow): HistoryEntry {
+  return {
+    id: d.id,
+    revision: d.revision,
+    operation: d.operation,
+    status: d.status,
+    user: d.user,
+    host: d.host,
+    startedAt: d.started_at,
+    finishedAt: d.finished_at,
+    summary: JSON.parse(d.summary),
+    options: JSON.parse(d.options),
+    error: d.error,
+  };
+}

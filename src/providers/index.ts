@@ -1,0 +1,24 @@
+// Which provider handles which resource kind.
+import type { ResourceKind } from "../engine/resource.js";
+import { hookProvider } from "./hook.js";
+import { moduleProvider } from "./module.js";
+import type { Provider } from "./provider.js";
+import { recordOnlyProvider } from "./recorded.js";
+import { settingProvider } from "./setting.js";
+
+const providers: Record<ResourceKind, Provider> = {
+  module: moduleProvider,
+  hook: hookProvider,
+  setting: settingProvider,
+  artifact: recordOnlyProvider("artifact"),
+  job: recordOnlyProvider("job"),
+  model: recordOnlyProvider("model"),
+  endpoint: recordOnlyProvider("endpoint"),
+  schedule: recordOnlyProvider("schedule"),
+  pipeline: recordOnlyProvider("pipeline"),
+  permission: recordOnlyProvider("permission"),
+};
+
+export function providerFor(kind: ResourceKind): Provider {
+  return providers[kind];
+}

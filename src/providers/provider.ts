@@ -1,0 +1,37 @@
+// The provider contract: one implementation per resource kind. Adding a kind is adding a file and
+// registering it in providers/index.ts. Providers are idempotent: a create that finds its resource
+// already there adopts it, a delete of something already gone succeeds.
+import type { Clock } from "../clock.js";
+import type { DesiredResource, RecordedResource, ResourceKind } from "../engine/resource.js";
+import type { BlobStore } from "../store/blobs/blob-store.js";
+import type { TargetState } from "../store/state/state-store.js";
+
+export type Outputs = Record<string, unknown>;
+
+export interface ProviderContext {
+  project: string;
+  target: string;
+  projectDir: string;
+  deploymentId: string;
+  state: TargetState;
+  blobs: BlobStore;
+  clock: Clock;
+  /** The environment scripts start from (the process environment of the CLI). */
+  processEnv: NodeJS.ProcessEnv;
+  /** Aborted when the apply stops (another action failed, the lease was lost). */
+  signal: AbortSignal;
+  /** One line of the action's output: streamed to the terminal and kept with the deployment. */
+  output(stream: "stdout" | "stderr", line: string): void;
+  /** Journals the process group a provider started, so a crashed apply can stop it on recovery. */
+  childStarted(pid: number | null): Promise<void>;
+}
+
+export interface Provider {
+  readonly kind: ResourceKind;
+  create(ctx: ProviderContext, desired: DesiredResource): Promise<Outputs>;
+  update(ctx: ProviderContext, recorded: RecordedResource, desired: DesiredResource): Promise<Outputs>;
+  /** `desired` is present when the resource is still configured (a replace, or a phase roll-back). */
+  delete(ctx: ProviderContext, recorded: RecordedResource, desired?: DesiredResource): Promise<void>;
+  /** Whether a spec change can be applied in place, or needs delete + create. */
+  diff(recorded: RecordedResource, desired: DesiredResource): "update" | "replace";
+}

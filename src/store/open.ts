@@ -1,0 +1,41 @@
+// Chooses the state and blob backends for a target: the embedded defaults under SLIPWAY_HOME unless
+// the target names others (targets.NAME.state: { type: postgres, url: … }).
+import { join } from "node:path";
+import { SlipwayError } from "../errors.js";
+import type { TargetConfig } from "../config/schema.js";
+import type { BlobStore } from "./blobs/blob-store.js";
+import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
+import type { StateStore } from "./state/state-store.js";
+import { openSqliteState } from "./state/sqlite/sqlite-state.js";
+import { openPostgresState } from "./state/postgres/postgres-state.js";
+
+export interface Stores {
+  state: StateStore;
+  blobs: BlobStore;
+  /** Where logs and working folders live (always local). */
+  home: string;
+  close(): Promise<void>;
+}
+
+export async function openStores(home: string, target?: TargetConfig): Promise<Stores> {
+  const state = await openState(home, target);
+  await state.migrate();
+  const blobs = openBlobs(home, target);
+  return { state, blobs, home, close: () => state.close() };
+}
+
+async function openState(home: string, target?: TargetConfig): Promise<StateStore> {
+  const spec = target?.state;
+  if (!spec || spec.type === "sqlite") return openSqliteState(typeof spec?.path === "string" ? spec.path : join(home, "state.db"));
+  if (spec.type === "postgres") {
+    if (typeof spec.url !== "string") throw new SlipwayError("invalid_backend", "state backend postgres needs `url`", { exitCode: 2, hint: "state: { type: postgres, url: ${env.SLIPWAY_PG_URL} }" });
+    return openPostgresState(spec.url);
+  }
+  throw new SlipwayError("invalid_backend", `unknown state backend "${spec.type}"`, { exitCode: 2, hint: "state backends: sqlite, postgres" });
+}
+
+function openBlobs(home: string, target?: TargetConfig): BlobStore {
+  const spec = target?.blobs;
+  if (!spec || spec.type === "fs") return new FsBlobStore(typeof spec?.path === "string" ? spec.path : join(home, "blobs"));
+  throw new SlipwayError("invalid_backend", `unknown blob backend "${spec.type}"`, { exitCode: 2, hint: "blob backends: fs" });
+}

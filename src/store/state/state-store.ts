@@ -1,0 +1,233 @@
+// The state database behind one query layer (Kysely), the same for SQLite and PostgreSQL.
+import { Kysely, Migrator, type Transaction } from "kysely";
+import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
+import { migrationProvider } from "./migrations.js";
+import type { Database, DeploymentsTable, JournalTable, LocksTable } from "./tables.js";
+
+export type DeploymentRow = DeploymentsTable;
+export type JournalRow = JournalTable;
+export type LockRow = LocksTable;
+export interface SettingRow {
+  module: string;
+  key: string;
+  value: string;
+}
+
+export class StateStore {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: "sqlite" | "postgres",
+  ) {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === "Error");
+      throw new Error(`state migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
+    }
+  }
+
+  forTarget(project: string, target: string): TargetState {
+    return new TargetState(this.db, project, target);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+/** State of one (project, target). */
+export class TargetState {
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly project: string,
+    readonly target: string,
+  ) {}
+
+  private scoped<T extends "resources" | "settings" | "deployments" | "locks">(table: T) {
+    return this.db.selectFrom(table as "resources").where("project", "=", this.project).where("target", "=", this.target);
+  }
+
+  // Resources
+
+  async listResources(): Promise<RecordedResource[]> {
+    const rows = await this.scoped("resources").selectAll().orderBy("address").execute();
+    return rows.map((r) => ({
+      address: r.address,
+      kind: r.kind as ResourceKind,
+      name: r.name,
+      module: r.module,
+      phase: Number(r.phase),
+      spec: JSON.parse(r.spec),
+      specHash: r.spec_hash,
+      dependsOn: JSON.parse(r.depends_on),
+      outputs: JSON.parse(r.outputs),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  /** Records a resource and closes its journal entry in one transaction. */
+  async commitPut(resource: RecordedResource, journal?: { deploymentId: string; seq: number; at: string }): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const row = {
+        project: this.project,
+        target: this.target,
+        address: resource.address,
+        kind: resource.kind,
+        name: resource.name,
+        module: resource.module,
+        phase: resource.phase,
+        spec_hash: resource.specHash,
+        spec: JSON.stringify(resource.spec),
+        depends_on: JSON.stringify(resource.dependsOn),
+        outputs: JSON.stringify(resource.outputs),
+        created_at: resource.createdAt,
+        updated_at: resource.updatedAt,
+      };
+      await tx
+        .insertInto("resources")
+        .values(row)
+        .onConflict((oc) => oc.columns(["project", "target", "address"]).doUpdateSet({ ...row, created_at: (eb) => eb.ref("resources.created_at") }))
+        .execute();
+      if (journal) await closeJournal(tx, journal.deploymentId, journal.seq, "done", journal.at, null);
+    });
+  }
+
+  /** Forgets a resource and closes its journal entry in one transaction. */
+  async commitDelete(addressToDelete: string, journal?: { deploymentId: string; seq: number; at: string }): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom("resources").where("project", "=", this.project).where("target", "=", this.target).where("address", "=", addressToDelete).execute();
+      if (journal) await closeJournal(tx, journal.deploymentId, journal.seq, "done", journal.at, null);
+    });
+  }
+
+  // Settings
+
+  async putSetting(module: string, key: string, value: string, at: string): Promise<void> {
+    const row = { project: this.project, target: this.target, module, key, value, updated_at: at };
+    await this.db
+      .insertInto("settings")
+      .values(row)
+      .onConflict((oc) => oc.columns(["project", "target", "module", "key"]).doUpdateSet({ value, updated_at: at }))
+      .execute();
+  }
+
+  async deleteSetting(module: string, key: string): Promise<void> {
+    await this.db.deleteFrom("settings").where("project", "=", this.project).where("target", "=", this.target).where("module", "=", module).where("key", "=", key).execute();
+  }
+
+  async listSettings(module?: string): Promise<SettingRow[]> {
+    let q = this.db.selectFrom("settings").select(["module", "key", "value"]).where("project", "=", this.project).where("target", "=", this.target);
+    if (module) q = q.where("module", "=", module);
+    return q.orderBy("module").orderBy("key").execute();
+  }
+
+  // Deployments and revisions
+
+  async createDeployment(row: Omit<DeploymentRow, "project" | "target">): Promise<void> {
+    await this.db.insertInto("deployments").values({ ...row, project: this.project, target: this.target }).execute();
+  }
+
+  async updateDeployment(id: string, fields: Partial<Omit<DeploymentRow, "id" | "project" | "target">>): Promise<void> {
+    await this.db.updateTable("deployments").set(fields).where("id", "=", id).execute();
+  }
+
+  async nextRevision(): Promise<number> {
+    const row = await this.db
+      .selectFrom("deployments")
+      .select((eb) => eb.fn.max("revision").as("max"))
+      .where("project", "=", this.project)
+      .where("target", "=", this.target)
+      .executeTakeFirst();
+    return Number(row?.max ?? 0) + 1;
+  }
+
+  async listDeployments(limit = 100): Promise<DeploymentRow[]> {
+    const rows = await this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target).orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
+    return rows.map(normalizeDeployment);
+  }
+
+  async deploymentsWithStatus(status: string): Promise<DeploymentRow[]> {
+    const rows = await this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target).where("status", "=", status).execute();
+    return rows.map(normalizeDeployment);
+  }
+
+  async getRevision(revision: number): Promise<DeploymentRow | undefined> {
+    const row = await this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target).where("revision", "=", revision).executeTakeFirst();
+    return row && normalizeDeployment(row);
+  }
+
+  async latestRevision(): Promise<DeploymentRow | undefined> {
+    const row = await this.db
+      .selectFrom("deployments")
+      .selectAll()
+      .where("project", "=", this.project)
+      .where("target", "=", this.target)
+      .where("revision", "is not", null)
+      .orderBy("revision", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row && normalizeDeployment(row);
+  }
+
+  // Journal
+
+  async journalStart(row: Omit<JournalRow, "status" | "finished_at" | "error" | "child_pid">): Promise<void> {
+    await this.db.insertInto("journal").values({ ...row, status: "started", finished_at: null, error: null, child_pid: null }).execute();
+  }
+
+  async journalChild(deploymentId: string, seq: number, pid: number | null): Promise<void> {
+    await this.db.updateTable("journal").set({ child_pid: pid }).where("deployment_id", "=", deploymentId).where("seq", "=", seq).execute();
+  }
+
+  async journalFail(deploymentId: string, seq: number, at: string, error: string): Promise<void> {
+    await closeJournal(this.db, deploymentId, seq, "failed", at, error);
+  }
+
+  async openJournalEntries(deploymentId: string): Promise<JournalRow[]> {
+    const rows = await this.db.selectFrom("journal").selectAll().where("deployment_id", "=", deploymentId).where("status", "=", "started").execute();
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), child_pid: r.child_pid === null ? null : Number(r.child_pid) }));
+  }
+
+  async journal(deploymentId: string): Promise<JournalRow[]> {
+    const rows = await this.db.selectFrom("journal").selectAll().where("deployment_id", "=", deploymentId).orderBy("seq").execute();
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), child_pid: r.child_pid === null ? null : Number(r.child_pid) }));
+  }
+
+  // Locks (leases). Each statement is atomic on its own, so no dialect-specific locking is needed.
+
+  async tryInsertLock(row: Omit<LockRow, "project" | "target">): Promise<boolean> {
+    const result = await this.db
+      .insertInto("locks")
+      .values({ ...row, project: this.project, target: this.target })
+      .onConflict((oc) => oc.columns(["project", "target"]).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  async getLock(): Promise<LockRow | undefined> {
+    const row = await this.db.selectFrom("locks").selectAll().where("project", "=", this.project).where("target", "=", this.target).executeTakeFirst();
+    return row && { ...row, owner_pid: Number(row.owner_pid), expires_at: Number(row.expires_at) };
+  }
+
+  /** Deletes the lock only if it is still the one identified by `token`. */
+  async deleteLock(token: string): Promise<boolean> {
+    const r = await this.db.deleteFrom("locks").where("project", "=", this.project).where("target", "=", this.target).where("token", "=", token).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async renewLock(token: string, heartbeatAt: string, expiresAt: number): Promise<boolean> {
+    const r = await this.db.updateTable("locks").set({ heartbeat_at: heartbeatAt, expires_at: expiresAt }).where("project", "=", this.project).where("target", "=", this.target).where("token", "=", token).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+}
+
+async function closeJournal(db: Kysely<Database> | Transaction<Database>, deploymentId: string, seq: number, status: string, at: string, error: string | null): Promise<void> {
+  await db.updateTable("journal").set({ status, finished_at: at, error }).where("deployment_id", "=", deploymentId).where("seq", "=", seq).execute();
+}
+
+function normalizeDeployment(row: DeploymentRow): DeploymentRow {
+  return { ...row, revision: row.revision === null ? null : Number(row.revision), pid: Number(row.pid) };
+}

@@ -1,0 +1,75 @@
+// Runs a shell script in its own process group, streaming its output line by line.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export interface ScriptRun {
+  script: string;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onLine(stream: "stdout" | "stderr", line: string): void;
+  onStart?(pid: number): void | Promise<void>;
+}
+
+/** Resolves with the exit code (or 128+signal). The whole process group is killed on abort. */
+export function runScript(run: ScriptRun): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("bash", [run.script], { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const killGroup = () => {
+      if (child.pid) {
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+      }
+    };
+    run.signal?.addEventListener("abort", killGroup, { once: true });
+    child.on("error", reject);
+    if (child.pid) void run.onStart?.(child.pid);
+    let open = 2;
+    let exitCode: number | null = null;
+    const finish = () => {
+      if (open === 0 && exitCode !== null) {
+        run.signal?.removeEventListener("abort", killGroup);
+        resolvePromise(exitCode);
+      }
+    };
+    for (const stream of ["stdout", "stderr"] as const) {
+      const rl = createInterface({ input: child[stream], crlfDelay: Infinity });
+      rl.on("line", (line) => run.onLine(stream, line));
+      rl.on("close", () => {
+        open--;
+        finish();
+      });
+    }
+    child.on("exit", (code, signal) => {
+      exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
+      finish();
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
+}
+
+/** True when a process with this pid exists (on this host). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Kills a process group left behind by a crashed apply, if it still runs. */
+export function killProcessGroup(pid: number): boolean {
+  try {
+    process.kill(-pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
