@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// Launcher: the CLI is compiled to dist/ by `npm run build` (run automatically by `npm ci` through `prepare`).
-import { main } from "../dist/cli/main.js";
+// Launcher. `npm ci` builds dist/ through the `prepare` script; dist/cli.js is the bundled CLI.
+import { main } from "../dist/cli.js";
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

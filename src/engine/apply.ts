@@ -72,13 +72,13 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       const provider = providerFor(action.kind);
       let outputs: Record<string, unknown> = {};
       if (action.action === "delete") {
-        await provider.delete(pctx, action.recorded!, action.desired);
+        await provider.delete(pctx, action.recorded!, action.runtime);
       } else if (action.action === "create") {
         outputs = await provider.create(pctx, action.desired!);
       } else if (action.action === "update") {
         outputs = await provider.update(pctx, action.recorded!, action.desired!);
       } else {
-        await providerFor(action.recorded!.kind).delete(pctx, action.recorded!, action.desired);
+        await providerFor(action.recorded!.kind).delete(pctx, action.recorded!, action.desired!.runtime);
         outputs = await provider.create(pctx, action.desired!);
       }
       ctx.failpoints.hit("apply.after-action");

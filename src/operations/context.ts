@@ -1,5 +1,9 @@
 // What every operation starts from: the project on disk, the chosen target, the runtime environment.
+import { resolve } from "node:path";
 import { compileProject, type CompiledProject } from "../config/compile.js";
+import { moduleEnvironment } from "../config/env-files.js";
+import type { Plan } from "../engine/plan.js";
+import type { RecordedResource, ResourceRuntime } from "../engine/resource.js";
 import { loadProject } from "../config/load.js";
 import type { Reporter } from "../engine/reporter.js";
 import type { RuntimeEnv } from "../env.js";
@@ -39,4 +43,33 @@ export async function withStores<T>(compiled: CompiledProject, env: RuntimeEnv, 
   } finally {
     await stores.close();
   }
+}
+
+/**
+ * The folder and environment a recorded resource's scripts run with: the configured resource's when
+ * it is still in the config, otherwise its module's (env files and variables as today), so a module
+ * whose block was removed is destroyed with the environment it was deployed with.
+ */
+export function runtimeResolver(compiled: CompiledProject): (r: RecordedResource) => ResourceRuntime {
+  const configured = new Map(compiled.resources.map((d) => [d.address, d.runtime]));
+  const perModule = new Map<string, ResourceRuntime>();
+  return (r) => {
+    const own = configured.get(r.address);
+    if (own) return own;
+    let runtime = perModule.get(r.module);
+    if (!runtime) {
+      const dir = resolve(compiled.project.dir, String(r.spec.dir ?? "."));
+      const env = moduleEnvironment(compiled.project, r.module, dir);
+      runtime = { cwd: dir, env: env.vars, secrets: env.secrets };
+      perModule.set(r.module, runtime);
+    }
+    return runtime;
+  };
+}
+
+/** Gives every delete in `plan` the runtime its destroy scripts need. */
+export function attachDeleteRuntimes(plan: Plan, compiled: CompiledProject): Plan {
+  const runtimeOf = runtimeResolver(compiled);
+  for (const action of plan.actions) if (action.action === "delete" && action.recorded) action.runtime = runtimeOf(action.recorded);
+  return plan;
 }

@@ -4,7 +4,7 @@ import type { CompiledProject } from "../config/compile.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
 import type { RecordedResource } from "../engine/resource.js";
 import { didYouMean } from "../util/suggest.js";
-import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
 
 export interface ScopeOptions {
@@ -74,7 +74,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         targetName: project.target.name,
         projectDir: project.dir,
         options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps },
-        makePlan: (recorded) => planChanges(compiled.resources, recorded, scope),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, scope), compiled),
         check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,

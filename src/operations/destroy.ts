@@ -1,7 +1,7 @@
 // destroy: removes a target's deployed modules (all, or --module NAME), dependents first.
 import { RefusedError } from "../errors.js";
 import { planChanges, type Plan } from "../engine/plan.js";
-import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment } from "./deployment.js";
 import { secretsOf, type DeployResult } from "./deploy.js";
 
@@ -27,13 +27,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         projectDir: project.dir,
         options: { modules: options.modules },
         // Nothing is desired in scope, so everything recorded there is deleted.
-        makePlan: (recorded) => {
-          const plan = planChanges([], recorded, { modules: scope });
-          // Give deletes the current runtime (env, folder) of resources still configured.
-          const byAddress = new Map(compiled.resources.map((d) => [d.address, d]));
-          for (const a of plan.actions) a.desired = byAddress.get(a.address);
-          return plan;
-        },
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, { modules: scope }), compiled),
         check: (plan, recorded) => {
           if (!scope) return;
           const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));

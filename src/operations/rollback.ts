@@ -2,7 +2,7 @@
 import { SlipwayError } from "../errors.js";
 import { planChanges } from "../engine/plan.js";
 import type { DesiredResource } from "../engine/resource.js";
-import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, compile, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot, runDeployment } from "./deployment.js";
 import { deletionConfirmation, secretsOf, type DeployResult } from "./deploy.js";
 
@@ -16,7 +16,7 @@ export interface RollbackOptions extends ProjectOptions {
 export async function rollback(options: RollbackOptions, ctx: OperationContext): Promise<DeployResult> {
   const compiled = compile(options, ctx.env);
   const { project } = compiled;
-  const current = new Map(compiled.resources.map((d) => [d.address, d]));
+  const runtimeOf = runtimeResolver(compiled);
   const outcome = await withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
     const revision = await state.getRevision(options.to);
@@ -38,7 +38,7 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
       spec: r.spec,
       specHash: r.specHash,
       dependsOn: r.dependsOn,
-      runtime: current.get(r.address)?.runtime ?? compiled.resources.find((c) => c.module === r.module && c.runtime)?.runtime,
+      runtime: runtimeOf(r),
     }));
     return runDeployment(
       stores,
@@ -48,11 +48,7 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
         targetName: project.target.name,
         projectDir: project.dir,
         options: { rollback_to: options.to },
-        makePlan: (recorded) => {
-          const plan = planChanges(desired, recorded);
-          for (const a of plan.actions) if (a.action === "delete") a.desired = current.get(a.address);
-          return plan;
-        },
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded), compiled),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SlipwayError } from "../errors.js";
-import type { DesiredResource, RecordedResource } from "../engine/resource.js";
+import type { DesiredResource, RecordedResource, ResourceRuntime } from "../engine/resource.js";
 import { sha256 } from "../util/hash.js";
 import { redact } from "../util/redact.js";
 import { runScript } from "../util/run-script.js";
@@ -28,10 +28,10 @@ async function storeScripts(ctx: ProviderContext, desired: DesiredResource): Pro
   for (const content of Object.values(desired.assets ?? {})) await putContent(ctx.blobs, content, "scripts");
 }
 
-async function runHookScript(ctx: ProviderContext, address: string, spec: HookSpec, which: "deploy" | "destroy", desired?: DesiredResource): Promise<number> {
+async function runHookScript(ctx: ProviderContext, address: string, spec: HookSpec, which: "deploy" | "destroy", runtime?: ResourceRuntime): Promise<number> {
   const ref = spec[which];
   if (!ref) return 0;
-  const cwd = desired?.runtime?.cwd ?? resolve(ctx.projectDir, spec.dir);
+  const cwd = runtime?.cwd ?? resolve(ctx.projectDir, spec.dir);
   const onDisk = join(cwd, ref.path);
   let script = onDisk;
   let tempDir: string | undefined;
@@ -47,8 +47,8 @@ async function runHookScript(ctx: ProviderContext, address: string, spec: HookSp
     script = join(tempDir, ref.path.split("/").pop()!);
     await writeFile(script, content);
   }
-  const secrets = desired?.runtime?.secrets ?? [];
-  const env: NodeJS.ProcessEnv = { ...ctx.processEnv, ...(desired?.runtime?.env ?? { SLIPWAY_PROJECT: ctx.project, SLIPWAY_TARGET: ctx.target, SLIPWAY_MODULE: spec.module }) };
+  const secrets = runtime?.secrets ?? [];
+  const env: NodeJS.ProcessEnv = { ...ctx.processEnv, ...(runtime?.env ?? { SLIPWAY_PROJECT: ctx.project, SLIPWAY_TARGET: ctx.target, SLIPWAY_MODULE: spec.module }) };
   try {
     const code = await runScript({
       script,
@@ -68,7 +68,7 @@ async function runHookScript(ctx: ProviderContext, address: string, spec: HookSp
 async function deploy(ctx: ProviderContext, desired: DesiredResource): Promise<Record<string, unknown>> {
   await storeScripts(ctx, desired);
   const spec = desired.spec as unknown as HookSpec;
-  const code = await runHookScript(ctx, desired.address, spec, "deploy", desired);
+  const code = await runHookScript(ctx, desired.address, spec, "deploy", desired.runtime);
   if (code !== 0) {
     throw new SlipwayError("hook_failed", `${desired.address}: deploy script ${spec.deploy?.path} exited with code ${code}`, {
       hint: "fix the script and deploy again; the deploy continues from this hook",
@@ -81,9 +81,9 @@ export const hookProvider: Provider = {
   kind: "hook",
   create: deploy,
   update: (ctx, _recorded, desired) => deploy(ctx, desired),
-  async delete(ctx, recorded: RecordedResource, desired?: DesiredResource) {
+  async delete(ctx, recorded: RecordedResource, runtime?: ResourceRuntime) {
     const spec = recorded.spec as unknown as HookSpec;
-    const code = await runHookScript(ctx, recorded.address, spec, "destroy", desired);
+    const code = await runHookScript(ctx, recorded.address, spec, "destroy", runtime);
     if (code !== 0) {
       throw new SlipwayError("hook_failed", `${recorded.address}: destroy script ${spec.destroy?.path} exited with code ${code}`, {
         hint: "fix the script and run destroy again",

@@ -2,7 +2,7 @@
 // registering it in providers/index.ts. Providers are idempotent: a create that finds its resource
 // already there adopts it, a delete of something already gone succeeds.
 import type { Clock } from "../clock.js";
-import type { DesiredResource, RecordedResource, ResourceKind } from "../engine/resource.js";
+import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../engine/resource.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { TargetState } from "../store/state/state-store.js";
 
@@ -30,8 +30,8 @@ export interface Provider {
   readonly kind: ResourceKind;
   create(ctx: ProviderContext, desired: DesiredResource): Promise<Outputs>;
   update(ctx: ProviderContext, recorded: RecordedResource, desired: DesiredResource): Promise<Outputs>;
-  /** `desired` is present when the resource is still configured (a replace, or a phase roll-back). */
-  delete(ctx: ProviderContext, recorded: RecordedResource, desired?: DesiredResource): Promise<void>;
+  /** `runtime` is the folder and environment scripts run with (the module's, even if it left the config). */
+  delete(ctx: ProviderContext, recorded: RecordedResource, runtime?: ResourceRuntime): Promise<void>;
   /** Whether a spec change can be applied in place, or needs delete + create. */
   diff(recorded: RecordedResource, desired: DesiredResource): "update" | "replace";
 }

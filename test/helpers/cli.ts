@@ -1,0 +1,91 @@
+// Runs the real CLI (bin/slipway.js, built into dist/) as a child process against a temp SLIPWAY_HOME.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const BIN = join(REPO, "bin", "slipway.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Sandbox {
+  home: string;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  /** Runs `slipway ARGS` in the project folder, synchronously. */
+  run(args: string[], extraEnv?: NodeJS.ProcessEnv): CliResult;
+  /** Like run, but parses stdout as the --json document. */
+  json<T = any>(args: string[], extraEnv?: NodeJS.ProcessEnv): { code: number; doc: T; stderr: string };
+  /** Starts `slipway ARGS` without waiting. */
+  start(args: string[], extraEnv?: NodeJS.ProcessEnv): ChildProcess;
+  write(files: Record<string, string>): void;
+  cleanup(): void;
+}
+
+/** A temp project folder (with the given files) and a temp SLIPWAY_HOME. */
+export function sandbox(files: Record<string, string>): Sandbox {
+  const root = mkdtempSync(join(tmpdir(), "slipway-test-"));
+  const home = join(root, "home");
+  const dir = join(root, "project");
+  mkdirSync(dir, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1", SLIPWAY_USER: "tester" };
+  delete env.SLIPWAY_FAILPOINT;
+  const box: Sandbox = {
+    home,
+    dir,
+    env,
+    run(args, extraEnv) {
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: { ...env, ...extraEnv }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      return { code: r.status ?? 128 + (r.signal === "SIGKILL" ? 9 : 15), stdout: r.stdout, stderr: r.stderr };
+    },
+    json(args, extraEnv) {
+      const r = box.run([...args, "--json"], extraEnv);
+      let doc: any;
+      try {
+        doc = JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`not JSON (exit ${r.code}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
+      }
+      return { code: r.code, doc, stderr: r.stderr };
+    },
+    start(args, extraEnv) {
+      return spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    },
+    write(more) {
+      for (const [path, content] of Object.entries(more)) {
+        const full = join(dir, path);
+        mkdirSync(dirname(full), { recursive: true });
+        writeFileSync(full, content);
+        if (path.endsWith(".sh")) chmodSync(full, 0o755);
+      }
+    },
+    cleanup() {
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  box.write(files);
+  return box;
+}
+
+/** Waits until `predicate` is true, polling; fails after `ms`. */
+export async function waitFor(predicate: () => boolean, ms = 15_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => (stdout += d));
+  child.stderr?.on("data", (d) => (stderr += d));
+  return new Promise((resolvePromise) => child.on("close", (code, signal) => resolvePromise({ code, signal, stdout, stderr })));
+}
