@@ -8,7 +8,7 @@ import { address, type DesiredResource, type ResourceKind, type ResourceRuntime 
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { moduleEnvironment } from "./env-files.js";
-import type { LoadedModule, LoadedProject } from "./load.js";
+import { dedupe, type LoadedModule, type LoadedProject } from "./load.js";
 import { ENDPOINT_NAME, type Permission } from "./schema.js";
 import type { PathSegment } from "./yaml-source.js";
 
@@ -31,8 +31,9 @@ const RESOURCE_SECTIONS: Array<[section: string, kind: ResourceKind]> = [
 ];
 const PERMISSIONED: ReadonlySet<ResourceKind> = new Set(["job", "model", "endpoint", "pipeline"]);
 
-export function compileProject(project: LoadedProject): CompiledProject {
-  const diagnostics: Diagnostic[] = [];
+/** `earlier` holds problems found while loading; all are thrown together after compiling. */
+export function compileProject(project: LoadedProject, earlier: Diagnostic[] = []): CompiledProject {
+  const diagnostics: Diagnostic[] = earlier;
   const resources: Builder[] = [];
   const byAddress = new Map<string, { resource: Builder; module: LoadedModule }>();
   const moduleNames = project.modules.map((m) => m.name);
@@ -207,7 +208,7 @@ export function compileProject(project: LoadedProject): CompiledProject {
     }
   }
 
-  if (diagnostics.length) throw new InvalidInputError(diagnostics);
+  if (diagnostics.length) throw new InvalidInputError(dedupe(diagnostics));
   const finished: DesiredResource[] = resources.map((r) => ({ ...r, dependsOn: [...new Set(r.dependsOn)], specHash: hashValue(r.spec) }));
   return { project, resources: finished, moduleDeps };
 }

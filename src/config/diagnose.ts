@@ -4,11 +4,42 @@ import type { Diagnostic } from "../errors.js";
 import { didYouMean } from "../util/suggest.js";
 import type { PathSegment, SourceMap } from "./yaml-source.js";
 
-export function validateAgainst<T>(schema: z.ZodType<T>, value: unknown, sourceMap: SourceMap, diagnostics: Diagnostic[]): T | undefined {
+/**
+ * Validates `value`, appending a diagnostic per problem. When it is invalid, returns what remains
+ * valid after dropping the offending parts, so that later checks (references, cycles) still run
+ * and every problem is reported in one go; `valid` tells whether anything was dropped.
+ */
+export function validateAgainst<T>(schema: z.ZodType<T>, value: unknown, sourceMap: SourceMap, diagnostics: Diagnostic[]): { data?: T; valid: boolean } {
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return { data: result.data, valid: true };
   for (const issue of result.error.issues) diagnostics.push(...issueToDiagnostics(schema, issue, sourceMap, value));
+  return { data: salvage(schema, value, result.error.issues), valid: false };
+}
+
+function salvage<T>(schema: z.ZodType<T>, value: unknown, firstIssues: z.core.$ZodIssue[]): T | undefined {
+  const copy = structuredClone(value);
+  let issues = firstIssues;
+  for (let round = 0; round < 20; round++) {
+    for (const issue of issues) {
+      const path = issue.path as PathSegment[];
+      if (issue.code === "unrecognized_keys") for (const key of issue.keys) removeAt(copy, [...path, key]);
+      else if (issue.code === "invalid_type" && valueAt(copy, path) === undefined) removeAt(copy, path.slice(0, -1));
+      else removeAt(copy, path);
+    }
+    const again = schema.safeParse(copy);
+    if (again.success) return again.data;
+    issues = again.error.issues;
+    if (issues.some((i) => i.path.length === 0 && i.code !== "unrecognized_keys")) return undefined;
+  }
   return undefined;
+}
+
+function removeAt(root: unknown, path: readonly PathSegment[]): void {
+  if (path.length === 0) return;
+  const parent = valueAt(root, path.slice(0, -1));
+  const last = path[path.length - 1]!;
+  if (Array.isArray(parent) && typeof last === "number") parent.splice(last, 1);
+  else if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[last as string];
 }
 
 function issueToDiagnostics(schema: z.ZodType, issue: z.core.$ZodIssue, sourceMap: SourceMap, root: unknown): Diagnostic[] {

@@ -21,6 +21,11 @@ export interface LoadOptions {
   vars?: Record<string, string>;
   /** SLIPWAY_VAR_<NAME> values. */
   envVars?: Record<string, string>;
+  /**
+   * Where to collect problems that do not stop loading (schema, references). When given, the caller
+   * throws after its own checks so every problem is reported at once; otherwise loadProject throws.
+   */
+  diagnostics?: Diagnostic[];
   user: string;
   env: Record<string, string | undefined>;
 }
@@ -66,7 +71,7 @@ export function loadProject(options: LoadOptions): LoadedProject {
   }
   const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = options.diagnostics ?? [];
 
   // First pass, uninterpolated: the project name, the targets and the variables decide the scope.
   const raw = parseYamlWithPositions(text, displayFile);
@@ -100,7 +105,7 @@ export function loadProject(options: LoadOptions): LoadedProject {
 
   // Second pass: interpolated and validated.
   const parsed = parseYamlWithPositions(text, displayFile, (s, loc) => interpolate(s, scope, loc, diagnostics));
-  const project = validateAgainst(projectFileSchema, parsed.value, parsed.sourceMap, diagnostics);
+  const project = validateAgainst(projectFileSchema, parsed.value, parsed.sourceMap, diagnostics).data;
 
   const modules: LoadedModule[] = [];
   const includes = (project?.include ?? []) as string[];
@@ -136,7 +141,7 @@ export function loadProject(options: LoadOptions): LoadedProject {
     diagnostics.push({ location: parsed.sourceMap.locate(["targets", defaults[1]!, "default"], "key"), message: `more than one default target (${defaults.join(", ")})`, hint: "mark exactly one target with `default: true`" });
   }
 
-  if (diagnostics.length || !project || !target) throw new InvalidInputError(dedupe(diagnostics));
+  if (!project || !target || (diagnostics.length && !options.diagnostics)) throw new InvalidInputError(dedupe(diagnostics));
   const secretValues = Object.entries(project.variables ?? {})
     .filter(([, v]) => v.secret)
     .map(([n]) => variables[n])
@@ -166,7 +171,7 @@ function loadModule(file: string, projectScope: InterpolationScope, diagnostics:
     diagnostics.push(...parsed.diagnostics);
     return undefined;
   }
-  const config = validateAgainst(moduleFileSchema, parsed.value, parsed.sourceMap, diagnostics);
+  const config = validateAgainst(moduleFileSchema, parsed.value, parsed.sourceMap, diagnostics).data;
   if (!config) return undefined;
   return { name: config.module, file, dir: dirname(file), config, sourceMap: parsed.sourceMap };
 }
@@ -268,7 +273,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+export function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics.filter((d) => {
     const key = `${d.location?.file}:${d.location?.line}:${d.location?.column}:${d.message}`;

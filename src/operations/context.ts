@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { compileProject, type CompiledProject } from "../config/compile.js";
 import { moduleEnvironment } from "../config/env-files.js";
 import type { Plan } from "../engine/plan.js";
+import type { Diagnostic } from "../errors.js";
 import type { RecordedResource, ResourceRuntime } from "../engine/resource.js";
 import { loadProject } from "../config/load.js";
 import type { Reporter } from "../engine/reporter.js";
@@ -25,7 +26,9 @@ export interface OperationContext {
 }
 
 export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProject {
+  const diagnostics: Diagnostic[] = [];
   const project = loadProject({
+    diagnostics,
     dir: options.dir,
     target: options.target,
     vars: options.vars,
@@ -33,7 +36,7 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
     user: env.user,
     env: env.processEnv,
   });
-  return compileProject(project);
+  return compileProject(project, diagnostics);
 }
 
 export async function withStores<T>(compiled: CompiledProject, env: RuntimeEnv, body: (stores: Stores) => Promise<T>): Promise<T> {
