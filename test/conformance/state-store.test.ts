@@ -148,13 +148,10 @@ function lock(token: string, over: Partial<Omit<LockRow, "project" | "target">> 
 }
 
 /**
- * Known bug in src/store (reported, not fixed here): on PostgreSQL the text columns use the
- * database's default collation, so on a server whose default is a language collation (en_US.UTF-8,
- * ICU en-US — the usual production default) listResources/listSettings order differs from SQLite and
- * from JS sort(). The fix is a PostgreSQL migration giving the ordered/key columns COLLATE "C".
- * The test below runs and reports as TODO until then; remove the `todo` once it passes.
+ * PostgreSQL would order text by the database's default collation (en_US.UTF-8, ICU en-US on most
+ * production servers); key columns are declared COLLATE "C" so every backend lists in code-point
+ * order, like SQLite and JS sort(). The test below proves it on an ICU database.
  */
-const KNOWN_COLLATION_BUG = "known bug: PostgreSQL orders by the database collation, not code-unit order (see test/conformance/README.md)";
 
 /** Addresses and keys whose order differs between byte order and language collations. */
 const ORDER_PROBES = ["model.B", "model.a", "model.a-b", "model.a.c", "model.ab", "model.a_b", "model.Z", "model.é", "model.e", "model.10", "model.9"];
@@ -623,7 +620,7 @@ for (const backend of backends) {
 
     test(
       `${label}: ordering does not depend on the database collation`,
-      backend.skip ? opts : backend.name === "sqlite" ? { skip: "SQLite always compares text with BINARY unless told otherwise" } : { todo: KNOWN_COLLATION_BUG },
+      backend.skip ? opts : backend.name === "sqlite" ? { skip: "SQLite always compares text with BINARY unless told otherwise" } : {},
       async () => {
         // Production PostgreSQL servers usually default to a language collation (en_US.UTF-8), not C.
         const where = await backend.createEmpty({ collation: "natural" });

@@ -1,17 +1,28 @@
 // One set of migrations for every dialect. Types are the portable subset (text, integer, bigint).
-import type { Kysely, Migration, MigrationProvider } from "kysely";
+import { sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
 
-const migrations: Record<string, Migration> = {
+/**
+ * Text columns that are keys or sort orders compare by code point on every backend: SQLite does by
+ * default (BINARY); PostgreSQL would use the database's language collation unless told "C", and then
+ * the same state would list (and hash) in a different order.
+ */
+function keyText(dialect: "sqlite" | "postgres") {
+  return dialect === "postgres" ? sql`text collate "C"` : sql`text`;
+}
+
+function migrations(dialect: "sqlite" | "postgres"): Record<string, Migration> {
+  const key = keyText(dialect);
+  return {
   "0001_initial": {
     async up(db: Kysely<any>) {
       await db.schema
         .createTable("resources")
-        .addColumn("project", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
-        .addColumn("address", "text", (c) => c.notNull())
+        .addColumn("project", key, (c) => c.notNull())
+        .addColumn("target", key, (c) => c.notNull())
+        .addColumn("address", key, (c) => c.notNull())
         .addColumn("kind", "text", (c) => c.notNull())
         .addColumn("name", "text", (c) => c.notNull())
-        .addColumn("module", "text", (c) => c.notNull())
+        .addColumn("module", key, (c) => c.notNull())
         .addColumn("phase", "integer", (c) => c.notNull())
         .addColumn("spec_hash", "text", (c) => c.notNull())
         .addColumn("spec", "text", (c) => c.notNull())
@@ -23,16 +34,16 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("deployments")
-        .addColumn("id", "text", (c) => c.primaryKey())
-        .addColumn("project", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
+        .addColumn("id", key, (c) => c.primaryKey())
+        .addColumn("project", key, (c) => c.notNull())
+        .addColumn("target", key, (c) => c.notNull())
         .addColumn("operation", "text", (c) => c.notNull())
         .addColumn("status", "text", (c) => c.notNull())
         .addColumn("revision", "integer")
         .addColumn("user", "text", (c) => c.notNull())
         .addColumn("host", "text", (c) => c.notNull())
         .addColumn("pid", "integer", (c) => c.notNull())
-        .addColumn("started_at", "text", (c) => c.notNull())
+        .addColumn("started_at", key, (c) => c.notNull())
         .addColumn("finished_at", "text")
         .addColumn("summary", "text", (c) => c.notNull())
         .addColumn("snapshot", "text")
@@ -49,7 +60,7 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("journal")
-        .addColumn("deployment_id", "text", (c) => c.notNull())
+        .addColumn("deployment_id", key, (c) => c.notNull())
         .addColumn("seq", "integer", (c) => c.notNull())
         .addColumn("address", "text", (c) => c.notNull())
         .addColumn("action", "text", (c) => c.notNull())
@@ -62,18 +73,18 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable("settings")
-        .addColumn("project", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
-        .addColumn("module", "text", (c) => c.notNull())
-        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("project", key, (c) => c.notNull())
+        .addColumn("target", key, (c) => c.notNull())
+        .addColumn("module", key, (c) => c.notNull())
+        .addColumn("key", key, (c) => c.notNull())
         .addColumn("value", "text", (c) => c.notNull())
         .addColumn("updated_at", "text", (c) => c.notNull())
         .addPrimaryKeyConstraint("settings_pk", ["project", "target", "module", "key"])
         .execute();
       await db.schema
         .createTable("locks")
-        .addColumn("project", "text", (c) => c.notNull())
-        .addColumn("target", "text", (c) => c.notNull())
+        .addColumn("project", key, (c) => c.notNull())
+        .addColumn("target", key, (c) => c.notNull())
         .addColumn("token", "text", (c) => c.notNull())
         .addColumn("operation", "text", (c) => c.notNull())
         .addColumn("owner_user", "text", (c) => c.notNull())
@@ -86,8 +97,9 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
-};
+  };
+}
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => migrations,
-};
+export function migrationProvider(dialect: "sqlite" | "postgres"): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}
