@@ -1,0 +1,149 @@
+// kill -9 at several points of a deploy: state stays consistent, and the next deploy converges to the
+// config without redoing what was recorded as done.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { processAlive } from "../../src/util/run-script.js";
+
+// A hook's first attempt waits while the file block-NAME exists; later attempts do not wait.
+const hook = (name: string) => `#!/usr/bin/env bash
+set -euo pipefail
+d="$SLIPWAY_HOME/.."
+echo "$$" > "$d/${name}.pid"
+if [ ! -e "$d/attempted-${name}" ]; then
+  touch "$d/attempted-${name}"
+  while [ -e "$d/block-${name}" ]; do sleep 0.05; done
+fi
+echo "${name}" >> "$d/events.log"
+`;
+
+function project(): Record<string, string> {
+  const settings = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `  ${prefix}${i}: v${i}`).join("\n");
+  return {
+    "slipway.yaml": "project: crashy\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
+    "modules/core/module.yaml": `module: core\nhooks:\n  - { name: one, deploy: one.sh }\n  - { name: two, deploy: two.sh }\nsettings:\n${settings("c", 15)}\n`,
+    "modules/core/one.sh": hook("one"),
+    "modules/core/two.sh": hook("two"),
+    "modules/app/module.yaml": `module: app\ndepends_on: [core]\nhooks:\n  - { name: three, deploy: three.sh }\nsettings:\n${settings("a", 15)}\n`,
+    "modules/app/three.sh": hook("three"),
+  };
+}
+const HOOKS = ["one", "two", "three"];
+const TOTAL_ACTIONS = 2 + 3 + 30; // module markers, hooks, settings
+
+function events(box: Sandbox): string[] {
+  const file = join(box.home, "..", "events.log");
+  return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
+}
+
+/** The state is consistent: records and the settings table agree, and match the config after a redeploy. */
+function assertConverged(box: Sandbox): void {
+  const plan = box.json(["plan"]).doc;
+  assert.equal(plan.actions.length, 0, `plan after recovery: ${JSON.stringify(plan.summary)}`);
+  assert.equal(plan.summary.noop, TOTAL_ACTIONS);
+  const db = new Database(join(box.home, "state.db"), { readonly: true });
+  try {
+    const settings = db.prepare("select module, key, value from settings order by module, key").all() as Array<{ module: string; key: string }>;
+    assert.equal(settings.length, 30);
+    const recorded = db.prepare("select count(*) n from resources where kind = 'setting'").get() as { n: number };
+    assert.equal(recorded.n, 30);
+    const locks = db.prepare("select count(*) n from locks").get() as { n: number };
+    assert.equal(locks.n, 0, "the lock is released");
+    const open = db.prepare("select count(*) n from journal j join deployments d on d.id = j.deployment_id where j.status = 'started' and d.status = 'running'").get() as { n: number };
+    assert.equal(open.n, 0, "no deployment is left running");
+  } finally {
+    db.close();
+  }
+}
+
+function crashThenRecover(failpoint: string): { box: Sandbox; before: string[]; after: string[] } {
+  const box = sandbox(project());
+  const crashed = box.run(["deploy"], { SLIPWAY_FAILPOINT: failpoint });
+  assert.equal(crashed.code, 137, `expected a SIGKILL at ${failpoint}; stderr: ${crashed.stderr}`);
+  const before = events(box);
+  const recovered = box.run(["deploy"]);
+  assert.equal(recovered.code, 0, recovered.stderr);
+  assert.match(recovered.stderr, /was interrupted/);
+  return { box, before, after: events(box).slice(before.length) };
+}
+
+describe("kill -9 during deploy", () => {
+  for (const n of [1, 2, 7, 20, TOTAL_ACTIONS]) {
+    it(`before action ${n}: the next deploy converges and runs each hook exactly once overall`, () => {
+      const { box, before, after } = crashThenRecover(`apply.before-action=${n}`);
+      try {
+        assert.deepEqual([...before, ...after].sort(), [...HOOKS].sort());
+        assertConverged(box);
+      } finally {
+        box.cleanup();
+      }
+    });
+
+    it(`after action ${n} was committed: nothing recorded is redone`, () => {
+      const { box, before, after } = crashThenRecover(`apply.after-commit=${n}`);
+      try {
+        assert.deepEqual([...before, ...after].sort(), [...HOOKS].sort());
+        assertConverged(box);
+      } finally {
+        box.cleanup();
+      }
+    });
+  }
+
+  it("after an action's effect but before its record: settings are adopted, not duplicated", () => {
+    // Actions 5, 12 and 30 land on settings and module markers as well as hooks, depending on scheduling.
+    for (const n of [5, 12, 30]) {
+      const { box, before, after } = crashThenRecover(`apply.after-action=${n}`);
+      try {
+        assertConverged(box);
+        // A hook whose script finished but whose record was not written runs again (hooks are at-least-once);
+        // every other hook ran exactly once.
+        const all = [...before, ...after];
+        for (const h of HOOKS) assert.ok(all.filter((e) => e === h).length >= 1, `${h} ran`);
+        assert.ok(all.length <= HOOKS.length + 1, `at most the interrupted hook repeats: ${all.join(",")}`);
+      } finally {
+        box.cleanup();
+      }
+    }
+  });
+
+  it("after every action but before the revision was recorded: the next deploy records the revision and changes nothing", () => {
+    const { box, before, after } = crashThenRecover("deploy.before-revision=1");
+    try {
+      assert.deepEqual(before.sort(), [...HOOKS].sort());
+      assert.deepEqual(after, []);
+      const history = box.json(["history"]).doc.deployments;
+      assert.equal(history[0].revision, 1);
+      assert.equal(history[1].status, "interrupted");
+      assertConverged(box);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it("while a hook script runs: the orphaned script is stopped, and the hook runs to completion once", async () => {
+    const box = sandbox(project());
+    try {
+      writeFileSync(join(box.home, "..", "block-two"), "");
+      const child = box.start(["deploy"]);
+      const done = exited(child);
+      await waitFor(() => existsSync(join(box.home, "..", "two.pid")), 15_000, "hook two to start");
+      child.kill("SIGKILL");
+      await done;
+      const orphan = Number(readFileSync(join(box.home, "..", "two.pid"), "utf8"));
+      assert.ok(processAlive(orphan), "the hook script outlives the killed CLI");
+      const recovered = box.run(["deploy"]);
+      assert.equal(recovered.code, 0, recovered.stderr);
+      assert.match(recovered.stderr, /stopped a script left running by the interrupted deploy \(hook\.core\.two/);
+      await waitFor(() => !processAlive(orphan), 5_000, "the orphan to be gone");
+      rmSync(join(box.home, "..", "block-two"));
+      assert.deepEqual(events(box).sort(), [...HOOKS].sort());
+      assertConverged(box);
+    } finally {
+      box.cleanup();
+    }
+  });
+});
