@@ -64,6 +64,7 @@ export function makeRuntime(flags: CommonFlags): CommandRuntime {
 
 function terminalReporter(out: Output): Reporter {
   return {
+    secrets: (values) => (out.secrets = [...values]),
     info: (m) => out.line(m),
     warn: (m) => out.err(out.style("yellow", `warning: ${m}`)),
     actionStarted: (a) => {

@@ -43,6 +43,15 @@ function show(c: FieldChange, side: "before" | "after"): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** The --json documents use snake_case keys throughout. */
+export function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(v)]));
+  }
+  return value;
+}
+
 export function deployJson(r: DeployResult) {
   return {
     project: r.project,
@@ -63,7 +72,7 @@ export function printDeployOutcome(out: Output, r: DeployResult, verb: string): 
     return;
   }
   if (r.status === "failed") {
-    for (const f of r.apply?.failed ?? []) out.err(out.style("red", `error: ${f.error.message}`));
+    for (const f of r.apply?.failed ?? []) out.err(out.style("red", `error: ${f.action.address}: ${f.error.message}`));
     out.err(`${verb} failed: ${r.apply?.done.length ?? 0} action(s) done and recorded, ${r.apply?.skipped.length ?? 0} not started. Run ${verb} again to continue.`);
     if (r.logFile) out.err(`output kept in ${r.logFile}`);
     return;

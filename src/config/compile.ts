@@ -17,6 +17,8 @@ export interface CompiledProject {
   resources: DesiredResource[];
   /** Module name -> names of the modules it depends on. */
   moduleDeps: Map<string, string[]>;
+  /** Values never to print: secret variables and secret-looking env-file values. */
+  secrets: string[];
 }
 
 type Builder = Omit<DesiredResource, "specHash">;
@@ -209,8 +211,19 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
   }
 
   if (diagnostics.length) throw new InvalidInputError(dedupe(diagnostics));
-  const finished: DesiredResource[] = resources.map((r) => ({ ...r, dependsOn: [...new Set(r.dependsOn)], specHash: hashValue(r.spec) }));
-  return { project, resources: finished, moduleDeps };
+  // A spec that carries a secret is marked sensitive: plans and listings mask its values on both sides.
+  const secrets = new Set(project.secretValues);
+  for (const r of resources) for (const s of r.runtime?.secrets ?? []) secrets.add(s);
+  const secretList = [...secrets];
+  const finished: DesiredResource[] = resources.map((r) => {
+    const spec = secretList.length && containsAny(JSON.stringify(r.spec), secretList) ? { ...r.spec, sensitive: true } : r.spec;
+    return { ...r, spec, dependsOn: [...new Set(r.dependsOn)], specHash: hashValue(spec) };
+  });
+  return { project, resources: finished, moduleDeps, secrets: secretList };
+}
+
+function containsAny(text: string, values: readonly string[]): boolean {
+  return values.some((v) => v.length > 0 && text.includes(JSON.stringify(v).slice(1, -1)));
 }
 
 interface Reference {

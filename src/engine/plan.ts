@@ -62,7 +62,7 @@ export function planChanges(desired: readonly DesiredResource[], recorded: reado
       summary.create++;
     } else if (r.specHash !== d.specHash || r.phase !== d.phase || !sameList(r.dependsOn, d.dependsOn)) {
       const action = r.kind === d.kind ? providerFor(d.kind).diff(r, d) : "replace";
-      const changes = diffFields(r.spec, d.spec);
+      const changes = r.spec.sensitive || d.spec.sensitive ? maskChanges(diffFields(r.spec, d.spec)) : diffFields(r.spec, d.spec);
       if (r.phase !== d.phase) changes.push({ path: "phase", before: r.phase, after: d.phase });
       forward.push({ ...base, action, changes, recorded: r });
       summary[action]++;
@@ -137,6 +137,11 @@ export function diffFields(before: unknown, after: unknown, path = ""): FieldCha
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   return [{ path: path || "(value)", before, after }];
+}
+
+/** A sensitive resource shows which fields changed, never their values. */
+function maskChanges(changes: FieldChange[]): FieldChange[] {
+  return changes.map((c) => (c.path === "sensitive" ? c : { path: c.path, before: c.before === undefined ? undefined : "***", after: c.after === undefined ? undefined : "***" }));
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

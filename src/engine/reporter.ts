@@ -2,6 +2,8 @@
 import type { Plan, PlannedAction } from "./plan.js";
 
 export interface Reporter {
+  /** Values that must never be printed, known once the project is compiled (before any plan). */
+  secrets?(values: readonly string[]): void;
   info(message: string): void;
   warn(message: string): void;
   plan?(plan: Plan, where: string): void;

@@ -39,6 +39,13 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
   return compileProject(project, diagnostics);
 }
 
+/** Compiles the project and tells the reporter which values to mask before anything is printed. */
+export function compileFor(options: ProjectOptions, ctx: OperationContext): CompiledProject {
+  const compiled = compile(options, ctx.env);
+  ctx.reporter.secrets?.(compiled.secrets);
+  return compiled;
+}
+
 export async function withStores<T>(compiled: CompiledProject, env: RuntimeEnv, body: (stores: Stores) => Promise<T>): Promise<T> {
   const stores = await openStores(env.home, compiled.project.target.config);
   try {

@@ -4,7 +4,7 @@ import type { CompiledProject } from "../config/compile.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
 import type { RecordedResource } from "../engine/resource.js";
 import { didYouMean } from "../util/suggest.js";
-import { attachDeleteRuntimes, compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
 
 export interface ScopeOptions {
@@ -31,7 +31,7 @@ export interface ValidateResult {
 }
 
 export function validate(options: ProjectOptions, ctx: OperationContext): ValidateResult {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   const byKind: Record<string, number> = {};
   for (const r of compiled.resources) byKind[r.kind] = (byKind[r.kind] ?? 0) + 1;
   return { project: compiled.project.name, target: compiled.project.target.name, modules: compiled.project.modules.map((m) => m.name), resources: compiled.resources.length, byKind };
@@ -41,28 +41,26 @@ export interface PlanResult {
   project: string;
   target: string;
   plan: Plan;
-  secrets: string[];
 }
 
 export async function plan(options: DeployOptions, ctx: OperationContext): Promise<PlanResult> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   const scope = resolveScope(compiled, options);
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
     const recorded = await state.listResources();
     checkModuleDependencies(compiled, scope, options, recorded);
-    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, scope), secrets: secretsOf(compiled) };
+    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, scope) };
   });
 }
 
 export interface DeployResult extends DeploymentOutcome {
   project: string;
   target: string;
-  secrets: string[];
 }
 
 export async function deploy(options: DeployOptions, ctx: OperationContext): Promise<DeployResult> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   const scope = resolveScope(compiled, options);
   const { project } = compiled;
   const outcome = await withStores(compiled, ctx.env, (stores) =>
@@ -85,7 +83,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
       ctx,
     ),
   );
-  return { ...outcome, project: project.name, target: project.target.name, secrets: secretsOf(compiled) };
+  return { ...outcome, project: project.name, target: project.target.name };
 }
 
 /** Deletes and replaces need a person's yes; deleting deployed modules of a protected target needs --force too. */
@@ -126,12 +124,6 @@ function checkModuleDependencies(compiled: CompiledProject, scope: PlanScope, op
       details: { missing: list },
     });
   }
-}
-
-export function secretsOf(compiled: CompiledProject): string[] {
-  const all = new Set(compiled.project.secretValues);
-  for (const r of compiled.resources) for (const s of r.runtime?.secrets ?? []) all.add(s);
-  return [...all];
 }
 
 function maskedVariables(compiled: CompiledProject): Record<string, string> {

@@ -1,9 +1,9 @@
 // destroy: removes a target's deployed modules (all, or --module NAME), dependents first.
 import { RefusedError } from "../errors.js";
 import { planChanges, type Plan } from "../engine/plan.js";
-import { attachDeleteRuntimes, compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment } from "./deployment.js";
-import { secretsOf, type DeployResult } from "./deploy.js";
+import type { DeployResult } from "./deploy.js";
 
 export interface DestroyOptions extends ProjectOptions {
   modules?: string[];
@@ -13,7 +13,7 @@ export interface DestroyOptions extends ProjectOptions {
 }
 
 export async function destroy(options: DestroyOptions, ctx: OperationContext): Promise<DeployResult> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   const { project } = compiled;
   const where = `${project.name}/${project.target.name}`;
   const scope = options.modules?.length ? new Set(options.modules) : undefined;
@@ -55,5 +55,5 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
       ctx,
     ),
   );
-  return { ...outcome, project: project.name, target: project.target.name, secrets: secretsOf(compiled) };
+  return { ...outcome, project: project.name, target: project.target.name };
 }

@@ -2,7 +2,7 @@
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
-import { compile, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ModuleStatus {
   name: string;
@@ -40,7 +40,7 @@ export interface HistoryEntry {
 }
 
 export async function status(options: ProjectOptions, ctx: OperationContext): Promise<StatusResult> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
@@ -78,7 +78,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
 }
 
 export async function history(options: ProjectOptions & { limit?: number }, ctx: OperationContext): Promise<{ project: string; target: string; deployments: HistoryEntry[] }> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
     return { project: compiled.project.name, target: compiled.project.target.name, deployments: (await state.listDeployments(options.limit ?? 50)).map(toHistory) };
@@ -86,10 +86,16 @@ export async function history(options: ProjectOptions & { limit?: number }, ctx:
 }
 
 export async function listSettings(options: ProjectOptions & { module?: string }, ctx: OperationContext): Promise<{ project: string; target: string; settings: SettingRow[] }> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
-    return { project: compiled.project.name, target: compiled.project.target.name, settings: await state.listSettings(options.module) };
+    const [settings, recorded] = await Promise.all([state.listSettings(options.module), state.listResources()]);
+    const sensitive = new Set(recorded.filter((r) => r.kind === "setting" && r.spec.sensitive).map((r) => `${r.spec.module}\u0000${r.spec.key}`));
+    return {
+      project: compiled.project.name,
+      target: compiled.project.target.name,
+      settings: settings.map((row) => (sensitive.has(`${row.module}\u0000${row.key}`) ? { ...row, value: "***" } : row)),
+    };
   });
 }
 

@@ -2,9 +2,9 @@
 import { SlipwayError } from "../errors.js";
 import { planChanges } from "../engine/plan.js";
 import type { DesiredResource } from "../engine/resource.js";
-import { attachDeleteRuntimes, compile, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, compileFor, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot, runDeployment } from "./deployment.js";
-import { deletionConfirmation, secretsOf, type DeployResult } from "./deploy.js";
+import { deletionConfirmation, type DeployResult } from "./deploy.js";
 
 export interface RollbackOptions extends ProjectOptions {
   to: number;
@@ -14,7 +14,7 @@ export interface RollbackOptions extends ProjectOptions {
 }
 
 export async function rollback(options: RollbackOptions, ctx: OperationContext): Promise<DeployResult> {
-  const compiled = compile(options, ctx.env);
+  const compiled = compileFor(options, ctx);
   const { project } = compiled;
   const runtimeOf = runtimeResolver(compiled);
   const outcome = await withStores(compiled, ctx.env, async (stores) => {
@@ -58,5 +58,5 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
       ctx,
     );
   });
-  return { ...outcome, project: project.name, target: project.target.name, secrets: secretsOf(compiled) };
+  return { ...outcome, project: project.name, target: project.target.name };
 }

@@ -70,7 +70,7 @@ async function deploy(ctx: ProviderContext, desired: DesiredResource): Promise<R
   const spec = desired.spec as unknown as HookSpec;
   const code = await runHookScript(ctx, desired.address, spec, "deploy", desired.runtime);
   if (code !== 0) {
-    throw new SlipwayError("hook_failed", `${desired.address}: deploy script ${spec.deploy?.path} exited with code ${code}`, {
+    throw new SlipwayError("hook_failed", `deploy script ${spec.deploy?.path} exited with code ${code}`, {
       hint: "fix the script and deploy again; the deploy continues from this hook",
     });
   }
@@ -85,7 +85,7 @@ export const hookProvider: Provider = {
     const spec = recorded.spec as unknown as HookSpec;
     const code = await runHookScript(ctx, recorded.address, spec, "destroy", runtime);
     if (code !== 0) {
-      throw new SlipwayError("hook_failed", `${recorded.address}: destroy script ${spec.destroy?.path} exited with code ${code}`, {
+      throw new SlipwayError("hook_failed", `destroy script ${spec.destroy?.path} exited with code ${code}`, {
         hint: "fix the script and run destroy again",
       });
     }

@@ -25,7 +25,6 @@ export function registerDeploy(program: Command): void {
       execute(flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Plan for ${where}`);
         const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
-        out.secrets = r.secrets;
         if (out.json) out.document(deployJson(r));
         else printDeployOutcome(out, r, "deploy");
         return r.status === "failed" ? 1 : 0;

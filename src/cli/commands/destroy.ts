@@ -21,7 +21,6 @@ export function registerDestroy(program: Command): void {
       execute(flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Destroy plan for ${where}`);
         const r = await destroy({ ...projectOptions(flags), modules: flags.module, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
-        out.secrets = r.secrets;
         if (out.json) out.document(deployJson(r));
         else printDeployOutcome(out, r, "destroy");
         return r.status === "failed" ? 1 : 0;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { history } from "../../operations/queries.js";
 import { execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { snakeKeys } from "../render.js";
 import { setExit } from "./validate.js";
 
 export function registerHistory(program: Command): void {
@@ -9,7 +10,7 @@ export function registerHistory(program: Command): void {
     .action((flags: CommonFlags & { limit: number }) =>
       execute(flags, async ({ out, ctx }) => {
         const h = await history({ ...projectOptions(flags), limit: flags.limit }, ctx);
-        if (out.json) return out.document(h);
+        if (out.json) return out.document(snakeKeys(h));
         if (h.deployments.length === 0) return out.line(`${h.project}/${h.target} has no deployments yet.`);
         out.line(`${"REV".padEnd(5)}${"OPERATION".padEnd(10)}${"STATUS".padEnd(13)}${"STARTED".padEnd(26)}${"USER".padEnd(12)}CHANGES`);
         for (const d of h.deployments) {

@@ -18,7 +18,6 @@ export function registerPlan(program: Command): void {
     .action((flags: PlanFlags) =>
       execute(flags, async ({ out, ctx }) => {
         const r = await plan({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps }, ctx);
-        out.secrets = r.secrets;
         if (out.json) out.document({ project: r.project, target: r.target, ...planJson(r.plan) });
         else printPlan(out, r.plan, `Plan for ${r.project}/${r.target}`);
       }).then(setExit),

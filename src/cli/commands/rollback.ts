@@ -21,7 +21,6 @@ export function registerRollback(program: Command): void {
       execute(flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Rollback plan for ${where} to revision ${flags.to}`);
         const r = await rollback({ ...projectOptions(flags), to: flags.to, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
-        out.secrets = r.secrets;
         if (out.json) out.document(deployJson(r));
         else printDeployOutcome(out, r, "rollback");
         return r.status === "failed" ? 1 : 0;

@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { status } from "../../operations/queries.js";
 import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { snakeKeys } from "../render.js";
 import { setExit } from "./validate.js";
 
 export function registerStatus(program: Command): void {
   withCommonOptions(program.command("status").alias("summary").description("what is deployed to a target, who holds its lock, what a deploy would change")).action((flags: CommonFlags) =>
     execute(flags, async ({ out, ctx }) => {
       const s = await status(projectOptions(flags), ctx);
-      if (out.json) return out.document(s);
+      if (out.json) return out.document(snakeKeys(s));
       out.line(out.style("bold", `${s.project}/${s.target}`) + (s.protected ? " (protected)" : "") + (s.revision ? `  revision ${s.revision}` : "  never deployed"));
       if (s.lastDeployment) out.line(`last ${s.lastDeployment.operation}: ${s.lastDeployment.status} at ${s.lastDeployment.finishedAt ?? s.lastDeployment.startedAt} by ${s.lastDeployment.user}`);
       if (s.lock) out.line(out.style("yellow", `locked by ${s.lock.user}@${s.lock.host} (pid ${s.lock.pid}) running ${s.lock.operation} since ${s.lock.since}`));
