@@ -1,0 +1,8 @@
+// Public API of the `slipway` package.
+export { Slipway, type SlipwayOptions, type ApplyOptions } from "./sdk/slipway.js";
+export { SlipwayError, InvalidInputError, RefusedError, type Diagnostic, type SourceLocation } from "./errors.js";
+export type { Reporter } from "./engine/reporter.js";
+export type { Plan, PlannedAction, PlanSummary, FieldChange } from "./engine/plan.js";
+export type { DeployResult, PlanResult, ValidateResult } from "./operations/deploy.js";
+export type { StatusResult, HistoryEntry } from "./operations/queries.js";
+export { jsonSchema } from "./config/schema.js";
