@@ -19,13 +19,25 @@ export interface CommonFlags {
 export function withCommonOptions(cmd: Command): Command {
   return cmd
     .option("-t, --target <name>", "target (environment) to use; default: the target marked default")
-    .option("--project <dir>", "project folder holding slipway.yaml", ".")
-    .option("--var <name=value>", "set a variable (repeatable)", collect, [])
+    .option("--project <dir>", "project folder holding slipway.yaml (default: the current folder)")
+    .option("--var <name=value>", "set a variable (repeatable)", collect)
     .option("--json", "print a stable machine-readable JSON document");
 }
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/**
+ * Lets the common options stand before the command too (`slipway -t prod deploy`): values given to
+ * the program fill in whatever the command itself did not get.
+ */
+export function inheritCommonOptions(program: Command): void {
+  program.hook("preAction", (_program, action) => {
+    for (const [key, value] of Object.entries(program.opts())) {
+      if (action.getOptionValue(key) === undefined) action.setOptionValue(key, value);
+    }
+  });
 }
 
 export function intOption(flags: string, description: string): Option {

@@ -9,6 +9,7 @@ import { registerSchema } from "./commands/schema.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerStatus } from "./commands/status.js";
 import { registerValidate } from "./commands/validate.js";
+import { inheritCommonOptions, withCommonOptions } from "./common.js";
 
 export function buildProgram(): Command {
   const program = new Command("slipway")
@@ -16,6 +17,8 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showSuggestionAfterError(true)
     .exitOverride();
+  withCommonOptions(program);
+  inheritCommonOptions(program);
   for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerSchema]) register(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;

@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
 import { jsonSchema } from "../../config/schema.js";
-import { execute } from "../common.js";
+import { execute, withCommonOptions } from "../common.js";
 import { setExit } from "./validate.js";
 
 export function registerSchema(program: Command): void {
-  program
-    .command("schema")
-    .description("print the JSON Schema of slipway.yaml and module.yaml, for editors")
+  // The schema is JSON whatever the flags; the common options are accepted like everywhere else.
+  withCommonOptions(program.command("schema").description("print the JSON Schema of slipway.yaml and module.yaml, for editors"))
     .argument("[file]", "project | module | all", "all")
     .action((file: string) =>
       execute({}, async () => {
