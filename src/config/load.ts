@@ -167,10 +167,8 @@ function loadModule(file: string, projectScope: InterpolationScope, diagnostics:
   const moduleName = /^module:\s*["']?([A-Za-z0-9_-]+)/m.exec(text)?.[1];
   const scope: InterpolationScope = { ...projectScope, module: moduleName };
   const parsed = parseYamlWithPositions(text, displayFile, (s, loc) => interpolate(s, scope, loc, diagnostics));
-  if (parsed.diagnostics.length) {
-    diagnostics.push(...parsed.diagnostics);
-    return undefined;
-  }
+  diagnostics.push(...parsed.diagnostics);
+  if (parsed.value === undefined) return undefined; // a syntax error: nothing to check further
   const config = validateAgainst(moduleFileSchema, parsed.value, parsed.sourceMap, diagnostics).data;
   if (!config) return undefined;
   return { name: config.module, file, dir: dirname(file), config, sourceMap: parsed.sourceMap };

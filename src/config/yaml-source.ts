@@ -45,7 +45,8 @@ export interface ParsedYaml {
 
 export function parseYamlWithPositions(text: string, file: string, transform?: StringTransform): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found in walk() with a Set: the library's own check is quadratic per mapping.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const sourceMap = new SourceMap(file);
   const diagnostics: Diagnostic[] = [];
   const at = (offset: number): SourceLocation => {
@@ -63,11 +64,17 @@ export function parseYamlWithPositions(text: string, file: string, transform?: S
     const location = range ? at(range[0]) : undefined;
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
+      const seen = new Set<string>();
       for (const pair of node.items) {
         const keyNode = pair.key as YamlNode | null;
         const keyLocation = keyNode?.range ? at(keyNode.range[0]) : location;
         let key = String(isScalar(keyNode) ? keyNode.value : keyNode);
         if (transform && keyLocation) key = transform(key, keyLocation, path);
+        if (seen.has(key)) {
+          diagnostics.push({ location: keyLocation, message: `duplicate key "${key}"`, hint: "each key may appear once in a mapping; remove or rename one" });
+          continue;
+        }
+        seen.add(key);
         const childPath = [...path, key];
         const valueNode = pair.value as YamlNode | null;
         const valueLocation = valueNode?.range ? at(valueNode.range[0]) : keyLocation;

@@ -122,6 +122,17 @@ resources:
     }
   });
 
+  it("reports duplicate keys", () => {
+    const box = sandbox({ "slipway.yaml": root(), "modules/core/module.yaml": "module: core\nsettings:\n  a: 1\n  b: 2\n  a: 3\n" });
+    try {
+      const r = box.run(["validate"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /modules\/core\/module\.yaml:5:3: error: duplicate key "a"/);
+    } finally {
+      box.cleanup();
+    }
+  });
+
   it("an unknown target suggests the nearest", () => {
     const box = sandbox({ "slipway.yaml": root("  prod: {}\n"), "modules/core/module.yaml": "module: core\n" });
     try {

@@ -2,6 +2,7 @@
 import { Kysely, Migrator, type Transaction } from "kysely";
 import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
 import { migrationProvider } from "./migrations.js";
+import { RunStore } from "./run-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -26,6 +27,11 @@ export class StateStore {
       const failed = results?.find((r) => r.status === "Error");
       throw new Error(`state migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
     }
+  }
+
+  /** Runs of jobs, across targets (a run id is unique). */
+  runs(): RunStore {
+    return new RunStore(this.db);
   }
 
   forTarget(project: string, target: string): TargetState {

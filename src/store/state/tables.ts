@@ -79,10 +79,68 @@ export interface LocksTable {
   expires_at: number;
 }
 
+export interface RunsTable {
+  id: string;
+  project: string;
+  target: string;
+  job: string;
+  /** queued | running | succeeded | failed | cancelled | lost */
+  status: string;
+  params: string; // JSON
+  /** Content hash of the bundle (job source + resolved config + runner). */
+  bundle: string;
+  config_hash: string;
+  executor: string;
+  /** JSON: what the executor needs to find the run again (pid, process group, job id …). */
+  handle: string;
+  user: string;
+  host: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Epoch ms of the runner's last sign of life. */
+  heartbeat_at: number | null;
+  error: string | null;
+  results: string | null; // JSON
+  metrics: string | null; // JSON
+  provenance: string | null; // JSON
+  options: string; // JSON: keep_workdir, no_cache
+}
+
+export interface RunTasksTable {
+  run_id: string;
+  task: string;
+  /** pending | running | succeeded | failed | cached | skipped | cancelled | lost */
+  status: string;
+  attempts: number;
+  exit_code: number | null;
+  /** Process group of the running attempt. */
+  pid: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  /** The run whose outputs a cache hit reused. */
+  cached_from: string | null;
+  cache_key: string | null;
+  /** JSON: the output files this task wrote (path -> sha256). */
+  outputs: string | null;
+  error: string | null;
+}
+
+export interface TaskCacheTable {
+  cache_key: string;
+  run_id: string;
+  task: string;
+  outputs: string; // JSON: path -> sha256
+  created_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   deployments: DeploymentsTable;
   journal: JournalTable;
   settings: SettingsTable;
   locks: LocksTable;
+  runs: RunsTable;
+  run_tasks: RunTasksTable;
+  task_cache: TaskCacheTable;
 }
