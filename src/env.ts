@@ -18,6 +18,8 @@ export interface RuntimeEnv {
   failpoint?: string;
   /** Maximum number of actions applied at once. */
   parallelism: number;
+  /** A failed task's first retry waits this long, each further one twice as long. */
+  retryBackoffMs: number;
   color: boolean;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
@@ -47,6 +49,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     clock: offset ? offsetClock(offset) : systemClock,
     failpoint: env.SLIPWAY_FAILPOINT || undefined,
     parallelism: positiveNumber(env.SLIPWAY_PARALLELISM, 8),
+    retryBackoffMs: positiveNumber(env.SLIPWAY_RETRY_BACKOFF_MS, 1000),
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
     processEnv: env,
   };

@@ -1,5 +1,6 @@
 // Public API of the `slipway` package.
-export { Slipway, type SlipwayOptions, type ApplyOptions } from "./sdk/slipway.js";
+export { Slipway, Run, type SlipwayOptions, type ApplyOptions, type RunOptions } from "./sdk/slipway.js";
+export type { RunDetails, RunSummary, TaskSummary } from "./operations/runs.js";
 export { SlipwayError, InvalidInputError, RefusedError, type Diagnostic, type SourceLocation } from "./errors.js";
 export type { Reporter } from "./engine/reporter.js";
 export type { Plan, PlannedAction, PlanSummary, FieldChange } from "./engine/plan.js";

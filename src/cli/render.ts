@@ -1,6 +1,7 @@
 // Human-readable and JSON renderings of plans and results. The JSON shapes are the stable contract.
 import type { FieldChange, Plan, PlannedAction } from "../engine/plan.js";
 import type { DeployResult } from "../operations/deploy.js";
+import type { RunDetails } from "../operations/runs.js";
 import type { Output } from "./output.js";
 
 const SYMBOL: Record<PlannedAction["action"], [string, "green" | "yellow" | "magenta" | "red"]> = {
@@ -63,6 +64,7 @@ export function deployJson(r: DeployResult) {
     failed: r.apply?.failed.map((f) => ({ address: f.action.address, error: f.error.message })) ?? [],
     skipped: r.apply?.skipped.map((a) => a.address) ?? [],
     log_file: r.logFile ?? null,
+    runs: r.runs ?? [],
   };
 }
 
@@ -82,4 +84,21 @@ export function printDeployOutcome(out: Output, r: DeployResult, verb: string): 
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+export function printRunDetails(out: Output, d: RunDetails, full = false): void {
+  const color = d.status === "succeeded" ? "green" : d.status === "running" || d.status === "queued" ? "yellow" : "red";
+  out.line(`${out.style("bold", d.id)}  ${d.job} on ${d.project}/${d.target}: ${out.style(color, d.status)}${d.durationMs !== null ? ` in ${(d.durationMs / 1000).toFixed(2)}s` : ""}`);
+  if (d.error && d.status !== "succeeded") out.line(`  error: ${d.error}`);
+  if (Object.keys(d.params).length) out.line(`  params: ${Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  for (const t of d.tasks) {
+    const extra = [t.attempts > 1 ? `${t.attempts} attempts` : "", t.cachedFrom ? `cached from ${t.cachedFrom}` : "", t.exitCode !== null ? `exit ${t.exitCode}` : "", t.durationMs !== null ? `${t.durationMs} ms` : ""].filter(Boolean);
+    out.line(`  task ${t.task.padEnd(16)} ${t.status.padEnd(10)} ${extra.join(", ")}`);
+  }
+  if (d.results !== null) out.line(`  results: ${JSON.stringify(d.results)}`);
+  if (d.metrics !== null) out.line(`  metrics: ${JSON.stringify(d.metrics)}`);
+  if (full && d.provenance) {
+    out.line("  provenance:");
+    for (const [k, v] of Object.entries(d.provenance)) out.line(`    ${k}: ${JSON.stringify(v)}`);
+  }
 }

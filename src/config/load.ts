@@ -7,7 +7,7 @@ import { InvalidInputError, type Diagnostic, type SourceLocation } from "../erro
 import { didYouMean } from "../util/suggest.js";
 import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
-import { moduleFileSchema, projectFileSchema, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
+import { moduleFileSchema, projectFileSchema, type ArchiveKind, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
 import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";
@@ -56,6 +56,8 @@ export interface LoadedProject {
   /** Values never to print (secret variables). */
   secretValues: string[];
   permissions: Permission[];
+  /** Archive stores configured for this target (project-level, overridden per target). */
+  archives: Partial<Record<ArchiveKind, { type: "fs"; path: string }>>;
   modules: LoadedModule[];
   sourceMap: SourceMap;
 }
@@ -155,6 +157,7 @@ export function loadProject(options: LoadOptions): LoadedProject {
     variables,
     secretValues,
     permissions: project.permissions ?? [],
+    archives: { ...project.archives, ...target.archives },
     modules,
     sourceMap: parsed.sourceMap,
   };

@@ -26,6 +26,18 @@ export const permissionSchema = z
   .describe("Who may do what: CAN_MANAGE > CAN_RUN > CAN_QUERY > CAN_VIEW");
 const permissions = z.array(permissionSchema);
 
+export const ARCHIVE_KINDS = ["job_source", "stage_logs", "persisted_data", "artifacts", "provenance", "cache", "misc"] as const;
+export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
+const archiveStore = z
+  .strictObject({
+    type: z.enum(["fs"]).describe("fs: a local folder"),
+    path: z.string().min(1).describe("Folder, relative to slipway.yaml or absolute"),
+  })
+  .describe("Where one kind of run archive is kept");
+const archives = z
+  .strictObject(Object.fromEntries(ARCHIVE_KINDS.map((k) => [k, archiveStore.optional()])) as Record<ArchiveKind, z.ZodOptional<typeof archiveStore>>)
+  .describe("Archive stores per kind; each defaults to a folder under SLIPWAY_HOME/archives");
+
 const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
 
 export const targetSchema = z.strictObject({
@@ -40,7 +52,14 @@ export const targetSchema = z.strictObject({
   variables: z.record(z.string(), scalar).optional().describe("Per-target variable values"),
   state: backend.optional(),
   blobs: backend.optional(),
-  executor: backend.optional(),
+  executor: z
+    .strictObject({
+      type: z.enum(["local"]).describe("local: processes on this machine"),
+      max_parallel_runs: z.number().int().min(1).optional().describe("Runs executing at once on this machine (default 4); more wait queued"),
+      max_parallel_tasks: z.number().int().min(1).optional().describe("Tasks of one run executing at once (default 4)"),
+    })
+    .optional(),
+  archives: archives.optional().describe("Overrides the project's archive stores for this target"),
 });
 
 export const variableSchema = z.strictObject({
@@ -57,6 +76,7 @@ export const projectFileSchema = z
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are identifiers"), variableSchema).optional(),
     targets: z.record(name("target"), targetSchema).refine((t) => Object.keys(t).length > 0, "at least one target is needed"),
     permissions: permissions.optional().describe("Default permissions for every resource"),
+    archives: archives.optional(),
   })
   .describe("slipway.yaml: the root of a Slipway project");
 

@@ -6,6 +6,8 @@ import type { RecordedResource } from "../engine/resource.js";
 import { didYouMean } from "../util/suggest.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
+import { submitRun } from "../runs/submit.js";
+import type { Stores } from "../store/open.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -57,14 +59,17 @@ export async function plan(options: DeployOptions, ctx: OperationContext): Promi
 export interface DeployResult extends DeploymentOutcome {
   project: string;
   target: string;
+  /** Runs started because a job with `run_on_deploy: true` was created or updated. */
+  runs?: Array<{ job: string; run: string }>;
 }
 
 export async function deploy(options: DeployOptions, ctx: OperationContext): Promise<DeployResult> {
   const compiled = compileFor(options, ctx);
   const scope = resolveScope(compiled, options);
   const { project } = compiled;
-  const outcome = await withStores(compiled, ctx.env, (stores) =>
-    runDeployment(
+  let started: Array<{ job: string; run: string }> = [];
+  const outcome = await withStores(compiled, ctx.env, async (stores) => {
+    const result = await runDeployment(
       stores,
       {
         operation: "deploy",
@@ -81,9 +86,23 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         snapshotExtras: { target_config: project.target.config, variables: maskedVariables(compiled) },
       },
       ctx,
-    ),
-  );
-  return { ...outcome, project: project.name, target: project.target.name };
+    );
+    if (result.status === "succeeded") started = await startRunsOnDeploy(compiled, stores, result, ctx);
+    return result;
+  });
+  return { ...outcome, project: project.name, target: project.target.name, runs: started };
+}
+
+/** Jobs with `run_on_deploy: true` that this deploy created or updated start a run; the deploy does not wait. */
+async function startRunsOnDeploy(compiled: CompiledProject, stores: Stores, outcome: DeploymentOutcome, ctx: OperationContext): Promise<Array<{ job: string; run: string }>> {
+  const started: Array<{ job: string; run: string }> = [];
+  for (const action of outcome.apply?.done ?? []) {
+    if (action.kind !== "job" || action.action === "delete" || !action.desired?.spec.run_on_deploy) continue;
+    const run = await submitRun(compiled, stores, action.desired.name, {}, ctx.env);
+    ctx.reporter.info(`started run ${run.id} of job ${run.job} (run_on_deploy)`);
+    started.push({ job: run.job, run: run.id });
+  }
+  return started;
 }
 
 /** Deletes and replaces need a person's yes; deleting deployed modules of a protected target needs --force too. */

@@ -9,6 +9,7 @@ import { deploy, plan, validate, type DeployResult, type PlanResult, type ScopeO
 import { destroy } from "../operations/destroy.js";
 import { history, listSettings, status, type HistoryEntry, type StatusResult } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
+import { cancelRun, listRuns, runLogs, showRun, startRun, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
 
 export interface SlipwayOptions {
@@ -73,5 +74,64 @@ export class Slipway {
 
   async settings(module?: string): Promise<SettingRow[]> {
     return (await listSettings({ ...this.project, module }, this.ctx)).settings;
+  }
+
+  /** Starts a run of `job` and returns at once; the run goes on even if this program exits. */
+  async run(job: string, options: RunOptions = {}): Promise<Run> {
+    const summary = await startRun({ ...this.project, job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir }, this.ctx);
+    return new Run(summary.id, this.project, this.ctx);
+  }
+
+  /** A run started earlier (by id or unique prefix). */
+  getRun(id: string): Run {
+    return new Run(id, this.project, this.ctx);
+  }
+
+  runs(filter: { job?: string; limit?: number } = {}): Promise<RunSummary[]> {
+    return listRuns({ ...this.project, ...filter }, this.ctx);
+  }
+}
+
+export interface RunOptions {
+  /** Job parameters (each becomes SLIPWAY_PARAM_<NAME>); unknown names are rejected. */
+  params?: Record<string, string>;
+  /** Run cached tasks even when an earlier run had the same inputs. */
+  noCache?: boolean;
+  /** Keep the working folder after the run. */
+  keepWorkdir?: boolean;
+}
+
+/** One run of a job. */
+export class Run {
+  constructor(
+    readonly id: string,
+    private readonly project: ProjectOptions,
+    private readonly ctx: OperationContext,
+  ) {}
+
+  /** Tasks, timings, exit codes, params, results and provenance as they are now. */
+  details(): Promise<RunDetails> {
+    return showRun({ ...this.project, run: this.id }, this.ctx);
+  }
+
+  /** Resolves when the run has finished (succeeded, failed, cancelled or lost). */
+  wait(): Promise<RunDetails> {
+    return waitForRun({ ...this.project, run: this.id }, this.ctx);
+  }
+
+  /** What the run wrote to $SLIPWAY_OUTPUT_DIR/results.json (null if nothing). */
+  async results(): Promise<unknown> {
+    return (await this.details()).results;
+  }
+
+  /** Log lines, per task. */
+  async logs(task?: string): Promise<Array<{ task: string; line: string }>> {
+    const lines: Array<{ task: string; line: string }> = [];
+    await runLogs({ ...this.project, run: this.id, task, onLine: (t, line) => lines.push({ task: t, line }) }, this.ctx);
+    return lines;
+  }
+
+  cancel(): Promise<RunSummary> {
+    return cancelRun({ ...this.project, run: this.id }, this.ctx);
   }
 }

@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 
 export interface ScriptRun {
   script: string;
+  args?: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -14,15 +15,17 @@ export interface ScriptRun {
 /** Resolves with the exit code (or 128+signal). The whole process group is killed on abort. */
 export function runScript(run: ScriptRun): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("bash", [run.script], { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [run.script, ...(run.args ?? [])], { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // On abort: SIGTERM to the whole group, SIGKILL for whatever is still there 2 s later.
     const killGroup = () => {
-      if (child.pid) {
-        try {
-          process.kill(-child.pid, "SIGTERM");
-        } catch {
-          /* already gone */
-        }
+      if (!child.pid) return;
+      const pgid = child.pid;
+      try {
+        process.kill(-pgid, "SIGTERM");
+      } catch {
+        return;
       }
+      setTimeout(() => killProcessGroup(pgid), 2000).unref();
     };
     run.signal?.addEventListener("abort", killGroup, { once: true });
     child.on("error", reject);

@@ -1,0 +1,45 @@
+import type { Command } from "commander";
+import { InvalidInputError } from "../../errors.js";
+import { runLogs, startRun, waitForRun } from "../../operations/runs.js";
+import { collect, execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { printRunDetails, snakeKeys } from "../render.js";
+import { setExit } from "./validate.js";
+
+interface RunFlags extends CommonFlags {
+  param?: string[];
+  wait?: boolean;
+  keepWorkdir?: boolean;
+  cache?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  withCommonOptions(program.command("run").description("start a run of a job; prints its id at once (the run goes on after this command exits)"))
+    .argument("<job>", "job name")
+    .option("--param <name=value>", "set a job parameter (repeatable)", collect)
+    .option("--wait", "wait for the run to finish, streaming its logs; exit 1 if it did not succeed")
+    .option("--keep-workdir", "keep the run's working folder afterwards")
+    .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
+    .action((job: string, flags: RunFlags) =>
+      execute(flags, async ({ out, ctx }) => {
+        const params: Record<string, string> = {};
+        for (const pair of flags.param ?? []) {
+          const eq = pair.indexOf("=");
+          if (eq <= 0) throw new InvalidInputError([{ message: `--param "${pair}" is not NAME=value`, hint: "write --param lr=0.1" }], "invalid_flag");
+          params[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+        const project = projectOptions(flags);
+        const run = await startRun({ ...project, job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false }, ctx);
+        if (!flags.wait) {
+          if (out.json) out.document(snakeKeys(run));
+          else out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`);
+          return 0;
+        }
+        if (!out.json) out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`);
+        const printed = runLogs({ ...project, run: run.id, follow: true, onLine: (task, line) => out.line(`[${task}] ${line}`) }, ctx);
+        const [done] = await Promise.all([waitForRun({ ...project, run: run.id }, ctx), printed]);
+        if (out.json) out.document(snakeKeys(done));
+        else printRunDetails(out, done);
+        return done.status === "succeeded" ? 0 : 1;
+      }).then(setExit),
+    );
+}

@@ -1,0 +1,228 @@
+// Runs of jobs: start, list, show, wait for, read logs of, and cancel them.
+import { existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
+import { iso } from "../clock.js";
+import { InvalidInputError, RefusedError } from "../errors.js";
+import { executorNamed } from "../executors/index.js";
+import type { RunHandle } from "../executors/executor.js";
+import { refreshLiveness } from "../runs/liveness.js";
+import { runDir, runPaths } from "../runs/paths.js";
+import { submitRun, type SubmitOptions } from "../runs/submit.js";
+import { openArchives } from "../store/archives.js";
+import type { Stores } from "../store/open.js";
+import type { RunRow, RunTaskRow } from "../store/state/run-store.js";
+import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+
+export const FINISHED = new Set(["succeeded", "failed", "cancelled", "lost"]);
+
+export interface RunSummary {
+  id: string;
+  job: string;
+  project: string;
+  target: string;
+  status: string;
+  params: Record<string, string>;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface TaskSummary {
+  task: string;
+  status: string;
+  attempts: number;
+  exitCode: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cachedFrom: string | null;
+  error: string | null;
+}
+
+export interface RunDetails extends RunSummary {
+  bundle: string;
+  executor: string;
+  tasks: TaskSummary[];
+  results: unknown;
+  metrics: unknown;
+  provenance: Record<string, unknown> | null;
+}
+
+export async function startRun(options: ProjectOptions & SubmitOptions & { job: string }, ctx: OperationContext): Promise<RunSummary> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, options.job, options, ctx.env)));
+}
+
+export async function listRuns(options: ProjectOptions & { job?: string; limit?: number }, ctx: OperationContext): Promise<RunSummary[]> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const runs = stores.state.runs();
+    const rows = await runs.list({ project: compiled.project.name, target: compiled.project.target.name, job: options.job, limit: options.limit });
+    return Promise.all(rows.map(async (r) => summary(await refreshLiveness(runs, r, ctx.env.clock))));
+  });
+}
+
+export async function showRun(options: ProjectOptions & { run: string }, ctx: OperationContext): Promise<RunDetails> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, (stores) => details(stores, options.run, ctx));
+}
+
+/** Polls until the run finishes; `onTick` is called on each poll (to stream logs). */
+export async function waitForRun(options: ProjectOptions & { run: string; onTick?: () => void; pollMs?: number }, ctx: OperationContext): Promise<RunDetails> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const runs = stores.state.runs();
+    let row = await findRun(stores, options.run);
+    for (let i = 0; !FINISHED.has(row.status); i++) {
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 50));
+      options.onTick?.();
+      row = (await runs.get(row.id))!;
+      if (i % 20 === 19) row = await refreshLiveness(runs, row, ctx.env.clock);
+    }
+    options.onTick?.();
+    return details(stores, row.id, ctx);
+  });
+}
+
+export async function cancelRun(options: ProjectOptions & { run: string }, ctx: OperationContext): Promise<RunSummary> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const runs = stores.state.runs();
+    const row = await refreshLiveness(runs, await findRun(stores, options.run), ctx.env.clock);
+    if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
+    const executor = executorNamed(row.executor);
+    const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
+    await executor?.cancel(JSON.parse(row.handle) as RunHandle, groups);
+    const now = iso(ctx.env.clock.now());
+    if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
+      for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });
+    }
+    return summary((await runs.get(row.id))!);
+  });
+}
+
+/**
+ * Log lines of a run's tasks, from the run folder while it is here, else from the stage-logs archive.
+ * With `follow`, keeps reading until the run has finished.
+ */
+export async function runLogs(
+  options: ProjectOptions & { run: string; task?: string; follow?: boolean; onLine: (task: string, line: string) => void },
+  ctx: OperationContext,
+): Promise<RunSummary> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const runs = stores.state.runs();
+    let row = await findRun(stores, options.run);
+    const allTasks = async () => (await runs.tasks(row.id)).map((t) => t.task);
+    const known = await allTasks();
+    if (options.task && known.length && !known.includes(options.task)) {
+      throw new InvalidInputError([{ message: `run ${row.id} has no task "${options.task}"`, hint: `its tasks: ${known.join(", ")}` }], "unknown_task");
+    }
+    const readers = new Map<string, LogReader>();
+    const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
+    const pump = async () => {
+      for (const task of options.task ? [options.task] : await allTasks()) {
+        let reader = readers.get(task);
+        if (!reader) readers.set(task, (reader = new LogReader(runPaths(runDir(ctx.env.home, row.id)).taskLog(task))));
+        if (reader.exists()) reader.read((line) => options.onLine(task, line));
+        else if (FINISHED.has(row.status) && !reader.fromArchive) {
+          reader.fromArchive = true;
+          const archived = await archives.stage_logs.get(`runs/${row.id}/${task}.log`);
+          for (const line of archived?.toString("utf8").split("\n").slice(0, -1) ?? []) options.onLine(task, line);
+        }
+      }
+    };
+    await pump();
+    while (options.follow && !FINISHED.has(row.status)) {
+      await new Promise((r) => setTimeout(r, 100));
+      row = await refreshLiveness(runs, (await runs.get(row.id))!, ctx.env.clock);
+      await pump();
+    }
+    await pump();
+    return summary(row);
+  });
+}
+
+/** Reads a growing log file incrementally, whole lines at a time. */
+class LogReader {
+  private offset = 0;
+  private partial = "";
+  fromArchive = false;
+  constructor(private readonly file: string) {}
+  exists(): boolean {
+    return existsSync(this.file);
+  }
+  read(onLine: (line: string) => void): void {
+    const size = statSync(this.file).size;
+    if (size <= this.offset) return;
+    const fd = openSync(this.file, "r");
+    try {
+      const buffer = Buffer.alloc(size - this.offset);
+      readSync(fd, buffer, 0, buffer.length, this.offset);
+      this.offset = size;
+      const lines = (this.partial + buffer.toString("utf8")).split("\n");
+      this.partial = lines.pop()!;
+      for (const line of lines) onLine(line);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+async function findRun(stores: Stores, id: string): Promise<RunRow> {
+  const runs = stores.state.runs();
+  const exact = await runs.get(id);
+  if (exact) return exact;
+  const matches = await runs.findByPrefix(id);
+  if (matches.length === 1) return matches[0]!;
+  throw new InvalidInputError(
+    [{ message: matches.length ? `run id "${id}" is ambiguous` : `no run "${id}"`, hint: matches.length ? `it starts ${matches.map((m) => m.id).join(", ")}; type more of it` : "see `slipway runs` for run ids" }],
+    "unknown_run",
+  );
+}
+
+async function details(stores: Stores, id: string, ctx: OperationContext): Promise<RunDetails> {
+  const runs = stores.state.runs();
+  const row = await refreshLiveness(runs, await findRun(stores, id), ctx.env.clock);
+  const tasks = await runs.tasks(row.id);
+  return {
+    ...summary(row),
+    bundle: row.bundle,
+    executor: row.executor,
+    tasks: tasks.map(taskSummary),
+    results: row.results ? JSON.parse(row.results) : null,
+    metrics: row.metrics ? JSON.parse(row.metrics) : null,
+    provenance: row.provenance ? JSON.parse(row.provenance) : null,
+  };
+}
+
+function summary(r: RunRow): RunSummary {
+  return {
+    id: r.id,
+    job: r.job,
+    project: r.project,
+    target: r.target,
+    status: r.status,
+    params: JSON.parse(r.params),
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: r.started_at && r.finished_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : null,
+    error: r.error,
+  };
+}
+
+function taskSummary(t: RunTaskRow): TaskSummary {
+  return {
+    task: t.task,
+    status: t.status,
+    attempts: t.attempts,
+    exitCode: t.exit_code,
+    startedAt: t.started_at,
+    finishedAt: t.finished_at,
+    durationMs: t.started_at && t.finished_at ? Date.parse(t.finished_at) - Date.parse(t.started_at) : null,
+    cachedFrom: t.cached_from,
+    error: t.error,
+  };
+}

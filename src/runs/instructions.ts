@@ -1,0 +1,37 @@
+// The runner's instructions for one run: written by the submitter to the run folder (mode 0600, since
+// the module environment may hold secrets), read by the runner process, deleted when the run ends.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TargetConfig } from "../config/schema.js";
+import type { ArchiveConfig } from "../store/archives.js";
+
+export interface RunInstructions {
+  runId: string;
+  project: string;
+  target: string;
+  projectDir: string;
+  home: string;
+  /** The target's state backend, so the runner writes where the submitter reads. */
+  state?: TargetConfig["state"];
+  archives: ArchiveConfig;
+  /** Merged module environment (env files and Slipway variables). */
+  env: Record<string, string>;
+  /** Values to mask in task logs. */
+  secrets: string[];
+  maxParallelRuns: number;
+  maxParallelTasks: number;
+  keepWorkdir: boolean;
+  noCache: boolean;
+  /** First retry waits this long; each further retry twice as long. */
+  retryBackoffMs: number;
+}
+
+export const INSTRUCTIONS_FILE = "run.json";
+
+export function writeInstructions(runDir: string, instructions: RunInstructions): void {
+  writeFileSync(join(runDir, INSTRUCTIONS_FILE), JSON.stringify(instructions), { mode: 0o600 });
+}
+
+export function readInstructions(runDir: string): RunInstructions {
+  return JSON.parse(readFileSync(join(runDir, INSTRUCTIONS_FILE), "utf8")) as RunInstructions;
+}

@@ -1,0 +1,291 @@
+// The runner: executes one run's tasks in dependency order inside a fresh working folder, with
+// retries, timeouts and the task cache, then archives outputs, logs and provenance. It runs in its
+// own process (started by an executor), so a run outlives the command that submitted it.
+import { createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { iso } from "../clock.js";
+import type { TargetConfig } from "../config/schema.js";
+import type { RuntimeEnv } from "../env.js";
+import { materializeBundle } from "../executors/bundle.js";
+import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
+import { openStores } from "../store/open.js";
+import type { RunRow, RunStore } from "../store/state/run-store.js";
+import { hashValue } from "../util/hash.js";
+import { redact } from "../util/redact.js";
+import { killProcessGroup, runScript } from "../util/run-script.js";
+import { readInstructions, INSTRUCTIONS_FILE, type RunInstructions } from "./instructions.js";
+import type { JobDefinition, TaskDefinition } from "./job-definition.js";
+import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "./outputs.js";
+import { runPaths } from "./paths.js";
+
+type TaskOutcome = { ok: boolean; outputs: FileHashes };
+
+export async function executeRun(runId: string, dir: string, env: RuntimeEnv): Promise<void> {
+  const instr = readInstructions(dir);
+  const stores = await openStores(instr.home, { state: instr.state } as TargetConfig);
+  const runs = stores.state.runs();
+  const archives = openArchives(instr.home, instr.projectDir, instr.archives);
+  const paths = runPaths(dir);
+  const stop = new AbortController();
+  const taskGroups = new Set<number>();
+  const onTerm = () => {
+    stop.abort("cancelled");
+    for (const g of taskGroups) {
+      try {
+        process.kill(-g, "SIGTERM");
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onTerm);
+  let heartbeat: NodeJS.Timeout | undefined;
+  try {
+    if (!(await waitForSlot(runs, runId, instr, env, stop.signal))) return;
+    heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).catch(() => {}), 1000);
+    const row = (await runs.get(runId))!;
+    await materializeBundle(archives.job_source, row.bundle, paths.work);
+    const job = JSON.parse(await readFile(join(paths.work, ".slipway", "job.json"), "utf8")) as JobDefinition;
+    mkdirSync(paths.output, { recursive: true });
+    mkdirSync(paths.logs, { recursive: true });
+    for (const task of Object.keys(job.tasks)) {
+      await runs.putTask({ run_id: runId, task, status: "pending", attempts: 0, exit_code: null, pid: null, started_at: null, finished_at: null, cached_from: null, cache_key: null, outputs: null, error: null });
+    }
+
+    const context: TaskContext = { runId, row, job, instr, env, runs, archives, paths, signal: stop.signal, taskGroups };
+    const outcomes = await runTaskGraph(context);
+    const cancelled = stop.signal.aborted;
+    const ok = !cancelled && [...outcomes.values()].every((o) => o.ok) && outcomes.size === Object.keys(job.tasks).length;
+    await finish(context, cancelled ? "cancelled" : ok ? "succeeded" : "failed");
+  } catch (e) {
+    await runs.transition(runId, ["queued", "running"], { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message });
+  } finally {
+    clearInterval(heartbeat);
+    rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
+    if (!instr.keepWorkdir) {
+      rmSync(paths.work, { recursive: true, force: true });
+      rmSync(paths.output, { recursive: true, force: true });
+    }
+    await stores.close();
+    process.off("SIGTERM", onTerm);
+    process.off("SIGINT", onTerm);
+  }
+}
+
+/** Waits until fewer than maxParallelRuns runs are running on this host, then marks this one running. */
+async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal): Promise<boolean> {
+  for (;;) {
+    if (signal.aborted) {
+      await runs.transition(runId, ["queued"], { status: "cancelled", finished_at: iso(env.clock.now()) });
+      return false;
+    }
+    const running = (await runs.active(hostname())).filter((r) => r.status === "running" && r.executor === "local").length;
+    if (running < instr.maxParallelRuns) {
+      const now = env.clock.now();
+      return runs.transition(runId, ["queued"], { status: "running", started_at: iso(now), heartbeat_at: now });
+    }
+    await sleep(100, signal);
+  }
+}
+
+interface TaskContext {
+  runId: string;
+  row: RunRow;
+  job: JobDefinition;
+  instr: RunInstructions;
+  env: RuntimeEnv;
+  runs: RunStore;
+  archives: ArchiveStores;
+  paths: ReturnType<typeof runPaths>;
+  signal: AbortSignal;
+  taskGroups: Set<number>;
+}
+
+/** Runs tasks as their dependencies succeed, at most maxParallelTasks at once; stops starting new ones on failure. */
+async function runTaskGraph(ctx: TaskContext): Promise<Map<string, TaskOutcome>> {
+  const names = Object.keys(ctx.job.tasks);
+  const outcomes = new Map<string, TaskOutcome>();
+  const started = new Set<string>();
+  let failed = false;
+  await new Promise<void>((resolveAll) => {
+    let running = 0;
+    const pump = () => {
+      const ready = names.filter((n) => !started.has(n) && ctx.job.tasks[n]!.dependsOn.every((d) => outcomes.get(d)?.ok));
+      for (const name of ready) {
+        if (running >= ctx.instr.maxParallelTasks || failed || ctx.signal.aborted) break;
+        started.add(name);
+        running++;
+        void runTask(ctx, name, outcomes)
+          .catch((e): TaskOutcome => {
+            void ctx.runs.updateTask(ctx.runId, name, { status: "failed", error: (e as Error).message, finished_at: iso(ctx.env.clock.now()) });
+            return { ok: false, outputs: {} };
+          })
+          .then((outcome) => {
+            outcomes.set(name, outcome);
+            if (!outcome.ok) failed = true;
+            running--;
+            pump();
+          });
+      }
+      if (running === 0) resolveAll();
+    };
+    pump();
+  });
+  for (const name of names) {
+    if (!started.has(name)) await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "skipped" });
+  }
+  return outcomes;
+}
+
+async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, TaskOutcome>): Promise<TaskOutcome> {
+  const task = ctx.job.tasks[name]!;
+  const log = createWriteStream(ctx.paths.taskLog(name), { flags: "a" });
+  const write = (line: string) => log.write(redact(line, ctx.instr.secrets) + "\n");
+  try {
+    const upstream = Object.fromEntries(task.dependsOn.map((d) => [d, hashValue(outcomes.get(d)?.outputs ?? {})]));
+    const cacheKey = task.cache ? hashValue({ bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, env: ctx.job.env, taskEnv: task.env, upstream }) : null;
+    if (cacheKey && !ctx.instr.noCache) {
+      const hit = await ctx.runs.cached(cacheKey);
+      if (hit) {
+        const outputs = JSON.parse(hit.outputs) as FileHashes;
+        await restoreFiles(ctx.archives.persisted_data, outputs, ctx.paths.output);
+        write(`cache hit: reusing the outputs of run ${hit.run_id} (task ${hit.task})`);
+        const now = iso(ctx.env.clock.now());
+        await ctx.runs.updateTask(ctx.runId, name, { status: "cached", cached_from: hit.run_id, cache_key: cacheKey, outputs: hit.outputs, started_at: now, finished_at: now, exit_code: 0 });
+        return { ok: true, outputs };
+      }
+    }
+    const attempts = ctx.job.retries + 1;
+    await ctx.runs.updateTask(ctx.runId, name, { status: "running", started_at: iso(ctx.env.clock.now()), cache_key: cacheKey });
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempts > 1) write(`── attempt ${attempt} of ${attempts} ──`);
+      const before = await hashTree(ctx.paths.output);
+      const { code, timedOut } = await attemptTask(ctx, name, task, write, attempt);
+      if (code === 0) {
+        const outputs = changedFiles(before, await hashTree(ctx.paths.output));
+        await archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs);
+        if (cacheKey) await ctx.runs.remember({ cache_key: cacheKey, run_id: ctx.runId, task: name, outputs: JSON.stringify(outputs), created_at: iso(ctx.env.clock.now()) });
+        await ctx.runs.updateTask(ctx.runId, name, { status: "succeeded", exit_code: 0, attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), outputs: JSON.stringify(outputs) });
+        return { ok: true, outputs };
+      }
+      const why = ctx.signal.aborted ? "cancelled" : timedOut ? `timed out after ${ctx.job.timeoutMs} ms` : `exited with code ${code}`;
+      write(`task ${name} ${why}`);
+      if (ctx.signal.aborted || attempt === attempts) {
+        await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "failed", exit_code: code, attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), error: why });
+        return { ok: false, outputs: {} };
+      }
+      const wait = ctx.instr.retryBackoffMs * 2 ** (attempt - 1);
+      write(`retrying in ${wait} ms`);
+      await sleep(wait, ctx.signal);
+    }
+    return { ok: false, outputs: {} };
+  } finally {
+    await new Promise((r) => log.end(r));
+  }
+}
+
+async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition, write: (line: string) => void, attempt: number): Promise<{ code: number; timedOut: boolean }> {
+  const abort = new AbortController();
+  const onStop = () => abort.abort();
+  ctx.signal.addEventListener("abort", onStop, { once: true });
+  let timedOut = false;
+  const timer = ctx.job.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, ctx.job.timeoutMs)
+    : undefined;
+  let pgid: number | undefined;
+  try {
+    const params = Object.fromEntries(Object.entries(ctx.job.params).map(([k, v]) => [`SLIPWAY_PARAM_${k}`, v]));
+    const code = await runScript({
+      script: join(ctx.paths.work, ".slipway", "runner.sh"),
+      args: [name],
+      cwd: ctx.paths.work,
+      env: { ...ctx.env.processEnv, ...ctx.instr.env, ...ctx.job.env, ...task.env, ...params, SLIPWAY_RUN_ID: ctx.runId, SLIPWAY_TASK: name, SLIPWAY_ATTEMPT: String(attempt), SLIPWAY_OUTPUT_DIR: ctx.paths.output },
+      signal: abort.signal,
+      onLine: (_stream, line) => write(line),
+      onStart: async (pid) => {
+        pgid = pid;
+        ctx.taskGroups.add(pid);
+        await ctx.runs.updateTask(ctx.runId, name, { pid, attempts: attempt });
+      },
+    });
+    return { code, timedOut };
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", onStop);
+    if (pgid !== undefined) {
+      ctx.taskGroups.delete(pgid);
+      killProcessGroup(pgid); // nothing a task started outlives it
+    }
+  }
+}
+
+async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancelled"): Promise<void> {
+  const outputs = await hashTree(ctx.paths.output);
+  await archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs);
+  await ctx.archives.persisted_data.put(`runs/${ctx.runId}/outputs.json`, JSON.stringify(outputs, null, 2));
+  for (const task of Object.keys(ctx.job.tasks)) {
+    const file = ctx.paths.taskLog(task);
+    if (existsSync(file)) await ctx.archives.stage_logs.put(`runs/${ctx.runId}/${task}.log`, await readFile(file));
+  }
+  const results = await readJson(join(ctx.paths.output, "results.json"));
+  const metrics = await readJson(join(ctx.paths.output, "metrics.json"));
+  const tasks = await ctx.runs.tasks(ctx.runId);
+  const submitted = JSON.parse(ctx.row.provenance ?? "{}") as Record<string, unknown>;
+  const finishedAt = iso(ctx.env.clock.now());
+  const provenance = {
+    ...submitted,
+    run: ctx.runId,
+    job: ctx.job.job,
+    project: ctx.instr.project,
+    target: ctx.instr.target,
+    bundle_hash: ctx.row.bundle,
+    config_hash: ctx.row.config_hash,
+    params: ctx.job.params,
+    executor: ctx.row.executor,
+    host: hostname(),
+    user: ctx.row.user,
+    started_at: ctx.row.started_at ?? ctx.row.created_at,
+    finished_at: finishedAt,
+    status,
+    tasks: Object.fromEntries(tasks.map((t) => [t.task, { status: t.status, exit_code: t.exit_code, attempts: t.attempts, cached_from: t.cached_from }])),
+    outputs,
+    archives: archiveLocations(ctx.archives),
+  };
+  await ctx.archives.provenance.put(`runs/${ctx.runId}.json`, JSON.stringify(provenance, null, 2));
+  const failedTasks = tasks.filter((t) => t.status === "failed").map((t) => `${t.task}: ${t.error}`);
+  await ctx.runs.transition(ctx.runId, ["running"], {
+    status,
+    finished_at: finishedAt,
+    results: results === undefined ? null : JSON.stringify(results),
+    metrics: metrics === undefined ? null : JSON.stringify(metrics),
+    provenance: JSON.stringify(provenance),
+    error: status === "failed" ? failedTasks.join("; ") || "a task failed" : status === "cancelled" ? "cancelled" : null,
+  });
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolvePromise) => {
+    if (signal.aborted) return resolvePromise();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolvePromise();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

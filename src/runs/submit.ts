@@ -1,0 +1,109 @@
+// Submitting a run: resolve the job, capture its bundle, record the run, hand it to the executor.
+// Returns as soon as the executor has the run; the run goes on without the caller.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { iso } from "../clock.js";
+import type { CompiledProject } from "../config/compile.js";
+import { InvalidInputError, SlipwayError } from "../errors.js";
+import type { RuntimeEnv } from "../env.js";
+import { captureBundle } from "../executors/bundle.js";
+import { executorFor } from "../executors/index.js";
+import { openArchives } from "../store/archives.js";
+import type { Stores } from "../store/open.js";
+import type { RunRow } from "../store/state/run-store.js";
+import { gitInfo } from "../util/git.js";
+import { hashValue, sha256 } from "../util/hash.js";
+import { didYouMean } from "../util/suggest.js";
+import { writeInstructions } from "./instructions.js";
+import { bundleExtras, jobDefinition } from "./job-definition.js";
+import { runDir } from "./paths.js";
+
+export interface SubmitOptions {
+  params?: Record<string, string>;
+  keepWorkdir?: boolean;
+  noCache?: boolean;
+}
+
+export async function submitRun(compiled: CompiledProject, stores: Stores, jobName: string, options: SubmitOptions, env: RuntimeEnv): Promise<RunRow> {
+  const { project } = compiled;
+  const resource = compiled.resources.find((r) => r.kind === "job" && r.name === jobName);
+  if (!resource) {
+    const jobs = compiled.resources.filter((r) => r.kind === "job").map((r) => r.name);
+    throw new InvalidInputError([{ message: `no job "${jobName}" in ${project.name}`, hint: didYouMean(jobName, jobs) ?? (jobs.length ? `jobs: ${jobs.join(", ")}` : "declare one under resources.jobs in a module.yaml") }], "unknown_job");
+  }
+  const job = jobDefinition(resource, options.params ?? {});
+  const executor = executorFor(project.target.config);
+  if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
+    throw new SlipwayError("unsupported", `job ${jobName} asks for ${job.compute.gpus} GPU(s), but the ${executor.name} executor of target ${project.target.name} has none`, {
+      exitCode: 2,
+      hint: "set compute.gpus: 0, or run it on a target whose executor has GPUs",
+    });
+  }
+
+  const moduleDir = project.modules.find((m) => m.name === job.module)!.dir;
+  const sourceDir = job.source ? join(moduleDir, job.source) : undefined;
+  const archives = openArchives(env.home, project.dir, project.archives);
+  const bundle = await captureBundle(archives.job_source, {
+    sourceDir,
+    extraFiles: bundleExtras(job),
+    indexFile: sourceDir ? join(env.home, "cache", "bundle-index", `${sha256(sourceDir).slice(0, 16)}.json`) : undefined,
+  });
+
+  const id = newRunId(env.clock.now());
+  const dir = runDir(env.home, id);
+  mkdirSync(dir, { recursive: true });
+  const git = sourceDir ? gitInfo(sourceDir) : gitInfo(moduleDir);
+  const runtime = resource.runtime!;
+  const row: RunRow = {
+    id,
+    project: project.name,
+    target: project.target.name,
+    job: jobName,
+    status: "queued",
+    params: JSON.stringify(job.params),
+    bundle: bundle.hash,
+    config_hash: hashValue(job),
+    executor: executor.name,
+    handle: JSON.stringify({ executor: executor.name }),
+    user: env.user,
+    host: env.host,
+    created_at: iso(env.clock.now()),
+    started_at: null,
+    finished_at: null,
+    heartbeat_at: null,
+    error: null,
+    results: null,
+    metrics: null,
+    provenance: JSON.stringify({
+      git: git ?? null,
+      bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten },
+      env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
+    }),
+    options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),
+  };
+  const runs = stores.state.runs();
+  await runs.create(row);
+  writeInstructions(dir, {
+    runId: id,
+    project: project.name,
+    target: project.target.name,
+    projectDir: project.dir,
+    home: env.home,
+    state: project.target.config.state,
+    archives: project.archives,
+    env: runtime.env,
+    secrets: compiled.secrets,
+    maxParallelRuns: project.target.config.executor?.max_parallel_runs ?? 4,
+    maxParallelTasks: project.target.config.executor?.max_parallel_tasks ?? 4,
+    keepWorkdir: !!options.keepWorkdir,
+    noCache: !!options.noCache,
+    retryBackoffMs: env.retryBackoffMs,
+  });
+  const handle = await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
+  await runs.update(id, { handle: JSON.stringify(handle) });
+  return { ...row, handle: JSON.stringify(handle) };
+}
+
+function newRunId(now: number): string {
+  return `r${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
