@@ -43,6 +43,8 @@ export interface TaskSummary {
 export interface RunDetails extends RunSummary {
   bundle: string;
   executor: string;
+  /** Where the executor runs it (for the local executor: the runner's pid and host). */
+  handle: Record<string, unknown>;
   tasks: TaskSummary[];
   results: unknown;
   metrics: unknown;
@@ -190,6 +192,7 @@ async function details(stores: Stores, id: string, ctx: OperationContext): Promi
     ...summary(row),
     bundle: row.bundle,
     executor: row.executor,
+    handle: JSON.parse(row.handle),
     tasks: tasks.map(taskSummary),
     results: row.results ? JSON.parse(row.results) : null,
     metrics: row.metrics ? JSON.parse(row.metrics) : null,

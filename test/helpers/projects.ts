@@ -77,3 +77,81 @@ resources:
     "modules/serving/destroy.sh": hook("serving-destroy"),
   };
 }
+
+/** A module with jobs exercising runs: parameters, outputs, DAGs, cache, retries, timeouts, process trees. */
+export function jobsProject(): Record<string, string> {
+  return {
+    "slipway.yaml": `project: jobs
+include: [modules/*/module.yaml]
+variables:
+  token:
+    default: hush-hush-123
+    secret: true
+targets:
+  dev:
+    default: true
+  narrow:
+    executor: { type: local, max_parallel_runs: 1 }
+`,
+    "application.env": "FROM_APP=app\n",
+    "modules/ml/module.env": "FROM_MODULE=module\n",
+    "modules/ml/module.yaml": `module: ml
+resources:
+  jobs:
+    train:
+      source: src
+      command: python3 train.py
+      params: { lr: "0.1", epochs: "1" }
+      env: { JOB_LEVEL: job }
+    dag:
+      source: src
+      tasks:
+        prepare: { command: 'echo "prepared $SLIPWAY_PARAM_size" > "$SLIPWAY_OUTPUT_DIR/data.txt"; echo prepare >> "$SLIPWAY_HOME/../task-events"' }
+        score:
+          command: 'cat "$SLIPWAY_OUTPUT_DIR/data.txt"; echo score >> "$SLIPWAY_HOME/../task-events"; echo "{\\"rows\\": 3}" > "$SLIPWAY_OUTPUT_DIR/results.json"'
+          depends_on: [prepare]
+          cache: true
+      params: { size: "3" }
+    flaky:
+      source: src
+      command: 'if [ "$SLIPWAY_ATTEMPT" -lt 2 ]; then echo "failing attempt $SLIPWAY_ATTEMPT"; exit 3; fi; echo "ok on attempt $SLIPWAY_ATTEMPT"'
+      retries: 2
+    broken:
+      source: src
+      command: 'echo nope; exit 4'
+      retries: 1
+    slow:
+      source: src
+      command: 'sleep 30'
+      compute: { timeout: 1s }
+    tree:
+      source: src
+      command: 'sleep 300 & echo $! > "$SLIPWAY_HOME/../child.pid"; echo $$ > "$SLIPWAY_HOME/../task.pid"; wait'
+    waiter:
+      source: src
+      command: 'touch "$SLIPWAY_HOME/../waiter-started"; while [ ! -e "$SLIPWAY_HOME/../release" ]; do sleep 0.05; done; echo released'
+    secretive:
+      source: src
+      command: 'echo "token=$SLIPWAY_VAR_token"'
+    deployed:
+      source: src
+      command: 'echo ran-on-deploy >> "$SLIPWAY_HOME/../deploy-runs"'
+      run_on_deploy: true
+    gpu:
+      command: nvidia-smi
+      compute: { gpus: 1 }
+`,
+    "modules/ml/src/train.py": `import json, os
+out = os.environ["SLIPWAY_OUTPUT_DIR"]
+print("lr", os.environ["SLIPWAY_PARAM_lr"], "epochs", os.environ["SLIPWAY_PARAM_epochs"])
+print("env", os.environ["FROM_APP"], os.environ["FROM_MODULE"], os.environ["JOB_LEVEL"], os.environ["SLIPWAY_PROJECT"], os.environ["SLIPWAY_TARGET"])
+print("cwd-has-source", os.path.exists("train.py"), "run", os.environ["SLIPWAY_RUN_ID"])
+os.makedirs(os.path.join(out, "model"), exist_ok=True)
+open(os.path.join(out, "model", "weights.bin"), "wb").write(b"\\x00" * 16)
+json.dump({"accuracy": 0.97}, open(os.path.join(out, "metrics.json"), "w"))
+json.dump({"lr": float(os.environ["SLIPWAY_PARAM_lr"])}, open(os.path.join(out, "results.json"), "w"))
+`,
+    "modules/ml/src/.gitignore": "*.tmp\n",
+    "modules/ml/src/scratch.tmp": "ignored by .gitignore\n",
+  };
+}

@@ -1,0 +1,204 @@
+// Jobs and runs through the real CLI: a real runner process per run, real task processes, real SQLite.
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { processAlive } from "../../src/util/run-script.js";
+import { sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { jobsProject } from "../helpers/projects.js";
+
+const fast = { SLIPWAY_RETRY_BACKOFF_MS: "50" };
+
+describe("runs", () => {
+  let box: Sandbox;
+  before(() => (box = sandbox(jobsProject())));
+  after(() => box.cleanup());
+
+  it("run --wait executes the job in a fresh folder with params, env files, outputs and results", () => {
+    const r = box.run(["run", "train", "--param", "lr=0.5", "--wait"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\[main\] lr 0\.5 epochs 1/);
+    assert.match(r.stdout, /\[main\] env app module job jobs dev/);
+    assert.match(r.stdout, /\[main\] cwd-has-source True run r\w+/);
+    const id = /^(r\w+)\s+started/m.exec(r.stdout)![1]!;
+    const results = box.json(["runs", "results", id]).doc;
+    assert.deepEqual(results, { run: id, status: "succeeded", results: { lr: 0.5 }, metrics: { accuracy: 0.97 } });
+    // The working folder is gone; the outputs are archived with the run.
+    assert.equal(existsSync(join(box.home, "runs", id, "work")), false);
+    const outputs = JSON.parse(readFileSync(join(box.home, "archives", "persisted_data", "runs", id, "outputs.json"), "utf8"));
+    assert.deepEqual(Object.keys(outputs).sort(), ["metrics.json", "model/weights.bin", "results.json"]);
+  });
+
+  it("runs show gives tasks, timings, exit codes, params and provenance", () => {
+    const [latest] = box.json(["runs"]).doc;
+    const d = box.json(["runs", "show", latest.id]).doc;
+    assert.equal(d.status, "succeeded");
+    assert.deepEqual(d.params, { lr: "0.5", epochs: "1" });
+    assert.equal(d.tasks.length, 1);
+    assert.equal(d.tasks[0].exit_code, 0);
+    assert.ok(d.tasks[0].duration_ms >= 0);
+    const p = d.provenance;
+    assert.match(p.bundle_hash, /^[0-9a-f]{64}$/);
+    assert.match(p.config_hash, /^[0-9a-f]{64}$/);
+    assert.equal(p.executor, "local");
+    assert.equal(p.user, "tester");
+    assert.ok(p.env_names.includes("FROM_APP") && p.env_names.includes("SLIPWAY_VAR_token"));
+    assert.ok(!JSON.stringify(p).includes("hush-hush-123"), "provenance holds names, never values");
+    assert.equal(p.tasks.main.exit_code, 0);
+    assert.match(p.outputs["results.json"], /^[0-9a-f]{64}$/);
+    assert.ok(p.started_at && p.finished_at && p.host);
+    assert.ok("git" in p);
+    assert.ok(existsSync(join(box.home, "archives", "provenance", "runs", `${latest.id}.json`)));
+  });
+
+  it("bundles respect .gitignore and store only changed files on the next run", () => {
+    const first = box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.provenance.bundle;
+    box.write({ "modules/ml/src/notes.md": "x".repeat(1024) });
+    const r = box.run(["run", "train", "--wait"]);
+    assert.equal(r.code, 0, r.stderr);
+    const second = box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.provenance.bundle;
+    assert.equal(second.files, first.files + 1);
+    // One new 1 KB file plus the new manifest; nothing else was written again.
+    assert.ok(second.bytes_written >= 1024 && second.bytes_written < 1024 + 4096, `wrote ${second.bytes_written} bytes`);
+    const manifest = JSON.parse(readFileSync(join(box.home, "archives", "job_source", "bundles", `${second.hash}.json`), "utf8"));
+    const paths = manifest.files.map((f: any) => f.path);
+    assert.ok(paths.includes("train.py") && paths.includes(".slipway/runner.sh") && paths.includes(".slipway/job.json"));
+    assert.ok(!paths.includes("scratch.tmp"));
+  });
+
+  it("run returns at once and the run goes on after the CLI exits", async () => {
+    const r = box.run(["run", "waiter"]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = /^(r\w+)/.exec(r.stdout)![1]!;
+    await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the waiter task");
+    assert.equal(box.json(["runs", "show", id]).doc.status, "running");
+    writeFileSync(join(box.home, "..", "release"), "");
+    const followed = box.run(["logs", id, "-f"]);
+    assert.equal(followed.code, 0);
+    assert.match(followed.stdout, /\[main\] released/);
+    assert.equal(box.json(["runs", "show", id]).doc.status, "succeeded");
+    assert.deepEqual(box.json(["logs", id, "--task", "main"]).doc.lines, [{ task: "main", line: "released" }]);
+  });
+
+  it("a DAG runs in dependency order; a cached task is skipped when its inputs match, and --no-cache forces it", () => {
+    const events = () => readFileSync(join(box.home, "..", "task-events"), "utf8").trim().split("\n");
+    assert.equal(box.run(["run", "dag", "--wait"]).code, 0);
+    assert.deepEqual(events(), ["prepare", "score"]);
+    const hit = box.run(["run", "dag", "--wait"]);
+    assert.equal(hit.code, 0);
+    assert.deepEqual(events(), ["prepare", "score", "prepare"]);
+    assert.match(hit.stdout, /cache hit: reusing the outputs of run r\w+/);
+    const id = box.json(["runs"]).doc[0].id;
+    const d = box.json(["runs", "show", id]).doc;
+    assert.equal(d.tasks.find((t: any) => t.task === "score").status, "cached");
+    assert.deepEqual(d.results, { rows: 3 }, "the cached outputs are restored");
+    assert.equal(box.run(["run", "dag", "--wait", "--no-cache"]).code, 0);
+    assert.deepEqual(events().slice(-2), ["prepare", "score"]);
+    // A different parameter is a different input: a miss.
+    assert.equal(box.run(["run", "dag", "--wait", "--param", "size=4"]).code, 0);
+    assert.deepEqual(events().slice(-2), ["prepare", "score"]);
+  });
+
+  it("retries a failing task with backoff, and fails after the last attempt", () => {
+    const ok = box.run(["run", "flaky", "--wait"], fast);
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.match(ok.stdout, /failing attempt 1[\s\S]*retrying in 50 ms[\s\S]*ok on attempt 2/);
+    assert.equal(box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.tasks[0].attempts, 2);
+    const failed = box.run(["run", "broken", "--wait"], fast);
+    assert.equal(failed.code, 1);
+    const d = box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc;
+    assert.equal(d.status, "failed");
+    assert.equal(d.tasks[0].attempts, 2);
+    assert.equal(d.tasks[0].exit_code, 4);
+    assert.match(d.error, /main: exited with code 4/);
+  });
+
+  it("compute.timeout kills a task that runs too long", () => {
+    const r = box.run(["run", "slow", "--wait"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /task main timed out after 1000 ms/);
+    assert.equal(box.json(["runs"]).doc[0].status, "failed");
+  });
+
+  it("cancel stops the whole process tree", async () => {
+    const id = /^(r\w+)/.exec(box.run(["run", "tree"]).stdout)![1]!;
+    await waitFor(() => existsSync(join(box.home, "..", "child.pid")), 15_000, "the task's child process");
+    const child = Number(readFileSync(join(box.home, "..", "child.pid"), "utf8"));
+    const task = Number(readFileSync(join(box.home, "..", "task.pid"), "utf8"));
+    assert.ok(processAlive(child) && processAlive(task));
+    const r = box.run(["cancel", id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /cancelled/);
+    await waitFor(() => !processAlive(child) && !processAlive(task), 10_000, "the process tree to stop");
+    assert.equal(box.json(["runs", "show", id]).doc.status, "cancelled");
+    assert.equal(box.run(["cancel", id]).code, 3);
+  });
+
+  it("a run whose runner died is shown as lost, not running", async () => {
+    const id = /^(r\w+)/.exec(box.run(["run", "tree"]).stdout)![1]!;
+    await waitFor(() => box.json(["runs", "show", id]).doc.status === "running", 15_000, "the run to start");
+    const handle = box.json(["runs", "show", id]).doc.handle;
+    process.kill(handle.pid, "SIGKILL");
+    await waitFor(() => !processAlive(handle.pid), 5_000, "the runner to die");
+    const d = box.json(["runs", "show", id]).doc;
+    assert.equal(d.status, "lost");
+    assert.match(d.error, /its runner \(pid \d+ on .+\) stopped without finishing/);
+    // Clean up the orphaned task tree the killed runner left.
+    for (const f of ["child.pid", "task.pid"]) {
+      try {
+        process.kill(Number(readFileSync(join(box.home, "..", f), "utf8")), "SIGKILL");
+      } catch {}
+    }
+  });
+
+  it("masks secret values in task logs", () => {
+    const r = box.run(["run", "secretive", "--wait"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /token=\*\*\*/);
+    assert.ok(!r.stdout.includes("hush-hush-123"));
+  });
+
+  it("refuses unknown jobs and parameters (exit 2) and GPUs the executor lacks", () => {
+    const typo = box.run(["run", "trian"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /no job "trian" in jobs\n  hint: did you mean "train"\?/);
+    const param = box.run(["run", "train", "--param", "rl=1"]);
+    assert.equal(param.code, 2);
+    assert.match(param.stderr, /job train has no parameter "rl"\n  hint: did you mean "lr"\?/);
+    const gpu = box.run(["run", "gpu"]);
+    assert.equal(gpu.code, 2);
+    assert.match(gpu.stderr, /asks for 1 GPU\(s\), but the local executor of target dev has none/);
+  });
+
+  it("run_on_deploy starts a run after a successful deploy without waiting for it", async () => {
+    const r = box.json(["deploy"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.doc.runs.map((x: any) => x.job), ["deployed"]);
+    await waitFor(() => existsSync(join(box.home, "..", "deploy-runs")), 15_000, "the run_on_deploy run");
+    assert.deepEqual(box.json(["deploy"]).doc.runs, [], "an unchanged job does not run again");
+  });
+
+  it("keeps the working folder when asked", () => {
+    const r = box.run(["run", "train", "--wait", "--keep-workdir"]);
+    const id = /^(r\w+)/.exec(r.stdout)![1]!;
+    assert.ok(readdirSync(join(box.home, "runs", id, "work")).includes("train.py"));
+  });
+});
+
+describe("concurrency", () => {
+  it("the local executor runs at most max_parallel_runs at once; the rest wait queued", async () => {
+    const box = sandbox(jobsProject());
+    try {
+      const first = /^(r\w+)/.exec(box.run(["run", "waiter", "-t", "narrow"]).stdout)![1]!;
+      await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the first run");
+      const second = /^(r\w+)/.exec(box.run(["run", "train", "-t", "narrow"]).stdout)![1]!;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(box.json(["runs", "show", second, "-t", "narrow"]).doc.status, "queued");
+      writeFileSync(join(box.home, "..", "release"), "");
+      await waitFor(() => box.json(["runs", "show", second, "-t", "narrow"]).doc.status === "succeeded", 20_000, "the queued run");
+      assert.equal(box.json(["runs", "show", first, "-t", "narrow"]).doc.status, "succeeded");
+    } finally {
+      box.cleanup();
+    }
+  });
+});
