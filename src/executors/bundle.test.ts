@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { Header } from "tar";
 import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
@@ -352,6 +352,33 @@ describe("packBundle and unpackArchive", () => {
     const file = join(await fresh("archive"), "bundle.tar.gz");
     await writeFile(file, archive);
     assert.deepEqual(await unpackArchive(file, join(await fresh("work"), "w")), paths(r.manifest));
+  });
+
+  it("writes an ordinary .tar.gz: zlib and system tar read it, text is compressed, random data stored", async () => {
+    const src = await fresh("src");
+    const text = Array.from({ length: 40_000 }, (_, i) => `line ${i}: some very repetitive source text`).join("\n");
+    await writeTree(src, { "notes.txt": text, "weights.bin": randomBytes(5 * 1024 * 1024 + 123), "z.txt": "tail" });
+    const blobs = await store();
+    const r = await captureBundle(blobs, { sourceDir: src });
+    const archive = await packBundle(blobs, r.hash);
+    const tarBytes = gunzipSync(archive);
+    assert.equal(tarBytes.length % 512, 0);
+    assert.ok(archive.length < r.bytesTotal - Buffer.byteLength(text) / 2, `archive ${archive.length} B should compress the text`);
+    let systemTar = true;
+    try {
+      execFileSync("tar", ["--version"], { stdio: "ignore" });
+    } catch {
+      systemTar = false;
+    }
+    if (systemTar) {
+      const file = join(await fresh("archive"), "b.tar.gz");
+      await writeFile(file, archive);
+      const listed = execFileSync("tar", ["-tzf", file], { encoding: "utf8" }).trim().split("\n");
+      assert.deepEqual(listed, paths(r.manifest));
+      const out = await fresh("systar");
+      execFileSync("tar", ["-xzf", file, "-C", out]);
+      for (const f of r.manifest.files) assert.deepEqual(await readFile(join(out, f.path)), await readFile(join(src, f.path)), f.path);
+    }
   });
 
   it("extracts links that stay inside the working folder", async () => {

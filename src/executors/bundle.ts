@@ -13,7 +13,9 @@ import { constants as fsConstants } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
-import { gzipSync } from "node:zlib";
+import * as zlibModule from "node:zlib";
+import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
+import { promisify } from "node:util";
 import ignore, { type Ignore } from "ignore";
 import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
 import { SlipwayError } from "../errors.js";
@@ -520,18 +522,92 @@ function tarEntryHeader(f: BundleFile): Buffer {
   return Buffer.concat([pax, block]);
 }
 
-/** The bundle as a gzipped tar (deterministic: fixed owner and mtime, files in manifest order). */
+/** Whether deflate is worth its time on this content: random-looking data (weights, archives) is stored instead. */
+function compressible(data: Buffer): boolean {
+  if (data.length < 16 * 1024) return true;
+  const sample = data.subarray(0, 64 * 1024);
+  return deflateRawSync(sample, { level: 1 }).length < sample.length * 0.9;
+}
+
+const deflateRawAsync = promisify(deflateRaw);
+const SEGMENT_BYTES = 4 * 1024 * 1024;
+const PACK_PARALLELISM = 4;
+
+/** CRC-32 as gzip wants it; zlib.crc32 exists from Node 20.15, a table fallback below that. */
+let crcTable: Uint32Array | undefined;
+function crc32(data: Uint8Array, value = 0): number {
+  const native = (zlibModule as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (native) return native(data, value);
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let c = ~value >>> 0;
+  for (let i = 0; i < data.length; i++) c = (crcTable[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/**
+ * The bundle as a gzipped tar (deterministic: fixed owner and mtime, files in manifest order).
+ *
+ * The gzip member is written segment by segment: runs of compressible bytes (headers, source files) are
+ * deflated at level 6, random-looking file contents (weights, archives) at level 0, in up to 4 threads.
+ * Each segment ends on a sync flush, so they join into one ordinary deflate stream.
+ */
 export async function packBundle(blobs: BlobStore, hash: string): Promise<Buffer> {
   const manifest = await loadManifest(blobs, hash);
-  const chunks: Buffer[] = [];
+  const segments: Promise<Buffer>[] = [];
+  const done: Buffer[] = [];
+  let crc = 0;
+  let total = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+
+  const emit = async (data: Buffer, level: number) => {
+    if (data.length === 0) return;
+    crc = crc32(data, crc);
+    total += data.length;
+    segments.push(deflateRawAsync(data, { level, finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+    while (segments.length >= PACK_PARALLELISM) done.push(await (segments.shift() as Promise<Buffer>));
+  };
+  const flushPending = async () => {
+    const data = Buffer.concat(pending);
+    pending = [];
+    pendingBytes = 0;
+    await emit(data, 6);
+  };
+  const addCompressible = async (data: Buffer) => {
+    pending.push(data);
+    pendingBytes += data.length;
+    if (pendingBytes >= SEGMENT_BYTES) await flushPending();
+  };
+
   for (const f of manifest.files) {
     const data = await readVerifiedBlob(blobs, f);
-    chunks.push(tarEntryHeader(f), data);
+    await addCompressible(tarEntryHeader(f));
+    if (compressible(data)) {
+      await addCompressible(data);
+    } else {
+      await flushPending();
+      for (let at = 0; at < data.length; at += SEGMENT_BYTES) await emit(data.subarray(at, at + SEGMENT_BYTES), 0);
+    }
     const pad = (512 - (data.length % 512)) % 512;
-    if (pad) chunks.push(Buffer.alloc(pad));
+    if (pad) await addCompressible(Buffer.alloc(pad));
   }
-  chunks.push(Buffer.alloc(1024)); // end-of-archive marker
-  return gzipSync(Buffer.concat(chunks));
+  await addCompressible(Buffer.alloc(1024)); // end-of-archive marker
+  await flushPending();
+  for (const s of segments) done.push(await s);
+
+  const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]); // gzip, deflate, no name, mtime 0, unknown OS
+  const last = deflateRawSync(Buffer.alloc(0)); // the final (empty) block
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(total % 2 ** 32, 4);
+  return Buffer.concat([header, ...done, last, trailer]);
 }
 
 interface ArchiveEntry {

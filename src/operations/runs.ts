@@ -6,7 +6,10 @@ import { executorNamed } from "../executors/index.js";
 import type { RunHandle } from "../executors/executor.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { runDir, runPaths } from "../runs/paths.js";
-import { submitRun, type SubmitOptions } from "../runs/submit.js";
+import { captureJobBundle, findJob, submitRun, type SubmitOptions } from "../runs/submit.js";
+import { jobDefinition } from "../runs/job-definition.js";
+import { packBundle } from "../executors/bundle.js";
+import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { RunRow, RunTaskRow } from "../store/state/run-store.js";
@@ -54,6 +57,17 @@ export interface RunDetails extends RunSummary {
 export async function startRun(options: ProjectOptions & SubmitOptions & { job: string }, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
   return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, options.job, options, ctx.env)));
+}
+
+/** Writes a job's bundle as a .tar.gz (to run elsewhere, or later with `run --bundle`). */
+export async function exportBundle(options: ProjectOptions & { job: string; out: string; params?: Record<string, string> }, ctx: OperationContext): Promise<{ hash: string; files: number; bytes: number; out: string }> {
+  const compiled = compileFor(options, ctx);
+  const job = jobDefinition(findJob(compiled, options.job), options.params ?? {});
+  const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
+  const bundle = await captureJobBundle(compiled, job, archives.job_source, ctx.env);
+  const data = await packBundle(archives.job_source, bundle.hash);
+  await writeFile(options.out, data);
+  return { hash: bundle.hash, files: bundle.manifest.files.length, bytes: data.length, out: options.out };
 }
 
 export async function listRuns(options: ProjectOptions & { job?: string; limit?: number }, ctx: OperationContext): Promise<RunSummary[]> {

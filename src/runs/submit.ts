@@ -1,12 +1,16 @@
 // Submitting a run: resolve the job, capture its bundle, record the run, hand it to the executor.
 // Returns as soon as the executor has the run; the run goes on without the caller.
 import { mkdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { CompiledProject } from "../config/compile.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
-import { captureBundle } from "../executors/bundle.js";
+import { captureBundle, unpackArchive, type CaptureResult } from "../executors/bundle.js";
+import type { DesiredResource } from "../engine/resource.js";
+import type { BlobStore } from "../store/blobs/blob-store.js";
 import { executorFor } from "../executors/index.js";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
@@ -15,22 +19,53 @@ import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { writeInstructions } from "./instructions.js";
-import { bundleExtras, jobDefinition } from "./job-definition.js";
+import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
 
 export interface SubmitOptions {
   params?: Record<string, string>;
   keepWorkdir?: boolean;
   noCache?: boolean;
+  /** Run the job's code from this bundle archive (`slipway bundle`) instead of its source folder. */
+  bundleArchive?: string;
+}
+
+export function findJob(compiled: CompiledProject, jobName: string): DesiredResource {
+  const resource = compiled.resources.find((r) => r.kind === "job" && r.name === jobName);
+  if (resource) return resource;
+  const jobs = compiled.resources.filter((r) => r.kind === "job").map((r) => r.name);
+  throw new InvalidInputError([{ message: `no job "${jobName}" in ${compiled.project.name}`, hint: didYouMean(jobName, jobs) ?? (jobs.length ? `jobs: ${jobs.join(", ")}` : "declare one under resources.jobs in a module.yaml") }], "unknown_job");
+}
+
+/**
+ * Captures the job's bundle: its source folder (or the code inside a bundle archive), with the
+ * resolved job definition, task scripts and runner under .slipway/.
+ */
+export async function captureJobBundle(compiled: CompiledProject, job: JobDefinition, store: BlobStore, env: RuntimeEnv, archive?: string): Promise<CaptureResult & { sourceDir?: string }> {
+  const moduleDir = compiled.project.modules.find((m) => m.name === job.module)!.dir;
+  if (archive) {
+    const unpacked = await mkdtemp(join(tmpdir(), "slipway-bundle-"));
+    try {
+      await unpackArchive(archive, join(unpacked, "src")).catch((e: Error) => {
+        throw new InvalidInputError([{ message: `bundle archive ${archive}: ${e.message}`, hint: "use an archive made by `slipway bundle`; nothing was run" }], "unsafe_archive");
+      });
+      return await captureBundle(store, { sourceDir: join(unpacked, "src"), extraFiles: bundleExtras(job) });
+    } finally {
+      await rm(unpacked, { recursive: true, force: true });
+    }
+  }
+  const sourceDir = job.source ? join(moduleDir, job.source) : undefined;
+  const captured = await captureBundle(store, {
+    sourceDir,
+    extraFiles: bundleExtras(job),
+    indexFile: sourceDir ? join(env.home, "cache", "bundle-index", `${sha256(sourceDir).slice(0, 16)}.json`) : undefined,
+  });
+  return { ...captured, sourceDir: sourceDir ?? moduleDir };
 }
 
 export async function submitRun(compiled: CompiledProject, stores: Stores, jobName: string, options: SubmitOptions, env: RuntimeEnv): Promise<RunRow> {
   const { project } = compiled;
-  const resource = compiled.resources.find((r) => r.kind === "job" && r.name === jobName);
-  if (!resource) {
-    const jobs = compiled.resources.filter((r) => r.kind === "job").map((r) => r.name);
-    throw new InvalidInputError([{ message: `no job "${jobName}" in ${project.name}`, hint: didYouMean(jobName, jobs) ?? (jobs.length ? `jobs: ${jobs.join(", ")}` : "declare one under resources.jobs in a module.yaml") }], "unknown_job");
-  }
+  const resource = findJob(compiled, jobName);
   const job = jobDefinition(resource, options.params ?? {});
   const executor = executorFor(project.target.config);
   if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
@@ -40,19 +75,13 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     });
   }
 
-  const moduleDir = project.modules.find((m) => m.name === job.module)!.dir;
-  const sourceDir = job.source ? join(moduleDir, job.source) : undefined;
   const archives = openArchives(env.home, project.dir, project.archives);
-  const bundle = await captureBundle(archives.job_source, {
-    sourceDir,
-    extraFiles: bundleExtras(job),
-    indexFile: sourceDir ? join(env.home, "cache", "bundle-index", `${sha256(sourceDir).slice(0, 16)}.json`) : undefined,
-  });
+  const bundle = await captureJobBundle(compiled, job, archives.job_source, env, options.bundleArchive);
 
   const id = newRunId(env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
-  const git = sourceDir ? gitInfo(sourceDir) : gitInfo(moduleDir);
+  const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
   const runtime = resource.runtime!;
   const row: RunRow = {
     id,
@@ -76,7 +105,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     metrics: null,
     provenance: JSON.stringify({
       git: git ?? null,
-      bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten },
+      bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null },
       env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
     }),
     options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),

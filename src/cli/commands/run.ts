@@ -6,6 +6,7 @@ import { printRunDetails, snakeKeys } from "../render.js";
 import { setExit } from "./validate.js";
 
 interface RunFlags extends CommonFlags {
+  bundle?: string;
   param?: string[];
   wait?: boolean;
   keepWorkdir?: boolean;
@@ -19,6 +20,7 @@ export function registerRun(program: Command): void {
     .option("--wait", "wait for the run to finish, streaming its logs; exit 1 if it did not succeed")
     .option("--keep-workdir", "keep the run's working folder afterwards")
     .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
+    .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
     .action((job: string, flags: RunFlags) =>
       execute(flags, async ({ out, ctx }) => {
         const params: Record<string, string> = {};
@@ -28,7 +30,7 @@ export function registerRun(program: Command): void {
           params[pair.slice(0, eq)] = pair.slice(eq + 1);
         }
         const project = projectOptions(flags);
-        const run = await startRun({ ...project, job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false }, ctx);
+        const run = await startRun({ ...project, job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle }, ctx);
         if (!flags.wait) {
           if (out.json) out.document(snakeKeys(run));
           else out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`);

@@ -1,0 +1,27 @@
+// The SDK's run API (SPEC workflow 4): a program starts a run, waits, and reads results and logs.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { InvalidInputError, Slipway } from "../../src/index.js";
+import { sandbox } from "../helpers/cli.js";
+import { jobsProject } from "../helpers/projects.js";
+
+describe("SDK runs", () => {
+  it("run, wait, results, logs, listing", async () => {
+    const box = sandbox(jobsProject());
+    try {
+      const slipway = new Slipway({ project: box.dir, home: box.home });
+      const run = await slipway.run("train", { params: { lr: "0.25" } });
+      assert.match(run.id, /^r\w+$/);
+      const done = await run.wait();
+      assert.equal(done.status, "succeeded");
+      assert.deepEqual(await run.results(), { lr: 0.25 });
+      const lines = await run.logs();
+      assert.ok(lines.some((l) => l.task === "main" && l.line === "lr 0.25 epochs 1"));
+      assert.deepEqual((await slipway.runs({ job: "train" })).map((r) => r.id), [run.id]);
+      assert.equal((await slipway.getRun(run.id.slice(0, 10)).details()).id, run.id);
+      await assert.rejects(slipway.run("train", { params: { nope: "1" } }), InvalidInputError);
+    } finally {
+      box.cleanup();
+    }
+  });
+});
