@@ -5,6 +5,7 @@ import { InvalidInputError, RefusedError } from "../errors.js";
 import { executorNamed } from "../executors/index.js";
 import type { RunHandle } from "../executors/executor.js";
 import { refreshLiveness } from "../runs/liveness.js";
+import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
 import { captureJobBundle, findJob, submitRun, type SubmitOptions } from "../runs/submit.js";
 import { jobDefinition } from "../runs/job-definition.js";
@@ -68,6 +69,23 @@ export async function exportBundle(options: ProjectOptions & { job: string; out:
   const data = await packBundle(archives.job_source, bundle.hash);
   await writeFile(options.out, data);
   return { hash: bundle.hash, files: bundle.manifest.files.length, bytes: data.length, out: options.out };
+}
+
+/**
+ * Runs a job attached to this process (`run --wait`): one process instead of a CLI plus a runner, the
+ * log lines as they are written, and Ctrl-C cancels the run.
+ */
+export async function runAttached(
+  options: ProjectOptions & SubmitOptions & { job: string; onStarted?: (run: RunSummary) => void; onLine?: (task: string, line: string) => void },
+  ctx: OperationContext,
+): Promise<RunDetails> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const row = await submitRun(compiled, stores, options.job, { ...options, attached: true }, ctx.env);
+    options.onStarted?.(summary(row));
+    await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine });
+    return details(stores, row.id, ctx);
+  });
 }
 
 export async function listRuns(options: ProjectOptions & { job?: string; limit?: number }, ctx: OperationContext): Promise<RunSummary[]> {

@@ -22,7 +22,12 @@ import { runPaths } from "./paths.js";
 
 type TaskOutcome = { ok: boolean; outputs: FileHashes };
 
-export async function executeRun(runId: string, dir: string, env: RuntimeEnv): Promise<void> {
+export interface RunnerHooks {
+  /** Each task log line as it is written (already masked); used when the caller runs attached. */
+  onLine?(task: string, line: string): void;
+}
+
+export async function executeRun(runId: string, dir: string, env: RuntimeEnv, hooks: RunnerHooks = {}): Promise<void> {
   const instr = readInstructions(dir);
   const stores = await openStores(instr.home, { state: instr.state } as TargetConfig);
   const runs = stores.state.runs();
@@ -55,7 +60,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv): P
       await runs.putTask({ run_id: runId, task, status: "pending", attempts: 0, exit_code: null, pid: null, started_at: null, finished_at: null, cached_from: null, cache_key: null, outputs: null, error: null });
     }
 
-    const context: TaskContext = { runId, row, job, instr, env, runs, archives, paths, signal: stop.signal, taskGroups };
+    const context: TaskContext = { runId, row, job, instr, env, runs, archives, paths, signal: stop.signal, taskGroups, hooks };
     const outcomes = await runTaskGraph(context);
     const cancelled = stop.signal.aborted;
     const ok = !cancelled && [...outcomes.values()].every((o) => o.ok) && outcomes.size === Object.keys(job.tasks).length;
@@ -102,6 +107,7 @@ interface TaskContext {
   paths: ReturnType<typeof runPaths>;
   signal: AbortSignal;
   taskGroups: Set<number>;
+  hooks: RunnerHooks;
 }
 
 /** Runs tasks as their dependencies succeed, at most maxParallelTasks at once; stops starting new ones on failure. */
@@ -143,7 +149,11 @@ async function runTaskGraph(ctx: TaskContext): Promise<Map<string, TaskOutcome>>
 async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, TaskOutcome>): Promise<TaskOutcome> {
   const task = ctx.job.tasks[name]!;
   const log = createWriteStream(ctx.paths.taskLog(name), { flags: "a" });
-  const write = (line: string) => log.write(redact(line, ctx.instr.secrets) + "\n");
+  const write = (line: string) => {
+    const masked = redact(line, ctx.instr.secrets);
+    log.write(masked + "\n");
+    ctx.hooks.onLine?.(name, masked);
+  };
   try {
     const upstream = Object.fromEntries(task.dependsOn.map((d) => [d, hashValue(outcomes.get(d)?.outputs ?? {})]));
     const cacheKey = task.cache ? hashValue({ bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, env: ctx.job.env, taskEnv: task.env, upstream }) : null;

@@ -28,6 +28,11 @@ export interface SubmitOptions {
   noCache?: boolean;
   /** Run the job's code from this bundle archive (`slipway bundle`) instead of its source folder. */
   bundleArchive?: string;
+  /**
+   * The caller executes the run itself (`run --wait`): no separate runner process is started, and the
+   * run is tied to the caller (Ctrl-C cancels it; if the caller is killed the run shows as lost).
+   */
+  attached?: boolean;
 }
 
 export function findJob(compiled: CompiledProject, jobName: string): DesiredResource {
@@ -128,7 +133,9 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     noCache: !!options.noCache,
     retryBackoffMs: env.retryBackoffMs,
   });
-  const handle = await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
+  const handle = options.attached
+    ? { executor: executor.name, pid: process.pid, host: env.host, attached: true }
+    : await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
   await runs.update(id, { handle: JSON.stringify(handle) });
   return { ...row, handle: JSON.stringify(handle) };
 }

@@ -1,10 +1,10 @@
 // Jobs and runs through the real CLI: a real runner process per run, real task processes, real SQLite.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
-import { sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { jobsProject } from "../helpers/projects.js";
 
 const fast = { SLIPWAY_RETRY_BACKOFF_MS: "50" };
@@ -132,6 +132,22 @@ describe("runs", () => {
     await waitFor(() => !processAlive(child) && !processAlive(task), 10_000, "the process tree to stop");
     assert.equal(box.json(["runs", "show", id]).doc.status, "cancelled");
     assert.equal(box.run(["cancel", id]).code, 3);
+  });
+
+  it("run --wait is attached: Ctrl-C cancels the run, and so does `slipway cancel` from elsewhere", async () => {
+    for (const how of ["ctrl-c", "cancel"]) {
+      rmSync(join(box.home, "..", "waiter-started"), { force: true });
+      rmSync(join(box.home, "..", "release"), { force: true });
+      const child = box.start(["run", "waiter", "--wait"]);
+      const done = exited(child);
+      await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the attached run's task");
+      const id = box.json(["runs"]).doc[0].id;
+      if (how === "ctrl-c") child.kill("SIGINT");
+      else assert.equal(box.run(["cancel", id]).code, 0);
+      const result = await done;
+      assert.equal(result.code, 1, `${how}: ${result.stdout}${result.stderr}`);
+      assert.equal(box.json(["runs", "show", id]).doc.status, "cancelled", how);
+    }
   });
 
   it("a run whose runner died is shown as lost, not running", async () => {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { runLogs, startRun, waitForRun } from "../../operations/runs.js";
+import { runAttached, startRun } from "../../operations/runs.js";
 import { collect, execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import { printRunDetails, snakeKeys } from "../render.js";
 import { setExit } from "./validate.js";
@@ -17,7 +17,7 @@ export function registerRun(program: Command): void {
   withCommonOptions(program.command("run").description("start a run of a job; prints its id at once (the run goes on after this command exits)"))
     .argument("<job>", "job name")
     .option("--param <name=value>", "set a job parameter (repeatable)", collect)
-    .option("--wait", "wait for the run to finish, streaming its logs; exit 1 if it did not succeed")
+    .option("--wait", "run attached: stream the logs, wait for the end (Ctrl-C cancels the run); exit 1 unless it succeeded")
     .option("--keep-workdir", "keep the run's working folder afterwards")
     .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
     .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
@@ -30,15 +30,22 @@ export function registerRun(program: Command): void {
           params[pair.slice(0, eq)] = pair.slice(eq + 1);
         }
         const project = projectOptions(flags);
-        const run = await startRun({ ...project, job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle }, ctx);
+        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle };
         if (!flags.wait) {
+          const run = await startRun({ ...project, ...submit }, ctx);
           if (out.json) out.document(snakeKeys(run));
           else out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`);
           return 0;
         }
-        if (!out.json) out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`);
-        const printed = runLogs({ ...project, run: run.id, follow: true, onLine: (task, line) => out.line(`[${task}] ${line}`) }, ctx);
-        const [done] = await Promise.all([waitForRun({ ...project, run: run.id }, ctx), printed]);
+        const done = await runAttached(
+          {
+            ...project,
+            ...submit,
+            onStarted: (run) => out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`),
+            onLine: (task, line) => out.line(`[${task}] ${line}`),
+          },
+          ctx,
+        );
         if (out.json) out.document(snakeKeys(done));
         else printRunDetails(out, done);
         return done.status === "succeeded" ? 0 : 1;

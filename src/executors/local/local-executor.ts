@@ -37,7 +37,11 @@ export const localExecutor: Executor = {
   },
 
   async cancel(handle: RunHandle, taskProcessGroups: number[]): Promise<void> {
-    const groups = [...(typeof handle.pid === "number" ? [handle.pid] : []), ...taskProcessGroups];
+    // An attached runner lives inside the command that waits for it (not a group of its own): it is
+    // asked to stop, and its tasks' groups are stopped here.
+    const runner = typeof handle.pid === "number" ? handle.pid : undefined;
+    if (runner && handle.attached) signalProcess(runner, "SIGTERM");
+    const groups = [...(runner && !handle.attached ? [runner] : []), ...taskProcessGroups];
     // Ask politely first (the runner records the cancellation), then make sure.
     for (const g of groups) signalGroup(g, "SIGTERM");
     const deadline = Date.now() + 3000;
@@ -45,6 +49,14 @@ export const localExecutor: Executor = {
     for (const g of groups) killProcessGroup(g);
   },
 };
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* gone already */
+  }
+}
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
