@@ -12,6 +12,8 @@ slipway deploy --phase 1            # phase 1: core, features, serving's model a
 slipway deploy                      # every phase: adds the phase-2 endpoint
 slipway status
 slipway settings list
+slipway run train --wait --param epochs=100   # a training job: bundled, run, results archived
+slipway runs
 slipway history
 slipway destroy --yes               # reverse order: serving, features, core
 slipway status
