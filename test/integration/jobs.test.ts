@@ -1,5 +1,6 @@
 // Jobs and runs through the real CLI: a real runner process per run, real task processes, real SQLite.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -213,6 +214,39 @@ describe("concurrency", () => {
       writeFileSync(join(box.home, "..", "release"), "");
       await waitFor(() => box.json(["runs", "show", second, "-t", "narrow"]).doc.status === "succeeded", 20_000, "the queued run");
       assert.equal(box.json(["runs", "show", first, "-t", "narrow"]).doc.status, "succeeded");
+    } finally {
+      box.cleanup();
+    }
+  });
+});
+
+describe("archives and provenance", () => {
+  it("puts each kind of archive where slipway.yaml says, per target, and records the git commit and dirtiness", () => {
+    const files = jobsProject();
+    files["slipway.yaml"] = files["slipway.yaml"]!.replace(
+      "targets:",
+      "archives:\n  stage_logs: { type: fs, path: store/logs }\n  provenance: { type: fs, path: store/provenance }\ntargets:",
+    ).replace("  dev:\n    default: true\n", "  dev:\n    default: true\n    archives:\n      persisted_data: { type: fs, path: store/dev-data }\n");
+    const box = sandbox(files);
+    try {
+      const git = (...args: string[]) => execFileSync("git", ["-C", box.dir, ...args], { encoding: "utf8" }).trim();
+      git("init", "-q");
+      git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".");
+      git("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init");
+      const head = git("rev-parse", "HEAD");
+      const r = box.run(["run", "train", "--wait"]);
+      assert.equal(r.code, 0, r.stderr);
+      const id = box.json(["runs"]).doc[0].id;
+      assert.ok(existsSync(join(box.dir, "store", "logs", "runs", id, "main.log")));
+      assert.ok(existsSync(join(box.dir, "store", "provenance", "runs", `${id}.json`)));
+      assert.ok(existsSync(join(box.dir, "store", "dev-data", "runs", id, "outputs.json")));
+      assert.ok(existsSync(join(box.home, "archives", "job_source", "bundles")), "unconfigured kinds stay under SLIPWAY_HOME");
+      const p = box.json(["runs", "show", id]).doc.provenance;
+      assert.deepEqual(p.git, { commit: head, dirty: false });
+      assert.equal(p.archives.stage_logs, join(box.dir, "store", "logs"));
+      box.write({ "modules/ml/src/train.py": readFileSync(join(box.dir, "modules/ml/src/train.py"), "utf8") + "# edited\n" });
+      assert.equal(box.run(["run", "train", "--wait"]).code, 0);
+      assert.deepEqual(box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.provenance.git, { commit: head, dirty: true });
     } finally {
       box.cleanup();
     }
