@@ -6,8 +6,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
-# Build when dist/ is missing, or when the file the launcher imports (e.g. dist/cli.js) is.
-ENTRY=$(grep -o '\.\./dist/[^"'"'"']*' "$ROOT/bin/slipway.js" | head -1 | sed 's|^\.\./||')
+# Build when dist/ is missing, or when the file the launcher imports (e.g. dist/cli.cjs) is.
+ENTRY=$(grep -o '\.\./dist/[^"'"'"']*' "$ROOT/bin/slipway.cjs" | head -1 | sed 's|^\.\./||')
 if [[ ! -d "$ROOT/dist" || -z "$ENTRY" || ! -f "$ROOT/$ENTRY" ]]; then
   echo "bench: dist/ is missing; building" >&2
   (cd "$ROOT" && npm run build)

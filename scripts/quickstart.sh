@@ -3,8 +3,8 @@
 # embedded default (SQLite state under SLIPWAY_HOME, default ~/.slipway), shows it, and destroys it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f dist/cli.js ] || npm run build --silent
-slipway() { echo; echo "\$ slipway $*"; node bin/slipway.js "$@" --project examples/quickstart; }
+[ -f dist/cli.cjs ] || npm run build --silent
+slipway() { echo; echo "\$ slipway $*"; node bin/slipway.cjs "$@" --project examples/quickstart; }
 
 slipway validate
 slipway plan --phase 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): top functions by self time, top Slipway
 // functions by inclusive time, and self time grouped by package. Frames in a bundled, minified file
-// (dist/cli.js) are mapped back to their original file:line and name through its source map.
+// (dist/cli.cjs) are mapped back to their original file:line and name through its source map.
 //   node bench/engine/profile-summary.mjs <file.cpuprofile> [top=25]
 import { existsSync, readFileSync } from "node:fs";
 import { SourceMap } from "node:module";

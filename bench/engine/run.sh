@@ -24,9 +24,9 @@ OUT=${BENCH_OUT:-$ROOT/bench/out}
 SIZES=${BENCH_SIZES:-"1000 10000"}
 WARMUP=${BENCH_WARMUP:-2}
 TIMEOUT=${BENCH_TIMEOUT:-300}
-CLI="$ROOT/bin/slipway.js"
+CLI="$ROOT/bin/slipway.cjs"
 
-# The file the launcher (bin/slipway.js) imports, e.g. dist/cli.js.
+# The file the launcher (bin/slipway.cjs) imports, e.g. dist/cli.cjs.
 ENTRY=$(grep -o '\.\./dist/[^"'"'"']*' "$CLI" | head -1 | sed 's|^\.\./||')
 if [[ -z "$ENTRY" || ! -f "$ROOT/$ENTRY" ]]; then
   echo "bench/engine: dist/ is missing; run 'npm run build' (or bench/run.sh, which does it)" >&2
@@ -59,7 +59,7 @@ if [[ "${BENCH_SNAPSHOT:-1}" == "1" ]]; then
   mkdir -p "$CLI_ROOT"
   cp -r "$ROOT/bin" "$ROOT/dist" "$ROOT/package.json" "$CLI_ROOT/"
   ln -s "$ROOT/node_modules" "$CLI_ROOT/node_modules"
-  CLI="$CLI_ROOT/bin/slipway.js"
+  CLI="$CLI_ROOT/bin/slipway.cjs"
   node "$CLI" --version >/dev/null
 fi
 BUILD_BEFORE=$(fingerprint)

@@ -19,5 +19,5 @@ export function packageRoot(): string {
 
 /** The built CLI, which also hosts the runner process (`slipway internal-runner RUN`). */
 export function cliEntry(): string {
-  return join(packageRoot(), "bin", "slipway.js");
+  return join(packageRoot(), "bin", "slipway.cjs");
 }

@@ -1,4 +1,4 @@
-// Runs the real CLI (bin/slipway.js, built into dist/) as a child process against a temp SLIPWAY_HOME.
+// Runs the real CLI (bin/slipway.cjs, built into dist/) as a child process against a temp SLIPWAY_HOME.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const BIN = join(REPO, "bin", "slipway.js");
+export const BIN = join(REPO, "bin", "slipway.cjs");
 
 export interface CliResult {
   code: number;

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Launcher. `npm ci` builds dist/ through the `prepare` script; dist/cli.cjs is the bundled CLI.
+// v8-compile-cache keeps V8's compiled code for it between runs (set DISABLE_V8_COMPILE_CACHE=1 to turn off).
+"use strict";
+require("v8-compile-cache");
+require("../dist/cli.cjs")
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });
