@@ -1,7 +1,7 @@
 // The state database behind one query layer (Kysely), the same for SQLite and PostgreSQL.
 import { Kysely, Migrator, type Transaction } from "kysely";
 import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
-import { migrationProvider } from "./migrations.js";
+import { migrationProvider } from "./migrations/index.js";
 import { RunStore } from "./run-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable } from "./tables.js";
 

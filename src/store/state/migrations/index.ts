@@ -1,0 +1,25 @@
+// One set of migrations for every dialect, one file per migration (append new ones to the list).
+// Types are the portable subset (text, integer, bigint).
+import { sql, type Kysely, type Migration, type MigrationProvider, type RawBuilder } from "kysely";
+import * as m0001 from "./0001_initial.js";
+import * as m0002 from "./0002_runs.js";
+
+const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
+  "0001_initial": m0001,
+  "0002_runs": m0002,
+};
+
+export interface MigrationContext {
+  /**
+   * The type of text columns that are keys or sort orders: they compare by code point on every
+   * backend. SQLite does by default (BINARY); PostgreSQL would use the database's language collation
+   * unless told "C", and then the same state would list (and hash) in a different order.
+   */
+  key: RawBuilder<unknown>;
+}
+
+export function migrationProvider(dialect: "sqlite" | "postgres"): MigrationProvider {
+  const ctx: MigrationContext = { key: dialect === "postgres" ? sql`text collate "C"` : sql`text` };
+  const migrations: Record<string, Migration> = Object.fromEntries(Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db: Kysely<any>) => m.up(db, ctx) }]));
+  return { getMigrations: async () => migrations };
+}
