@@ -5,6 +5,7 @@ import { InvalidInputError } from "../errors.js";
 import type { DesiredResource } from "../engine/resource.js";
 import { parseDuration } from "../util/duration.js";
 import { didYouMean } from "../util/suggest.js";
+import type { RegistersSpec } from "../registry/register.js";
 
 export interface TaskDefinition {
   command: string;
@@ -22,7 +23,7 @@ export interface JobDefinition {
   retries: number;
   timeoutMs?: number;
   compute: { cpus?: number; memory?: string; gpus?: number; environment?: string };
-  registers?: { model: string; path: string; metric?: string; only_if_better?: boolean };
+  registers?: RegistersSpec;
   source?: string;
 }
 

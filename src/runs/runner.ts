@@ -12,6 +12,8 @@ import { materializeBundle } from "../executors/bundle.js";
 import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
 import { openStores } from "../store/open.js";
 import type { RunRow, RunStore } from "../store/state/run-store.js";
+import type { ModelStore } from "../store/state/model-store.js";
+import { registerFromRun } from "../registry/register.js";
 import { hashValue } from "../util/hash.js";
 import { redact } from "../util/redact.js";
 import { killProcessGroup, runScript } from "../util/run-script.js";
@@ -60,7 +62,8 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
       await runs.putTask({ run_id: runId, task, status: "pending", attempts: 0, exit_code: null, pid: null, started_at: null, finished_at: null, cached_from: null, cache_key: null, outputs: null, error: null });
     }
 
-    const context: TaskContext = { runId, row, job, instr, env, runs, archives, paths, signal: stop.signal, taskGroups, hooks };
+    const models = stores.state.models(instr.project, instr.target);
+    const context: TaskContext = { runId, row, job, instr, env, runs, models, archives, paths, signal: stop.signal, taskGroups, hooks };
     const outcomes = await runTaskGraph(context);
     const cancelled = stop.signal.aborted;
     const ok = !cancelled && [...outcomes.values()].every((o) => o.ok) && outcomes.size === Object.keys(job.tasks).length;
@@ -103,6 +106,7 @@ interface TaskContext {
   instr: RunInstructions;
   env: RuntimeEnv;
   runs: RunStore;
+  models: ModelStore;
   archives: ArchiveStores;
   paths: ReturnType<typeof runPaths>;
   signal: AbortSignal;
@@ -215,7 +219,18 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
       script: join(ctx.paths.work, ".slipway", "runner.sh"),
       args: [name],
       cwd: ctx.paths.work,
-      env: { ...ctx.env.processEnv, ...ctx.instr.env, ...ctx.job.env, ...task.env, ...params, SLIPWAY_RUN_ID: ctx.runId, SLIPWAY_TASK: name, SLIPWAY_ATTEMPT: String(attempt), SLIPWAY_OUTPUT_DIR: ctx.paths.output },
+      env: {
+        ...ctx.env.processEnv,
+        ...ctx.instr.env,
+        ...ctx.job.env,
+        ...task.env,
+        ...params,
+        SLIPWAY_RUN_ID: ctx.runId,
+        SLIPWAY_TASK: name,
+        SLIPWAY_ATTEMPT: String(attempt),
+        SLIPWAY_OUTPUT_DIR: ctx.paths.output,
+        SLIPWAY_PROJECT_DIR: ctx.instr.projectDir,
+      },
       signal: abort.signal,
       onLine: (_stream, line) => write(line),
       onStart: async (pid) => {
@@ -243,7 +258,19 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     const file = ctx.paths.taskLog(task);
     if (existsSync(file)) await ctx.archives.stage_logs.put(`runs/${ctx.runId}/${task}.log`, await readFile(file));
   }
-  const results = await readJson(join(ctx.paths.output, "results.json"));
+  let results = await readJson(join(ctx.paths.output, "results.json"));
+  if (status === "succeeded" && ctx.job.registers) {
+    const registration = await registerFromRun({
+      models: ctx.models,
+      registers: ctx.job.registers,
+      outputDir: ctx.paths.output,
+      outputs,
+      run: { id: ctx.runId, job: ctx.job.job, bundle: ctx.row.bundle },
+      at: iso(ctx.env.clock.now()),
+    }).catch((e: Error) => ({ model: ctx.job.registers!.model, registered: false, reason: e.message }));
+    // The run's results say whether a new version was registered.
+    results = { ...(results && typeof results === "object" ? results : results === undefined ? {} : { value: results }), registration };
+  }
   const metrics = await readJson(join(ctx.paths.output, "metrics.json"));
   const tasks = await ctx.runs.tasks(ctx.runId);
   const submitted = JSON.parse(ctx.row.provenance ?? "{}") as Record<string, unknown>;

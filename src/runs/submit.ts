@@ -72,6 +72,10 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   const { project } = compiled;
   const resource = findJob(compiled, jobName);
   const job = jobDefinition(resource, options.params ?? {});
+  if (job.registers) {
+    const model = compiled.resources.find((r) => r.kind === "model" && r.name === job.registers!.model);
+    job.registers.name = (model?.spec.name as string | undefined) ?? job.registers.model;
+  }
   const executor = executorFor(project.target.config);
   if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
     throw new SlipwayError("unsupported", `job ${jobName} asks for ${job.compute.gpus} GPU(s), but the ${executor.name} executor of target ${project.target.name} has none`, {

@@ -3,6 +3,7 @@ import { Kysely, Migrator, type Transaction } from "kysely";
 import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
 import { migrationProvider } from "./migrations/index.js";
 import { RunStore } from "./run-store.js";
+import { ModelStore, TokenStore } from "./model-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -32,6 +33,16 @@ export class StateStore {
   /** Runs of jobs, across targets (a run id is unique). */
   runs(): RunStore {
     return new RunStore(this.db);
+  }
+
+  /** The model registry of one (project, target). */
+  models(project: string, target: string): ModelStore {
+    return new ModelStore(this.db, project, target);
+  }
+
+  /** Access tokens for endpoints (shared by every project in this state store). */
+  tokens(): TokenStore {
+    return new TokenStore(this.db);
   }
 
   forTarget(project: string, target: string): TargetState {

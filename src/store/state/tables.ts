@@ -134,6 +134,45 @@ export interface TaskCacheTable {
   created_at: string;
 }
 
+export interface ModelVersionsTable {
+  project: string;
+  target: string;
+  /** The model's key in module.yaml (resources.models.<model>). */
+  model: string;
+  version: number;
+  /** The configured registered name (models.<model>.name), e.g. a catalog-qualified name. */
+  registered_name: string;
+  flavor: string;
+  /** JSON: the model folder's model.yaml. */
+  manifest: string;
+  /** JSON: path -> sha256 of the model folder's files (content in the persisted_data archive). */
+  files: string;
+  metrics: string; // JSON
+  tags: string; // JSON
+  run_id: string | null;
+  job: string | null;
+  bundle: string | null;
+  created_at: string;
+}
+
+export interface ModelAliasesTable {
+  project: string;
+  target: string;
+  model: string;
+  alias: string;
+  version: number;
+  updated_at: string;
+}
+
+export interface AccessTokensTable {
+  /** sha256 of the token; the token itself is shown once and never stored. */
+  token_hash: string;
+  user: string;
+  groups: string; // JSON array
+  description: string | null;
+  created_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   deployments: DeploymentsTable;
@@ -143,4 +182,7 @@ export interface Database {
   runs: RunsTable;
   run_tasks: RunTasksTable;
   task_cache: TaskCacheTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  access_tokens: AccessTokensTable;
 }
