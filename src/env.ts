@@ -20,6 +20,10 @@ export interface RuntimeEnv {
   parallelism: number;
   /** A failed task's first retry waits this long, each further one twice as long. */
   retryBackoffMs: number;
+  /** Port of the local server on 127.0.0.1 (0: any free one). */
+  serverPort: number;
+  /** How often the server's TTL reaper runs. */
+  reapEveryMs: number;
   color: boolean;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
@@ -50,6 +54,8 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     failpoint: env.SLIPWAY_FAILPOINT || undefined,
     parallelism: positiveNumber(env.SLIPWAY_PARALLELISM, 8),
     retryBackoffMs: positiveNumber(env.SLIPWAY_RETRY_BACKOFF_MS, 1000),
+    serverPort: env.SLIPWAY_SERVER_PORT !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_PORT) ? Number(env.SLIPWAY_SERVER_PORT) : 7878,
+    reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
     processEnv: env,
   };

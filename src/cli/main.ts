@@ -12,6 +12,8 @@ import { registerValidate } from "./commands/validate.js";
 import { registerBundle } from "./commands/bundle.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerModels } from "./commands/models.js";
+import { registerEndpoints } from "./commands/endpoints.js";
+import { registerServer } from "./commands/server.js";
 import { registerInternalRunner } from "./commands/internal-runner.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
@@ -26,7 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerLogs, registerCancel, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerSchema, registerInternalRunner]) register(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;
 }

@@ -74,7 +74,11 @@ export function printDeployOutcome(out: Output, r: DeployResult, verb: string): 
     return;
   }
   if (r.status === "failed") {
-    for (const f of r.apply?.failed ?? []) out.err(out.style("red", `error: ${f.action.address}: ${f.error.message}`));
+    for (const f of r.apply?.failed ?? []) {
+      out.err(out.style("red", `error: ${f.action.address}: ${f.error.message}`));
+      const hint = (f.error as { hint?: string }).hint;
+      if (hint) out.err(`  hint: ${hint}`);
+    }
     out.err(`${verb} failed: ${r.apply?.done.length ?? 0} action(s) done and recorded, ${r.apply?.skipped.length ?? 0} not started. Run ${verb} again to continue.`);
     if (r.logFile) out.err(`output kept in ${r.logFile}`);
     return;

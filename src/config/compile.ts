@@ -111,6 +111,11 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
         own(r);
         add(m, r, path);
         const grants = [...project.permissions, ...(permissions ?? [])];
+        if (kind === "endpoint") {
+          // The server enforces access itself, and a target's TTL applies to its endpoints.
+          r.spec.access = grants;
+          if (project.target.config.ttl) r.spec.ttl = project.target.config.ttl;
+        }
         if (PERMISSIONED.has(kind) && grants.length > 0) {
           const p: Builder = {
             address: address("permission", kind, name),
@@ -197,6 +202,14 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
         const candidates = [...byAddress.keys()].filter((a) => a.startsWith(`${ref.address.split(".")[0]}.`)).map((a) => a.split(".").slice(1).join("."));
         diagnostics.push({ location: locate(m, ref.path), message: `${r.address} refers to unknown ${ref.address}`, hint: didYouMean(ref.address.split(".").slice(1).join("."), candidates) ?? (candidates.length ? `known: ${candidates.slice(0, 10).join(", ")}` : `declare it under resources.${ref.address.split(".")[0]}s`) });
       }
+    }
+  }
+
+  // An endpoint's error for a missing model version names the jobs that register that model.
+  for (const { resource: r } of byAddress.values()) {
+    if (r.kind !== "endpoint") continue;
+    for (const s of r.spec.served as Array<{ model: string; registered_by?: string[] }>) {
+      s.registered_by = resources.filter((j) => j.kind === "job" && (j.spec.registers as { model?: string } | undefined)?.model === s.model).map((j) => j.name);
     }
   }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { iso, type Clock } from "../clock.js";
 import { SlipwayError } from "../errors.js";
 import { providerFor } from "../providers/index.js";
-import type { ProviderContext } from "../providers/provider.js";
+import type { ProviderContext, ProviderServices } from "../providers/provider.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { TargetState } from "../store/state/state-store.js";
 import type { Failpoints } from "./failpoint.js";
@@ -27,6 +27,7 @@ export interface ApplyContext {
   logDir: string;
   /** Aborts the apply from outside (lease lost). */
   signal?: AbortSignal;
+  services: ProviderServices;
 }
 
 export interface ApplyResult {
@@ -53,6 +54,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     ctx.failpoints.hit("apply.before-action");
     ctx.reporter.actionStarted?.(action);
     const pctx: ProviderContext = {
+      ...ctx.services,
       project: ctx.state.project,
       target: ctx.state.target,
       projectDir: ctx.projectDir,

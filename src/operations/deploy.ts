@@ -83,6 +83,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        archives: project.archives,
         snapshotExtras: { target_config: project.target.config, variables: maskedVariables(compiled) },
       },
       ctx,

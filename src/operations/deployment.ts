@@ -10,12 +10,13 @@ import { acquireLease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
 import type { RecordedResource } from "../engine/resource.js";
 import type { Stores } from "../store/open.js";
+import { openArchives, type ArchiveConfig } from "../store/archives.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { hashValue } from "../util/hash.js";
 import { killProcessGroup } from "../util/run-script.js";
 import type { OperationContext } from "./context.js";
 
-export type Operation = "deploy" | "destroy" | "rollback";
+export type Operation = "deploy" | "destroy" | "rollback" | "expire";
 
 export interface DeploymentRequest {
   operation: Operation;
@@ -34,6 +35,8 @@ export interface DeploymentRequest {
   forceUnlock?: boolean;
   /** What a revision remembers besides the resources. */
   snapshotExtras?: Record<string, unknown>;
+  /** The project's archive stores for this target (endpoints archive inference tables there). */
+  archives?: ArchiveConfig;
 }
 
 export interface DeploymentOutcome {
@@ -117,6 +120,11 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
       failpoints,
       logDir,
       signal: lease.signal,
+      services: {
+        env,
+        archives: openArchives(env.home, request.projectDir, request.archives),
+        models: stores.state.models(request.projectName, request.targetName),
+      },
     });
     if (!apply.ok) {
       const error = apply.failed.map((f) => `${f.action.address}: ${f.error.message}`).join("; ");

@@ -51,6 +51,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        archives: project.archives,
       },
       ctx,
     ),

@@ -53,6 +53,7 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        archives: project.archives,
         snapshotExtras: { rolled_back_to: options.to },
       },
       ctx,

@@ -1,5 +1,6 @@
 // Which provider handles which resource kind.
 import type { ResourceKind } from "../engine/resource.js";
+import { endpointProvider } from "./endpoint.js";
 import { hookProvider } from "./hook.js";
 import { moduleProvider } from "./module.js";
 import type { Provider } from "./provider.js";
@@ -13,7 +14,7 @@ const providers: Record<ResourceKind, Provider> = {
   artifact: recordOnlyProvider("artifact"),
   job: recordOnlyProvider("job"),
   model: recordOnlyProvider("model"),
-  endpoint: recordOnlyProvider("endpoint"),
+  endpoint: endpointProvider,
   schedule: recordOnlyProvider("schedule"),
   pipeline: recordOnlyProvider("pipeline"),
   permission: recordOnlyProvider("permission"),

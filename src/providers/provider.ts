@@ -5,10 +5,20 @@ import type { Clock } from "../clock.js";
 import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../engine/resource.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { TargetState } from "../store/state/state-store.js";
+import type { RuntimeEnv } from "../env.js";
+import type { ArchiveStores } from "../store/archives.js";
+import type { ModelStore } from "../store/state/model-store.js";
 
 export type Outputs = Record<string, unknown>;
 
-export interface ProviderContext {
+/** What providers beyond state need: the runtime environment, the target's archives, its model registry. */
+export interface ProviderServices {
+  env: RuntimeEnv;
+  archives: ArchiveStores;
+  models: ModelStore;
+}
+
+export interface ProviderContext extends ProviderServices {
   project: string;
   target: string;
   projectDir: string;

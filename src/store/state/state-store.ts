@@ -4,7 +4,7 @@ import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
 import { migrationProvider } from "./migrations/index.js";
 import { RunStore } from "./run-store.js";
 import { ModelStore, TokenStore } from "./model-store.js";
-import type { Database, DeploymentsTable, JournalTable, LocksTable } from "./tables.js";
+import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
 export type JournalRow = JournalTable;
@@ -33,6 +33,12 @@ export class StateStore {
   /** Runs of jobs, across targets (a run id is unique). */
   runs(): RunStore {
     return new RunStore(this.db);
+  }
+
+  /** Every recorded resource of one kind, across projects and targets (the server loads endpoints). */
+  async resourcesOfKind(kind: string): Promise<Array<RecordedResource & { project: string; target: string }>> {
+    const rows = await this.db.selectFrom("resources").selectAll().where("kind", "=", kind).orderBy("project").orderBy("target").orderBy("address").execute();
+    return rows.map((r) => ({ ...toRecorded(r), project: r.project, target: r.target }));
   }
 
   /** The model registry of one (project, target). */
@@ -70,19 +76,12 @@ export class TargetState {
 
   async listResources(): Promise<RecordedResource[]> {
     const rows = await this.scoped("resources").selectAll().orderBy("address").execute();
-    return rows.map((r) => ({
-      address: r.address,
-      kind: r.kind as ResourceKind,
-      name: r.name,
-      module: r.module,
-      phase: Number(r.phase),
-      spec: JSON.parse(r.spec),
-      specHash: r.spec_hash,
-      dependsOn: JSON.parse(r.depends_on),
-      outputs: JSON.parse(r.outputs),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }));
+    return rows.map(toRecorded);
+  }
+
+  /** Rewrites a recorded resource's outputs (e.g. an endpoint's last-deploy time on a redeploy). */
+  async setOutputs(addressToUpdate: string, outputs: Record<string, unknown>): Promise<void> {
+    await this.db.updateTable("resources").set({ outputs: JSON.stringify(outputs) }).where("project", "=", this.project).where("target", "=", this.target).where("address", "=", addressToUpdate).execute();
   }
 
   /** Records a resource and closes its journal entry in one transaction. */
@@ -243,6 +242,22 @@ export class TargetState {
 
 async function closeJournal(db: Kysely<Database> | Transaction<Database>, deploymentId: string, seq: number, status: string, at: string, error: string | null): Promise<void> {
   await db.updateTable("journal").set({ status, finished_at: at, error }).where("deployment_id", "=", deploymentId).where("seq", "=", seq).execute();
+}
+
+function toRecorded(r: ResourcesTable): RecordedResource {
+  return {
+    address: r.address,
+    kind: r.kind as ResourceKind,
+    name: r.name,
+    module: r.module,
+    phase: Number(r.phase),
+    spec: JSON.parse(r.spec),
+    specHash: r.spec_hash,
+    dependsOn: JSON.parse(r.depends_on),
+    outputs: JSON.parse(r.outputs),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 function normalizeDeployment(row: DeploymentRow): DeploymentRow {

@@ -1,0 +1,149 @@
+// Endpoints seen from the CLI and SDK: list, query, read inference logs, create tokens, and the TTL
+// reaper (also run by the server's background loop).
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { iso } from "../clock.js";
+import { InvalidInputError, SlipwayError } from "../errors.js";
+import type { RuntimeEnv } from "../env.js";
+import { planChanges } from "../engine/plan.js";
+import { silentReporter } from "../engine/reporter.js";
+import type { EndpointOutputs } from "../providers/endpoint.js";
+import { createToken, type Identity } from "../serving/auth.js";
+import { adminCall, ensureServer, runningServer } from "../serving/control.js";
+import { InferenceTable, type InferenceRow } from "../serving/inference-log.js";
+import type { Stores } from "../store/open.js";
+import { didYouMean } from "../util/suggest.js";
+import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { runDeployment } from "./deployment.js";
+
+export interface EndpointView {
+  name: string;
+  url: string;
+  configVersion: number;
+  served: Array<{ model: string; version: number; percent: number; ready: boolean | null }>;
+  deployedAt: string;
+  expiresAt: string | null;
+}
+
+export async function listEndpoints(options: ProjectOptions, ctx: OperationContext): Promise<EndpointView[]> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const recorded = (await stores.state.forTarget(compiled.project.name, compiled.project.target.name).listResources()).filter((r) => r.kind === "endpoint");
+    const server = await runningServer(ctx.env);
+    const live = server ? await adminCall<Array<{ name: string; served: Array<{ model: string; version: number; ready: boolean }> }>>(server, "/admin/status") : [];
+    return recorded.map((r) => {
+      const o = r.outputs as EndpointOutputs;
+      const l = live.find((e) => e.name === r.name);
+      return {
+        name: r.name,
+        url: o.url,
+        configVersion: o.config.configVersion,
+        served: o.config.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready: l ? (l.served.find((x) => x.model === s.model && x.version === s.version)?.ready ?? false) : null })),
+        deployedAt: o.deployed_at,
+        expiresAt: o.expires_at,
+      };
+    });
+  });
+}
+
+/** Sends one request to an endpoint through the gateway, with the caller's token. */
+export async function queryEndpoint(options: ProjectOptions & { name: string; data: string; token?: string; protocol?: "mlflow" | "oip" }, ctx: OperationContext): Promise<{ status: number; body: unknown; requestId: string | null }> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
+    try {
+      JSON.parse(options.data);
+    } catch (e) {
+      throw new InvalidInputError([{ message: `--data is not valid JSON: ${(e as Error).message}`, hint: `for example --data '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'` }], "invalid_flag");
+    }
+    const server = await ensureServer(ctx.env);
+    const token = options.token ?? ctx.env.processEnv.SLIPWAY_TOKEN ?? (await localToken(stores, ctx.env));
+    const path = options.protocol === "oip" ? `/v2/models/${options.name}/infer` : `/serving-endpoints/${options.name}/invocations`;
+    const r = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: options.data });
+    const text = await r.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* keep the text */
+    }
+    return { status: r.status, body, requestId: r.headers.get("x-request-id") };
+  });
+}
+
+export async function endpointLogs(options: ProjectOptions & { name: string; limit?: number }, ctx: OperationContext): Promise<InferenceRow[]> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
+    const server = await runningServer(ctx.env);
+    if (server) await adminCall(server, "/admin/flush");
+    const table = new InferenceTable(join(ctx.env.home, "inference.db"));
+    try {
+      return table.read({ project: compiled.project.name, target: compiled.project.target.name, endpoint: options.name }, options.limit ?? 100);
+    } finally {
+      table.close();
+    }
+  });
+}
+
+export async function createAccessToken(options: ProjectOptions & { user: string; groups: string[]; description?: string }, ctx: OperationContext): Promise<{ token: string; user: string; groups: string[] }> {
+  const compiled = compileFor(options, ctx);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const token = await createToken(stores.state.tokens(), { user: options.user, groups: options.groups }, options.description ?? null, iso(ctx.env.clock.now()));
+    return { token, user: options.user, groups: options.groups };
+  });
+}
+
+/** The current user's own token, kept in SLIPWAY_HOME/credentials (mode 0600), created on first use. */
+async function localToken(stores: Stores, env: RuntimeEnv): Promise<string> {
+  const dir = join(env.home, "credentials");
+  const file = join(dir, `${env.user}.token`);
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const identity: Identity = { user: env.user, groups: [] };
+  const token = await createToken(stores.state.tokens(), identity, "local CLI token", iso(env.clock.now()));
+  writeFileSync(file, token, { mode: 0o600 });
+  return token;
+}
+
+async function knownEndpoint(stores: Stores, project: string, target: string, name: string): Promise<void> {
+  const names = (await stores.state.forTarget(project, target).listResources()).filter((r) => r.kind === "endpoint").map((r) => r.name);
+  if (!names.includes(name)) {
+    throw new InvalidInputError([{ message: `no endpoint ${name} is deployed to ${project}/${target}`, hint: didYouMean(name, names) ?? (names.length ? `endpoints: ${names.join(", ")}` : "deploy one first") }], "unknown_endpoint");
+  }
+}
+
+/**
+ * Destroys endpoints whose target TTL has run out since their last deploy, through the engine (lease,
+ * journal, revision) like any destroy. Returns the names destroyed.
+ */
+export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx: Partial<OperationContext> = {}): Promise<string[]> {
+  const now = env.clock.now();
+  const expired = (await stores.state.resourcesOfKind("endpoint")).filter((r) => {
+    const at = (r.outputs as Partial<EndpointOutputs>).expires_at;
+    return at && Date.parse(at) <= now;
+  });
+  const byTarget = new Map<string, typeof expired>();
+  for (const r of expired) byTarget.set(`${r.project}\u0000${r.target}`, [...(byTarget.get(`${r.project}\u0000${r.target}`) ?? []), r]);
+  const gone: string[] = [];
+  for (const list of byTarget.values()) {
+    const { project, target } = list[0]!;
+    const doomed = new Set(list.flatMap((r) => [r.address, `permission.endpoint.${r.name}`]));
+    const outcome = await runDeployment(
+      stores,
+      {
+        operation: "expire",
+        projectName: project,
+        targetName: target,
+        projectDir: env.home,
+        options: { expired: list.map((r) => r.name) },
+        makePlan: (recorded) => planChanges(recorded.filter((r) => !doomed.has(r.address)), recorded),
+        confirmation: () => undefined,
+      },
+      { env, reporter: ctx.reporter ?? silentReporter },
+    );
+    if (outcome.status === "failed") throw new SlipwayError("reap_failed", `expiring endpoints of ${project}/${target} failed: ${outcome.apply?.failed.map((f) => f.error.message).join("; ")}`);
+    gone.push(...list.map((r) => `${project}/${target}/${r.name}`));
+  }
+  return gone;
+}

@@ -1,0 +1,50 @@
+// Client side of the local server: find it (SLIPWAY_HOME/server.json), start it in the background when
+// it is not running (deploy needs no manual server start), and call its admin routes.
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { SlipwayError } from "../errors.js";
+import type { RuntimeEnv } from "../env.js";
+import { cliEntry } from "../util/package-root.js";
+import { processAlive } from "../util/run-script.js";
+import { readServerInfo, type ServerInfo } from "./server-file.js";
+
+export async function runningServer(env: RuntimeEnv): Promise<ServerInfo | undefined> {
+  const info = readServerInfo(env.home);
+  if (!info || info.host !== env.host || !processAlive(info.pid)) return undefined;
+  try {
+    const r = await fetch(`${info.url}/v2/health/live`, { signal: AbortSignal.timeout(2000) });
+    await r.arrayBuffer();
+    return r.ok ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function ensureServer(env: RuntimeEnv): Promise<ServerInfo> {
+  const running = await runningServer(env);
+  if (running) return running;
+  mkdirSync(join(env.home, "logs"), { recursive: true });
+  const out = openSync(join(env.home, "logs", "server.log"), "a");
+  try {
+    const child = spawn(process.execPath, [cliEntry(), "server"], { env: { ...env.processEnv, SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    child.unref();
+  } finally {
+    closeSync(out);
+  }
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    const info = await runningServer(env);
+    if (info) return info;
+  }
+  throw new SlipwayError("server_unavailable", "the local Slipway server did not start within 20 s", { hint: `see ${join(env.home, "logs", "server.log")}, or run \`slipway server\` in a terminal` });
+}
+
+export async function adminCall<T = unknown>(info: ServerInfo, path: string, body: unknown = {}): Promise<T> {
+  const r = await fetch(`${info.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "x-slipway-admin": info.adminToken }, body: JSON.stringify(body) });
+  const text = await r.text();
+  const parsed = text ? JSON.parse(text) : {};
+  if (!r.ok) throw new SlipwayError("server_error", `the Slipway server refused ${path}: ${(parsed as { message?: string }).message ?? text}`);
+  return parsed as T;
+}

@@ -1,0 +1,131 @@
+// The serving gateway as a fetch handler (Request -> Response), so routes are testable without a
+// port. Routes: MLflow scoring (POST /serving-endpoints/NAME/invocations) and the Open Inference
+// Protocol (POST /v2/models/NAME/infer, GET /v2/health/{live,ready}, GET /v2/models/NAME[/ready]).
+import { randomUUID } from "node:crypto";
+import { canQuery, type TokenVerifier } from "./auth.js";
+import { pickServed, type Endpoints, type LiveEndpoint } from "./endpoints.js";
+import type { InferenceLog } from "./inference-log.js";
+import { BadRequest } from "./protocols.js";
+
+export interface GatewayDeps {
+  endpoints: Endpoints;
+  tokens: TokenVerifier;
+  log: InferenceLog;
+  now(): number;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+const error = (status: number, code: string, message: string, headers?: Record<string, string>) => json(status, { error_code: code, message }, headers);
+
+export function createGateway(deps: GatewayDeps): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const started = performance.now();
+    const url = new URL(request.url);
+    const path = url.pathname;
+    let m: RegExpMatchArray | null;
+    if (request.method === "POST" && (m = path.match(/^\/serving-endpoints\/([^/]+)\/invocations$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "mlflow", started);
+    if (request.method === "POST" && (m = path.match(/^\/v2\/models\/([^/]+)\/infer$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "oip", started);
+    if (request.method === "GET" && path === "/v2/health/live") return json(200, { live: true });
+    if (request.method === "GET" && path === "/v2/health/ready") {
+      const ready = deps.endpoints.list().every((e) => e.served.every((s) => s.ready()));
+      return json(ready ? 200 : 503, { ready });
+    }
+    if (request.method === "GET" && (m = path.match(/^\/v2\/models\/([^/]+)(\/ready)?$/))) {
+      const endpoint = deps.endpoints.get(decodeURIComponent(m[1]!));
+      if (!endpoint) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint ${m[1]}`);
+      const ready = endpoint.served.some((s) => s.ready());
+      if (m[2]) return json(ready ? 200 : 503, { name: endpoint.config.name, ready }, ready ? {} : { "retry-after": "1" });
+      const first = endpoint.served[0]?.config;
+      return json(200, {
+        name: endpoint.config.name,
+        versions: endpoint.served.map((s) => String(s.config.version)),
+        platform: first?.manifest.flavor === "onnx" ? "onnxruntime_onnx" : "command",
+        inputs: first?.manifest.flavor === "onnx" ? first.manifest.inputs.map((i) => ({ name: i.name, datatype: i.type.toUpperCase().replace("FLOAT", "FP"), shape: i.shape })) : [],
+        outputs: first?.manifest.flavor === "onnx" ? first.manifest.outputs.map((o) => ({ name: o.name, datatype: o.type.toUpperCase().replace("FLOAT", "FP"), shape: o.shape })) : [],
+      });
+    }
+    return error(404, "ENDPOINT_NOT_FOUND", `no route for ${request.method} ${path}`);
+  };
+}
+
+async function invoke(deps: GatewayDeps, request: Request, name: string, protocol: "mlflow" | "oip", started: number): Promise<Response> {
+  const endpoint = deps.endpoints.get(name);
+  if (!endpoint) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint named ${name}`);
+  const auth = request.headers.get("authorization");
+  const token = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
+  if (!token) return error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
+  const identity = await deps.tokens.identify(token);
+  if (!identity) return error(401, "UNAUTHENTICATED", "the bearer token is not valid", { "www-authenticate": "Bearer" });
+  if (!canQuery(identity, endpoint.config.grants)) return error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
+  const served = pickServed(endpoint);
+  if (!served) return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is not ready yet`, { "retry-after": "1" });
+
+  const raw = await request.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (e) {
+    return error(400, "MALFORMED_REQUEST", `the body is not valid JSON: ${(e as Error).message}`);
+  }
+  let clientRequestId = request.headers.get("x-client-request-id");
+  if (body && typeof body === "object" && !Array.isArray(body) && "client_request_id" in body) {
+    const { client_request_id, ...rest } = body as Record<string, unknown>;
+    clientRequestId = String(client_request_id);
+    body = rest;
+  }
+  const requestId = randomUUID();
+  let status: number;
+  let responseBody: unknown;
+  let queueMs = 0;
+  let modelMs = 0;
+  try {
+    const out = await served.invoke({ protocol, body, raw });
+    status = out.result.status;
+    responseBody = out.result.body;
+    queueMs = out.queueMs;
+    modelMs = out.modelMs;
+  } catch (e) {
+    if (e instanceof BadRequest) {
+      status = 400;
+      responseBody = { error_code: "MALFORMED_REQUEST", message: e.message };
+    } else {
+      status = 500;
+      responseBody = { error_code: "INTERNAL_ERROR", message: `the model failed: ${(e as Error).message}` };
+    }
+  }
+  const text = JSON.stringify(responseBody);
+  const latency = performance.now() - started;
+  record(deps, endpoint, { requestId, clientRequestId, served: served.config, status, latency, queueMs, modelMs, raw, text });
+  return new Response(text, { status, headers: { "content-type": "application/json", "x-request-id": requestId, "x-served-model-version": `${served.config.model}@${served.config.version}` } });
+}
+
+function record(
+  deps: GatewayDeps,
+  endpoint: LiveEndpoint,
+  r: { requestId: string; clientRequestId: string | null; served: { model: string; version: number }; status: number; latency: number; queueMs: number; modelMs: number; raw: string; text: string },
+): void {
+  const table = endpoint.config.inference;
+  if (table.sample <= 0 || (table.sample < 1 && Math.random() >= table.sample)) return;
+  const cap = (s: string) => (s.length > table.maxBodyBytes ? s.slice(0, table.maxBodyBytes) : s);
+  deps.log.record({
+    request_id: r.requestId,
+    client_request_id: r.clientRequestId,
+    project: endpoint.config.project,
+    target: endpoint.config.target,
+    endpoint: endpoint.config.name,
+    timestamp: new Date(deps.now()).toISOString(),
+    config_version: endpoint.config.configVersion,
+    model: r.served.model,
+    model_version: r.served.version,
+    status: r.status,
+    latency_ms: round(r.latency),
+    gateway_ms: round(Math.max(0, r.latency - r.queueMs - r.modelMs)),
+    queue_ms: round(r.queueMs),
+    model_ms: round(r.modelMs),
+    request: cap(r.raw),
+    response: cap(r.text),
+  });
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
