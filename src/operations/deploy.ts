@@ -8,6 +8,8 @@ import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, ty
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
 import { submitRun } from "../runs/submit.js";
 import type { Stores } from "../store/open.js";
+import { iso } from "../clock.js";
+import { parseDuration } from "../util/duration.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -89,6 +91,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
       ctx,
     );
     if (result.status === "succeeded") started = await startRunsOnDeploy(compiled, stores, result, ctx);
+    if (result.status !== "failed") await restartEndpointClocks(compiled, stores, scope, result, ctx);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };
@@ -104,6 +107,23 @@ async function startRunsOnDeploy(compiled: CompiledProject, stores: Stores, outc
     started.push({ job: run.job, run: run.id });
   }
   return started;
+}
+
+/**
+ * A redeploy resets an endpoint's TTL clock: endpoints this deploy kept unchanged get a new
+ * deployed_at and expires_at (the ones it created or updated got theirs from the provider).
+ */
+async function restartEndpointClocks(compiled: CompiledProject, stores: Stores, scope: PlanScope, outcome: DeploymentOutcome, ctx: OperationContext): Promise<void> {
+  const ttl = compiled.project.target.config.ttl;
+  if (!ttl) return;
+  const touched = new Set(outcome.plan.actions.map((a) => a.address));
+  const inScope = new Set(compiled.resources.filter((r) => r.kind === "endpoint" && (!scope.modules || scope.modules.has(r.module)) && (scope.phase === undefined || r.phase <= scope.phase)).map((r) => r.address));
+  const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
+  const now = ctx.env.clock.now();
+  for (const r of await state.listResources()) {
+    if (r.kind !== "endpoint" || !inScope.has(r.address) || touched.has(r.address)) continue;
+    await state.setOutputs(r.address, { ...r.outputs, deployed_at: iso(now), expires_at: iso(now + parseDuration(ttl)) });
+  }
 }
 
 /** Deletes and replaces need a person's yes; deleting deployed modules of a protected target needs --force too. */

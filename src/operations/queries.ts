@@ -23,6 +23,8 @@ export interface StatusResult {
   resources: Record<string, number>;
   /** What `deploy` would do now. */
   pending: PlanSummary;
+  /** Deployed endpoints, and when each expires under the target's TTL. */
+  endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null }>;
 }
 
 export interface HistoryEntry {
@@ -73,6 +75,9 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       modules,
       resources,
       pending: planChanges(compiled.resources, recorded).summary,
+      endpoints: recorded
+        .filter((r) => r.kind === "endpoint")
+        .map((r) => ({ name: r.name, url: String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null })),
     };
   });
 }

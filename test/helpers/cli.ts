@@ -34,7 +34,7 @@ export function sandbox(files: Record<string, string>): Sandbox {
   const home = join(root, "home");
   const dir = join(root, "project");
   mkdirSync(dir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1", SLIPWAY_USER: "tester" };
+  const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1", SLIPWAY_USER: "tester", SLIPWAY_SERVER_PORT: "0" };
   delete env.SLIPWAY_FAILPOINT;
   const box: Sandbox = {
     home,
@@ -66,6 +66,8 @@ export function sandbox(files: Record<string, string>): Sandbox {
       }
     },
     cleanup() {
+      // Stop the local server a deploy may have started for this home, by its pid.
+      spawnSync(process.execPath, [BIN, "server", "stop"], { env, stdio: "ignore" });
       rmSync(root, { recursive: true, force: true });
     },
   };

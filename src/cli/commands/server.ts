@@ -3,11 +3,13 @@ import { readRuntimeEnv } from "../../env.js";
 import { reapExpiredEndpoints } from "../../operations/endpoints.js";
 import { runningServer } from "../../serving/control.js";
 import { startServer } from "../../serving/server.js";
+import { readServerInfo } from "../../serving/server-file.js";
+import { processAlive } from "../../util/run-script.js";
 import { intOption } from "../common.js";
 import { setExit } from "./validate.js";
 
 export function registerServer(program: Command): void {
-  program
+  const server = program
     .command("server")
     .description("run the local Slipway server in the foreground: serving gateway, model runtimes, TTL reaper (deploy starts it in the background when needed)")
     .addOption(intOption("--port <port>", "port on 127.0.0.1 (default: SLIPWAY_SERVER_PORT, else 7878; 0 picks a free one)"))
@@ -33,6 +35,26 @@ export function registerServer(program: Command): void {
       });
       log("stopping");
       await server.close();
+      setExit(0);
+    });
+  server
+    .command("stop")
+    .description("stop the local server started for this SLIPWAY_HOME (by deploy or `slipway server`)")
+    .action(async () => {
+      const env = readRuntimeEnv();
+      const info = readServerInfo(env.home);
+      if (!info || !processAlive(info.pid)) {
+        process.stdout.write("no Slipway server is running.\n");
+        return setExit(0);
+      }
+      process.kill(info.pid, "SIGTERM");
+      const deadline = Date.now() + 15_000;
+      while (processAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      if (processAlive(info.pid)) {
+        process.stderr.write(`error: the server (pid ${info.pid}) did not stop within 15 s\n`);
+        return setExit(1);
+      }
+      process.stdout.write(`stopped the Slipway server at ${info.url} (pid ${info.pid}).\n`);
       setExit(0);
     });
 }

@@ -16,6 +16,7 @@ export function registerStatus(program: Command): void {
       for (const m of s.modules) {
         out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.dependsOn.length ? `, depends on ${m.dependsOn.join(", ")}` : ""}`);
       }
+      for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expiresAt ? `, expires ${e.expiresAt} (TTL, reset by each deploy)` : ""}`);
       const kinds = Object.entries(s.resources).map(([k, n]) => `${n} ${k}`).join(", ");
       out.line(`resources: ${kinds || "none"}`);
       const p = s.pending;
