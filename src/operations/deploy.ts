@@ -7,6 +7,7 @@ import { didYouMean } from "../util/suggest.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
 import { submitRun } from "../runs/submit.js";
+import { resolveServedAliases } from "../registry/refresh.js";
 import type { Stores } from "../store/open.js";
 import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
@@ -54,6 +55,7 @@ export async function plan(options: DeployOptions, ctx: OperationContext): Promi
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
     const recorded = await state.listResources();
     checkModuleDependencies(compiled, scope, options, recorded);
+    await resolveServedAliases(compiled.resources, stores.state.models(compiled.project.name, compiled.project.target.name));
     return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, scope) };
   });
 }
@@ -71,6 +73,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
   const { project } = compiled;
   let started: Array<{ job: string; run: string }> = [];
   const outcome = await withStores(compiled, ctx.env, async (stores) => {
+    await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
     const result = await runDeployment(
       stores,
       {

