@@ -21,7 +21,19 @@ export async function runningServer(env: RuntimeEnv): Promise<ServerInfo | undef
   }
 }
 
-export async function ensureServer(env: RuntimeEnv): Promise<ServerInfo> {
+const starting = new Map<string, Promise<ServerInfo>>();
+
+/** The running server for this home, started in the background if needed (once, however many ask at once). */
+export function ensureServer(env: RuntimeEnv): Promise<ServerInfo> {
+  let pending = starting.get(env.home);
+  if (!pending) {
+    pending = startIfNeeded(env).finally(() => starting.delete(env.home));
+    starting.set(env.home, pending);
+  }
+  return pending;
+}
+
+async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
   const running = await runningServer(env);
   if (running) return running;
   mkdirSync(join(env.home, "logs"), { recursive: true });

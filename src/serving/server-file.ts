@@ -1,6 +1,6 @@
 // SLIPWAY_HOME/server.json: how clients find the local server (address, pid) and talk to its admin
 // routes (a random token, file mode 0600).
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ServerInfo {
@@ -30,4 +30,31 @@ export function writeServerInfo(home: string, info: ServerInfo): void {
 
 export function removeServerInfo(home: string, pid: number): void {
   if (readServerInfo(home)?.pid === pid) rmSync(serverFile(home), { force: true });
+}
+
+/**
+ * One server per home: claims SLIPWAY_HOME/server.lock (created exclusively, holding the pid).
+ * A lock whose process is gone is taken over. Returns false when a live server holds it.
+ */
+export function claimServerLock(home: string, pid: number, alive: (pid: number) => boolean): boolean {
+  const file = join(home, "server.lock");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(file, "wx", 0o600);
+      writeSync(fd, String(pid));
+      closeSync(fd);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(readFileSync(file, "utf8"));
+      if (holder && holder !== pid && alive(holder)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+export function releaseServerLock(home: string, pid: number): void {
+  const file = join(home, "server.lock");
+  if (existsSync(file) && Number(readFileSync(file, "utf8")) === pid) rmSync(file, { force: true });
 }

@@ -12,7 +12,9 @@ import { TokenVerifier } from "./auth.js";
 import { Endpoints, type EndpointConfig } from "./endpoints.js";
 import { createGateway } from "./gateway.js";
 import { InferenceLog } from "./inference-log.js";
-import { removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
+import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
+import { SlipwayError } from "../errors.js";
+import { processAlive } from "../util/run-script.js";
 
 export interface ServerOptions {
   port: number;
@@ -31,6 +33,9 @@ export interface RunningServer {
 
 export async function startServer(env: RuntimeEnv, options: ServerOptions): Promise<RunningServer> {
   mkdirSync(env.home, { recursive: true });
+  if (!claimServerLock(env.home, process.pid, processAlive)) {
+    throw new SlipwayError("server_running", `a Slipway server for ${env.home} is already running`, { exitCode: 3, hint: "stop it with `slipway server stop`" });
+  }
   const stores = await openStores(env.home);
   const inference = new InferenceLog(join(env.home, "inference.db"));
   const endpoints = new Endpoints({ env: env.processEnv, log: options.log });
@@ -132,6 +137,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       inference.close();
       await stores.close();
       removeServerInfo(env.home, process.pid);
+      releaseServerLock(env.home, process.pid);
     },
   };
 }
