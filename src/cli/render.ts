@@ -44,11 +44,14 @@ function show(c: FieldChange, side: "before" | "after"): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** The --json documents use snake_case keys throughout. */
+/** Values that are the user's own data: their keys are printed exactly as written. */
+const USER_DATA = new Set(["params", "results", "metrics", "provenance", "tags", "files", "manifest", "options", "resources", "summary"]);
+
+/** The --json documents use snake_case keys throughout (but never rewrite the user's own keys). */
 export function snakeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(snakeKeys);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeKeys(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), USER_DATA.has(k) ? v : snakeKeys(v)]));
   }
   return value;
 }

@@ -7,7 +7,7 @@ import type { RunHandle } from "../executors/executor.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
-import { captureJobBundle, findJob, submitRun, type SubmitOptions } from "../runs/submit.js";
+import { captureJobBundle, findJob, submitRun, withMaskedSecrets, type SubmitOptions } from "../runs/submit.js";
 import { jobDefinition } from "../runs/job-definition.js";
 import { packBundle } from "../executors/bundle.js";
 import { writeFile } from "node:fs/promises";
@@ -65,7 +65,7 @@ export async function exportBundle(options: ProjectOptions & { job: string; out:
   const compiled = compileFor(options, ctx);
   const job = jobDefinition(findJob(compiled, options.job), options.params ?? {});
   const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
-  const bundle = await captureJobBundle(compiled, job, archives.job_source, ctx.env);
+  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, ctx.env);
   const data = await packBundle(archives.job_source, bundle.hash);
   await writeFile(options.out, data);
   return { hash: bundle.hash, files: bundle.manifest.files.length, bytes: data.length, out: options.out };
@@ -125,9 +125,13 @@ export async function cancelRun(options: ProjectOptions & { run: string }, ctx: 
     const runs = stores.state.runs();
     const row = await refreshLiveness(runs, await findRun(stores, options.run), ctx.env.clock);
     if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
+    const handle = JSON.parse(row.handle) as RunHandle;
+    if (handle.host && handle.host !== ctx.env.host) {
+      throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${String(handle.host)}, not on this machine (${ctx.env.host})`, { hint: `cancel it from ${String(handle.host)}` });
+    }
     const executor = executorNamed(row.executor);
     const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
-    await executor?.cancel(JSON.parse(row.handle) as RunHandle, groups);
+    await executor?.cancel(handle, groups);
     const now = iso(ctx.env.clock.now());
     if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
       for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });

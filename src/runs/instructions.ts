@@ -16,6 +16,8 @@ export interface RunInstructions {
   archives: ArchiveConfig;
   /** Merged module environment (env files and Slipway variables). */
   env: Record<string, string>;
+  /** The job's own env (in the bundle's job.json, values holding secrets are masked). */
+  jobEnv: Record<string, string>;
   /** Values to mask in task logs. */
   secrets: string[];
   maxParallelRuns: number;

@@ -3,6 +3,7 @@ import { iso, type Clock } from "../clock.js";
 import { executorNamed } from "../executors/index.js";
 import type { RunHandle } from "../executors/executor.js";
 import type { RunRow, RunStore } from "../store/state/run-store.js";
+import { killProcessGroup } from "../util/run-script.js";
 
 /** A runner on another host that has not been heard of for this long is lost. */
 export const HEARTBEAT_LIMIT_MS = 30_000;
@@ -27,7 +28,12 @@ export async function refreshLiveness(runs: RunStore, row: RunRow, clock: Clock)
   if (!fresh || (fresh.status !== "queued" && fresh.status !== "running")) return fresh ?? row;
   const now = iso(clock.now());
   if (await runs.transition(row.id, ["queued", "running"], { status: "lost", finished_at: now, error: why })) {
-    for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "lost", finished_at: now });
+    for (const t of await runs.tasks(row.id)) {
+      if (t.status !== "running" && t.status !== "pending") continue;
+      // Nothing the lost runner started may go on untracked: stop its tasks' process groups here.
+      if (t.pid && liveness === "gone") killProcessGroup(t.pid);
+      await runs.updateTask(row.id, t.task, { status: "lost", finished_at: now });
+    }
   }
   return (await runs.get(row.id))!;
 }

@@ -22,7 +22,8 @@ import type { JobDefinition, TaskDefinition } from "./job-definition.js";
 import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "./outputs.js";
 import { runPaths } from "./paths.js";
 
-type TaskOutcome = { ok: boolean; outputs: FileHashes };
+/** `key` identifies the task's inputs (its own and, through theirs, its upstream tasks'). */
+type TaskOutcome = { ok: boolean; outputs: FileHashes; key: string };
 
 export interface RunnerHooks {
   /** Each task log line as it is written (already masked); used when the caller runs attached. */
@@ -131,7 +132,7 @@ async function runTaskGraph(ctx: TaskContext): Promise<Map<string, TaskOutcome>>
         void runTask(ctx, name, outcomes)
           .catch((e): TaskOutcome => {
             void ctx.runs.updateTask(ctx.runId, name, { status: "failed", error: (e as Error).message, finished_at: iso(ctx.env.clock.now()) });
-            return { ok: false, outputs: {} };
+            return { ok: false, outputs: {}, key: "" };
           })
           .then((outcome) => {
             outcomes.set(name, outcome);
@@ -159,23 +160,32 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
     ctx.hooks.onLine?.(name, masked);
   };
   try {
-    const upstream = Object.fromEntries(task.dependsOn.map((d) => [d, hashValue(outcomes.get(d)?.outputs ?? {})]));
-    const cacheKey = task.cache ? hashValue({ bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, env: ctx.job.env, taskEnv: task.env, upstream }) : null;
+    // Everything a task's result depends on: the code, the command, parameters, the whole environment
+    // (env files, variables, job and task env), where it runs, and the keys of the tasks it follows.
+    // Upstream keys, not upstream outputs, so tasks running side by side cannot change each other's key.
+    const upstream = Object.fromEntries(task.dependsOn.map((d) => [d, outcomes.get(d)?.key ?? ""]));
+    const key = hashValue({ project: ctx.instr.project, target: ctx.instr.target, bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, moduleEnv: ctx.instr.env, env: ctx.instr.jobEnv, taskEnv: task.env, upstream });
+    const cacheKey = task.cache ? key : null;
     if (cacheKey && !ctx.instr.noCache) {
       const hit = await ctx.runs.cached(cacheKey);
       if (hit) {
         const outputs = JSON.parse(hit.outputs) as FileHashes;
-        await restoreFiles(ctx.archives.persisted_data, outputs, ctx.paths.output);
-        write(`cache hit: reusing the outputs of run ${hit.run_id} (task ${hit.task})`);
-        const now = iso(ctx.env.clock.now());
-        await ctx.runs.updateTask(ctx.runId, name, { status: "cached", cached_from: hit.run_id, cache_key: cacheKey, outputs: hit.outputs, started_at: now, finished_at: now, exit_code: 0 });
-        return { ok: true, outputs };
+        const restored = await restoreFiles(ctx.archives.persisted_data, outputs, ctx.paths.output).then(
+          () => true,
+          (e: Error) => (write(`cache entry of run ${hit.run_id} is unusable (${e.message}); running the task`), false),
+        );
+        if (restored) {
+          write(`cache hit: reusing the outputs of run ${hit.run_id} (task ${hit.task})`);
+          const now = iso(ctx.env.clock.now());
+          await ctx.runs.updateTask(ctx.runId, name, { status: "cached", cached_from: hit.run_id, cache_key: cacheKey, outputs: hit.outputs, started_at: now, finished_at: now, exit_code: 0 });
+          return { ok: true, outputs, key };
+        }
       }
     }
     const attempts = ctx.job.retries + 1;
     await ctx.runs.updateTask(ctx.runId, name, { status: "running", started_at: iso(ctx.env.clock.now()), cache_key: cacheKey });
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempts > 1) write(`── attempt ${attempt} of ${attempts} ──`);
+      if (attempt > 1) write(`── attempt ${attempt} of ${attempts} ──`);
       const before = await hashTree(ctx.paths.output);
       const { code, timedOut } = await attemptTask(ctx, name, task, write, attempt);
       if (code === 0) {
@@ -183,19 +193,19 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
         await archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs);
         if (cacheKey) await ctx.runs.remember({ cache_key: cacheKey, run_id: ctx.runId, task: name, outputs: JSON.stringify(outputs), created_at: iso(ctx.env.clock.now()) });
         await ctx.runs.updateTask(ctx.runId, name, { status: "succeeded", exit_code: 0, attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), outputs: JSON.stringify(outputs) });
-        return { ok: true, outputs };
+        return { ok: true, outputs, key };
       }
       const why = ctx.signal.aborted ? "cancelled" : timedOut ? `timed out after ${ctx.job.timeoutMs} ms` : `exited with code ${code}`;
       write(`task ${name} ${why}`);
       if (ctx.signal.aborted || attempt === attempts) {
         await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "failed", exit_code: code, attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), error: why });
-        return { ok: false, outputs: {} };
+        return { ok: false, outputs: {}, key };
       }
       const wait = ctx.instr.retryBackoffMs * 2 ** (attempt - 1);
       write(`retrying in ${wait} ms`);
       await sleep(wait, ctx.signal);
     }
-    return { ok: false, outputs: {} };
+    return { ok: false, outputs: {}, key };
   } finally {
     await new Promise((r) => log.end(r));
   }
@@ -222,7 +232,7 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
       env: {
         ...ctx.env.processEnv,
         ...ctx.instr.env,
-        ...ctx.job.env,
+        ...ctx.instr.jobEnv,
         ...task.env,
         ...params,
         SLIPWAY_RUN_ID: ctx.runId,
@@ -230,6 +240,7 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
         SLIPWAY_ATTEMPT: String(attempt),
         SLIPWAY_OUTPUT_DIR: ctx.paths.output,
         SLIPWAY_PROJECT_DIR: ctx.instr.projectDir,
+        SLIPWAY_HOME: ctx.instr.home,
       },
       signal: abort.signal,
       onLine: (_stream, line) => write(line),

@@ -18,6 +18,7 @@ import type { RunRow } from "../store/state/run-store.js";
 import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
+import { redact } from "../util/redact.js";
 import { writeInstructions } from "./instructions.js";
 import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
@@ -85,7 +86,9 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   }
 
   const archives = openArchives(env.home, project.dir, project.archives);
-  const bundle = await captureJobBundle(compiled, job, archives.job_source, env, options.bundleArchive);
+  // The bundle is content-addressed and kept: secret values never go into it (the runner gets them
+  // through the run's instructions file, mode 0600, deleted when the run ends).
+  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive);
 
   const id = newRunId(env.clock.now());
   const dir = runDir(env.home, id);
@@ -130,6 +133,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     state: project.target.config.state,
     archives: project.archives,
     env: runtime.env,
+    jobEnv: job.env,
     secrets: compiled.secrets,
     maxParallelRuns: project.target.config.executor?.max_parallel_runs ?? 4,
     maxParallelTasks: project.target.config.executor?.max_parallel_tasks ?? 4,
@@ -142,6 +146,10 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     : await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
   await runs.update(id, { handle: JSON.stringify(handle) });
   return { ...row, handle: JSON.stringify(handle) };
+}
+
+export function withMaskedSecrets(job: JobDefinition, secrets: readonly string[]): JobDefinition {
+  return { ...job, env: Object.fromEntries(Object.entries(job.env).map(([k, v]) => [k, redact(v, secrets)])) };
 }
 
 function newRunId(now: number): string {

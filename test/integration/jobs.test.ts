@@ -100,6 +100,34 @@ describe("runs", () => {
     assert.deepEqual(events().slice(-2), ["prepare", "score"]);
   });
 
+  it("a change of environment (env files, variables) or target is a cache miss", () => {
+    const count = () => readFileSync(join(box.home, "..", "task-events"), "utf8").trim().split("\n").filter((e) => e === "score").length;
+    assert.equal(box.run(["run", "dag", "--wait"]).code, 0);
+    const before = count();
+    assert.equal(box.run(["run", "dag", "--wait"]).code, 0);
+    assert.equal(count(), before, "same inputs: a hit");
+    box.write({ "application.env": "FROM_APP=changed\n" });
+    assert.equal(box.run(["run", "dag", "--wait"]).code, 0);
+    assert.equal(count(), before + 1, "application.env changed: a miss");
+    assert.equal(box.run(["run", "dag", "--wait"], { SLIPWAY_VAR_token: "another-secret-456" }).code, 0);
+    assert.equal(count(), before + 2, "a variable changed: a miss");
+    assert.equal(box.run(["run", "dag", "--wait", "-t", "narrow"]).code, 0);
+    assert.equal(count(), before + 3, "another target: a miss");
+    box.write({ "application.env": "FROM_APP=app\n" });
+  });
+
+  it("keeps secret values out of bundles and user keys as written in --json", () => {
+    box.write({ "modules/ml/module.yaml": readFileSync(join(box.dir, "modules/ml/module.yaml"), "utf8").replace("      env: { JOB_LEVEL: job }", "      env: { JOB_LEVEL: job, TOK: \"${var.token}\" }") });
+    const out = join(box.dir, "..", "secret.tgz");
+    assert.equal(box.run(["bundle", "train", "-o", out]).code, 0);
+    const jobJson = execFileSync("tar", ["-xzOf", out, ".slipway/job.json"], { encoding: "utf8" });
+    assert.match(jobJson, /"TOK": "\*\*\*"/);
+    assert.ok(!jobJson.includes("hush-hush-123"));
+    const doc = box.json(["run", "train", "--wait", "--param", "lr=0.3"]).doc;
+    assert.deepEqual(doc.params, { lr: "0.3", epochs: "1" });
+    assert.deepEqual(doc.results, { lr: 0.3 });
+  });
+
   it("retries a failing task with backoff, and fails after the last attempt", () => {
     const ok = box.run(["run", "flaky", "--wait"], fast);
     assert.equal(ok.code, 0, ok.stdout);

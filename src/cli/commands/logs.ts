@@ -16,6 +16,8 @@ export function registerLogs(program: Command): void {
           ctx,
         );
         if (out.json) out.document({ run: r.id, status: r.status, lines });
+        // Following a run ends with its outcome, like `run --wait`.
+        return flags.follow && r.status !== "succeeded" ? 1 : 0;
       }).then(setExit),
     );
 }
