@@ -1,6 +1,9 @@
-// The serving gateway as a fetch handler (Request -> Response), so routes are testable without a
-// port. Routes: MLflow scoring (POST /serving-endpoints/NAME/invocations) and the Open Inference
-// Protocol (POST /v2/models/NAME/infer, GET /v2/health/{live,ready}, GET /v2/models/NAME[/ready]).
+// The serving gateway as a handler of plain requests (method, path, headers, body) returning plain
+// responses, so routes are testable without a port (`asFetchHandler` gives the same routes as a
+// WHATWG fetch handler). The Node listener feeds it directly: WHATWG Request/Response objects cost
+// more per request than the model call itself (see bench/README.md).
+// Routes: MLflow scoring (POST /serving-endpoints/NAME/invocations) and the Open Inference Protocol
+// (POST /v2/models/NAME/infer, GET /v2/health/{live,ready}, GET /v2/models/NAME[/ready]).
 import { randomUUID } from "node:crypto";
 import { canQuery, type TokenVerifier } from "./auth.js";
 import { pickServed, type Endpoints, type LiveEndpoint } from "./endpoints.js";
@@ -14,15 +17,39 @@ export interface GatewayDeps {
   now(): number;
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+export interface GatewayRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
+  body: string;
+}
+
+export interface GatewayResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type GatewayHandler = (request: GatewayRequest) => Promise<GatewayResponse>;
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): GatewayResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 const error = (status: number, code: string, message: string, headers?: Record<string, string>) => json(status, { error_code: code, message }, headers);
 
-export function createGateway(deps: GatewayDeps): (request: Request) => Promise<Response> {
+/** The same routes as a WHATWG fetch handler (tests, or runtimes that speak fetch). */
+export function asFetchHandler(handler: GatewayHandler): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    const out = await handler({ method: request.method, path: new URL(request.url).pathname, header: (n) => request.headers.get(n) ?? undefined, body });
+    return new Response(out.body, { status: out.status, headers: out.headers });
+  };
+}
+
+export function createGateway(deps: GatewayDeps): GatewayHandler {
   return async (request) => {
     const started = performance.now();
-    const url = new URL(request.url);
-    const path = url.pathname;
+    const path = request.path;
     let m: RegExpMatchArray | null;
     if (request.method === "POST" && (m = path.match(/^\/serving-endpoints\/([^/]+)\/invocations$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "mlflow", started);
     if (request.method === "POST" && (m = path.match(/^\/v2\/models\/([^/]+)\/infer$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "oip", started);
@@ -49,10 +76,10 @@ export function createGateway(deps: GatewayDeps): (request: Request) => Promise<
   };
 }
 
-async function invoke(deps: GatewayDeps, request: Request, name: string, protocol: "mlflow" | "oip", started: number): Promise<Response> {
+async function invoke(deps: GatewayDeps, request: GatewayRequest, name: string, protocol: "mlflow" | "oip", started: number): Promise<GatewayResponse> {
   const endpoint = deps.endpoints.get(name);
   if (!endpoint) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint named ${name}`);
-  const auth = request.headers.get("authorization");
+  const auth = request.header("authorization");
   const token = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
   if (!token) return error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
   const identity = await deps.tokens.identify(token);
@@ -61,14 +88,14 @@ async function invoke(deps: GatewayDeps, request: Request, name: string, protoco
   const served = pickServed(endpoint);
   if (!served) return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is not ready yet`, { "retry-after": "1" });
 
-  const raw = await request.text();
+  const raw = request.body;
   let body: unknown;
   try {
     body = JSON.parse(raw);
   } catch (e) {
     return error(400, "MALFORMED_REQUEST", `the body is not valid JSON: ${(e as Error).message}`);
   }
-  let clientRequestId = request.headers.get("x-client-request-id");
+  let clientRequestId = request.header("x-client-request-id") ?? null;
   if (body && typeof body === "object" && !Array.isArray(body) && "client_request_id" in body) {
     const { client_request_id, ...rest } = body as Record<string, unknown>;
     clientRequestId = String(client_request_id);
@@ -97,7 +124,7 @@ async function invoke(deps: GatewayDeps, request: Request, name: string, protoco
   const text = JSON.stringify(responseBody);
   const latency = performance.now() - started;
   record(deps, endpoint, { requestId, clientRequestId, served: served.config, status, latency, queueMs, modelMs, raw, text });
-  return new Response(text, { status, headers: { "content-type": "application/json", "x-request-id": requestId, "x-served-model-version": `${served.config.model}@${served.config.version}` } });
+  return { status, headers: { "content-type": "application/json", "x-request-id": requestId, "x-served-model-version": `${served.config.model}@${served.config.version}` }, body: text };
 }
 
 function record(
