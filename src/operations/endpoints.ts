@@ -36,7 +36,8 @@ export async function listEndpoints(options: ProjectOptions, ctx: OperationConte
       const l = live.find((e) => e.name === r.name);
       return {
         name: r.name,
-        url: o.url,
+        // The running server's address (it may have restarted on another port since the deploy).
+        url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : o.url,
         configVersion: o.config.configVersion,
         served: o.config.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready: l ? (l.served.find((x) => x.model === s.model && x.version === s.version)?.ready ?? false) : null })),
         deployedAt: o.deployed_at,
