@@ -12,6 +12,8 @@ export interface RegistersSpec {
   model: string;
   /** The registered name (models.<model>.name), resolved when the run was submitted. */
   name?: string;
+  /** The model's configured tags (models.<model>.tags), given to each version. */
+  tags?: Record<string, unknown>;
   path: string;
   metric?: string;
   only_if_better?: boolean;
@@ -74,7 +76,7 @@ export async function registerFromRun(input: RegisterFromRun): Promise<Registrat
     manifest: JSON.stringify(manifest),
     files: JSON.stringify(files),
     metrics: JSON.stringify(metrics),
-    tags: JSON.stringify({}),
+    tags: JSON.stringify({ ...registers.tags, job: input.run.job }),
     run_id: input.run.id,
     job: input.run.job,
     bundle: input.run.bundle,

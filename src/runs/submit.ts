@@ -76,6 +76,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   if (job.registers) {
     const model = compiled.resources.find((r) => r.kind === "model" && r.name === job.registers!.model);
     job.registers.name = (model?.spec.name as string | undefined) ?? job.registers.model;
+    job.registers.tags = (model?.spec.tags as Record<string, unknown> | undefined) ?? {};
   }
   const executor = executorFor(project.target.config);
   if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
