@@ -45,7 +45,7 @@ function show(c: FieldChange, side: "before" | "after"): string {
 }
 
 /** Values that are the user's own data: their keys are printed exactly as written. */
-const USER_DATA = new Set(["params", "results", "metrics", "provenance", "tags", "files", "manifest", "options", "resources", "summary"]);
+const USER_DATA = new Set(["params", "results", "metrics", "provenance", "tags", "files", "manifest", "options", "resources", "summary", "aliases"]);
 
 /** The --json documents use snake_case keys throughout (but never rewrite the user's own keys). */
 export function snakeKeys(value: unknown): unknown {

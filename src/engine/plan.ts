@@ -129,6 +129,9 @@ export function reverseTopologicalOrder<T extends { address: string; dependsOn: 
 
 /** Field-level differences between two specs, as dotted paths. */
 export function diffFields(before: unknown, after: unknown, path = ""): FieldChange[] {
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((b, i) => diffFields(b, after[i], path ? `${path}.${i}` : String(i)));
+  }
   if (isPlainObject(before) && isPlainObject(after)) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     const out: FieldChange[] = [];

@@ -1,6 +1,7 @@
 // Read-only views of a target: status, history, settings.
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
+import { resolveServedAliases } from "../registry/refresh.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
@@ -47,6 +48,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
     const [recorded, lock, deployments, latest] = await Promise.all([state.listResources(), state.getLock(), state.listDeployments(1), state.latestRevision()]);
+    await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
     const resources: Record<string, number> = {};
     const perModule = new Map<string, number>();
     for (const r of recorded) {

@@ -1,7 +1,7 @@
 // Client side of the local server: find it (SLIPWAY_HOME/server.json), start it in the background when
 // it is not running (deploy needs no manual server start), and call its admin routes.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
@@ -37,9 +37,12 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
   const running = await runningServer(env);
   if (running) return running;
   mkdirSync(join(env.home, "logs"), { recursive: true });
-  const out = openSync(join(env.home, "logs", "server.log"), "a");
+  const logFile = join(env.home, "logs", "server.log");
+  const out = openSync(logFile, "a");
+  let exited: number | null | undefined;
   try {
     const child = spawn(process.execPath, [cliEntry(), "server"], { env: { ...env.processEnv, SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    child.on("exit", (code) => (exited = code));
     child.unref();
   } finally {
     closeSync(out);
@@ -49,6 +52,13 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
     await new Promise((r) => setTimeout(r, 50));
     const info = await runningServer(env);
     if (info) return info;
+    if (exited !== undefined) {
+      // It stopped at once (a taken port, another server starting): say why instead of waiting.
+      const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-3).join("\n  ");
+      const racing = await runningServer(env);
+      if (racing) return racing;
+      throw new SlipwayError("server_unavailable", `the local Slipway server exited at start (code ${exited}):\n  ${tail}`, { hint: "free the port (SLIPWAY_SERVER_PORT, default 7878) or stop the other server; `slipway server` shows the error in a terminal" });
+    }
   }
   throw new SlipwayError("server_unavailable", "the local Slipway server did not start within 20 s", { hint: `see ${join(env.home, "logs", "server.log")}, or run \`slipway server\` in a terminal` });
 }

@@ -65,13 +65,14 @@ hooks:
 settings:
   endpoint: ep-\${target.name}
 resources:
-  models:
-    clf: {}
-  endpoints:
-    ep-\${target.name}:
+  jobs:
+    score:
+      command: echo scored
+  schedules:
+    nightly-\${target.name}:
       phase: 2
-      served:
-        - { model: clf, alias: champion }
+      job: score
+      cron: "0 2 * * *"
 `,
     "modules/serving/deploy.sh": hook("serving-deploy", 'echo "token is $SLIPWAY_VAR_token"'),
     "modules/serving/destroy.sh": hook("serving-destroy"),

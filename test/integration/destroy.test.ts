@@ -41,7 +41,7 @@ describe("destroy", () => {
     const order = r.doc.actions.map((a: any) => a.address);
     assert.ok(order.indexOf("module.serving") < order.indexOf("setting.serving.endpoint"));
     assert.ok(order.indexOf("setting.serving.endpoint") < order.indexOf("hook.serving.route"));
-    assert.ok(order.indexOf("endpoint.ep-dev") < order.indexOf("model.clf"));
+    assert.ok(order.indexOf("schedule.nightly-dev") < order.indexOf("job.score"));
     assert.deepEqual(events(box).slice(before), ["serving-destroy"]);
     assert.deepEqual(box.json(["settings", "list"]).doc.map((s: any) => s.module), ["core", "features"]);
   });

@@ -29,7 +29,7 @@ describe("history and rollback", () => {
     assert.equal(r.doc.revision, 3);
     const actions = Object.fromEntries(r.doc.actions.map((a: any) => [a.address, a.action]));
     assert.equal(actions["module.serving"], "delete");
-    assert.equal(actions["endpoint.ep-dev"], "delete");
+    assert.equal(actions["schedule.nightly-dev"], "delete");
     assert.equal(actions["setting.core.catalog"], "update");
     assert.deepEqual(box.json(["settings", "list"]).doc, [
       { module: "core", key: "catalog", value: "cat_dev" },

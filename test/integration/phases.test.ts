@@ -21,18 +21,18 @@ describe("phases", () => {
   it("--phase 2 adds the later phases", () => {
     const r = box.json(["deploy", "--phase", "2"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(r.doc.actions.some((a: any) => a.address === "endpoint.ep-dev" && a.phase === 2));
+    assert.ok(r.doc.actions.some((a: any) => a.address === "schedule.nightly-dev" && a.phase === 2));
     assert.equal(deployedAddresses().summary.create, 0);
   });
 
   it("going back to phase 1 plans the deletion of phase 2 and performs it after confirmation", () => {
     const plan = box.json(["plan", "--phase", "1"]).doc;
-    assert.deepEqual(plan.actions.map((a: any) => [a.action, a.address]), [["delete", "endpoint.ep-dev"]]);
+    assert.deepEqual(plan.actions.map((a: any) => [a.action, a.address]), [["delete", "schedule.nightly-dev"]]);
     assert.equal(box.run(["deploy", "--phase", "1"]).code, 3);
     const r = box.json(["deploy", "--phase", "1", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(box.json(["plan", "--phase", "1"]).doc.actions.length, 0);
-    assert.deepEqual(box.json(["plan", "--phase", "2"]).doc.actions.map((a: any) => a.address), ["endpoint.ep-dev"]);
+    assert.deepEqual(box.json(["plan", "--phase", "2"]).doc.actions.map((a: any) => a.address), ["schedule.nightly-dev"]);
   });
 
   it("going back to phase 0 removes serving's module, hooks and settings", () => {
