@@ -34,6 +34,13 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`slipway plan | head`) must not crash a command, let alone a deploy mid-apply:
+  // output just stops.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -9,15 +9,7 @@ export class Output {
   constructor(
     readonly json: boolean,
     private readonly color: boolean,
-  ) {
-    // A closed pipe (`slipway plan | head`) must not crash the command, let alone a deploy mid-apply:
-    // output just stops.
-    for (const stream of [process.stdout, process.stderr]) {
-      stream.on("error", (e: NodeJS.ErrnoException) => {
-        if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
-      });
-    }
-  }
+  ) {}
 
   style(style: Style, text: string): string {
     return this.color ? styleText(style, text) : text;
