@@ -10,5 +10,8 @@ export async function openPostgresState(connectionString: string): Promise<State
   // bigint columns (lease expiry) come back as numbers; they stay far below 2^53.
   types.setTypeParser(20, (v: string) => Number(v));
   const pool = new Pool({ connectionString, max: 4 });
+  // An idle connection the server closed (restart, admin command) is replaced by the pool on next use;
+  // without a listener, pg would raise it as an uncaught error and end the process.
+  pool.on("error", () => {});
   return new StateStore(new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }), "postgres");
 }
