@@ -2,6 +2,7 @@
 import { Kysely, Migrator, type Transaction } from "kysely";
 import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
 import { migrationProvider } from "./migrations/index.js";
+import { ComputeStore } from "./compute-store.js";
 import { RunStore } from "./run-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable } from "./tables.js";
 
@@ -32,6 +33,11 @@ export class StateStore {
   /** Runs of jobs, across targets (a run id is unique). */
   runs(): RunStore {
     return new RunStore(this.db);
+  }
+
+  /** Compute environments of one (project, target) and what is installed in them. */
+  compute(project: string, target: string): ComputeStore {
+    return new ComputeStore(this.db, project, target);
   }
 
   forTarget(project: string, target: string): TargetState {
