@@ -76,6 +76,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         projectName: project.name,
         targetName: project.target.name,
         projectDir: project.dir,
+        archives: project.archives,
         options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps },
         makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, scope), compiled),
         check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),

@@ -9,6 +9,7 @@ import { Failpoints } from "../engine/failpoint.js";
 import { acquireLease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
 import type { RecordedResource } from "../engine/resource.js";
+import { openArchives, type ArchiveConfig } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { hashValue } from "../util/hash.js";
@@ -34,6 +35,8 @@ export interface DeploymentRequest {
   forceUnlock?: boolean;
   /** What a revision remembers besides the resources. */
   snapshotExtras?: Record<string, unknown>;
+  /** The target's archive stores (compute environments install from its artifact store). */
+  archives?: ArchiveConfig;
 }
 
 export interface DeploymentOutcome {
@@ -108,6 +111,10 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
     const apply = await applyPlan(plan, {
       state,
       blobs: stores.blobs,
+      home: stores.home,
+      artifacts: openArchives(stores.home, request.projectDir, request.archives).artifacts,
+      compute: stores.state.compute(request.projectName, request.targetName),
+      user: env.user,
       clock: env.clock,
       deploymentId,
       projectDir: request.projectDir,

@@ -47,6 +47,7 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
         projectName: project.name,
         targetName: project.target.name,
         projectDir: project.dir,
+        archives: project.archives,
         options: { rollback_to: options.to },
         makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded), compiled),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),

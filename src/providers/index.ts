@@ -1,5 +1,7 @@
 // Which provider handles which resource kind.
 import type { ResourceKind } from "../engine/resource.js";
+import { artifactProvider } from "./artifact.js";
+import { computeProvider } from "./compute.js";
 import { hookProvider } from "./hook.js";
 import { moduleProvider } from "./module.js";
 import type { Provider } from "./provider.js";
@@ -10,7 +12,8 @@ const providers: Record<ResourceKind, Provider> = {
   module: moduleProvider,
   hook: hookProvider,
   setting: settingProvider,
-  artifact: recordOnlyProvider("artifact"),
+  artifact: artifactProvider,
+  compute: computeProvider,
   job: recordOnlyProvider("job"),
   model: recordOnlyProvider("model"),
   endpoint: recordOnlyProvider("endpoint"),
