@@ -1,12 +1,14 @@
 // Submitting a run: resolve the job, capture its bundle, record the run, hand it to the executor.
 // Returns as soon as the executor has the run; the run goes on without the caller.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { CompiledProject } from "../config/compile.js";
-import { InvalidInputError, SlipwayError } from "../errors.js";
+import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
+import { ArtifactStore } from "../artifacts/store.js";
+import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
 import { captureBundle, unpackArchive, type CaptureResult } from "../executors/bundle.js";
 import type { DesiredResource } from "../engine/resource.js";
@@ -18,7 +20,7 @@ import type { RunRow } from "../store/state/run-store.js";
 import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
-import { writeInstructions } from "./instructions.js";
+import { writeInstructions, type RunEnvironment } from "./instructions.js";
 import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
 
@@ -81,6 +83,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   }
 
   const archives = openArchives(env.home, project.dir, project.archives);
+  const environment = await runEnvironment(compiled, stores, job, archives.artifacts);
   const bundle = await captureJobBundle(compiled, job, archives.job_source, env, options.bundleArchive);
 
   const id = newRunId(env.clock.now());
@@ -112,6 +115,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
       git: git ?? null,
       bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null },
       env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
+      ...(environment ? { environment: { name: environment.name, ephemeral: environment.ephemeral } } : {}),
     }),
     options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),
   };
@@ -132,12 +136,39 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     keepWorkdir: !!options.keepWorkdir,
     noCache: !!options.noCache,
     retryBackoffMs: env.retryBackoffMs,
+    environment,
   });
   const handle = options.attached
     ? { executor: executor.name, pid: process.pid, host: env.host, attached: true }
     : await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
   await runs.update(id, { handle: JSON.stringify(handle) });
   return { ...row, handle: JSON.stringify(handle) };
+}
+
+/**
+ * The compute environment a job runs in, checked before the run is recorded: a deployed one must be
+ * there; an ephemeral one's libraries must be published (the run makes the environment).
+ */
+async function runEnvironment(compiled: CompiledProject, stores: Stores, job: JobDefinition, artifactBlobs: BlobStore): Promise<RunEnvironment | undefined> {
+  const name = job.compute.environment;
+  if (!name) return undefined;
+  const { project } = compiled;
+  const target = project.target.name;
+  const resource = compiled.resources.find((r) => r.kind === "compute" && r.name === name);
+  const known = compiled.resources.filter((r) => r.kind === "compute").map((r) => r.name);
+  if (!resource) throw new InvalidInputError([{ message: `job ${job.job} runs in compute environment "${name}", which is not declared`, hint: didYouMean(name, known) ?? "declare it under resources.compute" }], "unknown_environment");
+  const spec = resource.spec as ComputeSpec;
+  if (spec.ephemeral) {
+    await resolveLibraries(new ArtifactStore(artifactBlobs, project.name, target), target, spec.libraries ?? []);
+  } else {
+    const row = await stores.state.compute(project.name, target).getEnvironment(name);
+    if (!row || !existsSync(row.path)) {
+      throw new RefusedError("environment_not_deployed", `job ${job.job} runs in compute.${name}, which is not deployed to ${project.name}/${target}`, {
+        hint: `deploy it first (slipway deploy -t ${target}), or set ephemeral: true on it to have each run make its own`,
+      });
+    }
+  }
+  return { name, ephemeral: !!spec.ephemeral, spec: { python: spec.python, libraries: spec.libraries ?? [], pip: spec.pip } };
 }
 
 function newRunId(now: number): string {
