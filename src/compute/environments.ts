@@ -10,6 +10,7 @@ import { LIBRARY } from "../config/schema.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { ArtifactStore, ArtifactVersion } from "../artifacts/store.js";
 import type { ComputeStore, EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
+import { article } from "../util/suggest.js";
 import { createVenv, installFile, removeVenv, resolvePython, uninstallPackage, type ProcessIO } from "./venv.js";
 
 /** A compute resource's block in module.yaml, as compiled. */
@@ -65,7 +66,7 @@ export async function resolveLibraries(artifacts: ArtifactStore, target: string,
     const { artifact, version } = parseLibrary(lib);
     const v = await artifacts.get(artifact, version);
     if (v) {
-      if (v.type !== "python_wheel") problems.push({ message: `${artifact} is a ${v.type} artifact; only python_wheel artifacts can be installed into a compute environment` });
+      if (v.type !== "python_wheel") problems.push({ message: `${artifact} is ${article(v.type)} artifact; only python_wheel artifacts can be installed into a compute environment` });
       else found.push(v);
     } else {
       problems.push(...missingVersion(artifact, version, target, await artifacts.list(artifact)).diagnostics);

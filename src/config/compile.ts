@@ -6,7 +6,7 @@ import { CronExpressionParser } from "cron-parser";
 import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
 import { address, type DesiredResource, type ResourceKind, type ResourceRuntime } from "../engine/resource.js";
 import { hashValue, sha256 } from "../util/hash.js";
-import { didYouMean } from "../util/suggest.js";
+import { article, didYouMean } from "../util/suggest.js";
 import { moduleEnvironment } from "./env-files.js";
 import { dedupe, type LoadedModule, type LoadedProject } from "./load.js";
 import { ENDPOINT_NAME, LIBRARY, type Permission } from "./schema.js";
@@ -207,7 +207,7 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
     ((r.spec.libraries ?? []) as string[]).forEach((lib, i) => {
       const artifact = byAddress.get(address("artifact", LIBRARY.exec(lib)?.[1] ?? ""))?.resource;
       if (artifact && artifact.spec.type !== "python_wheel") {
-        diagnostics.push({ location: locate(m, ["resources", "compute", r.name, "libraries", i]), message: `compute.${r.name}: ${artifact.name} is a ${String(artifact.spec.type)} artifact; only python_wheel artifacts can be installed into a compute environment` });
+        diagnostics.push({ location: locate(m, ["resources", "compute", r.name, "libraries", i]), message: `compute.${r.name}: ${artifact.name} is ${article(String(artifact.spec.type))} artifact; only python_wheel artifacts can be installed into a compute environment` });
       }
     });
   }
@@ -321,7 +321,7 @@ function checkResource(project: LoadedProject, m: LoadedModule, kind: ResourceKi
     if (block.version !== undefined && block.type !== "archive") {
       diagnostics.push({
         location: at(["version"], "key"),
-        message: `artifact "${name}": a ${block.type} takes its version from its package metadata, not from \`version\``,
+        message: `artifact "${name}": ${article(String(block.type))} takes its version from its package metadata, not from \`version\``,
         hint: block.type === "npm" ? "set the version in package.json and remove `version` here" : "set the version in pyproject.toml (or setup.cfg / setup.py) and remove `version` here",
       });
     }

@@ -21,7 +21,7 @@ import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import type { Stores } from "../store/open.js";
 import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { sha256 } from "../util/hash.js";
-import { didYouMean } from "../util/suggest.js";
+import { article, didYouMean } from "../util/suggest.js";
 import { compile, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot } from "./deployment.js";
 import { FINISHED } from "./runs.js";
@@ -172,7 +172,7 @@ export async function publishArtifact(options: ProjectOptions & { name: string; 
   }
   const spec = resource.spec as unknown as ArtifactSpec;
   if (build.type !== spec.type) {
-    throw new InvalidInputError([{ message: `the build of ${options.name} is a ${build.type}, but the config now says ${spec.type}`, hint: `build it again: slipway artifacts build ${options.name}` }], "stale_build");
+    throw new InvalidInputError([{ message: `the build of ${options.name} is ${article(build.type)}, but the config now says ${spec.type}`, hint: `build it again: slipway artifacts build ${options.name}` }], "stale_build");
   }
   const data = await readFile(build.file);
   if (sha256(data) !== build.sha256) throw new SlipwayError("artifact_corrupt", `${build.file} changed after it was built`, { hint: `build it again: slipway artifacts build ${options.name}` });
@@ -321,7 +321,7 @@ export async function installArtifact(options: ProjectOptions & { library: strin
   const { artifact, version } = parseLibrary(options.library);
   const declared = findArtifact(compiled, artifact);
   if (declared.spec.type !== "python_wheel") {
-    throw new InvalidInputError([{ message: `${artifact} is a ${String(declared.spec.type)} artifact; only python_wheel artifacts can be installed into a compute environment` }], "not_installable");
+    throw new InvalidInputError([{ message: `${artifact} is ${article(String(declared.spec.type))} artifact; only python_wheel artifacts can be installed into a compute environment` }], "not_installable");
   }
   const compute = findCompute(compiled, options.into);
   if ((compute.spec as ComputeSpec).ephemeral) {
