@@ -224,6 +224,9 @@ resources:
     adhoc:
       command: python -c "import dqm, sys; print(dqm.check('adhoc')); print('prefix', sys.prefix)"
       compute: { environment: scratch }
+    hold:
+      command: 'echo $$ > "$SLIPWAY_HOME/../hold.pid"; sleep 60'
+      compute: { environment: scratch }
 `,
     ...dqmPackage("1.0.0"),
     "modules/platform/tools/package.json": JSON.stringify({ name: "@acme/tools", version: "0.3.0", main: "index.js" }, null, 2) + "\n",

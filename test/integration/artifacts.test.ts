@@ -2,13 +2,14 @@
 // /usr/bin/python3 from a package the test writes, published to dev/val/prod, real venvs with real
 // installs, jobs that import the library, immutability, missing versions, retention.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Slipway } from "../../src/index.js";
-import { sandbox, type Sandbox } from "../helpers/cli.js";
-import { artifactsProject, dqmPackage } from "../helpers/projects.js";
+import { processAlive } from "../../src/util/run-script.js";
+import { BIN, REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { artifactsProject, dqmPackage, PYTHON } from "../helpers/projects.js";
 
 const STORE = (box: Sandbox) => join(box.home, "archives", "artifacts", "libs", "dqm");
 const ENV = (box: Sandbox, target: string, name: string) => join(box.home, "envs", "libs", target, name);
@@ -142,7 +143,16 @@ describe("artifacts and compute environments", () => {
     const used = list.find((v: any) => v.version === "1.0.0").in_use;
     assert.deepEqual(
       used.map((u: any) => `${u.by}: ${u.reason}`),
-      ["compute.etl-cluster: installed", "compute.etl-cluster: deployed", "job.etl: via compute.etl-cluster", "compute.scratch: deployed, ephemeral", "job.adhoc: via compute.scratch", "revision 1: compute.etl-cluster", "revision 1: compute.scratch"],
+      [
+        "compute.etl-cluster: installed",
+        "compute.etl-cluster: deployed",
+        "job.etl: via compute.etl-cluster",
+        "compute.scratch: deployed, ephemeral",
+        "job.adhoc: via compute.scratch",
+        "job.hold: via compute.scratch",
+        "revision 1: compute.etl-cluster",
+        "revision 1: compute.scratch",
+      ],
     );
     assert.deepEqual(list.find((v: any) => v.version === "1.0.1").in_use, []);
   });
@@ -220,6 +230,24 @@ describe("artifacts and compute environments", () => {
     assert.throws(() => importInEnv(box, "val", "etl-cluster"), /No module named 'dqm'/);
   });
 
+  it("gc removes an ephemeral environment left behind by a runner that was killed", async () => {
+    const r = box.run(["run", "hold", "-t", "val"]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = /^(r\w+)/.exec(r.stdout)![1]!;
+    const pidFile = join(box.home, "..", "hold.pid");
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").endsWith("\n"), 20_000, "the hold task");
+    const instance = ENV(box, "val", `scratch.${id}`);
+    assert.ok(existsSync(join(instance, "bin", "python")));
+    const runner = box.json(["runs", "show", id, "-t", "val"]).doc.handle.pid;
+    process.kill(runner, "SIGKILL");
+    process.kill(-Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    await waitFor(() => !processAlive(runner), 5_000, "the runner to die");
+    const doc = box.json(["artifacts", "gc", "-t", "val", "--yes"]).doc;
+    assert.deepEqual(doc.stranded_environments.map((e: any) => e.instance), [id]);
+    assert.equal(existsSync(instance), false);
+    assert.equal(box.json(["runs", "show", id, "-t", "val"]).doc.status, "lost");
+  });
+
   it("the SDK reads the same versions", async () => {
     const slipway = new Slipway({ project: box.dir, target: "prod", home: box.home });
     const listing = await slipway.artifacts.versions("dqm");
@@ -270,5 +298,50 @@ resources:
     assert.match(invalid.stderr, /module\.yaml:7:\d+: error: compute\.etl-cluster refers to unknown artifact\.dqn\n  hint: did you mean "dqm"\?/);
     assert.match(invalid.stderr, /error: compute\.etl-cluster: assets is an archive artifact; only python_wheel artifacts can be installed/);
     assert.match(invalid.stderr, /module\.yaml:9:\d+: error: job\.etl refers to unknown compute\.etl-clustr\n  hint: did you mean "etl-cluster"\?/);
+  });
+});
+
+describe("the artifacts example (examples/artifacts)", () => {
+  it("CI builds and publishes to dev, val and prod; a person installs a chosen version; jobs see it", () => {
+    const root = join(REPO, "examples", "artifacts");
+    const files: Record<string, string> = {};
+    for (const f of readdirSync(root, { recursive: true, withFileTypes: true })) {
+      if (f.isFile()) files[relative(root, join(f.parentPath, f.name))] = readFileSync(join(f.parentPath, f.name), "utf8");
+    }
+    const box = sandbox(files);
+    try {
+      const env = { ...box.env, SLIPWAY: `${process.execPath} ${BIN}`, SLIPWAY_VAR_python: PYTHON };
+      const sh = (...args: string[]) => spawnSync("bash", args, { cwd: box.dir, env, encoding: "utf8" });
+      const ci = sh("ci.sh");
+      assert.equal(ci.status, 0, ci.stdout + ci.stderr);
+      assert.match(ci.stdout, /built dqm 2\.6\.10/);
+      assert.match(ci.stdout, /prod\s+published/);
+
+      assert.equal(box.run(["deploy", "-t", "val"]).code, 0);
+      const first = box.run(["run", "quality", "-t", "val", "--wait"]);
+      assert.match(first.stdout, /\[main\] day today: \{"dqm": "2\.6\.10", "rows": 3, "missing": 1, "ok": false\}/);
+
+      box.write({ "modules/platform/libs/dqm/pyproject.toml": files["modules/platform/libs/dqm/pyproject.toml"]!.replace('version = "2.6.10"', 'version = "2.6.11"') });
+      const merge = sh("ci.sh");
+      assert.equal(merge.status, 0, merge.stderr);
+      assert.match(merge.stdout, /dqm 2\.6\.11/);
+      assert.equal(sh("ci.sh").status, 0, "re-running CI on the same commit changes nothing");
+      assert.match(box.run(["run", "quality", "-t", "val", "--wait"]).stdout, /"dqm": "2\.6\.10"/, "publishing installs nothing");
+
+      const missing = sh("install.sh", "2.6.12", "etl-cluster", "val");
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /published versions: 2\.6\.11, 2\.6\.10/);
+      const chosen = sh("install.sh", "2.6.11", "etl-cluster", "val");
+      assert.equal(chosen.status, 0, chosen.stderr);
+      assert.match(chosen.stdout, /installed dqm 2\.6\.11 into compute\.etl-cluster \(quality\/val\), replacing 2\.6\.10/);
+      const after = box.run(["run", "quality", "-t", "val", "--wait"]);
+      assert.match(after.stdout, /"dqm": "2\.6\.11"/);
+
+      const backfill = box.run(["run", "backfill", "-t", "val", "--param", "day=2026-02-01", "--wait"]);
+      assert.match(backfill.stdout, /\[main\] day 2026-02-01: \{"dqm": "2\.6\.10"/);
+      assert.deepEqual(readdirSync(join(box.home, "envs", "quality", "val")), ["etl-cluster"], "the backfill's environment is gone");
+    } finally {
+      box.cleanup();
+    }
   });
 });
