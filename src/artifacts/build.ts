@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { iso, type Clock } from "../clock.js";
 import { VERSION } from "../config/schema.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
@@ -56,9 +56,14 @@ const hashOnly: BlobStore = {
   delete: async () => {},
 };
 
-/** Content hash of a folder: paths, modes and contents of what .gitignore / .slipwayignore leave. */
-export async function hashFolder(dir: string): Promise<string> {
-  return (await captureBundle(hashOnly, { sourceDir: dir })).hash;
+/**
+ * Content hash of a folder: paths, modes and contents of what .gitignore / .slipwayignore leave.
+ * With `home`, an index under home/cache remembers each file's size, mtime and hash, so files that
+ * did not change are not read again.
+ */
+export async function hashFolder(dir: string, home?: string): Promise<string> {
+  const indexFile = home ? join(home, "cache", "artifact-index", `${sha256(resolve(dir)).slice(0, 16)}.json`) : undefined;
+  return (await captureBundle(hashOnly, { sourceDir: dir, indexFile })).hash;
 }
 
 export interface BuildOptions {
@@ -85,7 +90,7 @@ export async function buildArtifact(options: BuildOptions): Promise<BuildRecord>
   try {
     const outDir = join(scratch, "out");
     await mkdir(outDir);
-    const sourceHash = await hashFolder(options.dir);
+    const sourceHash = await hashFolder(options.dir, options.home);
     const built = await builderFor(spec.type).build({
       name: artifact,
       dir: options.dir,

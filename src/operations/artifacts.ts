@@ -22,12 +22,27 @@ import type { Stores } from "../store/open.js";
 import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { sha256 } from "../util/hash.js";
 import { article, didYouMean } from "../util/suggest.js";
+import { targetNamesOf } from "../config/load.js";
 import { compile, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot } from "./deployment.js";
 import { FINISHED } from "./runs.js";
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
+
+/**
+ * Building and publishing to several targets do not depend on one target: without -t and without a
+ * default target, the project is read for its first target instead of failing.
+ */
+function compileAnyTarget(options: ProjectOptions, ctx: OperationContext): CompiledProject {
+  try {
+    return compileFor(options, ctx);
+  } catch (e) {
+    const first = targetNamesOf(options.dir)[0];
+    if (e instanceof InvalidInputError && e.code === "no_target" && options.target === undefined && first) return compileFor({ ...options, target: first }, ctx);
+    throw e;
+  }
+}
 
 function declaredArtifacts(compiled: CompiledProject): DesiredResource[] {
   return compiled.resources.filter((r) => r.kind === "artifact");
@@ -110,7 +125,7 @@ export interface BuildResult {
 
 /** Builds the named artifacts (all of them when none is named). `out` also copies each file there. */
 export async function buildArtifacts(options: ProjectOptions & { names?: string[]; out?: string }, ctx: OperationContext): Promise<BuildResult> {
-  const compiled = compileFor(options, ctx);
+  const compiled = compileAnyTarget(options, ctx);
   const selected = options.names?.length ? options.names.map((n) => findArtifact(compiled, n)) : declaredArtifacts(compiled);
   if (selected.length === 0) throw new InvalidInputError([{ message: `${compiled.project.name} declares no artifacts`, hint: "declare one under resources.artifacts in a module.yaml" }], "unknown_artifact");
   const builds: BuildResult["builds"] = [];
@@ -159,7 +174,7 @@ export interface PublishResult {
  */
 export async function publishArtifact(options: ProjectOptions & { name: string; targets?: string[]; allTargets?: boolean }, ctx: OperationContext): Promise<PublishResult> {
   const first = options.allTargets ? undefined : options.targets?.[0];
-  const base = compileFor({ ...options, target: first ?? options.target }, ctx);
+  const base = options.allTargets ? compileAnyTarget(options, ctx) : compileFor({ ...options, target: first ?? options.target }, ctx);
   const { project } = base;
   const resource = findArtifact(base, options.name);
   const targets = options.allTargets ? project.targetNames : options.targets?.length ? [...new Set(options.targets)] : [project.target.name];
@@ -176,7 +191,7 @@ export async function publishArtifact(options: ProjectOptions & { name: string; 
   }
   const data = await readFile(build.file);
   if (sha256(data) !== build.sha256) throw new SlipwayError("artifact_corrupt", `${build.file} changed after it was built`, { hint: `build it again: slipway artifacts build ${options.name}` });
-  const staleBuild = existsSync(packageDir(resource)) && (await hashFolder(packageDir(resource))) !== build.source_sha256;
+  const staleBuild = existsSync(packageDir(resource)) && (await hashFolder(packageDir(resource), ctx.env.home)) !== build.source_sha256;
   if (staleBuild) ctx.reporter.warn(`${spec.path} changed after ${options.name} ${build.version} was built (${build.built_at}); publishing that build. Run \`slipway artifacts build ${options.name}\` to publish the change.`);
 
   const stores = targets.map((t) => {
@@ -200,7 +215,7 @@ export async function publishArtifact(options: ProjectOptions & { name: string; 
   const results: PublishResult["targets"] = [];
   for (const { target, store } of stores) {
     const started = ctx.env.clock.now();
-    const outcome = await store.publish(meta, data);
+    const outcome = await store.publish(meta, data, { verified: true });
     results.push({ target, outcome, store: storeLocation(store), ms: ctx.env.clock.now() - started });
   }
   return { project: project.name, artifact: options.name, version: build.version, filename: build.filename, sha256: build.sha256, size: build.size, staleBuild, targets: results };
