@@ -476,7 +476,7 @@ for (const backend of backends) {
       await c.putEnvironment(env);
       await c.putEnvironment({ ...env, instance: "r1", ephemeral: 1, run_id: "r1", path: "/h/envs/p/val/etl-r1" });
       await other.putEnvironment(env);
-      assert.deepEqual(await c.getEnvironment("etl"), env, "numbers stay numbers, null stays null");
+      assert.deepEqual(await c.getEnvironment("etl"), { ...env, project: p, target: "val" }, "numbers stay numbers, null stays null");
       assert.equal((await c.getEnvironment("etl", "r1"))?.ephemeral, 1);
       assert.equal(await c.getEnvironment("missing"), undefined);
       assert.deepEqual((await c.listEnvironments()).map((e) => [e.name, e.instance]), [["etl", ""], ["etl", "r1"]]);
