@@ -11,7 +11,8 @@ import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { ArtifactStore, ArtifactVersion } from "../artifacts/store.js";
 import type { ComputeStore, EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { article } from "../util/suggest.js";
-import { createVenv, installFile, removeVenv, resolvePython, uninstallPackage, type ProcessIO } from "./venv.js";
+import { existsSync } from "node:fs";
+import { createVenv, installFile, removeVenv, resolvePython, uninstallPackage, venvPython, type ProcessIO } from "./venv.js";
 
 /** A compute resource's block in module.yaml, as compiled. */
 export interface ComputeSpec {
@@ -153,6 +154,20 @@ export async function syncLibraries(ctx: EnvironmentContext, name: string, befor
     if (!wantedNames.has(artifact) && pinnedBefore.has(artifact)) await uninstall(ctx, env, have);
   }
   return env;
+}
+
+/**
+ * A deployed environment whose folder is gone (deleted by hand, a wiped disk) is made again with the
+ * versions recorded as installed, so a version chosen by hand survives. Returns the environment, or
+ * undefined when it was never deployed.
+ */
+export async function repairEnvironment(ctx: EnvironmentContext, name: string, spec: ComputeSpec = {}): Promise<EnvironmentRow | undefined> {
+  const row = await ctx.compute.getEnvironment(name);
+  if (!row) return undefined;
+  if (existsSync(venvPython(row.path))) return row;
+  const libraries = (await ctx.compute.listInstalls({ environment: name, instance: "" })).map((i) => `${i.artifact}@${i.version}`);
+  ctx.io.onLine("stdout", `the folder of compute.${name} (${row.path}) is missing: making it again with ${libraries.length ? libraries.join(", ") : "no libraries"}`);
+  return ensureEnvironment(ctx, name, { ...spec, python: row.python, libraries });
 }
 
 /** Deletes the environment's folder and forgets it and its installs. */

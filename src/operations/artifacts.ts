@@ -9,7 +9,7 @@ import { buildArtifact, hashFolder, readBuildRecord, type BuildRecord } from "..
 import type { ArtifactSpec } from "../artifacts/builders/builder.js";
 import { ArtifactStore, type ArtifactVersion, type PublishOutcome } from "../artifacts/store.js";
 import { computeUsage, strandedInstances, type UseSite } from "../artifacts/usage.js";
-import { install, missingVersion, parseLibrary, removeEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
+import { install, missingVersion, parseLibrary, removeEnvironment, repairEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { uninstallPackage } from "../compute/venv.js";
 import type { CompiledProject } from "../config/compile.js";
 import { acquireLease } from "../engine/lock.js";
@@ -349,11 +349,11 @@ export async function installArtifact(options: ProjectOptions & { library: strin
   if (!wanted) throw missingVersion(artifact, version, target, await store.list(artifact));
   return withStores(compiled, ctx.env, async (stores) => {
     const ectx = environmentContext(compiled, stores, ctx, { env: ctx.env.processEnv, onLine: (stream, line) => ctx.reporter.output?.(`compute.${options.into}`, stream, line) });
-    const env = await ectx.compute.getEnvironment(options.into);
-    if (!env || !existsSync(env.path)) {
+    if (!(await ectx.compute.getEnvironment(options.into))) {
       throw new RefusedError("environment_not_deployed", `compute.${options.into} is not deployed to ${project.name}/${target}`, { hint: `deploy it first: slipway deploy -t ${target}` });
     }
     return withLease(compiled, stores, ctx, "artifacts install", options.forceUnlock, async () => {
+      const env = (await repairEnvironment(ectx, options.into, compute.spec as ComputeSpec))!;
       const previous = (await ectx.compute.listInstalls({ environment: options.into, instance: "", artifact }))[0];
       const base = { project: project.name, target, environment: options.into, artifact, version, previous: previous?.version ?? null, path: env.path };
       if (previous?.sha256 === wanted.sha256) return { ...base, outcome: "unchanged" as const };

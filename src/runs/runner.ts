@@ -11,7 +11,7 @@ import type { RuntimeEnv } from "../env.js";
 import { materializeBundle } from "../executors/bundle.js";
 import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
 import { ArtifactStore } from "../artifacts/store.js";
-import { describeEnvironment, ensureEnvironment, removeEnvironment, type EnvironmentContext, type EnvironmentProvenance } from "../compute/environments.js";
+import { describeEnvironment, ensureEnvironment, removeEnvironment, repairEnvironment, type EnvironmentContext, type EnvironmentProvenance } from "../compute/environments.js";
 import { openStores, type Stores } from "../store/open.js";
 import type { RunRow, RunStore } from "../store/state/run-store.js";
 import { hashValue } from "../util/hash.js";
@@ -157,8 +157,7 @@ async function prepareEnvironment(ctx: EnvironmentContext, instr: RunInstruction
     await ensureEnvironment(ctx, name, spec, runId, runId);
     return describeEnvironment(ctx.compute, name, runId);
   }
-  const row = await ctx.compute.getEnvironment(name);
-  if (!row || !existsSync(row.path)) throw new Error(`compute environment ${name} is not deployed to ${instr.target} (deploy it, or make it ephemeral)`);
+  if (!(await repairEnvironment(ctx, name, spec))) throw new Error(`compute environment ${name} is not deployed to ${instr.target} (deploy it, or make it ephemeral)`);
   return describeEnvironment(ctx.compute, name);
 }
 

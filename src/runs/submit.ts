@@ -1,6 +1,6 @@
 // Submitting a run: resolve the job, capture its bundle, record the run, hand it to the executor.
 // Returns as soon as the executor has the run; the run goes on without the caller.
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -161,8 +161,9 @@ async function runEnvironment(compiled: CompiledProject, stores: Stores, job: Jo
   if (spec.ephemeral) {
     await resolveLibraries(new ArtifactStore(artifactBlobs, project.name, target), target, spec.libraries ?? []);
   } else {
+    // A recorded environment whose folder is gone is made again by the runner (repairEnvironment).
     const row = await stores.state.compute(project.name, target).getEnvironment(name);
-    if (!row || !existsSync(row.path)) {
+    if (!row) {
       throw new RefusedError("environment_not_deployed", `job ${job.job} runs in compute.${name}, which is not deployed to ${project.name}/${target}`, {
         hint: `deploy it first (slipway deploy -t ${target}), or set ephemeral: true on it to have each run make its own`,
       });

@@ -186,6 +186,12 @@ describe("artifacts and compute environments", () => {
     // A redeploy with an unchanged config keeps the version chosen by hand.
     assert.match(box.run(["deploy", "-t", "val"]).stdout, /Nothing to deploy/);
     assert.equal(importInEnv(box, "val", "etl-cluster"), "dqm 1.0.1 checked direct");
+    // A folder deleted by hand is made again by the next run, with the versions installed before.
+    rmSync(ENV(box, "val", "etl-cluster"), { recursive: true });
+    const healed = box.run(["run", "etl", "-t", "val", "--wait"]);
+    assert.equal(healed.code, 0, healed.stdout + healed.stderr);
+    assert.match(healed.stdout, /\[environment\] the folder of compute\.etl-cluster \(.*\) is missing: making it again with dqm@1\.0\.1/);
+    assert.match(healed.stdout, /\[main\] dqm 1\.0\.1 checked rows/);
   });
 
   it("an ephemeral environment is made for the run that needs it and removed afterwards", () => {
