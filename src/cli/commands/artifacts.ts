@@ -126,8 +126,20 @@ function describeUse(sites: UseSite[]): string {
   const grouped = new Map<string, string[]>();
   for (const s of sites) if (!s.by.startsWith("revision ")) grouped.set(s.by, [...(grouped.get(s.by) ?? []), s.reason]);
   const others = [...grouped].map(([by, reasons]) => `${by} (${reasons.join(", ")})`);
-  if (revisions.length) others.push(`revision${revisions.length > 1 ? "s" : ""} ${[...new Set(revisions)].join(", ")}`);
+  if (revisions.length) others.push(`revision${revisions.length > 1 ? "s" : ""} ${ranges([...new Set(revisions.map(Number))].sort((a, b) => a - b))}`);
   return others.join(", ");
+}
+
+/** 1, 2, 3, 5 -> "1-3, 5" */
+function ranges(numbers: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    out.push(j > i ? `${numbers[i]}-${numbers[j]}` : String(numbers[i]));
+    i = j;
+  }
+  return out.join(", ");
 }
 
 function table(out: Output, header: string[], rows: string[][]): void {
