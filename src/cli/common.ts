@@ -28,14 +28,26 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
+const MANY_TARGETS = new WeakSet<Command>();
+
+/** Marks a command whose -t/--target is repeatable (it receives a list). */
+export function allowManyTargets(cmd: Command): Command {
+  MANY_TARGETS.add(cmd);
+  return cmd;
+}
+
 /**
  * Lets the common options stand before the command too (`slipway -t prod deploy`): values given to
  * the program fill in whatever the command itself did not get.
  */
 export function inheritCommonOptions(program: Command): void {
+  // The program sees every -t (wherever it stands), so it collects them: commands that take several
+  // targets (see allowManyTargets) get them all, the others the last one.
+  program.options.find((o) => o.long === "--target")?.argParser(collect);
   program.hook("preAction", (_program, action) => {
     for (const [key, value] of Object.entries(program.opts())) {
-      if (action.getOptionValue(key) === undefined) action.setOptionValue(key, value);
+      const v = key === "target" && Array.isArray(value) && !MANY_TARGETS.has(action) ? value.at(-1) : value;
+      if (action.getOptionValue(key) === undefined) action.setOptionValue(key, v);
     }
   });
 }

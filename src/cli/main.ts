@@ -9,6 +9,7 @@ import { registerSchema } from "./commands/schema.js";
 import { registerSettings } from "./commands/settings.js";
 import { registerStatus } from "./commands/status.js";
 import { registerValidate } from "./commands/validate.js";
+import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBundle } from "./commands/bundle.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerModels } from "./commands/models.js";
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerSchema, registerInternalRunner]) register(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;
 }

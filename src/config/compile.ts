@@ -6,10 +6,10 @@ import { CronExpressionParser } from "cron-parser";
 import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
 import { address, type DesiredResource, type ResourceKind, type ResourceRuntime } from "../engine/resource.js";
 import { hashValue, sha256 } from "../util/hash.js";
-import { didYouMean } from "../util/suggest.js";
+import { article, didYouMean } from "../util/suggest.js";
 import { moduleEnvironment } from "./env-files.js";
 import { dedupe, type LoadedModule, type LoadedProject } from "./load.js";
-import { ENDPOINT_NAME, type Permission } from "./schema.js";
+import { ENDPOINT_NAME, LIBRARY, type Permission } from "./schema.js";
 import type { PathSegment } from "./yaml-source.js";
 
 export interface CompiledProject {
@@ -25,6 +25,7 @@ type Builder = Omit<DesiredResource, "specHash">;
 
 const RESOURCE_SECTIONS: Array<[section: string, kind: ResourceKind]> = [
   ["artifacts", "artifact"],
+  ["compute", "compute"],
   ["models", "model"],
   ["jobs", "job"],
   ["endpoints", "endpoint"],
@@ -200,7 +201,7 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
         r.dependsOn.push(ref.address);
       } else {
         const candidates = [...byAddress.keys()].filter((a) => a.startsWith(`${ref.address.split(".")[0]}.`)).map((a) => a.split(".").slice(1).join("."));
-        diagnostics.push({ location: locate(m, ref.path), message: `${r.address} refers to unknown ${ref.address}`, hint: didYouMean(ref.address.split(".").slice(1).join("."), candidates) ?? (candidates.length ? `known: ${candidates.slice(0, 10).join(", ")}` : `declare it under resources.${ref.address.split(".")[0]}s`) });
+        diagnostics.push({ location: locate(m, ref.path), message: `${r.address} refers to unknown ${ref.address}`, hint: didYouMean(ref.address.split(".").slice(1).join("."), candidates) ?? (candidates.length ? `known: ${candidates.slice(0, 10).join(", ")}` : `declare it under resources.${SECTION_OF.get(ref.address.split(".")[0] as ResourceKind) ?? `${ref.address.split(".")[0]}s`}`) });
       }
     }
   }
@@ -211,6 +212,17 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
     for (const s of r.spec.served as Array<{ model: string; registered_by?: string[] }>) {
       s.registered_by = resources.filter((j) => j.kind === "job" && (j.spec.registers as { model?: string } | undefined)?.model === s.model).map((j) => j.name);
     }
+  }
+
+  // Only wheels can be installed into a compute environment.
+  for (const { resource: r, module: m } of byAddress.values()) {
+    if (r.kind !== "compute") continue;
+    ((r.spec.libraries ?? []) as string[]).forEach((lib, i) => {
+      const artifact = byAddress.get(address("artifact", LIBRARY.exec(lib)?.[1] ?? ""))?.resource;
+      if (artifact && artifact.spec.type !== "python_wheel") {
+        diagnostics.push({ location: locate(m, ["resources", "compute", r.name, "libraries", i]), message: `compute.${r.name}: ${artifact.name} is ${article(String(artifact.spec.type))} artifact; only python_wheel artifacts can be installed into a compute environment` });
+      }
+    });
   }
 
   // A resource may not depend on one that deploys in a later phase.
@@ -244,16 +256,26 @@ interface Reference {
   path: PathSegment[];
 }
 
+const SECTION_OF = new Map(RESOURCE_SECTIONS.map(([section, kind]) => [kind, section]));
+
 function references(r: Builder): Reference[] {
-  const base = ["resources", `${r.kind}s`, r.name];
+  const base = ["resources", SECTION_OF.get(r.kind) ?? `${r.kind}s`, r.name];
   const s = r.spec as Record<string, any>;
   switch (r.kind) {
     case "endpoint":
       return (s.served as Array<{ model: string }>).map((sv, i) => ({ address: address("model", sv.model), path: [...base, "served", i, "model"] }));
     case "schedule":
       return [{ address: address("job", s.job), path: [...base, "job"] }];
-    case "job":
-      return s.registers ? [{ address: address("model", s.registers.model), path: [...base, "registers", "model"] }] : [];
+    case "job": {
+      const refs: Reference[] = s.registers ? [{ address: address("model", s.registers.model), path: [...base, "registers", "model"] }] : [];
+      if (s.compute?.environment) refs.push({ address: address("compute", s.compute.environment), path: [...base, "compute", "environment"] });
+      return refs;
+    }
+    case "compute":
+      return ((s.libraries ?? []) as string[]).flatMap((lib, i) => {
+        const m = LIBRARY.exec(lib);
+        return m ? [{ address: address("artifact", m[1]!), path: [...base, "libraries", i] }] : [];
+      });
     case "pipeline":
       return (s.stages as Array<{ job?: string }>).flatMap((st, i) => (st.job ? [{ address: address("job", st.job), path: [...base, "stages", i, "job"] }] : []));
     default:
@@ -304,6 +326,27 @@ function checkResource(project: LoadedProject, m: LoadedModule, kind: ResourceKi
     }
     const cycle = findCycle(taskNames, (t) => (tasks[t]?.depends_on ?? []).filter((d) => taskNames.includes(d)));
     if (cycle) diagnostics.push({ location: at(["tasks", cycle[0]!], "key"), message: `tasks of job "${name}" depend on each other in a cycle: ${cycle.join(" -> ")}`, hint: "remove one of these depends_on entries" });
+  }
+  if (kind === "artifact") {
+    if (!existsSync(join(m.dir, block.path)) || !statSync(join(m.dir, block.path)).isDirectory()) {
+      diagnostics.push({ location: at(["path"]), message: `artifact "${name}": folder "${block.path}" does not exist`, hint: "the path is relative to module.yaml" });
+    }
+    if (block.version !== undefined && block.type !== "archive") {
+      diagnostics.push({
+        location: at(["version"], "key"),
+        message: `artifact "${name}": ${article(String(block.type))} takes its version from its package metadata, not from \`version\``,
+        hint: block.type === "npm" ? "set the version in package.json and remove `version` here" : "set the version in pyproject.toml (or setup.cfg / setup.py) and remove `version` here",
+      });
+    }
+  }
+  if (kind === "compute") {
+    const seen = new Map<string, number>();
+    ((block.libraries ?? []) as string[]).forEach((lib, i) => {
+      const artifact = LIBRARY.exec(lib)?.[1];
+      if (!artifact) return;
+      if (seen.has(artifact)) diagnostics.push({ location: at(["libraries", i]), message: `compute "${name}" lists ${artifact} twice (libraries ${seen.get(artifact)} and ${i})`, hint: "an environment holds one version of each library" });
+      seen.set(artifact, i);
+    });
   }
   if (kind === "pipeline") {
     (block.stages as Array<{ target?: string }>).forEach((st, i) => {

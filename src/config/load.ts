@@ -163,6 +163,15 @@ export function loadProject(options: LoadOptions): LoadedProject {
   };
 }
 
+/** The target names slipway.yaml declares, in order (read without interpolating or validating). */
+export function targetNamesOf(dir: string): string[] {
+  const file = join(resolve(dir), PROJECT_FILE);
+  if (!existsSync(file)) return [];
+  const raw = parseYamlWithPositions(readFileSync(file, "utf8"), file);
+  const doc = (raw.value ?? {}) as Record<string, unknown>;
+  return isRecord(doc.targets) ? Object.keys(doc.targets) : [];
+}
+
 function loadModule(file: string, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule | undefined {
   const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;

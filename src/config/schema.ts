@@ -102,7 +102,7 @@ export const jobSchema = z
         memory: z.string().regex(/^\d+(\.\d+)?[KMGT]i?B?$/i, 'a size such as "512M" or "4G"').optional(),
         gpus: z.number().int().min(0).optional(),
         timeout: duration.optional(),
-        environment: z.string().optional(),
+        environment: z.string().min(1).optional().describe("A compute environment (resources.compute) the tasks run in"),
       })
       .optional(),
     retries: z.number().int().min(0).max(100).optional(),
@@ -158,14 +158,43 @@ export const scheduleSchema = z.strictObject({
   paused: z.boolean().optional(),
 });
 
+export const ARTIFACT_TYPES = ["python_wheel", "npm", "archive"] as const;
+export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
+/** Versions as they appear in store keys and file names: PEP 440, semver and the like. */
+export const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+!-]*$/;
 export const artifactSchema = z.strictObject({
   description: z.string().optional(),
   phase: phase.optional(),
-  type: z.enum(["python_wheel", "npm", "archive"]),
-  path: z.string().min(1),
-  version: z.string().optional(),
-  python: z.string().optional().describe("Interpreter used to build wheels (default python3)"),
-  retention: z.strictObject({ keep_last: z.number().int().min(1) }).optional(),
+  type: z.enum(ARTIFACT_TYPES).describe("python_wheel: a wheel built offline; npm: `npm pack`; archive: a .tar.gz of the folder"),
+  path: z.string().min(1).describe("The package folder, relative to module.yaml"),
+  version: z
+    .string()
+    .regex(VERSION, "versions use letters, digits, '.', '_', '+', '!' and '-'")
+    .max(128)
+    .optional()
+    .describe("archive only: the version (default: derived from the content); wheels and npm packages take theirs from their metadata"),
+  python: z.string().min(1).optional().describe("Interpreter used to build wheels (default python3)"),
+  retention: z
+    .strictObject({ keep_last: z.number().int().min(1).describe("`artifacts gc` keeps the newest N published versions (and every version in use)") })
+    .optional(),
+});
+
+/** A library of a compute environment: an artifact of the project at one version. */
+export const LIBRARY = /^([A-Za-z0-9][A-Za-z0-9_.-]*)@([A-Za-z0-9][A-Za-z0-9._+!-]*)$/;
+export const computeSchema = z.strictObject({
+  description: z.string().optional(),
+  phase: phase.optional(),
+  python: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Interpreter the environment is made from: "3" or "3.11" (python3, python3.11 on PATH) or a path such as /usr/bin/python3; default "3"'),
+  libraries: z
+    .array(z.string().regex(LIBRARY, 'a library is ARTIFACT@VERSION, e.g. "dqm@2.6.10"'))
+    .optional()
+    .describe("Artifacts installed from the target's artifact store, offline"),
+  ephemeral: z.boolean().optional().describe("Created by each run that needs it and deleted when the run ends"),
+  pip: z.boolean().optional().describe("Give the environment its own pip (slower to create); by default the interpreter's pip installs into it"),
 });
 
 const stageSchema = z.strictObject({
@@ -215,6 +244,7 @@ export const moduleFileSchema = z
         endpoints: z.record(z.string(), endpointSchema).optional(),
         schedules: z.record(name("schedule"), scheduleSchema).optional(),
         artifacts: z.record(name("artifact"), artifactSchema).optional(),
+        compute: z.record(name("compute environment"), computeSchema).optional().describe("Compute environments (Python virtual environments with the project's libraries)"),
         pipelines: z.record(name("pipeline"), pipelineSchema).optional(),
       })
       .optional(),

@@ -8,6 +8,7 @@ import { SlipwayError } from "../errors.js";
 import { providerFor } from "../providers/index.js";
 import type { ProviderContext, ProviderServices } from "../providers/provider.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
+import type { ComputeStore } from "../store/state/compute-store.js";
 import type { TargetState } from "../store/state/state-store.js";
 import type { Failpoints } from "./failpoint.js";
 import type { Plan, PlannedAction } from "./plan.js";
@@ -16,6 +17,10 @@ import type { Reporter } from "./reporter.js";
 export interface ApplyContext {
   state: TargetState;
   blobs: BlobStore;
+  home: string;
+  artifacts: BlobStore;
+  compute: ComputeStore;
+  user: string;
   clock: Clock;
   deploymentId: string;
   projectDir: string;
@@ -61,6 +66,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       deploymentId: ctx.deploymentId,
       state: ctx.state,
       blobs: ctx.blobs,
+      home: ctx.home,
+      artifacts: ctx.artifacts,
+      compute: ctx.compute,
+      user: ctx.user,
       clock: ctx.clock,
       processEnv: ctx.processEnv,
       signal: stop.signal,

@@ -9,8 +9,8 @@ import { Failpoints } from "../engine/failpoint.js";
 import { acquireLease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
 import type { RecordedResource } from "../engine/resource.js";
-import type { Stores } from "../store/open.js";
 import { openArchives, type ArchiveConfig } from "../store/archives.js";
+import type { Stores } from "../store/open.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { hashValue } from "../util/hash.js";
 import { killProcessGroup } from "../util/run-script.js";
@@ -35,7 +35,7 @@ export interface DeploymentRequest {
   forceUnlock?: boolean;
   /** What a revision remembers besides the resources. */
   snapshotExtras?: Record<string, unknown>;
-  /** The project's archive stores for this target (endpoints archive inference tables there). */
+  /** The target's archive stores (endpoints archive inference tables there; compute environments install from its artifact store). */
   archives?: ArchiveConfig;
 }
 
@@ -108,9 +108,14 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
     });
     const failpoints = new Failpoints(env.failpoint);
     const logDir = join(stores.home, "logs", request.projectName, request.targetName, deploymentId);
+    const archives = openArchives(stores.home, request.projectDir, request.archives);
     const apply = await applyPlan(plan, {
       state,
       blobs: stores.blobs,
+      home: stores.home,
+      artifacts: archives.artifacts,
+      compute: stores.state.compute(request.projectName, request.targetName),
+      user: env.user,
       clock: env.clock,
       deploymentId,
       projectDir: request.projectDir,
@@ -122,7 +127,7 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
       signal: lease.signal,
       services: {
         env,
-        archives: openArchives(env.home, request.projectDir, request.archives),
+        archives,
         models: stores.state.models(request.projectName, request.targetName),
       },
     });

@@ -25,6 +25,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         projectName: project.name,
         targetName: project.target.name,
         projectDir: project.dir,
+        archives: project.archives,
         options: { modules: options.modules },
         // Nothing is desired in scope, so everything recorded there is deleted.
         makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, { modules: scope }), compiled),
@@ -51,7 +52,6 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
-        archives: project.archives,
       },
       ctx,
     ),

@@ -1,6 +1,8 @@
 // Which provider handles which resource kind.
 import type { ResourceKind } from "../engine/resource.js";
 import { endpointProvider } from "./endpoint.js";
+import { artifactProvider } from "./artifact.js";
+import { computeProvider } from "./compute.js";
 import { hookProvider } from "./hook.js";
 import { moduleProvider } from "./module.js";
 import type { Provider } from "./provider.js";
@@ -11,7 +13,8 @@ const providers: Record<ResourceKind, Provider> = {
   module: moduleProvider,
   hook: hookProvider,
   setting: settingProvider,
-  artifact: recordOnlyProvider("artifact"),
+  artifact: artifactProvider,
+  compute: computeProvider,
   job: recordOnlyProvider("job"),
   model: recordOnlyProvider("model"),
   endpoint: endpointProvider,

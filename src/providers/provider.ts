@@ -4,6 +4,7 @@
 import type { Clock } from "../clock.js";
 import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../engine/resource.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
+import type { ComputeStore } from "../store/state/compute-store.js";
 import type { TargetState } from "../store/state/state-store.js";
 import type { RuntimeEnv } from "../env.js";
 import type { ArchiveStores } from "../store/archives.js";
@@ -25,6 +26,14 @@ export interface ProviderContext extends ProviderServices {
   deploymentId: string;
   state: TargetState;
   blobs: BlobStore;
+  /** SLIPWAY_HOME: local working state (compute environments live under envs/). */
+  home: string;
+  /** The target's artifact store (archives.artifacts). */
+  artifacts: BlobStore;
+  /** Compute environments of this (project, target) and what is installed in them. */
+  compute: ComputeStore;
+  /** Who is deploying (recorded with installs). */
+  user: string;
   clock: Clock;
   /** The environment scripts start from (the process environment of the CLI). */
   processEnv: NodeJS.ProcessEnv;

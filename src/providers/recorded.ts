@@ -1,5 +1,5 @@
-// Kinds whose runtime effect arrives with later work (jobs, models, endpoints, schedules, artifacts,
-// pipelines, permissions). They are validated, planned and recorded in state today, so plans,
+// Kinds whose runtime effect arrives with later work (jobs, models, endpoints, schedules, pipelines,
+// permissions). They are validated, planned and recorded in state today, so plans,
 // revisions, phases and rollbacks already cover them; each will get a provider file of its own.
 import type { ResourceKind } from "../engine/resource.js";
 import type { Provider } from "./provider.js";

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TargetConfig } from "../config/schema.js";
 import type { ArchiveConfig } from "../store/archives.js";
+import type { ComputeSpec } from "../compute/environments.js";
 
 export interface RunInstructions {
   runId: string;
@@ -26,6 +27,16 @@ export interface RunInstructions {
   noCache: boolean;
   /** First retry waits this long; each further retry twice as long. */
   retryBackoffMs: number;
+  /** The compute environment the tasks run in (a job's `compute.environment`). */
+  environment?: RunEnvironment;
+}
+
+export interface RunEnvironment {
+  name: string;
+  /** Made by this run (instance = the run id) and removed when it ends. */
+  ephemeral: boolean;
+  /** The compute resource's spec: python, libraries, pip. */
+  spec: ComputeSpec;
 }
 
 export const INSTRUCTIONS_FILE = "run.json";

@@ -11,4 +11,6 @@ export const runPaths = (dir: string) => ({
   logs: join(dir, "logs"),
   taskLog: (task: string) => join(dir, "logs", `${task}.log`),
   runnerLog: join(dir, "runner.log"),
+  /** Making (or checking) the run's compute environment. */
+  environmentLog: join(dir, "logs", "environment.log"),
 });

@@ -1,16 +1,18 @@
 // The runner: executes one run's tasks in dependency order inside a fresh working folder, with
 // retries, timeouts and the task cache, then archives outputs, logs and provenance. It runs in its
 // own process (started by an executor), so a run outlives the command that submitted it.
-import { createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from "node:fs";
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { iso } from "../clock.js";
 import type { TargetConfig } from "../config/schema.js";
 import type { RuntimeEnv } from "../env.js";
 import { materializeBundle } from "../executors/bundle.js";
 import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
-import { openStores } from "../store/open.js";
+import { ArtifactStore } from "../artifacts/store.js";
+import { describeEnvironment, ensureEnvironment, removeEnvironment, repairEnvironment, type EnvironmentContext, type EnvironmentProvenance } from "../compute/environments.js";
+import { openStores, type Stores } from "../store/open.js";
 import type { RunRow, RunStore } from "../store/state/run-store.js";
 import type { ModelStore } from "../store/state/model-store.js";
 import { registerFromRun } from "../registry/register.js";
@@ -51,6 +53,8 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onTerm);
   let heartbeat: NodeJS.Timeout | undefined;
+  let environmentCtx: EnvironmentContext | undefined;
+  let madeInstance = false;
   try {
     if (!(await waitForSlot(runs, runId, instr, env, stop.signal))) return;
     heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).catch(() => {}), 1000);
@@ -59,12 +63,17 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     const job = JSON.parse(await readFile(join(paths.work, ".slipway", "job.json"), "utf8")) as JobDefinition;
     mkdirSync(paths.output, { recursive: true });
     mkdirSync(paths.logs, { recursive: true });
+    let environment: EnvironmentProvenance | undefined;
+    if (instr.environment) {
+      environmentCtx = runEnvironmentContext(instr, stores, archives, env, row.user, paths.environmentLog, hooks, stop.signal);
+      environment = await prepareEnvironment(environmentCtx, instr, runId, () => (madeInstance = true));
+    }
     for (const task of Object.keys(job.tasks)) {
       await runs.putTask({ run_id: runId, task, status: "pending", attempts: 0, exit_code: null, pid: null, started_at: null, finished_at: null, cached_from: null, cache_key: null, outputs: null, error: null });
     }
 
     const models = stores.state.models(instr.project, instr.target);
-    const context: TaskContext = { runId, row, job, instr, env, runs, models, archives, paths, signal: stop.signal, taskGroups, hooks };
+    const context: TaskContext = { runId, row, job, instr, env, runs, models, archives, paths, signal: stop.signal, taskGroups, hooks, environment };
     const outcomes = await runTaskGraph(context);
     const cancelled = stop.signal.aborted;
     const ok = !cancelled && [...outcomes.values()].every((o) => o.ok) && outcomes.size === Object.keys(job.tasks).length;
@@ -73,6 +82,12 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     await runs.transition(runId, ["queued", "running"], { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message });
   } finally {
     clearInterval(heartbeat);
+    // An ephemeral environment goes with the run that made it, whatever the outcome.
+    if (madeInstance && environmentCtx && instr.environment) {
+      await removeEnvironment(environmentCtx, instr.environment.name, runId).catch((e: Error) => environmentCtx!.io.onLine("stderr", `could not remove the ephemeral environment: ${e.message}`));
+      environmentCtx.io.onLine("stdout", `removed the ephemeral environment ${instr.environment.name} of run ${runId}`);
+    }
+    if (existsSync(paths.environmentLog)) await archives.stage_logs.put(`runs/${runId}/environment.log`, await readFile(paths.environmentLog)).catch(() => {});
     rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
     if (!instr.keepWorkdir) {
       rmSync(paths.work, { recursive: true, force: true });
@@ -113,6 +128,42 @@ interface TaskContext {
   signal: AbortSignal;
   taskGroups: Set<number>;
   hooks: RunnerHooks;
+  /** The compute environment the tasks run in, as it was when the run started. */
+  environment?: EnvironmentProvenance;
+}
+
+function runEnvironmentContext(instr: RunInstructions, stores: Stores, archives: ArchiveStores, env: RuntimeEnv, user: string, logFile: string, hooks: RunnerHooks, signal: AbortSignal): EnvironmentContext {
+  return {
+    home: instr.home,
+    project: instr.project,
+    target: instr.target,
+    compute: stores.state.compute(instr.project, instr.target),
+    artifacts: new ArtifactStore(archives.artifacts, instr.project, instr.target),
+    user,
+    clock: env.clock,
+    io: {
+      env: env.processEnv,
+      signal,
+      onLine: (_stream, line) => {
+        const masked = redact(line, instr.secrets);
+        appendFileSync(logFile, masked + "\n");
+        hooks.onLine?.("environment", masked);
+      },
+    },
+  };
+}
+
+/** A deployed environment is used as it is; an ephemeral one is made for this run (instance = run id). */
+async function prepareEnvironment(ctx: EnvironmentContext, instr: RunInstructions, runId: string, made: () => void): Promise<EnvironmentProvenance> {
+  const { name, ephemeral, spec } = instr.environment!;
+  if (ephemeral) {
+    made();
+    ctx.io.onLine("stdout", `making the ephemeral environment ${name} for run ${runId}`);
+    await ensureEnvironment(ctx, name, spec, runId, runId);
+    return describeEnvironment(ctx.compute, name, runId);
+  }
+  if (!(await repairEnvironment(ctx, name, spec))) throw new Error(`compute environment ${name} is not deployed to ${instr.target} (deploy it, or make it ephemeral)`);
+  return describeEnvironment(ctx.compute, name);
 }
 
 /** Runs tasks as their dependencies succeed, at most maxParallelTasks at once; stops starting new ones on failure. */
@@ -161,10 +212,12 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
   };
   try {
     // Everything a task's result depends on: the code, the command, parameters, the whole environment
-    // (env files, variables, job and task env), where it runs, and the keys of the tasks it follows.
-    // Upstream keys, not upstream outputs, so tasks running side by side cannot change each other's key.
+    // (env files, variables, job and task env), the libraries of its compute environment, where it runs,
+    // and the keys of the tasks it follows. Upstream keys, not upstream outputs, so tasks running side by
+    // side cannot change each other's key.
     const upstream = Object.fromEntries(task.dependsOn.map((d) => [d, outcomes.get(d)?.key ?? ""]));
-    const key = hashValue({ project: ctx.instr.project, target: ctx.instr.target, bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, moduleEnv: ctx.instr.env, env: ctx.instr.jobEnv, taskEnv: task.env, upstream });
+    const libraries = ctx.environment ? Object.fromEntries(Object.entries(ctx.environment.libraries).map(([a, l]) => [a, l.sha256])) : undefined;
+    const key = hashValue({ project: ctx.instr.project, target: ctx.instr.target, bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, moduleEnv: ctx.instr.env, env: ctx.instr.jobEnv, taskEnv: task.env, upstream, libraries });
     const cacheKey = task.cache ? key : null;
     if (cacheKey && !ctx.instr.noCache) {
       const hit = await ctx.runs.cached(cacheKey);
@@ -229,19 +282,22 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
       script: join(ctx.paths.work, ".slipway", "runner.sh"),
       args: [name],
       cwd: ctx.paths.work,
-      env: {
-        ...ctx.env.processEnv,
-        ...ctx.instr.env,
-        ...ctx.instr.jobEnv,
-        ...task.env,
-        ...params,
-        SLIPWAY_RUN_ID: ctx.runId,
-        SLIPWAY_TASK: name,
-        SLIPWAY_ATTEMPT: String(attempt),
-        SLIPWAY_OUTPUT_DIR: ctx.paths.output,
-        SLIPWAY_PROJECT_DIR: ctx.instr.projectDir,
-        SLIPWAY_HOME: ctx.instr.home,
-      },
+      env: inEnvironment(
+        {
+          ...ctx.env.processEnv,
+          ...ctx.instr.env,
+          ...ctx.instr.jobEnv,
+          ...task.env,
+          ...params,
+          SLIPWAY_RUN_ID: ctx.runId,
+          SLIPWAY_TASK: name,
+          SLIPWAY_ATTEMPT: String(attempt),
+          SLIPWAY_OUTPUT_DIR: ctx.paths.output,
+          SLIPWAY_PROJECT_DIR: ctx.instr.projectDir,
+          SLIPWAY_HOME: ctx.instr.home,
+        },
+        ctx.environment,
+      ),
       signal: abort.signal,
       onLine: (_stream, line) => write(line),
       onStart: async (pid) => {
@@ -259,6 +315,14 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
       killProcessGroup(pgid); // nothing a task started outlives it
     }
   }
+}
+
+/** A task in a compute environment: its bin first on PATH, VIRTUAL_ENV set, no PYTHONHOME. */
+function inEnvironment(base: NodeJS.ProcessEnv, environment: EnvironmentProvenance | undefined): NodeJS.ProcessEnv {
+  if (!environment) return base;
+  const env: NodeJS.ProcessEnv = { ...base, VIRTUAL_ENV: environment.path, PATH: `${join(environment.path, "bin")}${delimiter}${base.PATH ?? ""}`, SLIPWAY_COMPUTE_ENVIRONMENT: environment.name };
+  delete env.PYTHONHOME;
+  return env;
 }
 
 async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancelled"): Promise<void> {
@@ -304,6 +368,7 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     tasks: Object.fromEntries(tasks.map((t) => [t.task, { status: t.status, exit_code: t.exit_code, attempts: t.attempts, cached_from: t.cached_from }])),
     outputs,
     archives: archiveLocations(ctx.archives),
+    ...(ctx.environment ? { environment: ctx.environment } : {}),
   };
   await ctx.archives.provenance.put(`runs/${ctx.runId}.json`, JSON.stringify(provenance, null, 2));
   const failedTasks = tasks.filter((t) => t.status === "failed").map((t) => `${t.task}: ${t.error}`);

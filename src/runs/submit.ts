@@ -6,7 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { CompiledProject } from "../config/compile.js";
-import { InvalidInputError, SlipwayError } from "../errors.js";
+import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
+import { ArtifactStore } from "../artifacts/store.js";
+import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
 import { captureBundle, unpackArchive, type CaptureResult } from "../executors/bundle.js";
 import type { DesiredResource } from "../engine/resource.js";
@@ -19,7 +21,7 @@ import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { redact } from "../util/redact.js";
-import { writeInstructions } from "./instructions.js";
+import { writeInstructions, type RunEnvironment } from "./instructions.js";
 import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
 
@@ -87,6 +89,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   }
 
   const archives = openArchives(env.home, project.dir, project.archives);
+  const environment = await runEnvironment(compiled, stores, job, archives.artifacts);
   // The bundle is content-addressed and kept: secret values never go into it (the runner gets them
   // through the run's instructions file, mode 0600, deleted when the run ends).
   const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive);
@@ -120,6 +123,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
       git: git ?? null,
       bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null },
       env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
+      ...(environment ? { environment: { name: environment.name, ephemeral: environment.ephemeral } } : {}),
     }),
     options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),
   };
@@ -141,6 +145,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     keepWorkdir: !!options.keepWorkdir,
     noCache: !!options.noCache,
     retryBackoffMs: env.retryBackoffMs,
+    environment,
   });
   const handle = options.attached
     ? { executor: executor.name, pid: process.pid, host: env.host, attached: true }
@@ -151,6 +156,33 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
 
 export function withMaskedSecrets(job: JobDefinition, secrets: readonly string[]): JobDefinition {
   return { ...job, env: Object.fromEntries(Object.entries(job.env).map(([k, v]) => [k, redact(v, secrets)])) };
+}
+
+/**
+ * The compute environment a job runs in, checked before the run is recorded: a deployed one must be
+ * there; an ephemeral one's libraries must be published (the run makes the environment).
+ */
+async function runEnvironment(compiled: CompiledProject, stores: Stores, job: JobDefinition, artifactBlobs: BlobStore): Promise<RunEnvironment | undefined> {
+  const name = job.compute.environment;
+  if (!name) return undefined;
+  const { project } = compiled;
+  const target = project.target.name;
+  const resource = compiled.resources.find((r) => r.kind === "compute" && r.name === name);
+  const known = compiled.resources.filter((r) => r.kind === "compute").map((r) => r.name);
+  if (!resource) throw new InvalidInputError([{ message: `job ${job.job} runs in compute environment "${name}", which is not declared`, hint: didYouMean(name, known) ?? "declare it under resources.compute" }], "unknown_environment");
+  const spec = resource.spec as ComputeSpec;
+  if (spec.ephemeral) {
+    await resolveLibraries(new ArtifactStore(artifactBlobs, project.name, target), target, spec.libraries ?? []);
+  } else {
+    // A recorded environment whose folder is gone is made again by the runner (repairEnvironment).
+    const row = await stores.state.compute(project.name, target).getEnvironment(name);
+    if (!row) {
+      throw new RefusedError("environment_not_deployed", `job ${job.job} runs in compute.${name}, which is not deployed to ${project.name}/${target}`, {
+        hint: `deploy it first (slipway deploy -t ${target}), or set ephemeral: true on it to have each run make its own`,
+      });
+    }
+  }
+  return { name, ephemeral: !!spec.ephemeral, spec: { python: spec.python, libraries: spec.libraries ?? [], pip: spec.pip } };
 }
 
 function newRunId(now: number): string {

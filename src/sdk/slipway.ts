@@ -11,6 +11,20 @@ import { history, listSettings, status, type HistoryEntry, type StatusResult } f
 import { rollback } from "../operations/rollback.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
+import {
+  buildArtifacts,
+  collectGarbage,
+  installArtifact,
+  listArtifacts,
+  listArtifactVersions,
+  publishArtifact,
+  type ArtifactListing,
+  type ArtifactsOverview,
+  type BuildResult,
+  type GcResult,
+  type InstallResult,
+  type PublishResult,
+} from "../operations/artifacts.js";
 
 export interface SlipwayOptions {
   /** Project folder holding slipway.yaml (default: the current folder). */
@@ -36,11 +50,14 @@ export interface ApplyOptions {
 export class Slipway {
   private readonly project: ProjectOptions;
   private readonly ctx: OperationContext;
+  /** Build, publish, list, install and collect artifacts (`slipway artifacts …`). */
+  readonly artifacts: Artifacts;
 
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnv(options.home ? { ...process.env, SLIPWAY_HOME: options.home } : process.env);
     this.project = { dir: options.project ?? ".", target: options.target, vars: options.vars };
     this.ctx = { env, reporter: options.reporter ?? silentReporter };
+    this.artifacts = new Artifacts(this.project, this.ctx);
   }
 
   /** Checks the project files; throws InvalidInputError (with every diagnostic) when invalid. */
@@ -133,5 +150,49 @@ export class Run {
 
   cancel(): Promise<RunSummary> {
     return cancelRun({ ...this.project, run: this.id }, this.ctx);
+  }
+}
+
+/** Artifacts of the project: the same operations as `slipway artifacts …`, for the Slipway's target. */
+export class Artifacts {
+  constructor(
+    private readonly project: ProjectOptions,
+    private readonly ctx: OperationContext,
+  ) {}
+
+  /** Builds the named artifacts (all when none is named); versions come from the packages. */
+  build(names: string[] = [], options: { out?: string } = {}): Promise<BuildResult> {
+    return buildArtifacts({ ...this.project, names, out: options.out }, this.ctx);
+  }
+
+  /**
+   * Uploads the latest build to the given targets (default: this Slipway's target). Throws
+   * RefusedError (code version_exists) when a target holds this version with other content.
+   */
+  publish(name: string, options: { targets?: string[]; allTargets?: boolean } = {}): Promise<PublishResult> {
+    return publishArtifact({ ...this.project, name, targets: options.targets, allTargets: options.allTargets }, this.ctx);
+  }
+
+  /** Versions of one artifact in the target's store (newest first), with where each is in use. */
+  versions(name: string): Promise<ArtifactListing> {
+    return listArtifactVersions({ ...this.project, name }, this.ctx);
+  }
+
+  /** Every declared artifact with its number of versions in the target's store. */
+  list(): Promise<ArtifactsOverview> {
+    return listArtifacts(this.project, this.ctx);
+  }
+
+  /**
+   * Installs "ARTIFACT@VERSION" into a deployed compute environment. A version that does not exist
+   * throws InvalidInputError (code unknown_version) listing those that do; nothing changes.
+   */
+  install(library: string, into: string): Promise<InstallResult> {
+    return installArtifact({ ...this.project, library, into }, this.ctx);
+  }
+
+  /** Retention: with `yes`, deletes versions past keep_last that nothing uses; without, only reports. */
+  gc(options: { names?: string[]; keepLast?: number; yes?: boolean } = {}): Promise<GcResult> {
+    return collectGarbage({ ...this.project, ...options }, this.ctx);
   }
 }

@@ -1,4 +1,4 @@
-// Runs a shell script in its own process group, streaming its output line by line.
+// Runs a shell script (or a program) in its own process group, streaming its output line by line.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -12,10 +12,27 @@ export interface ScriptRun {
   onStart?(pid: number): void | Promise<void>;
 }
 
+/** A program (not a script) run the same way: its own process group, output line by line. */
+export interface ProcessRun {
+  command: string;
+  args?: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onLine(stream: "stdout" | "stderr", line: string): void;
+  onStart?(pid: number): void | Promise<void>;
+}
+
 /** Resolves with the exit code (or 128+signal). The whole process group is killed on abort. */
 export function runScript(run: ScriptRun): Promise<number> {
+  const { script, args, ...rest } = run;
+  return runProcess({ ...rest, command: "bash", args: [script, ...(args ?? [])] });
+}
+
+/** Resolves with the exit code (or 128+signal); rejects when the program cannot be started. */
+export function runProcess(run: ProcessRun): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("bash", [run.script, ...(run.args ?? [])], { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(run.command, run.args ?? [], { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     // On abort: SIGTERM to the whole group, SIGKILL for whatever is still there 2 s later.
     const killGroup = () => {
       if (!child.pid) return;

@@ -35,3 +35,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const match = nearest(word, candidates);
   return match ? `did you mean "${match}"?` : undefined;
 }
+
+/** "a python_wheel", "an archive", "an npm". */
+export function article(word: string): string {
+  return `${/^(?:[aeiou]|npm\b)/i.test(word) ? "an" : "a"} ${word}`;
+}

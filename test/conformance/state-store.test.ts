@@ -468,6 +468,41 @@ for (const backend of backends) {
       assert.equal((await t.listSettings("core")).find((s) => s.key === "multiline")!.value, "line 1\nline 2 'quoted' \"double\" ✓");
     });
 
+    test(`${label}: compute environments and installs: upsert, list per (project, target), delete an environment with its installs`, opts, async () => {
+      const p = project("compute");
+      const c = store.compute(p, "val");
+      const other = store.compute(p, "prod");
+      const env = { name: "etl", instance: "", path: "/h/envs/p/val/etl", python: "/usr/bin/python3", python_version: "3.11.2", ephemeral: 0, run_id: null, created_at: "2025-01-01T00:00:00.000Z" };
+      await c.putEnvironment(env);
+      await c.putEnvironment({ ...env, instance: "r1", ephemeral: 1, run_id: "r1", path: "/h/envs/p/val/etl-r1" });
+      await other.putEnvironment(env);
+      assert.deepEqual(await c.getEnvironment("etl"), { ...env, project: p, target: "val" }, "numbers stay numbers, null stays null");
+      assert.equal((await c.getEnvironment("etl", "r1"))?.ephemeral, 1);
+      assert.equal(await c.getEnvironment("missing"), undefined);
+      assert.deepEqual((await c.listEnvironments()).map((e) => [e.name, e.instance]), [["etl", ""], ["etl", "r1"]]);
+
+      const install = { environment: "etl", instance: "", artifact: "dqm", version: "2.6.10", sha256: "a".repeat(64), package: "dqm", filename: "dqm-2.6.10-py3-none-any.whl", installed_at: "2025-01-01T00:00:00.000Z", installed_by: "ci" };
+      await c.putInstall(install);
+      await c.putInstall({ ...install, artifact: "Zeta" });
+      await c.putInstall({ ...install, instance: "r1" });
+      await other.putInstall(install);
+      await c.putInstall({ ...install, version: "2.6.11", sha256: "b".repeat(64) });
+      assert.deepEqual(
+        (await c.listInstalls({ environment: "etl", instance: "" })).map((i) => [i.artifact, i.version]),
+        [["Zeta", "2.6.10"], ["dqm", "2.6.11"]],
+        "an upsert replaces the version; code-unit order",
+      );
+      assert.deepEqual((await c.listInstalls({ artifact: "dqm" })).map((i) => [i.instance, i.version]), [["", "2.6.11"], ["r1", "2.6.10"]]);
+      await c.deleteInstall("etl", "", "Zeta");
+      await c.deleteInstall("etl", "", "missing"); // no error
+      assert.deepEqual((await c.listInstalls({ instance: "" })).map((i) => i.artifact), ["dqm"]);
+
+      await c.deleteEnvironment("etl", "r1");
+      assert.deepEqual((await c.listEnvironments()).map((e) => e.instance), [""]);
+      assert.deepEqual((await c.listInstalls()).map((i) => i.instance), [""], "the instance's installs went with it");
+      assert.equal((await other.listInstalls()).length, 1, "another target keeps its own");
+    });
+
     test(`${label}: deployments, revisions, status queries (numbers stay numbers, null stays null)`, opts, async () => {
       const p = project("deploy");
       const t = store.forTarget(p, "prod");

@@ -228,5 +228,82 @@ class H(BaseHTTPRequestHandler):
 ThreadingHTTPServer.daemon_threads = True
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 `,
+/** The interpreter the artifact tests build and make environments with (Debian's: it has wheel and venv). */
+export const PYTHON = process.env.SLIPWAY_TEST_PYTHON ?? "/usr/bin/python3";
+
+/** A Python package `dqm` at `version`; `check()` says which version it is (and `flavor` lets a test change content, not version). */
+export function dqmPackage(version: string, flavor = ""): Record<string, string> {
+  return {
+    "modules/platform/libs/dqm/pyproject.toml": `[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "dqm"
+version = "${version}"
+description = "Data quality checks"
+
+[tool.setuptools.packages.find]
+where = ["src"]
+`,
+    "modules/platform/libs/dqm/src/dqm/__init__.py": `VERSION = "${version}"
+
+
+def check(what):
+    return f"dqm {VERSION} checked {what}${flavor}"
+`,
+    "modules/platform/libs/dqm/.gitignore": "build/\n*.egg-info/\n",
+  };
+}
+
+/** Artifacts of three types, a deployed and an ephemeral compute environment, jobs that import the library (SPEC workflow 2). */
+export function artifactsProject(): Record<string, string> {
+  return {
+    "slipway.yaml": `project: libs
+include: [modules/*/module.yaml]
+targets:
+  dev: { default: true }
+  val: {}
+  prod: {}
+`,
+    "modules/platform/module.yaml": `module: platform
+resources:
+  artifacts:
+    dqm:
+      type: python_wheel
+      path: libs/dqm
+      python: ${PYTHON}
+      retention: { keep_last: 1 }
+    tools:
+      type: npm
+      path: tools
+    assets:
+      type: archive
+      path: assets
+  compute:
+    etl-cluster:
+      description: shared cluster of the ETL jobs
+      python: ${PYTHON}
+      libraries: ["dqm@1.0.0"]
+    scratch:
+      python: ${PYTHON}
+      libraries: ["dqm@1.0.0"]
+      ephemeral: true
+  jobs:
+    etl:
+      command: python -c "import dqm, sys; print(dqm.check('rows')); print('prefix', sys.prefix)"
+      compute: { environment: etl-cluster }
+    adhoc:
+      command: python -c "import dqm, sys; print(dqm.check('adhoc')); print('prefix', sys.prefix)"
+      compute: { environment: scratch }
+    hold:
+      command: 'echo $$ > "$SLIPWAY_HOME/../hold.pid"; sleep 60'
+      compute: { environment: scratch }
+`,
+    ...dqmPackage("1.0.0"),
+    "modules/platform/tools/package.json": JSON.stringify({ name: "@acme/tools", version: "0.3.0", main: "index.js" }, null, 2) + "\n",
+    "modules/platform/tools/index.js": "module.exports = () => 'tools';\n",
+    "modules/platform/assets/labels.txt": "cat\ndog\n",
+    "modules/platform/assets/nested/weights.bin": "0123456789",
   };
 }

@@ -2,6 +2,7 @@
 import { Kysely, Migrator, type Transaction } from "kysely";
 import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
 import { migrationProvider } from "./migrations/index.js";
+import { ComputeStore } from "./compute-store.js";
 import { RunStore } from "./run-store.js";
 import { ModelStore, TokenStore } from "./model-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
@@ -49,6 +50,11 @@ export class StateStore {
   /** Access tokens for endpoints (shared by every project in this state store). */
   tokens(): TokenStore {
     return new TokenStore(this.db);
+  }
+
+  /** Compute environments of one (project, target) and what is installed in them. */
+  compute(project: string, target: string): ComputeStore {
+    return new ComputeStore(this.db, project, target);
   }
 
   forTarget(project: string, target: string): TargetState {

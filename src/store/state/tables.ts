@@ -173,6 +173,39 @@ export interface AccessTokensTable {
   created_at: string;
 }
 
+export interface ComputeEnvironmentsTable {
+  project: string;
+  target: string;
+  /** The compute resource's name. */
+  name: string;
+  /** "" for a deployed environment; the run id for a run's instance of an ephemeral one. */
+  instance: string;
+  /** The virtual environment's folder. */
+  path: string;
+  /** The interpreter it was made from, as resolved (e.g. python3, /usr/bin/python3). */
+  python: string;
+  /** e.g. 3.11.2 */
+  python_version: string;
+  ephemeral: number;
+  run_id: string | null;
+  created_at: string;
+}
+
+export interface ComputeInstallsTable {
+  project: string;
+  target: string;
+  environment: string;
+  instance: string;
+  artifact: string;
+  version: string;
+  sha256: string;
+  /** The distribution name the installer knows it by (e.g. the wheel's project name). */
+  package: string;
+  filename: string;
+  installed_at: string;
+  installed_by: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   deployments: DeploymentsTable;
@@ -185,4 +218,6 @@ export interface Database {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   access_tokens: AccessTokensTable;
+  compute_environments: ComputeEnvironmentsTable;
+  compute_installs: ComputeInstallsTable;
 }

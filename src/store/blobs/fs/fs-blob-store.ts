@@ -48,7 +48,10 @@ export class FsBlobStore implements BlobStore {
         else if (!e.name.endsWith(".tmp")) out.push(relative(this.root, full).split(sep).join("/"));
       }
     };
-    await walk(this.root);
+    // Walk only the folder the prefix's complete segments name ("a/b/c" -> a/b), not the whole store.
+    const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
+    if (folder.split("/").some((part) => part === "..")) throw new Error(`invalid blob prefix "${prefix}"`);
+    await walk(folder ? join(this.root, ...folder.split("/").filter(Boolean)) : this.root);
     return out.filter((k) => k.startsWith(prefix)).sort();
   }
 

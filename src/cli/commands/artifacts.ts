@@ -1,0 +1,162 @@
+import type { Command } from "commander";
+import { buildArtifacts, collectGarbage, installArtifact, listArtifacts, listArtifactVersions, publishArtifact, type GcPlan } from "../../operations/artifacts.js";
+import type { UseSite } from "../../artifacts/usage.js";
+import { InvalidInputError } from "../../errors.js";
+import { allowManyTargets, collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import type { Output } from "../output.js";
+import { snakeKeys } from "../render.js";
+import { setExit } from "./validate.js";
+
+export function registerArtifacts(program: Command): void {
+  const artifacts = program
+    .command("artifacts")
+    .description("build, version and publish artifacts per target; install a chosen version into a compute environment; retention");
+
+  withCommonOptions(artifacts.command("build").description("build artifacts from their packages (all when none is named); the version comes from the package's own metadata"))
+    .argument("[names...]", "artifact names")
+    .option("--out <dir>", "also copy each built file into this folder")
+    .action((names: string[], flags: CommonFlags & { out?: string }) =>
+      execute(flags, async ({ out, ctx }) => {
+        const r = await buildArtifacts({ ...projectOptions(flags), names, out: flags.out }, ctx);
+        if (out.json) return out.document(snakeKeys(r));
+        for (const b of r.builds) {
+          out.line(`built ${out.style("bold", `${b.artifact} ${b.version}`)} (${b.type}) in ${(b.duration_ms / 1000).toFixed(1)}s: ${b.filename}, ${formatBytes(b.size)}, sha256 ${b.sha256.slice(0, 12)}`);
+          if (b.copied_to) out.line(`  copied to ${b.copied_to}`);
+        }
+      }).then(setExit),
+    );
+
+  // -t is repeatable here: one publish, several targets.
+  allowManyTargets(
+    artifacts
+      .command("publish")
+      .description("upload the latest build of an artifact to each target's artifact store (versions are immutable)")
+      .argument("<name>", "artifact name")
+      .option("-t, --target <name>", "a target to publish to (repeatable); default: the default target", collect)
+      .option("--all-targets", "publish to every target of the project")
+      .option("--project <dir>", "project folder holding slipway.yaml (default: the current folder)")
+      .option("--var <name=value>", "set a variable (repeatable)", collect)
+      .option("--json", "print a stable machine-readable JSON document"),
+  ).action((name: string, flags: Omit<CommonFlags, "target"> & { target?: string[] | string; allTargets?: boolean }) =>
+      execute(flags as CommonFlags, async ({ out, ctx }) => {
+        const targets = typeof flags.target === "string" ? [flags.target] : flags.target;
+        const r = await publishArtifact({ ...projectOptions({ ...flags, target: undefined }), name, targets, allTargets: flags.allTargets }, ctx);
+        if (out.json) return out.document(snakeKeys(r));
+        out.line(`${out.style("bold", `${r.artifact} ${r.version}`)} (${r.filename}, ${formatBytes(r.size)}, sha256 ${r.sha256.slice(0, 12)})`);
+        const width = Math.max(...r.targets.map((t) => t.target.length)) + 2;
+        for (const t of r.targets) {
+          out.line(`  ${t.target.padEnd(width)}${t.outcome === "published" ? out.style("green", "published") : "unchanged: already published with the same content"}${t.outcome === "published" ? out.style("dim", ` (${t.ms} ms)`) : ""}`);
+        }
+      }).then(setExit),
+    );
+
+  withCommonOptions(artifacts.command("list").description("versions of an artifact in the target's store: size, hash, date and where each is in use (or, without a name, every artifact)"))
+    .argument("[name]", "artifact name")
+    .action((name: string | undefined, flags: CommonFlags) =>
+      execute(flags, async ({ out, ctx }) => {
+        if (!name) {
+          const r = await listArtifacts(projectOptions(flags), ctx);
+          if (out.json) return out.document(snakeKeys(r));
+          if (r.artifacts.length === 0) return out.line(`${r.project} declares no artifacts.`);
+          out.line(`artifacts of ${r.project}/${r.target}:`);
+          const rows = r.artifacts.map((a) => [a.artifact, a.type, String(a.versions), a.latest?.version ?? "-", formatBytes(a.bytes), a.keepLast ? `keep_last ${a.keepLast}` : "-", a.built ? a.built.version : "-"]);
+          table(out, ["ARTIFACT", "TYPE", "VERSIONS", "NEWEST", "SIZE", "RETENTION", "BUILT HERE"], rows);
+          return;
+        }
+        const r = await listArtifactVersions({ ...projectOptions(flags), name }, ctx);
+        if (out.json) return out.document(snakeKeys(r));
+        out.line(`${out.style("bold", r.artifact)} in ${r.project}/${r.target}${r.type ? ` (${r.type}${r.keepLast ? `, keep_last ${r.keepLast}` : ""})` : ""}: ${r.versions.length} version(s)`);
+        if (r.versions.length === 0) return out.line(`  none published (slipway artifacts publish ${r.artifact} -t ${r.target})`);
+        table(
+          out,
+          ["VERSION", "SIZE", "SHA256", "PUBLISHED", "BY", "IN USE"],
+          r.versions.map((v) => [v.version, formatBytes(v.size), v.sha256.slice(0, 12), v.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z"), v.published_by, describeUse(v.in_use)]),
+        );
+      }).then(setExit),
+    );
+
+  withCommonOptions(artifacts.command("install").description("install a chosen version of an artifact into a deployed compute environment of the target"))
+    .argument("<artifact@version>", 'for example "dqm@2.6.11"')
+    .requiredOption("--into <environment>", "the compute environment (resources.compute) to install into")
+    .option("--force-unlock", "take the target's lock even if its holder looks alive")
+    .action((library: string, flags: CommonFlags & { into: string; forceUnlock?: boolean }) =>
+      execute(flags, async ({ out, ctx }) => {
+        const r = await installArtifact({ ...projectOptions(flags), library, into: flags.into, forceUnlock: flags.forceUnlock }, ctx);
+        if (out.json) return out.document(snakeKeys(r));
+        if (r.outcome === "unchanged") out.line(`${r.artifact} ${r.version} is already installed in compute.${r.environment} (${r.project}/${r.target}).`);
+        else out.line(out.style("green", `installed ${r.artifact} ${r.version} into compute.${r.environment} (${r.project}/${r.target})${r.previous ? `, replacing ${r.previous}` : ""}.`));
+      }).then(setExit),
+    );
+
+  withCommonOptions(artifacts.command("gc").description("retention: show (and with --yes delete) versions past keep_last that nothing uses; uninstall installs of removed versions"))
+    .argument("[names...]", "only these artifacts")
+    .addOption(intOption("--keep-last <n>", "keep the newest N versions (overrides retention.keep_last; applies to artifacts without retention too)"))
+    .option("--yes", "delete without asking")
+    .option("--force-unlock", "take the target's lock even if its holder looks alive")
+    .action((names: string[], flags: CommonFlags & { keepLast?: number; yes?: boolean; forceUnlock?: boolean }) =>
+      execute(flags, async ({ out, ctx }) => {
+        if (flags.keepLast === 0) throw new InvalidInputError([{ message: "--keep-last must be at least 1", hint: "keep at least the newest version" }], "invalid_flag");
+        const r = await collectGarbage({ ...projectOptions(flags), names, keepLast: flags.keepLast, yes: flags.yes, forceUnlock: flags.forceUnlock, onPlan: (p) => printGcPlan(out, p) }, ctx);
+        if (out.json) return out.document(snakeKeys(r));
+        const nothing = r.delete.length === 0 && r.staleInstalls.length === 0 && r.strandedEnvironments.length === 0;
+        if (nothing) return;
+        if (r.dryRun) out.line(`Nothing was deleted (dry run). Re-run with --yes to delete.`);
+        else out.line(out.style("green", `Deleted ${r.delete.length} version(s) (${formatBytes(r.freedBytes)} freed)${r.staleInstalls.length ? `, uninstalled ${r.staleInstalls.length} stale install(s)` : ""}${r.strandedEnvironments.length ? `, removed ${r.strandedEnvironments.length} stranded environment(s)` : ""}.`));
+      }).then(setExit),
+    );
+}
+
+function printGcPlan(out: Output, p: GcPlan): void {
+  if (p.artifacts.length === 0 && p.staleInstalls.length === 0 && p.strandedEnvironments.length === 0) {
+    out.line(`no artifact of ${p.project} has retention (retention: { keep_last: N }, or pass --keep-last N); nothing to collect in ${p.target}.`);
+    return;
+  }
+  out.line(out.style("bold", `artifacts gc on ${p.project}/${p.target}:`));
+  for (const a of p.artifacts) out.line(`  ${a.artifact}: ${a.versions} version(s), keep_last ${a.keepLast}`);
+  for (const d of p.delete) out.line(`  ${out.style("red", "-")} delete    ${d.artifact} ${d.version} (${formatBytes(d.size)}, published ${d.created_at})`);
+  for (const k of p.keptInUse) out.line(`  ${out.style("yellow", "=")} keep      ${k.artifact} ${k.version}: in use by ${describeUse(k.in_use)}`);
+  for (const s of p.staleInstalls) out.line(`  ${out.style("red", "-")} uninstall ${s.artifact} ${s.version} from compute.${s.environment}${s.instance ? ` (run ${s.instance})` : ""}: that version is no longer in the store`);
+  for (const e of p.strandedEnvironments) out.line(`  ${out.style("red", "-")} remove    ephemeral compute.${e.name} of finished run ${e.instance} (${e.path})`);
+  if (p.delete.length === 0 && p.staleInstalls.length === 0 && p.strandedEnvironments.length === 0) out.line("Nothing to delete.");
+}
+
+function describeUse(sites: UseSite[]): string {
+  if (sites.length === 0) return "-";
+  const revisions = sites.filter((s) => s.by.startsWith("revision ")).map((s) => s.by.slice("revision ".length));
+  const grouped = new Map<string, string[]>();
+  for (const s of sites) if (!s.by.startsWith("revision ")) grouped.set(s.by, [...(grouped.get(s.by) ?? []), s.reason]);
+  const others = [...grouped].map(([by, reasons]) => `${by} (${reasons.join(", ")})`);
+  if (revisions.length) others.push(`revision${revisions.length > 1 ? "s" : ""} ${ranges([...new Set(revisions.map(Number))].sort((a, b) => a - b))}`);
+  return others.join(", ");
+}
+
+/** 1, 2, 3, 5 -> "1-3, 5" */
+function ranges(numbers: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    out.push(j > i ? `${numbers[i]}-${numbers[j]}` : String(numbers[i]));
+    i = j;
+  }
+  return out.join(", ");
+}
+
+function table(out: Output, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("");
+  out.line(line(header));
+  for (const r of rows) out.line(line(r));
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
