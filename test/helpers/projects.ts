@@ -228,6 +228,9 @@ class H(BaseHTTPRequestHandler):
 ThreadingHTTPServer.daemon_threads = True
 ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
 `,
+  };
+}
+
 /** The interpreter the artifact tests build and make environments with (Debian's: it has wheel and venv). */
 export const PYTHON = process.env.SLIPWAY_TEST_PYTHON ?? "/usr/bin/python3";
 
