@@ -9,6 +9,9 @@ import { deploy, plan, validate, type DeployResult, type PlanResult, type ScopeO
 import { destroy } from "../operations/destroy.js";
 import { history, listSettings, status, type HistoryEntry, type StatusResult } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
+import { listModels, modelVersions, setModelAlias, showModelVersion, type ModelVersionView, type ModelView } from "../operations/models.js";
+import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
+import type { InferenceRow } from "../serving/inference-log.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
 import {
@@ -52,12 +55,18 @@ export class Slipway {
   private readonly ctx: OperationContext;
   /** Build, publish, list, install and collect artifacts (`slipway artifacts …`). */
   readonly artifacts: Artifacts;
+  /** The model registry (`slipway models …`). */
+  readonly models: Models;
+  /** Serving endpoints (`slipway endpoints …`, `slipway tokens create`). */
+  readonly endpoints: Endpoints;
 
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnv(options.home ? { ...process.env, SLIPWAY_HOME: options.home } : process.env);
     this.project = { dir: options.project ?? ".", target: options.target, vars: options.vars };
     this.ctx = { env, reporter: options.reporter ?? silentReporter };
     this.artifacts = new Artifacts(this.project, this.ctx);
+    this.models = new Models(this.project, this.ctx);
+    this.endpoints = new Endpoints(this.project, this.ctx);
   }
 
   /** Checks the project files; throws InvalidInputError (with every diagnostic) when invalid. */
@@ -194,5 +203,58 @@ export class Artifacts {
   /** Retention: with `yes`, deletes versions past keep_last that nothing uses; without, only reports. */
   gc(options: { names?: string[]; keepLast?: number; yes?: boolean } = {}): Promise<GcResult> {
     return collectGarbage({ ...this.project, ...options }, this.ctx);
+  }
+}
+
+/** The model registry of the Slipway's target: versions registered by runs, and aliases. */
+export class Models {
+  constructor(
+    private readonly project: ProjectOptions,
+    private readonly ctx: OperationContext,
+  ) {}
+
+  list(): Promise<ModelView[]> {
+    return listModels(this.project, this.ctx);
+  }
+
+  /** Versions of one model, newest first. */
+  versions(model: string): Promise<ModelVersionView[]> {
+    return modelVersions({ ...this.project, model }, this.ctx);
+  }
+
+  /** One version: "name@3", "name@champion", or "name" for the latest. */
+  show(ref: string): Promise<ModelVersionView> {
+    return showModelVersion({ ...this.project, ref }, this.ctx);
+  }
+
+  setAlias(model: string, alias: string, version: number): Promise<ModelVersionView> {
+    return setModelAlias({ ...this.project, model, alias, version }, this.ctx);
+  }
+}
+
+/** Endpoints of the Slipway's target, served by the local server. */
+export class Endpoints {
+  constructor(
+    private readonly project: ProjectOptions,
+    private readonly ctx: OperationContext,
+  ) {}
+
+  list(): Promise<EndpointView[]> {
+    return listEndpoints(this.project, this.ctx);
+  }
+
+  /** Sends one request through the gateway (the MLflow format unless `protocol: "oip"`); `body` is JSON-encoded. */
+  query(name: string, body: unknown, options: { token?: string; protocol?: "mlflow" | "oip" } = {}): Promise<{ status: number; body: unknown; requestId: string | null }> {
+    return queryEndpoint({ ...this.project, name, data: JSON.stringify(body), token: options.token, protocol: options.protocol }, this.ctx);
+  }
+
+  /** The latest rows of an endpoint's inference table. */
+  logs(name: string, limit = 100): Promise<InferenceRow[]> {
+    return endpointLogs({ ...this.project, name, limit }, this.ctx);
+  }
+
+  /** A bearer token for `user` (and groups); shown once, stored only as a hash. */
+  createToken(user: string, groups: string[] = [], description?: string): Promise<{ token: string; user: string; groups: string[] }> {
+    return createAccessToken({ ...this.project, user, groups, description }, this.ctx);
   }
 }

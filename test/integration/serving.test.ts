@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
+import { Slipway } from "../../src/index.js";
 import { REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { servingProject } from "../helpers/projects.js";
 
@@ -85,6 +86,18 @@ describe("models and endpoints", () => {
     assert.equal((await fetch(`${url}/v2/models/ep-onnx/ready`)).status, 200);
     const meta = (await (await fetch(`${url}/v2/models/ep-onnx`)).json()) as any;
     assert.deepEqual(meta.inputs, [{ name: "X", datatype: "FP32", shape: [-1, 4] }]);
+  });
+
+  it("the SDK reads the registry, queries endpoints and reads their inference tables", async () => {
+    const slipway = new Slipway({ project: box.dir, home: box.home });
+    assert.deepEqual((await slipway.models.versions("clf")).map((v) => [v.version, v.aliases]), [[1, ["champion"]]]);
+    assert.equal((await slipway.models.show("clf@champion")).flavor, "onnx");
+    const answer = await slipway.endpoints.query("ep-onnx", IRIS, { token });
+    assert.equal(answer.status, 200);
+    assert.equal(((answer.body as any).predictions as number[][]).length, 2);
+    const logged = await slipway.endpoints.logs("ep-onnx", 1);
+    assert.equal(logged[0]!.request_id, answer.requestId);
+    assert.deepEqual((await slipway.endpoints.list()).map((e) => e.name).sort(), ["ep-cmd", "ep-onnx"]);
   });
 
   it("401 without a valid token, 403 without CAN_QUERY, 200 for a group that has it, 400 for malformed bodies", async () => {
