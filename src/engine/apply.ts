@@ -55,7 +55,14 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
   const runOne = async (action: PlannedAction): Promise<void> => {
     const mySeq = ++seq;
     const started = ctx.clock.now();
-    await ctx.state.journalStart({ deployment_id: ctx.deploymentId, seq: mySeq, address: action.address, action: action.action, started_at: iso(started) });
+    try {
+      await ctx.state.journalStart({ deployment_id: ctx.deploymentId, seq: mySeq, address: action.address, action: action.action, started_at: iso(started) });
+    } catch (e) {
+      result.failed.push({ action, error: e instanceof Error ? e : new Error(String(e)) });
+      result.ok = false;
+      stop.abort(e);
+      return;
+    }
     ctx.failpoints.hit("apply.before-action");
     ctx.reporter.actionStarted?.(action);
     const pctx: ProviderContext = {
@@ -121,7 +128,8 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       ctx.reporter.actionFinished?.(action, { ok: true, ms: now - started });
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      await ctx.state.journalFail(ctx.deploymentId, mySeq, iso(ctx.clock.now()), error.message);
+      // Recording the failure may fail too (the database is gone): the action is failed either way.
+      await ctx.state.journalFail(ctx.deploymentId, mySeq, iso(ctx.clock.now()), error.message).catch(() => {});
       result.failed.push({ action, error });
       result.ok = false;
       stop.abort(error);
@@ -192,7 +200,11 @@ async function runGraph(
         const a = ready.shift()!;
         started.add(a.address);
         running++;
-        void run(a).then(() => {
+        void run(a)
+          .catch(() => {
+            /* runOne records its own failures; nothing may escape as an unhandled rejection */
+          })
+          .then(() => {
           running--;
           if (!signal.aborted) {
             // A failure aborts the signal, so reaching here means `a` succeeded.

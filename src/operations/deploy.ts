@@ -89,7 +89,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
-        snapshotExtras: { target_config: project.target.config, variables: maskedVariables(compiled) },
+        snapshotExtras: { variables: maskedVariables(compiled) },
       },
       ctx,
     );

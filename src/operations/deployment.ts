@@ -109,28 +109,35 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
     const failpoints = new Failpoints(env.failpoint);
     const logDir = join(stores.home, "logs", request.projectName, request.targetName, deploymentId);
     const archives = openArchives(stores.home, request.projectDir, request.archives);
-    const apply = await applyPlan(plan, {
-      state,
-      blobs: stores.blobs,
-      home: stores.home,
-      artifacts: archives.artifacts,
-      compute: stores.state.compute(request.projectName, request.targetName),
-      user: env.user,
-      clock: env.clock,
-      deploymentId,
-      projectDir: request.projectDir,
-      processEnv: env.processEnv,
-      parallelism: env.parallelism,
-      reporter,
-      failpoints,
-      logDir,
-      signal: lease.signal,
-      services: {
-        env,
-        archives,
-        models: stores.state.models(request.projectName, request.targetName),
-      },
-    });
+    let apply: ApplyResult;
+    try {
+      apply = await applyPlan(plan, {
+        state,
+        blobs: stores.blobs,
+        home: stores.home,
+        artifacts: archives.artifacts,
+        compute: stores.state.compute(request.projectName, request.targetName),
+        user: env.user,
+        clock: env.clock,
+        deploymentId,
+        projectDir: request.projectDir,
+        processEnv: env.processEnv,
+        parallelism: env.parallelism,
+        reporter,
+        failpoints,
+        logDir,
+        signal: lease.signal,
+        services: {
+          env,
+          archives,
+          models: stores.state.models(request.projectName, request.targetName),
+        },
+      });
+    } catch (e) {
+      // The apply itself broke (lease lost, database gone): the deployment did not finish.
+      await state.updateDeployment(deploymentId, { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message }).catch(() => {});
+      throw e;
+    }
     if (!apply.ok) {
       const error = apply.failed.map((f) => `${f.action.address}: ${f.error.message}`).join("; ");
       await state.updateDeployment(deploymentId, { status: "failed", finished_at: iso(env.clock.now()), error });

@@ -138,7 +138,19 @@ export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx:
         targetName: target,
         projectDir: env.home,
         options: { expired: list.map((r) => r.name) },
-        makePlan: (recorded) => planChanges(recorded.filter((r) => !doomed.has(r.address)), recorded),
+        // Recomputed from what is recorded under the lease: a redeploy since the scan keeps its endpoint.
+        makePlan: (recorded) => {
+          const still = new Set(
+            recorded
+              .filter((r) => doomed.has(r.address) && r.kind === "endpoint")
+              .filter((r) => {
+                const at = (r.outputs as Partial<EndpointOutputs>).expires_at;
+                return at && Date.parse(at) <= env.clock.now();
+              })
+              .flatMap((r) => [r.address, `permission.endpoint.${r.name}`]),
+          );
+          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded);
+        },
         confirmation: () => undefined,
       },
       { env, reporter: ctx.reporter ?? silentReporter },

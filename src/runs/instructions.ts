@@ -19,6 +19,8 @@ export interface RunInstructions {
   env: Record<string, string>;
   /** The job's own env (in the bundle's job.json, values holding secrets are masked). */
   jobEnv: Record<string, string>;
+  /** Each task's own env, real values (masked in the bundle like the job's). */
+  taskEnv?: Record<string, Record<string, string>>;
   /** Values to mask in task logs. */
   secrets: string[];
   maxParallelRuns: number;

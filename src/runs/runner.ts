@@ -34,6 +34,8 @@ export interface RunnerHooks {
 
 export async function executeRun(runId: string, dir: string, env: RuntimeEnv, hooks: RunnerHooks = {}): Promise<void> {
   const instr = readInstructions(dir);
+  // Read once; the module environment (secrets included) does not stay on disk while the run goes on.
+  rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
   const stores = await openStores(instr.home, { state: instr.state } as TargetConfig);
   const runs = stores.state.runs();
   const archives = openArchives(instr.home, instr.projectDir, instr.archives);
@@ -217,7 +219,7 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
     // side cannot change each other's key.
     const upstream = Object.fromEntries(task.dependsOn.map((d) => [d, outcomes.get(d)?.key ?? ""]));
     const libraries = ctx.environment ? Object.fromEntries(Object.entries(ctx.environment.libraries).map(([a, l]) => [a, l.sha256])) : undefined;
-    const key = hashValue({ project: ctx.instr.project, target: ctx.instr.target, bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, moduleEnv: ctx.instr.env, env: ctx.instr.jobEnv, taskEnv: task.env, upstream, libraries });
+    const key = hashValue({ project: ctx.instr.project, target: ctx.instr.target, bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, moduleEnv: ctx.instr.env, env: ctx.instr.jobEnv, taskEnv: ctx.instr.taskEnv?.[name] ?? task.env, upstream, libraries });
     const cacheKey = task.cache ? key : null;
     if (cacheKey && !ctx.instr.noCache) {
       const hit = await ctx.runs.cached(cacheKey);
@@ -257,6 +259,10 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
       const wait = ctx.instr.retryBackoffMs * 2 ** (attempt - 1);
       write(`retrying in ${wait} ms`);
       await sleep(wait, ctx.signal);
+      if (ctx.signal.aborted) {
+        await ctx.runs.updateTask(ctx.runId, name, { status: "cancelled", attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), error: "cancelled" });
+        return { ok: false, outputs: {}, key };
+      }
     }
     return { ok: false, outputs: {}, key };
   } finally {
@@ -287,7 +293,7 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
           ...ctx.env.processEnv,
           ...ctx.instr.env,
           ...ctx.instr.jobEnv,
-          ...task.env,
+          ...(ctx.instr.taskEnv?.[name] ?? task.env),
           ...params,
           SLIPWAY_RUN_ID: ctx.runId,
           SLIPWAY_TASK: name,

@@ -1,6 +1,6 @@
 // Submitting a run: resolve the job, capture its bundle, record the run, hand it to the executor.
 // Returns as soon as the executor has the run; the run goes on without the caller.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +21,7 @@ import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { redact } from "../util/redact.js";
-import { writeInstructions, type RunEnvironment } from "./instructions.js";
+import { INSTRUCTIONS_FILE, writeInstructions, type RunEnvironment } from "./instructions.js";
 import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
 
@@ -129,33 +129,58 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   };
   const runs = stores.state.runs();
   await runs.create(row);
-  writeInstructions(dir, {
-    runId: id,
-    project: project.name,
-    target: project.target.name,
-    projectDir: project.dir,
-    home: env.home,
-    state: project.target.config.state,
-    archives: project.archives,
-    env: runtime.env,
-    jobEnv: job.env,
-    secrets: compiled.secrets,
-    maxParallelRuns: project.target.config.executor?.max_parallel_runs ?? 4,
-    maxParallelTasks: project.target.config.executor?.max_parallel_tasks ?? 4,
-    keepWorkdir: !!options.keepWorkdir,
-    noCache: !!options.noCache,
-    retryBackoffMs: env.retryBackoffMs,
-    environment,
-  });
-  const handle = options.attached
-    ? { executor: executor.name, pid: process.pid, host: env.host, attached: true }
-    : await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
-  await runs.update(id, { handle: JSON.stringify(handle) });
-  return { ...row, handle: JSON.stringify(handle) };
+  // A run that could not be handed over must not stay queued forever, nor leave its instructions
+  // (which hold the module environment) on disk.
+  try {
+    writeInstructions(dir, {
+      runId: id,
+      project: project.name,
+      target: project.target.name,
+      projectDir: project.dir,
+      home: env.home,
+      state: project.target.config.state,
+      archives: project.archives,
+      env: runtime.env,
+      jobEnv: job.env,
+      taskEnv: Object.fromEntries(Object.entries(job.tasks).map(([name, t]) => [name, t.env])),
+      secrets: compiled.secrets,
+      maxParallelRuns: project.target.config.executor?.max_parallel_runs ?? 4,
+      maxParallelTasks: project.target.config.executor?.max_parallel_tasks ?? 4,
+      keepWorkdir: !!options.keepWorkdir,
+      noCache: !!options.noCache,
+      retryBackoffMs: env.retryBackoffMs,
+      environment,
+    });
+    const handle = options.attached
+      ? { executor: executor.name, pid: process.pid, host: env.host, attached: true }
+      : await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
+    await runs.update(id, { handle: JSON.stringify(handle) });
+    return { ...row, handle: JSON.stringify(handle) };
+  } catch (e) {
+    rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
+    await runs.transition(id, ["queued"], { status: "failed", finished_at: iso(env.clock.now()), error: `could not start: ${(e as Error).message}` }).catch(() => {});
+    throw e;
+  }
 }
 
+/**
+ * The job as it goes into the kept bundle: env values (job and task level) with secrets masked — the
+ * runner gets the real ones from its instructions — and no secret inside a command, which could not
+ * be masked without changing what runs.
+ */
 export function withMaskedSecrets(job: JobDefinition, secrets: readonly string[]): JobDefinition {
-  return { ...job, env: Object.fromEntries(Object.entries(job.env).map(([k, v]) => [k, redact(v, secrets)])) };
+  const mask = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, redact(v, secrets)]));
+  const leaking = Object.entries(job.tasks).filter(([, t]) => redact(t.command, secrets) !== t.command).map(([name]) => name);
+  if (leaking.length) {
+    throw new InvalidInputError(
+      leaking.map((task) => ({
+        message: `job ${job.job}${task === "main" ? "" : `, task ${task},`} has a secret value in its command, which would be stored in the bundle`,
+        hint: "read the secret from the environment in the command instead (e.g. $SLIPWAY_VAR_token), not through ${var.token}",
+      })),
+      "secret_in_command",
+    );
+  }
+  return { ...job, env: mask(job.env), tasks: Object.fromEntries(Object.entries(job.tasks).map(([name, t]) => [name, { ...t, env: mask(t.env) }])) };
 }
 
 /**

@@ -30,7 +30,11 @@ export class TokenVerifier {
     if (hit && hit.until > now) return hit.identity;
     const row = await this.tokens.find(sha256(token));
     const identity = row ? { user: row.user, groups: JSON.parse(row.groups) as string[] } : null;
-    this.cache.set(token, { identity, until: now + this.ttlMs });
+    // Only valid tokens are remembered (callers choose token strings), and the memory is bounded.
+    if (identity) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(token, { identity, until: now + this.ttlMs });
+    }
     return identity;
   }
 }

@@ -41,7 +41,7 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
   const out = openSync(logFile, "a");
   let exited: number | null | undefined;
   try {
-    const child = spawn(process.execPath, [cliEntry(), "server"], { env: { ...env.processEnv, SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(process.execPath, [cliEntry(), "server"], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
     child.on("exit", (code) => (exited = code));
     child.unref();
   } finally {
@@ -61,6 +61,17 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
     }
   }
   throw new SlipwayError("server_unavailable", "the local Slipway server did not start within 20 s", { hint: `see ${join(env.home, "logs", "server.log")}, or run \`slipway server\` in a terminal` });
+}
+
+/**
+ * The environment the background server (and the model servers it starts) gets: not the whole
+ * environment of whichever command happened to start it (its secrets, tokens, cloud credentials) —
+ * one server serves every project of this SLIPWAY_HOME.
+ */
+const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS)$/;
+
+export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => SERVER_ENV.test(k)));
 }
 
 export async function adminCall<T = unknown>(info: ServerInfo, path: string, body: unknown = {}): Promise<T> {

@@ -56,8 +56,23 @@ export class InferenceLog {
   record(row: InferenceRow): void {
     this.queue.push(row);
     if (this.queue.length >= 2000) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushEveryMs);
+    else this.timer ??= setTimeout(() => this.flushLater(), this.flushEveryMs);
   }
+
+  /** From the timer: a failed write (database busy, disk full) keeps the rows queued for the next try. */
+  private flushLater(): void {
+    const rows = this.queue;
+    try {
+      this.flush();
+    } catch (e) {
+      this.queue = [...rows, ...this.queue];
+      this.failures++;
+      this.timer ??= setTimeout(() => this.flushLater(), 500);
+      process.stderr.write(`inference log: write failed (${(e as Error).message}); ${this.queue.length} row(s) kept for retry\n`);
+    }
+  }
+
+  failures = 0;
 
   flush(): void {
     clearTimeout(this.timer);

@@ -42,12 +42,6 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens()), log: inference, now: () => env.clock.now() });
   const adminToken = randomBytes(24).toString("base64url");
 
-  // Serve what state says is deployed (a restarted server picks up where it was).
-  for (const r of await stores.state.resourcesOfKind("endpoint")) {
-    const config = r.outputs.config as EndpointConfig | undefined;
-    if (!config) continue;
-    await endpoints.apply(config).catch((e: Error) => options.log(`could not start endpoint ${config.name}: ${e.message}`));
-  }
 
   const admin = async (path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
     if (path === "/admin/apply") {
@@ -82,8 +76,21 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => void respond(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        if (!tooLarge) send(res, 413, { error_code: "REQUEST_TOO_LARGE", message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` });
+        tooLarge = true;
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => {
+      if (!tooLarge) void respond(req, res, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
   }
   async function respond(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     try {
@@ -102,13 +109,31 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     }
   }
   http.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(options.port, "127.0.0.1", () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(options.port, "127.0.0.1", () => resolve());
+    });
+  } catch (e) {
+    inference.close();
+    await stores.close();
+    releaseServerLock(env.home, process.pid);
+    throw e;
+  }
   const port = (http.address() as { port: number }).port;
   const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://127.0.0.1:${port}`, adminToken, startedAt: iso(env.clock.now()) };
   writeServerInfo(env.home, info);
+
+  // Serve what state says is deployed (a restarted server picks up where it was), in the background:
+  // clients can find the server, and stop it, while slow model servers start.
+  const restored = stores.state.resourcesOfKind("endpoint").then((recorded) =>
+    Promise.allSettled(
+      recorded
+        .map((r) => r.outputs.config as EndpointConfig | undefined)
+        .filter((c): c is EndpointConfig => !!c)
+        .map((config) => endpoints.apply(config).catch((e: Error) => options.log(`could not start endpoint ${config.name}: ${e.message}`))),
+    ),
+  );
 
   let reaping = false;
   const reaper =
@@ -132,6 +157,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;
+      await restored.catch(() => {});
       await endpoints.stopAll();
       inference.close();
       await stores.close();
@@ -140,6 +166,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     },
   };
 }
+
+/** Largest request body the server reads (a bound on memory per request). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

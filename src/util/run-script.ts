@@ -32,7 +32,14 @@ export function runScript(run: ScriptRun): Promise<number> {
 /** Resolves with the exit code (or 128+signal); rejects when the program cannot be started. */
 export function runProcess(run: ProcessRun): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(run.command, run.args ?? [], { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // Stopped before it started: start nothing (a listener added to an aborted signal never fires).
+    if (run.signal?.aborted) return resolvePromise(128 + 15);
+    // With onStart (which records the process group, e.g. in the deploy journal), the program waits
+    // until that record is written: a crash between the start and the record can then never leave a
+    // running program nobody knows about. A tiny bash wrapper holds it until a line arrives on stdin.
+    const held = run.onStart !== undefined;
+    const [command, args] = held ? ["bash", ["-c", 'read -r _; exec "$@"', "slipway-hold", run.command, ...(run.args ?? [])]] : [run.command, run.args ?? []];
+    const child = spawn(command, args, { cwd: run.cwd, env: run.env, detached: true, stdio: [held ? "pipe" : "ignore", "pipe", "pipe"] });
     // On abort: SIGTERM to the whole group, SIGKILL for whatever is still there 2 s later.
     const killGroup = () => {
       if (!child.pid) return;
@@ -46,7 +53,11 @@ export function runProcess(run: ProcessRun): Promise<number> {
     };
     run.signal?.addEventListener("abort", killGroup, { once: true });
     child.on("error", reject);
-    if (child.pid) void run.onStart?.(child.pid);
+    if (child.pid && held) {
+      const release = () => child.stdin?.end("\n");
+      child.stdin?.on("error", () => {});
+      Promise.resolve(run.onStart!(child.pid)).then(release, release);
+    }
     let open = 2;
     let exitCode: number | null = null;
     const finish = () => {
@@ -56,7 +67,7 @@ export function runProcess(run: ProcessRun): Promise<number> {
       }
     };
     for (const stream of ["stdout", "stderr"] as const) {
-      const rl = createInterface({ input: child[stream], crlfDelay: Infinity });
+      const rl = createInterface({ input: child[stream]!, crlfDelay: Infinity });
       rl.on("line", (line) => run.onLine(stream, line));
       rl.on("close", () => {
         open--;

@@ -26,7 +26,7 @@ export function registerServer(program: Command): void {
           reap: (stores) => reapExpiredEndpoints(stores, env),
           log,
         });
-        log(`Slipway server listening on ${server.info.url} (home ${env.home}); ${server.endpoints.list().length} endpoint(s)`);
+        log(`Slipway server listening on ${server.info.url} (home ${env.home}); restoring deployed endpoints`);
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once("SIGTERM", stop);

@@ -44,7 +44,8 @@ export const localExecutor: Executor = {
     const groups = [...(runner && !handle.attached ? [runner] : []), ...taskProcessGroups];
     // Ask politely first (the runner records the cancellation), then make sure.
     for (const g of groups) signalGroup(g, "SIGTERM");
-    const deadline = Date.now() + 3000;
+    // The runner archives what the run produced before it exits; give it time to.
+    const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && groups.some((g) => processAlive(g))) await new Promise((r) => setTimeout(r, 50));
     for (const g of groups) killProcessGroup(g);
   },

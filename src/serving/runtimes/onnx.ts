@@ -78,8 +78,15 @@ export class OnnxRuntime implements ModelRuntime {
     const all = this.pending;
     this.pending = [];
     const groups: Pending[][] = [];
-    if (this.batchable) for (let i = 0; i < all.length; i += MAX_BATCH) groups.push(all.slice(i, i + MAX_BATCH));
-    else for (const p of all) groups.push([p]);
+    if (this.batchable) {
+      // Only requests whose tensors agree beyond the batch dimension can be stacked.
+      const byShape = new Map<string, Pending[]>();
+      for (const p of all) {
+        const shape = JSON.stringify(this.manifest.inputs.map((i) => p.tensors[i.name]!.shape.slice(1)));
+        byShape.set(shape, [...(byShape.get(shape) ?? []), p]);
+      }
+      for (const same of byShape.values()) for (let i = 0; i < same.length; i += MAX_BATCH) groups.push(same.slice(i, i + MAX_BATCH));
+    } else for (const p of all) groups.push([p]);
     await Promise.all(groups.map((g) => this.runBatch(g)));
   }
 
