@@ -2,6 +2,7 @@
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
 import { resolveServedAliases } from "../registry/refresh.js";
+import { runningServer } from "../serving/control.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
@@ -49,6 +50,8 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
     const state = stores.state.forTarget(project.name, project.target.name);
     const [recorded, lock, deployments, latest] = await Promise.all([state.listResources(), state.getLock(), state.listDeployments(1), state.latestRevision()]);
     await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
+    const hasEndpoints = recorded.some((r) => r.kind === "endpoint");
+    const server = hasEndpoints ? await runningServer(ctx.env) : undefined;
     const resources: Record<string, number> = {};
     const perModule = new Map<string, number>();
     for (const r of recorded) {
@@ -79,7 +82,8 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       pending: planChanges(compiled.resources, recorded).summary,
       endpoints: recorded
         .filter((r) => r.kind === "endpoint")
-        .map((r) => ({ name: r.name, url: String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null })),
+        // The running server's address when there is one (it may have restarted on another port).
+        .map((r) => ({ name: r.name, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null })),
     };
   });
 }
