@@ -12,7 +12,6 @@ import { computeUsage, strandedInstances, type UseSite } from "../artifacts/usag
 import { install, missingVersion, parseLibrary, removeEnvironment, repairEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { uninstallPackage } from "../compute/venv.js";
 import type { CompiledProject } from "../config/compile.js";
-import { acquireLease } from "../engine/lock.js";
 import type { DesiredResource } from "../engine/resource.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { refreshLiveness } from "../runs/liveness.js";
@@ -24,7 +23,7 @@ import { sha256 } from "../util/hash.js";
 import { article, didYouMean } from "../util/suggest.js";
 import { targetNamesOf } from "../config/load.js";
 import { compile, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
-import { loadSnapshot } from "./deployment.js";
+import { loadSnapshot, takeLease } from "./deployment.js";
 import { FINISHED } from "./runs.js";
 
 // ---------------------------------------------------------------------------------------------------
@@ -99,15 +98,7 @@ function environmentContext(compiled: CompiledProject, stores: Stores, ctx: Oper
 }
 
 async function withLease<T>(compiled: CompiledProject, stores: Stores, ctx: OperationContext, operation: string, forceUnlock: boolean | undefined, body: () => Promise<T>): Promise<T> {
-  const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
-  const lease = await acquireLease(state, {
-    operation,
-    owner: { user: ctx.env.user, host: ctx.env.host, pid: ctx.env.pid },
-    ttlMs: ctx.env.lockTtlMs,
-    clock: ctx.env.clock,
-    force: forceUnlock,
-    onTakeover: (previous, reason) => ctx.reporter.warn(`took over the lock of ${previous.owner_user}@${previous.owner_host} (pid ${previous.owner_pid}): ${reason}`),
-  });
+  const lease = await takeLease(stores.state.forTarget(compiled.project.name, compiled.project.target.name), ctx, operation, forceUnlock);
   try {
     return await body();
   } finally {

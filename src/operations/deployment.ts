@@ -6,13 +6,14 @@ import { iso } from "../clock.js";
 import { RefusedError, SlipwayError } from "../errors.js";
 import { applyPlan, type ApplyResult } from "../engine/apply.js";
 import { Failpoints } from "../engine/failpoint.js";
-import { acquireLease } from "../engine/lock.js";
+import { acquireLease, type Lease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
 import type { RecordedResource } from "../engine/resource.js";
 import { openArchives, type ArchiveConfig } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { hashValue } from "../util/hash.js";
+import { newId } from "../util/ids.js";
 import { killProcessGroup } from "../util/run-script.js";
 import type { OperationContext } from "./context.js";
 
@@ -58,14 +59,7 @@ export interface Snapshot {
 export async function runDeployment(stores: Stores, request: DeploymentRequest, ctx: OperationContext): Promise<DeploymentOutcome> {
   const { env, reporter } = ctx;
   const state = stores.state.forTarget(request.projectName, request.targetName);
-  const lease = await acquireLease(state, {
-    operation: request.operation,
-    owner: { user: env.user, host: env.host, pid: env.pid },
-    ttlMs: env.lockTtlMs,
-    clock: env.clock,
-    force: request.forceUnlock,
-    onTakeover: (previous, reason) => reporter.warn(`took over the lock of ${previous.owner_user}@${previous.owner_host} (pid ${previous.owner_pid}): ${reason}`),
-  });
+  const lease = await takeLease(state, ctx, request.operation, request.forceUnlock);
   try {
     await recoverInterrupted(state, ctx);
     const recorded = await state.listResources();
@@ -88,7 +82,7 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
       }
     }
 
-    const deploymentId = newId(env.clock.now());
+    const deploymentId = newId("d", env.clock.now());
     const started = env.clock.now();
     await state.createDeployment({
       id: deploymentId,
@@ -151,6 +145,19 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
   }
 }
 
+/** Takes the target's lease for this process, saying so when it takes over a stale one. */
+export function takeLease(state: TargetState, ctx: OperationContext, operation: string, forceUnlock?: boolean): Promise<Lease> {
+  const { env, reporter } = ctx;
+  return acquireLease(state, {
+    operation,
+    owner: { user: env.user, host: env.host, pid: env.pid },
+    ttlMs: env.lockTtlMs,
+    clock: env.clock,
+    force: forceUnlock,
+    onTakeover: (previous, reason) => reporter.warn(`took over the lock of ${previous.owner_user}@${previous.owner_host} (pid ${previous.owner_pid}): ${reason}`),
+  });
+}
+
 /** A deployment row still "running" while we hold the lease belongs to a process that died. */
 async function recoverInterrupted(state: TargetState, ctx: OperationContext): Promise<void> {
   for (const d of await state.deploymentsWithStatus("running")) {
@@ -190,7 +197,7 @@ async function recordRevisionIfChanged(
   const snapshot: Snapshot = { project: request.projectName, target: request.targetName, resources, ...request.snapshotExtras };
   const key = `snapshots/${stateHash}.json.gz`;
   if (!(await stores.blobs.has(key))) await stores.blobs.put(key, gzipSync(JSON.stringify(snapshot)));
-  const id = deploymentId ?? newId(ctx.env.clock.now());
+  const id = deploymentId ?? newId("d", ctx.env.clock.now());
   if (!deploymentId) {
     await state.createDeployment({
       id,
@@ -224,6 +231,4 @@ export async function loadSnapshot(stores: Stores, key: string): Promise<Snapsho
   return JSON.parse(gunzipSync(data).toString("utf8")) as Snapshot;
 }
 
-function newId(now: number): string {
-  return `d${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-}
+

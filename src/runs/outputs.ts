@@ -2,8 +2,9 @@
 // (a file already archived by any run is not stored again), and restored for cache hits.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { listFiles } from "../util/list-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 
 /** path (posix, relative) -> sha256 */
@@ -11,21 +12,8 @@ export type FileHashes = Record<string, string>;
 
 export async function hashTree(root: string): Promise<FileHashes> {
   const out: FileHashes = {};
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const full = join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) out[relative(root, full).split(sep).join("/")] = await hashFile(full);
-    }
-  };
-  await walk(root);
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+  for (const path of (await listFiles(root)).sort()) out[path] = await hashFile(join(root, path));
+  return out;
 }
 
 function hashFile(file: string): Promise<string> {

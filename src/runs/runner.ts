@@ -1,7 +1,7 @@
 // The runner: executes one run's tasks in dependency order inside a fresh working folder, with
 // retries, timeouts and the task cache, then archives outputs, logs and provenance. It runs in its
 // own process (started by an executor), so a run outlives the command that submitted it.
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, rmSync, type WriteStream } from "node:fs";
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { delimiter, join } from "node:path";

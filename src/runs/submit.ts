@@ -21,6 +21,7 @@ import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { redact } from "../util/redact.js";
+import { newId } from "../util/ids.js";
 import { INSTRUCTIONS_FILE, writeInstructions, type RunEnvironment } from "./instructions.js";
 import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
@@ -94,7 +95,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   // through the run's instructions file, mode 0600, deleted when the run ends).
   const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive);
 
-  const id = newRunId(env.clock.now());
+  const id = newId("r", env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
   const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
@@ -210,6 +211,4 @@ async function runEnvironment(compiled: CompiledProject, stores: Stores, job: Jo
   return { name, ephemeral: !!spec.ephemeral, spec: { python: spec.python, libraries: spec.libraries ?? [], pip: spec.pip } };
 }
 
-function newRunId(now: number): string {
-  return `r${now.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-}
+

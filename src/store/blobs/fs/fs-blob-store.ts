@@ -1,8 +1,9 @@
 // Embedded default blob store: files under SLIPWAY_HOME/blobs, written atomically (temp file + rename).
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { BlobStore } from "../blob-store.js";
+import { listFiles } from "../../../util/list-files.js";
 
 export class FsBlobStore implements BlobStore {
   constructor(readonly root: string) {}
@@ -34,25 +35,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const out: string[] = [];
-    const walk = async (dir: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        const full = join(dir, e.name);
-        if (e.isDirectory()) await walk(full);
-        else if (!e.name.endsWith(".tmp")) out.push(relative(this.root, full).split(sep).join("/"));
-      }
-    };
     // Walk only the folder the prefix's complete segments name ("a/b/c" -> a/b), not the whole store.
     const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
     if (folder.split("/").some((part) => part === "..")) throw new Error(`invalid blob prefix "${prefix}"`);
-    await walk(folder ? join(this.root, ...folder.split("/").filter(Boolean)) : this.root);
-    return out.filter((k) => k.startsWith(prefix)).sort();
+    const files = await listFiles(this.root, folder ? join(this.root, ...folder.split("/").filter(Boolean)) : this.root);
+    return files.filter((k) => k.startsWith(prefix) && !k.endsWith(".tmp")).sort();
   }
 
   async delete(key: string): Promise<void> {
