@@ -390,3 +390,18 @@ export function findCycle(nodes: string[], edges: (n: string) => string[]): stri
   }
   return undefined;
 }
+
+/**
+ * A declared resource by kind and name, or invalid input naming the nearest one (`what` is how users
+ * call the kind, `section` where it is declared, `code` the error code).
+ */
+export function findResource(compiled: CompiledProject, kind: ResourceKind, name: string, what: { noun: string; plural: string; section: string; code: string }): DesiredResource {
+  const all = compiled.resources.filter((r) => r.kind === kind);
+  const found = all.find((r) => r.name === name);
+  if (found) return found;
+  const names = all.map((r) => r.name);
+  throw new InvalidInputError(
+    [{ message: `no ${what.noun} "${name}" in ${compiled.project.name}`, hint: didYouMean(name, names) ?? (names.length ? `${what.plural}: ${names.join(", ")}` : `declare one under resources.${what.section} in a module.yaml`) }],
+    what.code,
+  );
+}

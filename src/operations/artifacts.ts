@@ -11,7 +11,7 @@ import { ArtifactStore, type ArtifactVersion, type PublishOutcome } from "../art
 import { computeUsage, strandedInstances, type UseSite } from "../artifacts/usage.js";
 import { install, missingVersion, parseLibrary, removeEnvironment, repairEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { uninstallPackage } from "../compute/venv.js";
-import type { CompiledProject } from "../config/compile.js";
+import { findResource, type CompiledProject } from "../config/compile.js";
 import type { DesiredResource } from "../engine/resource.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { refreshLiveness } from "../runs/liveness.js";
@@ -48,25 +48,11 @@ function declaredArtifacts(compiled: CompiledProject): DesiredResource[] {
 }
 
 function findArtifact(compiled: CompiledProject, name: string): DesiredResource {
-  const all = declaredArtifacts(compiled);
-  const found = all.find((r) => r.name === name);
-  if (found) return found;
-  const names = all.map((r) => r.name);
-  throw new InvalidInputError(
-    [{ message: `no artifact "${name}" in ${compiled.project.name}`, hint: didYouMean(name, names) ?? (names.length ? `artifacts: ${names.join(", ")}` : "declare one under resources.artifacts in a module.yaml") }],
-    "unknown_artifact",
-  );
+  return findResource(compiled, "artifact", name, { noun: "artifact", plural: "artifacts", section: "artifacts", code: "unknown_artifact" });
 }
 
 function findCompute(compiled: CompiledProject, name: string): DesiredResource {
-  const all = compiled.resources.filter((r) => r.kind === "compute");
-  const found = all.find((r) => r.name === name);
-  if (found) return found;
-  const names = all.map((r) => r.name);
-  throw new InvalidInputError(
-    [{ message: `no compute environment "${name}" in ${compiled.project.name}`, hint: didYouMean(name, names) ?? (names.length ? `compute environments: ${names.join(", ")}` : "declare one under resources.compute in a module.yaml") }],
-    "unknown_environment",
-  );
+  return findResource(compiled, "compute", name, { noun: "compute environment", plural: "compute environments", section: "compute", code: "unknown_environment" });
 }
 
 function packageDir(resource: DesiredResource): string {

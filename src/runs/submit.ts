@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
-import type { CompiledProject } from "../config/compile.js";
+import { findResource, type CompiledProject } from "../config/compile.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
@@ -40,10 +40,7 @@ export interface SubmitOptions {
 }
 
 export function findJob(compiled: CompiledProject, jobName: string): DesiredResource {
-  const resource = compiled.resources.find((r) => r.kind === "job" && r.name === jobName);
-  if (resource) return resource;
-  const jobs = compiled.resources.filter((r) => r.kind === "job").map((r) => r.name);
-  throw new InvalidInputError([{ message: `no job "${jobName}" in ${compiled.project.name}`, hint: didYouMean(jobName, jobs) ?? (jobs.length ? `jobs: ${jobs.join(", ")}` : "declare one under resources.jobs in a module.yaml") }], "unknown_job");
+  return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", section: "jobs", code: "unknown_job" });
 }
 
 /**
