@@ -14,14 +14,23 @@ export interface ModuleEnvironment {
 
 const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PRIVATE|CREDENTIAL|API_?KEY|ACCESS_?KEY)/i;
 
+/** Env files read for a loaded project, by path: application.env and the site files are shared by every module. */
+const readFiles = new WeakMap<LoadedProject, Map<string, Record<string, string> | undefined>>();
+
+function readEnvFile(project: LoadedProject, file: string): Record<string, string> | undefined {
+  let files = readFiles.get(project);
+  if (!files) readFiles.set(project, (files = new Map()));
+  if (!files.has(file)) files.set(file, existsSync(file) ? (parseEnv(readFileSync(file, "utf8")) as Record<string, string>) : undefined);
+  return files.get(file);
+}
+
 export function moduleEnvironment(project: LoadedProject, moduleName: string, moduleDir: string): ModuleEnvironment {
   const vars: Record<string, string> = {};
   const secrets = new Set(project.secretValues);
   const files = [join(project.dir, "application.env"), ...(project.target.config.env_files ?? []).map((f) => join(project.dir, f)), join(moduleDir, "module.env")];
   for (const file of files) {
-    if (!existsSync(file)) continue;
-    const parsed = parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
-    for (const [key, value] of Object.entries(parsed)) {
+    const parsed = readEnvFile(project, file);
+    for (const [key, value] of Object.entries(parsed ?? {})) {
       vars[key] = value;
       if (SECRET_NAME.test(key) && value.length >= 4) secrets.add(value);
     }
