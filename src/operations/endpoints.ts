@@ -118,9 +118,10 @@ async function knownEndpoint(stores: Stores, project: string, target: string, na
  * Destroys endpoints whose target TTL has run out since their last deploy, through the engine (lease,
  * journal, revision) like any destroy. Returns the names destroyed.
  */
-export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx: Partial<OperationContext> = {}): Promise<string[]> {
+export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx: Partial<OperationContext> = {}, only?: { project: string; target: string }): Promise<string[]> {
   const now = env.clock.now();
   const expired = (await stores.state.resourcesOfKind("endpoint")).filter((r) => {
+    if (only && (r.project !== only.project || r.target !== only.target)) return false;
     const at = (r.outputs as Partial<EndpointOutputs>).expires_at;
     return at && Date.parse(at) <= now;
   });

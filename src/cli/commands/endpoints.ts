@@ -44,10 +44,10 @@ export function registerEndpoints(program: Command): void {
         }
       }).then(setExit),
     );
-  withCommonOptions(endpoints.command("reap").description("destroy endpoints whose target TTL has run out now (the server also does this every minute)")).action((flags: CommonFlags) =>
+  withCommonOptions(endpoints.command("reap").description("destroy this target's endpoints whose TTL has run out (the server does this for every target every minute)")).action((flags: CommonFlags) =>
     execute(flags, async ({ out, ctx }) => {
       const compiled = compileFor(projectOptions(flags), ctx);
-      const gone = await withStores(compiled, ctx.env, (stores) => reapExpiredEndpoints(stores, ctx.env, ctx));
+      const gone = await withStores(compiled, ctx.env, (stores) => reapExpiredEndpoints(stores, ctx.env, ctx, { project: compiled.project.name, target: compiled.project.target.name }));
       if (out.json) return out.document({ destroyed: gone });
       out.line(gone.length ? `destroyed expired endpoint(s): ${gone.join(", ")}` : "no endpoint has expired.");
     }).then(setExit),
