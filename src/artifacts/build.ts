@@ -49,6 +49,7 @@ export async function readBuildRecord(home: string, project: string, artifact: s
 
 /** A store that keeps nothing: capturing into it only hashes. */
 const hashOnly: BlobStore = {
+  location: "nowhere (hashing only)",
   put: async () => {},
   get: async () => undefined,
   has: async () => true,

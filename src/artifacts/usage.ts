@@ -2,7 +2,7 @@
 // named by a deployed compute environment's `libraries` (and so used by the jobs that run in it), or
 // named in a revision's snapshot (a rollback to that revision would install it again).
 // `artifacts list` shows these; `artifacts gc` never deletes a version that has any.
-import type { RecordedResource } from "../engine/resource.js";
+import type { RecordedResource } from "../resources.js";
 import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { LIBRARY } from "../config/schema.js";
 

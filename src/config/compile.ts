@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { CronExpressionParser } from "cron-parser";
 import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
-import { address, type DesiredResource, type ResourceKind, type ResourceRuntime } from "../engine/resource.js";
+import { address, type DesiredResource, type ResourceKind, type ResourceRuntime } from "../resources.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { article, didYouMean } from "../util/suggest.js";
 import { moduleEnvironment } from "./env-files.js";

@@ -7,7 +7,8 @@ import { InvalidInputError, type Diagnostic, type SourceLocation } from "../erro
 import { didYouMean } from "../util/suggest.js";
 import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
-import { moduleFileSchema, projectFileSchema, type ArchiveKind, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
+import type { ArchiveKind } from "../store/archives.js";
+import { moduleFileSchema, projectFileSchema, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
 import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";

@@ -1,6 +1,7 @@
 // The project-file language as schemas: what users type in slipway.yaml and module.yaml.
 // One source for validation, TypeScript types and the JSON Schema that `slipway schema` prints.
 import { z } from "zod";
+import { ARCHIVE_KINDS, type ArchiveKind } from "../store/archives.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const name = (what: string) =>
@@ -26,8 +27,6 @@ export const permissionSchema = z
   .describe("Who may do what: CAN_MANAGE > CAN_RUN > CAN_QUERY > CAN_VIEW");
 const permissions = z.array(permissionSchema);
 
-export const ARCHIVE_KINDS = ["job_source", "stage_logs", "persisted_data", "artifacts", "provenance", "cache", "misc"] as const;
-export type ArchiveKind = (typeof ARCHIVE_KINDS)[number];
 const archiveStore = z
   .strictObject({
     type: z.enum(["fs"]).describe("fs: a local folder"),

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hashValue } from "../util/hash.js";
 import { diffFields, planChanges, topologicalOrder } from "./plan.js";
-import type { DesiredResource, RecordedResource } from "./resource.js";
+import type { DesiredResource, RecordedResource } from "../resources.js";
 
 function desired(address: string, spec: Record<string, unknown>, dependsOn: string[] = [], phase = 0): DesiredResource {
   const [kind, ...rest] = address.split(".");

@@ -1,7 +1,7 @@
 // The plan: a pure function of (desired resources, recorded state, scope). It touches no provider.
 // Deletes are ordered in reverse dependency order, everything else in dependency order.
 import { providerFor } from "../providers/index.js";
-import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "./resource.js";
+import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../resources.js";
 
 export type ActionType = "create" | "update" | "replace" | "delete";
 

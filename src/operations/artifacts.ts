@@ -12,11 +12,10 @@ import { computeUsage, strandedInstances, type UseSite } from "../artifacts/usag
 import { install, missingVersion, parseLibrary, removeEnvironment, repairEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { uninstallPackage } from "../compute/venv.js";
 import { findResource, type CompiledProject } from "../config/compile.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { openArchives } from "../store/archives.js";
-import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import type { Stores } from "../store/open.js";
 import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { sha256 } from "../util/hash.js";
@@ -66,7 +65,7 @@ export function artifactStoreFor(compiled: CompiledProject, home: string): Artif
 }
 
 function storeLocation(store: ArtifactStore): string | null {
-  return store.blobs instanceof FsBlobStore ? store.blobs.root : null;
+  return store.blobs.location;
 }
 
 function environmentContext(compiled: CompiledProject, stores: Stores, ctx: OperationContext, io: EnvironmentContext["io"]): EnvironmentContext {

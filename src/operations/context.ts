@@ -4,7 +4,7 @@ import { compileProject, type CompiledProject } from "../config/compile.js";
 import { moduleEnvironment } from "../config/env-files.js";
 import type { Plan } from "../engine/plan.js";
 import type { Diagnostic } from "../errors.js";
-import type { RecordedResource, ResourceRuntime } from "../engine/resource.js";
+import type { RecordedResource, ResourceRuntime } from "../resources.js";
 import { loadProject } from "../config/load.js";
 import type { Reporter } from "../engine/reporter.js";
 import type { RuntimeEnv } from "../env.js";

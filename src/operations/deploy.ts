@@ -2,7 +2,7 @@
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { CompiledProject } from "../config/compile.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
-import type { RecordedResource } from "../engine/resource.js";
+import type { RecordedResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";

@@ -8,7 +8,7 @@ import { applyPlan, type ApplyResult } from "../engine/apply.js";
 import { Failpoints } from "../engine/failpoint.js";
 import { acquireLease, type Lease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
-import type { RecordedResource } from "../engine/resource.js";
+import type { RecordedResource } from "../resources.js";
 import { openArchives, type ArchiveConfig } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { TargetState } from "../store/state/state-store.js";

@@ -1,7 +1,7 @@
 // rollback --to REV: plans and applies the difference between the recorded state and revision REV.
 import { SlipwayError } from "../errors.js";
 import { planChanges } from "../engine/plan.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import { attachDeleteRuntimes, compileFor, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot, runDeployment } from "./deployment.js";
 import { deletionConfirmation, type DeployResult } from "./deploy.js";

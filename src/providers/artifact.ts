@@ -4,7 +4,7 @@
 // Deleting it (destroy, or removing it from the config) leaves the published versions in the store:
 // they are the record of what was released, and `artifacts gc` is what removes them.
 import { ArtifactStore } from "../artifacts/store.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import type { Provider, ProviderContext } from "./provider.js";
 
 async function record(ctx: ProviderContext, desired: DesiredResource): Promise<Record<string, unknown>> {

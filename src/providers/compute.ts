@@ -3,7 +3,7 @@
 // artifact store; an update installs or uninstalls what the config changed; a delete removes the
 // folder. An ephemeral environment is only recorded here: each run that needs it makes its own
 // instance and removes it afterwards (runs/runner.ts).
-import type { DesiredResource, RecordedResource } from "../engine/resource.js";
+import type { DesiredResource, RecordedResource } from "../resources.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { ensureEnvironment, removeEnvironment, resolveLibraries, syncLibraries, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { resolvePython } from "../compute/venv.js";

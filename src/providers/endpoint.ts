@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { Permission } from "../config/schema.js";
 import { SlipwayError, InvalidInputError } from "../errors.js";
-import type { RecordedResource } from "../engine/resource.js";
+import type { RecordedResource } from "../resources.js";
 import type { ModelManifest } from "../registry/manifest.js";
 import { resolveVersion } from "../registry/resolve.js";
 import { restoreFiles } from "../runs/outputs.js";

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SlipwayError } from "../errors.js";
-import type { DesiredResource, RecordedResource, ResourceRuntime } from "../engine/resource.js";
+import type { DesiredResource, RecordedResource, ResourceRuntime } from "../resources.js";
 import { sha256 } from "../util/hash.js";
 import { redact } from "../util/redact.js";
 import { runScript } from "../util/run-script.js";

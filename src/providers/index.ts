@@ -1,5 +1,5 @@
 // Which provider handles which resource kind.
-import type { ResourceKind } from "../engine/resource.js";
+import type { ResourceKind } from "../resources.js";
 import { endpointProvider } from "./endpoint.js";
 import { artifactProvider } from "./artifact.js";
 import { computeProvider } from "./compute.js";

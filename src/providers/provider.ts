@@ -2,7 +2,7 @@
 // registering it in providers/index.ts. Providers are idempotent: a create that finds its resource
 // already there adopts it, a delete of something already gone succeeds.
 import type { Clock } from "../clock.js";
-import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../engine/resource.js";
+import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../resources.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { ComputeStore } from "../store/state/compute-store.js";
 import type { TargetState } from "../store/state/state-store.js";

@@ -2,7 +2,7 @@
 // gets the version its alias points at now, so moving `champion` shows up in the plan as an update
 // of the endpoint (and deploy rolls it out). An alias that does not exist yet is left unresolved;
 // applying the endpoint then fails with a message naming the job that registers the model.
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import type { ModelStore } from "../store/state/model-store.js";
 import { hashValue } from "../util/hash.js";
 

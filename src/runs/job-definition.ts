@@ -2,7 +2,7 @@
 // one command), environment, parameters, retries and limits. Serialized into the bundle as
 // .slipway/job.json, next to one shell script per task and Slipway's runner script.
 import { InvalidInputError } from "../errors.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import { parseDuration } from "../util/duration.js";
 import { didYouMean } from "../util/suggest.js";
 import type { RegistersSpec } from "../registry/register.js";

@@ -11,7 +11,7 @@ import { ArtifactStore } from "../artifacts/store.js";
 import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
 import { captureBundle, unpackArchive, type CaptureResult } from "../executors/bundle.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { executorFor } from "../executors/index.js";
 import { openArchives } from "../store/archives.js";

@@ -1,5 +1,5 @@
 // The vocabulary shared by config compilation, planning, providers and state.
-import type { SourceLocation } from "../errors.js";
+import type { SourceLocation } from "./errors.js";
 
 export const RESOURCE_KINDS = ["module", "hook", "setting", "artifact", "compute", "job", "model", "endpoint", "schedule", "pipeline", "permission"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
