@@ -10,6 +10,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build --silent
 
+# Layers point down only, and running code has no import cycles (.dependency-cruiser.cjs).
+npx depcruise src --config .dependency-cruiser.cjs --output-type err
+
 # The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip, venv).
 if ! /usr/bin/python3 -c 'import ensurepip, pip, setuptools, venv, wheel' >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-wheel python3-pip python3-setuptools >/dev/null

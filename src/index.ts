@@ -12,4 +12,4 @@ export type { Reporter } from "./engine/reporter.js";
 export type { Plan, PlannedAction, PlanSummary, FieldChange } from "./engine/plan.js";
 export type { DeployResult, PlanResult, ValidateResult } from "./operations/deploy.js";
 export type { StatusResult, HistoryEntry } from "./operations/queries.js";
-export { jsonSchema } from "./config/schema.js";
+export { jsonSchema } from "./kinds/module-file.js";

@@ -15,14 +15,14 @@ export interface ResourceRuntime {
 }
 
 /** A resource as the configuration wants it. */
-export interface DesiredResource {
+export interface DesiredResource<Spec = Record<string, unknown>> {
   address: string;
   kind: ResourceKind;
   name: string;
   module: string;
   phase: number;
-  /** Everything that defines the resource; recorded in state and compared by hash. */
-  spec: Record<string, unknown>;
+  /** Everything that defines the resource, typed and fully defaulted by its kind's compile step; recorded in state and compared by hash. */
+  spec: Spec;
   specHash: string;
   /** Addresses this resource needs to exist first. */
   dependsOn: string[];
@@ -33,13 +33,13 @@ export interface DesiredResource {
 }
 
 /** A resource as state records it after a successful create or update. */
-export interface RecordedResource {
+export interface RecordedResource<Spec = Record<string, unknown>> {
   address: string;
   kind: ResourceKind;
   name: string;
   module: string;
   phase: number;
-  spec: Record<string, unknown>;
+  spec: Spec;
   specHash: string;
   dependsOn: string[];
   outputs: Record<string, unknown>;

@@ -8,7 +8,7 @@ import { basename, join, resolve } from "node:path";
 import { iso, type Clock } from "../clock.js";
 import { VERSION } from "../config/schema.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
-import { captureBundle } from "../executors/bundle.js";
+import { captureBundle } from "../bundles/index.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { sha256 } from "../util/hash.js";
 import { builderFor } from "./builders/index.js";

@@ -15,14 +15,14 @@ import { existsSync } from "node:fs";
 import { createVenv, installFile, removeVenv, resolvePython, uninstallPackage, venvPython, type ProcessIO } from "./venv.js";
 
 /** A compute resource's block in module.yaml, as compiled. */
-export interface ComputeSpec {
+export type ComputeSpec = {
   module?: string;
   description?: string;
   python?: string;
   libraries?: string[];
   ephemeral?: boolean;
   pip?: boolean;
-}
+};
 
 export interface EnvironmentContext {
   home: string;

@@ -11,7 +11,7 @@ import { ArtifactStore, type ArtifactVersion, type PublishOutcome } from "../art
 import { computeUsage, strandedInstances, type UseSite } from "../artifacts/usage.js";
 import { install, missingVersion, parseLibrary, removeEnvironment, repairEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { uninstallPackage } from "../compute/venv.js";
-import { findResource, type CompiledProject } from "../config/compile.js";
+import { findResource, type CompiledProject } from "../kinds/compile-project.js";
 import type { DesiredResource } from "../resources.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { refreshLiveness } from "../runs/liveness.js";
@@ -47,11 +47,11 @@ function declaredArtifacts(compiled: CompiledProject): DesiredResource[] {
 }
 
 function findArtifact(compiled: CompiledProject, name: string): DesiredResource {
-  return findResource(compiled, "artifact", name, { noun: "artifact", plural: "artifacts", section: "artifacts", code: "unknown_artifact" });
+  return findResource(compiled, "artifact", name, { noun: "artifact", plural: "artifacts", code: "unknown_artifact" });
 }
 
 function findCompute(compiled: CompiledProject, name: string): DesiredResource {
-  return findResource(compiled, "compute", name, { noun: "compute environment", plural: "compute environments", section: "compute", code: "unknown_environment" });
+  return findResource(compiled, "compute", name, { noun: "compute environment", plural: "compute environments", code: "unknown_environment" });
 }
 
 function packageDir(resource: DesiredResource): string {

@@ -1,4 +1,5 @@
 // destroy: removes a target's deployed modules (all, or --module NAME), dependents first.
+import { kindLookup } from "../kinds/index.js";
 import { RefusedError } from "../errors.js";
 import { planChanges, type Plan } from "../engine/plan.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
@@ -28,7 +29,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         archives: project.archives,
         options: { modules: options.modules },
         // Nothing is desired in scope, so everything recorded there is deleted.
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, { modules: scope }), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, kindLookup.changeKind, { modules: scope }), compiled),
         check: (plan, recorded) => {
           if (!scope) return;
           const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));

@@ -1,5 +1,6 @@
 // Endpoints seen from the CLI and SDK: list, query, read inference logs, create tokens, and the TTL
 // reaper (also run by the server's background loop).
+import { kindLookup } from "../kinds/index.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { iso } from "../clock.js";
@@ -7,7 +8,7 @@ import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
 import { planChanges } from "../engine/plan.js";
 import { silentReporter } from "../engine/reporter.js";
-import type { EndpointOutputs } from "../providers/endpoint.js";
+import type { EndpointOutputs } from "../kinds/endpoint/index.js";
 import { createToken, type Identity } from "../serving/auth.js";
 import { adminCall, ensureServer, runningServer } from "../serving/control.js";
 import { InferenceTable, type InferenceRow } from "../serving/inference-log.js";
@@ -150,7 +151,7 @@ export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx:
               })
               .flatMap((r) => [r.address, `permission.endpoint.${r.name}`]),
           );
-          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded);
+          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded, kindLookup.changeKind);
         },
         confirmation: () => undefined,
       },

@@ -1,7 +1,8 @@
 // Read-only views of a target: status, history, settings.
+import { kindLookup } from "../kinds/index.js";
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
-import { resolveServedAliases } from "../registry/refresh.js";
+import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import { runningServer } from "../serving/control.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
@@ -79,7 +80,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       lock: lock && { user: lock.owner_user, host: lock.owner_host, pid: lock.owner_pid, operation: lock.operation, since: lock.acquired_at, expiresAt: iso(lock.expires_at) },
       modules,
       resources,
-      pending: planChanges(compiled.resources, recorded).summary,
+      pending: planChanges(compiled.resources, recorded, kindLookup.changeKind).summary,
       endpoints: recorded
         .filter((r) => r.kind === "endpoint")
         // The running server's address when there is one (it may have restarted on another port).

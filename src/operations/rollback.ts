@@ -1,4 +1,5 @@
 // rollback --to REV: plans and applies the difference between the recorded state and revision REV.
+import { kindLookup } from "../kinds/index.js";
 import { SlipwayError } from "../errors.js";
 import { planChanges } from "../engine/plan.js";
 import type { DesiredResource } from "../resources.js";
@@ -49,7 +50,7 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
         projectDir: project.dir,
         archives: project.archives,
         options: { rollback_to: options.to },
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded, kindLookup.changeKind), compiled),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,

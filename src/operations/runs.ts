@@ -9,7 +9,7 @@ import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
 import { captureJobBundle, findJob, submitRun, withMaskedSecrets, type SubmitOptions } from "../runs/submit.js";
 import { jobDefinition } from "../runs/job-definition.js";
-import { packBundle } from "../executors/bundle.js";
+import { packBundle } from "../bundles/index.js";
 import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";

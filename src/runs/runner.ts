@@ -8,7 +8,7 @@ import { delimiter, join } from "node:path";
 import { iso } from "../clock.js";
 import type { TargetConfig } from "../config/schema.js";
 import type { RuntimeEnv } from "../env.js";
-import { materializeBundle } from "../executors/bundle.js";
+import { materializeBundle } from "../bundles/index.js";
 import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { describeEnvironment, ensureEnvironment, removeEnvironment, repairEnvironment, type EnvironmentContext, type EnvironmentProvenance } from "../compute/environments.js";
@@ -21,7 +21,8 @@ import { redact } from "../util/redact.js";
 import { killProcessGroup, runScript } from "../util/run-script.js";
 import { readInstructions, INSTRUCTIONS_FILE, type RunInstructions } from "./instructions.js";
 import type { JobDefinition, TaskDefinition } from "./job-definition.js";
-import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "./outputs.js";
+import { runDag } from "../util/dag.js";
+import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import { runPaths } from "./paths.js";
 
 /** `key` identifies the task's inputs (its own and, through theirs, its upstream tasks'). */
@@ -172,34 +173,24 @@ async function prepareEnvironment(ctx: EnvironmentContext, instr: RunInstruction
 async function runTaskGraph(ctx: TaskContext): Promise<Map<string, TaskOutcome>> {
   const names = Object.keys(ctx.job.tasks);
   const outcomes = new Map<string, TaskOutcome>();
-  const started = new Set<string>();
-  let failed = false;
-  await new Promise<void>((resolveAll) => {
-    let running = 0;
-    const pump = () => {
-      const ready = names.filter((n) => !started.has(n) && ctx.job.tasks[n]!.dependsOn.every((d) => outcomes.get(d)?.ok));
-      for (const name of ready) {
-        if (running >= ctx.instr.maxParallelTasks || failed || ctx.signal.aborted) break;
-        started.add(name);
-        running++;
-        void runTask(ctx, name, outcomes)
-          .catch((e): TaskOutcome => {
-            void ctx.runs.updateTask(ctx.runId, name, { status: "failed", error: (e as Error).message, finished_at: iso(ctx.env.clock.now()) });
-            return { ok: false, outputs: {}, key: "" };
-          })
-          .then((outcome) => {
-            outcomes.set(name, outcome);
-            if (!outcome.ok) failed = true;
-            running--;
-            pump();
-          });
-      }
-      if (running === 0) resolveAll();
-    };
-    pump();
+  const { notStarted } = await runDag({
+    nodes: names,
+    key: (name) => name,
+    prerequisites: (name) => ctx.job.tasks[name]!.dependsOn,
+    limit: ctx.instr.maxParallelTasks,
+    signal: ctx.signal,
+    run: async (name) => {
+      const outcome = await runTask(ctx, name, outcomes).catch((e): TaskOutcome => {
+        void ctx.runs.updateTask(ctx.runId, name, { status: "failed", error: (e as Error).message, finished_at: iso(ctx.env.clock.now()) });
+        return { ok: false, outputs: {}, key: "" };
+      });
+      outcomes.set(name, outcome);
+      return outcome.ok;
+    },
   });
+  const unstarted = new Set(notStarted);
   for (const name of names) {
-    if (!started.has(name)) await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "skipped" });
+    if (unstarted.has(name)) await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "skipped" });
   }
   return outcomes;
 }

@@ -5,12 +5,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
-import { findResource, type CompiledProject } from "../config/compile.js";
+import { findResource, type CompiledProject } from "../kinds/compile-project.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
-import { captureBundle, unpackArchive, type CaptureResult } from "../executors/bundle.js";
+import { captureBundle, unpackArchive, type CaptureResult } from "../bundles/index.js";
 import type { DesiredResource } from "../resources.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { executorFor } from "../executors/index.js";
@@ -40,7 +40,7 @@ export interface SubmitOptions {
 }
 
 export function findJob(compiled: CompiledProject, jobName: string): DesiredResource {
-  return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", section: "jobs", code: "unknown_job" });
+  return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", code: "unknown_job" });
 }
 
 /**

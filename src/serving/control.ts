@@ -1,12 +1,16 @@
 // Client side of the local server: find it (SLIPWAY_HOME/server.json), start it in the background when
 // it is not running (deploy needs no manual server start), and call its admin routes.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
 import { cliEntry } from "../util/package-root.js";
 import { processAlive } from "../util/run-script.js";
+import { restoreFiles, type FileHashes } from "../bundles/output-files.js";
+import type { BlobStore } from "../store/blobs/blob-store.js";
+import type { EndpointConfig } from "./endpoints.js";
+import { InferenceTable } from "./inference-log.js";
 import { readServerInfo, type ServerInfo } from "./server-file.js";
 
 export async function runningServer(env: RuntimeEnv): Promise<ServerInfo | undefined> {
@@ -80,4 +84,57 @@ export async function adminCall<T = unknown>(info: ServerInfo, path: string, bod
   const parsed = text ? JSON.parse(text) : {};
   if (!r.ok) throw new SlipwayError("server_error", `the Slipway server refused ${path}: ${(parsed as { message?: string }).message ?? text}`);
   return parsed as T;
+}
+
+/**
+ * What the endpoint kind needs from serving, and nothing more: the provider never starts a server or
+ * opens SLIPWAY_HOME itself. `localServingControl` is the one implementation today (the server of
+ * this SLIPWAY_HOME); the control-plane server will hand in its own.
+ */
+export interface ServingControl {
+  /** A local folder holding a model version's files, restored once from `source` (the archive that keeps them). */
+  modelDir(model: string, version: number, files: FileHashes, source: BlobStore): Promise<string>;
+  /** Hands an endpoint's configuration to the server (starting it when needed); returns the server's base URL. */
+  apply(config: EndpointConfig): Promise<{ url: string }>;
+  /** Stops an endpoint's traffic, then moves its inference table into `archive` (archive first, delete after). */
+  retire(name: string, archive: BlobStore): Promise<{ archived: number; key?: string }>;
+}
+
+export function localServingControl(env: RuntimeEnv, project: string, target: string): ServingControl {
+  return {
+    async modelDir(model, version, files, source) {
+      const dir = join(env.home, "models", project, target, model, String(version));
+      if (!existsSync(join(dir, ".complete"))) {
+        await restoreFiles(source, files, dir);
+        writeFileSync(join(dir, ".complete"), "");
+      }
+      return dir;
+    },
+    async apply(config) {
+      const server = await ensureServer(env);
+      await adminCall(server, "/admin/apply", config);
+      return { url: server.url };
+    },
+    retire: (name, archive) => retireEndpoint(env, project, target, name, archive),
+  };
+}
+
+/** Stops the endpoint's traffic, then moves its inference table into the archive store. */
+export async function retireEndpoint(env: RuntimeEnv, project: string, target: string, name: string, archive: BlobStore): Promise<{ archived: number; key?: string }> {
+  const server = await runningServer(env);
+  if (server) await adminCall(server, "/admin/remove", { name });
+  const table = new InferenceTable(join(env.home, "inference.db"));
+  try {
+    const where = { project, target, endpoint: name };
+    const stamp = new Date(env.clock.now()).toISOString().replace(/[:.]/g, "-");
+    const key = `inference/${project}/${target}/${name}/${stamp}.jsonl.gz`;
+    // Archive first, delete after: rows leave the table only once the archive holds them.
+    const { archive: data, rows, through } = table.export(where);
+    if (rows === 0) return { archived: 0 };
+    await archive.put(key, data);
+    table.deleteThrough(where, through);
+    return { archived: rows, key };
+  } finally {
+    table.close();
+  }
 }

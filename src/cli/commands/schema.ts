@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { jsonSchema } from "../../config/schema.js";
+import { jsonSchema } from "../../kinds/module-file.js";
 import { execute, withCommonOptions } from "../common.js";
 import { setExit } from "./validate.js";
 

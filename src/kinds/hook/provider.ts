@@ -5,33 +5,27 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { SlipwayError } from "../errors.js";
-import type { DesiredResource, RecordedResource, ResourceRuntime } from "../resources.js";
-import { sha256 } from "../util/hash.js";
-import { redact } from "../util/redact.js";
-import { runScript } from "../util/run-script.js";
-import { putContent } from "../store/blobs/blob-store.js";
-import type { Provider, ProviderContext } from "./provider.js";
+import { SlipwayError } from "../../errors.js";
+import type { Provider, ProviderContext } from "../../engine/provider.js";
+import type { DesiredResource, ResourceRuntime } from "../../resources.js";
+import { putContent } from "../../store/blobs/blob-store.js";
+import { sha256 } from "../../util/hash.js";
+import { redact } from "../../util/redact.js";
+import { runScript } from "../../util/run-script.js";
+import type { TargetServices } from "../services.js";
+import type { HookSpec } from "./compile.js";
 
-interface ScriptRef {
-  path: string;
-  sha256: string;
-}
-interface HookSpec {
-  module: string;
-  dir: string;
-  deploy?: ScriptRef;
-  destroy?: ScriptRef;
-}
+type Context = ProviderContext<TargetServices>;
 
-async function storeScripts(ctx: ProviderContext, desired: DesiredResource): Promise<void> {
+async function storeScripts(ctx: Context, desired: DesiredResource<HookSpec>): Promise<void> {
   for (const content of Object.values(desired.assets ?? {})) await putContent(ctx.blobs, content, "scripts");
 }
 
-async function runHookScript(ctx: ProviderContext, address: string, spec: HookSpec, which: "deploy" | "destroy", runtime?: ResourceRuntime): Promise<number> {
+async function runHookScript(ctx: Context, address: string, spec: HookSpec, which: "deploy" | "destroy", runtime?: ResourceRuntime): Promise<number> {
   const ref = spec[which];
   if (!ref) return 0;
-  const cwd = runtime?.cwd ?? resolve(ctx.projectDir, spec.dir);
+  const { projectDir, env: processEnv } = ctx.services.scripts;
+  const cwd = runtime?.cwd ?? resolve(projectDir, spec.dir);
   const onDisk = join(cwd, ref.path);
   let script = onDisk;
   let tempDir: string | undefined;
@@ -48,26 +42,26 @@ async function runHookScript(ctx: ProviderContext, address: string, spec: HookSp
     await writeFile(script, content);
   }
   const secrets = runtime?.secrets ?? [];
-  const env: NodeJS.ProcessEnv = { ...ctx.processEnv, ...(runtime?.env ?? { SLIPWAY_PROJECT: ctx.project, SLIPWAY_TARGET: ctx.target, SLIPWAY_MODULE: spec.module }) };
+  const env: NodeJS.ProcessEnv = { ...processEnv, ...(runtime?.env ?? { SLIPWAY_PROJECT: ctx.project, SLIPWAY_TARGET: ctx.target, SLIPWAY_MODULE: spec.module }) };
   try {
     const code = await runScript({
       script,
-      cwd: existsSync(cwd) ? cwd : ctx.projectDir,
+      cwd: existsSync(cwd) ? cwd : projectDir,
       env,
       signal: ctx.signal,
-      onLine: (stream, line) => ctx.output(stream, redact(line, secrets)),
-      onStart: (pid) => ctx.childStarted(pid),
+      onLine: (stream, line) => ctx.log.output(stream, redact(line, secrets)),
+      onStart: (pid) => ctx.log.childStarted(pid),
     });
-    await ctx.childStarted(null);
+    await ctx.log.childStarted(null);
     return code;
   } finally {
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   }
 }
 
-async function deploy(ctx: ProviderContext, desired: DesiredResource): Promise<Record<string, unknown>> {
+async function deploy(ctx: Context, desired: DesiredResource<HookSpec>): Promise<Record<string, unknown>> {
   await storeScripts(ctx, desired);
-  const spec = desired.spec as unknown as HookSpec;
+  const spec = desired.spec;
   const code = await runHookScript(ctx, desired.address, spec, "deploy", desired.runtime);
   if (code !== 0) {
     throw new SlipwayError("hook_failed", `deploy script ${spec.deploy?.path} exited with code ${code}`, {
@@ -77,12 +71,11 @@ async function deploy(ctx: ProviderContext, desired: DesiredResource): Promise<R
   return { exit_code: code };
 }
 
-export const hookProvider: Provider = {
-  kind: "hook",
+export const hookProvider: Provider<HookSpec, TargetServices> = {
   create: deploy,
   update: (ctx, _recorded, desired) => deploy(ctx, desired),
-  async delete(ctx, recorded: RecordedResource, runtime?: ResourceRuntime) {
-    const spec = recorded.spec as unknown as HookSpec;
+  async delete(ctx, recorded, runtime) {
+    const spec = recorded.spec;
     const code = await runHookScript(ctx, recorded.address, spec, "destroy", runtime);
     if (code !== 0) {
       throw new SlipwayError("hook_failed", `destroy script ${spec.destroy?.path} exited with code ${code}`, {
@@ -90,5 +83,4 @@ export const hookProvider: Provider = {
       });
     }
   },
-  diff: () => "update",
 };

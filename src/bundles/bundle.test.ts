@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { Header } from "tar";
 import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
-import { captureBundle, materializeBundle, packBundle, unpackArchive, type BundleManifest } from "./bundle.js";
+import { captureBundle, materializeBundle, packBundle, unpackArchive, type BundleManifest } from "./index.js";
 
 let tmp: string;
 before(async () => {
