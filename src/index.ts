@@ -2,7 +2,7 @@
 export { Slipway, Run, Artifacts, Models, Endpoints, type SlipwayOptions, type ApplyOptions, type RunOptions } from "./sdk/slipway.js";
 export type { ArtifactListing, ArtifactsOverview, BuildResult, GcResult, GcPlan, InstallResult, PublishResult, VersionListing } from "./operations/artifacts.js";
 export type { ArtifactVersion } from "./artifacts/store.js";
-export type { UseSite } from "./artifacts/usage.js";
+export type { UseSite } from "./operations/artifact-usage.js";
 export type { RunDetails, RunSummary, TaskSummary } from "./operations/runs.js";
 export type { ModelView, ModelVersionView } from "./operations/models.js";
 export type { EndpointView } from "./operations/endpoints.js";

@@ -14,8 +14,8 @@ import { findCycle } from "../util/graph.js";
 import { hashValue } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { compileHook } from "./hook/compile.js";
-import { kindOf, sectionKinds } from "./index.js";
-import type { CompileContext, ProjectIndex } from "./kind.js";
+import { kindOf, sectionKinds, specOf } from "./index.js";
+import type { CompiledResource, CompileContext, ProjectIndex } from "./kind.js";
 import type { KindSpecs } from "./specs.js";
 import type { ModuleFile } from "./module-file.js";
 
@@ -28,7 +28,7 @@ export interface CompiledProject {
   secrets: string[];
 }
 
-type Builder = Omit<DesiredResource, "specHash">;
+type Builder = CompiledResource;
 
 /** `earlier` holds problems found while loading; all are thrown together after compiling. */
 export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diagnostic[] = []): CompiledProject {
@@ -196,11 +196,11 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
 
   // Checks that need the whole project.
   const index: ProjectIndex = {
-    get: (a) => byAddress.get(a)?.resource as DesiredResource | undefined,
-    ofKind: <K extends ResourceKind>(kind: K) => resources.filter((r) => r.kind === kind) as unknown as Array<DesiredResource<KindSpecs[K]>>,
+    get: (a) => byAddress.get(a)?.resource,
+    ofKind: <K extends ResourceKind>(kind: K) => resources.filter((r) => r.kind === kind).map((r) => ({ ...r, spec: specOf(r, kind) })),
   };
   for (const { resource: r, module: m, path } of byAddress.values()) {
-    kindOf(r.kind).link?.(r as DesiredResource, index, report, (sub) => locate(m, [...path, ...sub]));
+    kindOf(r.kind).link?.(r, index, report, (sub) => locate(m, [...path, ...sub]));
   }
 
   // A resource may not depend on one that deploys in a later phase.
@@ -225,6 +225,11 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
   return { project, resources: finished, moduleDeps, secrets: secretList };
 }
 
+/** The compiled project's resources of one kind, typed as that kind. */
+export function resourcesOfKind<K extends ResourceKind>(compiled: CompiledProject, kind: K): Array<DesiredResource<KindSpecs[K]>> {
+  return compiled.resources.filter((r) => r.kind === kind).map((r) => ({ ...r, spec: specOf(r, kind) }));
+}
+
 function relativeDir(projectDir: string, dir: string): string {
   return relative(projectDir, dir) || ".";
 }
@@ -246,8 +251,8 @@ function reportModuleCycles(modules: LoadedModule[], deps: Map<string, string[]>
  * A declared resource by kind and name, or invalid input naming the nearest one (`what` is how users
  * call the kind, `code` the error code).
  */
-export function findResource(compiled: CompiledProject, kind: ResourceKind, name: string, what: { noun: string; plural: string; code: string }): DesiredResource {
-  const all = compiled.resources.filter((r) => r.kind === kind);
+export function findResource<K extends ResourceKind>(compiled: CompiledProject, kind: K, name: string, what: { noun: string; plural: string; code: string }): DesiredResource<KindSpecs[K]> {
+  const all = resourcesOfKind(compiled, kind);
   const found = all.find((r) => r.name === name);
   if (found) return found;
   const names = all.map((r) => r.name);

@@ -1,4 +1,5 @@
 // destroy: removes a target's deployed modules (all, or --module NAME), dependents first.
+import { specOf } from "../kinds/index.js";
 import { kindLookup } from "../kinds/index.js";
 import { RefusedError } from "../errors.js";
 import { planChanges, type Plan } from "../engine/plan.js";
@@ -34,7 +35,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
           if (!scope) return;
           const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));
           if (unknown.length) throw new RefusedError("not_deployed", `module ${unknown.join(", ")} is not deployed to ${project.target.name}`, { hint: "see what is deployed with `slipway status`" });
-          const dependents = recorded.filter((r) => r.kind === "module" && !scope.has(r.module) && ((r.spec.depends_on as string[]) ?? []).some((d) => scope.has(d)));
+          const dependents = recorded.filter((r) => r.kind === "module" && !scope.has(r.module) && specOf(r, "module").depends_on.some((d) => scope.has(d)));
           if (dependents.length) {
             const names = dependents.map((d) => d.module);
             throw new RefusedError("dependents_deployed", `cannot destroy ${[...scope].join(", ")}: deployed module(s) ${names.join(", ")} depend on it`, {

@@ -1,4 +1,5 @@
 // Read-only views of a target: status, history, settings.
+import { specOf } from "../kinds/index.js";
 import { kindLookup } from "../kinds/index.js";
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
@@ -68,7 +69,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
         deployed: !!marker,
         deployedAt: marker?.outputs.deployed_at as string | undefined,
         resources: perModule.get(name) ?? 0,
-        dependsOn: compiled.moduleDeps.get(name) ?? ((marker?.spec.depends_on as string[]) ?? []),
+        dependsOn: compiled.moduleDeps.get(name) ?? (marker ? specOf(marker, "module").depends_on : []),
       };
     });
     return {

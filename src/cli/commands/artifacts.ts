@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { buildArtifacts, collectGarbage, installArtifact, listArtifacts, listArtifactVersions, publishArtifact, type GcPlan } from "../../operations/artifacts.js";
-import type { UseSite } from "../../artifacts/usage.js";
+import type { UseSite } from "../../operations/artifact-usage.js";
 import { InvalidInputError } from "../../errors.js";
 import { allowManyTargets, collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
