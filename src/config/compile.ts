@@ -395,7 +395,7 @@ export function findCycle(nodes: string[], edges: (n: string) => string[]): stri
  * A declared resource by kind and name, or invalid input naming the nearest one (`what` is how users
  * call the kind, `section` where it is declared, `code` the error code).
  */
-export function findResource(compiled: CompiledProject, kind: ResourceKind, name: string, what: { noun: string; plural: string; section: string; code: string }): DesiredResource {
+export function findResource(compiled: CompiledProject, kind: ResourceKind, name: string, what: { noun: string; plural: string; section: string; code: NonNullable<ConstructorParameters<typeof InvalidInputError>[1]> }): DesiredResource {
   const all = compiled.resources.filter((r) => r.kind === kind);
   const found = all.find((r) => r.name === name);
   if (found) return found;
