@@ -79,7 +79,7 @@ resources:
     train_echo:
       source: src
       command: python3 make_echo.py
-      registers: { model: echo, path: model, metric: score }
+      registers: { model: echo, path: model, metric: score, only_if_better: true }
   models:
     echo: {}
   endpoints:
