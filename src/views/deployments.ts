@@ -118,7 +118,7 @@ export function deploymentFailure(r: DeployResult, verb: string): ErrorJson | un
   const codes = new Set(failed.map((f) => codeOf(f.error)));
   const code: ErrorCode = codes.size === 1 ? [...codes][0]! : "apply_failed";
   const only = failed.length === 1 ? failed[0] : undefined;
-  const message = only ? `${only.action.address}: ${only.error.message}` : `${failed.length} actions failed: ${failed.map((f) => f.action.address).join(", ")}`;
+  const message = only ? `${only.action.address}: ${only.error.message}` : failed.length ? `${failed.length} actions failed: ${failed.map((f) => f.action.address).join(", ")}` : `the ${verb} failed`;
   const hint = only && only.error instanceof SlipwayError && only.error.hint ? only.error.hint : `what finished is recorded; run ${verb} again to continue`;
   return failureView(code, message, hint);
 }
