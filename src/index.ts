@@ -8,6 +8,7 @@ export type { ModelView, ModelVersionView } from "./operations/models.js";
 export type { EndpointView } from "./operations/endpoints.js";
 export type { InferenceRow } from "./serving/inference-log.js";
 export { SlipwayError, InvalidInputError, RefusedError, type Diagnostic, type SourceLocation } from "./errors.js";
+export { ERROR_CODES, exitCodeOf, httpStatusOf, type ErrorCode, type ExitCode } from "./error-codes.js";
 export type { Reporter } from "./engine/reporter.js";
 export type { Plan, PlannedAction, PlanSummary, FieldChange } from "./engine/plan.js";
 export type { DeployResult, PlanResult, ValidateResult } from "./operations/deploy.js";

@@ -270,7 +270,7 @@ function reportModuleCycles(modules: LoadedModule[], deps: Map<string, string[]>
  * A declared resource by kind and name, or invalid input naming the nearest one (`what` is how users
  * call the kind, `code` the error code).
  */
-export function findResource<K extends ResourceKind>(compiled: CompiledProject, kind: K, name: string, what: { noun: string; plural: string; code: string }): DesiredResource<KindSpecs[K]> {
+export function findResource<K extends ResourceKind>(compiled: CompiledProject, kind: K, name: string, what: { noun: string; plural: string; code: NonNullable<ConstructorParameters<typeof InvalidInputError>[1]> }): DesiredResource<KindSpecs[K]> {
   const all = resourcesOfKind(compiled, kind);
   const found = all.find((r) => r.name === name);
   if (found) return found;
