@@ -123,11 +123,11 @@ export async function execute(flags: CommonFlags, body: (rt: CommandRuntime) => 
     rt = makeRuntime(flags);
     return (await body(rt)) ?? 0;
   } catch (e) {
-    return reportError(e, rt?.out ?? new Output(!!flags.json, false));
+    return reportError(e, rt?.out ?? new Output(!!flags.json, false), rt?.env.debug);
   }
 }
 
-export function reportError(e: unknown, out: Output): ExitCode {
+export function reportError(e: unknown, out: Output, debug = readRuntimeEnv().debug): ExitCode {
   if (e instanceof InvalidInputError) {
     if (out.json) {
       out.document({ ok: false, error: { code: e.code, message: e.message, diagnostics: e.diagnostics.map((d) => ({ ...d.location, message: d.message, hint: d.hint })) } });
@@ -144,6 +144,6 @@ export function reportError(e: unknown, out: Output): ExitCode {
   }
   const err = e instanceof Error ? e : new Error(String(e));
   if (out.json) out.document({ ok: false, error: { code: "internal", message: err.message } });
-  else out.err(`error: ${err.message}${process.env.SLIPWAY_DEBUG ? `\n${err.stack}` : ""}`);
+  else out.err(`error: ${err.message}${debug ? `\n${err.stack}` : ""}`);
   return 1;
 }

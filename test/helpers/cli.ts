@@ -75,14 +75,8 @@ export function sandbox(files: Record<string, string>): Sandbox {
   return box;
 }
 
-/** Waits until `predicate` is true, polling; fails after `ms`. */
-export async function waitFor(predicate: () => boolean, ms = 15_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits on a condition (see wait.ts). */
+export { waitFor } from "./wait.js";
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   let stdout = "";

@@ -48,8 +48,8 @@ export function registerServer(program: Command): void {
         return setExit(0);
       }
       process.kill(info.pid, "SIGTERM");
-      const deadline = Date.now() + 15_000;
-      while (processAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const deadline = env.clock.now() + 15_000;
+      while (processAlive(info.pid) && env.clock.now() < deadline) await env.clock.sleep(50);
       if (processAlive(info.pid)) {
         process.stderr.write(`error: the server (pid ${info.pid}) did not stop within 15 s\n`);
         return setExit(1);
