@@ -131,6 +131,14 @@ export class FakeServingControl implements ServingControl {
     return { url: this.url };
   }
 
+  /** The model folders a sweep was told to keep, per sweep. */
+  readonly sweeps: Array<string[]> = [];
+  async sweepModelDirs(keep: ReadonlySet<string>): Promise<string[]> {
+    this.sweeps.push([...keep].sort());
+    const dirs = this.modelDirs.map((d) => `/fake-models/${d.model}/${d.version}`);
+    return [...new Set(dirs)].filter((d) => !keep.has(d));
+  }
+
   async retire(name: string, archive: BlobStore): Promise<{ archived: number; key?: string }> {
     this.retired.push({ name, archive: archive.location });
     this.live.delete(name);

@@ -66,6 +66,7 @@ describe("compute: provider", () => {
 
     await computeKind.provider.delete(h.context(), recordedFrom(env, outputs));
     assert.ok(!existsSync(envDir("etl")));
+    assert.ok(!existsSync(join(h.home, "envs", "unit")), "the project's and target's folders go once empty");
     const { compute } = h.services.environments({ env: {}, signal: new AbortController().signal, onLine: () => {}, onStart: () => {} });
     assert.equal(await compute.getEnvironment("etl"), undefined);
     await computeKind.provider.delete(h.context(), recordedFrom(env, outputs));

@@ -152,4 +152,16 @@ describe("endpoint: provider", () => {
     await endpointKind.provider.delete(h.context(), recordedFrom(ep, {}));
     assert.deepEqual(h.serving.retired.at(-1), { name: "ep", archive: h.archives.misc.location });
   });
+
+  it("delete sweeps the model folders no other recorded endpoint of the target serves", async () => {
+    const ep = endpoint(`    ep: { served: [{ model: clf, version: 1 }] }\n`);
+    const outputs = (await endpointKind.provider.create(h.context(), ep)) as EndpointOutputs;
+    const other = { ...recordedFrom({ ...ep, address: "endpoint.other", name: "other" }, { config: { served: [{ dir: "/fake-models/clf/2" }] } }) };
+    await h.state.commitPut(other);
+    const ctx = h.context();
+    await endpointKind.provider.delete(ctx, recordedFrom(ep, outputs));
+    assert.deepEqual(h.serving.sweeps.at(-1), ["/fake-models/clf/2"], "what other endpoints serve is kept");
+    assert.match(ctx.log.text(), /removed 1 local model folder\(s\) no endpoint serves/);
+    await h.state.commitDelete("endpoint.other");
+  });
 });
