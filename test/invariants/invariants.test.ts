@@ -10,9 +10,10 @@
 //   4. a secret variable's value never appears in any output.
 //
 // A project folder holds `project/` (A), `variant/` (files written over A to make B) and
-// `invariant.json` ({ description, setup?: CLI argument lists run before deploying, variantRemoves?:
-// paths B deletes, secrets?: values never to print }). The CLI's output is shown only when a property
-// fails. Adding a kind adds its projects here (src/kinds/README.md).
+// `invariant.json` ({ description, setup?: CLI argument lists run before deploying, afterEachDeploy?:
+// ones that must succeed after each deploy and the rollback, variantRemoves?: paths B deletes,
+// secrets?: values never to print }). The CLI's output is shown only when a property
+// fails (or always with INVARIANTS_VERBOSE=1). Adding a kind adds its projects here (src/kinds/README.md).
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -25,6 +26,8 @@ const PROJECTS = join(REPO, "test", "invariants", "projects");
 interface InvariantConfig {
   description: string;
   setup?: string[][];
+  /** CLI argument lists that must succeed after each deploy and the rollback (e.g. querying an endpoint). */
+  afterEachDeploy?: string[][];
   variantRemoves?: string[];
   secrets?: string[];
 }
@@ -105,6 +108,7 @@ async function checkProject(name: string): Promise<void> {
   const deploy = async (what: string): Promise<number> => {
     const d = await json<{ status: string; revision?: number }>(["deploy", "--yes"]);
     if (d.status !== "succeeded" || typeof d.revision !== "number") fail(`deploying ${what} did not succeed with a new revision`, JSON.stringify({ status: d.status, revision: d.revision }));
+    for (const args of config.afterEachDeploy ?? []) await cli(args);
     return d.revision!;
   };
 
@@ -125,6 +129,7 @@ async function checkProject(name: string): Promise<void> {
     box.write(a);
     const rolledBack = await json<{ status: string }>(["rollback", "--to", String(revisionA), "--yes"]);
     if (rolledBack.status !== "succeeded") fail(`rollback to revision ${revisionA} did not succeed`, JSON.stringify(rolledBack.status));
+    for (const args of config.afterEachDeploy ?? []) await cli(args);
     await noDrift(`after rolling back to revision ${revisionA}, planned against A's config`);
 
     // 3. Nothing remains after destroy.
@@ -150,6 +155,7 @@ async function checkProject(name: string): Promise<void> {
     const printed = transcript.join("\n");
     for (const secret of config.secrets ?? []) if (printed.includes(secret)) fail(`the secret value "${secret.slice(0, 3)}…" was printed`);
   } finally {
+    if (process.env.INVARIANTS_VERBOSE) console.log(`--- ${name} ---\n${transcript.join("\n")}`);
     box.cleanup();
   }
 }
