@@ -51,7 +51,8 @@ describe("runDeployment", () => {
     confirmation: (plan) => (plan.actions.some((a) => a.action === "delete") ? { question: "Delete?" } : undefined),
     ...extra,
   });
-  const deploy = (wanted: DesiredResource[], extra: Partial<DeploymentRequest> = {}) => runDeployment(h.stores, request(wanted, extra), ctx);
+  // A second passes between deployments, so they list in order.
+  const deploy = (wanted: DesiredResource[], extra: Partial<DeploymentRequest> = {}) => (h.clock.advance(1000), runDeployment(h.stores, request(wanted, extra), ctx));
 
   it("records a revision when the state changed, none when it did not, and releases the lease", async () => {
     const first = await deploy(desired({ a: "1" }));
@@ -82,7 +83,7 @@ describe("runDeployment", () => {
     const next = await deploy(wanted);
     assert.equal(next.status, "no-changes");
     assert.equal(next.revision, 2);
-    const row = (await h.state.listDeployments())[0]!;
+    const row = (await h.state.listDeployments()).find((d) => d.revision === 2)!;
     assert.match(row.options, /recorded the state an interrupted deployment had applied/);
   });
 
