@@ -25,6 +25,10 @@ export interface RuntimeEnv {
   /** How often the server's TTL reaper runs. */
   reapEveryMs: number;
   color: boolean;
+  /** SLIPWAY_DEBUG: errors print their stack. */
+  debug: boolean;
+  /** SLIPWAY_TOKEN: the bearer token `endpoints query` sends (else the user's local token). */
+  token?: string;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
 }
@@ -57,8 +61,15 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     serverPort: env.SLIPWAY_SERVER_PORT !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_PORT) ? Number(env.SLIPWAY_SERVER_PORT) : 7878,
     reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
+    debug: !!env.SLIPWAY_DEBUG,
+    token: env.SLIPWAY_TOKEN || undefined,
     processEnv: env,
   };
+}
+
+/** The process environment with some variables set (the SDK's `home` option sets SLIPWAY_HOME). */
+export function readRuntimeEnvWith(overrides: NodeJS.ProcessEnv): RuntimeEnv {
+  return readRuntimeEnv({ ...process.env, ...overrides });
 }
 
 function positiveNumber(raw: string | undefined, fallback: number): number {

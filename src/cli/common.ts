@@ -149,7 +149,7 @@ export async function execute<C extends CommandName>(command: C, flags: CommonFl
     await done.after?.();
   } catch (e) {
     // After its document, a command reports a late error as text: stdout carries one document only.
-    setExit(reportError(e, printed ? new Output(false, false) : (rt?.out ?? new Output(!!flags.json, false))));
+    setExit(reportError(e, printed ? new Output(false, false) : (rt?.out ?? new Output(!!flags.json, false)), rt?.env.debug));
   }
 }
 
@@ -157,7 +157,7 @@ export function setExit(code: ExitCode): void {
   process.exitCode = code;
 }
 
-export function reportError(e: unknown, out: Output): ExitCode {
+export function reportError(e: unknown, out: Output, debug = readRuntimeEnv().debug): ExitCode {
   const error = errorView(e);
   if (out.json) {
     out.document(envelope({}, error));
@@ -165,7 +165,7 @@ export function reportError(e: unknown, out: Output): ExitCode {
     for (const d of e.diagnostics) out.err(formatDiagnostic(d));
     if (e.diagnostics.length > 1) out.err(`${e.diagnostics.length} problems found; nothing was changed.`);
   } else {
-    out.err(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}${error.code === "internal" && process.env.SLIPWAY_DEBUG && e instanceof Error ? `\n${e.stack}` : ""}`);
+    out.err(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}${error.code === "internal" && debug && e instanceof Error ? `\n${e.stack}` : ""}`);
   }
   return exitCodeOf(error.code);
 }

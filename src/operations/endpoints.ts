@@ -59,7 +59,7 @@ export async function queryEndpoint(options: ProjectOptions & { name: string; da
       throw new InvalidInputError([{ message: `--data is not valid JSON: ${(e as Error).message}`, hint: `for example --data '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'` }], "invalid_flag");
     }
     const server = await ensureServer(ctx.env);
-    const token = options.token ?? ctx.env.processEnv.SLIPWAY_TOKEN ?? (await localToken(stores, ctx.env));
+    const token = options.token ?? ctx.env.token ?? (await localToken(stores, ctx.env));
     const path = options.protocol === "oip" ? `/v2/models/${options.name}/infer` : `/serving-endpoints/${options.name}/invocations`;
     const r = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: options.data });
     const text = await r.text();

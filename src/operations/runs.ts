@@ -131,7 +131,7 @@ export async function cancelRun(options: ProjectOptions & { run: string }, ctx: 
     }
     const executor = executorNamed(row.executor);
     const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
-    await executor?.cancel(handle, groups);
+    await executor?.cancel(handle, groups, ctx.env.clock);
     const now = iso(ctx.env.clock.now());
     if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
       for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });

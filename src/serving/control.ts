@@ -1,7 +1,8 @@
 // Client side of the local server: find it (SLIPWAY_HOME/server.json), start it in the background when
 // it is not running (deploy needs no manual server start), and call its admin routes.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
@@ -98,6 +99,11 @@ export interface ServingControl {
   apply(config: EndpointConfig): Promise<{ url: string }>;
   /** Stops an endpoint's traffic, then moves its inference table into `archive` (archive first, delete after). */
   retire(name: string, archive: BlobStore): Promise<{ archived: number; key?: string }>;
+  /**
+   * Removes this target's local model folders (made by `modelDir`) that `keep` does not name: the
+   * folders recorded endpoints still serve. Returns the folders removed.
+   */
+  sweepModelDirs(keep: ReadonlySet<string>): Promise<string[]>;
 }
 
 export function localServingControl(env: RuntimeEnv, project: string, target: string): ServingControl {
@@ -116,7 +122,28 @@ export function localServingControl(env: RuntimeEnv, project: string, target: st
       return { url: server.url };
     },
     retire: (name, archive) => retireEndpoint(env, project, target, name, archive),
+    sweepModelDirs: (keep) => sweepModelDirs(join(env.home, "models"), project, target, keep),
   };
+}
+
+async function sweepModelDirs(root: string, project: string, target: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const removed: string[] = [];
+  const targetDir = join(root, project, target);
+  const children = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+  for (const model of children(targetDir)) {
+    for (const version of children(join(targetDir, model))) {
+      const dir = join(targetDir, model, version);
+      if (keep.has(dir)) continue;
+      await rm(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+    if (children(join(targetDir, model)).length === 0) await rm(join(targetDir, model), { recursive: true, force: true });
+  }
+  for (const dir of [targetDir, join(root, project)]) {
+    if (!existsSync(dir) || children(dir).length) break;
+    await rm(dir, { recursive: true, force: true });
+  }
+  return removed;
 }
 
 /** Stops the endpoint's traffic, then moves its inference table into the archive store. */

@@ -37,13 +37,43 @@ export type GatewayHandler = (request: GatewayRequest) => Promise<GatewayRespons
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): GatewayResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 const error = (status: number, code: string, message: string, headers?: Record<string, string>) => json(status, { error_code: code, message }, headers);
 
-/** The same routes as a WHATWG fetch handler (tests, or runtimes that speak fetch). */
-export function asFetchHandler(handler: GatewayHandler): (request: Request) => Promise<Response> {
+/** Largest request body the gateway reads: a bound on memory per request (the Node listener in server.ts applies the same). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** The same routes as a WHATWG fetch handler (tests, or runtimes that speak fetch), with the same bound on bodies. */
+export function asFetchHandler(handler: GatewayHandler, options: { maxBodyBytes?: number } = {}): (request: Request) => Promise<Response> {
+  const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const tooLarge = () => Response.json({ error_code: "REQUEST_TOO_LARGE", message: `request bodies are limited to ${limit} bytes` }, { status: 413 });
   return async (request) => {
-    const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    let body = "";
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      if (Number(request.headers.get("content-length") ?? 0) > limit) return tooLarge();
+      const read = await readBounded(request, limit);
+      if (read === undefined) return tooLarge();
+      body = read;
+    }
     const out = await handler({ method: request.method, path: new URL(request.url).pathname, header: (n) => request.headers.get(n) ?? undefined, body });
     return new Response(out.body, { status: out.status, headers: out.headers });
   };
+}
+
+/** The body as text, or undefined as soon as it is longer than `limit` bytes (the rest is not read). */
+async function readBounded(request: Request, limit: number): Promise<string | undefined> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export function createGateway(deps: GatewayDeps): GatewayHandler {

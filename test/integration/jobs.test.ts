@@ -237,7 +237,9 @@ describe("concurrency", () => {
       const first = /^(r\w+)/.exec(box.run(["run", "waiter", "-t", "narrow"]).stdout)![1]!;
       await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the first run");
       const second = /^(r\w+)/.exec(box.run(["run", "train", "-t", "narrow"]).stdout)![1]!;
-      await new Promise((r) => setTimeout(r, 500));
+      // Its runner found the slot taken and waits (it says so once in its log).
+      const runnerLog = join(box.home, "runs", second, "runner.log");
+      await waitFor(() => existsSync(runnerLog) && readFileSync(runnerLog, "utf8").includes("waiting for a slot: 1 of at most 1 run(s)"), { timeoutMs: 15_000, what: "the second runner to wait for a slot" });
       assert.equal(box.json(["runs", "show", second, "-t", "narrow"]).doc.status, "queued");
       writeFileSync(join(box.home, "..", "release"), "");
       await waitFor(() => box.json(["runs", "show", second, "-t", "narrow"]).doc.status === "succeeded", 20_000, "the queued run");

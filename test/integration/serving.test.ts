@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
 import { Slipway } from "../../src/index.js";
-import { REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { exited, REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { servingProject } from "../helpers/projects.js";
 
 const IRIS = { inputs: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
@@ -139,12 +139,7 @@ describe("models and endpoints", () => {
     if (down.status === 503) assert.equal(down.headers.get("retry-after"), "1");
     else assert.equal(down.status, 200, "it may already be back");
     await waitFor(() => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8")) !== pid, 15_000, "a restarted model server");
-    let ok = false;
-    for (let i = 0; i < 100 && !ok; i++) {
-      ok = (await post("/serving-endpoints/ep-cmd/invocations", { inputs: [[1, 2]] })).status === 200;
-      if (!ok) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(ok, "the restarted server answers");
+    await waitFor(async () => (await post("/serving-endpoints/ep-cmd/invocations", { inputs: [[1, 2]] })).status === 200, { timeoutMs: 15_000, intervalMs: 100, what: "the restarted server to answer" });
   });
 
   it("moves traffic to a new version in a rolling update under load, with zero failed requests, then splits it", async () => {
@@ -162,12 +157,16 @@ describe("models and endpoints", () => {
         }
       }),
     );
-    await new Promise((r) => setTimeout(r, 300));
-    const d = box.run(["deploy"]);
-    await new Promise((r) => setTimeout(r, 300));
+    // The deploy starts under load and ends with traffic on the new version; the load goes on until
+    // enough requests were answered by each version.
+    await waitFor(() => statuses.length >= 25, { what: "requests answered before the deploy" });
+    const d = box.start(["deploy"]);
+    const deployed = exited(d);
+    await waitFor(() => tags.has("v2") && statuses.length >= 60, { timeoutMs: 60_000, what: "requests answered by v2" });
     stop = true;
     await load;
-    assert.equal(d.code, 0, d.stderr);
+    const done = await deployed;
+    assert.equal(done.code, 0, done.stderr);
     assert.ok(statuses.length > 50, `${statuses.length} requests`);
     assert.deepEqual([...new Set(statuses)], [200], "no request failed during the switch");
     assert.deepEqual([...tags].sort(), ["v1", "v2"]);

@@ -56,8 +56,8 @@ export function registerServer(program: Command): void {
         } catch {
           /* it exited meanwhile */
         }
-        const deadline = Date.now() + 15_000;
-        while (processAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const deadline = env.clock.now() + 15_000;
+        while (processAlive(info.pid) && env.clock.now() < deadline) await env.clock.sleep(50);
         if (processAlive(info.pid)) throw new SlipwayError("server_stop_timeout", `the server (pid ${info.pid}) did not stop within 15 s`, { hint: `see ${env.home}/logs/server.log; end it with: kill -9 ${info.pid}` });
         return { fields: serverStopView(info), text: () => out.line(`stopped the Slipway server at ${info.url} (pid ${info.pid}).`) };
       }),

@@ -137,6 +137,13 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
       const store = outputs.archive_root ? ctx.services.archiveAt(outputs.archive_root) : ctx.services.archives.misc;
       const { archived, key } = await ctx.services.serving.retire(recorded.name, store);
       if (archived) ctx.log.output("stdout", `archived ${archived} inference row(s) to ${key}`);
+      // The model files no other recorded endpoint of this target serves go too. Deletes run before
+      // any create or update of the same apply, and applies of a target never overlap (the lease), so
+      // no endpoint is starting from a folder swept here.
+      const others = (await ctx.state.listResources()).filter((r) => r.kind === "endpoint" && r.address !== recorded.address);
+      const keep = new Set(others.flatMap((r) => ((r.outputs as Partial<EndpointOutputs>).config?.served ?? []).map((s) => s.dir)));
+      const swept = await ctx.services.serving.sweepModelDirs(keep);
+      if (swept.length) ctx.log.output("stdout", `removed ${swept.length} local model folder(s) no endpoint serves`);
     },
   },
 });
