@@ -14,6 +14,7 @@ import { restoreFiles } from "../runs/outputs.js";
 import { adminCall, ensureServer, runningServer } from "../serving/control.js";
 import type { EndpointConfig, ServedConfig } from "../serving/endpoints.js";
 import { InferenceTable } from "../serving/inference-log.js";
+import { endpointOwner, withOwner } from "../serving/ownership.js";
 import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { parseDuration } from "../util/duration.js";
@@ -35,6 +36,8 @@ export interface EndpointOutputs {
   expires_at: string | null;
   /** Where the inference table is archived when the endpoint is destroyed. */
   archive_root: string;
+  /** The user who first deployed it: holds CAN_MANAGE (see serving/ownership.ts). */
+  owner: string;
   [key: string]: unknown;
 }
 
@@ -63,13 +66,14 @@ async function apply(ctx: ProviderContext, name: string, spec: EndpointSpec, rec
     served.push({ model: s.model, version: version.version, percent: s.percent ?? (100 - assigned) / unassigned, manifest: JSON.parse(version.manifest) as ModelManifest, dir });
   }
   const previous = recorded?.outputs as EndpointOutputs | undefined;
+  const owner = endpointOwner(previous, ctx.user);
   const config: EndpointConfig = {
     project: ctx.project,
     target: ctx.target,
     name,
     configVersion: (previous?.config?.configVersion ?? 0) + 1,
     served,
-    grants: spec.access ?? [],
+    grants: withOwner(spec.access ?? [], owner),
     inference: { sample: spec.inference_table?.sample ?? 1, maxBodyBytes: spec.inference_table?.max_body_bytes ?? 65_536 },
     replicas: spec.replicas ?? { min: 1, max: 1 },
   };
@@ -82,6 +86,7 @@ async function apply(ctx: ProviderContext, name: string, spec: EndpointSpec, rec
     deployed_at: iso(now),
     expires_at: spec.ttl ? iso(now + parseDuration(spec.ttl)) : null,
     archive_root: archiveRoot(ctx.archives.misc),
+    owner,
   };
   return outputs;
 }

@@ -23,6 +23,9 @@ export async function runningServer(env: RuntimeEnv): Promise<ServerInfo | undef
 
 const starting = new Map<string, Promise<ServerInfo>>();
 
+/** A server started in the background (by deploy or a query) stops after this long with nothing to serve. */
+export const DEFAULT_BACKGROUND_IDLE_MS = 60_000;
+
 /** The running server for this home, started in the background if needed (once, however many ask at once). */
 export function ensureServer(env: RuntimeEnv): Promise<ServerInfo> {
   let pending = starting.get(env.home);
@@ -41,7 +44,9 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
   const out = openSync(logFile, "a");
   let exited: number | null | undefined;
   try {
-    const child = spawn(process.execPath, [cliEntry(), "server"], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    // A server started for a deploy stops by itself once it has nothing left to serve.
+    const idle = String(env.serverIdleMs ?? DEFAULT_BACKGROUND_IDLE_MS);
+    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
     child.on("exit", (code) => (exited = code));
     child.unref();
   } finally {
@@ -68,7 +73,7 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
  * environment of whichever command happened to start it (its secrets, tokens, cloud credentials) —
  * one server serves every project of this SLIPWAY_HOME.
  */
-const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS)$/;
+const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS)$/;
 
 export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => SERVER_ENV.test(k)));
@@ -80,4 +85,69 @@ export async function adminCall<T = unknown>(info: ServerInfo, path: string, bod
   const parsed = text ? JSON.parse(text) : {};
   if (!r.ok) throw new SlipwayError("server_error", `the Slipway server refused ${path}: ${(parsed as { message?: string }).message ?? text}`);
   return parsed as T;
+}
+
+/** Time `server stop` (and destroy) wait for the server to exit: its drain (30 s) plus stopping models. */
+export const STOP_WAIT_MS = 45_000;
+
+/** Sends SIGTERM to the server and waits for it to exit. */
+export async function stopServer(info: ServerInfo, waitMs = STOP_WAIT_MS): Promise<"stopped" | "timeout"> {
+  try {
+    process.kill(info.pid, "SIGTERM");
+  } catch {
+    return "stopped";
+  }
+  return waitForExit(info.pid, waitMs);
+}
+
+async function waitForExit(pid: number, waitMs: number): Promise<"stopped" | "timeout"> {
+  const deadline = Date.now() + waitMs;
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return processAlive(pid) ? "timeout" : "stopped";
+}
+
+/**
+ * After a destroy: asks the running server to stop if it has nothing left to serve (only a server that
+ * stops when idle, as the one deploy starts). Returns its info when it stopped.
+ */
+export async function stopServerIfIdle(env: RuntimeEnv): Promise<ServerInfo | undefined> {
+  const info = await runningServer(env);
+  if (!info) return undefined;
+  const answer = await adminCall<{ stopping: boolean }>(info, "/admin/stop-if-idle").catch(() => ({ stopping: false }));
+  if (!answer.stopping) return undefined;
+  return (await waitForExit(info.pid, STOP_WAIT_MS)) === "stopped" ? info : undefined;
+}
+
+export interface ServerStatus {
+  pid: number;
+  host: string;
+  port: number;
+  url: string;
+  started_at: string;
+  uptime_s: number;
+  idle_exit_ms: number;
+  stopping: boolean;
+  restoring: string[];
+  endpoints: Array<{ name: string; project: string; target: string; config_version: number; ready: boolean; served: Array<{ model: string; version: number; percent: number; ready: boolean; replicas: number; ready_replicas: number; pids: number[] }> }>;
+}
+
+/** What the running server says about itself, or undefined when none runs. */
+export async function serverStatus(env: RuntimeEnv): Promise<ServerStatus | undefined> {
+  const info = await runningServer(env);
+  return info ? adminCall<ServerStatus>(info, "/admin/server") : undefined;
+}
+
+/**
+ * A request to the gateway that waits out a 503 with Retry-After (an endpoint being restored after a
+ * server start, or a model restarting), for up to `waitMs`; then returns the last answer.
+ */
+export async function fetchRetrying(url: string, init: RequestInit, waitMs = 30_000): Promise<Response> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const r = await fetch(url, init);
+    const after = r.status === 503 ? Number(r.headers.get("retry-after")) : NaN;
+    if (!(after >= 0) || Date.now() + after * 1000 > deadline) return r;
+    await r.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(50, after * 1000)));
+  }
 }
