@@ -1,7 +1,7 @@
 // Client side of the local server: find it (SLIPWAY_HOME/server.json), start it in the background when
 // it is not running (deploy needs no manual server start), and call its admin routes.
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
@@ -36,9 +36,13 @@ export function ensureServer(env: RuntimeEnv): Promise<ServerInfo> {
   return pending;
 }
 
-async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
+async function startIfNeeded(env: RuntimeEnv, attempt = 1): Promise<ServerInfo> {
   const running = await runningServer(env);
   if (running) return running;
+  // A server that is stopping (draining after `server stop`, or idle) no longer answers but still holds
+  // the lock: let it finish, then start a new one.
+  const stopping = readServerInfo(env.home);
+  if (stopping && stopping.host === env.host && processAlive(stopping.pid) && isServerProcess(stopping.pid)) await waitForExit(stopping.pid, STOP_WAIT_MS);
   mkdirSync(join(env.home, "logs"), { recursive: true });
   const logFile = join(env.home, "logs", "server.log");
   const out = openSync(logFile, "a");
@@ -62,10 +66,22 @@ async function startIfNeeded(env: RuntimeEnv): Promise<ServerInfo> {
       const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-3).join("\n  ");
       const racing = await runningServer(env);
       if (racing) return racing;
+      // Refused because another server still held the lock (it was stopping): once more.
+      if (exited === 3 && attempt === 1) return startIfNeeded(env, 2);
       throw new SlipwayError("server_unavailable", `the local Slipway server exited at start (code ${exited}):\n  ${tail}`, { hint: "free the port (SLIPWAY_SERVER_PORT, default 7878) or stop the other server; `slipway server` shows the error in a terminal" });
     }
   }
   throw new SlipwayError("server_unavailable", "the local Slipway server did not start within 20 s", { hint: `see ${join(env.home, "logs", "server.log")}, or run \`slipway server\` in a terminal` });
+}
+
+/** Whether a pid is a `slipway server` process (not another process that reused the pid); true without /proc. */
+function isServerProcess(pid: number): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return args.includes("server");
+  } catch {
+    return !existsSync("/proc/self/cmdline");
+  }
 }
 
 /**
