@@ -59,7 +59,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
   );
   // The background server stops once no endpoint is left to serve (a server started with
   // `slipway server` keeps running unless it was given an idle timeout).
-  if (outcome.apply?.done.some((a) => a.kind === "endpoint")) {
+  if (outcome.status !== "failed") {
     const stopped = await stopServerIfIdle(ctx.env);
     if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint is left to serve (it was at ${stopped.url}, pid ${stopped.pid})`);
   }
