@@ -3,38 +3,22 @@
 // `Connection: close`, so clients do not send another request on them), then close what is left.
 // Node's own http.Server.close() closes idle keep-alive connections at once, which races with clients
 // that are about to send their next request on them (they see a reset): that is what this avoids.
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpServer } from "node:http";
 import { Server as NetServer } from "node:net";
 
-/** Idle keep-alive connections are closed once nothing has been in flight for this long. */
+/** Idle keep-alive connections are closed once no request has arrived for this long. */
 const QUIET_MS = 250;
 
 export class Drainer {
-  /** Requests received and not yet answered (or aborted). */
-  inFlight = 0;
-  /** Requests received so far (an idle check sees activity through it). */
+  /** Requests received so far: the only per-request cost (idle and quiet checks compare it). */
   requests = 0;
   draining = false;
-  private readonly done: (this: ServerResponse) => void;
 
-  constructor(private readonly http: HttpServer) {
-    // One shared listener (no closure per request): 'close' fires once per response, answered or aborted.
-    const self = this;
-    this.done = function () {
-      self.inFlight--;
-    };
-  }
-
-  /** Counts a request until its response closes. Called first thing for every request. */
-  track(_req: IncomingMessage, res: ServerResponse): void {
-    this.requests++;
-    this.inFlight++;
-    res.on("close", this.done);
-  }
+  constructor(private readonly http: HttpServer) {}
 
   /**
-   * Stops accepting, waits for the requests in flight (up to `timeoutMs`), closes the connections.
-   * Returns how many requests were still in flight when the time ran out (0 when all finished).
+   * Stops accepting, lets requests in flight finish (up to `timeoutMs`), closes the connections.
+   * Returns how many connections were still open (with a request in flight) when the time ran out.
    */
   async drain(timeoutMs: number): Promise<number> {
     this.draining = true;
@@ -49,20 +33,20 @@ export class Drainer {
     let quietSince = performance.now();
     while (!closed && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-      if (this.inFlight > 0 || this.requests !== seen) {
+      if (this.requests !== seen) {
         seen = this.requests;
         quietSince = performance.now();
         continue;
       }
-      // Nothing in flight for a while: connections left are idle keep-alive ones (a client that was
-      // sending would have been answered with Connection: close by now).
+      // No new request for a while: a client that was sending on a kept-alive connection has been
+      // answered with Connection: close by now. Close the connections with no request in flight
+      // (Node keeps those that are receiving a request or waiting for their answer).
       if (performance.now() - quietSince >= QUIET_MS) this.http.closeIdleConnections();
     }
-    const dropped = closed ? 0 : this.inFlight;
-    if (!closed) {
-      this.http.closeAllConnections();
-      await allClosed;
-    }
-    return dropped;
+    if (closed) return 0;
+    const open = await new Promise<number>((resolve) => this.http.getConnections((_e, n) => resolve(n ?? 0)));
+    this.http.closeAllConnections();
+    await allClosed;
+    return open;
   }
 }

@@ -138,6 +138,11 @@ export class Endpoints {
     return failed === undefined ? undefined : { failed };
   }
 
+  /** True while an endpoint is being applied or removed. */
+  changing(): boolean {
+    return this.queues.size > 0;
+  }
+
   restoringNames(): string[] {
     return [...this.restoring.keys()];
   }

@@ -153,7 +153,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const http = createServer(handle);
   const drainer = new Drainer(http);
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    drainer.track(req, res);
+    drainer.requests++;
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
     let size = 0;
@@ -236,7 +236,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     idleExitMs > 0
       ? setInterval(() => {
           if (checking || closing) return;
-          if (endpoints.list().length || endpoints.restoringNames().length || drainer.inFlight || drainer.requests !== seenRequests || reaping) {
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || reaping) {
             seenRequests = drainer.requests;
             idleSince = performance.now();
             return;
@@ -263,7 +263,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         clearInterval(idleCheck);
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
-        if (dropped) options.log(`${dropped} request(s) were still in flight after ${drainMs} ms; their connections were closed`);
+        if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);
         await endpoints.stopAll();
         await restored.catch(() => {});
         groups.clear();
