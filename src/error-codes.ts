@@ -91,7 +91,8 @@ export const ERROR_CODES = {
   artifact_content_missing: { exit: 1, http: 500, description: "a published artifact version's content is missing from the store" },
   server_unavailable: { exit: 1, http: 503, description: "the local server did not start within 20 s (see `SLIPWAY_HOME/logs/server.log`)" },
   server_error: { exit: 1, http: 502, description: "the local server refused an admin request" },
-  server_stop_timeout: { exit: 1, http: 500, description: "`server stop`: the server did not exit within 15 s" },
+  server_stop_timeout: { exit: 1, http: 500, description: "`server stop`: the server did not exit within 45 s (its drain plus stopping models)" },
+  endpoint_not_served: { exit: 1, http: 503, description: "a deployed endpoint could not be served again by the local server (deploy reports which and why)" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

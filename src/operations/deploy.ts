@@ -12,6 +12,8 @@ import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import type { Stores } from "../store/open.js";
 import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
+import { accessWarnings } from "../serving/ownership.js";
+import { serveRecordedEndpoints } from "../serving/reconcile.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -96,6 +98,10 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     );
     if (result.status === "succeeded") started = await startRunsOnDeploy(compiled, stores, result, ctx);
     if (result.status !== "failed") await restartEndpointClocks(compiled, stores, scope, result, ctx);
+    const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
+    for (const warning of accessWarnings(result.apply?.done ?? [], recorded)) ctx.reporter.warn(warning);
+    // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
+    if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };

@@ -6,6 +6,7 @@ import { planChanges, type Plan } from "../engine/plan.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment } from "./deployment.js";
 import type { DeployResult } from "./deploy.js";
+import { stopServerIfIdle } from "../serving/control.js";
 
 export interface DestroyOptions extends ProjectOptions {
   modules?: string[];
@@ -58,5 +59,11 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
       ctx,
     ),
   );
+  // The background server stops once no endpoint is left to serve (a server started with
+  // `slipway server` keeps running unless it was given an idle timeout).
+  if (outcome.status !== "failed") {
+    const stopped = await stopServerIfIdle(ctx.env);
+    if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint is left to serve (it was at ${stopped.url}, pid ${stopped.pid})`);
+  }
   return { ...outcome, project: project.name, target: project.target.name };
 }

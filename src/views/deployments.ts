@@ -175,7 +175,7 @@ export const statusSchema = lazy(() =>
     modules: z.array(z.strictObject({ name: z.string(), deployed: z.boolean(), deployed_at: z.string().nullable(), resources: z.number().int(), depends_on: z.array(z.string()) })),
     resources: z.record(z.string(), z.number().int()),
     pending: summarySchema(),
-    endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable() })),
+    endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable(), serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server"]) })),
   }),
 );
 
@@ -190,7 +190,7 @@ export function statusView(s: StatusResult): Infer<typeof statusSchema> {
     modules: s.modules.map((m) => ({ name: m.name, deployed: m.deployed, deployed_at: m.deployedAt ?? null, resources: m.resources, depends_on: [...m.dependsOn] })),
     resources: { ...s.resources },
     pending: summaryView(s.pending),
-    endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt })),
+    endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
   };
 }
 

@@ -12,7 +12,7 @@ import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema, tokenSche
 import { errorSchema, type ErrorJson } from "./error.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
-import { runnerSchema, schemaDocSchema, serverSchema, serverStopSchema } from "./server.js";
+import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
 
 type Fields = z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>;
 
@@ -52,6 +52,7 @@ export const DOCUMENTS = {
   "tokens create": { fields: tokenSchema },
   server: { fields: serverSchema },
   "server stop": { fields: serverStopSchema },
+  "server status": { fields: serverStatusSchema },
   "artifacts build": { fields: buildSchema },
   "artifacts publish": { fields: publishSchema },
   "artifacts list": { fields: artifactsListSchema },

@@ -19,6 +19,8 @@ export const endpointsSchema = lazy(() =>
         served: z.array(z.strictObject({ model: z.string(), version: z.number().int(), percent: z.number(), ready: z.boolean().nullable() })),
         deployed_at: z.string(),
         expires_at: z.string().nullable(),
+        /** The user who first deployed it (holds CAN_MANAGE); null for endpoints recorded before owners. */
+        owner: z.string().nullable(),
       }),
     ),
   }),
@@ -33,6 +35,7 @@ export function endpointsView(list: EndpointView[]): Infer<typeof endpointsSchem
       served: e.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready: s.ready })),
       deployed_at: e.deployedAt,
       expires_at: e.expiresAt,
+      owner: e.owner,
     })),
   };
 }

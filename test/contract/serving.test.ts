@@ -15,7 +15,7 @@ describe("--json contract: models, endpoints, server", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["models list", "models versions", "models show", "models alias set", "endpoints list", "endpoints query", "endpoints logs", "endpoints reap", "tokens create", "server", "server stop"]);
+    finishSnapshots(["models list", "models versions", "models show", "models alias set", "endpoints list", "endpoints query", "endpoints logs", "endpoints reap", "tokens create", "server", "server stop", "server status"]);
   });
 
   it("models: declared, registered, shown, aliased", () => {
@@ -50,9 +50,11 @@ describe("--json contract: models, endpoints, server", () => {
     jsonCase(box, n, "endpoints list", "none", ["endpoints", "list"]);
   });
 
-  it("server stop, server, server while one runs", async () => {
+  it("server status, server stop, server, server while one runs", async () => {
+    jsonCase(box, n, "server status", "running", ["server", "status"]);
     jsonCase(box, n, "server stop", "stopped", ["server", "stop"]);
     jsonCase(box, n, "server stop", "not_running", ["server", "stop"]);
+    jsonCase(box, n, "server status", "not_running", ["server", "status"]);
     const child = box.start(["server", "--json", "--port", "0"]);
     const done = exited(child);
     let stdout = "";

@@ -4,6 +4,15 @@ import { statusView } from "../../views/deployments.js";
 import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
 
+/** How status shows an endpoint the local server does not serve right now. */
+const SERVING: Record<string, string> = {
+  ready: "",
+  not_ready: " (not ready: its model is starting or restarting)",
+  restoring: " (restoring: the server restarted and is starting it)",
+  not_served: " (not served: the server runs without it; `slipway deploy` starts it again)",
+  no_server: " (not served: no Slipway server is running; `slipway deploy` starts it again)",
+};
+
 export function registerStatus(program: Command): void {
   withCommonOptions(program.command("status").alias("summary").description("what is deployed to a target, who holds its lock, what a deploy would change")).action((flags: CommonFlags) =>
     execute("status", flags, async ({ out, ctx }) => {
@@ -21,7 +30,7 @@ function printStatus(out: Output, s: StatusResult): void {
   for (const m of s.modules) {
     out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.dependsOn.length ? `, depends on ${m.dependsOn.join(", ")}` : ""}`);
   }
-  for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expiresAt ? `, expires ${e.expiresAt} (TTL, reset by each deploy)` : ""}`);
+  for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expiresAt ? `, expires ${e.expiresAt} (TTL, reset by each deploy)` : ""}${SERVING[e.serving]}`);
   const kinds = Object.entries(s.resources).map(([k, n]) => `${n} ${k}`).join(", ");
   out.line(`resources: ${kinds || "none"}`);
   const p = s.pending;
