@@ -1,5 +1,6 @@
 // Bearer tokens and endpoint permissions: CAN_QUERY (or CAN_MANAGE) lets a caller query an endpoint.
 // A token is shown once; state keeps only its sha256. The group `users` means every token holder.
+import { systemClock, type Clock } from "../clock.js";
 import { randomBytes } from "node:crypto";
 import type { Permission } from "../config/schema.js";
 import type { TokenStore } from "../store/state/model-store.js";
@@ -22,10 +23,11 @@ export class TokenVerifier {
   constructor(
     private readonly tokens: TokenStore,
     private readonly ttlMs = 5000,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async identify(token: string): Promise<Identity | null> {
-    const now = Date.now();
+    const now = this.clock.now();
     const hit = this.cache.get(token);
     if (hit && hit.until > now) return hit.identity;
     const row = await this.tokens.find(sha256(token));

@@ -3,6 +3,7 @@
 // the routing switches in one step, then the old runtimes drain their requests and stop. Changes to
 // one endpoint run one after the other. A (re)started server restores the recorded endpoints; until
 // one is back, it is "restoring" (the gateway answers 503 with Retry-After, not 404).
+import { systemClock, type Clock } from "../clock.js";
 import type { Permission } from "../config/schema.js";
 import type { ModelManifest } from "../registry/manifest.js";
 import { CommandRuntime } from "./runtimes/command.js";
@@ -86,9 +87,9 @@ export class ServedVersion {
     return this.replicas.filter((r) => r.ready()).length;
   }
 
-  async drainAndStop(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  async drainAndStop(clock: Clock, timeoutMs = 30_000): Promise<void> {
+    const deadline = clock.now() + timeoutMs;
+    while (this.inFlight > 0 && clock.now() < deadline) await clock.sleep(20);
     await Promise.all(this.replicas.map((r) => r.stop()));
   }
 }
@@ -105,6 +106,8 @@ export interface EndpointsOptions {
   log(line: string): void;
   /** Where `command` replicas record their process groups (SLIPWAY_HOME/model-processes.json). */
   groups?: { add(pgid: number, label: string): void; remove(pgid: number): void };
+  /** Deadlines (drains, model start-up) are measured on this clock; the system clock by default. */
+  clock?: Clock;
 }
 
 export class Endpoints {
@@ -238,7 +241,7 @@ export class Endpoints {
   }
 
   private async stopVersion(version: ServedVersion, timeoutMs?: number): Promise<void> {
-    await version.drainAndStop(timeoutMs);
+    await version.drainAndStop(this.options.clock ?? systemClock, timeoutMs);
     for (const r of version.replicas) this.runtimes.delete(r);
   }
 
@@ -257,7 +260,7 @@ export class Endpoints {
     const runtime =
       s.manifest.flavor === "onnx"
         ? new OnnxRuntime(label, s.dir, s.manifest, s.model, s.version)
-        : new CommandRuntime(label, s.dir, s.manifest, { env: this.options.env, log: (line) => this.options.log(`[${label}] ${line}`), restarts, groups: this.options.groups });
+        : new CommandRuntime(label, s.dir, s.manifest, { env: this.options.env, log: (line) => this.options.log(`[${label}] ${line}`), restarts, groups: this.options.groups, clock: this.options.clock });
     this.runtimes.add(runtime);
     return runtime;
   }

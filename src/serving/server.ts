@@ -79,8 +79,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   if (leftovers) options.log(`stopped ${leftovers} model process group(s) left by a server that is gone`);
   const stores = await openStores(env.home);
   const inference = new InferenceLog(join(env.home, "inference.db"));
-  const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups });
-  const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens()), log: inference, now: () => env.clock.now() });
+  const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups, clock: env.clock });
+  const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), log: inference, now: () => env.clock.now() });
   const adminToken = randomBytes(24).toString("base64url");
   const idleExitMs = options.idleExitMs ?? 0;
   const startedAt = performance.now();

@@ -2,6 +2,7 @@
 // traffic only once its health path answers, restarted with backoff when it exits (restarts of one
 // version's replicas go one at a time). It runs under a wrapper that kills its process group when the
 // Slipway server dies (see process-groups.ts), and the group is recorded while it runs.
+import { systemClock, type Clock } from "../../clock.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Socket } from "node:net";
 import type { CommandManifest } from "../../registry/manifest.js";
@@ -20,6 +21,8 @@ export interface CommandRuntimeOptions {
   restarts?: RestartGate;
   /** Where the process groups it starts are recorded while they run. */
   groups?: { add(pgid: number, label: string): void; remove(pgid: number): void };
+  /** The start-up deadline is measured on this clock; the system clock by default. */
+  clock?: Clock;
 }
 
 export class CommandRuntime implements ModelRuntime {
@@ -82,7 +85,8 @@ export class CommandRuntime implements ModelRuntime {
       this.restarts++;
       setTimeout(() => this.restart(), wait).unref();
     });
-    const deadline = Date.now() + this.manifest.startup_timeout * 1000;
+    const clock = this.options.clock ?? systemClock;
+    const deadline = clock.now() + this.manifest.startup_timeout * 1000;
     for (;;) {
       if (await this.probe()) {
         if (this.child !== child || this.stopping) throw new Error(`${this.label}: stopped while starting`);
@@ -96,7 +100,7 @@ export class CommandRuntime implements ModelRuntime {
       const gone = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 100))]);
       if (gone && this.child === child) throw new Error(`${this.label}: \`${this.manifest.command}\` exited before answering ${this.manifest.health}`);
       if (gone || this.stopping) throw new Error(`${this.label}: stopped while starting`);
-      if (Date.now() > deadline) {
+      if (clock.now() > deadline) {
         this.kill(child);
         throw new Error(`${this.label}: ${this.manifest.health} did not answer 200 within ${this.manifest.startup_timeout} s`);
       }
