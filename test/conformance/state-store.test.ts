@@ -217,6 +217,24 @@ for (const backend of backends) {
       }
     });
 
+    test(`${label}: ten stores migrating one fresh database at once all succeed (migrations are serialised)`, opts, async () => {
+      // Like ten processes on a new SLIPWAY_HOME: separate connections, all migrating at the same moment.
+      for (let round = 0; round < 3; round++) {
+        const where = await backend.createEmpty();
+        const stores = await Promise.all(Array.from({ length: 10 }, () => backend.open(where)));
+        try {
+          const outcomes = await Promise.allSettled(stores.map((s) => s.migrate()));
+          const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected").map((o) => String(o.reason?.message ?? o.reason));
+          assert.deepEqual(failed, [], `round ${round}: no migration may fail`);
+          const t = stores[9]!.forTarget("p", "t");
+          await t.commitPut(resource("model.m"));
+          assert.deepEqual((await stores[0]!.forTarget("p", "t").listResources()).map((r) => r.address), ["model.m"]);
+        } finally {
+          for (const s of stores) await s.close();
+        }
+      }
+    });
+
     test(`${label}: commitPut inserts, then updates keeping created_at, and round-trips values`, opts, async () => {
       const t = store.forTarget(project("put"), "prod");
       const first = resource("model.ranker");
