@@ -599,6 +599,13 @@ for (const backend of backends) {
         [`tie-${p}-c`, `tie-${p}-b`, `tie-${p}-a`],
       );
 
+      // Revisions list by number even when a moved clock gave a newer one an earlier start time.
+      const c = store.forTarget(project("deploy-clock"), "prod");
+      const starts = ["2025-01-01T05:00:00.000Z", "2025-01-01T03:00:00.000Z", "2025-01-01T01:00:00.000Z", "2025-01-01T06:00:00.000Z"];
+      for (const [i, at] of starts.entries()) await c.createDeployment(deployment(`clk-${p}-${i + 1}`, { status: "succeeded", revision: i + 1, started_at: at }));
+      assert.deepEqual((await c.listDeployments()).map((r) => r.revision), [4, 3, 2, 1]);
+      assert.deepEqual((await c.listDeployments(2)).map((r) => r.revision), [4, 3], "limit keeps the newest revisions");
+
       const sortIds = (rows: DeploymentRow[]) => rows.map((r) => r.id).sort();
       assert.deepEqual(sortIds(await t.deploymentsWithStatus("succeeded")), [d(1), d(3)]);
       assert.deepEqual(sortIds(await t.deploymentsWithStatus("failed")), [d(2)]);

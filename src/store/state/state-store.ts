@@ -194,9 +194,32 @@ export class TargetState {
     return Number(row?.max ?? 0) + 1;
   }
 
+  /**
+   * The newest deployments first. Revisions are listed by number, never by start time (clocks move:
+   * a revision started "earlier" by a stepped clock is still newer). Deployments that recorded no
+   * revision (failed, interrupted, running) are placed among them by start time.
+   */
   async listDeployments(limit = 100): Promise<DeploymentRow[]> {
-    const rows = await this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target).orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
-    return rows.map(normalizeDeployment);
+    const base = () => this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target);
+    const [revisions, others] = await Promise.all([
+      base().where("revision", "is not", null).orderBy("revision", "desc").limit(limit).execute(),
+      base().where("revision", "is", null).orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute(),
+    ]);
+    const merged: typeof revisions = [];
+    let i = 0;
+    let j = 0;
+    while (merged.length < limit && (i < revisions.length || j < others.length)) {
+      const r = revisions[i];
+      const o = others[j];
+      if (r && (!o || r.started_at >= o.started_at)) {
+        merged.push(r);
+        i++;
+      } else {
+        merged.push(o!);
+        j++;
+      }
+    }
+    return merged.map(normalizeDeployment);
   }
 
   async deploymentsWithStatus(status: string): Promise<DeploymentRow[]> {
