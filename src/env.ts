@@ -30,7 +30,7 @@ export interface RuntimeEnv {
 }
 
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
-  const varOverrides: Record<string, string> = {};
+  const varOverrides: Record<string, string> = Object.create(null); // names are data: SLIPWAY_VAR___proto__ too
   for (const [key, value] of Object.entries(env)) {
     if (key.startsWith("SLIPWAY_VAR_") && value !== undefined) varOverrides[key.slice("SLIPWAY_VAR_".length)] = value;
   }

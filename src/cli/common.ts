@@ -61,7 +61,7 @@ export function intOption(flags: string, description: string): Option {
 }
 
 export function projectOptions(flags: CommonFlags): ProjectOptions {
-  const vars: Record<string, string> = {};
+  const vars: Record<string, string> = Object.create(null); // --var __proto__=x is a variable like any other
   const problems = [];
   for (const pair of flags.var ?? []) {
     const eq = pair.indexOf("=");

@@ -11,9 +11,74 @@ import type { PathSegment, SourceMap } from "./yaml-source.js";
  */
 export function validateAgainst<T>(schema: z.ZodType<T>, value: unknown, sourceMap: SourceMap, diagnostics: Diagnostic[]): { data?: T; valid: boolean } {
   const result = schema.safeParse(value);
-  if (result.success) return { data: result.data, valid: true };
+  if (result.success) {
+    const problems = keepProtoKeys(schema, value, result.data, [], sourceMap, value);
+    diagnostics.push(...problems);
+    return { data: result.data, valid: problems.length === 0 };
+  }
   for (const issue of result.error.issues) diagnostics.push(...issueToDiagnostics(schema, issue, sourceMap, value));
-  return { data: salvage(schema, value, result.error.issues), valid: false };
+  const data = salvage(schema, value, result.error.issues);
+  if (data !== undefined) diagnostics.push(...keepProtoKeys(schema, value, data, [], sourceMap, value));
+  return { data, valid: false };
+}
+
+const own = (o: unknown, key: string | number): boolean => o !== null && typeof o === "object" && Object.hasOwn(o, key);
+
+/**
+ * zod leaves a record's "__proto__" entry out of its output (it guards its own plain objects), so a
+ * setting, variable, parameter or env key named "__proto__" would vanish without a word. Keys are
+ * data here: each such entry is validated against the record's schemas and put back as an own
+ * property of the output. Returns the problems found in those entries.
+ */
+function keepProtoKeys(root: z.ZodType, input: unknown, output: unknown, path: PathSegment[], sourceMap: SourceMap, rootValue: unknown, schema: unknown = root): Diagnostic[] {
+  if (input === null || typeof input !== "object" || output === null || typeof output !== "object") return [];
+  const def = defOf(schema);
+  switch (def.type) {
+    case "optional":
+    case "nullable":
+    case "default":
+    case "readonly":
+    case "nonoptional":
+      return keepProtoKeys(root, input, output, path, sourceMap, rootValue, def.innerType);
+    case "pipe":
+      return keepProtoKeys(root, input, output, path, sourceMap, rootValue, def.in);
+    case "object": {
+      const problems: Diagnostic[] = [];
+      for (const [key, sub] of Object.entries(def.shape ?? {})) {
+        if (own(input, key) && own(output, key)) problems.push(...keepProtoKeys(root, (input as Record<string, unknown>)[key], (output as Record<string, unknown>)[key], [...path, key], sourceMap, rootValue, sub));
+      }
+      return problems;
+    }
+    case "array": {
+      if (!Array.isArray(input) || !Array.isArray(output) || input.length !== output.length) return [];
+      return input.flatMap((item, i) => keepProtoKeys(root, item, output[i], [...path, i], sourceMap, rootValue, def.element));
+    }
+    case "record": {
+      const problems: Diagnostic[] = [];
+      for (const key of Object.keys(input)) {
+        const value = (input as Record<string, unknown>)[key];
+        if (key !== "__proto__") {
+          if (own(output, key)) problems.push(...keepProtoKeys(root, value, (output as Record<string, unknown>)[key], [...path, key], sourceMap, rootValue, def.valueType));
+          continue;
+        }
+        const keyCheck = (def.keyType as z.ZodType).safeParse(key);
+        if (!keyCheck.success) {
+          problems.push({ location: sourceMap.locate([...path, key], "key"), message: `${describePath([...path, key])}: ${keyCheck.error.issues[0]?.message ?? "invalid key"}` });
+          continue;
+        }
+        const checked = (def.valueType as z.ZodType).safeParse(value);
+        if (!checked.success) {
+          for (const issue of checked.error.issues) problems.push(...issueToDiagnostics(root, { ...issue, path: [...path, key, ...issue.path] } as z.core.$ZodIssue, sourceMap, rootValue));
+          continue;
+        }
+        Object.defineProperty(output, key, { value: checked.data, enumerable: true, writable: true, configurable: true });
+        problems.push(...keepProtoKeys(root, value, checked.data, [...path, key], sourceMap, rootValue, def.valueType));
+      }
+      return problems;
+    }
+    default:
+      return [];
+  }
 }
 
 function salvage<T>(schema: z.ZodType<T>, value: unknown, firstIssues: z.core.$ZodIssue[]): T | undefined {
@@ -100,6 +165,7 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
 
 interface Def {
   type: string;
+  keyType?: unknown;
   shape?: Record<string, unknown>;
   valueType?: unknown;
   element?: unknown;

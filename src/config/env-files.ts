@@ -20,12 +20,27 @@ const readFiles = new WeakMap<LoadedProject, Map<string, Record<string, string> 
 function readEnvFile(project: LoadedProject, file: string): Record<string, string> | undefined {
   let files = readFiles.get(project);
   if (!files) readFiles.set(project, (files = new Map()));
-  if (!files.has(file)) files.set(file, existsSync(file) ? (parseEnv(readFileSync(file, "utf8")) as Record<string, string>) : undefined);
+  if (!files.has(file)) files.set(file, existsSync(file) ? parseEnvFile(readFileSync(file, "utf8")) : undefined);
   return files.get(file);
 }
 
+/**
+ * Node's parseEnv, except that a variable named __proto__ is kept (parseEnv drops it): the name is
+ * swapped for a placeholder no file contains before parsing, and swapped back in names and values.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  let placeholder = "__slipway_proto__";
+  while (text.includes(placeholder)) placeholder = `_${placeholder}_`;
+  const swapped = text.replace(/^(\s*(?:export\s+)?)__proto__(?=\s*=)/gm, `$1${placeholder}`);
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of Object.entries(parseEnv(swapped) as Record<string, string>)) {
+    out[key === placeholder ? "__proto__" : key] = value.split(placeholder).join("__proto__");
+  }
+  return out;
+}
+
 export function moduleEnvironment(project: LoadedProject, moduleName: string, moduleDir: string): ModuleEnvironment {
-  const vars: Record<string, string> = {};
+  const vars: Record<string, string> = Object.create(null); // names are data: __proto__ too
   const secrets = new Set(project.secretValues);
   const files = [join(project.dir, "application.env"), ...(project.target.config.env_files ?? []).map((f) => join(project.dir, f)), join(moduleDir, "module.env")];
   for (const file of files) {

@@ -99,7 +99,7 @@ export function loadProject(options: LoadOptions): LoadedProject {
   };
   resolver.scope = scope;
   for (const name of Object.keys(options.vars ?? {})) {
-    if (!(name in rawVariables)) {
+    if (!Object.hasOwn(rawVariables, name)) {
       diagnostics.push({ message: `--var ${name}: no variable "${name}" is declared`, hint: didYouMean(name, Object.keys(rawVariables)) ?? "declare it under `variables:` in slipway.yaml" });
     }
   }
@@ -218,7 +218,7 @@ class VariableResolver {
     private readonly diagnostics: Diagnostic[],
   ) {
     for (const name of Object.keys(targetValues)) {
-      if (!(name in declared)) {
+      if (!Object.hasOwn(declared, name)) {
         diagnostics.push({
           location: sourceMap.locate(["targets", targetName, "variables", name], "key"),
           message: `target "${targetName}" sets undeclared variable "${name}"`,
@@ -229,7 +229,7 @@ class VariableResolver {
   }
 
   get(name: string): string | undefined {
-    if (!(name in this.declared)) return undefined;
+    if (!Object.hasOwn(this.declared, name)) return undefined;
     const done = this.resolved.get(name);
     if (done !== undefined) return done;
     if (this.resolving.includes(name)) {
@@ -240,11 +240,11 @@ class VariableResolver {
     try {
       let raw: unknown;
       let path: (string | number)[];
-      if (name in this.cliValues) {
+      if (Object.hasOwn(this.cliValues, name)) {
         return this.remember(name, this.cliValues[name]!);
-      } else if (name in this.envValues) {
+      } else if (Object.hasOwn(this.envValues, name)) {
         return this.remember(name, this.envValues[name]!);
-      } else if (name in this.targetValues) {
+      } else if (Object.hasOwn(this.targetValues, name)) {
         raw = this.targetValues[name];
         path = ["targets", this.targetName, "variables", name];
       } else {
@@ -268,7 +268,7 @@ class VariableResolver {
   }
 
   all(): Record<string, string> {
-    const out: Record<string, string> = {};
+    const out: Record<string, string> = Object.create(null);
     for (const name of Object.keys(this.declared)) out[name] = this.get(name) ?? "";
     return out;
   }

@@ -44,7 +44,7 @@ const strings = (o: Record<string, unknown> | undefined): Record<string, string>
 export function jobDefinition(resource: DesiredResource, paramOverrides: Record<string, string>): JobDefinition {
   const spec = resource.spec as unknown as JobSpec;
   const defaults = strings(spec.params);
-  const unknown = Object.keys(paramOverrides).filter((p) => !(p in defaults));
+  const unknown = Object.keys(paramOverrides).filter((p) => !Object.hasOwn(defaults, p));
   if (unknown.length) {
     throw new InvalidInputError(
       unknown.map((p) => ({
