@@ -10,6 +10,7 @@ import { article, didYouMean } from "../util/suggest.js";
 import { moduleEnvironment } from "./env-files.js";
 import { dedupe, type LoadedModule, type LoadedProject } from "./load.js";
 import { ENDPOINT_NAME, LIBRARY, type Permission } from "./schema.js";
+import { checkResourcePaths, refuseOutside } from "./safe-paths.js";
 import type { PathSegment } from "./yaml-source.js";
 
 export interface CompiledProject {
@@ -144,6 +145,7 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
       const script = (field: "deploy" | "destroy"): { path: string; sha256: string } | undefined => {
         const file = hook[field];
         if (!file) return undefined;
+        if (refuseOutside(diagnostics, { root: project.dir, base: m.dir, path: file, location: locate(m, [...path, field]), what: `hook "${hook.name}": ${field} script`, relativeTo: "relative to module.yaml" })) return undefined;
         const full = join(m.dir, file);
         if (!existsSync(full) || !statSync(full).isFile()) {
           diagnostics.push({ location: locate(m, [...path, field]), message: `hook "${hook.name}": ${field} script "${file}" does not exist`, hint: `create ${rel(full)} or fix the path (relative to module.yaml)` });
@@ -285,6 +287,7 @@ function references(r: Builder): Reference[] {
 
 function checkResource(project: LoadedProject, m: LoadedModule, kind: ResourceKind, name: string, block: Record<string, any>, path: PathSegment[], diagnostics: Diagnostic[]): void {
   const at = (sub: PathSegment[] = [], prefer: "key" | "value" = "value") => m.sourceMap.locate([...path, ...sub], prefer);
+  const pathsInside = checkResourcePaths(project.dir, m.dir, kind, name, block, at, diagnostics);
   if (kind === "endpoint") {
     if (name.length > 63 || !ENDPOINT_NAME.test(name)) {
       diagnostics.push({
@@ -314,7 +317,7 @@ function checkResource(project: LoadedProject, m: LoadedModule, kind: ResourceKi
     }
   }
   if (kind === "job") {
-    if (block.source && !existsSync(join(m.dir, block.source))) {
+    if (pathsInside && block.source && !existsSync(join(m.dir, block.source))) {
       diagnostics.push({ location: at(["source"]), message: `job "${name}": source folder "${block.source}" does not exist`, hint: "the path is relative to module.yaml" });
     }
     const tasks = (block.tasks ?? {}) as Record<string, { depends_on?: string[] }>;
@@ -328,7 +331,7 @@ function checkResource(project: LoadedProject, m: LoadedModule, kind: ResourceKi
     if (cycle) diagnostics.push({ location: at(["tasks", cycle[0]!], "key"), message: `tasks of job "${name}" depend on each other in a cycle: ${cycle.join(" -> ")}`, hint: "remove one of these depends_on entries" });
   }
   if (kind === "artifact") {
-    if (!existsSync(join(m.dir, block.path)) || !statSync(join(m.dir, block.path)).isDirectory()) {
+    if (pathsInside && (!existsSync(join(m.dir, block.path)) || !statSync(join(m.dir, block.path)).isDirectory())) {
       diagnostics.push({ location: at(["path"]), message: `artifact "${name}": folder "${block.path}" does not exist`, hint: "the path is relative to module.yaml" });
     }
     if (block.version !== undefined && block.type !== "archive") {

@@ -8,6 +8,7 @@ import { didYouMean } from "../util/suggest.js";
 import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
 import { moduleFileSchema, projectFileSchema, type ArchiveKind, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
+import { refuseOutside } from "./safe-paths.js";
 import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";
@@ -113,9 +114,12 @@ export function loadProject(options: LoadOptions): LoadedProject {
   const includes = (project?.include ?? []) as string[];
   const seen = new Map<string, LoadedModule>();
   includes.forEach((pattern, index) => {
-    const files = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true }).sort();
-    if (files.length === 0) {
-      diagnostics.push({ location: parsed.sourceMap.locate(["include", index]), message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
+    const where = parsed.sourceMap.locate(["include", index]);
+    if (refuseOutside(diagnostics, { root: dir, base: dir, path: pattern, location: where, what: "include", relativeTo: "relative to slipway.yaml" })) return;
+    const matched = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true }).sort();
+    const files = matched.filter((f) => !refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, f), location: where, what: `include "${pattern}" matches`, relativeTo: "relative to slipway.yaml" }));
+    if (matched.length === 0) {
+      diagnostics.push({ location: where, message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
     }
     for (const moduleFile of files) {
       const loaded = loadModule(moduleFile, scope, diagnostics);
@@ -133,10 +137,16 @@ export function loadProject(options: LoadOptions): LoadedProject {
   const target = project?.targets[targetName];
   if (target?.env_files) {
     target.env_files.forEach((envFile, i) => {
+      const location = parsed.sourceMap.locate(["targets", targetName, "env_files", i]);
+      if (refuseOutside(diagnostics, { root: dir, base: dir, path: envFile, location, what: "env file", relativeTo: "relative to slipway.yaml" })) return;
       if (!existsSync(join(dir, envFile))) {
-        diagnostics.push({ location: parsed.sourceMap.locate(["targets", targetName, "env_files", i]), message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
+        diagnostics.push({ location, message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
       }
     });
+  }
+  // The env files read without being named follow the same rule: no symbolic link out of the project.
+  for (const implicit of [join(dir, "application.env"), ...modules.map((m) => join(m.dir, "module.env"))]) {
+    if (existsSync(implicit)) refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, implicit), location: { file: relative(process.cwd(), implicit) || implicit, line: 1, column: 1 }, what: "env file", relativeTo: "relative to the project" });
   }
   const defaults = targetNames.filter((t) => (rawTargets[t] as Record<string, unknown> | null)?.default === true);
   if (defaults.length > 1) {
