@@ -19,7 +19,8 @@ import { registerInternalRunner } from "./commands/internal-runner.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
-import { inheritCommonOptions, withCommonOptions } from "./common.js";
+import { inheritCommonOptions, reportError, withCommonOptions } from "./common.js";
+import { Output } from "./output.js";
 
 export function buildProgram(): Command {
   const program = new Command("slipway")
@@ -51,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are exit 0; usage errors are invalid input.
       return e.exitCode === 0 ? 0 : 2;
     }
-    throw e;
+    // Anything thrown outside a command's execute() (e.g. an invalid SLIPWAY_USER): same report, no stack.
+    return reportError(e, new Output(argv.includes("--json"), false));
   }
 }

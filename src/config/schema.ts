@@ -1,6 +1,7 @@
 // The project-file language as schemas: what users type in slipway.yaml and module.yaml.
 // One source for validation, TypeScript types and the JSON Schema that `slipway schema` prints.
 import { z } from "zod";
+import { USER_NAME, USER_NAME_MAX, USER_NAME_RULE } from "../env.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const name = (what: string) =>
@@ -12,13 +13,16 @@ const duration = z
   .describe('A duration: a number followed by ms, s, m, h or d, e.g. "24h"');
 const phase = z.number().int().min(0).describe("Deploy with `deploy --phase N` to deploy everything with phase <= N");
 
+/** Users, groups and service principals follow the one rule for user names (see env.ts). */
+const identity = (what: string) => z.string().min(1).max(USER_NAME_MAX).regex(USER_NAME, `${what} names are ${USER_NAME_RULE}`);
+
 export const PERMISSION_LEVELS = ["CAN_MANAGE", "CAN_RUN", "CAN_QUERY", "CAN_VIEW"] as const;
 export const permissionSchema = z
   .strictObject({
     level: z.enum(PERMISSION_LEVELS),
-    user: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
-    service_principal: z.string().min(1).optional(),
+    user: identity("user").optional(),
+    group: identity("group").optional(),
+    service_principal: identity("service principal").optional(),
   })
   .refine((p) => [p.user, p.group, p.service_principal].filter((x) => x !== undefined).length === 1, {
     message: "a permission names exactly one of user, group or service_principal",
