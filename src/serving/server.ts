@@ -15,6 +15,7 @@ import { InferenceLog } from "./inference-log.js";
 import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
 import { SlipwayError } from "../errors.js";
 import { processAlive } from "../util/run-script.js";
+import { answerClientError } from "./client-errors.js";
 
 export interface ServerOptions {
   port: number;
@@ -73,6 +74,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   };
 
   const http = createServer(handle);
+  http.on("clientError", answerClientError);
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
