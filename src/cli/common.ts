@@ -2,7 +2,7 @@
 // to exit codes.
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { formatDiagnostic, InvalidInputError, SlipwayError, type ExitCode } from "../errors.js";
+import { formatDiagnostic, InvalidInputError, printable, SlipwayError, type ExitCode } from "../errors.js";
 import type { Reporter } from "../engine/reporter.js";
 import { readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
@@ -55,7 +55,7 @@ export function inheritCommonOptions(program: Command): void {
 export function intOption(flags: string, description: string): Option {
   return new Option(flags, description).argParser((v) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
     return n;
   });
 }
@@ -139,11 +139,11 @@ export function reportError(e: unknown, out: Output): ExitCode {
   }
   if (e instanceof SlipwayError) {
     if (out.json) out.document({ ok: false, error: { code: e.code, message: e.message, hint: e.hint, ...e.details } });
-    else out.err(`error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`);
+    else out.err(printable(`error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`));
     return e.exitCode;
   }
   const err = e instanceof Error ? e : new Error(String(e));
   if (out.json) out.document({ ok: false, error: { code: "internal", message: err.message } });
-  else out.err(`error: ${err.message}${process.env.SLIPWAY_DEBUG ? `\n${err.stack}` : ""}`);
+  else out.err(printable(`error: ${err.message}${process.env.SLIPWAY_DEBUG ? `\n${err.stack}` : ""}`));
   return 1;
 }

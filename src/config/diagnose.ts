@@ -118,6 +118,18 @@ function issueToDiagnostics(schema: z.ZodType, issue: z.core.$ZodIssue, sourceMa
       hint: didYouMean(key, known) ?? (known.length ? `expected one of: ${known.join(", ")}` : "remove it"),
     }));
   }
+  if (issue.code === "invalid_key") {
+    // A record key its key schema refuses (job names, variable names, env names…): say which and why.
+    const key = path[path.length - 1];
+    const why = (issue as { issues?: Array<{ message?: string }> }).issues?.[0]?.message;
+    return [{ location: sourceMap.locate(path, "key"), message: `invalid key ${JSON.stringify(key)}${path.length > 1 ? ` in ${describePath(path.slice(0, -1))}` : ""}: ${why ?? issue.message}` }];
+  }
+  if (issue.code === "invalid_union") {
+    const actual = valueAt(root, path);
+    const expected = unionTypes(schema, path);
+    const list = expected.length > 1 ? `${expected.slice(0, -1).join(", ")} or ${expected.at(-1)}` : expected[0];
+    if (list) return [{ location: sourceMap.locate(path), message: `${where}expected ${list}, got ${typeName(actual)}` }];
+  }
   if (issue.code === "invalid_value") {
     const allowed = issue.values.map(String);
     const actual = valueAt(root, path);
@@ -174,6 +186,28 @@ interface Def {
   in?: unknown;
 }
 const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
+
+/** The plain types a union at `path` accepts (for "expected a string or a number"), or [] when not simple. */
+function unionTypes(schema: unknown, path: readonly PathSegment[]): string[] {
+  const found: string[] = [];
+  const visit = (s: unknown, i: number): void => {
+    const def = defOf(s);
+    if (["optional", "nullable", "default", "readonly"].includes(def.type)) return visit(def.innerType, i);
+    if (def.type === "pipe") return visit(def.in, i);
+    if (i === path.length) {
+      if (def.type === "union") for (const o of def.options ?? []) found.push(defOf(o).type);
+      return;
+    }
+    const seg = path[i]!;
+    if (def.type === "object" && typeof seg === "string" && def.shape?.[seg]) visit(def.shape[seg], i + 1);
+    else if (def.type === "record") visit(def.valueType, i + 1);
+    else if (def.type === "array") visit(def.element, i + 1);
+    else if (def.type === "union") for (const o of def.options ?? []) visit(o, i);
+  };
+  visit(schema, 0);
+  const simple = ["string", "number", "boolean"];
+  return found.every((t) => simple.includes(t)) ? [...new Set(found)].map((t) => `a ${t}`) : [];
+}
 
 /** The keys the schema allows at `path` (for "did you mean"). */
 export function knownKeysAt(schema: unknown, path: readonly PathSegment[]): string[] {

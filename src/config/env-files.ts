@@ -1,9 +1,11 @@
 // The environment a module's hooks and jobs see, later winning: application.env, the target's
 // env_files, the module's module.env, then SLIPWAY_PROJECT/TARGET/MODULE and SLIPWAY_VAR_<NAME>.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseEnv } from "node:util";
 import type { LoadedProject } from "./load.js";
+import { pathOutsideReason } from "./safe-paths.js";
+import { projectFileProblem } from "./yaml-source.js";
 
 export interface ModuleEnvironment {
   /** The merged variables (without the process environment). */
@@ -20,7 +22,9 @@ const readFiles = new WeakMap<LoadedProject, Map<string, Record<string, string> 
 function readEnvFile(project: LoadedProject, file: string): Record<string, string> | undefined {
   let files = readFiles.get(project);
   if (!files) readFiles.set(project, (files = new Map()));
-  if (!files.has(file)) files.set(file, existsSync(file) ? parseEnvFile(readFileSync(file, "utf8")) : undefined);
+  // Only a readable file inside the project (validation reports the others: a folder, too large, a link out).
+  const usable = (f: string) => existsSync(f) && !projectFileProblem(f, f) && !pathOutsideReason(project.dir, project.dir, relative(project.dir, f));
+  if (!files.has(file)) files.set(file, usable(file) ? parseEnvFile(readFileSync(file, "utf8")) : undefined);
   return files.get(file);
 }
 

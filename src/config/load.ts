@@ -1,6 +1,6 @@
 // Loads a project: slipway.yaml, its includes and the chosen target, with variables resolved and
 // every string interpolated. All problems are collected and thrown together (exit code 2).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
@@ -9,7 +9,7 @@ import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
 import { moduleFileSchema, projectFileSchema, type ArchiveKind, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
 import { refuseOutside } from "./safe-paths.js";
-import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
+import { parseYamlWithPositions, projectFileProblem, readProjectFile, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";
 
@@ -72,8 +72,10 @@ export function loadProject(options: LoadOptions): LoadedProject {
       "project_not_found",
     );
   }
-  const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;
+  const read = readProjectFile(file, displayFile);
+  if ("problem" in read) throw new InvalidInputError([read.problem]);
+  const text = read.text;
   const diagnostics: Diagnostic[] = options.diagnostics ?? [];
 
   // First pass, uninterpolated: the project name, the targets and the variables decide the scope.
@@ -139,14 +141,21 @@ export function loadProject(options: LoadOptions): LoadedProject {
     target.env_files.forEach((envFile, i) => {
       const location = parsed.sourceMap.locate(["targets", targetName, "env_files", i]);
       if (refuseOutside(diagnostics, { root: dir, base: dir, path: envFile, location, what: "env file", relativeTo: "relative to slipway.yaml" })) return;
-      if (!existsSync(join(dir, envFile))) {
+      if (existsSync(join(dir, envFile))) {
+        const problem = projectFileProblem(join(dir, envFile), relative(process.cwd(), join(dir, envFile)) || envFile);
+        if (problem) diagnostics.push(problem);
+      } else {
         diagnostics.push({ location, message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
       }
     });
   }
   // The env files read without being named follow the same rule: no symbolic link out of the project.
   for (const implicit of [join(dir, "application.env"), ...modules.map((m) => join(m.dir, "module.env"))]) {
-    if (existsSync(implicit)) refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, implicit), location: { file: relative(process.cwd(), implicit) || implicit, line: 1, column: 1 }, what: "env file", relativeTo: "relative to the project" });
+    if (!existsSync(implicit)) continue;
+    const shown = relative(process.cwd(), implicit) || implicit;
+    if (refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, implicit), location: { file: shown, line: 1, column: 1 }, what: "env file", relativeTo: "relative to the project" })) continue;
+    const problem = projectFileProblem(implicit, shown);
+    if (problem) diagnostics.push(problem);
   }
   const defaults = targetNames.filter((t) => (rawTargets[t] as Record<string, unknown> | null)?.default === true);
   if (defaults.length > 1) {
@@ -177,14 +186,21 @@ export function loadProject(options: LoadOptions): LoadedProject {
 export function targetNamesOf(dir: string): string[] {
   const file = join(resolve(dir), PROJECT_FILE);
   if (!existsSync(file)) return [];
-  const raw = parseYamlWithPositions(readFileSync(file, "utf8"), file);
+  const read = readProjectFile(file, file);
+  if ("problem" in read) return [];
+  const raw = parseYamlWithPositions(read.text, file);
   const doc = (raw.value ?? {}) as Record<string, unknown>;
   return isRecord(doc.targets) ? Object.keys(doc.targets) : [];
 }
 
 function loadModule(file: string, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule | undefined {
-  const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;
+  const read = readProjectFile(file, displayFile);
+  if ("problem" in read) {
+    diagnostics.push(read.problem);
+    return undefined;
+  }
+  const text = read.text;
   // The module's own name feeds ${module.name}; it is read before interpolating the rest.
   const moduleName = /^module:\s*["']?([A-Za-z0-9_-]+)/m.exec(text)?.[1];
   const scope: InterpolationScope = { ...projectScope, module: moduleName };

@@ -7,6 +7,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const name = (what: string) =>
   z.string().regex(NAME, `${what} names use letters, digits, "_", "." and "-" and start with a letter or digit`).max(255);
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** Names that become environment variables (env keys, params as SLIPWAY_PARAM_<name>). */
+const envName = z.string().min(1).max(255).regex(/^[^=]+$/, 'environment variable names may not contain "="');
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as "90s", "30m", "2h" or "7d"')
@@ -88,7 +90,7 @@ const taskSchema = z.strictObject({
   command: z.string().min(1),
   depends_on: z.array(z.string()).optional(),
   cache: z.boolean().optional(),
-  env: z.record(z.string(), scalar).optional(),
+  env: z.record(envName, scalar).optional(),
 });
 
 export const jobSchema = z
@@ -98,8 +100,8 @@ export const jobSchema = z
     source: z.string().min(1).optional().describe("Folder bundled for every run, relative to module.yaml"),
     command: z.string().min(1).optional(),
     tasks: z.record(name("task"), taskSchema).optional().describe("A DAG of tasks, instead of one command"),
-    env: z.record(z.string(), scalar).optional(),
-    params: z.record(z.string(), scalar).optional().describe("Parameters with their defaults"),
+    env: z.record(envName, scalar).optional(),
+    params: z.record(envName, scalar).optional().describe("Parameters with their defaults (each is $SLIPWAY_PARAM_<name> in the job's environment)"),
     compute: z
       .strictObject({
         cpus: z.number().positive().optional(),
@@ -240,7 +242,7 @@ export const moduleFileSchema = z
     depends_on: z.array(z.string()).optional(),
     phase: phase.optional(),
     hooks: z.array(hookSchema).optional(),
-    settings: z.record(z.string().min(1), scalar).optional(),
+    settings: z.record(z.string().min(1).max(255), scalar).optional(),
     resources: z
       .strictObject({
         jobs: z.record(name("job"), jobSchema).optional(),

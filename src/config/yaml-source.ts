@@ -1,5 +1,6 @@
 // Reads a YAML file into plain values while remembering where every key and value came from,
 // so that any later error (schema, reference, cycle) can point at file:line:column.
+import { readFileSync, statSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml";
 import type { Diagnostic, SourceLocation } from "../errors.js";
 
@@ -52,7 +53,26 @@ export const YAML_LIMITS = {
   maxDepth: 64,
   /** Values that aliases (*name) may expand to, in total, per file: a "billion laughs" stops here. */
   maxAliasValues: 10_000,
+  /** Size of one project file (slipway.yaml, a module.yaml, an env file): parsing is ~1 MB/s. */
+  maxFileBytes: 1024 * 1024,
 } as const;
+
+/** Why an existing path cannot be read as a project file (a folder, over the size limit), or undefined. */
+export function projectFileProblem(file: string, displayFile: string): Diagnostic | undefined {
+  const st = statSync(file);
+  const location = { file: displayFile, line: 1, column: 1 };
+  if (!st.isFile()) return { location, message: "is not a file (a folder or a special file)", hint: "name a file here" };
+  if (st.size > YAML_LIMITS.maxFileBytes) {
+    return { location, message: `the file is ${st.size} bytes; project files are limited to ${YAML_LIMITS.maxFileBytes} bytes (1 MiB)`, hint: "split it: move resources into more module files" };
+  }
+  return undefined;
+}
+
+/** A project file's text, or a diagnostic when it cannot be one (see projectFileProblem). */
+export function readProjectFile(file: string, displayFile: string): { text: string } | { problem: Diagnostic } {
+  const problem = projectFileProblem(file, displayFile);
+  return problem ? { problem } : { text: readFileSync(file, "utf8") };
+}
 
 /** Tags that only restate what plain YAML already means; any other tag is refused. */
 const PLAIN_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));
@@ -140,8 +160,18 @@ export function parseYamlWithPositions(text: string, file: string, transform?: S
       for (const pair of node.items) {
         const keyNode = pair.key as YamlNode | null;
         const keyLocation = keyNode?.range ? at(keyNode.range[0]) : location;
-        let key = String(isScalar(keyNode) ? keyNode.value : keyNode);
+        const keyValue = isScalar(keyNode) ? keyNode.value : undefined;
+        if (typeof keyValue !== "string" && typeof keyValue !== "number" && typeof keyValue !== "boolean") {
+          diagnostics.push({ location: keyLocation, message: keyNode === null || keyValue === null ? "a mapping key is empty (null)" : "a mapping key must be plain text, not a list, mapping or alias", hint: "write the key as text, e.g. `name:`" });
+          continue;
+        }
+        let key = String(keyValue);
         if (transform && keyLocation) key = transform(key, keyLocation, path);
+        const keyProblem = controlCharacters(key, true);
+        if (keyProblem) {
+          diagnostics.push({ location: keyLocation, message: `key ${JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key)} contains ${keyProblem}`, hint: "keys are names: use printable characters only" });
+          continue;
+        }
         if (seen.has(key)) {
           diagnostics.push({ location: keyLocation, message: `duplicate key "${key}"`, hint: "each key may appear once in a mapping; remove or rename one" });
           continue;
@@ -164,8 +194,13 @@ export function parseYamlWithPositions(text: string, file: string, transform?: S
       });
     }
     if (isScalar(node)) {
-      const value = node.value;
-      if (typeof value === "string" && transform && location) return transform(value, location, path);
+      let value = node.value;
+      if (typeof value === "string" && transform && location) value = transform(value, location, path);
+      const problem = typeof value === "string" ? controlCharacters(value, false) : undefined;
+      if (problem) {
+        diagnostics.push({ location, message: `this value contains ${problem}`, hint: "values are text: tabs and line breaks are fine, other control characters are not (they break environments, databases and terminals)" });
+        return "";
+      }
       return value;
     }
     return node ?? null;
@@ -178,6 +213,15 @@ export function parseYamlWithPositions(text: string, file: string, transform?: S
     if (!(e instanceof StopWalk)) throw e;
     return { value: undefined, sourceMap, diagnostics: [...diagnostics, e.diagnostic] };
   }
+}
+
+/** Describes the first control character in `text` (keys: any; values: any but tab, line feed, carriage return), or undefined. */
+function controlCharacters(text: string, key: boolean): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const m = (key ? /[\u0000-\u001f\u007f]/ : /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/).exec(text);
+  if (!m) return undefined;
+  const c = m[0].charCodeAt(0);
+  return c === 0 ? "a NUL byte" : `a control character (U+${c.toString(16).toUpperCase().padStart(4, "0")}) at position ${m.index + 1}`;
 }
 
 /** Where the tag written before the node starting at `offset` begins (a node's range starts after its tag and anchor). */
