@@ -10,6 +10,7 @@ import { article, didYouMean } from "../util/suggest.js";
 import { moduleEnvironment } from "./env-files.js";
 import { dedupe, type LoadedModule, type LoadedProject } from "./load.js";
 import { ENDPOINT_NAME, LIBRARY, type Permission } from "./schema.js";
+import { reportResourceCycle } from "./resource-graph.js";
 import { checkResourcePaths, refuseOutside } from "./safe-paths.js";
 import type { PathSegment } from "./yaml-source.js";
 
@@ -227,6 +228,7 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
     });
   }
 
+  const beforePhases = diagnostics.length;
   // A resource may not depend on one that deploys in a later phase.
   for (const { resource: r, module: m } of byAddress.values()) {
     for (const dep of r.dependsOn) {
@@ -237,6 +239,8 @@ export function compileProject(project: LoadedProject, earlier: Diagnostic[] = [
     }
   }
 
+  // A cycle across modules (phase problems make cycles too: those are reported above instead).
+  if (diagnostics.length === beforePhases) reportResourceCycle(resources, diagnostics);
   if (diagnostics.length) throw new InvalidInputError(dedupe(diagnostics));
   // A spec that carries a secret is marked sensitive: plans and listings mask its values on both sides.
   const secrets = new Set(project.secretValues);
