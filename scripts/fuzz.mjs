@@ -207,7 +207,7 @@ export function sample(r, schema, path, ctx) {
       const out = {};
       const required = new Set(schema.required ?? []);
       for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-        if (!required.has(key) && !r.chance(LIKELY[[...path, key].join(".")] ?? ctx.optional ?? 0.4)) continue;
+        if (!required.has(key) && !r.chance(LIKELY[[...path, key].join("/")] ?? ctx.optional ?? 0.4)) continue;
         const v = sample(r, sub, [...path, key], ctx);
         if (v !== undefined) out[key] = v;
       }
@@ -254,20 +254,20 @@ export function sample(r, schema, path, ctx) {
 
 const OMIT = Symbol("omit");
 /** How likely an optional key is, where 0.4 would make projects too sparse. */
-const LIKELY = { variables: 0.7, hooks: 0.6, settings: 0.8, resources: 0.9, "resources.jobs": 0.7, "resources.models": 0.6, "resources.schedules": 0.4, "resources.artifacts": 0.3, "resources.pipelines": 0.3 };
+const LIKELY = { variables: 0.7, hooks: 0.6, settings: 0.8, resources: 0.9, "resources/jobs": 0.7, "resources/models": 0.6, "resources/schedules": 0.4, "resources/artifacts": 0.3, "resources/pipelines": 0.3 };
 const SAFE_COMMANDS = ["true", "echo fuzz", "echo \"$SLIPWAY_TARGET\"", "exit 0", ":"];
 const CRONS = ["0 2 * * *", "*/5 * * * *", "30 4 1 * *", "0 0 * * 0"];
 const last = (path, n = 1) => path[path.length - n];
 
 function keyFor(r, path, namesSchema, ctx) {
-  const where = path.join(".");
+  const where = path.join("/");
   // Names shared across a project are drawn from small pools, so references between them can hit.
-  if (/^resources\.models$/.test(where)) return r.pick(ctx.pool.models);
-  if (/^resources\.jobs$/.test(where)) return r.pick(ctx.pool.jobs);
-  if (/^resources\.endpoints$/.test(where)) return sampleRegex(r, "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", 20);
-  if (/^resources\.artifacts$/.test(where)) return r.pick(ctx.pool.artifacts);
+  if (/^resources\/models$/.test(where)) return r.pick(ctx.pool.models);
+  if (/^resources\/jobs$/.test(where)) return r.pick(ctx.pool.jobs);
+  if (/^resources\/endpoints$/.test(where)) return sampleRegex(r, "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", 20);
+  if (/^resources\/artifacts$/.test(where)) return r.pick(ctx.pool.artifacts);
   if (/^variables$/.test(where)) return r.pick(ctx.pool.variables);
-  if (/\.variables$/.test(where) && path[0] === "targets") return r.pick(ctx.pool.variables);
+  if (/\/variables$/.test(where) && path[0] === "targets") return r.pick(ctx.pool.variables);
   if (/^targets$/.test(where)) return r.pick(ctx.pool.targets);
   if (/tasks$/.test(where)) return r.pick(["prepare", "score", "report", "train"]);
   if (/(env|params)$/.test(where) && r.chance(0.2)) return r.pick(["__proto__", "constructor", "prototype", "PATH_EXTRA", "ünï"]);
@@ -276,61 +276,56 @@ function keyFor(r, path, namesSchema, ctx) {
 }
 
 function override(r, path, ctx, schema) {
-  const where = path.join(".");
+  const where = path.join("/");
   const key = last(path);
   if (ctx.file === "project") {
     if (where === "include") return ["modules/*/module.yaml"];
     if (where === "project") return sampleRegex(r, "^[a-z0-9][a-z0-9_-]*$", 30);
-    if (/^targets\.[^.]+\.(state|blobs|executor)$/.test(where)) return r.chance(0.15) ? (key === "executor" ? { type: "local", max_parallel_runs: r.int(1, 4) } : { type: "sqlite" === key ? "sqlite" : key === "state" ? "sqlite" : "fs" }) : OMIT;
+    if (/^targets\/[^/]+\/(state|blobs|executor)$/.test(where)) return r.chance(0.15) ? (key === "executor" ? { type: "local", max_parallel_runs: r.int(1, 4) } : { type: "sqlite" === key ? "sqlite" : key === "state" ? "sqlite" : "fs" }) : OMIT;
     if (/archives$/.test(where)) return OMIT; // storage locations: never let a fuzzer write outside its folder
-    if (/^targets\.[^.]+\.env_files$/.test(where)) return r.chance(0.5) ? ["site.env"] : OMIT;
-    if (/^targets\.[^.]+\.default$/.test(where)) return OMIT; // set once below
-    if (/^targets\.[^.]+\.variables\.[^.]+$/.test(where)) return r.pick(["t1", 42, true, "${target.name}-x"]);
-    if (/^variables\.[^.]+$/.test(where)) return { ...sample(r, schema, [...path, "_"], { ...ctx, file: "none" }), default: r.pick(["v", "${target.name}", "${project.name}_${user}", 7, false]) };
-    if (/^variables\.[^.]+\.default$/.test(where)) return r.pick(["v", "${target.name}", "${project.name}_${user}", 7, false, "x".repeat(r.int(1, 80))]);
-    if (/^variables\.[^.]+\.secret$/.test(where)) return r.chance(0.2);
+    if (/^targets\/[^/]+\/env_files$/.test(where)) return r.chance(0.5) ? ["site.env"] : OMIT;
+    if (/^targets\/[^/]+\/default$/.test(where)) return OMIT; // set once below
+    if (/^targets\/[^/]+\/variables\/[^/]+$/.test(where)) return r.pick(["t1", 42, true, "${target.name}-x"]);
+    if (/^variables\/[^/]+$/.test(where)) return { ...sample(r, schema, [...path, "_"], { ...ctx, file: "none" }), default: r.pick(["v", "${target.name}", "${project.name}_${user}", 7, false]) };
+    if (/^variables\/[^/]+\/default$/.test(where)) return r.pick(["v", "${target.name}", "${project.name}_${user}", 7, false, "x".repeat(r.int(1, 80))]);
+    if (/^variables\/[^/]+\/secret$/.test(where)) return r.chance(0.2);
   }
   if (ctx.file === "module") {
     if (where === "module") return ctx.moduleName;
     if (where === "depends_on") return ctx.earlierModules.length ? r.shuffle(ctx.earlierModules).slice(0, r.int(0, ctx.earlierModules.length)) : OMIT;
     if (key === "phase") return r.chance(0.7) ? OMIT : r.int(0, 2);
-    if (/^hooks\.\d+\.name$/.test(where)) return `h${path[1]}`;
-    if (/^hooks\.\d+\.(deploy|destroy)$/.test(where)) {
+    if (/^hooks\/\d+\/name$/.test(where)) return `h${path[1]}`;
+    if (/^hooks\/\d+\/(deploy|destroy)$/.test(where)) {
       const file = `${key}-${path[1]}.sh`;
       ctx.scripts.add(file);
       return file;
     }
-    if (/^settings\.[^.]+$/.test(where) && r.chance(0.3)) return r.pick(["${var." + r.pick(ctx.pool.variables) + "}", "${module.name}", "${target.name}", "$${literal}"]);
-    if (/\.command$/.test(where)) return r.pick(SAFE_COMMANDS);
-    if (/^resources\.jobs\.[^.]+\.source$/.test(where)) return ctx.dirs.add("src"), "src";
-    if (/^resources\.jobs\.[^.]+\.run_on_deploy$/.test(where)) return OMIT; // would start background runs
-    if (/^resources\.jobs\.[^.]+\.registers\.model$/.test(where)) return r.pick(ctx.pool.models);
-    if (/^resources\.jobs\.[^.]+\.registers\.path$/.test(where)) return "model";
-    if (/^resources\.jobs\.[^.]+\.compute\.environment$/.test(where)) return (ctx.needsServices = true), r.pick(ctx.pool.computes);
-    if (/^resources\.jobs\.[^.]+\.tasks\.[^.]+\.depends_on$/.test(where)) return OMIT;
-    if (/^resources\.schedules\.[^.]+\.job$/.test(where) || /^resources\.pipelines\.[^.]+\.stages\.\d+\.job$/.test(where)) return r.pick(ctx.pool.jobs);
+    if (/^settings\/[^/]+$/.test(where) && r.chance(0.3)) return r.pick(["${var." + r.pick(ctx.pool.variables) + "}", "${module.name}", "${target.name}", "$${literal}"]);
+    if (/\/command$/.test(where)) return r.pick(SAFE_COMMANDS);
+    if (/^resources\/jobs\/[^/]+\/source$/.test(where)) return ctx.dirs.add("src"), "src";
+    if (/^resources\/jobs\/[^/]+\/run_on_deploy$/.test(where)) return OMIT; // would start background runs
+    if (/^resources\/jobs\/[^/]+\/registers\/model$/.test(where)) return r.pick(ctx.pool.models);
+    if (/^resources\/jobs\/[^/]+\/registers\/path$/.test(where)) return "model";
+    if (/^resources\/jobs\/[^/]+\/compute\/environment$/.test(where)) return r.pick(ctx.pool.computes);
+    if (/^resources\/jobs\/[^/]+\/tasks\/[^/]+\/depends_on$/.test(where)) return OMIT;
+    if (/^resources\/schedules\/[^/]+\/job$/.test(where) || /^resources\/pipelines\/[^/]+\/stages\/\d+\/job$/.test(where)) return r.pick(ctx.pool.jobs);
     if (/cron$/.test(where)) return r.pick(CRONS);
     if (/timezone$/.test(where)) return r.pick(["UTC", "Europe/Paris", OMIT]);
-    if (/^resources\.pipelines\.[^.]+\.stages\.\d+\.target$/.test(where)) return r.pick(ctx.pool.targets);
-    if (/^resources\.pipelines\.[^.]+\.stages\.\d+\.depends_on$/.test(where)) return OMIT;
-    if (/^resources\.endpoints\.[^.]+\.served$/.test(where)) {
-      ctx.needsServices = true; // endpoints need registered model versions
+    if (/^resources\/pipelines\/[^/]+\/stages\/\d+\/target$/.test(where)) return r.pick(ctx.pool.targets);
+    if (/^resources\/pipelines\/[^/]+\/stages\/\d+\/depends_on$/.test(where)) return OMIT;
+    if (/^resources\/endpoints\/[^/]+\/served$/.test(where)) {
       return [{ model: r.pick(ctx.pool.models), percent: 100 }];
     }
-    if (/^resources\.endpoints\.[^.]+\.replicas$/.test(where)) return OMIT;
-    if (/^resources\.artifacts\.[^.]+\.path$/.test(where)) return ctx.dirs.add("pkg"), "pkg";
-    if (/^resources\.artifacts\.[^.]+\.version$/.test(where)) return OMIT;
-    if (/^resources\.artifacts\.[^.]+\.python$/.test(where)) return OMIT;
-    if (/^resources\.compute$/.test(where)) {
-      if (!r.chance(0.15)) return OMIT;
-      ctx.needsServices = true; // virtual environments: real Python, slow
-      return undefined;
-    }
-    if (/^resources\.compute\.[^.]+\.(python|libraries|pip)$/.test(where)) return OMIT;
-    if (/^resources\.endpoints$/.test(where) && !r.chance(0.2)) return OMIT;
+    if (/^resources\/endpoints\/[^/]+\/replicas$/.test(where)) return OMIT;
+    if (/^resources\/artifacts\/[^/]+\/path$/.test(where)) return ctx.dirs.add("pkg"), "pkg";
+    if (/^resources\/artifacts\/[^/]+\/version$/.test(where)) return OMIT;
+    if (/^resources\/artifacts\/[^/]+\/python$/.test(where)) return OMIT;
+    if (/^resources\/compute$/.test(where)) return r.chance(0.15) ? undefined : OMIT; // virtual environments: real Python, slow
+    if (/^resources\/compute\/[^/]+\/(python|libraries|pip)$/.test(where)) return OMIT;
+    if (/^resources\/endpoints$/.test(where) && !r.chance(0.2)) return OMIT;
   }
   if (/permissions$/.test(where) && !r.chance(0.3)) return OMIT;
-  if (/permissions\.\d+$/.test(where)) {
+  if (/permissions\/\d+$/.test(where)) {
     // Exactly one of user, group, service_principal (a rule the JSON Schema cannot say).
     const who = r.pick(["user", "group", "service_principal"]);
     return { level: r.pick(schema.properties.level.enum), [who]: r.chance(0.3) ? "${user}" : sampleRegex(r, schema.properties[who].pattern, 20) };
@@ -429,7 +424,6 @@ export function generateProject(seed, schema) {
   pool.targets = targetNames.length ? targetNames : ["dev"];
 
   const files = {};
-  let needsServices = false;
   let protectedTarget = false;
   const defaultTarget = targetNames.find((t) => project.targets[t]?.default);
   if (defaultTarget && project.targets[defaultTarget].protected) protectedTarget = true;
@@ -439,9 +433,8 @@ export function generateProject(seed, schema) {
   const moduleNames = r.shuffle(["core", "features", "serving", "extra_1"]).slice(0, r.int(1, 3));
   const modules = {};
   moduleNames.forEach((name, index) => {
-    const ctx = { ...base, file: "module", moduleName: name, earlierModules: moduleNames.slice(0, index), scripts: new Set(), dirs: new Set(), needsServices: false };
+    const ctx = { ...base, file: "module", moduleName: name, earlierModules: moduleNames.slice(0, index), scripts: new Set(), dirs: new Set() };
     const doc = sample(r, moduleSchema, [], ctx);
-    needsServices ||= ctx.needsServices;
     modules[name] = doc;
     // Names are unique in a project: later modules drop what an earlier one declared.
     for (const [section, entries] of Object.entries(doc.resources ?? {})) {
@@ -458,7 +451,7 @@ export function generateProject(seed, schema) {
   });
   fixReferences(modules, pool);
   // Endpoints and compute environments need registered models and Python: checked, not deployed.
-  needsServices ||= Object.values(modules).some((m) => Object.keys(m.resources?.endpoints ?? {}).length || Object.keys(m.resources?.compute ?? {}).length);
+  const needsServices = Object.values(modules).some((m) => Object.keys(m.resources?.endpoints ?? {}).length || Object.keys(m.resources?.compute ?? {}).length);
 
   // Near-valid: half the seeds get one or two mutations.
   const mutations = [];
@@ -485,7 +478,8 @@ export function generateProject(seed, schema) {
     for (const mutate of textMutations.get(file) ?? []) text = mutate(r, text);
     files[file] = text;
   }
-  return { seed, files, valid: mutations.length === 0 && targetNames.length > 0, deployable: !needsServices, protectedTarget, mutations };
+  const phased = Object.entries(files).some(([f, t]) => f.endsWith(".yaml") && /\bphase: [1-9]/.test(t));
+  return { seed, files, valid: mutations.length === 0 && targetNames.length > 0, deployable: !needsServices, protectedTarget, phased, mutations };
 }
 
 /** References point at things that exist (the generator's half of "valid"). */
@@ -640,14 +634,21 @@ export function runSeed(seed, options = {}) {
     if (v.code === 0 && p.code === 2) failures.push(`plan: exit 2 although validate passed:\n${p.stdout.slice(0, 1500)}`);
     if (v.code === 2 && p.code !== 2) failures.push(`plan: exit ${p.code} although validate found the input invalid`);
     if (v.code === 0 && gen.deployable) {
+      const noDrift = (phase) => {
+        const again = json(cli(["plan", "--json", ...(phase === undefined ? [] : ["--phase", String(phase)])]));
+        const s = again?.summary ?? {};
+        if (s.create || s.update || s.replace || s.delete) failures.push(`drift: plan${phase === undefined ? "" : ` --phase ${phase}`} after deploy is not empty: ${JSON.stringify(s)} ${JSON.stringify(again.actions?.filter((a) => a.action !== "noop"))}`);
+      };
+      if (gen.phased) {
+        // Phase 0 first (what later phases add is not there yet), then everything.
+        const d0 = cli(["deploy", "--yes", "--phase", "0", "--json"]);
+        if (d0.code !== 0) failures.push(`deploy --phase 0: exit ${d0.code}:\n${d0.stdout.slice(0, 1500)}\n${d0.stderr.slice(0, 1500)}`);
+        else noDrift(0);
+      }
       const d = cli(["deploy", "--yes", "--json"]);
       const ddoc = json(d);
       if (d.code !== 0) failures.push(`deploy: exit ${d.code}:\n${d.stdout.slice(0, 1500)}\n${d.stderr.slice(0, 1500)}`);
-      else {
-        const again = json(cli(["plan", "--json"]));
-        const s = again?.summary ?? {};
-        if (s.create || s.update || s.replace || s.delete) failures.push(`drift: plan after deploy is not empty: ${JSON.stringify(s)} ${JSON.stringify(again.actions?.filter((a) => a.action !== "noop"))}`);
-      }
+      else noDrift();
       void ddoc;
       const x = cli(["destroy", "--yes", ...(gen.protectedTarget ? ["--force"] : [])]);
       if (x.code !== 0) failures.push(`destroy: exit ${x.code}:\n${x.stderr.slice(0, 1500)}`);

@@ -133,6 +133,9 @@ function issueToDiagnostics(schema: z.ZodType, issue: z.core.$ZodIssue, sourceMa
   if (issue.code === "invalid_value") {
     const allowed = issue.values.map(String);
     const actual = valueAt(root, path);
+    if (actual === undefined) {
+      return [{ location: sourceMap.locate(path.slice(0, -1)), message: `${describePath(path)} is required: one of ${allowed.join(", ")}`, hint: `add \`${String(path[path.length - 1])}:\`` }];
+    }
     return [
       {
         location: sourceMap.locate(path),

@@ -51,4 +51,20 @@ targets:
       box.cleanup();
     }
   });
+
+  it("seeds 202, 206: a missing key whose value is one of a list says it is required (was: 'undefined is not allowed')", () => {
+    const box = sandbox({
+      "slipway.yaml": "project: p\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
+      "modules/core/module.yaml": "module: core\nresources:\n  pipelines:\n    release:\n      stages:\n        - name: s0\n",
+    });
+    try {
+      const r = box.run(["validate"]);
+      assertNoCrash(r);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /module\.yaml:6:11: error: resources\.pipelines\.release\.stages\[0\]\.type is required: one of run, deploy, approval, wait, destroy, notify\n  hint: add `type:`/);
+      assert.doesNotMatch(r.stderr, /undefined/);
+    } finally {
+      box.cleanup();
+    }
+  });
 });
