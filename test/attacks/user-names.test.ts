@@ -14,18 +14,21 @@ describe("user names", () => {
   it("a bad SLIPWAY_USER is a clear error (exit 2) on every command, before anything is written", () => {
     const box = sandbox({ "slipway.yaml": ROOT, "modules/core/module.yaml": "module: core\nsettings:\n  owner: ${user}\n" });
     try {
-      for (const user of HOSTILE) {
-        for (const args of [["validate"], ["status"], ["deploy", "--yes"], ["endpoints", "query", "x", "--data", "{}"], ["server", "stop"], ["status", "--json"]]) {
-          const r = box.run(args, { SLIPWAY_USER: user });
-          assertNoCrash(r);
-          assert.equal(r.code, 2, `SLIPWAY_USER=${JSON.stringify(user)} ${args.join(" ")}: exit ${r.code}\n${r.stdout}${r.stderr}`);
-          if (args.includes("--json")) {
-            const doc = JSON.parse(r.stdout);
-            assert.equal(doc.error.code, "invalid_user");
-          } else {
-            assert.match(r.stderr, /SLIPWAY_USER ".*" (is empty|is \d+ characters long|is not a valid user name)/);
-            assert.match(r.stderr, /hint: set SLIPWAY_USER to a user name/);
-          }
+      // Every hostile name on one command, and one hostile name on every kind of command.
+      const cases = [
+        ...HOSTILE.map((user) => [user, ["validate"]] as const),
+        ...[["status"], ["deploy", "--yes"], ["endpoints", "query", "x", "--data", "{}"], ["server", "stop"], ["status", "--json"]].map((args) => [HOSTILE[0]!, args] as const),
+      ];
+      for (const [user, args] of cases) {
+        const r = box.run(args, { SLIPWAY_USER: user });
+        assertNoCrash(r);
+        assert.equal(r.code, 2, `SLIPWAY_USER=${JSON.stringify(user)} ${args.join(" ")}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+        if (args.includes("--json")) {
+          const doc = JSON.parse(r.stdout);
+          assert.equal(doc.error.code, "invalid_user");
+        } else {
+          assert.match(r.stderr, /SLIPWAY_USER ".*" (is empty|is \d+ characters long|is not a valid user name)/);
+          assert.match(r.stderr, /hint: set SLIPWAY_USER to a user name/);
         }
       }
       assert.equal(existsSync(box.home), false, "nothing was written to SLIPWAY_HOME");
