@@ -2,8 +2,10 @@
 // database yet. Migrations are serialised (an exclusive transaction on SQLite, an advisory lock on
 // PostgreSQL), so every process either proceeds or is refused with exit 3 — never "table already exists".
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { describe, it } from "node:test";
+import pg from "pg";
 import { exited, sandbox } from "../helpers/cli.js";
 
 const project = `project: demo
@@ -49,5 +51,33 @@ describe("concurrent first use of a fresh SLIPWAY_HOME", () => {
       assert.ok(r.code === 0 || r.code === 3, `exit ${r.code}: ${r.stderr}`);
     }
     assert.ok(results.some((r) => r.code === 0), "at least one deploy ran");
+  });
+
+  const pgUrl = process.env.SLIPWAY_TEST_PG_URL;
+  it("ten `status` at once on a fresh PostgreSQL state database all succeed", { skip: pgUrl ? false : "SLIPWAY_TEST_PG_URL is not set" }, async () => {
+    const name = `slipway_first_use_${process.pid}_${randomBytes(4).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: pgUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+      const url = new URL(pgUrl!);
+      url.pathname = `/${name}`;
+      const box = sandbox({
+        "slipway.yaml": project.replace("    default: true\n", "    default: true\n    state:\n      type: postgres\n      url: ${env.FIRST_USE_PG_URL}\n"),
+        "modules/core/module.yaml": module,
+      });
+      try {
+        const all = await Promise.all(Array.from({ length: 10 }, () => exited(box.start(["status"], { FIRST_USE_PG_URL: url.toString() }))));
+        for (const r of all) {
+          assert.doesNotMatch(r.stderr, /migration|already exists/, r.stderr);
+          assert.equal(r.code, 0, r.stderr);
+        }
+      } finally {
+        box.cleanup();
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await admin.end();
+    }
   });
 });
