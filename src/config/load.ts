@@ -1,6 +1,6 @@
 // Loads a project: slipway.yaml, its includes and the chosen target, with variables resolved and
 // every string interpolated. All problems are collected and thrown together (exit code 2).
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
@@ -115,6 +115,7 @@ export function loadProject(options: LoadOptions): LoadedProject {
   const modules: LoadedModule[] = [];
   const includes = (project?.include ?? []) as string[];
   const seen = new Map<string, LoadedModule>();
+  const loadedFiles = new Set<string>();
   includes.forEach((pattern, index) => {
     const where = parsed.sourceMap.locate(["include", index]);
     if (refuseOutside(diagnostics, { root: dir, base: dir, path: pattern, location: where, what: "include", relativeTo: "relative to slipway.yaml" })) return;
@@ -124,6 +125,10 @@ export function loadProject(options: LoadOptions): LoadedProject {
       diagnostics.push({ location: where, message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
     }
     for (const moduleFile of files) {
+      // One file reached twice (overlapping patterns, a link inside the project) is one module.
+      const real = realpathSync(moduleFile);
+      if (loadedFiles.has(real)) continue;
+      loadedFiles.add(real);
       const loaded = loadModule(moduleFile, scope, diagnostics);
       if (!loaded) continue;
       const twin = seen.get(loaded.name);

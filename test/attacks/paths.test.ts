@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { registerFromRun } from "../../src/registry/register.js";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
-import { assertNoCrash, ROOT } from "./helpers.js";
+import { assertNoCrash, ROOT, runTimed } from "./helpers.js";
 
 /** A project plus a folder next to it ("outside") holding a script that leaves a marker when run. */
 function withOutside(moduleYaml: string, rootYaml = ROOT): { box: Sandbox; outside: string; marker: string } {
@@ -218,6 +218,24 @@ describe("env files and includes", () => {
       assert.match(r.stderr, /slipway\.yaml:5:5: error: include "\/tmp\/\*\.yaml" is absolute/);
       assert.match(r.stderr, /slipway\.yaml:3:5: error: include "modules\/\*\/module\.yaml" matches "modules\/linked\/module\.yaml" leads outside the project folder through a symbolic link/);
       assert.doesNotMatch(r.stderr, /intruder/);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it("a link loop inside the project and overlapping includes: each module file is read once", () => {
+    const box = sandbox({
+      "slipway.yaml": 'project: demo\ninclude: ["modules/**/module.yaml", modules/core/module.yaml]\ntargets:\n  dev: {}\n',
+      "modules/core/module.yaml": "module: core\n",
+    });
+    try {
+      symlinkSync("..", join(box.dir, "modules/core/up"));
+      symlinkSync(box.dir, join(box.dir, "modules/root"));
+      const r = runTimed(box, ["validate"], 20_000);
+      assertNoCrash(r);
+      assert.equal(r.timedOut, false);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /1 module\(s\)/);
     } finally {
       box.cleanup();
     }
