@@ -1,12 +1,10 @@
 // The serving gateway's answers to requests it cannot take: each says what is wrong with *this*
 // request (its URL and headers are too large, it is not HTTP), as JSON, instead of a bare status.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { readServerInfo } from "../../src/serving/server-file.js";
-import { serverFile } from "../../src/serving/server-file.js";
 import { ROOT } from "./helpers.js";
 
 /** Sends raw bytes, returns the raw response (the server closes the connection after these errors). */
@@ -34,7 +32,8 @@ describe("gateway: requests it cannot take", () => {
     box = sandbox({ "slipway.yaml": ROOT, "modules/core/module.yaml": "module: core\n" });
     const child = box.start(["server", "--port", "0"]);
     const done = exited(child);
-    await waitFor(() => existsSync(serverFile(box.home)) || child.exitCode !== null, 20_000, "the server");
+    // The server writes server.json in place: wait until it parses, not only until it exists.
+    await waitFor(() => readServerInfo(box.home)?.port !== undefined || child.exitCode !== null, 30_000, "the server");
     if (child.exitCode !== null) throw new Error(`server exited: ${(await done).stderr}`);
     port = readServerInfo(box.home)!.port;
   });
