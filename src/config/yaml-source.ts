@@ -1,7 +1,7 @@
 // Reads a YAML file into plain values while remembering where every key and value came from,
 // so that any later error (schema, reference, cycle) can point at file:line:column.
 import { readFileSync, statSync } from "node:fs";
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from "yaml";
 import type { Diagnostic, SourceLocation } from "../errors.js";
 
 export type PathSegment = string | number;
@@ -119,13 +119,23 @@ export function parseYamlWithPositions(text: string, file: string, transform?: S
   let aliasValues = 0;
   /** Nodes being expanded through an alias right now: an alias to one of them is a cycle. */
   const expanding = new Set<unknown>();
+  // Every alias's node, found in one pass in document order (the latest anchor of that name before
+  // it): the library's Alias.resolve walks the whole document per alias, quadratic in alias count.
+  const aliasTargets = new Map<unknown, unknown>();
+  const anchors = new Map<string, unknown>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) aliasTargets.set(node, anchors.get(node.source));
+      else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
 
   /** `viaAlias`: the outermost alias being expanded (where a bomb is reported), if any. */
   const walk = (node: unknown, path: PathSegment[], viaAlias: { name: string; location?: SourceLocation } | undefined): unknown => {
     const range = (node as YamlNode | null)?.range;
     const location = range ? at(range[0]) : undefined;
     if (isAlias(node)) {
-      const target = node.resolve(doc as Document);
+      const target = aliasTargets.get(node);
       if (target === undefined) return null; // an unknown anchor is a syntax error reported above
       if (expanding.has(target)) {
         throw new StopWalk({ location, message: `alias *${node.source} is used inside the node it names, so it never ends`, hint: `remove *${node.source} there or point it at another anchor` });

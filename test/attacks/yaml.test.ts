@@ -57,6 +57,18 @@ describe("YAML alias bombs", () => {
     }
   });
 
+  it("many ordinary aliases are read in linear time (resolving each one used to walk the whole file)", () => {
+    const vars = Array.from({ length: 4000 }, (_, i) => `  v${i}: *base`).join("\n");
+    const box = sandbox({ "slipway.yaml": `project: demo\ntargets:\n  dev: {}\nvariables:\n  base: &base { default: x }\n${vars}\n` });
+    try {
+      const r = runTimed(box, ["validate"], 30_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
+    } finally {
+      box.cleanup();
+    }
+  });
+
   it("ordinary aliases still work", () => {
     const box = project("module: core\nsettings:\n  a: &x hello\n  b: *x\n");
     try {
