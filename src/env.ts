@@ -2,11 +2,42 @@
 import { homedir, hostname, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { offsetClock, systemClock, type Clock } from "./clock.js";
+import { InvalidInputError } from "./errors.js";
+
+/**
+ * A user name that passed USER_NAME: the one rule for who someone is, wherever a name enters
+ * (SLIPWAY_USER, tokens, permissions). It names files (credentials/<user>.token) and is written to
+ * state and logs, so it never holds a path separator, "..", whitespace or control characters.
+ */
+export type UserName = string & { readonly __userName: unique symbol };
+
+export const USER_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/;
+export const USER_NAME_MAX = 128;
+export const USER_NAME_RULE = `1 to ${USER_NAME_MAX} letters, digits, "_", ".", "@", "+" and "-", starting with a letter, digit or "_"`;
+
+/** Why `name` is not a valid user name, or undefined. */
+export function userNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "is empty";
+  if (name.length > USER_NAME_MAX) return `is ${name.length} characters long (at most ${USER_NAME_MAX})`;
+  if (!USER_NAME.test(name)) return `is not a valid user name: use ${USER_NAME_RULE}`;
+  return undefined;
+}
+
+/** `name` as a UserName; invalid input (exit 2) naming `what` otherwise. */
+export function toUserName(name: string, what: string, hint?: string): UserName {
+  const problem = userNameProblem(name);
+  if (problem) {
+    const shown = JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+    throw new InvalidInputError([{ message: `${what} ${shown} ${problem}`, hint: hint ?? `user names are ${USER_NAME_RULE}` }], "invalid_user");
+  }
+  return name as UserName;
+}
 
 export interface RuntimeEnv {
   /** Where embedded state lives: state.db, blobs/, runs/, logs/. */
   home: string;
-  user: string;
+  /** SLIPWAY_USER, else the login name; always valid (see USER_NAME). */
+  user: UserName;
   host: string;
   pid: number;
   /** SLIPWAY_VAR_<NAME> values, by NAME. */
@@ -35,19 +66,30 @@ export interface RuntimeEnv {
   processEnv: NodeJS.ProcessEnv;
 }
 
+/** Whether SLIPWAY_DEBUG asks for stack traces; readable even when the rest of the environment is invalid. */
+export function debugRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!env.SLIPWAY_DEBUG;
+}
+
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
-  const varOverrides: Record<string, string> = {};
+  const varOverrides: Record<string, string> = Object.create(null); // names are data: SLIPWAY_VAR___proto__ too
   for (const [key, value] of Object.entries(env)) {
     if (key.startsWith("SLIPWAY_VAR_") && value !== undefined) varOverrides[key.slice("SLIPWAY_VAR_".length)] = value;
   }
   const offset = Number(env.SLIPWAY_CLOCK_OFFSET_MS ?? 0);
-  let user = env.SLIPWAY_USER ?? env.USER;
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = "unknown";
+  let user: UserName;
+  if (env.SLIPWAY_USER !== undefined) {
+    user = toUserName(env.SLIPWAY_USER, "SLIPWAY_USER", `set SLIPWAY_USER to a user name: ${USER_NAME_RULE}`);
+  } else {
+    let login = env.USER;
+    if (!login) {
+      try {
+        login = userInfo().username;
+      } catch {
+        login = "unknown";
+      }
     }
+    user = toUserName(login, "the login name (USER)", `set SLIPWAY_USER to a user name: ${USER_NAME_RULE}`);
   }
   return {
     home: resolve(env.SLIPWAY_HOME ?? join(homedir(), ".slipway")),

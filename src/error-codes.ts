@@ -18,6 +18,7 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   // ---- invalid input: exit 2, nothing was changed
   invalid_usage: { exit: 2, http: 400, description: "the command line could not be parsed: unknown command or option, missing argument or option value" },
+  invalid_user: { exit: 2, http: 400, description: "a user, group or service principal name breaks the naming rule (SLIPWAY_USER, tokens, permissions)" },
   invalid_flag: { exit: 2, http: 400, description: "a flag's value is malformed (`--var`, `--param`, `--data`, `--keep-last`, a schema name)" },
   invalid_config: { exit: 2, http: 400, description: "the project files have problems; each is a diagnostic with file, line and column" },
   project_not_found: { exit: 2, http: 404, description: "no `slipway.yaml` in the project folder" },
@@ -50,6 +51,7 @@ export const ERROR_CODES = {
 
   // ---- refused: exit 3, nothing was changed
   lock_held: { exit: 3, http: 423, description: "another writer holds the target's lock (adds `holder`)" },
+  state_locked: { exit: 3, http: 423, description: "the SQLite state database stayed locked by another process (migrating or writing) past the busy timeout" },
   lock_contended: { exit: 3, http: 423, description: "the target's lock kept changing hands while being taken" },
   lock_lost: { exit: 3, http: 423, description: "the lock was taken over (`--force-unlock`) while this operation ran" },
   protected: { exit: 3, http: 403, description: "a protected target needs `--force`" },

@@ -69,5 +69,14 @@ export function formatLocation(loc: SourceLocation | undefined): string {
 
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.location ? `${formatLocation(d.location)}: ` : "";
-  return `${where}error: ${d.message}${d.hint ? `\n  hint: ${d.hint}` : ""}`;
+  return printable(`${where}error: ${d.message}${d.hint ? `\n  hint: ${d.hint}` : ""}`);
+}
+
+/**
+ * `text` safe to print on a terminal: control characters other than line feed and tab (ESC starts
+ * terminal escape sequences; a name given on the command line may hold any) are shown as \u escapes.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -4,11 +4,11 @@
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { exitCodeOf, type ExitCode } from "../error-codes.js";
-import { formatDiagnostic, InvalidInputError } from "../errors.js";
+import { formatDiagnostic, InvalidInputError, printable } from "../errors.js";
 import { envelope, type CommandName, type FieldsOf, type UnsuccessfulCommand } from "../views/documents.js";
 import { errorView, type ErrorJson } from "../views/error.js";
 import type { Reporter } from "../engine/reporter.js";
-import { readRuntimeEnv, type RuntimeEnv } from "../env.js";
+import { debugRequested, readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
 import { Output } from "./output.js";
 
@@ -59,13 +59,13 @@ export function inheritCommonOptions(program: Command): void {
 export function intOption(flags: string, description: string): Option {
   return new Option(flags, description).argParser((v) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got "${v}"`);
     return n;
   });
 }
 
 export function projectOptions(flags: CommonFlags): ProjectOptions {
-  const vars: Record<string, string> = {};
+  const vars: Record<string, string> = Object.create(null); // --var __proto__=x is a variable like any other
   const problems = [];
   for (const pair of flags.var ?? []) {
     const eq = pair.indexOf("=");
@@ -157,7 +157,7 @@ export function setExit(code: ExitCode): void {
   process.exitCode = code;
 }
 
-export function reportError(e: unknown, out: Output, debug = readRuntimeEnv().debug): ExitCode {
+export function reportError(e: unknown, out: Output, debug = debugRequested()): ExitCode {
   const error = errorView(e);
   if (out.json) {
     out.document(envelope({}, error));
@@ -165,7 +165,7 @@ export function reportError(e: unknown, out: Output, debug = readRuntimeEnv().de
     for (const d of e.diagnostics) out.err(formatDiagnostic(d));
     if (e.diagnostics.length > 1) out.err(`${e.diagnostics.length} problems found; nothing was changed.`);
   } else {
-    out.err(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}${error.code === "internal" && debug && e instanceof Error ? `\n${e.stack}` : ""}`);
+    out.err(printable(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}${error.code === "internal" && debug && e instanceof Error ? `\n${e.stack}` : ""}`));
   }
   return exitCodeOf(error.code);
 }

@@ -19,7 +19,7 @@ import { registerInternalRunner } from "./commands/internal-runner.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
-import { inheritCommonOptions, withCommonOptions } from "./common.js";
+import { inheritCommonOptions, reportError, withCommonOptions } from "./common.js";
 import { exitCodeOf } from "../error-codes.js";
 import { envelope } from "../views/documents.js";
 import { failureView } from "../views/error.js";
@@ -58,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       if (argv.includes("--json")) new Output(true, false).document(envelope({}, failureView("invalid_usage", e.message.replace(/^error: /, ""), "see slipway --help, or slipway <command> --help")));
       return exitCodeOf("invalid_usage");
     }
-    throw e;
+    // Anything thrown outside a command's execute() (e.g. an invalid SLIPWAY_USER): same report, no stack.
+    return reportError(e, new Output(argv.includes("--json"), false));
   }
 }

@@ -1,6 +1,6 @@
 // Terminal output: colors when writing to a terminal, plain text otherwise, secrets always masked.
 import { styleText } from "node:util";
-import { redact } from "../util/redact.js";
+import { redact, redactValue } from "../util/redact.js";
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -29,6 +29,6 @@ export class Output {
 
   /** The --json document: stdout, one JSON value. */
   document(value: unknown): void {
-    process.stdout.write(redact(JSON.stringify(value, null, 2), this.secrets) + "\n");
+    process.stdout.write(JSON.stringify(redactValue(value, this.secrets), null, 2) + "\n");
   }
 }

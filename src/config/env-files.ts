@@ -1,9 +1,11 @@
 // The environment a module's hooks and jobs see, later winning: application.env, the target's
 // env_files, the module's module.env, then SLIPWAY_PROJECT/TARGET/MODULE and SLIPWAY_VAR_<NAME>.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseEnv } from "node:util";
 import type { LoadedProject } from "./load.js";
+import { pathOutsideReason } from "./safe-paths.js";
+import { projectFileProblem } from "./yaml-source.js";
 
 export interface ModuleEnvironment {
   /** The merged variables (without the process environment). */
@@ -20,12 +22,29 @@ const readFiles = new WeakMap<LoadedProject, Map<string, Record<string, string> 
 function readEnvFile(project: LoadedProject, file: string): Record<string, string> | undefined {
   let files = readFiles.get(project);
   if (!files) readFiles.set(project, (files = new Map()));
-  if (!files.has(file)) files.set(file, existsSync(file) ? (parseEnv(readFileSync(file, "utf8")) as Record<string, string>) : undefined);
+  // Only a readable file inside the project (validation reports the others: a folder, too large, a link out).
+  const usable = (f: string) => existsSync(f) && !projectFileProblem(f, f) && !pathOutsideReason(project.dir, project.dir, relative(project.dir, f));
+  if (!files.has(file)) files.set(file, usable(file) ? parseEnvFile(readFileSync(file, "utf8")) : undefined);
   return files.get(file);
 }
 
+/**
+ * Node's parseEnv, except that a variable named __proto__ is kept (parseEnv drops it): the name is
+ * swapped for a placeholder no file contains before parsing, and swapped back in names and values.
+ */
+export function parseEnvFile(text: string): Record<string, string> {
+  let placeholder = "__slipway_proto__";
+  while (text.includes(placeholder)) placeholder = `_${placeholder}_`;
+  const swapped = text.replace(/^(\s*(?:export\s+)?)__proto__(?=\s*=)/gm, `$1${placeholder}`);
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of Object.entries(parseEnv(swapped) as Record<string, string>)) {
+    out[key === placeholder ? "__proto__" : key] = value.split(placeholder).join("__proto__");
+  }
+  return out;
+}
+
 export function moduleEnvironment(project: LoadedProject, moduleName: string, moduleDir: string): ModuleEnvironment {
-  const vars: Record<string, string> = {};
+  const vars: Record<string, string> = Object.create(null); // names are data: __proto__ too
   const secrets = new Set(project.secretValues);
   const files = [join(project.dir, "application.env"), ...(project.target.config.env_files ?? []).map((f) => join(project.dir, f)), join(moduleDir, "module.env")];
   for (const file of files) {

@@ -39,6 +39,14 @@ describe("interpolate", () => {
     assert.match(d[1]!.hint!, /did you mean "target.name"/);
   });
 
+  it("reports an unclosed ${ and leaves the text as written", () => {
+    const d: Diagnostic[] = [];
+    assert.equal(interpolate("a-${var.catalog", scope, at, d), "a-${var.catalog");
+    assert.equal(d.length, 1);
+    assert.match(d[0]!.message, /unclosed "\$\{" in "a-\$\{var\.catalog"/);
+    assert.deepEqual(interpolate("$${ alone", scope, at, []), "${ alone");
+  });
+
   it("rejects ${module.name} outside a module", () => {
     const d: Diagnostic[] = [];
     interpolate("${module.name}", { ...scope, module: undefined }, at, d);

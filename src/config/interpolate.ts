@@ -14,7 +14,8 @@ export interface InterpolationScope {
   env: Record<string, string | undefined>;
 }
 
-const PATTERN = /\$\$\{|\$\{([^}]*)\}/g;
+// "$${", or "${" with what follows up to "}" (group 1) and the "}" itself (group 2, absent when unclosed).
+const PATTERN = /\$\$\{|\$\{([^}]*)(\})?/g;
 
 export function hasInterpolation(text: string): boolean {
   return text.includes("${");
@@ -23,8 +24,12 @@ export function hasInterpolation(text: string): boolean {
 /** Replaces every ${…} in `text`; problems are appended to `diagnostics` and leave the reference in place. */
 export function interpolate(text: string, scope: InterpolationScope, location: SourceLocation | undefined, diagnostics: Diagnostic[]): string {
   if (!text.includes("${")) return text;
-  return text.replace(PATTERN, (match, expression: string | undefined) => {
+  return text.replace(PATTERN, (match, expression: string | undefined, close: string | undefined) => {
     if (expression === undefined) return "${";
+    if (close === undefined) {
+      diagnostics.push({ location, message: `unclosed "\${" in "${text.length > 80 ? `${text.slice(0, 77)}...` : text}"`, hint: 'close the reference with "}", or write "$${" for a literal "${"' });
+      return match;
+    }
     const resolved = resolveExpression(expression.trim(), scope);
     if (typeof resolved === "string") return resolved;
     diagnostics.push({ location, message: resolved.message, hint: resolved.hint });

@@ -1,6 +1,6 @@
 // Loads a project: slipway.yaml, its includes and the chosen target, with variables resolved and
 // every string interpolated. All problems are collected and thrown together (exit code 2).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { InvalidInputError, type Diagnostic, type SourceLocation } from "../errors.js";
@@ -10,7 +10,8 @@ import { interpolate, type InterpolationScope } from "./interpolate.js";
 import type { ArchiveKind } from "../store/archives.js";
 import type { z } from "zod";
 import { projectFileSchema, type ModuleFileBase, type Permission, type TargetConfig } from "./schema.js";
-import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
+import { refuseOutside } from "./safe-paths.js";
+import { parseYamlWithPositions, projectFileProblem, readProjectFile, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";
 
@@ -75,8 +76,10 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
       "project_not_found",
     );
   }
-  const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;
+  const read = readProjectFile(file, displayFile);
+  if ("problem" in read) throw new InvalidInputError([read.problem]);
+  const text = read.text;
   const diagnostics: Diagnostic[] = options.diagnostics ?? [];
 
   // First pass, uninterpolated: the project name, the targets and the variables decide the scope.
@@ -103,7 +106,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
   };
   resolver.scope = scope;
   for (const name of Object.keys(options.vars ?? {})) {
-    if (!(name in rawVariables)) {
+    if (!Object.hasOwn(rawVariables, name)) {
       diagnostics.push({ message: `--var ${name}: no variable "${name}" is declared`, hint: didYouMean(name, Object.keys(rawVariables)) ?? "declare it under `variables:` in slipway.yaml" });
     }
   }
@@ -116,12 +119,20 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
   const modules: LoadedModule<M>[] = [];
   const includes = (project?.include ?? []) as string[];
   const seen = new Map<string, LoadedModule<M>>();
+  const loadedFiles = new Set<string>();
   includes.forEach((pattern, index) => {
-    const files = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true }).sort();
-    if (files.length === 0) {
-      diagnostics.push({ location: parsed.sourceMap.locate(["include", index]), message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
+    const where = parsed.sourceMap.locate(["include", index]);
+    if (refuseOutside(diagnostics, { root: dir, base: dir, path: pattern, location: where, what: "include", relativeTo: "relative to slipway.yaml" })) return;
+    const matched = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true }).sort();
+    const files = matched.filter((f) => !refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, f), location: where, what: `include "${pattern}" matches`, relativeTo: "relative to slipway.yaml" }));
+    if (matched.length === 0) {
+      diagnostics.push({ location: where, message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
     }
     for (const moduleFile of files) {
+      // One file reached twice (overlapping patterns, a link inside the project) is one module.
+      const real = realpathSync(moduleFile);
+      if (loadedFiles.has(real)) continue;
+      loadedFiles.add(real);
       const loaded = loadModule(moduleFile, options.moduleSchema, scope, diagnostics);
       if (!loaded) continue;
       const twin = seen.get(loaded.name);
@@ -137,10 +148,23 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
   const target = project?.targets[targetName];
   if (target?.env_files) {
     target.env_files.forEach((envFile, i) => {
-      if (!existsSync(join(dir, envFile))) {
-        diagnostics.push({ location: parsed.sourceMap.locate(["targets", targetName, "env_files", i]), message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
+      const location = parsed.sourceMap.locate(["targets", targetName, "env_files", i]);
+      if (refuseOutside(diagnostics, { root: dir, base: dir, path: envFile, location, what: "env file", relativeTo: "relative to slipway.yaml" })) return;
+      if (existsSync(join(dir, envFile))) {
+        const problem = projectFileProblem(join(dir, envFile), relative(process.cwd(), join(dir, envFile)) || envFile);
+        if (problem) diagnostics.push(problem);
+      } else {
+        diagnostics.push({ location, message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
       }
     });
+  }
+  // The env files read without being named follow the same rule: no symbolic link out of the project.
+  for (const implicit of [join(dir, "application.env"), ...modules.map((m) => join(m.dir, "module.env"))]) {
+    if (!existsSync(implicit)) continue;
+    const shown = relative(process.cwd(), implicit) || implicit;
+    if (refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, implicit), location: { file: shown, line: 1, column: 1 }, what: "env file", relativeTo: "relative to the project" })) continue;
+    const problem = projectFileProblem(implicit, shown);
+    if (problem) diagnostics.push(problem);
   }
   const defaults = targetNames.filter((t) => (rawTargets[t] as Record<string, unknown> | null)?.default === true);
   if (defaults.length > 1) {
@@ -171,14 +195,21 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
 export function targetNamesOf(dir: string): string[] {
   const file = join(resolve(dir), PROJECT_FILE);
   if (!existsSync(file)) return [];
-  const raw = parseYamlWithPositions(readFileSync(file, "utf8"), file);
+  const read = readProjectFile(file, file);
+  if ("problem" in read) return [];
+  const raw = parseYamlWithPositions(read.text, file);
   const doc = (raw.value ?? {}) as Record<string, unknown>;
   return isRecord(doc.targets) ? Object.keys(doc.targets) : [];
 }
 
 function loadModule<M extends ModuleFileBase>(file: string, moduleSchema: z.ZodType<M>, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule<M> | undefined {
-  const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;
+  const read = readProjectFile(file, displayFile);
+  if ("problem" in read) {
+    diagnostics.push(read.problem);
+    return undefined;
+  }
+  const text = read.text;
   // The module's own name feeds ${module.name}; it is read before interpolating the rest.
   const moduleName = /^module:\s*["']?([A-Za-z0-9_-]+)/m.exec(text)?.[1];
   const scope: InterpolationScope = { ...projectScope, module: moduleName };
@@ -222,7 +253,7 @@ class VariableResolver {
     private readonly diagnostics: Diagnostic[],
   ) {
     for (const name of Object.keys(targetValues)) {
-      if (!(name in declared)) {
+      if (!Object.hasOwn(declared, name)) {
         diagnostics.push({
           location: sourceMap.locate(["targets", targetName, "variables", name], "key"),
           message: `target "${targetName}" sets undeclared variable "${name}"`,
@@ -233,7 +264,7 @@ class VariableResolver {
   }
 
   get(name: string): string | undefined {
-    if (!(name in this.declared)) return undefined;
+    if (!Object.hasOwn(this.declared, name)) return undefined;
     const done = this.resolved.get(name);
     if (done !== undefined) return done;
     if (this.resolving.includes(name)) {
@@ -244,11 +275,11 @@ class VariableResolver {
     try {
       let raw: unknown;
       let path: (string | number)[];
-      if (name in this.cliValues) {
+      if (Object.hasOwn(this.cliValues, name)) {
         return this.remember(name, this.cliValues[name]!);
-      } else if (name in this.envValues) {
+      } else if (Object.hasOwn(this.envValues, name)) {
         return this.remember(name, this.envValues[name]!);
-      } else if (name in this.targetValues) {
+      } else if (Object.hasOwn(this.targetValues, name)) {
         raw = this.targetValues[name];
         path = ["targets", this.targetName, "variables", name];
       } else {
@@ -272,7 +303,7 @@ class VariableResolver {
   }
 
   all(): Record<string, string> {
-    const out: Record<string, string> = {};
+    const out: Record<string, string> = Object.create(null);
     for (const name of Object.keys(this.declared)) out[name] = this.get(name) ?? "";
     return out;
   }

@@ -3,24 +3,30 @@
 // src/kinds/module-file.ts assembles module.yaml and the JSON Schema that `slipway schema` prints.
 import { z } from "zod";
 import { ARCHIVE_KINDS, type ArchiveKind } from "../store/archives.js";
+import { USER_NAME, USER_NAME_MAX, USER_NAME_RULE } from "../env.js";
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const name = (what: string) =>
   z.string().regex(NAME, `${what} names use letters, digits, "_", "." and "-" and start with a letter or digit`).max(255);
 export const scalar = z.union([z.string(), z.number(), z.boolean()]);
+/** Names that become environment variables (env keys, params as SLIPWAY_PARAM_<name>). */
+export const envName = z.string().min(1).max(255).regex(/^[^=]+$/, 'environment variable names may not contain "="');
 export const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as "90s", "30m", "2h" or "7d"')
   .describe('A duration: a number followed by ms, s, m, h or d, e.g. "24h"');
 export const phase = z.number().int().min(0).describe("Deploy with `deploy --phase N` to deploy everything with phase <= N");
 
+/** Users, groups and service principals follow the one rule for user names (see env.ts). */
+const identity = (what: string) => z.string().min(1).max(USER_NAME_MAX).regex(USER_NAME, `${what} names are ${USER_NAME_RULE}`);
+
 export const PERMISSION_LEVELS = ["CAN_MANAGE", "CAN_RUN", "CAN_QUERY", "CAN_VIEW"] as const;
 export const permissionSchema = z
   .strictObject({
     level: z.enum(PERMISSION_LEVELS),
-    user: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
-    service_principal: z.string().min(1).optional(),
+    user: identity("user").optional(),
+    group: identity("group").optional(),
+    service_principal: identity("service principal").optional(),
   })
   .refine((p) => [p.user, p.group, p.service_principal].filter((x) => x !== undefined).length === 1, {
     message: "a permission names exactly one of user, group or service_principal",

@@ -10,6 +10,7 @@ import { InvalidInputError, type Diagnostic, type SourceLocation } from "../erro
 import { address, type DesiredResource, type ResourceKind, type ResourceRuntime } from "../resources.js";
 import { relative } from "node:path";
 import { moduleEnvironment } from "../config/env-files.js";
+import { reportResourceCycle } from "../config/resource-graph.js";
 import { findCycle } from "../util/graph.js";
 import { hashValue } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
@@ -46,7 +47,8 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
   for (const m of project.modules) c.module(m, moduleDeps);
   c.references();
   c.links();
-  c.phaseOrder();
+  // A cycle across modules (phase problems make cycles too: those are reported instead).
+  if (!c.phaseOrder()) c.resourceCycles();
   return c.finish(moduleDeps);
 }
 
@@ -217,8 +219,14 @@ class ProjectCompiler {
     }
   }
 
-  /** A resource may not depend on one that deploys in a later phase. */
-  phaseOrder(): void {
+  /** A cycle through references and module dependencies together (each alone was checked where declared). */
+  resourceCycles(): void {
+    reportResourceCycle(this.resources, this.diagnostics);
+  }
+
+  /** A resource may not depend on one that deploys in a later phase. Returns whether anything was reported. */
+  phaseOrder(): boolean {
+    const before = this.diagnostics.length;
     for (const { resource: r, module: m } of this.byAddress.values()) {
       for (const dep of r.dependsOn) {
         const d = this.byAddress.get(dep)?.resource;
@@ -227,6 +235,7 @@ class ProjectCompiler {
         }
       }
     }
+    return this.diagnostics.length > before;
   }
 
   /** Throws every problem at once, or hashes the specs (marking those that carry a secret as sensitive). */

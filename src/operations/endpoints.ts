@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
-import type { RuntimeEnv } from "../env.js";
+import { toUserName, type RuntimeEnv } from "../env.js";
 import { planChanges } from "../engine/plan.js";
 import { silentReporter } from "../engine/reporter.js";
 import type { EndpointOutputs } from "../kinds/endpoint/index.js";
@@ -93,6 +93,9 @@ export async function endpointLogs(options: ProjectOptions & { name: string; lim
 }
 
 export async function createAccessToken(options: ProjectOptions & { user: string; groups: string[]; description?: string }, ctx: OperationContext): Promise<{ token: string; user: string; groups: string[] }> {
+  // The same rule as SLIPWAY_USER and permissions: a token's identity is what grants are matched against.
+  toUserName(options.user, "--user");
+  for (const g of options.groups) toUserName(g, "--group");
   const compiled = compileFor(options, ctx);
   return withStores(compiled, ctx.env, async (stores) => {
     const token = await createToken(stores.state.tokens(), { user: options.user, groups: options.groups }, options.description ?? null, iso(ctx.env.clock.now()));

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import type { ModelStore } from "../store/state/model-store.js";
+import { isInside, outputPathReason, realOfExistingPart } from "../config/safe-paths.js";
 import { readManifest } from "./manifest.js";
 
 export const CHAMPION = "champion";
@@ -40,6 +41,12 @@ export async function registerFromRun(input: RegisterFromRun): Promise<Registrat
   const { registers, models } = input;
   const folder = registers.path.replace(/\/+$/, "");
   const manifestFile = join(input.outputDir, folder, "model.yaml");
+  // The folder, its manifest and metrics must be inside the run's output folder, also after
+  // following symbolic links the job may have written: nothing outside is read or registered.
+  const outside = outputPathReason(registers.path) ?? escapesOutputDir(input.outputDir, [join(input.outputDir, folder), manifestFile]);
+  if (outside) {
+    return { model: registers.model, registered: false, reason: `registers.path ${JSON.stringify(registers.path)} ${outside}; it must name a folder inside $SLIPWAY_OUTPUT_DIR` };
+  }
   if (!existsSync(manifestFile)) {
     return { model: registers.model, registered: false, reason: `the run wrote no ${folder}/model.yaml under $SLIPWAY_OUTPUT_DIR` };
   }
@@ -86,10 +93,20 @@ export async function registerFromRun(input: RegisterFromRun): Promise<Registrat
   return { model: registers.model, registered: true, version };
 }
 
+/** Why one of `paths` is not inside `outputDir` once symbolic links are followed, or undefined. */
+function escapesOutputDir(outputDir: string, paths: string[]): string | undefined {
+  const root = realOfExistingPart(outputDir);
+  for (const p of paths) {
+    const real = realOfExistingPart(p);
+    if (!isInside(root, real)) return `leads outside the run's output folder (to ${real})`;
+  }
+  return undefined;
+}
+
 /** metrics.json next to the model folder, else at the top of the output folder. */
 function readMetrics(outputDir: string, folder: string): Record<string, unknown> {
   for (const file of [join(outputDir, dirname(folder), "metrics.json"), join(outputDir, "metrics.json")]) {
-    if (existsSync(file)) {
+    if (existsSync(file) && !escapesOutputDir(outputDir, [file])) {
       try {
         const parsed = JSON.parse(readFileSync(file, "utf8"));
         if (parsed && typeof parsed === "object") return parsed as Record<string, unknown>;

@@ -34,7 +34,7 @@ const strings = (o: Record<string, unknown> | undefined): Record<string, string>
 export function jobDefinition(resource: DesiredResource<JobSpec>, paramOverrides: Record<string, string>): JobDefinition {
   const spec = resource.spec;
   const defaults = strings(spec.params);
-  const unknown = Object.keys(paramOverrides).filter((p) => !(p in defaults));
+  const unknown = Object.keys(paramOverrides).filter((p) => !Object.hasOwn(defaults, p));
   if (unknown.length) {
     throw new InvalidInputError(
       unknown.map((p) => ({

@@ -20,6 +20,7 @@ import { ProcessGroups } from "./process-groups.js";
 import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
 import { SlipwayError } from "../errors.js";
 import { processAlive } from "../util/run-script.js";
+import { answerClientError } from "./client-errors.js";
 
 export interface ServerOptions {
   port: number;
@@ -152,6 +153,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
 
   const http = createServer(handle);
   const drainer = new Drainer(http);
+  http.on("clientError", answerClientError);
   function handle(req: IncomingMessage, res: ServerResponse): void {
     drainer.requests++;
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.

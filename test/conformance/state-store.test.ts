@@ -217,6 +217,24 @@ for (const backend of backends) {
       }
     });
 
+    test(`${label}: ten stores migrating one fresh database at once all succeed (migrations are serialised)`, opts, async () => {
+      // Like ten processes on a new SLIPWAY_HOME: separate connections, all migrating at the same moment.
+      for (let round = 0; round < 3; round++) {
+        const where = await backend.createEmpty();
+        const stores = await Promise.all(Array.from({ length: 10 }, () => backend.open(where)));
+        try {
+          const outcomes = await Promise.allSettled(stores.map((s) => s.migrate()));
+          const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected").map((o) => String(o.reason?.message ?? o.reason));
+          assert.deepEqual(failed, [], `round ${round}: no migration may fail`);
+          const t = stores[9]!.forTarget("p", "t");
+          await t.commitPut(resource("model.m"));
+          assert.deepEqual((await stores[0]!.forTarget("p", "t").listResources()).map((r) => r.address), ["model.m"]);
+        } finally {
+          for (const s of stores) await s.close();
+        }
+      }
+    });
+
     test(`${label}: commitPut inserts, then updates keeping created_at, and round-trips values`, opts, async () => {
       const t = store.forTarget(project("put"), "prod");
       const first = resource("model.ranker");
@@ -580,6 +598,13 @@ for (const backend of backends) {
         (await q.listDeployments()).map((r) => r.id),
         [`tie-${p}-c`, `tie-${p}-b`, `tie-${p}-a`],
       );
+
+      // Revisions list by number even when a moved clock gave a newer one an earlier start time.
+      const c = store.forTarget(project("deploy-clock"), "prod");
+      const starts = ["2025-01-01T05:00:00.000Z", "2025-01-01T03:00:00.000Z", "2025-01-01T01:00:00.000Z", "2025-01-01T06:00:00.000Z"];
+      for (const [i, at] of starts.entries()) await c.createDeployment(deployment(`clk-${p}-${i + 1}`, { status: "succeeded", revision: i + 1, started_at: at }));
+      assert.deepEqual((await c.listDeployments()).map((r) => r.revision), [4, 3, 2, 1]);
+      assert.deepEqual((await c.listDeployments(2)).map((r) => r.revision), [4, 3], "limit keeps the newest revisions");
 
       const sortIds = (rows: DeploymentRow[]) => rows.map((r) => r.id).sort();
       assert.deepEqual(sortIds(await t.deploymentsWithStatus("succeeded")), [d(1), d(3)]);

@@ -23,7 +23,7 @@ export function registerRun(program: Command): void {
     .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
     .action((job: string, flags: RunFlags) =>
       execute("run", flags, async ({ out, ctx }) => {
-        const params: Record<string, string> = {};
+        const params: Record<string, string> = Object.create(null); // --param __proto__=x is a parameter like any other
         for (const pair of flags.param ?? []) {
           const eq = pair.indexOf("=");
           if (eq <= 0) throw new InvalidInputError([{ message: `--param "${pair}" is not NAME=value`, hint: "write --param lr=0.1" }], "invalid_flag");

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ArtifactSpec } from "../../artifacts/builders/builder.js";
+import { projectPathProblem } from "../../config/safe-paths.js";
 import type { ProviderContext } from "../../engine/provider.js";
 import type { DesiredResource } from "../../resources.js";
 import { article } from "../../util/suggest.js";
@@ -29,7 +30,9 @@ export const artifactKind = defineKind<ArtifactSpec, ArtifactBlock>({
   compile(block, cx) {
     const { phase: _phase, ...rest } = block;
     const dir = join(cx.module.dir, block.path);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const outside = projectPathProblem({ root: cx.project.dir, base: cx.module.dir, path: block.path, location: cx.at(["path"]), what: `artifact "${cx.name}": folder`, relativeTo: "relative to module.yaml" });
+    if (outside) cx.report(outside);
+    else if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       cx.report({ location: cx.at(["path"]), message: `artifact "${cx.name}": folder "${block.path}" does not exist`, hint: "the path is relative to module.yaml" });
     }
     if (block.version !== undefined && block.type !== "archive") {

@@ -2,6 +2,7 @@
 // as a blob on apply), and the hash of the module environment, so a changed env file runs it again.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { projectPathProblem } from "../../config/safe-paths.js";
 import { hashValue, sha256 } from "../../util/hash.js";
 import type { CompileContext } from "../kind.js";
 import type { HookBlock } from "./schema.js";
@@ -26,6 +27,11 @@ export function compileHook(hook: HookBlock, cx: CompileContext): { spec: HookSp
   const script = (field: "deploy" | "destroy"): ScriptRef | undefined => {
     const file = hook[field];
     if (!file) return undefined;
+    const outside = projectPathProblem({ root: project.dir, base: m.dir, path: file, location: cx.at([field]), what: `hook "${hook.name}": ${field} script`, relativeTo: "relative to module.yaml" });
+    if (outside) {
+      cx.report(outside);
+      return undefined;
+    }
     const full = join(m.dir, file);
     if (!existsSync(full) || !statSync(full).isFile()) {
       cx.report({ location: cx.at([field]), message: `hook "${hook.name}": ${field} script "${file}" does not exist`, hint: `create ${relative(project.dir, full) || "."} or fix the path (relative to module.yaml)` });

@@ -2,6 +2,7 @@
 // records it; `slipway run` runs the recorded job (src/runs/). Its spec is what a run executes.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { outputPathReason, projectPathProblem } from "../../config/safe-paths.js";
 import { findCycle } from "../../util/graph.js";
 import { didYouMean } from "../../util/suggest.js";
 import { defineKind, type Reference } from "../kind.js";
@@ -37,7 +38,13 @@ export const jobKind = defineKind<JobSpec, JobBlock>({
   section: { key: "jobs", schema: jobSchema },
   permissioned: true,
   compile({ phase: _phase, permissions: _permissions, ...rest }, cx) {
-    if (rest.source && !existsSync(join(cx.module.dir, rest.source))) {
+    const outside = rest.source === undefined ? undefined : projectPathProblem({ root: cx.project.dir, base: cx.module.dir, path: rest.source, location: cx.at(["source"]), what: `job "${cx.name}": source folder`, relativeTo: "relative to module.yaml" });
+    if (outside) cx.report(outside);
+    const registersOutside = rest.registers ? outputPathReason(rest.registers.path) : undefined;
+    if (registersOutside) {
+      cx.report({ location: cx.at(["registers", "path"]), message: `job "${cx.name}": registers.path ${JSON.stringify(rest.registers!.path)} ${registersOutside}`, hint: "registers.path is a folder inside the run's output folder ($SLIPWAY_OUTPUT_DIR), e.g. `model`" });
+    }
+    if (!outside && rest.source && !existsSync(join(cx.module.dir, rest.source))) {
       cx.report({ location: cx.at(["source"]), message: `job "${cx.name}": source folder "${rest.source}" does not exist`, hint: "the path is relative to module.yaml" });
     }
     const tasks = rest.tasks ?? {};

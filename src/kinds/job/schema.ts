@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { duration, name, permissions, phase, scalar } from "../../config/schema.js";
+import { duration, envName, name, permissions, phase, scalar } from "../../config/schema.js";
 
 const taskSchema = z.strictObject({
   command: z.string().min(1),
   depends_on: z.array(z.string()).optional(),
   cache: z.boolean().optional(),
-  env: z.record(z.string(), scalar).optional(),
+  env: z.record(envName, scalar).optional(),
 });
 
 export const jobSchema = z
@@ -15,8 +15,8 @@ export const jobSchema = z
     source: z.string().min(1).optional().describe("Folder bundled for every run, relative to module.yaml"),
     command: z.string().min(1).optional(),
     tasks: z.record(name("task"), taskSchema).optional().describe("A DAG of tasks, instead of one command"),
-    env: z.record(z.string(), scalar).optional(),
-    params: z.record(z.string(), scalar).optional().describe("Parameters with their defaults"),
+    env: z.record(envName, scalar).optional(),
+    params: z.record(envName, scalar).optional().describe("Parameters with their defaults (each is $SLIPWAY_PARAM_<name> in the job's environment)"),
     compute: z
       .strictObject({
         cpus: z.number().positive().optional(),

@@ -1,4 +1,4 @@
 import { z } from "zod";
 import { scalar } from "../../config/schema.js";
 
-export const settingsSchema = z.record(z.string().min(1), scalar);
+export const settingsSchema = z.record(z.string().min(1).max(255), scalar);

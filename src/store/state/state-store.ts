@@ -1,5 +1,5 @@
 // The state database behind one query layer (Kysely), the same for SQLite and PostgreSQL.
-import { Kysely, Migrator, type Transaction } from "kysely";
+import { Kysely, Migrator, sql, type Transaction } from "kysely";
 import type { RecordedResource, ResourceKind } from "../../resources.js";
 import { migrationProvider } from "./migrations/index.js";
 import { ComputeStore } from "./compute-store.js";
@@ -16,18 +16,46 @@ export interface SettingRow {
   value: string;
 }
 
+/**
+ * Runs `fn` holding the database's migration lock. SQLite passes one (an exclusive write transaction,
+ * see sqlite-state.ts); PostgreSQL needs none here, Kysely's migrator takes an advisory lock there.
+ */
+export type MigrationLock = <T>(fn: () => Promise<T>) => Promise<T>;
+
 export class StateStore {
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: "sqlite" | "postgres",
+    private readonly migrationLock?: MigrationLock,
   ) {}
 
+  /**
+   * Brings the schema up to date. Safe when many processes open a fresh database at once: migrations
+   * run under a lock (on SQLite an exclusive transaction that also holds Kysely's bookkeeping), and a
+   * process that waited finds them applied. Up to date already: one read, no lock.
+   */
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error) {
-      const failed = results?.find((r) => r.status === "Error");
-      throw new Error(`state migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
+    const provider = migrationProvider(this.dialect);
+    if (await this.upToDate(Object.keys(await provider.getMigrations()))) return;
+    const run = async () => {
+      // Inside the SQLite lock the whole run is already one transaction; Kysely must not open another.
+      const migrator = new Migrator({ db: this.db, provider, disableTransactions: this.migrationLock !== undefined });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === "Error");
+        throw new Error(`state migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
+      }
+    };
+    await (this.migrationLock ? this.migrationLock(run) : run());
+  }
+
+  private async upToDate(names: string[]): Promise<boolean> {
+    try {
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(this.db);
+      const done = new Set(rows.map((r) => r.name));
+      return names.every((n) => done.has(n));
+    } catch {
+      return false; // no bookkeeping table yet: a fresh database
     }
   }
 
@@ -166,9 +194,32 @@ export class TargetState {
     return Number(row?.max ?? 0) + 1;
   }
 
+  /**
+   * The newest deployments first. Revisions are listed by number, never by start time (clocks move:
+   * a revision started "earlier" by a stepped clock is still newer). Deployments that recorded no
+   * revision (failed, interrupted, running) are placed among them by start time.
+   */
   async listDeployments(limit = 100): Promise<DeploymentRow[]> {
-    const rows = await this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target).orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute();
-    return rows.map(normalizeDeployment);
+    const base = () => this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target);
+    const [revisions, others] = await Promise.all([
+      base().where("revision", "is not", null).orderBy("revision", "desc").limit(limit).execute(),
+      base().where("revision", "is", null).orderBy("started_at", "desc").orderBy("id", "desc").limit(limit).execute(),
+    ]);
+    const merged: typeof revisions = [];
+    let i = 0;
+    let j = 0;
+    while (merged.length < limit && (i < revisions.length || j < others.length)) {
+      const r = revisions[i];
+      const o = others[j];
+      if (r && (!o || r.started_at >= o.started_at)) {
+        merged.push(r);
+        i++;
+      } else {
+        merged.push(o!);
+        j++;
+      }
+    }
+    return merged.map(normalizeDeployment);
   }
 
   async deploymentsWithStatus(status: string): Promise<DeploymentRow[]> {

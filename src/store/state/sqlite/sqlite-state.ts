@@ -3,7 +3,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
-import { StateStore } from "../state-store.js";
+import { RefusedError } from "../../../errors.js";
+import { StateStore, type MigrationLock } from "../state-store.js";
 import type { Database as Schema } from "../tables.js";
 
 export function openSqliteState(file: string): StateStore {
@@ -11,6 +12,47 @@ export function openSqliteState(file: string): StateStore {
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma("busy_timeout = 10000");
-  return new StateStore(new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) }), "sqlite");
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return new StateStore(new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) }), "sqlite", exclusively(sqlite, file));
+}
+
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * The migration lock on SQLite: an exclusive (IMMEDIATE) write transaction around the whole migration
+ * run, so two processes opening a fresh file at once never both create the tables. Waiting is done
+ * by polling (not SQLite's blocking busy handler), so stores in one process never block each other's
+ * event loop. Not acquired within the busy timeout: refused (exit 3) as "locked by another process".
+ */
+function exclusively(sqlite: Database.Database, file: string): MigrationLock {
+  return async (fn) => {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    sqlite.pragma("busy_timeout = 0");
+    try {
+      for (;;) {
+        try {
+          sqlite.exec("BEGIN IMMEDIATE");
+          break;
+        } catch (e) {
+          if ((e as { code?: string }).code !== "SQLITE_BUSY") throw e;
+          if (Date.now() > deadline) {
+            throw new RefusedError("state_locked", `the state database ${file} is locked by another process (migrating or writing) for over ${BUSY_TIMEOUT_MS / 1000}s`, {
+              hint: "try again in a moment; if it persists, look for a stuck slipway process using this SLIPWAY_HOME",
+            });
+          }
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+        }
+      }
+    } finally {
+      sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    try {
+      const result = await fn();
+      sqlite.exec("COMMIT");
+      return result;
+    } catch (e) {
+      if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+      throw e;
+    }
+  };
 }
