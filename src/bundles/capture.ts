@@ -1,70 +1,24 @@
-// Capturing a folder into a content-addressed bundle, with an index that skips re-hashing unchanged files.
+// Capturing a folder into a content-addressed bundle (a tree of directory nodes, see tree.ts), with an
+// index that skips re-hashing unchanged files (capture-index.ts).
 import { constants as fsConstants } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
+import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
 import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "./manifest.js";
-import { CONCURRENCY, HEX64, RACY_MS, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
+import { CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
+import { indexHit, loadIndex, saveIndex, type IndexEntry } from "./capture-index.js";
+import { buildTree, storeTree } from "./tree.js";
 
 export interface SourceEntry {
   path: string; // bundle path
   abs: string; // where to read it (a symlink inside sourceDir is read through)
   stat: Stats;
-}
-
-export interface IndexEntry {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  sha256: string;
-  /** Date.now() just before the content was read */
-  hashedAt: number;
-}
-
-export interface IndexFile {
-  version: 1;
-  root: string;
-  entries: Record<string, IndexEntry>;
-}
-
-export async function loadIndex(file: string, root: string): Promise<Map<string, IndexEntry>> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<IndexFile>;
-    if (parsed.version !== 1 || parsed.root !== root || !parsed.entries || typeof parsed.entries !== "object") return new Map();
-    const map = new Map<string, IndexEntry>();
-    for (const [p, e] of Object.entries(parsed.entries)) {
-      if (
-        e && typeof e.size === "number" && typeof e.mtimeMs === "number" && typeof e.ctimeMs === "number" &&
-        typeof e.ino === "number" && typeof e.hashedAt === "number" && typeof e.sha256 === "string" && HEX64.test(e.sha256)
-      ) map.set(p, e);
-    }
-    return map;
-  } catch {
-    return new Map(); // missing or unreadable: hash everything
-  }
-}
-
-export async function saveIndex(file: string, root: string, entries: Map<string, IndexEntry>): Promise<void> {
-  const doc: IndexFile = { version: 1, root, entries: Object.fromEntries([...entries].sort(([a], [b]) => comparePaths(a, b))) };
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, JSON.stringify(doc));
-  await rename(tmp, file);
-}
-
-/** The index entry still describes the file: same identity and stamps, and not modified around hashing time. */
-export function indexHit(e: IndexEntry | undefined, st: Stats): e is IndexEntry {
-  return (
-    e !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs && e.ino === st.ino &&
-    Math.max(st.mtimeMs, st.ctimeMs) + RACY_MS <= e.hashedAt
-  );
 }
 
 export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promise<{ entries: SourceEntry[]; skipped: string[] }> {
@@ -148,6 +102,7 @@ export async function readRegular(path: string): Promise<{ data: Buffer; stat: S
 export async function captureBundle(blobs: BlobStore, options: CaptureOptions): Promise<CaptureResult> {
   let bytesWritten = 0;
   let filesWritten = 0;
+  let indexBytesWritten = 0;
   const writes = new Map<string, Promise<void>>();
   /** Stores one file's content unless the store has it; concurrent stores of the same content write once. */
   const storeContent = (sha: string, data: Buffer): Promise<void> => {
@@ -186,7 +141,8 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     }
     const walked = await walkSource(root, skipAbs);
     skipped.push(...walked.skipped);
-    const index = options.indexFile ? await loadIndex(options.indexFile, root) : new Map<string, IndexEntry>();
+    const loaded = options.indexFile ? await loadIndex(options.indexFile, root) : undefined;
+    const index = loaded?.entries ?? new Map<string, IndexEntry>();
     const nextIndex = new Map<string, IndexEntry>();
     const sources = walked.entries.filter((e) => !Object.hasOwn(extra, e.path));
 
@@ -218,7 +174,7 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     } });
     // The first failure stops the capture; nothing half-captured becomes a bundle.
     if (pool.failed.length) throw pool.failed[0]!.error;
-    if (options.indexFile) await saveIndex(options.indexFile, root, nextIndex);
+    if (options.indexFile && loaded) indexBytesWritten = await saveIndex(options.indexFile, root, loaded, nextIndex);
   }
 
   for (const [p, value] of Object.entries(extra)) {
@@ -233,14 +189,24 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
 
   const sorted = [...files.values()].sort((a, b) => comparePaths(a.path, b.path));
   checkTree(sorted.map((f) => f.path), "bundle path");
-  const manifest: BundleManifest = { version: 1, files: sorted };
-  const json = canonicalJson(manifest);
-  const hash = sha256(json);
-  const key = bundleKey(hash);
-  if (!(await blobs.has(key))) {
-    await blobs.put(key, json);
-    bytesWritten += Buffer.byteLength(json);
-  }
+  const bytesTotal = sorted.reduce((n, f) => n + f.size, 0);
   skipped.sort(comparePaths);
-  return { hash, key, manifest, bytesWritten, bytesTotal: sorted.reduce((n, f) => n + f.size, 0), filesWritten, skipped };
+  const counts = { bytesTotal, filesWritten, skipped, indexBytesWritten };
+  if (options.format === "flat") {
+    const manifest: BundleManifest = { version: 1, files: sorted };
+    const json = canonicalJson(manifest);
+    const hash = sha256(json);
+    const key = bundleKey(hash);
+    let metadataBytesWritten = 0;
+    if (!(await blobs.has(key))) {
+      await blobs.put(key, json);
+      metadataBytesWritten = Buffer.byteLength(json);
+    }
+    return { hash, key, manifest, ...counts, bytesWritten: bytesWritten + metadataBytesWritten, metadataBytesWritten, nodesWritten: 0 };
+  }
+  const built = buildTree(sorted);
+  const stored = await storeTree(blobs, built);
+  const manifest: BundleManifest = { version: 2, files: sorted, tree: built.root };
+  const hash = built.record.hash;
+  return { hash, key: bundleKey(hash), manifest, ...counts, bytesWritten: bytesWritten + stored.bytes, metadataBytesWritten: stored.bytes, nodesWritten: stored.nodes };
 }

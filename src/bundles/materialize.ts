@@ -8,8 +8,13 @@ import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
 import type { BundleFile, BundleManifest } from "./manifest.js";
 import { CONCURRENCY, HEX64, bundleKey, checkTree, fileBlobKey, safeJoin, unsafePathReason } from "./paths.js";
+import { parseRecord, readTree } from "./tree.js";
 
-/** Loads, verifies (content hash) and validates a manifest, including every path. */
+/**
+ * Loads, verifies (content hash) and validates a bundle, including every path: a format 1 manifest
+ * (bundles/<hash>.json listing every file) or a format 2 record and its tree (every node checked
+ * against its hash). Either way the result is the flat list of files, sorted by path.
+ */
 export async function loadManifest(blobs: BlobStore, hash: string): Promise<BundleManifest> {
   if (!HEX64.test(hash)) throw new SlipwayError("bundle_invalid", `invalid bundle hash ${JSON.stringify(hash)}`);
   const data = await blobs.get(bundleKey(hash));
@@ -22,8 +27,14 @@ export async function loadManifest(blobs: BlobStore, hash: string): Promise<Bund
     throw new SlipwayError("bundle_invalid", `bundle ${hash}: manifest is not JSON`);
   }
   const m = parsed as { version?: unknown; files?: unknown };
+  if (m && typeof m === "object" && m.version === 2) {
+    const record = parseRecord(hash, m as Record<string, unknown>);
+    const files = await readTree(blobs, hash, record);
+    checkTree(files.map((f) => f.path), `bundle ${hash}: path`);
+    return { version: 2, files, tree: record.tree };
+  }
   if (!m || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
-    throw new SlipwayError("bundle_invalid", `bundle ${hash}: not a version 1 manifest`);
+    throw new SlipwayError("bundle_invalid", `bundle ${hash}: not a version 1 manifest or version 2 record`);
   }
   const files: BundleFile[] = [];
   for (const f of m.files as unknown[]) {

@@ -4,6 +4,7 @@ import { SlipwayError } from "../errors.js";
 
 export const FILE_PREFIX = "files/";
 export const BUNDLE_PREFIX = "bundles/";
+export const TREE_PREFIX = "trees/";
 export const HEX64 = /^[0-9a-f]{64}$/;
 export const CONCURRENCY = 8;
 /** Files modified this close to (or after) the moment they were hashed are re-hashed next time (coarse mtimes). */
@@ -15,6 +16,11 @@ export function bundleKey(hash: string): string {
 
 export function fileBlobKey(sha: string): string {
   return `${FILE_PREFIX}${sha}`;
+}
+
+/** Blob key of a tree node (format 2): trees/<sha256 of its bytes>. */
+export function treeKey(hash: string): string {
+  return `${TREE_PREFIX}${hash}`;
 }
 
 /** Why `p` is not a safe relative bundle path, or undefined when it is. */
