@@ -36,8 +36,14 @@ export async function loadManifest(blobs: BlobStore, hash: string): Promise<Bund
   if (!m || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
     throw new SlipwayError("bundle_invalid", `bundle ${hash}: not a version 1 manifest or version 2 record`);
   }
+  const files = checkFiles(hash, m.files as unknown[]);
+  return { version: 1, files };
+}
+
+/** Validates a flat file list (every path, mode, size and sha256; no duplicates, no file used as a folder). */
+export function checkFiles(hash: string, list: readonly unknown[]): BundleFile[] {
   const files: BundleFile[] = [];
-  for (const f of m.files as unknown[]) {
+  for (const f of list) {
     const e = f as Partial<BundleFile> | null;
     const path = e && typeof e === "object" ? e.path : undefined;
     const reason = unsafePathReason(path);
@@ -48,7 +54,7 @@ export async function loadManifest(blobs: BlobStore, hash: string): Promise<Bund
     files.push({ path: path as string, mode: e!.mode, size: e!.size, sha256: e!.sha256 });
   }
   checkTree(files.map((f) => f.path), `bundle ${hash}: path`);
-  return { version: 1, files };
+  return files;
 }
 
 export async function readVerifiedBlob(blobs: BlobStore, f: BundleFile): Promise<Buffer> {
@@ -88,8 +94,17 @@ export async function materializeBundle(blobs: BlobStore, hash: string, workDir:
   const lexicalRoot = resolve(workDir);
   for (const f of manifest.files) safeJoin(lexicalRoot, f.path, "bundle path");
   const root = await prepareWorkDir(workDir);
+  await writeBundleFiles(blobs, root, manifest.files);
+}
+
+/**
+ * Writes `files` under `root` (an existing real folder), each from its blob after checking its sha256,
+ * with its mode. A file that is already there makes it fail (flag wx): nothing is overwritten.
+ * Paths must have been checked (safeJoin) by the caller; they are checked again here.
+ */
+export async function writeBundleFiles(blobs: BlobStore, root: string, files: readonly BundleFile[]): Promise<void> {
   const written = await runDag({
-    nodes: manifest.files,
+    nodes: files,
     key: (f) => f.path,
     limit: CONCURRENCY,
     run: async (f) => {

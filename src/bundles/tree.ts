@@ -15,6 +15,7 @@
 // same hash, and a change in a directory of 100,000 files rewrites a few pages of at most ~1 KiB,
 // not a 10 MB listing. What one changed file writes: the file, the listing or pages on its path,
 // and the bundle record; nothing else.
+import { createHash } from "node:crypto";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
@@ -62,7 +63,7 @@ export function pageOf(nameHash: Buffer, level: number): number {
 }
 
 function nameHash(name: string): Buffer {
-  return Buffer.from(sha256(name), "hex");
+  return createHash("sha256").update(name).digest();
 }
 
 /**
@@ -92,19 +93,20 @@ export function buildTree(files: readonly BundleFile[]): BuiltTree {
     }
     return hash;
   };
-  const page = (entries: TreeEntry[], hashes: Buffer[], level: number): string => {
-    const listing = canonicalJson({ entries });
-    if (Buffer.byteLength(listing) <= PAGE_BYTES || entries.length <= 1 || level >= MAX_LEVEL) return emit(listing);
-    const buckets = new Map<number, { entries: TreeEntry[]; hashes: Buffer[] }>();
-    entries.forEach((e, i) => {
-      const h = hashes[i] as Buffer;
-      const b = pageOf(h, level);
-      let bucket = buckets.get(b);
-      if (!bucket) buckets.set(b, (bucket = { entries: [], hashes: [] }));
-      bucket.entries.push(e);
-      bucket.hashes.push(h);
-    });
-    const pages = [...buckets.keys()].sort((a, b) => a - b).map((b) => [b, page(buckets.get(b)!.entries, buckets.get(b)!.hashes, level + 1)]);
+  // A listing is {"entries":[e1,e2,...]}: its size is known from its entries' JSON, so a large folder is
+  // split without serialising the whole listing at every level. (Same bytes as canonicalJson: one key,
+  // arrays of strings and numbers.)
+  const page = (entries: { json: string; bytes: number; hash: Buffer }[], level: number): string => {
+    const bytes = 14 + entries.reduce((n, e) => n + e.bytes, 0) + Math.max(0, entries.length - 1);
+    if (bytes <= PAGE_BYTES || entries.length <= 1 || level >= MAX_LEVEL) return emit(`{"entries":[${entries.map((e) => e.json).join(",")}]}`);
+    const buckets = new Map<number, { json: string; bytes: number; hash: Buffer }[]>();
+    for (const e of entries) {
+      const b = pageOf(e.hash, level);
+      const bucket = buckets.get(b);
+      if (bucket) bucket.push(e);
+      else buckets.set(b, [e]);
+    }
+    const pages = [...buckets.keys()].sort((a, b) => a - b).map((b) => [b, page(buckets.get(b)!, level + 1)]);
     return emit(canonicalJson({ pages }));
   };
   const dir = (d: Dir): { hash: string; size: number; count: number } => {
@@ -123,7 +125,11 @@ export function buildTree(files: readonly BundleFile[]): BuiltTree {
       count += 1;
     }
     entries.sort((a, b) => comparePaths(a[0], b[0]));
-    return { hash: page(entries, entries.map((e) => nameHash(e[0])), 0), size, count };
+    const encoded = entries.map((e) => {
+      const json = JSON.stringify(e);
+      return { json, bytes: Buffer.byteLength(json), hash: nameHash(e[0]) };
+    });
+    return { hash: page(encoded, 0), size, count };
   };
   const built = dir(top);
   const value: BundleRecord = { version: 2, tree: built.hash, files: built.count, bytes: built.size };
