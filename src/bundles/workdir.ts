@@ -74,8 +74,11 @@ function slotDirOf(workDir: string): string {
   return `${resolve(workDir)}.slot`;
 }
 
-/** Takes a kept folder of the pool (one of `hash` first, else the newest) by renaming it to `slotDir`. */
-function claim(pool: string, hash: string, slotDir: string): State | undefined {
+/**
+ * Takes a kept folder of the pool (one of `hash` first, else the newest) by renaming it to a private
+ * name in the pool (`.claimed.…`): of two runs renaming the same folder, one fails.
+ */
+function claim(pool: string, hash: string): { state: State; dir: string } | undefined {
   let names: string[];
   try {
     names = readdirSync(pool).filter((n) => !n.startsWith("."));
@@ -85,19 +88,20 @@ function claim(pool: string, hash: string, slotDir: string): State | undefined {
   const stamp = (n: string) => n.split(".")[1] ?? "";
   names.sort((a, b) => Number(b.startsWith(`${hash}.`)) - Number(a.startsWith(`${hash}.`)) || stamp(b).localeCompare(stamp(a)));
   for (const name of names) {
+    const dir = join(pool, `.claimed.${name}`);
     try {
-      renameSync(join(pool, name), slotDir);
+      renameSync(join(pool, name), dir);
     } catch {
-      continue; // taken by another run meanwhile, or not ours to take
+      continue; // taken by another run meanwhile
     }
     try {
-      const state = JSON.parse(readFileSync(join(slotDir, "state.json"), "utf8")) as State;
-      const tree = lstatSync(join(slotDir, "tree"));
-      if (state?.version === 1 && typeof state.bundle === "string" && Array.isArray(state.files) && tree.isDirectory()) return state;
+      const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as State;
+      const tree = lstatSync(join(dir, "tree"));
+      if (state?.version === 1 && typeof state.bundle === "string" && Array.isArray(state.files) && tree.isDirectory()) return { state, dir };
     } catch {
       /* unusable: dropped below */
     }
-    rmSync(slotDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
   return undefined;
 }
@@ -172,16 +176,18 @@ export async function checkoutBundle(blobs: BlobStore, hash: string, workDir: st
   const pool = poolDir(options);
   const root = resolve(workDir);
   const slotDir = slotDirOf(root);
-  rmSync(slotDir, { recursive: true, force: true });
-  const state = claim(pool, hash, slotDir);
+  const claimed = claim(pool, hash);
+  const state = claimed?.state;
   let manifest: BundleManifest;
   try {
     // the whole bundle is checked before anything is written, and workDir must be missing or empty
     manifest = (state && manifestFromState(state, hash)) ?? (await loadManifest(blobs, hash));
     for (const f of manifest.files) safeJoin(root, f.path, "bundle path");
     await prepareWorkDir(root);
+    rmSync(slotDir, { recursive: true, force: true });
+    if (claimed) renameSync(claimed.dir, slotDir);
   } catch (e) {
-    if (state) putBack(pool, slotDir, state.bundle);
+    if (claimed) putBack(pool, claimed.dir, claimed.state.bundle);
     throw e;
   }
 
@@ -303,9 +309,13 @@ function prune(pool: string): void {
     }
     rmSync(trash, { recursive: true, force: true });
   }
-  // leftovers of interrupted deletions
+  // leftovers of interrupted deletions, and folders claimed by runs that died before using them (a
+  // claim is renamed away within the run's first moments; an hour is far beyond that)
   try {
-    for (const name of readdirSync(pool).filter((n) => n.startsWith(".trash."))) rmSync(join(pool, name), { recursive: true, force: true });
+    for (const name of readdirSync(pool)) {
+      const path = join(pool, name);
+      if (name.startsWith(".trash.") || (name.startsWith(".claimed.") && lstatSync(path).ctimeMs < Date.now() - 3_600_000)) rmSync(path, { recursive: true, force: true });
+    }
   } catch {
     /* another run is deleting them */
   }
