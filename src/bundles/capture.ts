@@ -1,7 +1,7 @@
 // Capturing a folder into a content-addressed bundle (a tree of directory nodes, see tree.ts), with an
 // index that skips re-hashing unchanged files (capture-index.ts).
-import { constants as fsConstants } from "node:fs";
-import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import { constants as fsConstants, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { open, realpath } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
@@ -21,23 +21,34 @@ export interface SourceEntry {
   stat: Stats;
 }
 
+/**
+ * Every file of `sourceDir` a bundle takes, sorted by path. The walk uses synchronous calls (one lstat
+ * per entry, one readdir per folder: thousands of thread-pool round trips otherwise cost more than
+ * the work) and yields to the event loop every YIELD_EVERY entries, so a server stays responsive.
+ */
 export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promise<{ entries: SourceEntry[]; skipped: string[] }> {
   const root = await realpath(sourceDir);
   const entries: SourceEntry[] = [];
   const skipped: string[] = [];
   const ig: Ignore = ignore({ ignorecase: false });
   const inside = (real: string) => real === root || real.startsWith(root + sep);
+  let sinceYield = 0;
 
-  const walk = async (absDir: string, relDir: string, realAncestors: Set<string>): Promise<void> => {
+  const walk = async (absDir: string, relDir: string, realDir: string, realAncestors: Set<string>): Promise<void> => {
+    const dirents = readdirSync(absDir, { withFileTypes: true });
+    dirents.sort((a, b) => comparePaths(a.name, b.name));
     // rules of this folder first (git reads a folder's .gitignore before looking at its entries);
     // .slipwayignore comes after .gitignore, so it can re-include what git ignores
     for (const name of [".gitignore", ".slipwayignore"]) {
-      const text = await readIfFile(join(absDir, name));
+      if (!dirents.some((d) => d.name === name && d.isFile())) continue;
+      const text = readIfFile(join(absDir, name));
       if (text !== undefined) ig.add(rebaseIgnoreRules(text, relDir));
     }
-    const dirents = await readdir(absDir, { withFileTypes: true });
-    dirents.sort((a, b) => comparePaths(a.name, b.name));
     for (const d of dirents) {
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       if (d.name === ".git") continue; // never part of a bundle
       const rel = relDir === "" ? d.name : `${relDir}/${d.name}`;
       const abs = join(absDir, d.name);
@@ -47,12 +58,18 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
       }
       let st: Stats;
       let readFrom = abs;
-      const lst = await lstat(abs);
+      let real = join(realDir, d.name);
+      let lst: Stats;
+      try {
+        lst = lstatSync(abs);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while walking
+        throw e;
+      }
       if (lst.isSymbolicLink()) {
-        let real: string;
         try {
-          real = await realpath(abs);
-          st = await stat(real);
+          real = realpathSync(abs);
+          st = statSync(real);
         } catch {
           skipped.push(rel); // dangling
           continue;
@@ -67,12 +84,11 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
       }
       if (st.isDirectory()) {
         if (ig.ignores(`${rel}/`)) continue;
-        const real = await realpath(abs);
         if (realAncestors.has(real)) {
           skipped.push(rel); // symlink cycle
           continue;
         }
-        await walk(abs, rel, new Set([...realAncestors, real]));
+        await walk(abs, rel, real, new Set([...realAncestors, real]));
       } else if (st.isFile()) {
         if (ig.ignores(rel)) continue;
         if (skipAbs.has(readFrom) || skipAbs.has(abs)) continue; // the capture index itself
@@ -83,9 +99,11 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
       }
     }
   };
-  await walk(root, "", new Set([root]));
+  await walk(root, "", root, new Set([root]));
   return { entries, skipped };
 }
+
+const YIELD_EVERY = 512;
 
 /** Reads a regular file through one descriptor (never blocks on a FIFO swapped in meanwhile). */
 export async function readRegular(path: string): Promise<{ data: Buffer; stat: Stats } | undefined> {
@@ -122,6 +140,10 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
 
   const files = new Map<string, BundleFile>();
   const skipped: string[] = [];
+  /** Files taken from the index without reading them; their blobs are checked only when the bundle is new. */
+  const unverified: SourceEntry[] = [];
+  let rehash = async (_entries: SourceEntry[]): Promise<void> => {};
+  let saveIndexLater = async (): Promise<void> => {};
   const extra = options.extraFiles ?? {};
   for (const p of Object.keys(extra)) {
     const reason = unsafePathReason(p);
@@ -146,13 +168,8 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     const nextIndex = new Map<string, IndexEntry>();
     const sources = walked.entries.filter((e) => !Object.hasOwn(extra, e.path));
 
-    const pool = await runDag({ nodes: sources, key: (entry) => entry.path, limit: CONCURRENCY, run: async (entry) => {
-      const known = index.get(entry.path);
-      if (indexHit(known, entry.stat) && (await blobs.has(fileBlobKey(known.sha256)))) {
-        nextIndex.set(entry.path, known);
-        files.set(entry.path, { path: entry.path, mode: modeOf((entry.stat.mode & 0o111) !== 0), size: known.size, sha256: known.sha256 });
-        return;
-      }
+    /** Reads, hashes and stores one file. */
+    const hashEntry = async (entry: SourceEntry): Promise<void> => {
       const hashedAt = Date.now();
       let read: Awaited<ReturnType<typeof readRegular>>;
       try {
@@ -171,10 +188,27 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
       const st = read.stat;
       nextIndex.set(entry.path, { size: read.data.length, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: sha, hashedAt });
       files.set(entry.path, { path: entry.path, mode: modeOf((st.mode & 0o111) !== 0), size: read.data.length, sha256: sha });
+    };
+    const pool = await runDag({ nodes: sources, key: (entry) => entry.path, limit: CONCURRENCY, run: async (entry) => {
+      const known = index.get(entry.path);
+      if (indexHit(known, entry.stat)) {
+        // unchanged since it was hashed; whether its blob is still stored is checked below, once per bundle
+        nextIndex.set(entry.path, known);
+        files.set(entry.path, { path: entry.path, mode: modeOf((entry.stat.mode & 0o111) !== 0), size: known.size, sha256: known.sha256 });
+        unverified.push(entry);
+        return;
+      }
+      await hashEntry(entry);
     } });
     // The first failure stops the capture; nothing half-captured becomes a bundle.
     if (pool.failed.length) throw pool.failed[0]!.error;
-    if (options.indexFile && loaded) indexBytesWritten = await saveIndex(options.indexFile, root, loaded, nextIndex);
+    rehash = async (entries) => {
+      const again = await runDag({ nodes: entries, key: (entry) => entry.path, limit: CONCURRENCY, run: hashEntry });
+      if (again.failed.length) throw again.failed[0]!.error;
+    };
+    saveIndexLater = async () => {
+      if (options.indexFile && loaded) indexBytesWritten = await saveIndex(options.indexFile, root, loaded, nextIndex);
+    };
   }
 
   for (const [p, value] of Object.entries(extra)) {
@@ -187,26 +221,44 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     files.set(p, { path: p, mode, size: data.length, sha256: sha });
   }
 
-  const sorted = [...files.values()].sort((a, b) => comparePaths(a.path, b.path));
-  checkTree(sorted.map((f) => f.path), "bundle path");
+  const shape = () => {
+    const sorted = [...files.values()].sort((a, b) => comparePaths(a.path, b.path));
+    checkTree(sorted.map((f) => f.path), "bundle path");
+    if (options.format === "flat") {
+      const manifest: BundleManifest = { version: 1, files: sorted };
+      const json = canonicalJson(manifest);
+      return { sorted, manifest, hash: sha256(json), json, built: undefined };
+    }
+    const built = buildTree(sorted);
+    const manifest: BundleManifest = { version: 2, files: sorted, tree: built.root };
+    return { sorted, manifest, hash: built.record.hash, json: built.record.data, built };
+  };
+  let shaped = shape();
+  // A bundle already in the store had all its blobs stored before its record (written last). A new one
+  // may hold files the index vouched for whose blobs are gone (a store emptied by hand): read those again.
+  if (unverified.length > 0 && !(await blobs.has(bundleKey(shaped.hash)))) {
+    const gone: SourceEntry[] = [];
+    for (const entry of unverified) if (!(await blobs.has(fileBlobKey(files.get(entry.path)!.sha256)))) gone.push(entry);
+    if (gone.length > 0) {
+      await rehash(gone);
+      shaped = shape();
+    }
+  }
+  await saveIndexLater();
+
+  const { sorted, manifest, hash } = shaped;
+  const key = bundleKey(hash);
   const bytesTotal = sorted.reduce((n, f) => n + f.size, 0);
   skipped.sort(comparePaths);
-  const counts = { bytesTotal, filesWritten, skipped, indexBytesWritten };
-  if (options.format === "flat") {
-    const manifest: BundleManifest = { version: 1, files: sorted };
-    const json = canonicalJson(manifest);
-    const hash = sha256(json);
-    const key = bundleKey(hash);
+  const counts = { hash, key, manifest, bytesTotal, filesWritten, skipped, indexBytesWritten };
+  if (!shaped.built) {
     let metadataBytesWritten = 0;
     if (!(await blobs.has(key))) {
-      await blobs.put(key, json);
-      metadataBytesWritten = Buffer.byteLength(json);
+      await blobs.put(key, shaped.json);
+      metadataBytesWritten = Buffer.byteLength(shaped.json);
     }
-    return { hash, key, manifest, ...counts, bytesWritten: bytesWritten + metadataBytesWritten, metadataBytesWritten, nodesWritten: 0 };
+    return { ...counts, bytesWritten: bytesWritten + metadataBytesWritten, metadataBytesWritten, nodesWritten: 0 };
   }
-  const built = buildTree(sorted);
-  const stored = await storeTree(blobs, built);
-  const manifest: BundleManifest = { version: 2, files: sorted, tree: built.root };
-  const hash = built.record.hash;
-  return { hash, key: bundleKey(hash), manifest, ...counts, bytesWritten: bytesWritten + stored.bytes, metadataBytesWritten: stored.bytes, nodesWritten: stored.nodes };
+  const stored = await storeTree(blobs, shaped.built);
+  return { ...counts, bytesWritten: bytesWritten + stored.bytes, metadataBytesWritten: stored.bytes, nodesWritten: stored.nodes };
 }

@@ -265,6 +265,24 @@ describe("the capture index", () => {
     assert.equal(fourth.indexBytesWritten, 0);
   });
 
+  it("stores again the files the index vouches for when their blobs are gone from the store", async () => {
+    const src = await fresh("src");
+    await writeTree(src, { "a.txt": "alpha", "b/c.txt": "gamma" });
+    await settle();
+    const dir = await fresh("blobs");
+    const blobs = new FsBlobStore(dir);
+    const indexFile = join(await fresh("index"), "i.log");
+    const first = await captureBundle(blobs, { sourceDir: src, indexFile });
+    assert.equal((await captureBundle(blobs, { sourceDir: src, indexFile })).bytesWritten, 0);
+    await rm(dir, { recursive: true }); // the store emptied by hand; the index still says both files are known
+    const again = await captureBundle(blobs, { sourceDir: src, indexFile });
+    assert.equal(again.hash, first.hash);
+    assert.equal(again.filesWritten, 2);
+    const work = join(await fresh("work"), "w");
+    await materializeBundle(blobs, again.hash, work);
+    assert.equal(await readFile(join(work, "b/c.txt"), "utf8"), "gamma");
+  });
+
   it("reads a version 1 index (one JSON document) and replaces it with a log", async () => {
     const src = await fresh("src");
     await writeTree(src, { "f.txt": "real content" });

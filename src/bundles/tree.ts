@@ -15,7 +15,7 @@
 // same hash, and a change in a directory of 100,000 files rewrites a few pages of at most ~1 KiB,
 // not a 10 MB listing. What one changed file writes: the file, the listing or pages on its path,
 // and the bundle record; nothing else.
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
@@ -62,8 +62,10 @@ export function pageOf(nameHash: Buffer, level: number): number {
   return (word >> (16 - PAGE_BITS - (bit & 7))) & ((1 << PAGE_BITS) - 1);
 }
 
+/** sha256(name) as bytes; crypto.hash (Node 20.12+) is a one-shot without a Hash object. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "buffer") => Buffer }).hash;
 function nameHash(name: string): Buffer {
-  return createHash("sha256").update(name).digest();
+  return oneShot ? oneShot("sha256", name, "buffer") : crypto.createHash("sha256").update(name).digest();
 }
 
 /**
