@@ -1,6 +1,7 @@
 // Working folders reused between runs: each run gets a folder of its own holding exactly its bundle,
 // whatever the previous run did in its folder, and nothing a task writes reaches the blob store.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -198,6 +199,20 @@ describe("checkoutBundle and returnWorkDir", () => {
     const f = bundle.manifest.files.find((x) => x.path === "train.py")!;
     await blobs.put(`files/${f.sha256}`, "tampered");
     await assert.rejects(checkoutBundle(blobs, bundle.hash, join(runs, "r2", "work"), pool), /train\.py/);
+  });
+
+  it("a folder in which a left-behind process still works is not kept for the next run", { skip: process.platform !== "linux" }, async () => {
+    const { blobs, bundle, pool, runs } = await setup();
+    const one = await checkoutBundle(blobs, bundle.hash, join(runs, "r1", "work"), pool);
+    const daemon = spawn("sleep", ["30"], { cwd: one.workDir, detached: true, stdio: "ignore" });
+    try {
+      await new Promise((r) => daemon.once("spawn", r));
+      returnWorkDir(one, pool);
+      assert.equal(existsSync(join(pool.cacheDir, pool.pool)) ? (await readdir(join(pool.cacheDir, pool.pool))).length : 0, 0);
+      assert.equal(existsSync(one.workDir), false);
+    } finally {
+      daemon.kill("SIGKILL");
+    }
   });
 
   it("a folder kept with --keep-workdir stays where it is and leaves the pool", async () => {

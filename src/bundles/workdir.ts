@@ -18,7 +18,7 @@
 // The cost of an unchanged re-run is one lstat per file and one readdir per folder, whatever the bytes;
 // a re-run after one file changed writes that file. Without a kept folder (first run, or a run beside
 // another of the same job) the bundle is written in full, as materializeBundle does.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { SlipwayError } from "../errors.js";
@@ -275,6 +275,7 @@ export function returnWorkDir(checkout: CheckoutResult, options: WorkDirOptions)
   try {
     const st = lstatSync(workDir);
     if (!st.isDirectory()) throw new Error("not a folder");
+    if (usedByAProcess(workDir)) throw new Error("a process that outlived the run still works in it");
     lstatSync(join(slotDir, "state.json"));
     renameSync(workDir, join(slotDir, "tree"));
   } catch {
@@ -284,6 +285,33 @@ export function returnWorkDir(checkout: CheckoutResult, options: WorkDirOptions)
   }
   putBack(pool, slotDir, checkout.hash);
   prune(pool);
+}
+
+/**
+ * Whether a process (one a task left behind, in a session of its own, out of reach of the kill at the
+ * end of its task) still has its working directory in `dir`: such a folder is not reused, since that
+ * process could still write into it while the next run uses it. Linux only (/proc); elsewhere false.
+ * Processes that moved their working directory away but hold a file of `dir` open are not seen.
+ */
+export function usedByAProcess(dir: string): boolean {
+  if (process.platform !== "linux") return false;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  } catch {
+    return false;
+  }
+  const inside = dir.endsWith("/") ? dir : `${dir}/`;
+  for (const pid of pids) {
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or another user's
+    }
+    if (cwd === dir || cwd.startsWith(inside)) return true;
+  }
+  return false;
 }
 
 /** Forgets the pool slot of a working folder that is kept where it is (--keep-workdir). */
