@@ -189,17 +189,19 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
       nextIndex.set(entry.path, { size: read.data.length, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: sha, hashedAt });
       files.set(entry.path, { path: entry.path, mode: modeOf((st.mode & 0o111) !== 0), size: read.data.length, sha256: sha });
     };
-    const pool = await runDag({ nodes: sources, key: (entry) => entry.path, limit: CONCURRENCY, run: async (entry) => {
+    const toHash: SourceEntry[] = [];
+    for (const entry of sources) {
       const known = index.get(entry.path);
       if (indexHit(known, entry.stat)) {
         // unchanged since it was hashed; whether its blob is still stored is checked below, once per bundle
         nextIndex.set(entry.path, known);
         files.set(entry.path, { path: entry.path, mode: modeOf((entry.stat.mode & 0o111) !== 0), size: known.size, sha256: known.sha256 });
         unverified.push(entry);
-        return;
+      } else {
+        toHash.push(entry);
       }
-      await hashEntry(entry);
-    } });
+    }
+    const pool = await runDag({ nodes: toHash, key: (entry) => entry.path, limit: CONCURRENCY, run: hashEntry });
     // The first failure stops the capture; nothing half-captured becomes a bundle.
     if (pool.failed.length) throw pool.failed[0]!.error;
     rehash = async (entries) => {

@@ -136,12 +136,40 @@ export function buildTree(files: readonly BundleFile[]): BuiltTree {
   const built = dir(top);
   const value: BundleRecord = { version: 2, tree: built.hash, files: built.count, bytes: built.size };
   const data = canonicalJson(value);
-  return { root: built.hash, nodes, record: { hash: sha256(data), data, value } };
+  const hash = sha256(data);
+  remember(listDigest(files), hash);
+  return { root: built.hash, nodes, record: { hash, data, value } };
 }
 
 /** The bundle hash a list of files has in format 2 (computed in memory). */
 export function treeBundleHash(files: readonly BundleFile[]): string {
-  return buildTree(files).record.hash;
+  const digest = listDigest(files);
+  const known = builtHashes.get(digest);
+  if (known) return known;
+  const hash = buildTree(files).record.hash;
+  remember(digest, hash);
+  return hash;
+}
+
+// buildTree is a pure function of its list; a process that captures a bundle and then checks a
+// working folder against it (`run --wait`) would otherwise build the same tree twice.
+const builtHashes = new Map<string, string>();
+function remember(digest: string, hash: string): void {
+  if (builtHashes.size >= 64) builtHashes.clear();
+  builtHashes.set(digest, hash);
+}
+/** sha256 of the list in its order: path, mode, size and sha256 of each file, NUL-separated (no path holds NUL). */
+function listDigest(files: readonly BundleFile[]): string {
+  const h = crypto.createHash("sha256");
+  let chunk = "";
+  for (const f of files) {
+    chunk += `${f.path}\0${f.mode}\0${f.size}\0${f.sha256}\0`;
+    if (chunk.length > 65536) {
+      h.update(chunk);
+      chunk = "";
+    }
+  }
+  return h.update(chunk).digest("hex");
 }
 
 /** Why `name` cannot be one segment of a bundle path, or undefined when it can. */

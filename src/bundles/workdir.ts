@@ -18,7 +18,7 @@
 // The cost of an unchanged re-run is one lstat per file and one readdir per folder, whatever the bytes;
 // a re-run after one file changed writes that file. Without a kept folder (first run, or a run beside
 // another of the same job) the bundle is written in full, as materializeBundle does.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { join, resolve } from "node:path";
 import { SlipwayError } from "../errors.js";
@@ -192,6 +192,7 @@ export async function checkoutBundle(blobs: BlobStore, hash: string, workDir: st
   }
 
   let reused = false;
+  let real = root;
   let missing: readonly BundleFile[] = manifest.files;
   let kept = new Map<string, StateFile>();
   let removed = 0;
@@ -200,6 +201,7 @@ export async function checkoutBundle(blobs: BlobStore, hash: string, workDir: st
       renameSync(join(slotDir, "tree"), root); // onto the empty folder
       ({ missing, kept, removed } = reconcile(root, manifest.files, state));
       reused = true;
+      real = realpathSync(root);
     } catch {
       // a kept folder that cannot be put right (e.g. a task made part of it unreadable): start afresh
       const trash = join(pool, `.trash.${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`);
@@ -215,7 +217,6 @@ export async function checkoutBundle(blobs: BlobStore, hash: string, workDir: st
       removed = 0;
     }
   }
-  let real = root;
   const files: StateFile[] = [];
   let newest = 0;
   try {
@@ -301,7 +302,13 @@ export function usedByAProcess(dir: string): boolean {
   } catch {
     return false;
   }
-  const inside = dir.endsWith("/") ? dir : `${dir}/`;
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return false;
+  }
+  const inside = real.endsWith("/") ? real : `${real}/`;
   for (const pid of pids) {
     let cwd: string;
     try {
@@ -309,7 +316,7 @@ export function usedByAProcess(dir: string): boolean {
     } catch {
       continue; // gone, or another user's
     }
-    if (cwd === dir || cwd.startsWith(inside)) return true;
+    if (cwd === real || cwd.startsWith(inside)) return true;
   }
   return false;
 }
