@@ -6,6 +6,7 @@
 //   {"root":"/abs/source","version":2}                                             header
 //   {"c":…,"h":"<sha256>","i":<ino>,"m":<mtimeMs>,"p":"src/a.py","s":<size>,"t":<hashedAt>}   an entry (latest wins)
 //   {"d":1,"p":"src/old.py"}                                                        a file gone from the source
+//   {"last":{"digest":"<sha256>","hash":"<bundle>","root":"<node>"}}                  the bundle the last capture made
 //
 // Loading reads every line; a torn last line (a crash while appending) is skipped. When stale lines
 // outnumber the live entries by more than COMPACT_SLACK, the next capture writes the file afresh
@@ -26,8 +27,16 @@ export interface IndexEntry {
   hashedAt: number;
 }
 
+/** The bundle the last capture made (format 2): the digest of its file list (tree.ts listDigest), its hash and root node. */
+export interface LastBundle {
+  digest: string;
+  hash: string;
+  root: string;
+}
+
 export interface LoadedIndex {
   entries: Map<string, IndexEntry>;
+  last?: LastBundle;
   /** lines in the log after the header (live and stale) */
   lines: number;
   /** the file must be written afresh: missing, another root, version 1, or unreadable header */
@@ -70,6 +79,7 @@ export async function loadIndex(file: string, root: string): Promise<LoadedIndex
   }
   if (header?.version !== 2 || header.root !== root || nl < 0) return empty;
   const entries = new Map<string, IndexEntry>();
+  let last: LastBundle | undefined;
   let lines = 0;
   let at = nl + 1;
   while (at < text.length) {
@@ -85,6 +95,11 @@ export async function loadIndex(file: string, root: string): Promise<LoadedIndex
     } catch {
       continue; // torn or damaged line: that file is hashed again
     }
+    const l = (x as { last?: Partial<LastBundle> } | null)?.last;
+    if (l && typeof l.digest === "string" && HEX64.test(l.digest) && typeof l.hash === "string" && HEX64.test(l.hash) && typeof l.root === "string" && HEX64.test(l.root)) {
+      last = { digest: l.digest, hash: l.hash, root: l.root };
+      continue;
+    }
     if (!x || typeof x.p !== "string") continue;
     if (x.d === 1) {
       entries.delete(x.p);
@@ -93,7 +108,7 @@ export async function loadIndex(file: string, root: string): Promise<LoadedIndex
     const e = { size: x.s, mtimeMs: x.m, ctimeMs: x.c, ino: x.i, sha256: x.h, hashedAt: x.t };
     if (validEntry(e)) entries.set(x.p, e);
   }
-  return { entries, lines, rewrite: false, torn: !text.endsWith("\n") };
+  return { entries, last, lines, rewrite: false, torn: !text.endsWith("\n") };
 }
 
 function entryLine(path: string, e: IndexEntry): string {
@@ -109,10 +124,12 @@ function sameEntry(a: IndexEntry | undefined, b: IndexEntry): boolean {
  * removal line for each path that is gone, or writes the file afresh when it must be (see above).
  * Returns the bytes written.
  */
-export async function saveIndex(file: string, root: string, loaded: LoadedIndex, next: Map<string, IndexEntry>): Promise<number> {
+export async function saveIndex(file: string, root: string, loaded: LoadedIndex, next: Map<string, IndexEntry>, last?: LastBundle): Promise<number> {
   const changed: string[] = [];
   for (const [p, e] of next) if (!sameEntry(loaded.entries.get(p), e)) changed.push(entryLine(p, e));
   for (const p of loaded.entries.keys()) if (!next.has(p)) changed.push(JSON.stringify({ d: 1, p }));
+  const lastLine = last ? JSON.stringify({ last: { digest: last.digest, hash: last.hash, root: last.root } }) : undefined;
+  if (lastLine && (loaded.last?.digest !== last!.digest || loaded.last.hash !== last!.hash || loaded.last.root !== last!.root)) changed.push(lastLine);
   if (!loaded.rewrite && loaded.lines + changed.length <= next.size + COMPACT_SLACK) {
     if (changed.length === 0) return 0;
     const text = (loaded.torn ? "\n" : "") + changed.join("\n") + "\n";
@@ -121,6 +138,8 @@ export async function saveIndex(file: string, root: string, loaded: LoadedIndex,
   }
   const lines = [JSON.stringify({ root, version: 2 })];
   for (const [p, e] of [...next].sort(([a], [b]) => comparePaths(a, b))) lines.push(entryLine(p, e));
+  const keep = lastLine ?? (loaded.last ? JSON.stringify({ last: loaded.last }) : undefined);
+  if (keep) lines.push(keep);
   const text = lines.join("\n") + "\n";
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;

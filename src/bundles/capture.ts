@@ -12,8 +12,8 @@ import { runDag } from "../util/dag.js";
 import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "./manifest.js";
 import { CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
-import { indexHit, loadIndex, saveIndex, type IndexEntry } from "./capture-index.js";
-import { buildTree, storeTree } from "./tree.js";
+import { indexHit, loadIndex, saveIndex, type IndexEntry, type LastBundle, type LoadedIndex } from "./capture-index.js";
+import { buildTree, listDigest, storeTree } from "./tree.js";
 
 export interface SourceEntry {
   path: string; // bundle path
@@ -143,7 +143,8 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
   /** Files taken from the index without reading them; their blobs are checked only when the bundle is new. */
   const unverified: SourceEntry[] = [];
   let rehash = async (_entries: SourceEntry[]): Promise<void> => {};
-  let saveIndexLater = async (): Promise<void> => {};
+  let saveIndexLater = async (_last?: LastBundle): Promise<void> => {};
+  let indexState: LoadedIndex | undefined;
   const extra = options.extraFiles ?? {};
   for (const p of Object.keys(extra)) {
     const reason = unsafePathReason(p);
@@ -164,6 +165,7 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     const walked = await walkSource(root, skipAbs);
     skipped.push(...walked.skipped);
     const loaded = options.indexFile ? await loadIndex(options.indexFile, root) : undefined;
+    indexState = loaded;
     const index = loaded?.entries ?? new Map<string, IndexEntry>();
     const nextIndex = new Map<string, IndexEntry>();
     const sources = walked.entries.filter((e) => !Object.hasOwn(extra, e.path));
@@ -208,8 +210,8 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
       const again = await runDag({ nodes: entries, key: (entry) => entry.path, limit: CONCURRENCY, run: hashEntry });
       if (again.failed.length) throw again.failed[0]!.error;
     };
-    saveIndexLater = async () => {
-      if (options.indexFile && loaded) indexBytesWritten = await saveIndex(options.indexFile, root, loaded, nextIndex);
+    saveIndexLater = async (last) => {
+      if (options.indexFile && loaded) indexBytesWritten = await saveIndex(options.indexFile, root, loaded, nextIndex, last);
     };
   }
 
@@ -229,11 +231,18 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     if (options.format === "flat") {
       const manifest: BundleManifest = { version: 1, files: sorted };
       const json = canonicalJson(manifest);
-      return { sorted, manifest, hash: sha256(json), json, built: undefined };
+      return { sorted, manifest, hash: sha256(json), json, digest: "", built: undefined };
+    }
+    // The index remembers the bundle its last capture made: the same list of files is the same tree,
+    // which then need not be built again (it is, when its record is missing from the store).
+    const digest = listDigest(sorted);
+    const last = indexState?.last;
+    if (last && last.digest === digest) {
+      return { sorted, manifest: { version: 2, files: sorted, tree: last.root } as BundleManifest, hash: last.hash, json: "", digest, built: undefined };
     }
     const built = buildTree(sorted);
     const manifest: BundleManifest = { version: 2, files: sorted, tree: built.root };
-    return { sorted, manifest, hash: built.record.hash, json: built.record.data, built };
+    return { sorted, manifest, hash: built.record.hash, json: built.record.data, digest, built };
   };
   let shaped = shape();
   // A bundle already in the store had all its blobs stored before its record (written last). A new one
@@ -246,21 +255,40 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
       shaped = shape();
     }
   }
-  await saveIndexLater();
 
-  const { sorted, manifest, hash } = shaped;
-  const key = bundleKey(hash);
-  const bytesTotal = sorted.reduce((n, f) => n + f.size, 0);
-  skipped.sort(comparePaths);
-  const counts = { hash, key, manifest, bytesTotal, filesWritten, skipped, indexBytesWritten };
-  if (!shaped.built) {
-    let metadataBytesWritten = 0;
+  let metadataBytesWritten = 0;
+  let nodesWritten = 0;
+  if (options.format === "flat") {
+    const key = bundleKey(shaped.hash);
     if (!(await blobs.has(key))) {
       await blobs.put(key, shaped.json);
       metadataBytesWritten = Buffer.byteLength(shaped.json);
     }
-    return { ...counts, bytesWritten: bytesWritten + metadataBytesWritten, metadataBytesWritten, nodesWritten: 0 };
+  } else {
+    if (!shaped.built && !(await blobs.has(bundleKey(shaped.hash)))) {
+      const built = buildTree(shaped.sorted); // remembered, but not in the store: build and store it
+      shaped = { ...shaped, built, hash: built.record.hash, manifest: { version: 2, files: shaped.sorted, tree: built.root } };
+    }
+    if (shaped.built) {
+      const stored = await storeTree(blobs, shaped.built);
+      metadataBytesWritten = stored.bytes;
+      nodesWritten = stored.nodes;
+    }
   }
-  const stored = await storeTree(blobs, shaped.built);
-  return { ...counts, bytesWritten: bytesWritten + stored.bytes, metadataBytesWritten: stored.bytes, nodesWritten: stored.nodes };
+  await saveIndexLater(options.format === "flat" ? undefined : { digest: shaped.digest, hash: shaped.hash, root: shaped.manifest.tree! });
+
+  const { sorted, manifest, hash } = shaped;
+  skipped.sort(comparePaths);
+  return {
+    hash,
+    key: bundleKey(hash),
+    manifest,
+    bytesTotal: sorted.reduce((n, f) => n + f.size, 0),
+    filesWritten,
+    skipped,
+    indexBytesWritten,
+    bytesWritten: bytesWritten + metadataBytesWritten,
+    metadataBytesWritten,
+    nodesWritten,
+  };
 }

@@ -159,7 +159,7 @@ function remember(digest: string, hash: string): void {
   builtHashes.set(digest, hash);
 }
 /** sha256 of the list in its order: path, mode, size and sha256 of each file, NUL-separated (no path holds NUL). */
-function listDigest(files: readonly BundleFile[]): string {
+export function listDigest(files: readonly BundleFile[]): string {
   const h = crypto.createHash("sha256");
   let chunk = "";
   for (const f of files) {
