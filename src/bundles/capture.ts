@@ -13,7 +13,7 @@ import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "
 import { CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
 import { indexHit, loadIndex, saveIndex, type IndexEntry, type LastBundle, type LoadedIndex } from "./capture-index.js";
-import { buildTree, listDigest, storeTree } from "./tree.js";
+import { buildTree, listDigest, remember, storeTree } from "./tree.js";
 
 export interface SourceEntry {
   path: string; // bundle path
@@ -238,6 +238,7 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     const digest = listDigest(sorted);
     const last = indexState?.last;
     if (last && last.digest === digest) {
+      remember(digest, last.hash);
       return { sorted, manifest: { version: 2, files: sorted, tree: last.root } as BundleManifest, hash: last.hash, json: "", digest, built: undefined };
     }
     const built = buildTree(sorted);

@@ -154,7 +154,8 @@ export function treeBundleHash(files: readonly BundleFile[]): string {
 // buildTree is a pure function of its list; a process that captures a bundle and then checks a
 // working folder against it (`run --wait`) would otherwise build the same tree twice.
 const builtHashes = new Map<string, string>();
-function remember(digest: string, hash: string): void {
+/** Records that the list with this digest is bundle `hash` (built, or vouched for by a capture index). */
+export function remember(digest: string, hash: string): void {
   if (builtHashes.size >= 64) builtHashes.clear();
   builtHashes.set(digest, hash);
 }
