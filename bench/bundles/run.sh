@@ -8,6 +8,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 # shellcheck source=../lib/baseline.sh
 source "$HERE/../lib/baseline.sh"
 baseline_checkout "${BENCH_BASELINE_REF:-}" nobuild
+trap baseline_cleanup EXIT
 mkdir -p "$ROOT/bench/out"
 cd "$ROOT"
 node --import tsx "$HERE/run.mjs" | tee "$ROOT/bench/out/bundles.txt"

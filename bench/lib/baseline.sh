@@ -8,6 +8,7 @@ baseline_checkout() {
   if [[ -n "${BENCH_BASELINE:-}" ]]; then return 0; fi
   ref="${ref:-83ebdc2}"
   BENCH_BASELINE="$(mktemp -d /tmp/slipway-baseline.XXXXXX)"
+  BENCH_BASELINE_TMP="$BENCH_BASELINE"   # made here: the caller removes it (baseline_cleanup)
   (cd "$ROOT" && git archive "$ref") | tar -x -C "$BENCH_BASELINE"
   ln -s "$ROOT/node_modules" "$BENCH_BASELINE/node_modules"
   if [[ "$mode" == build ]]; then
@@ -15,4 +16,9 @@ baseline_checkout() {
   fi
   echo "bench: baseline $ref in $BENCH_BASELINE" >&2
   export BENCH_BASELINE
+}
+
+# Removes the baseline checkout if baseline_checkout made it.
+baseline_cleanup() {
+  if [[ -n "${BENCH_BASELINE_TMP:-}" ]]; then rm -rf "$BENCH_BASELINE_TMP"; unset BENCH_BASELINE BENCH_BASELINE_TMP; fi
 }

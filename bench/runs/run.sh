@@ -15,8 +15,10 @@ if [[ "$PART" == rerun || "$PART" == all ]]; then
   source "$HERE/../lib/baseline.sh"
   baseline_checkout "${BENCH_BASELINE_REF:-}" build
   mkdir -p "$ROOT/bench/out"
-  node "$HERE/rerun.mjs" | tee "$ROOT/bench/out/runs-rerun.txt"
-  [[ "$PART" == rerun ]] && exit 0
+  status=0
+  node "$HERE/rerun.mjs" | tee "$ROOT/bench/out/runs-rerun.txt" || status=$?
+  baseline_cleanup
+  [[ "$status" != 0 || "$PART" == rerun ]] && exit "$status"
 fi
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 [ -f "$ROOT/dist/cli.cjs" ] || (cd "$ROOT" && npm run build --silent)
