@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
-# Launch overhead of a run: `slipway run --wait` of a job whose command is `true`, against
-# `bash -c true` and `node -e 0`, as whole processes in the same hyperfine run. See bench/README.md.
+# Two parts (see bench/README.md); BENCH_RUNS_PART=launch or rerun runs one of them.
+#  launch: `slipway run --wait` of a job whose command is `true`, against `bash -c true` and `node -e 0`,
+#          as whole processes in the same hyperfine run.
+#  rerun:  the unchanged re-run of a 16 ms task with the 2,000-file, 195 MB source, this checkout against
+#          a baseline checkout (BENCH_BASELINE=DIR, built; or BENCH_BASELINE_REF=COMMIT, made with git
+#          archive and built in a temp folder), interleaved (bench/runs/rerun.mjs).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+PART="${BENCH_RUNS_PART:-all}"
+if [[ "$PART" == rerun || "$PART" == all ]]; then
+  [ -f "$ROOT/dist/cli.cjs" ] || (cd "$ROOT" && npm run build --silent)
+  # shellcheck source=../lib/baseline.sh
+  source "$HERE/../lib/baseline.sh"
+  baseline_checkout "${BENCH_BASELINE_REF:-}" build
+  mkdir -p "$ROOT/bench/out"
+  status=0
+  node "$HERE/rerun.mjs" | tee "$ROOT/bench/out/runs-rerun.txt" || status=$?
+  baseline_cleanup
+  [[ "$status" != 0 || "$PART" == rerun ]] && exit "$status"
+fi
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 [ -f "$ROOT/dist/cli.cjs" ] || (cd "$ROOT" && npm run build --silent)
 OUT="$ROOT/bench/out"; mkdir -p "$OUT"

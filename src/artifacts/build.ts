@@ -64,7 +64,8 @@ const hashOnly: BlobStore = {
  */
 export async function hashFolder(dir: string, home?: string): Promise<string> {
   const indexFile = home ? join(home, "cache", "artifact-index", `${sha256(resolve(dir)).slice(0, 16)}.json`) : undefined;
-  return (await captureBundle(hashOnly, { sourceDir: dir, indexFile })).hash;
+  // format 1 (flat): the hash, and so a derived version, stays what it was before bundles became trees
+  return (await captureBundle(hashOnly, { sourceDir: dir, indexFile, format: "flat" })).hash;
 }
 
 export interface BuildOptions {

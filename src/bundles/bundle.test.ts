@@ -161,8 +161,10 @@ describe("captureBundle: content addressing and incremental capture", () => {
     const first = await captureBundle(blobs, { sourceDir: src, indexFile });
     assert.equal(first.filesWritten, 4);
     assert.equal(first.bytesTotal, 300_000 + 300_000 + 1024 + 18);
-    const firstManifestBytes = Buffer.byteLength(canonicalJson(first.manifest));
-    assert.equal(first.bytesWritten, first.bytesTotal + firstManifestBytes);
+    // the metadata: the tree nodes (the root listing and conf/'s) and the bundle record
+    assert.equal(first.nodesWritten, 2);
+    assert.ok(first.metadataBytesWritten > 0 && first.metadataBytesWritten < 1024, `${first.metadataBytesWritten} B of metadata`);
+    assert.equal(first.bytesWritten, first.bytesTotal + first.metadataBytesWritten);
     assert.equal(first.key, `bundles/${first.hash}.json`);
     assert.equal(first.manifest.files.find((f) => f.path === "run.sh")?.mode, 0o755);
     assert.equal(first.manifest.files.find((f) => f.path === "big1.bin")?.mode, 0o644);
@@ -171,7 +173,8 @@ describe("captureBundle: content addressing and incremental capture", () => {
     const second = await captureBundle(blobs, { sourceDir: src, indexFile });
     assert.notEqual(second.hash, first.hash);
     assert.equal(second.filesWritten, 1);
-    assert.equal(second.bytesWritten, 1024 + Buffer.byteLength(canonicalJson(second.manifest)));
+    assert.equal(second.nodesWritten, 2); // conf/ and the root listing; big1.bin and big2.bin are not written again
+    assert.equal(second.bytesWritten, 1024 + second.metadataBytesWritten);
 
     const third = await captureBundle(blobs, { sourceDir: src, indexFile });
     assert.equal(third.hash, second.hash);

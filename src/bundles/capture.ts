@@ -1,16 +1,19 @@
-// Capturing a folder into a content-addressed bundle, with an index that skips re-hashing unchanged files.
-import { constants as fsConstants } from "node:fs";
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
+// Capturing a folder into a content-addressed bundle (a tree of directory nodes, see tree.ts), with an
+// index that skips re-hashing unchanged files (capture-index.ts).
+import { constants as fsConstants, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { open, realpath } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { dirname, join, resolve, sep } from "node:path";
+import { join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
 import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "./manifest.js";
-import { CONCURRENCY, HEX64, RACY_MS, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
+import { CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
+import { indexHit, loadIndex, saveIndex, type IndexEntry, type LastBundle, type LoadedIndex } from "./capture-index.js";
+import { buildTree, listDigest, remember, storeTree } from "./tree.js";
 
 export interface SourceEntry {
   path: string; // bundle path
@@ -18,72 +21,34 @@ export interface SourceEntry {
   stat: Stats;
 }
 
-export interface IndexEntry {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  sha256: string;
-  /** Date.now() just before the content was read */
-  hashedAt: number;
-}
-
-export interface IndexFile {
-  version: 1;
-  root: string;
-  entries: Record<string, IndexEntry>;
-}
-
-export async function loadIndex(file: string, root: string): Promise<Map<string, IndexEntry>> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<IndexFile>;
-    if (parsed.version !== 1 || parsed.root !== root || !parsed.entries || typeof parsed.entries !== "object") return new Map();
-    const map = new Map<string, IndexEntry>();
-    for (const [p, e] of Object.entries(parsed.entries)) {
-      if (
-        e && typeof e.size === "number" && typeof e.mtimeMs === "number" && typeof e.ctimeMs === "number" &&
-        typeof e.ino === "number" && typeof e.hashedAt === "number" && typeof e.sha256 === "string" && HEX64.test(e.sha256)
-      ) map.set(p, e);
-    }
-    return map;
-  } catch {
-    return new Map(); // missing or unreadable: hash everything
-  }
-}
-
-export async function saveIndex(file: string, root: string, entries: Map<string, IndexEntry>): Promise<void> {
-  const doc: IndexFile = { version: 1, root, entries: Object.fromEntries([...entries].sort(([a], [b]) => comparePaths(a, b))) };
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, JSON.stringify(doc));
-  await rename(tmp, file);
-}
-
-/** The index entry still describes the file: same identity and stamps, and not modified around hashing time. */
-export function indexHit(e: IndexEntry | undefined, st: Stats): e is IndexEntry {
-  return (
-    e !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs && e.ino === st.ino &&
-    Math.max(st.mtimeMs, st.ctimeMs) + RACY_MS <= e.hashedAt
-  );
-}
-
+/**
+ * Every file of `sourceDir` a bundle takes, sorted by path. The walk uses synchronous calls (one lstat
+ * per entry, one readdir per folder: thousands of thread-pool round trips otherwise cost more than
+ * the work) and yields to the event loop every YIELD_EVERY entries, so a server stays responsive.
+ */
 export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promise<{ entries: SourceEntry[]; skipped: string[] }> {
   const root = await realpath(sourceDir);
   const entries: SourceEntry[] = [];
   const skipped: string[] = [];
   const ig: Ignore = ignore({ ignorecase: false });
   const inside = (real: string) => real === root || real.startsWith(root + sep);
+  let sinceYield = 0;
 
-  const walk = async (absDir: string, relDir: string, realAncestors: Set<string>): Promise<void> => {
+  const walk = async (absDir: string, relDir: string, realDir: string, realAncestors: Set<string>): Promise<void> => {
+    const dirents = readdirSync(absDir, { withFileTypes: true });
+    dirents.sort((a, b) => comparePaths(a.name, b.name));
     // rules of this folder first (git reads a folder's .gitignore before looking at its entries);
     // .slipwayignore comes after .gitignore, so it can re-include what git ignores
     for (const name of [".gitignore", ".slipwayignore"]) {
-      const text = await readIfFile(join(absDir, name));
+      if (!dirents.some((d) => d.name === name && d.isFile())) continue;
+      const text = readIfFile(join(absDir, name));
       if (text !== undefined) ig.add(rebaseIgnoreRules(text, relDir));
     }
-    const dirents = await readdir(absDir, { withFileTypes: true });
-    dirents.sort((a, b) => comparePaths(a.name, b.name));
     for (const d of dirents) {
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((r) => setImmediate(r));
+      }
       if (d.name === ".git") continue; // never part of a bundle
       const rel = relDir === "" ? d.name : `${relDir}/${d.name}`;
       const abs = join(absDir, d.name);
@@ -93,12 +58,18 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
       }
       let st: Stats;
       let readFrom = abs;
-      const lst = await lstat(abs);
+      let real = join(realDir, d.name);
+      let lst: Stats;
+      try {
+        lst = lstatSync(abs);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while walking
+        throw e;
+      }
       if (lst.isSymbolicLink()) {
-        let real: string;
         try {
-          real = await realpath(abs);
-          st = await stat(real);
+          real = realpathSync(abs);
+          st = statSync(real);
         } catch {
           skipped.push(rel); // dangling
           continue;
@@ -113,12 +84,11 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
       }
       if (st.isDirectory()) {
         if (ig.ignores(`${rel}/`)) continue;
-        const real = await realpath(abs);
         if (realAncestors.has(real)) {
           skipped.push(rel); // symlink cycle
           continue;
         }
-        await walk(abs, rel, new Set([...realAncestors, real]));
+        await walk(abs, rel, real, new Set([...realAncestors, real]));
       } else if (st.isFile()) {
         if (ig.ignores(rel)) continue;
         if (skipAbs.has(readFrom) || skipAbs.has(abs)) continue; // the capture index itself
@@ -129,9 +99,11 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
       }
     }
   };
-  await walk(root, "", new Set([root]));
+  await walk(root, "", root, new Set([root]));
   return { entries, skipped };
 }
+
+const YIELD_EVERY = 512;
 
 /** Reads a regular file through one descriptor (never blocks on a FIFO swapped in meanwhile). */
 export async function readRegular(path: string): Promise<{ data: Buffer; stat: Stats } | undefined> {
@@ -148,6 +120,7 @@ export async function readRegular(path: string): Promise<{ data: Buffer; stat: S
 export async function captureBundle(blobs: BlobStore, options: CaptureOptions): Promise<CaptureResult> {
   let bytesWritten = 0;
   let filesWritten = 0;
+  let indexBytesWritten = 0;
   const writes = new Map<string, Promise<void>>();
   /** Stores one file's content unless the store has it; concurrent stores of the same content write once. */
   const storeContent = (sha: string, data: Buffer): Promise<void> => {
@@ -167,6 +140,11 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
 
   const files = new Map<string, BundleFile>();
   const skipped: string[] = [];
+  /** Files taken from the index without reading them; their blobs are checked only when the bundle is new. */
+  const unverified: SourceEntry[] = [];
+  let rehash = async (_entries: SourceEntry[]): Promise<void> => {};
+  let saveIndexLater = async (_last?: LastBundle): Promise<void> => {};
+  let indexState: LoadedIndex | undefined;
   const extra = options.extraFiles ?? {};
   for (const p of Object.keys(extra)) {
     const reason = unsafePathReason(p);
@@ -186,17 +164,14 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     }
     const walked = await walkSource(root, skipAbs);
     skipped.push(...walked.skipped);
-    const index = options.indexFile ? await loadIndex(options.indexFile, root) : new Map<string, IndexEntry>();
+    const loaded = options.indexFile ? await loadIndex(options.indexFile, root) : undefined;
+    indexState = loaded;
+    const index = loaded?.entries ?? new Map<string, IndexEntry>();
     const nextIndex = new Map<string, IndexEntry>();
     const sources = walked.entries.filter((e) => !Object.hasOwn(extra, e.path));
 
-    const pool = await runDag({ nodes: sources, key: (entry) => entry.path, limit: CONCURRENCY, run: async (entry) => {
-      const known = index.get(entry.path);
-      if (indexHit(known, entry.stat) && (await blobs.has(fileBlobKey(known.sha256)))) {
-        nextIndex.set(entry.path, known);
-        files.set(entry.path, { path: entry.path, mode: modeOf((entry.stat.mode & 0o111) !== 0), size: known.size, sha256: known.sha256 });
-        return;
-      }
+    /** Reads, hashes and stores one file. */
+    const hashEntry = async (entry: SourceEntry): Promise<void> => {
       const hashedAt = Date.now();
       let read: Awaited<ReturnType<typeof readRegular>>;
       try {
@@ -215,10 +190,29 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
       const st = read.stat;
       nextIndex.set(entry.path, { size: read.data.length, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, sha256: sha, hashedAt });
       files.set(entry.path, { path: entry.path, mode: modeOf((st.mode & 0o111) !== 0), size: read.data.length, sha256: sha });
-    } });
+    };
+    const toHash: SourceEntry[] = [];
+    for (const entry of sources) {
+      const known = index.get(entry.path);
+      if (indexHit(known, entry.stat)) {
+        // unchanged since it was hashed; whether its blob is still stored is checked below, once per bundle
+        nextIndex.set(entry.path, known);
+        files.set(entry.path, { path: entry.path, mode: modeOf((entry.stat.mode & 0o111) !== 0), size: known.size, sha256: known.sha256 });
+        unverified.push(entry);
+      } else {
+        toHash.push(entry);
+      }
+    }
+    const pool = await runDag({ nodes: toHash, key: (entry) => entry.path, limit: CONCURRENCY, run: hashEntry });
     // The first failure stops the capture; nothing half-captured becomes a bundle.
     if (pool.failed.length) throw pool.failed[0]!.error;
-    if (options.indexFile) await saveIndex(options.indexFile, root, nextIndex);
+    rehash = async (entries) => {
+      const again = await runDag({ nodes: entries, key: (entry) => entry.path, limit: CONCURRENCY, run: hashEntry });
+      if (again.failed.length) throw again.failed[0]!.error;
+    };
+    saveIndexLater = async (last) => {
+      if (options.indexFile && loaded) indexBytesWritten = await saveIndex(options.indexFile, root, loaded, nextIndex, last);
+    };
   }
 
   for (const [p, value] of Object.entries(extra)) {
@@ -231,16 +225,71 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
     files.set(p, { path: p, mode, size: data.length, sha256: sha });
   }
 
-  const sorted = [...files.values()].sort((a, b) => comparePaths(a.path, b.path));
-  checkTree(sorted.map((f) => f.path), "bundle path");
-  const manifest: BundleManifest = { version: 1, files: sorted };
-  const json = canonicalJson(manifest);
-  const hash = sha256(json);
-  const key = bundleKey(hash);
-  if (!(await blobs.has(key))) {
-    await blobs.put(key, json);
-    bytesWritten += Buffer.byteLength(json);
+  const shape = () => {
+    const sorted = [...files.values()].sort((a, b) => comparePaths(a.path, b.path));
+    checkTree(sorted.map((f) => f.path), "bundle path");
+    if (options.format === "flat") {
+      const manifest: BundleManifest = { version: 1, files: sorted };
+      const json = canonicalJson(manifest);
+      return { sorted, manifest, hash: sha256(json), json, digest: "", built: undefined };
+    }
+    // The index remembers the bundle its last capture made: the same list of files is the same tree,
+    // which then need not be built again (it is, when its record is missing from the store).
+    const digest = listDigest(sorted);
+    const last = indexState?.last;
+    if (last && last.digest === digest) {
+      remember(digest, last.hash);
+      return { sorted, manifest: { version: 2, files: sorted, tree: last.root } as BundleManifest, hash: last.hash, json: "", digest, built: undefined };
+    }
+    const built = buildTree(sorted);
+    const manifest: BundleManifest = { version: 2, files: sorted, tree: built.root };
+    return { sorted, manifest, hash: built.record.hash, json: built.record.data, digest, built };
+  };
+  let shaped = shape();
+  // A bundle already in the store had all its blobs stored before its record (written last). A new one
+  // may hold files the index vouched for whose blobs are gone (a store emptied by hand): read those again.
+  if (unverified.length > 0 && !(await blobs.has(bundleKey(shaped.hash)))) {
+    const gone: SourceEntry[] = [];
+    for (const entry of unverified) if (!(await blobs.has(fileBlobKey(files.get(entry.path)!.sha256)))) gone.push(entry);
+    if (gone.length > 0) {
+      await rehash(gone);
+      shaped = shape();
+    }
   }
+
+  let metadataBytesWritten = 0;
+  let nodesWritten = 0;
+  if (options.format === "flat") {
+    const key = bundleKey(shaped.hash);
+    if (!(await blobs.has(key))) {
+      await blobs.put(key, shaped.json);
+      metadataBytesWritten = Buffer.byteLength(shaped.json);
+    }
+  } else {
+    if (!shaped.built && !(await blobs.has(bundleKey(shaped.hash)))) {
+      const built = buildTree(shaped.sorted); // remembered, but not in the store: build and store it
+      shaped = { ...shaped, built, hash: built.record.hash, manifest: { version: 2, files: shaped.sorted, tree: built.root } };
+    }
+    if (shaped.built) {
+      const stored = await storeTree(blobs, shaped.built);
+      metadataBytesWritten = stored.bytes;
+      nodesWritten = stored.nodes;
+    }
+  }
+  await saveIndexLater(options.format === "flat" ? undefined : { digest: shaped.digest, hash: shaped.hash, root: shaped.manifest.tree! });
+
+  const { sorted, manifest, hash } = shaped;
   skipped.sort(comparePaths);
-  return { hash, key, manifest, bytesWritten, bytesTotal: sorted.reduce((n, f) => n + f.size, 0), filesWritten, skipped };
+  return {
+    hash,
+    key: bundleKey(hash),
+    manifest,
+    bytesTotal: sorted.reduce((n, f) => n + f.size, 0),
+    filesWritten,
+    skipped,
+    indexBytesWritten,
+    bytesWritten: bytesWritten + metadataBytesWritten,
+    metadataBytesWritten,
+    nodesWritten,
+  };
 }

@@ -1,5 +1,5 @@
 // Ignore rules: .gitignore and .slipwayignore files, rebased onto the bundle's root.
-import { lstat, readFile } from "node:fs/promises";
+import { lstatSync, readFileSync } from "node:fs";
 
 /** Escapes a folder path so it matches itself literally inside a gitignore pattern. */
 export function escapeGlob(s: string): string {
@@ -32,11 +32,11 @@ export function rebaseIgnoreRules(text: string, dir: string): string[] {
   return out;
 }
 
-export async function readIfFile(path: string): Promise<string | undefined> {
+/** The text of `path` when it is a regular file (not a link), else undefined. */
+export function readIfFile(path: string): string | undefined {
   try {
-    const st = await lstat(path);
-    if (!st.isFile()) return undefined;
-    return await readFile(path, "utf8");
+    if (!lstatSync(path).isFile()) return undefined;
+    return readFileSync(path, "utf8");
   } catch {
     return undefined;
   }

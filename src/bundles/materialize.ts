@@ -8,8 +8,13 @@ import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
 import type { BundleFile, BundleManifest } from "./manifest.js";
 import { CONCURRENCY, HEX64, bundleKey, checkTree, fileBlobKey, safeJoin, unsafePathReason } from "./paths.js";
+import { parseRecord, readTree } from "./tree.js";
 
-/** Loads, verifies (content hash) and validates a manifest, including every path. */
+/**
+ * Loads, verifies (content hash) and validates a bundle, including every path: a format 1 manifest
+ * (bundles/<hash>.json listing every file) or a format 2 record and its tree (every node checked
+ * against its hash). Either way the result is the flat list of files, sorted by path.
+ */
 export async function loadManifest(blobs: BlobStore, hash: string): Promise<BundleManifest> {
   if (!HEX64.test(hash)) throw new SlipwayError("bundle_invalid", `invalid bundle hash ${JSON.stringify(hash)}`);
   const data = await blobs.get(bundleKey(hash));
@@ -22,11 +27,23 @@ export async function loadManifest(blobs: BlobStore, hash: string): Promise<Bund
     throw new SlipwayError("bundle_invalid", `bundle ${hash}: manifest is not JSON`);
   }
   const m = parsed as { version?: unknown; files?: unknown };
-  if (!m || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
-    throw new SlipwayError("bundle_invalid", `bundle ${hash}: not a version 1 manifest`);
+  if (m && typeof m === "object" && m.version === 2) {
+    const record = parseRecord(hash, m as Record<string, unknown>);
+    const files = await readTree(blobs, hash, record);
+    checkTree(files.map((f) => f.path), `bundle ${hash}: path`);
+    return { version: 2, files, tree: record.tree };
   }
+  if (!m || typeof m !== "object" || m.version !== 1 || !Array.isArray(m.files)) {
+    throw new SlipwayError("bundle_invalid", `bundle ${hash}: not a version 1 manifest or version 2 record`);
+  }
+  const files = checkFiles(hash, m.files as unknown[]);
+  return { version: 1, files };
+}
+
+/** Validates a flat file list (every path, mode, size and sha256; no duplicates, no file used as a folder). */
+export function checkFiles(hash: string, list: readonly unknown[]): BundleFile[] {
   const files: BundleFile[] = [];
-  for (const f of m.files as unknown[]) {
+  for (const f of list) {
     const e = f as Partial<BundleFile> | null;
     const path = e && typeof e === "object" ? e.path : undefined;
     const reason = unsafePathReason(path);
@@ -37,7 +54,7 @@ export async function loadManifest(blobs: BlobStore, hash: string): Promise<Bund
     files.push({ path: path as string, mode: e!.mode, size: e!.size, sha256: e!.sha256 });
   }
   checkTree(files.map((f) => f.path), `bundle ${hash}: path`);
-  return { version: 1, files };
+  return files;
 }
 
 export async function readVerifiedBlob(blobs: BlobStore, f: BundleFile): Promise<Buffer> {
@@ -77,8 +94,17 @@ export async function materializeBundle(blobs: BlobStore, hash: string, workDir:
   const lexicalRoot = resolve(workDir);
   for (const f of manifest.files) safeJoin(lexicalRoot, f.path, "bundle path");
   const root = await prepareWorkDir(workDir);
+  await writeBundleFiles(blobs, root, manifest.files);
+}
+
+/**
+ * Writes `files` under `root` (an existing real folder), each from its blob after checking its sha256,
+ * with its mode. A file that is already there makes it fail (flag wx): nothing is overwritten.
+ * Paths must have been checked (safeJoin) by the caller; they are checked again here.
+ */
+export async function writeBundleFiles(blobs: BlobStore, root: string, files: readonly BundleFile[]): Promise<void> {
   const written = await runDag({
-    nodes: manifest.files,
+    nodes: files,
     key: (f) => f.path,
     limit: CONCURRENCY,
     run: async (f) => {

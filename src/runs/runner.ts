@@ -8,7 +8,7 @@ import { delimiter, join } from "node:path";
 import { iso } from "../clock.js";
 import type { TargetConfig } from "../config/schema.js";
 import type { RuntimeEnv } from "../env.js";
-import { materializeBundle } from "../bundles/index.js";
+import { checkoutBundle, releaseSlot, returnWorkDir, type CheckoutResult } from "../bundles/index.js";
 import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { describeEnvironment, ensureEnvironment, removeEnvironment, repairEnvironment, type EnvironmentContext, type EnvironmentProvenance } from "../compute/environments.js";
@@ -23,7 +23,7 @@ import { readInstructions, INSTRUCTIONS_FILE, type RunInstructions } from "./ins
 import type { JobDefinition, TaskDefinition } from "./job-definition.js";
 import { runDag } from "../util/dag.js";
 import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "../bundles/output-files.js";
-import { runPaths } from "./paths.js";
+import { runPaths, workDirPool } from "./paths.js";
 
 /** `key` identifies the task's inputs (its own and, through theirs, its upstream tasks'). */
 type TaskOutcome = { ok: boolean; outputs: FileHashes; key: string };
@@ -58,11 +58,15 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   let heartbeat: NodeJS.Timeout | undefined;
   let environmentCtx: EnvironmentContext | undefined;
   let madeInstance = false;
+  let checkout: CheckoutResult | undefined;
+  let pool: ReturnType<typeof workDirPool> | undefined;
   try {
     if (!(await waitForSlot(runs, runId, instr, env, stop.signal, paths.runnerLog))) return;
     heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).catch(() => {}), 1000);
     const row = (await runs.get(runId))!;
-    await materializeBundle(archives.job_source, row.bundle, paths.work);
+    // The working folder of an earlier run of this job, put right, or the bundle written afresh.
+    pool = workDirPool(instr.home, instr.project, row.job);
+    checkout = await checkoutBundle(archives.job_source, row.bundle, paths.work, pool);
     const job = JSON.parse(await readFile(join(paths.work, ".slipway", "job.json"), "utf8")) as JobDefinition;
     mkdirSync(paths.output, { recursive: true });
     mkdirSync(paths.logs, { recursive: true });
@@ -93,8 +97,11 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     if (existsSync(paths.environmentLog)) await archives.stage_logs.put(`runs/${runId}/environment.log`, await readFile(paths.environmentLog)).catch(() => {});
     rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
     if (!instr.keepWorkdir) {
+      if (checkout && pool) returnWorkDir(checkout, pool); // kept for the next run of this job
       rmSync(paths.work, { recursive: true, force: true });
       rmSync(paths.output, { recursive: true, force: true });
+    } else if (checkout) {
+      releaseSlot(checkout);
     }
     await stores.close();
     process.off("SIGTERM", onTerm);

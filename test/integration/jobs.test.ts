@@ -5,6 +5,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
+import { loadManifest } from "../../src/bundles/index.js";
+import { FsBlobStore } from "../../src/store/blobs/fs/fs-blob-store.js";
 import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { jobsProject } from "../helpers/projects.js";
 
@@ -52,17 +54,18 @@ describe("runs", () => {
     assert.ok(existsSync(join(box.home, "archives", "provenance", "runs", `${latest.id}.json`)));
   });
 
-  it("bundles respect .gitignore and store only changed files on the next run", () => {
+  it("bundles respect .gitignore and store only changed files on the next run", async () => {
     const first = box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc.provenance.bundle;
     box.write({ "modules/ml/src/notes.md": "x".repeat(1024) });
     const r = box.run(["run", "train", "--wait"]);
     assert.equal(r.code, 0, r.stderr);
     const second = box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc.provenance.bundle;
     assert.equal(second.files, first.files + 1);
-    // One new 1 KB file plus the new manifest; nothing else was written again.
+    // One new 1 KB file plus the tree nodes on its path and the bundle record; nothing else was written again.
     assert.ok(second.bytes_written >= 1024 && second.bytes_written < 1024 + 4096, `wrote ${second.bytes_written} bytes`);
-    const manifest = JSON.parse(readFileSync(join(box.home, "archives", "job_source", "bundles", `${second.hash}.json`), "utf8"));
-    const paths = manifest.files.map((f: any) => f.path);
+    const manifest = await loadManifest(new FsBlobStore(join(box.home, "archives", "job_source")), second.hash);
+    assert.equal(manifest.version, 2);
+    const paths = manifest.files.map((f) => f.path);
     assert.ok(paths.includes("train.py") && paths.includes(".slipway/runner.sh") && paths.includes(".slipway/job.json"));
     assert.ok(!paths.includes("scratch.tmp"));
   });

@@ -12,7 +12,8 @@ export const archiveBuilder: ArtifactBuilder = {
   type: "archive",
   async build(ctx) {
     const blobs = new MemoryBlobStore();
-    const captured = await captureBundle(blobs, { sourceDir: ctx.dir });
+    // format 1 (flat): versions derived from the content hash stay what they were before bundles became trees
+    const captured = await captureBundle(blobs, { sourceDir: ctx.dir, format: "flat" });
     const version = ctx.spec.version ?? captured.hash.slice(0, 12);
     const data = await packBundle(blobs, captured.hash);
     const file = join(ctx.outDir, `${ctx.name}-${version}.tar.gz`);

@@ -13,8 +13,11 @@ export class FsBlobStore implements BlobStore {
   }
 
   private path(key: string): string {
-    if (key.split("/").some((part) => part === ".." || part === "") ) throw new Error(`invalid blob key "${key}"`);
-    return join(this.root, ...key.split("/"));
+    // no empty segment (leading, trailing or doubled slash) and no ".." segment
+    if (key === "" || key.startsWith("/") || key.endsWith("/") || key.includes("//") || key === ".." || key.startsWith("../") || key.endsWith("/..") || key.includes("/../")) {
+      throw new Error(`invalid blob key "${key}"`);
+    }
+    return join(this.root, key);
   }
 
   async put(key: string, data: Uint8Array | string): Promise<void> {

@@ -1,0 +1,93 @@
+// Unchanged re-run of a job with a large source (issue 14, item 2): `slipway run JOB --wait` of a
+// 16 ms task (`sleep 0.016`) whose source is the issue's 2,000-file, ~195 MB folder
+// (bench/lib/source-tree.mjs), nothing changed since the last run; with this checkout's CLI and a
+// baseline's (e.g. main before this change), each with its own SLIPWAY_HOME, against `bash -c` of
+// the same task. The same job with a 20-file source shows what depends on the source's size, and
+// `slipway --version` the fixed start-up of any command. Whole processes, timed from spawn to exit,
+// interleaved: every round runs every command once, in an order that rotates from round to round.
+//
+//   BENCH_BASELINE=/path/to/built-baseline node bench/runs/rerun.mjs
+//
+// Knobs: BENCH_ROUNDS (7), BENCH_KEEP=1 keeps the temp folder.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { writeSourceTree } from "../lib/source-tree.mjs";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const TASK = "sleep 0.016";
+const ROOT = resolve(new URL("../..", import.meta.url).pathname);
+const BASE = process.env.BENCH_BASELINE ? resolve(process.env.BENCH_BASELINE) : undefined;
+if (!BASE) console.error("BENCH_BASELINE is not set: measuring this checkout only");
+
+const tmp = mkdtempSync(join(tmpdir(), "slipway-bench-rerun-"));
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+try {
+  const project = join(tmp, "project");
+  mkdirSync(join(project, "modules", "m", "small"), { recursive: true });
+  writeFileSync(join(project, "slipway.yaml"), "project: rerun\ninclude: [modules/*/module.yaml]\ntargets:\n  dev:\n    default: true\n");
+  writeFileSync(
+    join(project, "modules", "m", "module.yaml"),
+    `module: m\nresources:\n  jobs:\n    big:\n      source: big\n      command: "${TASK}"\n    small:\n      source: small\n      command: "${TASK}"\n`,
+  );
+  const source = await writeSourceTree(join(project, "modules", "m", "big"), "nested");
+  for (let i = 0; i < 20; i++) writeFileSync(join(project, "modules", "m", "small", `file${i}.txt`), `${"x".repeat(2000)} ${i}\n`);
+
+  const impls = [...(BASE ? [{ label: "baseline", bin: join(BASE, "bin", "slipway.cjs"), home: join(tmp, "home-baseline") }] : []), { label: "this checkout", bin: join(ROOT, "bin", "slipway.cjs"), home: join(tmp, "home-branch") }];
+  const exec = (argv, env = {}) => {
+    const t = performance.now();
+    const r = spawnSync(argv[0], argv.slice(1), { cwd: project, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    const ms = performance.now() - t;
+    if (r.status !== 0) throw new Error(`${argv.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
+    return ms;
+  };
+  const commands = [{ name: `bash -c "${TASK}" (the task alone)`, run: () => exec(["bash", "-c", TASK]) }];
+  for (const impl of impls) {
+    const env = { SLIPWAY_HOME: impl.home };
+    commands.push({ name: `${impl.label}: slipway --version`, run: () => exec([process.execPath, impl.bin, "--version"], env) });
+    commands.push({ name: `${impl.label}: slipway run small --wait (20 files, unchanged)`, run: () => exec([process.execPath, impl.bin, "run", "small", "--wait"], env) });
+    commands.push({ name: `${impl.label}: slipway run big --wait (${source.files} files, ${(source.bytes / 1e6).toFixed(0)} MB, unchanged)`, run: () => exec([process.execPath, impl.bin, "run", "big", "--wait"], env) });
+    // first runs: store the bundles (hashing 195 MB); then wait out the capture index's 2 s racy window
+    // and run once more so the index trusts every file, as it would for a source at rest
+    const firstMs = exec([process.execPath, impl.bin, "run", "big", "--wait"], env);
+    exec([process.execPath, impl.bin, "run", "small", "--wait"], env);
+    impl.firstMs = firstMs;
+  }
+  await new Promise((r) => setTimeout(r, 2100));
+  for (const impl of impls) {
+    exec([process.execPath, impl.bin, "run", "big", "--wait"], { SLIPWAY_HOME: impl.home });
+    exec([process.execPath, impl.bin, "run", "small", "--wait"], { SLIPWAY_HOME: impl.home });
+  }
+
+  const loadStart = loadavg().map((x) => x.toFixed(2)).join(", ");
+  const times = commands.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < commands.length; k++) {
+      const i = (k + round) % commands.length;
+      times[i].push(commands[i].run());
+    }
+  }
+  const loadEnd = loadavg().map((x) => x.toFixed(2)).join(", ");
+  const task = median(times[0]);
+  const out = [];
+  out.push(`${ROUNDS} rounds, every command once per round (rotating order); ${cpus().length} cores, load average ${loadStart} before the rounds, ${loadEnd} after (1/5/15 min).`);
+  out.push(`First run of the big job (stores the bundle): ${impls.map((i) => `${i.label} ${(i.firstMs / 1000).toFixed(2)} s`).join(", ")}.`);
+  out.push("");
+  out.push("| command | median ms | min | max | above the task (median) |");
+  out.push("|---|---:|---:|---:|---:|");
+  commands.forEach((c, i) => out.push(`| ${c.name} | ${median(times[i]).toFixed(0)} | ${Math.min(...times[i]).toFixed(0)} | ${Math.max(...times[i]).toFixed(0)} | ${(median(times[i]) - task).toFixed(0)} |`));
+  for (const impl of impls) {
+    const pool = join(impl.home, "cache", "workdirs");
+    if (existsSync(pool)) out.push(`\n${impl.label}: working folders kept in ${readdirSync(pool).length} pool(s) under SLIPWAY_HOME/cache/workdirs.`);
+  }
+  console.log(out.join("\n"));
+  console.log(`\n${JSON.stringify({ bench: "runs-rerun", rounds: ROUNDS, loadStart, loadEnd, source, commands: commands.map((c, i) => ({ name: c.name, ms: times[i].map((x) => Math.round(x)) })) })}`);
+} finally {
+  if (process.env.BENCH_KEEP === "1") console.error(`kept ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+}
