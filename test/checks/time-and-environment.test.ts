@@ -29,6 +29,9 @@ const ALLOWED: Record<string, Record<string, string>> = {
   "src/store/state/sqlite/sqlite-state.ts": {
     "Date.now()": "how long to retry a database another process holds locked: real time, whatever a test does to the clock (the other process does not share it)",
   },
+  "src/bundles/workdir.ts": {
+    "Date.now()": "the pool of materialised working folders compares ctimes the filesystem stamps with real time (and names trash folders uniquely); a moved clock would make fresh folders look stale",
+  },
   "src/bundles/capture.ts": {
     "Date.now()": "the bundle index compares when a file was hashed with the file's mtime, which the filesystem stamps with real time; a moved clock would make every file look changed or unchanged",
   },
