@@ -14,7 +14,7 @@ import { createToken, TokenVerifier } from "./auth.js";
 import { Endpoints, type EndpointConfig, type ServedConfig } from "./endpoints.js";
 import { asFetchHandler, createGateway } from "./gateway.js";
 import { InferenceLog, InferenceTable } from "./inference-log.js";
-import { BadRequest } from "./protocols.js";
+import { BadRequest } from "./protocols/index.js";
 import type { InvokeRequest, InvokeResult, ModelRuntime } from "./runtimes/runtime.js";
 
 /** A model runtime that answers from memory: `ready` is set by the test, errors on demand. */
@@ -147,7 +147,7 @@ describe("gateway routes (fetch handler)", () => {
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { message: string }).message, /^the body is not valid JSON/);
     const refused = await call("POST", "/serving-endpoints/fraud/invocations", { bad: true });
-    assert.deepEqual([refused.status, await refused.json()], [400, { error_code: "MALFORMED_REQUEST", message: "input X needs 4 columns" }]);
+    assert.deepEqual([refused.status, await refused.json()], [400, { error_code: "BAD_REQUEST", message: "input X needs 4 columns" }]);
     const failed = await call("POST", "/serving-endpoints/fraud/invocations", { fail: true });
     assert.deepEqual([failed.status, await failed.json()], [500, { error_code: "INTERNAL_ERROR", message: "the model failed: the model crashed" }]);
   });
