@@ -45,7 +45,7 @@ export interface OipRequest {
 export function parseOipRequest(body: unknown, binary?: Buffer): OipRequest {
   const b = body as { id?: unknown; inputs?: unknown; outputs?: unknown; parameters?: unknown } | null;
   if (!b || typeof b !== "object" || Array.isArray(b) || !Array.isArray(b.inputs) || b.inputs.length === 0) throw new BadRequest('an inference request needs "inputs": a non-empty list of { name, shape, datatype, data }');
-  if (b.id !== undefined && typeof b.id !== "string") throw new BadRequest('"id" must be a string');
+  if (b.id !== undefined && b.id !== null && typeof b.id !== "string") throw new BadRequest('"id" must be a string');
   let offset = 0;
   const names = new Set<string>();
   const inputs = b.inputs.map((input, i): OipInput => {
@@ -86,7 +86,7 @@ export function parseOipRequest(body: unknown, binary?: Buffer): OipRequest {
     });
   }
   if (parameters.binary_data_output !== undefined && typeof parameters.binary_data_output !== "boolean") throw new BadRequest('parameters.binary_data_output must be true or false');
-  return { id: b.id as string | undefined, inputs, outputs, binaryOutput: parameters.binary_data_output === true };
+  return { id: (b.id ?? undefined) as string | undefined, inputs, outputs, binaryOutput: parameters.binary_data_output === true };
 }
 
 /** The request's inputs as tensors of the model: each named, of the model's datatype, with as many values as its shape needs. */
