@@ -32,7 +32,8 @@ const oipBinary = (n) => {
   const head = Buffer.from(`{"inputs": [{"name": "X", "shape": [${n}, 4], "datatype": "FP32", "parameters": {"binary_data_size": ${16 * n}}}], "parameters": {"binary_data_output": true}}`);
   return { body: Buffer.concat([head, Buffer.from(new Float32Array(rows(n).flat()).buffer)]), headers: { authorization: "Bearer x", "inference-header-content-length": String(head.length) } };
 };
-const request = (path, body, h = headers) => ({ method: "POST", path, header: (n) => h[n], body });
+// Bodies as the Node listener hands them over: bytes (a build before binary data decodes them the same way, in JSON.parse).
+const request = (path, body, h = headers) => ({ method: "POST", path, header: (n) => h[n], body: Buffer.from(body) });
 const KINDS = {
   "mlflow-json-1": request(`/serving-endpoints/${name}/invocations`, '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'),
   "oip-json-1": request(`/v2/models/${name}/infer`, oipJson(1)),
@@ -45,6 +46,8 @@ async function run(h, req, n, conc = 32) {
   for (let i = 0; i < n / conc; i++) {
     const out = await Promise.all(Array.from({ length: conc }, () => h(req)));
     if (out[0].status !== 200) throw new Error(String(out[0].body));
+    // What the listener does with an answer: its length, and text encoded to bytes for the socket.
+    for (const o of out) if (Buffer.byteLength(o.body) && typeof o.body === "string") Buffer.from(o.body);
   }
 }
 // Each build with each kind it answers.

@@ -19,8 +19,18 @@ export function splitBody(body: Body, headerLength: string | undefined): { json:
 
 /** A JSON header and tensors' bytes -> one body, and the length of its JSON part. */
 export function joinBody(json: string, parts: Uint8Array[]): { bytes: Buffer; headerLength: number } {
-  const head = Buffer.from(json, "utf8");
-  return { bytes: Buffer.concat([head, ...parts]), headerLength: head.length };
+  const headerLength = Buffer.byteLength(json);
+  let size = headerLength;
+  for (const p of parts) size += p.byteLength;
+  // One allocation: the JSON written in place, then each tensor's bytes.
+  const bytes = Buffer.allocUnsafe(size);
+  bytes.write(json, 0, "utf8");
+  let offset = headerLength;
+  for (const p of parts) {
+    bytes.set(p, offset);
+    offset += p.byteLength;
+  }
+  return { bytes, headerLength };
 }
 
 /** A typed array's bytes, without copying (the platform is little-endian; see tensors.ts). */

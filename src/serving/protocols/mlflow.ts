@@ -248,7 +248,8 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Which body a content type is: JSON, CSV, or 415 (as MLflow's server: only charset=utf-8 as a parameter). No content type reads as JSON. */
 export function mediaType(contentType: string | undefined): "json" | "csv" {
-  if (contentType === undefined || contentType.trim() === "") return "json";
+  if (contentType === undefined || contentType === "application/json") return "json";
+  if (contentType.trim() === "") return "json";
   const [mime, ...params] = contentType.split(";").map((p) => p.trim());
   for (const p of params) {
     const [key, value = ""] = p.split("=").map((s) => s.trim());

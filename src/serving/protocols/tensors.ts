@@ -100,16 +100,25 @@ export function fromNested(value: unknown, where: string): { shape: number[]; da
     probe = probe[0];
   }
   const data: number[] = [];
-  const walk = (v: unknown, depth: number, path: string): void => {
+  // Where is named only when something is wrong (building paths for every value would cost more than the walk).
+  const walk = (v: unknown, depth: number, at: () => string): void => {
     if (depth === shape.length) {
-      if (typeof v !== "number" || !Number.isFinite(v)) throw new BadRequest(`${path} is ${JSON.stringify(v) ?? String(v)}, not a number`);
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new BadRequest(`${at()} is ${JSON.stringify(v) ?? String(v)}, not a number`);
       data.push(v);
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[depth]) throw new BadRequest(`${path} must be a list of ${shape[depth]} ${depth + 1 === shape.length ? "numbers" : "lists"}, like the first one (the lists must be rectangular)`);
-    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
+    if (!Array.isArray(v) || v.length !== shape[depth]) throw new BadRequest(`${at()} must be a list of ${shape[depth]} ${depth + 1 === shape.length ? "numbers" : "lists"}, like the first one (the lists must be rectangular)`);
+    if (depth === shape.length - 1) {
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (typeof x !== "number" || !Number.isFinite(x)) throw new BadRequest(`${at()}[${i}] is ${JSON.stringify(x) ?? String(x)}, not a number`);
+        data.push(x);
+      }
+      return;
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, () => `${at()}[${i}]`);
   };
-  walk(value, 0, where);
+  walk(value, 0, () => where);
   return { shape, data };
 }
 
