@@ -216,8 +216,10 @@ export const oip: Protocol = {
             } catch (e) {
               throw new BadRequest(`the ${binary ? "inference header (the JSON object before the binary data)" : "body"} is not valid JSON: ${(e as Error).message}`);
             }
-            const parsed = parseOipRequest(body, binary);
             const logText = binary ? `${json} (+${binary.length} bytes of binary tensor data)` : json;
+            // A model that takes no tensors (command) refuses the request itself, with a request id.
+            if (served.config.manifest.flavor !== "onnx") return { protocol: "oip", body, raw: req.body, clientRequestId: req.header("x-client-request-id"), logText };
+            const parsed = parseOipRequest(body, binary);
             return { protocol: "oip", body, raw: req.body, codec: oipCodec(parsed, endpoint.config.name, versionName(served)), clientRequestId: req.header("x-client-request-id") ?? parsed.id, logText };
           },
         }),

@@ -5,10 +5,12 @@
 // table) that a route feeds with an InferCall saying how to read its body and which version to use.
 //
 // Adding a protocol or a route is adding a file here and one line in index.ts. A streaming route
-// (server-sent events, e.g. `POST /serving-endpoints/NAME/stream`) would be such a file: its handler
-// checks the token through `infer`-like services and answers with a body that is written as it comes;
-// that needs GatewayResponse to allow an async iterable body and the Node listener (server.ts) to
-// write it chunk by chunk, and a runtime method that yields. Nothing streams today.
+// (server-sent events, e.g. `POST /serving-endpoints/NAME/stream`) is meant to be such a file: a
+// Protocol whose route reads its body with an InferCall like the others (same token check, version
+// choice and inference table) and answers `text/event-stream`. Two things it needs do not exist yet,
+// so nothing streams today: a GatewayResponse body that is an async iterable of chunks (which the Node
+// listener in server.ts writes as they come instead of `res.end(body)`), and a runtime method that
+// yields partial outputs.
 import type { GatewayRequest, GatewayResponse } from "../gateway.js";
 import type { Endpoints, LiveEndpoint, ServedVersion } from "../endpoints.js";
 import type { InvokeRequest } from "../runtimes/runtime.js";
