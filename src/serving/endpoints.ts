@@ -28,6 +28,8 @@ export interface EndpointConfig {
   grants: Permission[];
   inference: { sample: number; maxBodyBytes: number };
   replicas: { min: number; max: number };
+  /** How the MLflow route answers `onnx` models: as MLflow's scoring server (`mlflow`, and when absent) or one entry per row (`compact`). */
+  responseFormat?: "mlflow" | "compact";
 }
 
 /** One served model version: its replicas, and a bound on requests in flight per replica. */
@@ -259,7 +261,7 @@ export class Endpoints {
     const label = `${config.name}: ${s.model}@${s.version}${replica ? ` #${replica + 1}` : ""}`;
     const runtime =
       s.manifest.flavor === "onnx"
-        ? new OnnxRuntime(label, s.dir, s.manifest, s.model, s.version)
+        ? new OnnxRuntime(label, s.dir, s.manifest)
         : new CommandRuntime(label, s.dir, s.manifest, { env: this.options.env, log: (line) => this.options.log(`[${label}] ${line}`), restarts, groups: this.options.groups, clock: this.options.clock });
     this.runtimes.add(runtime);
     return runtime;

@@ -14,7 +14,7 @@ import { createToken, TokenVerifier } from "./auth.js";
 import { Endpoints, type EndpointConfig, type ServedConfig } from "./endpoints.js";
 import { asFetchHandler, createGateway } from "./gateway.js";
 import { InferenceLog, InferenceTable } from "./inference-log.js";
-import { BadRequest } from "./protocols.js";
+import { BadRequest } from "./protocols/index.js";
 import type { InvokeRequest, InvokeResult, ModelRuntime } from "./runtimes/runtime.js";
 
 /** A model runtime that answers from memory: `ready` is set by the test, errors on demand. */
@@ -115,6 +115,37 @@ describe("gateway routes (fetch handler)", () => {
     assert.deepEqual(await (await call("GET", "/v2/models/fraud/ready", undefined, null)).json(), { name: "fraud", ready: true });
   });
 
+  it("OIP routes: errors as {\"error\"}, GET /v2, versioned routes pick that version, config", async () => {
+    const missing = await call("POST", "/v2/models/nope/infer", {});
+    assert.deepEqual([missing.status, await missing.json()], [404, { error: "no endpoint named nope" }]);
+    const anonymous = await call("POST", "/v2/models/fraud/infer", {}, null);
+    assert.deepEqual([anonymous.status, await anonymous.json()], [401, { error: "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)" }]);
+    const one = { inputs: [{ name: "X", shape: [1, 1], datatype: "FP32", data: [1] }] };
+    const crashed = await call("POST", "/v2/models/fraud/infer", { fail: true, ...one });
+    assert.deepEqual([crashed.status, await crashed.json()], [500, { error: "the model failed: the model crashed" }]);
+    assert.deepEqual(((await (await call("GET", "/v2", undefined, null)).json()) as { extensions: string[] }).extensions, ["binary_tensor_data", "model_configuration"]);
+    for (let i = 0; i < 6; i++) assert.equal((await call("POST", "/v2/models/split/versions/2/infer", one)).headers.get("x-served-model-version"), "echo@2");
+    const unknown = await call("POST", "/v2/models/split/versions/3/infer", one);
+    assert.deepEqual([unknown.status, await unknown.json()], [404, { error: "endpoint split does not serve version 3 (it serves 1, 2)" }]);
+    assert.deepEqual(await (await call("GET", "/v2/models/split/versions/1/ready", undefined, null)).json(), { name: "split", ready: true });
+    const config = (await (await call("GET", "/v2/models/fraud/versions/1/config", undefined, null)).json()) as { input: unknown; max_batch_size: number };
+    assert.deepEqual([config.input, config.max_batch_size], [[{ name: "X", data_type: "TYPE_FP32", dims: [-1, 4] }], 0]);
+    assert.deepEqual(await (await call("GET", "/v2/nowhere", undefined, null)).json(), { error: "no route for GET /v2/nowhere" });
+  });
+
+  it("MLflow routes: 415 for content types it does not read, CSV as a DataFrame, /ping, /health, /version", async () => {
+    const form = await call("POST", "/serving-endpoints/fraud/invocations", "inputs=1", tokens.ada, { "content-type": "application/x-www-form-urlencoded" });
+    assert.equal(form.status, 415);
+    assert.match(await form.text(), /only supports the following content types/);
+    const csv = await call("POST", "/serving-endpoints/fraud/invocations", "a,b\n1,2\n", tokens.ada, { "content-type": "text/csv" });
+    assert.equal(csv.status, 200);
+    const seen = runtimeOf("fraud")[0]!.requests.at(-1)!;
+    assert.deepEqual([seen.body, seen.contentType], [{ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } }, "text/csv"]);
+    for (const path of ["/ping", "/health", "/serving-endpoints/fraud/ping", "/serving-endpoints/fraud/health"]) assert.equal(await (await call("GET", path, undefined, null)).text(), "\n");
+    assert.match(await (await call("GET", "/version", undefined, null)).text(), /^\d+\.\d+\.\d+/);
+    assert.equal((await call("GET", "/serving-endpoints/nope/ping", undefined, null)).status, 404);
+  });
+
   it("401 without a token or with an unknown one, 403 without CAN_QUERY; a group grant and `users` let callers in", async () => {
     const none = await call("POST", "/serving-endpoints/fraud/invocations", { inputs: [[1]] }, null);
     assert.equal(none.status, 401);
@@ -147,7 +178,7 @@ describe("gateway routes (fetch handler)", () => {
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { message: string }).message, /^the body is not valid JSON/);
     const refused = await call("POST", "/serving-endpoints/fraud/invocations", { bad: true });
-    assert.deepEqual([refused.status, await refused.json()], [400, { error_code: "MALFORMED_REQUEST", message: "input X needs 4 columns" }]);
+    assert.deepEqual([refused.status, await refused.json()], [400, { error_code: "BAD_REQUEST", message: "input X needs 4 columns" }]);
     const failed = await call("POST", "/serving-endpoints/fraud/invocations", { fail: true });
     assert.deepEqual([failed.status, await failed.json()], [500, { error_code: "INTERNAL_ERROR", message: "the model failed: the model crashed" }]);
   });

@@ -2,13 +2,13 @@
 // responses, so routes are testable without a port (`asFetchHandler` gives the same routes as a
 // WHATWG fetch handler). The Node listener feeds it directly: WHATWG Request/Response objects cost
 // more per request than the model call itself (see bench/README.md).
-// Routes: MLflow scoring (POST /serving-endpoints/NAME/invocations) and the Open Inference Protocol
-// (POST /v2/models/NAME/infer, GET /v2/health/{live,ready}, GET /v2/models/NAME[/ready]).
+// The routes are the protocols' (protocols/: MLflow scoring, the Open Inference Protocol); this file
+// holds what they share: routing, and the inference path (endpoint, token, version, model, log).
 import { randomUUID } from "node:crypto";
 import { canQuery, type TokenVerifier } from "./auth.js";
 import { pickServed, type Endpoints, type LiveEndpoint } from "./endpoints.js";
 import type { InferenceLog } from "./inference-log.js";
-import { BadRequest } from "./protocols.js";
+import { mlflow, oip, PROTOCOLS, ProtocolError, type GatewayServices, type InferCall, type Protocol, type ReadRequest } from "./protocols/index.js";
 import { Unavailable } from "./runtimes/runtime.js";
 
 export interface GatewayDeps {
@@ -24,19 +24,17 @@ export interface GatewayRequest {
   path: string;
   /** A request header by lower-case name. */
   header(name: string): string | undefined;
-  body: string;
+  /** The body's bytes (the listener), or text (tests). */
+  body: string | Buffer;
 }
 
 export interface GatewayResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
 }
 
 export type GatewayHandler = (request: GatewayRequest) => Promise<GatewayResponse>;
-
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): GatewayResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-const error = (status: number, code: string, message: string, headers?: Record<string, string>) => json(status, { error_code: code, message }, headers);
 
 /** Largest request body the gateway reads: a bound on memory per request (the Node listener in server.ts applies the same). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -46,7 +44,7 @@ export function asFetchHandler(handler: GatewayHandler, options: { maxBodyBytes?
   const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const tooLarge = () => Response.json({ error_code: "REQUEST_TOO_LARGE", message: `request bodies are limited to ${limit} bytes` }, { status: 413 });
   return async (request) => {
-    let body = "";
+    let body: Buffer = Buffer.alloc(0);
     if (request.method !== "GET" && request.method !== "HEAD") {
       if (Number(request.headers.get("content-length") ?? 0) > limit) return tooLarge();
       const read = await readBounded(request, limit);
@@ -58,9 +56,9 @@ export function asFetchHandler(handler: GatewayHandler, options: { maxBodyBytes?
   };
 }
 
-/** The body as text, or undefined as soon as it is longer than `limit` bytes (the rest is not read). */
-async function readBounded(request: Request, limit: number): Promise<string | undefined> {
-  if (!request.body) return "";
+/** The body, or undefined as soon as it is longer than `limit` bytes (the rest is not read). */
+async function readBounded(request: Request, limit: number): Promise<Buffer | undefined> {
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -74,36 +72,28 @@ async function readBounded(request: Request, limit: number): Promise<string | un
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
+/** A route's pattern with the protocol it belongs to. */
+const ROUTES = PROTOCOLS.flatMap((protocol) => protocol.routes.map((route) => ({ protocol, route })));
+
 export function createGateway(deps: GatewayDeps): GatewayHandler {
+  const services: GatewayServices = {
+    endpoints: deps.endpoints,
+    notServed: (protocol, name) => notServed(deps, protocol, name),
+    infer: (request, name, call) => infer(deps, request, name, call),
+  };
   return async (request) => {
-    const started = performance.now();
     const path = request.path;
-    let m: RegExpMatchArray | null;
-    if (request.method === "POST" && (m = path.match(/^\/serving-endpoints\/([^/]+)\/invocations$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "mlflow", started);
-    if (request.method === "POST" && (m = path.match(/^\/v2\/models\/([^/]+)\/infer$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "oip", started);
-    if (request.method === "GET" && path === "/v2/health/live") return json(200, { live: true });
-    if (request.method === "GET" && path === "/v2/health/ready") {
-      const ready = deps.endpoints.allReady();
-      return json(ready ? 200 : 503, { ready });
+    for (const { route } of ROUTES) {
+      if (route.method !== request.method) continue;
+      const m = route.path.exec(path);
+      if (!m) continue;
+      const params = m.slice(1).map((p) => (p === undefined ? undefined : decodeURIComponent(p)));
+      return route.handle(request, params, services);
     }
-    if (request.method === "GET" && (m = path.match(/^\/v2\/models\/([^/]+)(\/ready)?$/))) {
-      const endpoint = deps.endpoints.get(decodeURIComponent(m[1]!));
-      if (!endpoint) return notServed(deps, decodeURIComponent(m[1]!));
-      const ready = endpoint.served.some((s) => s.ready());
-      if (m[2]) return json(ready ? 200 : 503, { name: endpoint.config.name, ready }, ready ? {} : { "retry-after": "1" });
-      const first = endpoint.served[0]?.config;
-      return json(200, {
-        name: endpoint.config.name,
-        versions: endpoint.served.map((s) => String(s.config.version)),
-        platform: first?.manifest.flavor === "onnx" ? "onnxruntime_onnx" : "command",
-        inputs: first?.manifest.flavor === "onnx" ? first.manifest.inputs.map((i) => ({ name: i.name, datatype: i.type.toUpperCase().replace("FLOAT", "FP"), shape: i.shape })) : [],
-        outputs: first?.manifest.flavor === "onnx" ? first.manifest.outputs.map((o) => ({ name: o.name, datatype: o.type.toUpperCase().replace("FLOAT", "FP"), shape: o.shape })) : [],
-      });
-    }
-    return error(404, "ENDPOINT_NOT_FOUND", `no route for ${request.method} ${path}`);
+    return (path.startsWith("/v2") ? oip : mlflow).error(404, "ENDPOINT_NOT_FOUND", `no route for ${request.method} ${path}`);
   };
 }
 
@@ -111,70 +101,69 @@ export function createGateway(deps: GatewayDeps): GatewayHandler {
  * An endpoint that is not live: 503 with Retry-After while a restarted server restores it, 503 when
  * restoring it failed (a deploy starts it again), else 404.
  */
-function notServed(deps: GatewayDeps, name: string): GatewayResponse {
+function notServed(deps: GatewayDeps, protocol: Protocol, name: string): GatewayResponse {
   const why = deps.endpoints.notServed(name);
-  if (!why) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint named ${name}`);
-  if ("restoring" in why) return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is being restored after the server started; retry shortly`, { "retry-after": "1" });
-  return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is deployed but could not be started after the server started: ${why.failed} (\`slipway deploy\` starts it again)`);
+  if (!why) return protocol.error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint named ${name}`);
+  if ("restoring" in why) return protocol.error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is being restored after the server started; retry shortly`, { "retry-after": "1" });
+  return protocol.error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is deployed but could not be started after the server started: ${why.failed} (\`slipway deploy\` starts it again)`);
 }
 
-async function invoke(deps: GatewayDeps, request: GatewayRequest, name: string, protocol: "mlflow" | "oip", started: number): Promise<GatewayResponse> {
+async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, call: InferCall): Promise<GatewayResponse> {
+  const started = performance.now();
+  const { protocol } = call;
   const endpoint = deps.endpoints.get(name);
-  if (!endpoint) return notServed(deps, name);
+  if (!endpoint) return notServed(deps, protocol, name);
   const auth = request.header("authorization");
   const token = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
-  if (!token) return error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
+  if (!token) return protocol.error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
   const identity = await deps.tokens.identify(token);
-  if (!identity) return error(401, "UNAUTHENTICATED", "the bearer token is not valid", { "www-authenticate": "Bearer" });
-  if (!canQuery(identity, endpoint.config.grants)) return error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
-  const served = pickServed(endpoint);
-  if (!served) return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is not ready yet`, { "retry-after": "1" });
-
-  const raw = request.body;
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch (e) {
-    return error(400, "MALFORMED_REQUEST", `the body is not valid JSON: ${(e as Error).message}`);
+  if (!identity) return protocol.error(401, "UNAUTHENTICATED", "the bearer token is not valid", { "www-authenticate": "Bearer" });
+  if (!canQuery(identity, endpoint.config.grants)) return protocol.error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
+  let served;
+  if (call.version === undefined) served = pickServed(endpoint);
+  else {
+    served = endpoint.served.find((s) => String(s.config.version) === call.version);
+    if (!served) return protocol.error(404, "RESOURCE_DOES_NOT_EXIST", `endpoint ${name} does not serve version ${call.version} (it serves ${endpoint.served.map((s) => s.config.version).join(", ")})`);
+    if (!served.ready()) served = undefined;
   }
-  let clientRequestId = request.header("x-client-request-id") ?? null;
-  if (body && typeof body === "object" && !Array.isArray(body) && "client_request_id" in body) {
-    const { client_request_id, ...rest } = body as Record<string, unknown>;
-    clientRequestId = String(client_request_id);
-    body = rest;
+  if (!served) return protocol.error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is not ready yet`, { "retry-after": "1" });
+
+  let read: ReadRequest;
+  try {
+    read = call.read(request, endpoint, served);
+  } catch (e) {
+    if (e instanceof ProtocolError) return protocol.error(e.status, e.code, e.message);
+    throw e;
   }
   const requestId = randomUUID();
   let status: number;
   let responseBody: unknown;
+  let encoded: { bytes: Buffer; headers: Record<string, string>; logText: string } | undefined;
   let queueMs = 0;
   let modelMs = 0;
-  let retryAfter = false;
+  let errorResponse: GatewayResponse | undefined;
   try {
-    const out = await served.invoke({ protocol, body, raw });
+    const out = await served.invoke(read);
     status = out.result.status;
     responseBody = out.result.body;
+    encoded = out.result.encoded;
     queueMs = out.queueMs;
     modelMs = out.modelMs;
   } catch (e) {
-    if (e instanceof BadRequest) {
-      status = 400;
-      responseBody = { error_code: "MALFORMED_REQUEST", message: e.message };
-    } else if (e instanceof Unavailable) {
-      // The replica crashed under the request and no other was ready: it is restarting.
-      status = 503;
-      retryAfter = true;
-      responseBody = { error_code: "TEMPORARILY_UNAVAILABLE", message: e.message };
-    } else {
-      status = 500;
-      responseBody = { error_code: "INTERNAL_ERROR", message: `the model failed: ${(e as Error).message}` };
-    }
+    if (e instanceof ProtocolError) errorResponse = protocol.error(e.status, e.code, e.message);
+    // The replica crashed under the request and no other was ready: it is restarting.
+    else if (e instanceof Unavailable) errorResponse = protocol.error(503, "TEMPORARILY_UNAVAILABLE", e.message, { "retry-after": "1" });
+    else errorResponse = protocol.error(500, "INTERNAL_ERROR", `the model failed: ${(e as Error).message}`);
+    status = errorResponse.status;
   }
-  const text = JSON.stringify(responseBody);
+  const headers: Record<string, string> = errorResponse?.headers ?? encoded?.headers ?? { "content-type": "application/json" };
+  const body = errorResponse?.body ?? encoded?.bytes ?? JSON.stringify(responseBody);
+  const text = encoded?.logText ?? (typeof body === "string" ? body : "");
   const latency = performance.now() - started;
-  record(deps, endpoint, { requestId, clientRequestId, served: served.config, status, latency, queueMs, modelMs, raw, text });
-  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId, "x-served-model-version": `${served.config.model}@${served.config.version}` };
-  if (retryAfter) headers["retry-after"] = "1";
-  return { status, headers, body: text };
+  record(deps, endpoint, { requestId, clientRequestId: read.clientRequestId ?? null, served: served.config, status, latency, queueMs, modelMs, raw: read.logText, text });
+  headers["x-request-id"] = requestId;
+  headers["x-served-model-version"] = `${served.config.model}@${served.config.version}`;
+  return { status, headers, body };
 }
 
 function record(

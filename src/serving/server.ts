@@ -182,7 +182,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         return send(res, out.status, out.body, drainer.draining);
       }
       const path = (req.url ?? "/").split("?")[0]!;
-      const out = await gateway({ method: req.method ?? "GET", path, header: (n) => headerOf(req, n), body: body.toString("utf8") });
+      const out = await gateway({ method: req.method ?? "GET", path, header: (n) => headerOf(req, n), body });
       out.headers["content-length"] = String(Buffer.byteLength(out.body));
       // While draining, each answer closes its connection: the client will not send another request on it.
       if (drainer.draining) out.headers.connection = "close";

@@ -49,7 +49,10 @@ export function queryView(r: { status: number; body: unknown; requestId: string 
 /** A non-2xx answer as the envelope's `error` (its exit code comes from the registry). */
 export function queryFailure(r: { status: number; body: unknown }): ErrorJson | undefined {
   if (r.status >= 200 && r.status < 300) return undefined;
-  const said = r.body && typeof r.body === "object" && typeof (r.body as { message?: unknown }).message === "string" ? `: ${(r.body as { message: string }).message}` : "";
+  // MLflow routes say why in `message`, Open Inference Protocol routes in `error`.
+  const b = r.body && typeof r.body === "object" ? (r.body as { message?: unknown; error?: unknown }) : {};
+  const reason = typeof b.message === "string" ? b.message : typeof b.error === "string" ? b.error : undefined;
+  const said = reason === undefined ? "" : `: ${reason}`;
   return failureView(queryErrorCode(r.status), `the endpoint answered ${r.status}${said}`);
 }
 

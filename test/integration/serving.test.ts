@@ -62,20 +62,18 @@ describe("models and endpoints", () => {
     assert.equal(live.status, 200);
   });
 
-  it("answers every MLflow scoring format and the Open Inference Protocol alike", async () => {
+  it("answers every MLflow scoring format as MLflow does, and the Open Inference Protocol alike", async () => {
     const answers = [];
-    for (const body of [
-      IRIS,
-      { instances: IRIS.inputs },
-      { dataframe_split: { columns: ["a", "b", "c", "d"], data: IRIS.inputs } },
-      { dataframe_records: IRIS.inputs.map(([a, b, c, d]) => ({ a, b, c, d })) },
-    ]) {
+    for (const body of [IRIS, { instances: IRIS.inputs }, { dataframe_split: { columns: ["a", "b", "c", "d"], data: IRIS.inputs } }, { dataframe_records: IRIS.inputs.map(([a, b, c, d]) => ({ a, b, c, d })) }]) {
       const r = await post("/serving-endpoints/ep-onnx/invocations", body);
       assert.equal(r.status, 200);
       answers.push(((await r.json()) as any).predictions);
     }
-    for (const a of answers) assert.deepEqual(a, answers[0]);
-    const [setosa, virginica] = answers[0] as number[][];
+    // Tensors in: outputs by name; a DataFrame in: records, one per output element (MLflow's onnx flavor).
+    const [setosa, virginica] = answers[0].probabilities as number[][];
+    assert.deepEqual(answers[1], answers[0]);
+    assert.deepEqual(answers[2], [...setosa!, ...virginica!].map((p) => ({ probabilities: p })));
+    assert.deepEqual(answers[3], answers[2]);
     assert.ok(setosa![0]! > 0.9 && virginica![2]! > 0.5, JSON.stringify(answers[0]));
     const oip = await post("/v2/models/ep-onnx/infer", { id: "q1", inputs: [{ name: "X", shape: [2, 4], datatype: "FP32", data: IRIS.inputs.flat() }] });
     assert.equal(oip.status, 200);
@@ -94,7 +92,7 @@ describe("models and endpoints", () => {
     assert.equal((await slipway.models.show("clf@champion")).flavor, "onnx");
     const answer = await slipway.endpoints.query("ep-onnx", IRIS, { token });
     assert.equal(answer.status, 200);
-    assert.equal(((answer.body as any).predictions as number[][]).length, 2);
+    assert.equal(((answer.body as any).predictions.probabilities as number[][]).length, 2);
     const logged = await slipway.endpoints.logs("ep-onnx", 1);
     assert.equal(logged[0]!.request_id, answer.requestId);
     assert.deepEqual((await slipway.endpoints.list()).map((e) => e.name).sort(), ["ep-cmd", "ep-onnx"]);

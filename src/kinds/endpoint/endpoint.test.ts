@@ -24,7 +24,7 @@ ${endpoints}`,
 });
 
 describe("endpoint: compile", () => {
-  it("applies every default: one replica, full sampling, 64 KiB bodies, the project's grants plus its own; the target's TTL", () => {
+  it("applies every default: one replica, full sampling, 64 KiB bodies, MLflow's answers, the project's grants plus its own; the target's TTL", () => {
     const withTtl = "project: unit\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: { default: true, ttl: 2h }\npermissions:\n  - { level: CAN_MANAGE, user: admin }\n";
     const c = compileFiles(files(`    fraud-v2:\n      description: scores\n      served: [{ model: clf, alias: champion }]\n      permissions: [{ level: CAN_QUERY, group: analysts }]\n      phase: 0\n`, withTtl));
     const e = resourceAt<EndpointSpec>(c, "endpoint.fraud-v2");
@@ -34,6 +34,7 @@ describe("endpoint: compile", () => {
       served: [{ model: "clf", alias: "champion", registered_by: ["train"] }],
       replicas: { min: 1, max: 1 },
       inference_table: { sample: 1, max_body_bytes: 65_536 },
+      response_format: "mlflow",
       access: [{ level: "CAN_MANAGE", user: "admin" }, { level: "CAN_QUERY", group: "analysts" }],
       ttl: "2h",
     });
@@ -42,9 +43,10 @@ describe("endpoint: compile", () => {
   });
 
   it("keeps what is given; no TTL when the target has none", () => {
-    const c = compileFiles(files(`    ep:\n      served: [{ model: clf, version: 2, percent: 70 }, { model: other, version: 1, percent: 30 }]\n      replicas: { min: 2, max: 4 }\n      inference_table: { sample: 0.25 }\n`));
+    const c = compileFiles(files(`    ep:\n      served: [{ model: clf, version: 2, percent: 70 }, { model: other, version: 1, percent: 30 }]\n      replicas: { min: 2, max: 4 }\n      inference_table: { sample: 0.25 }\n      response_format: compact\n`));
     const e = resourceAt<EndpointSpec>(c, "endpoint.ep").spec;
     assert.deepEqual(e.replicas, { min: 2, max: 4 });
+    assert.equal(e.response_format, "compact");
     assert.deepEqual(e.inference_table, { sample: 0.25, max_body_bytes: 65_536 });
     assert.deepEqual(e.served.map((s) => [s.model, s.version, s.percent, s.registered_by]), [["clf", 2, 70, ["train"]], ["other", 1, 30, []]]);
     assert.equal(e.ttl, undefined);
@@ -113,6 +115,7 @@ describe("endpoint: provider", () => {
         grants: [{ level: "CAN_MANAGE", user: "admin" }, { level: "CAN_MANAGE", user: "tester" }],
         inference: { sample: 0.5, maxBodyBytes: 65_536 },
         replicas: { min: 1, max: 1 },
+        responseFormat: "mlflow",
       },
     );
     assert.deepEqual(h.serving.modelDirs[0], { model: "clf", version: v1, files: { "model/model.yaml": "a".repeat(64) }, source: h.archives.persisted_data.location });

@@ -33,6 +33,8 @@ export type EndpointSpec = {
   served: ServedSpec[];
   replicas: { min: number; max: number };
   inference_table: { sample: number; max_body_bytes: number };
+  /** How the MLflow route answers `onnx` models (see docs/serving.md#mlflow-scoring). */
+  response_format: "mlflow" | "compact";
   /** The grants the server enforces (the project's permissions plus the endpoint's own). */
   access: Permission[];
   /** The target's TTL, when it has one. */
@@ -83,6 +85,7 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
     grants: withOwner(spec.access, owner),
     inference: { sample: spec.inference_table.sample, maxBodyBytes: spec.inference_table.max_body_bytes },
     replicas: spec.replicas,
+    responseFormat: spec.response_format,
   };
   const { url } = await serving.apply(config);
   const now = ctx.clock.now();
@@ -122,6 +125,7 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
       served: rest.served.map((s) => ({ ...s })),
       replicas: rest.replicas ?? { min: 1, max: 1 },
       inference_table: { sample: rest.inference_table?.sample ?? 1, max_body_bytes: rest.inference_table?.max_body_bytes ?? 65_536 },
+      response_format: rest.response_format ?? "mlflow",
       // The server enforces access itself, and a target's TTL applies to its endpoints.
       access: [...cx.project.permissions, ...(permissions ?? [])],
       ...(ttl ? { ttl } : {}),

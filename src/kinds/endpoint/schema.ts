@@ -18,6 +18,8 @@ export const endpointSchema = z.strictObject({
     )
     .min(1),
   replicas: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).optional(),
+  /** How the MLflow route answers `onnx` models: as MLflow's scoring server does, or one entry per row. */
+  response_format: z.enum(["mlflow", "compact"]).optional(),
   inference_table: z.strictObject({ sample: z.number().min(0).max(1), max_body_bytes: z.number().int().positive().optional() }).optional(),
   permissions: permissions.optional(),
 });

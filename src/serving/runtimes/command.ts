@@ -8,7 +8,7 @@ import { createServer, type Socket } from "node:net";
 import type { CommandManifest } from "../../registry/manifest.js";
 import { killProcessGroup } from "../../util/run-script.js";
 import { LIFELINE_WRAPPER } from "../process-groups.js";
-import { BadRequest } from "../protocols.js";
+import { BadRequest } from "../protocols/index.js";
 import { ReplicaUnavailable, type InvokeRequest, type InvokeResult, type ModelRuntime, type RestartGate } from "./runtime.js";
 
 export interface CommandRuntimeOptions {
@@ -153,7 +153,7 @@ export class CommandRuntime implements ModelRuntime {
     let status: number;
     let text: string;
     try {
-      const r = await fetch(`http://127.0.0.1:${this.port}/invocations`, { method: "POST", headers: { "content-type": "application/json" }, body: request.raw });
+      const r = await fetch(`http://127.0.0.1:${this.port}/invocations`, { method: "POST", headers: { "content-type": request.contentType ?? "application/json" }, body: request.raw });
       status = r.status;
       text = await r.text();
     } catch (e) {

@@ -2,19 +2,17 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { OnnxManifest } from "../../registry/manifest.js";
-import { BadRequest, mlflowResponse, oipResponse, parseMlflowRequest, parseOipRequest, type TensorBatch } from "../protocols.js";
+import { BadRequest, concatTyped, type Tensors } from "../protocols/index.js";
 import type { InvokeRequest, InvokeResult, ModelRuntime } from "./runtime.js";
 
 type Ort = typeof import("onnxruntime-node");
 let ort: Ort | undefined;
 
-const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array } as const;
-
 type OrtTensor = import("onnxruntime-node").Tensor;
 interface Pending {
-  tensors: Record<string, { data: number[]; shape: number[] }>;
+  tensors: Tensors;
   rows: number;
-  resolve(outputs: Record<string, { data: ArrayLike<number>; shape: readonly number[] }>): void;
+  resolve(outputs: Tensors): void;
   reject(e: unknown): void;
 }
 
@@ -31,8 +29,6 @@ export class OnnxRuntime implements ModelRuntime {
     readonly label: string,
     private readonly dir: string,
     private readonly manifest: OnnxManifest,
-    private readonly model: string,
-    private readonly version: number,
   ) {}
 
   async start(): Promise<void> {
@@ -45,27 +41,29 @@ export class OnnxRuntime implements ModelRuntime {
     return this.session !== undefined;
   }
 
+  /** The protocol's codec reads the request's tensors; shapes are checked against model.yaml; outputs go back through the codec. */
   async invoke(request: InvokeRequest): Promise<InvokeResult> {
+    if (!request.codec) throw new BadRequest(`${this.label} takes tensors, and the ${request.protocol} request carries none`);
     const names = this.manifest.inputs.map((i) => i.name);
-    const batch: TensorBatch & { id?: string } = request.protocol === "oip" ? parseOipRequest(request.body) : parseMlflowRequest(request.body, names);
+    const tensors = request.codec.decode(this.manifest);
     for (const input of this.manifest.inputs) {
-      const t = batch.tensors[input.name];
+      const t = tensors[input.name];
       if (!t) throw new BadRequest(`input "${input.name}" is missing (the model takes ${names.join(", ")})`);
-      if (t.shape.length !== input.shape.length) throw new BadRequest(`input "${input.name}" has ${t.shape.length} dimension(s), the model expects ${input.shape.length}`);
+      if (t.shape.length !== input.shape.length) throw new BadRequest(`input "${input.name}" has ${t.shape.length} dimension(s) (shape ${JSON.stringify(t.shape)}), the model expects ${input.shape.length} (shape ${JSON.stringify(input.shape)}, -1: any)`);
       input.shape.forEach((d, i) => {
         if (d >= 0 && t.shape[i] !== d) throw new BadRequest(`input "${input.name}" has shape ${JSON.stringify(t.shape)}, the model expects ${JSON.stringify(input.shape)} (-1: any)`);
       });
     }
-    const extra = Object.keys(batch.tensors).filter((n) => !names.includes(n));
+    const extra = Object.keys(tensors).filter((n) => !names.includes(n));
     if (extra.length) throw new BadRequest(`unknown input(s) ${extra.join(", ")}; the model takes ${names.join(", ")}`);
-    const outputs = await new Promise<Record<string, { data: ArrayLike<number>; shape: readonly number[] }>>((resolve, reject) => {
-      this.pending.push({ tensors: batch.tensors, rows: batch.tensors[names[0]!]!.shape[0]!, resolve, reject });
+    const outputs = await new Promise<Tensors>((resolve, reject) => {
+      this.pending.push({ tensors, rows: tensors[names[0]!]!.shape[0] ?? 1, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => void this.flush());
       }
     });
-    return { status: 200, body: request.protocol === "oip" ? oipResponse(this.model, String(this.version), outputs, batch.id) : mlflowResponse(outputs) };
+    return request.codec.encode(outputs, this.manifest);
   }
 
   /** Whether requests can be stacked along the first dimension (every input and output batched by it). */
@@ -95,22 +93,21 @@ export class OnnxRuntime implements ModelRuntime {
       const feeds: Record<string, OrtTensor> = {};
       for (const input of this.manifest.inputs) {
         const shape = [...group[0]!.tensors[input.name]!.shape];
-        shape[0] = group.reduce((n, p) => n + p.tensors[input.name]!.shape[0]!, 0);
-        const values = group.length === 1 ? group[0]!.tensors[input.name]!.data : group.flatMap((p) => p.tensors[input.name]!.data);
-        const data = input.type === "int64" ? BigInt64Array.from(values.map((v) => BigInt(Math.trunc(v)))) : (ARRAYS[input.type] as Float32ArrayConstructor).from(values);
-        feeds[input.name] = new ort!.Tensor(input.type, data, shape);
+        if (shape.length) shape[0] = group.reduce((n, p) => n + p.tensors[input.name]!.shape[0]!, 0);
+        feeds[input.name] = new ort!.Tensor(input.type, concatTyped(group.map((p) => p.tensors[input.name]!.data), input.type), shape);
       }
       const results = await this.session!.run(feeds);
       let row = 0;
       for (const p of group) {
-        const outputs: Record<string, { data: ArrayLike<number>; shape: readonly number[] }> = {};
+        const outputs: Tensors = {};
         for (const o of this.manifest.outputs) {
           const t = results[o.name];
           if (!t) continue;
           const width = t.dims.slice(1).reduce((a, d) => a * d, 1);
-          const data = t.data as ArrayLike<number | bigint> & { subarray?: (a: number, b: number) => ArrayLike<number | bigint> };
-          const slice = group.length === 1 ? data : data.subarray!(row * width, (row + p.rows) * width);
-          outputs[o.name] = { data: Array.from(slice, Number), shape: [p.rows, ...t.dims.slice(1)] };
+          // Views on the batch's output (no copy); numbers for types other than these four.
+          const data = t.data as Float32Array | Float64Array | Int32Array | BigInt64Array;
+          const typed = data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array || data instanceof BigInt64Array ? data : Float64Array.from(data as ArrayLike<number>, Number);
+          outputs[o.name] = { data: group.length === 1 ? typed : typed.subarray(row * width, (row + p.rows) * width), shape: group.length === 1 ? [...t.dims] : [p.rows, ...t.dims.slice(1)] };
         }
         row += p.rows;
         p.resolve(outputs);

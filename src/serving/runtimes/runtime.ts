@@ -1,16 +1,38 @@
 // A model runtime serves one model version: `onnx` in-process, `command` as a supervised process.
+import type { Tensors, TensorSpec } from "../protocols/tensors.js";
 
 export interface InvokeRequest {
-  protocol: "mlflow" | "oip";
-  /** Parsed JSON body. */
+  /** The protocol the request came in ("mlflow", "oip"). */
+  protocol: string;
+  /** The parsed body (for a binary OIP request, its JSON object; for CSV, the table as dataframe_split). */
   body: unknown;
   /** The body as received (passed through to command servers). */
-  raw: string;
+  raw: string | Buffer;
+  /** The request's Content-Type (passed through to command servers). */
+  contentType?: string;
+  /** How tensors come out of this request and the outputs go back into its answer (runtimes that take tensors). */
+  codec?: TensorCodec;
+}
+
+/** A model's inputs and outputs, as model.yaml declares them. */
+export interface ModelSignature {
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+}
+
+export interface TensorCodec {
+  /** The request's tensors for this model (throws BadRequest when the model cannot take them). */
+  decode(model: ModelSignature): Tensors;
+  /** The model's outputs as the protocol answers them. */
+  encode(outputs: Tensors, model: ModelSignature): InvokeResult;
 }
 
 export interface InvokeResult {
   status: number;
+  /** The answer as JSON; with `encoded`, the JSON part of it. */
   body: unknown;
+  /** An answer already encoded (binary tensor data): sent as is, logged as `logText`. */
+  encoded?: { bytes: Buffer; headers: Record<string, string>; logText: string };
 }
 
 export interface ModelRuntime {
