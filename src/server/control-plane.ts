@@ -170,8 +170,8 @@ export class ControlPlane {
 
 function checkGrant(g: GrantRequest): { scope: Scope; level: AccessLevel } {
   if (!isLevel(g.level)) throw new InvalidInputError([{ message: `unknown permission level "${g.level}"`, hint: "levels: CAN_VIEW, CAN_RUN, CAN_MANAGE, CAN_QUERY" }], "invalid_request");
-  if (!g.project) throw new InvalidInputError([{ message: "a grant names a project", hint: "--project NAME" }], "invalid_request");
-  if (g.resource && !g.target) throw new InvalidInputError([{ message: "a grant on one resource names its target too", hint: "--on TARGET --resource job.train" }], "invalid_request");
+  if (!g.project) throw new InvalidInputError([{ message: "a grant names a project", hint: "name it: PROJECT, PROJECT/TARGET or PROJECT/TARGET/ADDRESS" }], "invalid_request");
+  if (g.resource && !g.target) throw new InvalidInputError([{ message: "a grant on one resource names its target too", hint: "PROJECT/TARGET/job.train" }], "invalid_request");
   return { scope: { project: g.project, target: g.target, resource: g.resource }, level: g.level };
 }
 

@@ -114,15 +114,13 @@ export function registerIdentity(program: Command): void {
   for (const verb of ["grant", "revoke"] as const) {
     leaf(permissions.command(verb).description(verb === "grant" ? "grant a level (needs CAN_MANAGE there; on a whole project, an administrator)" : "revoke a level granted with `permissions grant`"))
       .argument("<level>", "CAN_VIEW | CAN_RUN | CAN_MANAGE | CAN_QUERY")
-      .requiredOption("--project <name>", "the project (its name in slipway.yaml)")
-      .option("--on <target>", "one target (default: every target of the project)")
-      .option("--resource <address>", "one resource of the target, e.g. endpoint.churn or job.train")
+      .argument("<scope>", "PROJECT (every target), PROJECT/TARGET, or PROJECT/TARGET/ADDRESS (one resource, e.g. demo/prod/endpoint.churn)")
       .addOption(new Option("--user <name>", "to a user").conflicts(["group", "servicePrincipal"]))
       .addOption(new Option("--group <name>", "to a group (`users` means every user)").conflicts(["servicePrincipal"]))
       .option("--service-principal <name>", "to a service principal")
-      .action((level: string, flags: Flags & { project: string; on?: string; resource?: string; user?: string; group?: string; servicePrincipal?: string }) =>
-        execute(`permissions ${verb}`, { json: flags.json }, async ({ env, out }) => {
-          const fields = await onControlPlane(env, flags, `permissions ${verb}`, grantRequest(level, flags));
+      .action((level: string, scope: string, flags: Flags & { user?: string; group?: string; servicePrincipal?: string }) =>
+        execute(`permissions ${verb}`, flags, async ({ env, out }) => {
+          const fields = await onControlPlane(env, flags, `permissions ${verb}`, grantRequest(level, parseScope(scope), flags));
           const g = fields.grant;
           const where = `${g.project}${g.target ? `/${g.target}` : " (every target)"}${g.resource ? ` ${g.resource}` : ""}`;
           const who = `${g.principal_kind === "service_principal" ? "service principal" : g.principal_kind} ${g.principal}`;
@@ -131,12 +129,12 @@ export function registerIdentity(program: Command): void {
         }),
       );
   }
-  leaf(permissions.command("list").description("grants made with `permissions grant`, and target owners (a project's `permissions:` in its config show in `status`)"))
-    .option("--project <name>", "one project")
-    .option("--on <target>", "one target (with --project)")
-    .action((flags: Flags & { project?: string; on?: string }) =>
+  leaf(permissions.command("list").description("grants made with `permissions grant`, and target owners (the config's `permissions:` are recorded with each resource)"))
+    .argument("[scope]", "PROJECT or PROJECT/TARGET (default: everything; administrators)")
+    .action((scope: string | undefined, flags: Flags) =>
       execute("permissions list", flags, async ({ env, out }) => {
-        const fields = await onControlPlane(env, flags, "permissions list", { project: flags.project, target: flags.on });
+        const s = scope === undefined ? undefined : parseScope(scope);
+        const fields = await onControlPlane(env, flags, "permissions list", { project: s?.project, target: s?.target || undefined });
         const text = () => {
           if (!fields.permissions.length) return out.line("no permissions granted.");
           for (const g of fields.permissions) out.line(`${g.level.padEnd(11)} ${`${g.principal_kind} ${g.principal}`.padEnd(28)} ${g.project}${g.target ? `/${g.target}` : " (every target)"}${g.resource ? ` ${g.resource}` : ""}${g.source === "owner" ? "  (owner)" : ""}`);
@@ -188,10 +186,17 @@ function duration(text: string | undefined): number | undefined {
   }
 }
 
-function grantRequest(level: string, f: { project: string; on?: string; resource?: string; user?: string; group?: string; servicePrincipal?: string }): GrantRequest {
+function parseScope(scope: string): { project: string; target: string; resource: string } {
+  const [project = "", target = "", ...rest] = scope.split("/");
+  const resource = rest.join("/");
+  if (!project || (scope.includes("/") && !target) || (rest.length && !resource)) throw new InvalidInputError([{ message: `"${scope}" is not PROJECT, PROJECT/TARGET or PROJECT/TARGET/ADDRESS`, hint: "for example demo/prod or demo/prod/endpoint.churn" }], "invalid_flag");
+  return { project, target, resource };
+}
+
+function grantRequest(level: string, scope: { project: string; target: string; resource: string }, f: { user?: string; group?: string; servicePrincipal?: string }): GrantRequest {
   const [principalKind, principal] = f.user !== undefined ? (["user", f.user] as const) : f.group !== undefined ? (["group", f.group] as const) : f.servicePrincipal !== undefined ? (["service_principal", f.servicePrincipal] as const) : [undefined, undefined];
   if (!principalKind) throw new InvalidInputError([{ message: "a permission is granted to one of --user, --group or --service-principal", hint: "for example --group ml-team" }], "invalid_flag");
-  return { level, principalKind, principal, project: f.project, target: f.on ?? "", resource: f.resource ?? "" };
+  return { level, principalKind, principal, ...scope };
 }
 
 function printTokens(out: Output, fields: FieldsOf<"tokens list">): void {

@@ -82,15 +82,28 @@ export class Authorizer {
    * the target's state (config grants, endpoint owners, first deployer) and is only called when needed.
    */
   async authorize(actor: Actor, request: AccessRequest, recorded?: () => Promise<RecordedAccess>): Promise<void> {
-    if (actor.admin) return;
+    if (actor.admin) {
+      if (request.operation === "deploy") await this.claimOnDeploy(actor, request, recorded);
+      return;
+    }
     const evidence = await this.evidence(request, recorded, actor);
-    if (decide(actor, request, evidence)) return;
+    if (decide(actor, request, evidence)) {
+      if (request.operation === "deploy" && evidence.owner === null) await this.claimOnDeploy(actor, request, recorded);
+      return;
+    }
     if (actor.kind === "user" && unclaimed(request, evidence) && request.level !== "CAN_QUERY") {
       // A new target: its first deployer becomes its owner.
       if (request.operation === "deploy") await this.identities.claim(request.project, request.target, actor.name, iso(this.clock.now()));
       return;
     }
     throw forbidden(actor, request);
+  }
+
+  /** A deploy of a target without a recorded owner: its first deployer (an earlier one, else this one) owns it. */
+  private async claimOnDeploy(actor: Actor, request: AccessRequest, recorded?: () => Promise<RecordedAccess>): Promise<void> {
+    if (actor.kind === "service_principal" || (await this.identities.owner(request.project, request.target))) return;
+    const first = recorded ? (await recorded()).firstDeployer : null;
+    await this.identities.claim(request.project, request.target, first ?? actor.name, iso(this.clock.now()));
   }
 
   /** Gathers what decides a request; `recorded` only when the API grants and the owner do not already allow it. */
@@ -116,7 +129,7 @@ export class Authorizer {
 export function forbidden(actor: Actor, request: AccessRequest): SlipwayError {
   const on = `${request.project}/${request.target}${request.address ? ` (${request.address})` : ""}`;
   return new SlipwayError("forbidden", `${actor.name} may not ${request.operation} on ${on}: that needs ${request.level}${request.level === "CAN_QUERY" ? " (or CAN_MANAGE)" : ""}`, {
-    hint: `ask someone with CAN_MANAGE on ${request.project}/${request.target} (or an administrator) to grant it: slipway permissions grant ${request.level} --user ${actor.name} --project ${request.project} --on ${request.target}${request.address ? ` --resource ${request.address}` : ""}`,
+    hint: `ask someone with CAN_MANAGE on ${request.project}/${request.target} (or an administrator) to grant it: slipway permissions grant ${request.level} ${request.project}/${request.target}${request.address ? `/${request.address}` : ""} --${actor.kind === "service_principal" ? "service-principal" : "user"} ${actor.name}`,
     details: { level_needed: request.level },
   });
 }
