@@ -15,7 +15,8 @@ const LAYERS = [
   ["src/kinds/"], // one folder per resource kind, and the registry
   ["src/runs/"], // a run from submission to archive
   ["src/operations/"], // what a user can do
-  ["src/views/"], // the public JSON documents of every command (the CLI now, the HTTP API next)
+  ["src/views/"], // the public JSON documents of every command (the CLI and the HTTP API)
+  ["src/server/"], // the control plane: the HTTP API, identity, permissions, the audit log, the composed server
   ["src/cli/", "src/sdk/", "src/index.ts"], // the doors
 ];
 

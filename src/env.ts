@@ -62,6 +62,10 @@ export interface RuntimeEnv {
   debug: boolean;
   /** SLIPWAY_TOKEN: the bearer token `endpoints query` sends (else the user's local token). */
   token?: string;
+  /** SLIPWAY_SERVER: the control plane the CLI talks to (else `slipway login`'s, else embedded mode). */
+  server?: string;
+  /** SLIPWAY_BOOTSTRAP_TOKEN: the first administrator's token, for automation (else one is made and printed once). */
+  bootstrapToken?: string;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
 }
@@ -108,6 +112,8 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
     debug: !!env.SLIPWAY_DEBUG,
     token: env.SLIPWAY_TOKEN || undefined,
+    server: env.SLIPWAY_SERVER || undefined,
+    bootstrapToken: env.SLIPWAY_BOOTSTRAP_TOKEN || undefined,
     processEnv: env,
   };
 }

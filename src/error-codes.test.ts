@@ -26,7 +26,7 @@ describe("the error-code registry", () => {
     for (const [code, info] of Object.entries(ERROR_CODES)) {
       assert.ok(info.description.length > 10, code);
       if (info.exit === 2) assert.ok(info.http < 500, `${code}: invalid input is a 4xx`);
-      if (info.exit === 3) assert.ok([401, 403, 409, 423].includes(info.http), `${code}: a refusal is 401, 403, 409 or 423`);
+      if (info.exit === 3) assert.ok([401, 403, 409, 423, 429].includes(info.http), `${code}: a refusal is 401, 403, 409, 423 or 429`);
     }
   });
 

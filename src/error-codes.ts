@@ -7,7 +7,7 @@
 /** 0 success, 1 failure, 2 invalid input (nothing changed), 3 refused (nothing changed). */
 export type ExitCode = 0 | 1 | 2 | 3;
 
-export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 423 | 500 | 502 | 503;
+export type HttpStatus = 400 | 401 | 403 | 404 | 409 | 413 | 423 | 429 | 500 | 502 | 503;
 
 export interface ErrorCodeInfo {
   readonly exit: Exclude<ExitCode, 0>;
@@ -47,6 +47,14 @@ export const ERROR_CODES = {
   not_built: { exit: 2, http: 409, description: "`artifacts publish` before `artifacts build` on this machine" },
   stale_build: { exit: 2, http: 409, description: "`artifacts publish` of a build whose type no longer matches the configuration" },
   invalid_package: { exit: 2, http: 400, description: "an artifact's folder is not a package of its type" },
+  invalid_request: { exit: 2, http: 400, description: "an API request's body or parameters are malformed (the message names the field)" },
+  request_too_large: { exit: 2, http: 413, description: "an API request's body is larger than the server accepts" },
+  unknown_route: { exit: 2, http: 404, description: "no API route for that method and path" },
+  unknown_user: { exit: 2, http: 404, description: "a user, service principal or group that does not exist" },
+  unknown_token: { exit: 2, http: 404, description: "`tokens revoke` of a token id that matches no token (or several)" },
+  unknown_source: { exit: 2, http: 404, description: "an API request names a project source (bundle) the server does not have, or a file of it was not uploaded" },
+  unknown_project: { exit: 2, http: 404, description: "an API request for a project whose source was never uploaded to the server (plan or deploy with `--server` first)" },
+  not_logged_in: { exit: 2, http: 401, description: "`--server` (or SLIPWAY_SERVER) without a token: run `slipway login URL` or set SLIPWAY_TOKEN" },
   not_installable: { exit: 2, http: 400, description: "installing an artifact that is not a Python wheel" },
 
   // ---- refused: exit 3, nothing was changed
@@ -66,6 +74,10 @@ export const ERROR_CODES = {
   version_exists: { exit: 3, http: 409, description: "publishing a published artifact version with other content (adds `artifact`, `version`, `target`, `published_sha256`, `sha256`)" },
   environment_not_deployed: { exit: 3, http: 409, description: "`artifacts install` or `run` with a compute environment that is not deployed" },
   environment_ephemeral: { exit: 3, http: 409, description: "`artifacts install` into an ephemeral compute environment" },
+  unauthenticated: { exit: 3, http: 401, description: "an API request without a valid token (missing, unknown, revoked or expired)" },
+  forbidden: { exit: 3, http: 403, description: "the caller lacks the permission level the operation needs (the message names it)" },
+  rate_limited: { exit: 3, http: 429, description: "too many failed authentications from this address; retry after `retry_after_s`" },
+  principal_exists: { exit: 3, http: 409, description: "`users create` of a name that exists" },
   query_unauthorized: { exit: 3, http: 401, description: "`endpoints query`: the endpoint answered 401 (no or unknown token)" },
   query_forbidden: { exit: 3, http: 403, description: "`endpoints query`: the endpoint answered 403 (the token's user may not query it)" },
 
@@ -95,6 +107,8 @@ export const ERROR_CODES = {
   server_error: { exit: 1, http: 502, description: "the local server refused an admin request" },
   server_stop_timeout: { exit: 1, http: 500, description: "`server stop`: the server did not exit within 45 s (its drain plus stopping models)" },
   endpoint_not_served: { exit: 1, http: 503, description: "a deployed endpoint could not be served again by the local server (deploy reports which and why)" },
+  audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
+  server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

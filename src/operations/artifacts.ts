@@ -21,7 +21,7 @@ import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js
 import { sha256 } from "../util/hash.js";
 import { article, didYouMean } from "../util/suggest.js";
 import { targetNamesOf } from "../config/load.js";
-import { compile, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { compile, authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot, takeLease } from "./deployment.js";
 import { FINISHED } from "./runs.js";
 
@@ -102,6 +102,7 @@ export interface BuildResult {
 /** Builds the named artifacts (all of them when none is named). `out` also copies each file there. */
 export async function buildArtifacts(options: ProjectOptions & { names?: string[]; out?: string }, ctx: OperationContext): Promise<BuildResult> {
   const compiled = compileAnyTarget(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "artifacts build");
   const selected = options.names?.length ? options.names.map((n) => findArtifact(compiled, n)) : declaredArtifacts(compiled);
   if (selected.length === 0) throw new InvalidInputError([{ message: `${compiled.project.name} declares no artifacts`, hint: "declare one under resources.artifacts in a module.yaml" }], "unknown_artifact");
   const builds: BuildResult["builds"] = [];
@@ -172,8 +173,9 @@ export async function publishArtifact(options: ProjectOptions & { name: string; 
 
   const stores = targets.map((t) => {
     const compiled = t === project.target.name ? base : compile({ ...options, target: t }, ctx.env);
-    return { target: t, store: artifactStoreFor(compiled, ctx.env.home) };
+    return { target: t, compiled, store: artifactStoreFor(compiled, ctx.env.home) };
   });
+  for (const { compiled } of stores) await authorizeFor(compiled, ctx, "CAN_MANAGE", "artifacts publish");
   // Immutability, checked everywhere before anything is written anywhere.
   for (const { store } of stores) await store.check(options.name, build.version, build.sha256);
   const meta: Omit<ArtifactVersion, "project" | "target"> = {
@@ -244,6 +246,7 @@ async function gatherUsage(compiled: CompiledProject, stores: Stores) {
 /** The versions of one artifact in the target's store, newest first, with where each is in use. */
 export async function listArtifactVersions(options: ProjectOptions & { name: string }, ctx: OperationContext): Promise<ArtifactListing> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "artifacts list");
   const { project } = compiled;
   const declared = declaredArtifacts(compiled).find((r) => r.name === options.name);
   const store = artifactStoreFor(compiled, ctx.env.home);
@@ -266,6 +269,7 @@ export async function listArtifactVersions(options: ProjectOptions & { name: str
 /** Every declared artifact: how many versions the target holds, the newest, the local build. */
 export async function listArtifacts(options: ProjectOptions, ctx: OperationContext): Promise<ArtifactsOverview> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "artifacts list");
   const { project } = compiled;
   const store = artifactStoreFor(compiled, ctx.env.home);
   const artifacts: ArtifactsOverview["artifacts"] = [];
@@ -307,6 +311,7 @@ export interface InstallResult {
  */
 export async function installArtifact(options: ProjectOptions & { library: string; into: string; forceUnlock?: boolean }, ctx: OperationContext): Promise<InstallResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "artifacts install");
   const { project } = compiled;
   const target = project.target.name;
   const { artifact, version } = parseLibrary(options.library);
@@ -424,6 +429,7 @@ function isEmptyPlan(plan: GcPlan): boolean {
  */
 export async function collectGarbage(options: GcOptions, ctx: OperationContext): Promise<GcResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "artifacts gc");
   return withStores(compiled, ctx.env, async (stores) => {
     let plan = await planGc(compiled, stores, options, ctx);
     options.onPlan?.(plan);

@@ -24,6 +24,52 @@ export interface OperationContext {
   reporter: Reporter;
   /** Asks the person at the terminal; absent when there is none (then --yes is needed). */
   confirm?: (question: string) => Promise<boolean>;
+  /**
+   * Asked once per operation, as soon as it knows its project and target, when a caller is not the
+   * local user (the server's API: src/server/auth/authorize.ts). Throws when the caller may not.
+   * Absent in embedded mode: the local user may do everything on the local home.
+   */
+  authorize?: (request: AccessRequest, recorded: () => Promise<RecordedAccess>) => Promise<void>;
+}
+
+/** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) is met by CAN_QUERY or CAN_MANAGE. */
+export type AccessLevel = "CAN_VIEW" | "CAN_RUN" | "CAN_MANAGE" | "CAN_QUERY";
+
+/** What an operation asks to do: a level on a target, or on one resource of it (`address`). */
+export interface AccessRequest {
+  level: AccessLevel;
+  project: string;
+  target: string;
+  address?: string;
+  /** The operation, for messages and the audit log ("deploy", "run", "alias set", …). */
+  operation: string;
+}
+
+/** What the target's state says about access: the config's grants as deployed, endpoint owners, the first deployer. */
+export interface RecordedAccess {
+  grants: Array<{ address: string; level: string; user?: string; group?: string; service_principal?: string }>;
+  owners: Array<{ address: string; owner: string }>;
+  firstDeployer: string | null;
+}
+
+/** Asks ctx.authorize (if any) for `level` on the compiled target, or one resource of it. */
+export async function authorizeFor(compiled: CompiledProject, ctx: OperationContext, level: AccessLevel, operation: string, address?: string): Promise<void> {
+  if (!ctx.authorize) return;
+  const project = compiled.project.name;
+  const target = compiled.project.target.name;
+  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccess(stores, project, target)));
+}
+
+async function recordedAccess(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
+  const state = stores.state.forTarget(project, target);
+  const [recorded, firstDeployer] = await Promise.all([state.listResources(), state.firstDeployer()]);
+  const grants: RecordedAccess["grants"] = [];
+  const owners: RecordedAccess["owners"] = [];
+  for (const r of recorded) {
+    if (r.kind === "permission") for (const g of (r.spec.grants as RecordedAccess["grants"] | undefined) ?? []) grants.push({ ...g, address: String(r.spec.resource) });
+    if (r.kind === "endpoint" && typeof r.outputs.owner === "string") owners.push({ address: r.address, owner: r.outputs.owner });
+  }
+  return { grants, owners, firstDeployer };
 }
 
 export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProject {

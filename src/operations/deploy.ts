@@ -5,7 +5,7 @@ import type { CompiledProject } from "../kinds/compile-project.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
 import type { RecordedResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
-import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
 import { submitRun } from "../runs/submit.js";
 import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
@@ -53,6 +53,7 @@ export interface PlanResult {
 
 export async function plan(options: DeployOptions, ctx: OperationContext): Promise<PlanResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "plan");
   const scope = resolveScope(compiled, options);
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
@@ -72,6 +73,7 @@ export interface DeployResult extends DeploymentOutcome {
 
 export async function deploy(options: DeployOptions, ctx: OperationContext): Promise<DeployResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "deploy");
   const scope = resolveScope(compiled, options);
   const { project } = compiled;
   let started: Array<{ job: string; run: string }> = [];

@@ -3,7 +3,7 @@ import { specOf } from "../kinds/index.js";
 import { kindLookup } from "../kinds/index.js";
 import { RefusedError } from "../errors.js";
 import { planChanges, type Plan } from "../engine/plan.js";
-import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment } from "./deployment.js";
 import type { DeployResult } from "./deploy.js";
 import { stopServerIfIdle } from "../serving/control.js";
@@ -17,6 +17,7 @@ export interface DestroyOptions extends ProjectOptions {
 
 export async function destroy(options: DestroyOptions, ctx: OperationContext): Promise<DeployResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "destroy");
   const { project } = compiled;
   const where = `${project.name}/${project.target.name}`;
   const scope = options.modules?.length ? new Set(options.modules) : undefined;

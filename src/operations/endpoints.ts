@@ -14,7 +14,7 @@ import { adminCall, ensureServer, fetchRetrying, runningServer } from "../servin
 import { InferenceTable, type InferenceRow } from "../serving/inference-log.js";
 import type { Stores } from "../store/open.js";
 import { didYouMean } from "../util/suggest.js";
-import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment } from "./deployment.js";
 
 export interface EndpointView {
@@ -30,6 +30,7 @@ export interface EndpointView {
 
 export async function listEndpoints(options: ProjectOptions, ctx: OperationContext): Promise<EndpointView[]> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "endpoints list");
   return withStores(compiled, ctx.env, async (stores) => {
     const recorded = (await stores.state.forTarget(compiled.project.name, compiled.project.target.name).listResources()).filter((r) => r.kind === "endpoint");
     const server = await runningServer(ctx.env);
@@ -54,6 +55,7 @@ export async function listEndpoints(options: ProjectOptions, ctx: OperationConte
 /** Sends one request to an endpoint through the gateway, with the caller's token. */
 export async function queryEndpoint(options: ProjectOptions & { name: string; data: string; token?: string; protocol?: "mlflow" | "oip" }, ctx: OperationContext): Promise<{ status: number; body: unknown; requestId: string | null }> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_QUERY", "endpoints query", `endpoint.${options.name}`);
   return withStores(compiled, ctx.env, async (stores) => {
     await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
     try {
@@ -79,6 +81,7 @@ export async function queryEndpoint(options: ProjectOptions & { name: string; da
 
 export async function endpointLogs(options: ProjectOptions & { name: string; limit?: number }, ctx: OperationContext): Promise<InferenceRow[]> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "endpoints logs");
   return withStores(compiled, ctx.env, async (stores) => {
     await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
     const server = await runningServer(ctx.env);
@@ -97,6 +100,7 @@ export async function createAccessToken(options: ProjectOptions & { user: string
   toUserName(options.user, "--user");
   for (const g of options.groups) toUserName(g, "--group");
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "tokens create");
   return withStores(compiled, ctx.env, async (stores) => {
     const token = await createToken(stores.state.tokens(), { user: options.user, groups: options.groups }, options.description ?? null, iso(ctx.env.clock.now()));
     return { token, user: options.user, groups: options.groups };

@@ -5,7 +5,7 @@ import { InvalidInputError } from "../errors.js";
 import { parseModelRef, resolveVersion } from "../registry/resolve.js";
 import type { ModelVersionRow } from "../store/state/model-store.js";
 import { didYouMean } from "../util/suggest.js";
-import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ModelVersionView {
   model: string;
@@ -31,6 +31,7 @@ export interface ModelView {
 
 export async function listModels(options: ProjectOptions, ctx: OperationContext): Promise<ModelView[]> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "models list");
   return withStores(compiled, ctx.env, async (stores) => {
     const models = stores.state.models(compiled.project.name, compiled.project.target.name);
     const counts = new Map((await models.models()).map((m) => [m.model, m]));
@@ -49,6 +50,7 @@ export async function listModels(options: ProjectOptions, ctx: OperationContext)
 
 export async function modelVersions(options: ProjectOptions & { model: string }, ctx: OperationContext): Promise<ModelVersionView[]> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "models versions");
   return withStores(compiled, ctx.env, async (stores) => {
     const models = stores.state.models(compiled.project.name, compiled.project.target.name);
     const aliases = await models.aliases(options.model);
@@ -60,6 +62,7 @@ export async function modelVersions(options: ProjectOptions & { model: string },
 
 export async function showModelVersion(options: ProjectOptions & { ref: string }, ctx: OperationContext): Promise<ModelVersionView> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "models show");
   return withStores(compiled, ctx.env, async (stores) => {
     const models = stores.state.models(compiled.project.name, compiled.project.target.name);
     const ref = parseModelRef(options.ref);
@@ -70,6 +73,7 @@ export async function showModelVersion(options: ProjectOptions & { ref: string }
 
 export async function setModelAlias(options: ProjectOptions & { model: string; alias: string; version: number }, ctx: OperationContext): Promise<ModelVersionView> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "models alias set", `model.${options.model}`);
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(options.alias)) throw new InvalidInputError([{ message: `alias "${options.alias}" must start with a letter and use letters, digits, _ and -` }], "invalid_alias");
   return withStores(compiled, ctx.env, async (stores) => {
     const models = stores.state.models(compiled.project.name, compiled.project.target.name);

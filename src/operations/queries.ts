@@ -5,7 +5,7 @@ import { planChanges, type PlanSummary } from "../engine/plan.js";
 import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import { endpointServing, type Serving } from "../serving/reconcile.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
-import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ModuleStatus {
   name: string;
@@ -46,6 +46,7 @@ export interface HistoryEntry {
 
 export async function status(options: ProjectOptions, ctx: OperationContext): Promise<StatusResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "status");
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
@@ -90,6 +91,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
 
 export async function history(options: ProjectOptions & { limit?: number }, ctx: OperationContext): Promise<{ project: string; target: string; deployments: HistoryEntry[] }> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "history");
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
     return { project: compiled.project.name, target: compiled.project.target.name, deployments: (await state.listDeployments(options.limit ?? 50)).map(toHistory) };
@@ -98,6 +100,7 @@ export async function history(options: ProjectOptions & { limit?: number }, ctx:
 
 export async function listSettings(options: ProjectOptions & { module?: string }, ctx: OperationContext): Promise<{ project: string; target: string; settings: SettingRow[] }> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "settings list");
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(compiled.project.name, compiled.project.target.name);
     const [settings, recorded] = await Promise.all([state.listSettings(options.module), state.listResources()]);

@@ -3,7 +3,7 @@ import { kindLookup } from "../kinds/index.js";
 import { SlipwayError } from "../errors.js";
 import { planChanges } from "../engine/plan.js";
 import type { DesiredResource } from "../resources.js";
-import { attachDeleteRuntimes, compileFor, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { attachDeleteRuntimes, authorizeFor, compileFor, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot, runDeployment } from "./deployment.js";
 import { deletionConfirmation, type DeployResult } from "./deploy.js";
 
@@ -16,6 +16,7 @@ export interface RollbackOptions extends ProjectOptions {
 
 export async function rollback(options: RollbackOptions, ctx: OperationContext): Promise<DeployResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", "rollback");
   const { project } = compiled;
   const runtimeOf = runtimeResolver(compiled);
   const outcome = await withStores(compiled, ctx.env, async (stores) => {

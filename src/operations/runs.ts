@@ -14,7 +14,7 @@ import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { RunRow, RunTaskRow } from "../store/state/run-store.js";
-import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export const FINISHED = new Set(["succeeded", "failed", "cancelled", "lost"]);
 
@@ -57,12 +57,14 @@ export interface RunDetails extends RunSummary {
 
 export async function startRun(options: ProjectOptions & SubmitOptions & { job: string }, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
   return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, options.job, options, ctx.env)));
 }
 
 /** Writes a job's bundle as a .tar.gz (to run elsewhere, or later with `run --bundle`). */
 export async function exportBundle(options: ProjectOptions & { job: string; out: string; params?: Record<string, string> }, ctx: OperationContext): Promise<{ hash: string; files: number; bytes: number; out: string }> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "bundle");
   const job = jobDefinition(findJob(compiled, options.job), options.params ?? {});
   const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
   const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, ctx.env);
@@ -80,6 +82,7 @@ export async function runAttached(
   ctx: OperationContext,
 ): Promise<RunDetails> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
   return withStores(compiled, ctx.env, async (stores) => {
     const row = await submitRun(compiled, stores, options.job, { ...options, attached: true }, ctx.env);
     options.onStarted?.(summary(row));
@@ -90,6 +93,7 @@ export async function runAttached(
 
 export async function listRuns(options: ProjectOptions & { job?: string; limit?: number }, ctx: OperationContext): Promise<RunSummary[]> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "runs");
   return withStores(compiled, ctx.env, async (stores) => {
     const runs = stores.state.runs();
     const rows = await runs.list({ project: compiled.project.name, target: compiled.project.target.name, job: options.job, limit: options.limit });
@@ -99,12 +103,14 @@ export async function listRuns(options: ProjectOptions & { job?: string; limit?:
 
 export async function showRun(options: ProjectOptions & { run: string }, ctx: OperationContext): Promise<RunDetails> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "runs show");
   return withStores(compiled, ctx.env, (stores) => details(stores, options.run, ctx));
 }
 
 /** Polls until the run finishes; `onTick` is called on each poll (to stream logs). */
 export async function waitForRun(options: ProjectOptions & { run: string; onTick?: () => void; pollMs?: number }, ctx: OperationContext): Promise<RunDetails> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "runs show");
   return withStores(compiled, ctx.env, async (stores) => {
     const runs = stores.state.runs();
     let row = await findRun(stores, options.run);
@@ -121,6 +127,7 @@ export async function waitForRun(options: ProjectOptions & { run: string; onTick
 
 export async function cancelRun(options: ProjectOptions & { run: string }, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_RUN", "cancel");
   return withStores(compiled, ctx.env, async (stores) => {
     const runs = stores.state.runs();
     const row = await refreshLiveness(runs, await findRun(stores, options.run), ctx.env.clock);
@@ -149,6 +156,7 @@ export async function runLogs(
   ctx: OperationContext,
 ): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "logs");
   return withStores(compiled, ctx.env, async (stores) => {
     const runs = stores.state.runs();
     let row = await findRun(stores, options.run);

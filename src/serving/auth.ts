@@ -30,8 +30,8 @@ export class TokenVerifier {
     const now = this.clock.now();
     const hit = this.cache.get(token);
     if (hit && hit.until > now) return hit.identity;
-    const row = await this.tokens.find(sha256(token));
-    const identity = row ? { user: row.user, groups: JSON.parse(row.groups) as string[] } : null;
+    // Revoked and expired tokens are refused; a revocation takes effect within ttlMs (the cache).
+    const identity = (await this.tokens.active(sha256(token), new Date(now).toISOString())) ?? null;
     // Only valid tokens are remembered (callers choose token strings), and the memory is bounded.
     if (identity) {
       if (this.cache.size >= 10_000) this.cache.clear();

@@ -56,7 +56,7 @@ async function startIfNeeded(env: RuntimeEnv, attempt = 1): Promise<ServerInfo> 
   try {
     // A server started for a deploy stops by itself once it has nothing left to serve.
     const idle = String(env.serverIdleMs ?? DEFAULT_BACKGROUND_IDLE_MS);
-    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle, "--no-bootstrap"], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
     child.on("exit", (code) => (exited = code));
     child.unref();
   } finally {

@@ -24,6 +24,13 @@ import { answerClientError } from "./client-errors.js";
 
 export interface ServerOptions {
   port: number;
+  /** Address to listen on (default 127.0.0.1; put a TLS proxy in front of any other, see docs/server.md). */
+  host?: string;
+  /**
+   * Requests whose path starts with /api/ go here (the control plane's API, composed by src/server):
+   * the serving hot path only pays one prefix check.
+   */
+  api?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Runs the TTL reaper every this many ms (0: never). */
   reapEveryMs: number;
   /** The reaper, given the open stores (operations/endpoints.ts: reapExpiredEndpoints). */
@@ -156,6 +163,10 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   http.on("clientError", answerClientError);
   function handle(req: IncomingMessage, res: ServerResponse): void {
     drainer.requests++;
+    if (options.api && req.url?.startsWith("/api/")) {
+      if (drainer.draining) res.setHeader("connection", "close");
+      return options.api(req, res);
+    }
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
     let size = 0;
@@ -200,7 +211,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     recorded = await recordedEndpoints();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
-      http.listen(options.port, "127.0.0.1", () => resolve());
+      http.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
     });
   } catch (e) {
     inference.close();
@@ -209,7 +220,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     throw e;
   }
   const port = (http.address() as { port: number }).port;
-  const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://127.0.0.1:${port}`, adminToken, startedAt: iso(env.clock.now()) };
+  // The URL clients on this machine use (a server bound to every address is reached on 127.0.0.1 too).
+  const bound = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
+  const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
   const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
   // Restoring starts before server.json is written: a client that finds the server sees them restoring.
   const restored = endpoints.restore(recorded);

@@ -8,7 +8,8 @@
 import { z } from "zod";
 import { artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
 import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSchema, validateSchema } from "./deployments.js";
-import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema, tokenSchema } from "./endpoints.js";
+import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./endpoints.js";
+import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
@@ -50,6 +51,20 @@ export const DOCUMENTS = {
   "endpoints logs": { fields: endpointLogsSchema },
   "endpoints reap": { fields: reapSchema },
   "tokens create": { fields: tokenSchema },
+  "tokens list": { fields: tokensSchema },
+  "tokens revoke": { fields: tokenRevokedSchema },
+  "users create": { fields: userSchema },
+  "users list": { fields: usersSchema },
+  "groups add": { fields: membershipSchema },
+  "groups remove": { fields: membershipSchema },
+  "groups list": { fields: groupsSchema },
+  "permissions grant": { fields: permissionChangeSchema },
+  "permissions revoke": { fields: permissionChangeSchema },
+  "permissions list": { fields: permissionsSchema },
+  audit: { fields: auditSchema },
+  "audit verify": { fields: auditVerifySchema, unsuccessful: true },
+  login: { fields: loginSchema },
+  whoami: { fields: whoamiSchema },
   server: { fields: serverSchema },
   "server stop": { fields: serverStopSchema },
   "server status": { fields: serverStatusSchema },

@@ -109,8 +109,3 @@ export function reapView(destroyed: string[]): Infer<typeof reapSchema> {
   return { destroyed: [...destroyed] };
 }
 
-export const tokenSchema = lazy(() => z.strictObject({ token: z.string(), user: z.string(), groups: z.array(z.string()) }));
-
-export function tokenView(t: { token: string; user: string; groups: string[] }): Infer<typeof tokenSchema> {
-  return { token: t.token, user: t.user, groups: [...t.groups] };
-}

@@ -6,11 +6,21 @@ import { lazy } from "./lazy.js";
 
 type Infer<S extends () => z.ZodType> = z.infer<ReturnType<S>>;
 
-export const serverSchema = lazy(() => z.strictObject({ url: z.string(), port: z.number().int(), pid: z.number().int(), home: z.string(), started_at: z.string() }));
+export const serverSchema = lazy(() =>
+  z.strictObject({
+    url: z.string(),
+    port: z.number().int(),
+    pid: z.number().int(),
+    home: z.string(),
+    started_at: z.string(),
+    /** The first administrator, made on this start: its token is shown this once (null when it came from SLIPWAY_BOOTSTRAP_TOKEN). */
+    bootstrap_admin: z.strictObject({ user: z.string(), token: z.string().nullable() }).nullable(),
+  }),
+);
 
-/** Never the admin token. */
-export function serverView(info: ServerInfo, home: string): Infer<typeof serverSchema> {
-  return { url: info.url, port: info.port, pid: info.pid, home, started_at: info.startedAt };
+/** Never the serving admin token; the bootstrap administrator's token only on the start that made it. */
+export function serverView(info: ServerInfo, home: string, bootstrap: { user: string; token: string | null } | null = null): Infer<typeof serverSchema> {
+  return { url: info.url, port: info.port, pid: info.pid, home, started_at: info.startedAt, bootstrap_admin: bootstrap && { user: bootstrap.user, token: bootstrap.token } };
 }
 
 export const serverStopSchema = lazy(() => z.strictObject({ stopped: z.boolean(), url: z.string().nullable(), pid: z.number().int().nullable() }));

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from "../../operations/endpoints.js";
+import { endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from "../../operations/endpoints.js";
 import { withStores, compileFor } from "../../operations/context.js";
-import { endpointLogsView, endpointsView, queryFailure, queryView, reapView, tokenView } from "../../views/endpoints.js";
-import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../../views/endpoints.js";
+import { execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 
 export function registerEndpoints(program: Command): void {
   const endpoints = program.command("endpoints").description("serving endpoints: list, query, inference logs, TTL");
@@ -53,16 +53,4 @@ export function registerEndpoints(program: Command): void {
       return { fields: reapView(gone), text: () => out.line(gone.length ? `destroyed expired endpoint(s): ${gone.join(", ")}` : "no endpoint has expired.") };
     }),
   );
-
-  const tokens = program.command("tokens").description("bearer tokens for querying endpoints");
-  withCommonOptions(tokens.command("create").description("create a token for a user (and groups); it is shown once"))
-    .requiredOption("--user <name>", "who the token speaks for")
-    .option("--group <name>", "a group the user belongs to (repeatable)", collect)
-    .option("--description <text>", "what the token is for")
-    .action((flags: CommonFlags & { user: string; group?: string[]; description?: string }) =>
-      execute("tokens create", flags, async ({ out, ctx }) => {
-        const t = await createAccessToken({ ...projectOptions(flags), user: flags.user, groups: flags.group ?? [], description: flags.description }, ctx);
-        return { fields: tokenView(t), text: () => out.line(t.token) };
-      }),
-    );
 }

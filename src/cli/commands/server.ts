@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { SlipwayError, RefusedError } from "../../errors.js";
 import { reapExpiredEndpoints } from "../../operations/endpoints.js";
 import { runningServer, serverStatus, STOP_WAIT_MS, stopServer } from "../../serving/control.js";
-import { startServer } from "../../serving/server.js";
+import { startControlPlaneServer } from "../../server/index.js";
 import { readServerInfo } from "../../serving/server-file.js";
 import { processAlive } from "../../util/run-script.js";
 import { serverStatusView, serverStopView, serverView } from "../../views/server.js";
@@ -13,11 +13,13 @@ const JSON_FLAG = "print a stable machine-readable JSON document";
 export function registerServer(program: Command): void {
   const server = program
     .command("server")
-    .description("run the local Slipway server in the foreground: serving gateway, model runtimes, TTL reaper (deploy starts it in the background when needed)")
-    .addOption(intOption("--port <port>", "port on 127.0.0.1 (default: SLIPWAY_SERVER_PORT, else 7878; 0 picks a free one)"))
+    .description("run the Slipway server in the foreground: the HTTP API (/api/v1), the serving gateway, model runtimes, background work (deploy starts one in the background when needed)")
+    .option("--host <address>", "address to listen on (default 127.0.0.1; for others put a TLS proxy in front, see docs/server.md)")
+    .addOption(intOption("--port <port>", "port (default: SLIPWAY_SERVER_PORT, else 7878; 0 picks a free one)"))
+    .option("--no-bootstrap", "do not create the first administrator (deploy's background server)")
     .addOption(intOption("--idle-exit <ms>", "stop after this many ms with no endpoint to serve (default: SLIPWAY_SERVER_IDLE_MS, else never; 0: never)"))
     .option("--json", `${JSON_FLAG} once the server listens (log lines go to stderr)`)
-    .action((flags: Pick<CommonFlags, "json"> & { port?: number; idleExit?: number }) =>
+    .action((flags: Pick<CommonFlags, "json"> & { host?: string; port?: number; idleExit?: number; bootstrap: boolean }) =>
       execute("server", { json: flags.json }, async ({ env, out }) => {
         const already = await runningServer(env);
         if (already) throw new RefusedError("server_running", `a Slipway server for ${env.home} is already running at ${already.url} (pid ${already.pid})`, { hint: "stop it with `slipway server stop`" });
@@ -25,7 +27,9 @@ export function registerServer(program: Command): void {
         const log = (line: string) => out.line(`${new Date(env.clock.now()).toISOString()} ${line}`);
         let stop = () => {};
         const stopped = new Promise<void>((resolve) => (stop = resolve));
-        const running = await startServer(env, {
+        const running = await startControlPlaneServer(env, {
+          bootstrap: flags.bootstrap,
+          host: flags.host,
           port: flags.port ?? env.serverPort,
           reapEveryMs: env.reapEveryMs,
           reap: (stores) => reapExpiredEndpoints(stores, env),
@@ -34,8 +38,11 @@ export function registerServer(program: Command): void {
           onIdle: () => stop(),
         });
         log(`Slipway server listening on ${running.info.url} (home ${env.home}); restoring deployed endpoints`);
+        // The first administrator's token is shown this once (stdout, or the --json document), never logged.
+        const b = running.bootstrap;
+        if (b?.token && !out.json) process.stdout.write(`created the first administrator "${b.user}"; its token (shown once, keep it): ${b.token}\n  log in with: slipway login ${running.info.url} --token <token>\n`);
         return {
-          fields: serverView(running.info, env.home),
+          fields: serverView(running.info, env.home, b),
           // Serves until SIGINT, SIGTERM or an idle exit, after the document (or nothing, for a person) is printed.
           after: async () => {
             process.once("SIGTERM", () => stop());

@@ -76,12 +76,36 @@ export class ModelStore {
 export class TokenStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async add(row: AccessTokenRow): Promise<void> {
-    await this.db.insertInto("access_tokens").values(row).execute();
+  async add(row: Omit<AccessTokenRow, "expires_at" | "revoked_at"> & Partial<Pick<AccessTokenRow, "expires_at" | "revoked_at">>): Promise<void> {
+    await this.db.insertInto("access_tokens").values({ expires_at: null, revoked_at: null, ...row }).execute();
   }
 
   async find(tokenHash: string): Promise<AccessTokenRow | undefined> {
     return this.db.selectFrom("access_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+  }
+
+  /**
+   * The token's user and groups if it may be used at `at` (not revoked, not expired): the groups it was
+   * created with plus the groups its user is a member of.
+   */
+  async active(tokenHash: string, at: string): Promise<{ user: string; groups: string[] } | undefined> {
+    const row = await this.find(tokenHash);
+    if (!row || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= at)) return undefined;
+    const members = await this.db.selectFrom("group_members").select("group_name").where("member", "=", row.user).orderBy("group_name").execute();
+    const groups = [...new Set([...(JSON.parse(row.groups) as string[]), ...members.map((m) => m.group_name)])];
+    return { user: row.user, groups };
+  }
+
+  /** Every token (newest first), or one user's. */
+  async list(user?: string): Promise<AccessTokenRow[]> {
+    let q = this.db.selectFrom("access_tokens").selectAll();
+    if (user !== undefined) q = q.where("user", "=", user);
+    return q.orderBy("created_at", "desc").orderBy("token_hash").execute();
+  }
+
+  /** Revokes one token (by its hash); revoking a revoked token keeps its first revocation time. */
+  async revoke(tokenHash: string, at: string): Promise<void> {
+    await this.db.updateTable("access_tokens").set({ revoked_at: at }).where("token_hash", "=", tokenHash).where("revoked_at", "is", null).execute();
   }
 }
 

@@ -222,6 +222,12 @@ export class TargetState {
     return merged.map(normalizeDeployment);
   }
 
+  /** The user of the target's first deployment (the target's owner when no server recorded one), or null. */
+  async firstDeployer(): Promise<string | null> {
+    const row = await this.db.selectFrom("deployments").select("user").where("project", "=", this.project).where("target", "=", this.target).orderBy("started_at").orderBy("id").limit(1).executeTakeFirst();
+    return row?.user ?? null;
+  }
+
   async deploymentsWithStatus(status: string): Promise<DeploymentRow[]> {
     const rows = await this.db.selectFrom("deployments").selectAll().where("project", "=", this.project).where("target", "=", this.target).where("status", "=", status).execute();
     return rows.map(normalizeDeployment);

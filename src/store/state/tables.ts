@@ -171,6 +171,66 @@ export interface AccessTokensTable {
   groups: string; // JSON array
   description: string | null;
   created_at: string;
+  /** ISO time after which the token is refused (null: never). */
+  expires_at: string | null;
+  /** Set when the token was revoked. */
+  revoked_at: string | null;
+}
+
+/** Users and service principals of the control plane (src/server/auth). */
+export interface PrincipalsTable {
+  name: string;
+  /** user | service_principal */
+  kind: string;
+  /** 1 for administrators (they manage users, groups and every grant). */
+  admin: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface GroupMembersTable {
+  group_name: string;
+  member: string;
+  added_at: string;
+}
+
+/** Grants made through the API: on a project (target and resource ""), a target (resource "") or one resource. */
+export interface GrantsTable {
+  project: string;
+  target: string;
+  resource: string;
+  /** user | group | service_principal */
+  principal_kind: string;
+  principal: string;
+  level: string;
+  created_at: string;
+  created_by: string;
+}
+
+/** The user whose deploy through the server first claimed a target: CAN_MANAGE on it. */
+export interface TargetOwnersTable {
+  project: string;
+  target: string;
+  owner: string;
+  since: string;
+}
+
+/** The append-only audit log; each entry's hash covers its fields and the previous entry's hash. */
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  project: string;
+  target: string;
+  resource: string;
+  client: string;
+  /** ok, or the error code */
+  outcome: string;
+  /** JSON object */
+  detail: string;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface ComputeEnvironmentsTable {
@@ -220,4 +280,9 @@ export interface Database {
   access_tokens: AccessTokensTable;
   compute_environments: ComputeEnvironmentsTable;
   compute_installs: ComputeInstallsTable;
+  principals: PrincipalsTable;
+  group_members: GroupMembersTable;
+  grants: GrantsTable;
+  target_owners: TargetOwnersTable;
+  audit_log: AuditLogTable;
 }

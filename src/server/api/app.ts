@@ -1,0 +1,183 @@
+// The HTTP API under /api/v1, as a Hono app: a fetch(Request) -> Response handler, testable with
+// app.request() and no port; server/index.ts gives it /api/ on the server's one listener. Identity is
+// checked once here, at the door (a bearer token -> an Actor; failures rate-limited per client
+// address); every route then runs its handler, which asks the Authorizer. One error mapping (respond.ts)
+// for every route; bodies are bounded; changes are appended to the audit log; log lines carry no
+// secret (method, path without query, status, actor, duration).
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { iso } from "../../clock.js";
+import { InvalidInputError, SlipwayError } from "../../errors.js";
+import type { Actor } from "../auth/actor.js";
+import { FailureLimiter } from "../auth/rate-limit.js";
+import { openApiDocument } from "./openapi.js";
+import { documentAnswer, errorAnswer, type Answer } from "./respond.js";
+import { ROUTES, type ApiDeps, type Call, type Route } from "./routes.js";
+
+export interface ApiOptions {
+  /** Largest JSON body (default 1 MiB). */
+  maxJsonBytes?: number;
+  /** Largest uploaded source file (default 256 MiB). */
+  maxFileBytes?: number;
+  limiter?: FailureLimiter;
+  /** One line per request: no query strings, bodies or tokens. */
+  log?: (line: string) => void;
+}
+
+export const API_PREFIX = "/api/v1";
+
+/** The client address Node's listener saw; "unknown" when the app is called without one (tests). */
+function clientOf(c: Context): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? "unknown";
+}
+
+function send(a: Answer): Response {
+  return new Response(a.body + "\n", { status: a.status, headers: { "content-type": "application/json; charset=utf-8", ...a.headers } });
+}
+
+export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
+  const maxJson = options.maxJsonBytes ?? 1024 * 1024;
+  const maxFile = options.maxFileBytes ?? 256 * 1024 * 1024;
+  const limiter = options.limiter ?? new FailureLimiter(deps.env.clock);
+  const log = options.log ?? (() => {});
+  const app = new Hono().basePath(API_PREFIX);
+  let openapi: string | undefined;
+
+  app.get("/openapi.json", () => new Response((openapi ??= JSON.stringify(openApiDocument(), null, 2)), { headers: { "content-type": "application/json; charset=utf-8" } }));
+
+  const authenticate = async (c: Context, route: Route): Promise<{ actor: Actor; token: string }> => {
+    const client = clientOf(c);
+    const wait = limiter.blockedFor(client);
+    if (wait > 0) throw new SlipwayError("rate_limited", `too many failed authentications from ${client}; try again in ${wait} s`, { hint: "check the token (slipway login URL)", details: { retry_after_s: wait } });
+    const header = c.req.header("authorization") ?? "";
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const actor = token ? await deps.cp.identities.authenticate(token, iso(deps.env.clock.now()), client) : undefined;
+    if (!actor || !token) {
+      limiter.fail(client);
+      if (route.audit === "login") await deps.cp.audit.append({ actor: "", action: "login", client, outcome: "unauthenticated" });
+      throw new SlipwayError("unauthenticated", token ? "the token is not valid (unknown, revoked or expired)" : "this API needs a bearer token (Authorization: Bearer swt_…)", { hint: "slipway login URL, or create a token with `slipway tokens create`" });
+    }
+    return { actor, token };
+  };
+
+  for (const route of ROUTES) {
+    app.on(route.method, route.path, async (c) => {
+      const started = performance.now();
+      let who = "-";
+      let status = 500;
+      try {
+        const { actor, token } = await authenticate(c, route);
+        who = actor.name;
+        const raw = await readBody(c.req.raw, route.rawBody ? maxFile : maxJson);
+        const input = parseInput(route, c, raw);
+        const call: Call = { actor, token, params: c.req.param() as Record<string, string>, raw, deps };
+        let result;
+        try {
+          result = await route.handle(call, input);
+        } catch (e) {
+          if (route.audit) await audit(deps, route, call, input, undefined, (e as { code?: string }).code ?? "internal");
+          throw e;
+        }
+        if ("stream" in result) {
+          status = 200;
+          return streamAnswer(result.stream);
+        }
+        if (route.audit) await audit(deps, route, call, input, result.fields, result.error?.code ?? "ok");
+        const answer = documentAnswer(result.fields, result.error, result.secrets);
+        status = answer.status;
+        return send(answer);
+      } catch (e) {
+        const answer = errorAnswer(e);
+        status = answer.status;
+        return send(answer);
+      } finally {
+        log(`api ${c.req.method} ${new URL(c.req.url).pathname} ${status} ${who} ${(performance.now() - started).toFixed(1)} ms`);
+      }
+    });
+  }
+
+  app.notFound((c) => send(errorAnswer(new SlipwayError("unknown_route", `no API route for ${c.req.method} ${new URL(c.req.url).pathname}`, { hint: `the routes are listed in ${API_PREFIX}/openapi.json` }))));
+  app.onError((e) => send(errorAnswer(e)));
+  return app;
+}
+
+async function audit(deps: ApiDeps, route: Route, call: Call, input: any, fields: any, outcome: string): Promise<void> {
+  const p = call.params;
+  const resource = p.run ?? (p.model ? `model.${p.model}${p.alias ? `@${p.alias}` : ""}` : undefined) ?? (input?.job ? `job.${input.job}` : undefined) ?? p.name;
+  const detail: Record<string, unknown> = {};
+  if (fields?.revision !== undefined) detail.revision = fields.revision;
+  if (route.audit === "run" && fields?.id) detail.run = fields.id;
+  if (route.audit === "alias move" && fields?.version !== undefined) detail.version = fields.version;
+  await deps.cp.audit.append({ actor: call.actor.name, action: route.audit!, project: p.project, target: fields?.target ?? input?.target ?? "", resource, client: call.actor.client, outcome, detail });
+}
+
+/** The request body, refused (413) past `limit` bytes without reading the rest. */
+async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) return new Uint8Array();
+  const tooLarge = () => new SlipwayError("request_too_large", `request bodies of this route are limited to ${limit} bytes`, { hint: "send less (upload large files one by one)" });
+  if (Number(request.headers.get("content-length") ?? 0) > limit) throw tooLarge();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseInput(route: Route, c: Context, raw: Uint8Array): unknown {
+  if (!route.input) return {};
+  const schema = route.input();
+  let value: unknown;
+  if (route.method === "GET" || route.method === "DELETE") {
+    const queries = c.req.queries() ?? {};
+    const obj: Record<string, unknown> = {};
+    for (const [key, values] of Object.entries(queries)) {
+      const field = schema.shape[key];
+      obj[key] = field && unwrap(field) instanceof z.ZodArray ? values : values[values.length - 1];
+    }
+    value = obj;
+  } else {
+    const text = Buffer.from(raw).toString("utf8");
+    try {
+      value = text.trim() ? JSON.parse(text) : {};
+    } catch {
+      throw new InvalidInputError([{ message: "the request body is not JSON", hint: "send Content-Type: application/json with a JSON object" }], "invalid_request");
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidInputError(parsed.error.issues.map((i) => ({ message: `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`, hint: `see ${API_PREFIX}/openapi.json for ${route.method} ${route.path}` })), "invalid_request");
+  }
+  return parsed.data;
+}
+
+function unwrap(t: z.ZodType): z.ZodType {
+  let cur = t as z.ZodType & { unwrap?: () => z.ZodType };
+  while (cur instanceof z.ZodOptional || cur instanceof z.ZodDefault) cur = (cur as z.ZodOptional<z.ZodType>).unwrap() as typeof cur;
+  return cur;
+}
+
+function streamAnswer(run: (write: (line: object) => void) => Promise<void>): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const write = (line: object) => controller.enqueue(encoder.encode(JSON.stringify(line) + "\n"));
+      try {
+        await run(write);
+      } catch (e) {
+        write({ failure: JSON.parse(errorAnswer(e).body) });
+      }
+      controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
+}

@@ -1,0 +1,108 @@
+// Project sources uploaded to the server: content-addressed bundles (src/bundles). A client asks which
+// of its files the server lacks, uploads only those, then the manifest; the server materialises each
+// source once into its own folder and remembers the latest source of each project, so read-only calls
+// (status, history, runs, …) need no upload.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { fileBlobKey, loadManifest, materializeBundle, bundleKey } from "../../bundles/index.js";
+import { InvalidInputError, SlipwayError } from "../../errors.js";
+import { FsBlobStore } from "../../store/blobs/fs/fs-blob-store.js";
+import { sha256 } from "../../util/hash.js";
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export class SourceStore {
+  readonly blobs: FsBlobStore;
+  private readonly root: string;
+  private readonly materialising = new Map<string, Promise<string>>();
+
+  constructor(home: string) {
+    this.root = join(home, "server", "sources");
+    this.blobs = new FsBlobStore(join(this.root, "blobs"));
+  }
+
+  /** The files (by sha256) the server does not have. */
+  async missing(files: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const sha of new Set(files)) {
+      if (!HEX64.test(sha)) throw new InvalidInputError([{ message: `"${sha}" is not a sha256`, hint: "64 lowercase hex digits" }], "invalid_request");
+      if (!(await this.blobs.has(fileBlobKey(sha)))) out.push(sha);
+    }
+    return out;
+  }
+
+  async putFile(sha: string, data: Buffer): Promise<void> {
+    if (!HEX64.test(sha)) throw new InvalidInputError([{ message: `"${sha}" is not a sha256`, hint: "64 lowercase hex digits" }], "invalid_request");
+    if (sha256(data) !== sha) throw new InvalidInputError([{ message: `the uploaded content does not have sha256 ${sha}`, hint: "upload the file's exact bytes" }], "invalid_request");
+    if (!(await this.blobs.has(fileBlobKey(sha)))) await this.blobs.put(fileBlobKey(sha), data);
+  }
+
+  /** Stores a manifest whose files are all here, materialises it, and returns its hash and project name. */
+  async putManifest(manifestJson: string): Promise<{ source: string; project: string }> {
+    const hash = sha256(manifestJson);
+    await this.blobs.put(bundleKey(hash), manifestJson);
+    let manifest;
+    try {
+      manifest = await loadManifest(this.blobs, hash);
+    } catch (e) {
+      await this.blobs.delete(bundleKey(hash));
+      throw e;
+    }
+    const absent = await this.missing(manifest.files.map((f) => f.sha256));
+    if (absent.length) throw new SlipwayError("unknown_source", `${absent.length} file(s) of the source were not uploaded`, { hint: "upload them first (PUT /api/v1/sources/files/SHA256)", details: { missing: absent } });
+    const dir = await this.materialise(hash);
+    const project = projectName(dir);
+    mkdirSync(join(this.root, "projects"), { recursive: true });
+    const latest = join(this.root, "projects", `${project}.json`);
+    writeFileSync(`${latest}.tmp`, JSON.stringify({ source: hash }));
+    renameSync(`${latest}.tmp`, latest);
+    return { source: hash, project };
+  }
+
+  /** The folder of a project's source: the one named, else the latest uploaded for the project. */
+  async dirFor(project: string, source?: string): Promise<string> {
+    if (source === undefined) {
+      const file = join(this.root, "projects", `${project}.json`);
+      if (!/^[a-z0-9][a-z0-9_-]*$/.test(project) || !existsSync(file)) {
+        throw new SlipwayError("unknown_project", `the server has no source of project ${project}`, { hint: "plan or deploy it with --server once (that uploads it)" });
+      }
+      source = (JSON.parse(readFileSync(file, "utf8")) as { source: string }).source;
+    }
+    if (!HEX64.test(source) || !(await this.blobs.has(bundleKey(source)))) throw new SlipwayError("unknown_source", `the server has no source ${source}`, { hint: "upload it first (POST /api/v1/sources)" });
+    const dir = await this.materialise(source);
+    if (projectName(dir) !== project) throw new InvalidInputError([{ message: `source ${source} is project ${projectName(dir)}, not ${project}`, hint: `use /api/v1/projects/${projectName(dir)}/…` }], "invalid_request");
+    return dir;
+  }
+
+  private materialise(hash: string): Promise<string> {
+    const dir = join(this.root, "trees", hash);
+    const complete = `${dir}.complete`;
+    if (existsSync(complete)) return Promise.resolve(dir);
+    let pending = this.materialising.get(hash);
+    if (!pending) {
+      pending = (async () => {
+        const tmp = `${dir}.${process.pid}.tmp`;
+        rmSync(tmp, { recursive: true, force: true });
+        await materializeBundle(this.blobs, hash, tmp);
+        rmSync(dir, { recursive: true, force: true });
+        renameSync(tmp, dir);
+        writeFileSync(complete, "");
+        return dir;
+      })().finally(() => this.materialising.delete(hash));
+      this.materialising.set(hash, pending);
+    }
+    return pending;
+  }
+}
+
+function projectName(dir: string): string {
+  let name: unknown;
+  try {
+    name = (parse(readFileSync(join(dir, "slipway.yaml"), "utf8")) as { project?: unknown } | null)?.project;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== "string" || !/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new SlipwayError("project_not_found", "the uploaded source has no slipway.yaml with a valid `project:` name", { hint: "upload the project's folder (the one holding slipway.yaml)" });
+  return name;
+}
