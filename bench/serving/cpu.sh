@@ -33,7 +33,7 @@ for arg in "$@"; do
   $S deploy --yes >/dev/null
   token=$($S tokens create --user "${USER:-root}" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).token)')
   ROOTS+=("$root"); HOMES+=("$home"); TOKENS+=("$token")
-  URLS+=("$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0))[0].url)')")
+  URLS+=("$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).endpoints[0].url)')")
   PIDS+=("$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).pid)' "$home/server.json")")
 done
 BARE_PORT=$(mktemp); node "$HERE/bare-server.mjs" 0 > "$BARE_PORT" & BARE_PID=$!
