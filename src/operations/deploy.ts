@@ -26,6 +26,8 @@ export interface DeployOptions extends ProjectOptions, ScopeOptions {
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a hook script an interrupted deploy left running instead of waiting for it. */
+  killOrphans?: boolean;
 }
 
 export interface ValidateResult {
@@ -57,7 +59,7 @@ export async function plan(options: DeployOptions, ctx: OperationContext): Promi
     const recorded = await state.listResources();
     checkModuleDependencies(compiled, scope, options, recorded);
     await resolveServedAliases(compiled.resources, stores.state.models(compiled.project.name, compiled.project.target.name));
-    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, kindLookup.changeKind, scope) };
+    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, kindLookup.changeKind, scope, kindLookup.removedAfter) };
   });
 }
 
@@ -84,12 +86,13 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         projectDir: project.dir,
         archives: project.archives,
         options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps },
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, kindLookup.changeKind, scope), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, kindLookup.changeKind, scope, kindLookup.removedAfter), compiled),
         check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        killOrphans: options.killOrphans,
         snapshotExtras: { variables: maskedVariables(compiled) },
       },
       ctx,

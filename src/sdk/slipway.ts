@@ -48,6 +48,8 @@ export interface ApplyOptions {
   /** Allows deleting modules of a protected target. */
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a hook script an interrupted deploy left running instead of waiting for it to finish. */
+  killOrphans?: boolean;
 }
 
 export class Slipway {

@@ -11,6 +11,7 @@ interface DeployFlags extends CommonFlags {
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  killOrphans?: boolean;
 }
 
 export function registerDeploy(program: Command): void {
@@ -21,10 +22,11 @@ export function registerDeploy(program: Command): void {
     .option("-y, --yes", "confirm deletes without asking (needed when there is no terminal)")
     .option("--force", "allow deleting modules of a protected target")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
+    .option("--kill-orphans", "kill a hook script an interrupted deploy left running instead of waiting for it to finish (it then runs again)")
     .action((flags: DeployFlags) =>
       execute(flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Plan for ${where}`);
-        const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
+        const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock, killOrphans: flags.killOrphans }, ctx);
         if (out.json) out.document(deployJson(r));
         else printDeployOutcome(out, r, "deploy");
         return r.status === "failed" ? 1 : 0;
