@@ -29,7 +29,7 @@ export interface DeploymentRequest {
   projectDir: string;
   /** Recorded in the deployment row (phase, modules, rollback_to …). */
   options: Record<string, unknown>;
-  makePlan(recorded: RecordedResource[]): Plan;
+  makePlan(recorded: RecordedResource[]): Plan | Promise<Plan>;
   /** Refuses (throws) before anything changes, e.g. dependents still deployed. */
   check?(plan: Plan, recorded: RecordedResource[]): void;
   /** Why this plan needs a person's yes, or undefined when it does not. */
@@ -68,7 +68,7 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
   try {
     await recoverInterrupted(state, ctx, { home: stores.home, killOrphans: !!request.killOrphans });
     const recorded = await state.listResources();
-    const plan = request.makePlan(recorded);
+    const plan = await request.makePlan(recorded);
     request.check?.(plan, recorded);
     reporter.plan?.(plan, `${request.projectName}/${request.targetName}`);
 

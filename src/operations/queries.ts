@@ -5,6 +5,7 @@ import { planChanges, type PlanSummary } from "../engine/plan.js";
 import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import { runningServer } from "../serving/control.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
+import { libraryDrift, type LibraryDrift } from "../compute/drift.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ModuleStatus {
@@ -26,6 +27,11 @@ export interface StatusResult {
   resources: Record<string, number>;
   /** What `deploy` would do now. */
   pending: PlanSummary;
+  /**
+   * Libraries installed in deployed compute environments that differ from the config's pins (a
+   * version installed by hand): deploy keeps them, `deploy --reconcile` installs the pins.
+   */
+  drift: LibraryDrift[];
   /** Deployed endpoints, and when each expires under the target's TTL. */
   endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null }>;
 }
@@ -49,7 +55,13 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
-    const [recorded, lock, deployments, latest] = await Promise.all([state.listResources(), state.getLock(), state.listDeployments(1), state.latestRevision()]);
+    const [recorded, lock, deployments, latest, installs] = await Promise.all([
+      state.listResources(),
+      state.getLock(),
+      state.listDeployments(1),
+      state.latestRevision(),
+      stores.state.compute(project.name, project.target.name).listInstalls(),
+    ]);
     await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
     const hasEndpoints = recorded.some((r) => r.kind === "endpoint");
     const server = hasEndpoints ? await runningServer(ctx.env) : undefined;
@@ -81,6 +93,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       modules,
       resources,
       pending: planChanges(compiled.resources, recorded, kindLookup.changeKind).summary,
+      drift: libraryDrift(compiled.resources, recorded, installs),
       endpoints: recorded
         .filter((r) => r.kind === "endpoint")
         // The running server's address when there is one (it may have restarted on another port).

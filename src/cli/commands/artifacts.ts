@@ -14,15 +14,22 @@ export function registerArtifacts(program: Command): void {
 
   withCommonOptions(artifacts.command("build").description("build artifacts from their packages (all when none is named); the version comes from the package's own metadata"))
     .argument("[names...]", "artifact names")
-    .option("--out <dir>", "also copy each built file into this folder")
+    .option("--out <dir>", "also copy each built file into this folder (never one that differs from a published version of the same name: exit 3)")
     .action((names: string[], flags: CommonFlags & { out?: string }) =>
       execute(flags, async ({ out, ctx }) => {
         const r = await buildArtifacts({ ...projectOptions(flags), names, out: flags.out }, ctx);
-        if (out.json) return out.document(snakeKeys(r));
+        // A build not copied to --out (it differs from a published version of the same name) is refused.
+        const refused = r.builds.some((b) => b.not_copied) ? 3 : 0;
+        if (out.json) {
+          out.document(snakeKeys(r));
+          return refused;
+        }
         for (const b of r.builds) {
           out.line(`built ${out.style("bold", `${b.artifact} ${b.version}`)} (${b.type}) in ${(b.duration_ms / 1000).toFixed(1)}s: ${b.filename}, ${formatBytes(b.size)}, sha256 ${b.sha256.slice(0, 12)}`);
           if (b.copied_to) out.line(`  copied to ${b.copied_to}`);
+          if (b.not_copied) out.line(`  not copied to ${b.not_copied.file}: a published version of the same name has other content`);
         }
+        return refused;
       }).then(setExit),
     );
 

@@ -8,6 +8,7 @@ interface DeployFlags extends CommonFlags {
   phase?: number;
   module?: string[];
   withDeps?: boolean;
+  reconcile?: boolean;
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
@@ -19,6 +20,7 @@ export function registerDeploy(program: Command): void {
     .addOption(intOption("--phase <n>", "deploy everything with phase <= N; later phases' resources are removed"))
     .option("--module <name>", "deploy only this module (repeatable); its dependencies must be deployed", collect, [])
     .option("--with-deps", "also deploy the modules' dependencies")
+    .option("--reconcile", "also undo drift: reinstall the config's pins in compute environments where another version was installed by hand")
     .option("-y, --yes", "confirm deletes without asking (needed when there is no terminal)")
     .option("--force", "allow deleting modules of a protected target")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
@@ -26,7 +28,7 @@ export function registerDeploy(program: Command): void {
     .action((flags: DeployFlags) =>
       execute(flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Plan for ${where}`);
-        const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock, killOrphans: flags.killOrphans }, ctx);
+        const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, reconcile: flags.reconcile, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock, killOrphans: flags.killOrphans }, ctx);
         if (out.json) out.document(deployJson(r));
         else printDeployOutcome(out, r, "deploy");
         return r.status === "failed" ? 1 : 0;
