@@ -203,6 +203,42 @@ describe("kill -9 during deploy", () => {
     }
   });
 
+  it("a destroy script that finished after destroy was killed is adopted: the next destroy does not run it again", async () => {
+    const box = sandbox({
+      "slipway.yaml": "project: undo\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
+      "modules/core/module.yaml": "module: core\nhooks:\n  - { name: setup, deploy: deploy.sh, destroy: destroy.sh }\nsettings:\n  k: v\n",
+      "modules/core/deploy.sh": "#!/usr/bin/env bash\ntrue\n",
+      "modules/core/destroy.sh": `#!/usr/bin/env bash
+d="$SLIPWAY_HOME/.."
+echo "$$" > "$d/destroy.pid"
+while [ -e "$d/block-destroy" ]; do sleep 0.05; done
+echo destroyed >> "$d/events.log"
+`,
+    });
+    try {
+      assert.equal(box.run(["deploy"]).code, 0);
+      writeFileSync(join(box.home, "..", "block-destroy"), "");
+      const child = box.start(["destroy", "--yes"]);
+      const done = exited(child);
+      await waitFor(() => existsSync(join(box.home, "..", "destroy.pid")), 15_000, "the destroy script to start");
+      child.kill("SIGKILL");
+      await done;
+      const orphan = Number(readFileSync(join(box.home, "..", "destroy.pid"), "utf8"));
+      rmSync(join(box.home, "..", "block-destroy"));
+      await waitFor(() => events(box).includes("destroyed") && !processAlive(orphan), 15_000, "the orphan to finish");
+      // Interrupted before the marker and settings went: the module is still deployed.
+      assert.ok(box.json(["status"]).doc.modules[0].deployed);
+      const again = box.run(["destroy", "--yes"]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /hook\.core\.setup, started by the interrupted destroy, finished on its own \(exit 0\): recorded as done/);
+      assert.deepEqual(events(box), ["destroyed"], "the destroy script completed once");
+      assert.deepEqual(box.json(["status"]).doc.resources, {});
+      assert.deepEqual(box.json(["settings", "list"]).doc, []);
+    } finally {
+      box.cleanup();
+    }
+  });
+
   it("--kill-orphans stops the orphan instead of waiting; the hook then runs again and completes once", async () => {
     const box = sandbox(project());
     try {
