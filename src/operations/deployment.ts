@@ -204,8 +204,8 @@ async function recoverInterrupted(state: TargetState, ctx: OperationContext, opt
 
 function describeSettled(operation: string, s: Settled): string {
   if (s.outcome === "committed") return `${s.address}, started by the interrupted ${operation}, finished on its own (exit 0): recorded as done; it does not run again`;
-  if (s.outcome === "failed") return `${s.address}, started by the interrupted ${operation}, failed on its own (exit ${s.exitCode}): recorded as failed; this run tries it again`;
-  return `${s.address}, started by the interrupted ${operation}, did not finish (${s.reason}): this run starts it again`;
+  if (s.outcome === "failed") return `${s.address}, started by the interrupted ${operation}, failed on its own (exit ${s.exitCode}): recorded as failed; it runs again when next planned`;
+  return `${s.address}, started by the interrupted ${operation}, did not finish (${s.reason}): not recorded; it runs again when next planned`;
 }
 
 /** Records a revision when the recorded state differs from the latest revision's. */

@@ -193,7 +193,7 @@ describe("kill -9 during deploy", () => {
       await waitFor(() => events(box).includes("two-failed") && !processAlive(orphan), 15_000, "the orphan to fail on its own");
       const recovered = box.run(["deploy"]);
       assert.equal(recovered.code, 0, recovered.stderr);
-      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, failed on its own \(exit 3\): recorded as failed; this run tries it again/);
+      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, failed on its own \(exit 3\): recorded as failed; it runs again when next planned/);
       assert.deepEqual(events(box).sort(), [...HOOKS, "two-failed"].sort());
       const interrupted = box.json(["history"]).doc.deployments.find((d: any) => d.status === "interrupted");
       assert.match(interrupted.error, /hook\.core\.two failed afterwards \(exit 3\)/);
@@ -246,7 +246,7 @@ echo destroyed >> "$d/events.log"
       const recovered = box.run(["deploy", "--kill-orphans"]);
       assert.equal(recovered.code, 0, recovered.stderr);
       assert.match(recovered.stderr, /killed hook\.core\.two \(process group \d+\), left running by the interrupted deployment \S+ \(--kill-orphans\)/);
-      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, did not finish \(killed by --kill-orphans before it finished\): this run starts it again/);
+      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, did not finish \(killed by --kill-orphans before it finished\): not recorded; it runs again when next planned/);
       await waitFor(() => !processAlive(orphan), 5_000, "the orphan to be gone");
       rmSync(join(box.home, "..", "block-two"));
       assert.deepEqual(events(box).sort(), [...HOOKS].sort());
