@@ -20,6 +20,7 @@ import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
 import { inheritCommonOptions, withCommonOptions } from "./common.js";
+import { registerFirstHour } from "./first-hour.js";
 
 export function buildProgram(): Command {
   const program = new Command("slipway")
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   withCommonOptions(program);
   inheritCommonOptions(program);
   for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerSchema, registerInternalRunner]) register(program);
+  registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;
 }

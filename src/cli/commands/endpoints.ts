@@ -7,7 +7,7 @@ import { setExit } from "./validate.js";
 
 export function registerEndpoints(program: Command): void {
   const endpoints = program.command("endpoints").description("serving endpoints: list, query, inference logs, TTL");
-  withCommonOptions(endpoints.command("list").description("endpoints of a target: URL, served versions and split, readiness, expiry")).action((flags: CommonFlags) =>
+  withCommonOptions(endpoints.command("list", { isDefault: true }).description("endpoints of a target: URL, served versions and split, readiness, expiry")).action((flags: CommonFlags) =>
     execute(flags, async ({ out, ctx }) => {
       const list = await listEndpoints(projectOptions(flags), ctx);
       if (out.json) return out.document(snakeKeys(list));

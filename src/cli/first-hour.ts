@@ -1,0 +1,100 @@
+// What a new user meets first: `init`, `doctor`, `completion`, and usage errors that say what was
+// wrong (no command, an unknown command, a missing argument before a missing option) instead of
+// dumping the whole help.
+import { Command, type Option } from "commander";
+import { TEMPLATE_NAMES } from "../init/scaffold.js";
+import { registerDoctor } from "./commands/doctor.js";
+import { registerInit } from "./commands/init.js";
+import { bashCompletion, zshCompletion, type CompletionHints } from "./completion.js";
+import { didYouMean } from "../util/suggest.js";
+
+const SHELLS = ["bash", "zsh"] as const;
+
+const HINTS: CompletionHints = {
+  optionValues: { "--template": [...TEMPLATE_NAMES], "--project": "dirs", "--out": "files", "-o": "files", "--bundle": "files" },
+  argumentValues: { completion: [...SHELLS], schema: ["project", "module", "all"], init: "dirs" },
+};
+
+export function registerFirstHour(program: Command): void {
+  registerInit(program);
+  registerDoctor(program);
+  program
+    .command("completion")
+    .description("print a shell completion script: source <(slipway completion bash), or zsh")
+    .argument("<shell>", SHELLS.join(" | "))
+    .action((shell: string) => {
+      if (shell === "bash") process.stdout.write(bashCompletion(program, HINTS));
+      else if (shell === "zsh") process.stdout.write(zshCompletion(program, HINTS));
+      else return usageError(`unknown shell "${shell}"`, didYouMean(shell, SHELLS) ?? `shells: ${SHELLS.join(", ")}`);
+      process.exitCode = 0;
+    });
+  explainMissingCommands(program);
+  argumentsBeforeRequiredOptions(program);
+}
+
+function usageError(message: string, hint?: string): void {
+  process.stderr.write(`error: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
+  process.exitCode = 2;
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/**
+ * `slipway --var x` (no command), `slipway frobnicate` (unknown) and `slipway tokens` (a group without
+ * its subcommand) say so in one line with a hint, instead of printing the whole help. `slipway` alone
+ * prints the help (exit 0). Groups that list something run their `list` without a subcommand.
+ */
+function explainMissingCommands(root: Command): void {
+  const visit = (cmd: Command): void => {
+    if (cmd.commands.length && !(cmd as unknown as { _actionHandler?: unknown })._actionHandler && !(cmd as unknown as { _defaultCommandName?: string })._defaultCommandName) {
+      const usage = cmd.usage();
+      cmd
+        .usage(usage)
+        .argument("[command]")
+        .argument("[args...]")
+        .action((name: string | undefined) => {
+          const path = commandPath(cmd);
+          const subs = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => c.name());
+          if (name === undefined) {
+            if (cmd === root && cmd.args.length === 0 && process.argv.length <= 2) {
+              cmd.outputHelp();
+              process.exitCode = 0;
+              return;
+            }
+            if (cmd === root) return usageError("no command given", `put a command first, e.g. \`${path} validate\`; \`${path} --help\` lists them all`);
+            return usageError(`\`${path}\` needs a subcommand: ${subs.join(", ")}`, `e.g. \`${path} ${subs[0]}\`; \`${path} --help\` says more`);
+          }
+          const suggestion = didYouMean(name, [...subs, ...cmd.commands.flatMap((c) => c.aliases())]);
+          usageError(`unknown command \`${path === root.name() ? "" : path.slice(root.name().length + 1) + " "}${name}\``, `${suggestion ? `${suggestion} ` : ""}\`${path} --help\` lists the commands`);
+        });
+    }
+    for (const c of cmd.commands) visit(c);
+  };
+  visit(root);
+}
+
+/**
+ * Commander checks required options before arguments, so `slipway endpoints query --oip` complained
+ * about --data when the endpoint name was missing. Required options are checked after the arguments
+ * instead (same message as commander's own).
+ */
+function argumentsBeforeRequiredOptions(root: Command): void {
+  const visit = (cmd: Command): void => {
+    const required: Option[] = cmd.options.filter((o) => o.mandatory);
+    if (required.length && cmd.registeredArguments.some((a) => a.required)) {
+      for (const o of required) o.mandatory = false;
+      cmd.hook("preAction", (_self, action) => {
+        if (action !== cmd) return;
+        for (const o of required) {
+          if (cmd.getOptionValue(o.attributeName()) === undefined) cmd.error(`error: required option '${o.flags}' not specified`, { code: "commander.missingMandatoryOptionValue", exitCode: 1 });
+        }
+      });
+    }
+    for (const c of cmd.commands) visit(c);
+  };
+  visit(root);
+}
