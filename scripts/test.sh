@@ -86,4 +86,4 @@ if [ "${#files[@]}" -eq 0 ]; then
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
 reporter="${SLIPWAY_TEST_REPORTER:-./scripts/test-reporter.mjs}"
-node --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}"
+node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}"

@@ -80,7 +80,9 @@ export function initProject(options: InitOptions): InitResult {
     throw new InvalidInputError([{ message: `${options.dir} exists and is not a folder`, hint: "choose a new or existing folder" }], "invalid_flag");
   }
   const source = templateDir(template);
-  const files = listFiles(source).map((file) => ({ from: join(source, file), to: destinationName(file) }));
+  const files = listFiles(source)
+    .map((file) => ({ from: join(source, file), to: destinationName(file) }))
+    .sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
   const existing = files.filter((f) => existsSync(join(dir, f.to))).map((f) => f.to);
   if (existing.length) {
     throw new RefusedError("files_exist", `${options.dir} already has ${existing.length === 1 ? "a file" : "files"} the ${template} template would write: ${existing.join(", ")}; nothing was written`, {
@@ -96,5 +98,5 @@ export function initProject(options: InitOptions): InitResult {
     writeFileSync(target, text, { flag: "wx" });
     if (f.to.endsWith(".sh")) chmodSync(target, 0o755);
   }
-  return { dir, project, template, files: files.map((f) => f.to).sort() };
+  return { dir, project, template, files: files.map((f) => f.to) };
 }
