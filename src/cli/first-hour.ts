@@ -72,6 +72,18 @@ function explainMissingCommands(root: Command): void {
           usageError(`unknown command \`${path === root.name() ? "" : path.slice(root.name().length + 1) + " "}${name}\``, `${suggestion ? `${suggestion} ` : ""}\`${path} --help\` lists the commands`);
         });
     }
+    const fallback = (cmd as unknown as { _defaultCommandName?: string })._defaultCommandName;
+    if (fallback) {
+      // `slipway models verisons` must not become `slipway models list verisons`.
+      cmd.hook("preSubcommand", (self) => {
+        const first = self.args[0];
+        if (first === undefined || first.startsWith("-") || self.commands.some((c) => c.name() === first || c.aliases().includes(first))) return;
+        const path = commandPath(self);
+        const subs = self.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => c.name());
+        const suggestion = didYouMean(first, subs);
+        self.error(`error: unknown command \`${path.slice(root.name().length + 1)} ${first}\`\n  hint: ${suggestion ? `${suggestion} ` : ""}\`${path} --help\` lists the commands; \`${path}\` alone runs \`${path} ${fallback}\``, { code: "commander.unknownCommand", exitCode: 2 });
+      });
+    }
     for (const c of cmd.commands) visit(c);
   };
   visit(root);

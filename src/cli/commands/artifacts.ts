@@ -50,7 +50,7 @@ export function registerArtifacts(program: Command): void {
       }).then(setExit),
     );
 
-  withCommonOptions(artifacts.command("list", { isDefault: true }).description("versions of an artifact in the target's store: size, hash, date and where each is in use (or, without a name, every artifact)"))
+  withCommonOptions(artifacts.command("list").description("versions of an artifact in the target's store: size, hash, date and where each is in use (or, without a name, every artifact)"))
     .argument("[name]", "artifact name")
     .action((name: string | undefined, flags: CommonFlags) =>
       execute(flags, async ({ out, ctx }) => {
