@@ -47,11 +47,13 @@ cleanup() {
   scripts/services/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
   # Processes a test started and did not stop (a server, a runner): their environment names this run's folder.
   local leaked=()
+  local environ pid
   for environ in /proc/[0-9]*/environ; do
-    local pid="${environ#/proc/}"
+    pid="${environ#/proc/}"
     pid="${pid%/environ}"
     [ "$pid" = "$$" ] && continue
-    if tr '\0' '\n' <"$environ" 2>/dev/null | grep -q "^TMPDIR=$run_tmp/tmp\$"; then leaked+=("$pid"); fi
+    # Only processes of this user can be read (and could have been started by the tests).
+    { [ -O "/proc/$pid" ] && tr '\0' '\n' <"$environ" | grep -q "^TMPDIR=$run_tmp/tmp\$"; } 2>/dev/null && leaked+=("$pid")
   done
   if [ "${#leaked[@]}" -gt 0 ]; then
     echo "test.sh: warning: the tests left ${#leaked[@]} process(es) running; stopping them:" >&2
@@ -62,11 +64,12 @@ cleanup() {
     sleep 0.5
     for pid in "${leaked[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   fi
+  # What the tests left in TMPDIR (tools' own caches aside: tsx, v8-compile-cache) is reported, then removed.
   local left
-  left="$(find "$run_tmp/tmp" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
-  if [ "$left" -gt 0 ]; then
-    echo "test.sh: note: $left temporary entr(y/ies) left by tests under TMPDIR, removed now:" >&2
-    find "$run_tmp/tmp" -mindepth 1 -maxdepth 1 -printf '  %f\n' 2>/dev/null | head -n 20 >&2
+  left="$(find "$run_tmp/tmp" -mindepth 1 -maxdepth 1 -not -name 'tsx-*' -not -name 'v8-compile-cache-*' -printf '  %f\n' 2>/dev/null | sort)"
+  if [ -n "$left" ]; then
+    echo "test.sh: note: temporary files the tests did not remove (removed now):" >&2
+    echo "$left" | head -n 20 >&2
   fi
   chmod -R u+rwX "$run_tmp" 2>/dev/null || true
   rm -rf "$run_tmp" 2>/dev/null || rm -rf "$run_tmp" || echo "test.sh: could not remove $run_tmp" >&2
