@@ -51,12 +51,11 @@ function commandPath(cmd: Command): string {
 function explainMissingCommands(root: Command): void {
   const visit = (cmd: Command): void => {
     if (cmd.commands.length && !(cmd as unknown as { _actionHandler?: unknown })._actionHandler && !(cmd as unknown as { _defaultCommandName?: string })._defaultCommandName) {
-      const usage = cmd.usage();
-      cmd
-        .usage(usage)
-        .argument("[command]")
-        .argument("[args...]")
-        .action((name: string | undefined) => {
+      cmd.allowExcessArguments(true).allowUnknownOption(true).action(() => {
+          // An unknown command is the better error than an option that would belong to it.
+          const name: string | undefined = cmd.args.find((a) => !a.startsWith("-"));
+          const option = cmd.args.find((a) => a.startsWith("-"));
+          if (name === undefined && option !== undefined) return usageError(`unknown option '${option}'`, `\`${commandPath(cmd)} --help\` lists the options`);
           const path = commandPath(cmd);
           const subs = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => c.name());
           if (name === undefined) {

@@ -87,6 +87,23 @@ describe("slipway init", () => {
     assert.ok(!existsSync(join(box.dir, "quiet", "modules", "training")), "the default template, not the piped answer");
   });
 
+  it("on a terminal, asks for the template and the name the options leave open, and checks the answers", { skip: spawnSync("script", ["--version"]).error ? "`script` (util-linux), which gives the command a terminal, is not installed" : false }, () => {
+    // `script` runs init on a pseudo-terminal; the answers are typed ahead, one per line.
+    const r = spawnSync("script", ["-qec", `"${process.execPath}" "${BIN}" init asked`, "/dev/null"], { cwd: box.dir, env: box.env, input: "mll\nml\nBad Name\nmy-ml\n", encoding: "utf8", timeout: 60_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Template \[minimal\]: /);
+    assert.match(r.stdout, /choose one of: minimal, modules, ml, release/);
+    assert.match(r.stdout, /Project name \[asked\]: /);
+    assert.match(r.stdout, /lowercase letters, digits, _ and -/);
+    assert.match(r.stdout, /created project my-ml in asked from the ml template/);
+    assert.match(readFileSync(join(box.dir, "asked", "slipway.yaml"), "utf8"), /^project: my-ml$/m);
+    // Enter takes the default template; then the input ends (Ctrl-D) at the name question.
+    const eof = spawnSync("script", ["-qec", `"${process.execPath}" "${BIN}" init unanswered`, "/dev/null"], { cwd: box.dir, env: box.env, input: "\n", encoding: "utf8", timeout: 60_000 });
+    assert.equal(eof.status, 3, eof.stdout);
+    assert.match(eof.stdout, /cancelled: nothing was written/);
+    assert.ok(!existsSync(join(box.dir, "unanswered", "slipway.yaml")));
+  });
+
   it("rejects an unknown template and a bad name with a hint (exit 2)", () => {
     const t = box.run(["init", "x", "--template", "mll"]);
     assert.equal(t.code, 2);
@@ -253,11 +270,11 @@ describe("usage errors say what was wrong", () => {
     assert.match(r.stdout, /doctor/);
   });
 
-  it("an unknown command gets a suggestion and a hint", () => {
+  it("an unknown command gets a suggestion and a hint, before any unknown option", () => {
     const r = box.run(["delpoy"]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^error: unknown command `delpoy`\n {2}hint: did you mean "deploy"\? `slipway --help` lists the commands\n$/);
-    const i = box.run(["frobnicate"]);
+    const i = box.run(["frobnicate", "--verbose"]);
     assert.match(i.stderr, /unknown command `frobnicate`\n {2}hint: `slipway --help` lists the commands/);
     const sub = box.run(["models", "verisons"]);
     assert.equal(sub.code, 2);

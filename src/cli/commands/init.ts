@@ -1,6 +1,7 @@
 import { relative } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
+import { RefusedError } from "../../errors.js";
 import { checkProjectName, checkTemplate, initProject, projectNameFor, TEMPLATE_NAMES, TEMPLATES } from "../../init/scaffold.js";
 import { execute, type CommonFlags } from "../common.js";
 import { setExit } from "./validate.js";
@@ -46,11 +47,19 @@ export function registerInit(program: Command): void {
 
 async function ask(dir: string, template: string | undefined, name: string | undefined): Promise<{ template: string; name: string }> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // Lines are queued, so answers typed (or pasted) ahead of the questions are not lost.
+  const lines = rl[Symbol.asyncIterator]();
+  const question = async (text: string): Promise<string> => {
+    process.stdout.write(text);
+    const next = await lines.next();
+    if (next.done) throw new RefusedError("cancelled", "cancelled: nothing was written", { hint: "pass --template and --name to run init without questions" });
+    return String(next.value).trim();
+  };
   try {
     if (template === undefined) {
       process.stdout.write(`Templates:\n${TEMPLATE_NAMES.map((t) => `  ${t.padEnd(8)} ${TEMPLATES[t]}`).join("\n")}\n`);
       for (;;) {
-        const answer = (await rl.question("Template [minimal]: ")).trim() || "minimal";
+        const answer = (await question("Template [minimal]: ")) || "minimal";
         if ((TEMPLATE_NAMES as string[]).includes(answer)) {
           template = answer;
           break;
@@ -61,7 +70,7 @@ async function ask(dir: string, template: string | undefined, name: string | und
     if (name === undefined) {
       const fallback = projectNameFor(dir);
       for (;;) {
-        const answer = (await rl.question(`Project name [${fallback}]: `)).trim() || fallback;
+        const answer = (await question(`Project name [${fallback}]: `)) || fallback;
         try {
           name = checkProjectName(answer);
           break;
