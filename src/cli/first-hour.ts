@@ -25,16 +25,16 @@ export function registerFirstHour(program: Command): void {
     .action((shell: string) => {
       if (shell === "bash") process.stdout.write(bashCompletion(program, HINTS));
       else if (shell === "zsh") process.stdout.write(zshCompletion(program, HINTS));
-      else return usageError(`unknown shell "${shell}"`, didYouMean(shell, SHELLS) ?? `shells: ${SHELLS.join(", ")}`);
+      else usageError(program, `unknown shell "${shell}"`, didYouMean(shell, SHELLS) ?? `shells: ${SHELLS.join(", ")}`);
       process.exitCode = 0;
     });
   explainMissingCommands(program);
   argumentsBeforeRequiredOptions(program);
 }
 
-function usageError(message: string, hint?: string): void {
-  process.stderr.write(`error: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
-  process.exitCode = 2;
+/** A usage error like commander's own (stderr, exit 2, through main()'s handling of CommanderError). */
+function usageError(cmd: Command, message: string, hint?: string): never {
+  cmd.error(`error: ${message}${hint ? `\n  hint: ${hint}` : ""}`, { code: "commander.usage", exitCode: 2 });
 }
 
 function commandPath(cmd: Command): string {
@@ -55,7 +55,7 @@ function explainMissingCommands(root: Command): void {
           // An unknown command is the better error than an option that would belong to it.
           const name: string | undefined = cmd.args.find((a) => !a.startsWith("-"));
           const option = cmd.args.find((a) => a.startsWith("-"));
-          if (name === undefined && option !== undefined) return usageError(`unknown option '${option}'`, `\`${commandPath(cmd)} --help\` lists the options`);
+          if (name === undefined && option !== undefined) usageError(cmd, `unknown option '${option}'`, `\`${commandPath(cmd)} --help\` lists the options`);
           const path = commandPath(cmd);
           const subs = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden).map((c) => c.name());
           if (name === undefined) {
@@ -64,11 +64,11 @@ function explainMissingCommands(root: Command): void {
               process.exitCode = 0;
               return;
             }
-            if (cmd === root) return usageError("no command given", `put a command first, e.g. \`${path} validate\`; \`${path} --help\` lists them all`);
-            return usageError(`\`${path}\` needs a subcommand: ${subs.join(", ")}`, `e.g. \`${path} ${subs[0]}\`; \`${path} --help\` says more`);
+            if (cmd === root) usageError(cmd, "no command given", `put a command first, e.g. \`${path} validate\`; \`${path} --help\` lists them all`);
+            usageError(cmd, `\`${path}\` needs a subcommand: ${subs.join(", ")}`, `e.g. \`${path} ${subs[0]}\`; \`${path} --help\` says more`);
           }
           const suggestion = didYouMean(name, [...subs, ...cmd.commands.flatMap((c) => c.aliases())]);
-          usageError(`unknown command \`${path === root.name() ? "" : path.slice(root.name().length + 1) + " "}${name}\``, `${suggestion ? `${suggestion} ` : ""}\`${path} --help\` lists the commands`);
+          usageError(cmd, `unknown command \`${path === root.name() ? "" : path.slice(root.name().length + 1) + " "}${name}\``, `${suggestion ? `${suggestion} ` : ""}\`${path} --help\` lists the commands`);
         });
     }
     const fallback = (cmd as unknown as { _defaultCommandName?: string })._defaultCommandName;
