@@ -16,6 +16,7 @@ const LAYERS = [
   ["src/runs/"], // a run from submission to archive
   ["src/operations/"], // what a user can do
   ["src/views/"], // the public JSON documents of every command (the CLI now, the HTTP API next)
+  ["src/server/"], // the control plane: background work (schedules, TTLs, retention, lost runs), the HTTP API
   ["src/cli/", "src/sdk/", "src/index.ts"], // the doors
 ];
 

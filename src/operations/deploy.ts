@@ -14,6 +14,7 @@ import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
 import { accessWarnings } from "../serving/ownership.js";
 import { serveRecordedEndpoints } from "../serving/reconcile.js";
+import { recordBackgroundWork } from "./background.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -102,6 +103,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     for (const warning of accessWarnings(result.apply?.done ?? [], recorded)) ctx.reporter.warn(warning);
     // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
     if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
+    if (result.status !== "failed") await recordBackgroundWork(compiled, stores, ctx);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };
@@ -112,7 +114,7 @@ async function startRunsOnDeploy(compiled: CompiledProject, stores: Stores, outc
   const started: Array<{ job: string; run: string }> = [];
   for (const action of outcome.apply?.done ?? []) {
     if (action.kind !== "job" || action.action === "delete" || !action.desired?.spec.run_on_deploy) continue;
-    const run = await submitRun(compiled, stores, action.desired.name, {}, ctx.env);
+    const run = await submitRun(compiled, stores, action.desired.name, { trigger: { kind: "deploy" } }, ctx.env);
     ctx.reporter.info(`started run ${run.id} of job ${run.job} (run_on_deploy)`);
     started.push({ job: run.job, run: run.id });
   }

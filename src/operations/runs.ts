@@ -13,6 +13,7 @@ import { packBundle } from "../bundles/index.js";
 import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
+import type { RuntimeEnv } from "../env.js";
 import type { RunRow, RunTaskRow } from "../store/state/run-store.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
@@ -30,6 +31,9 @@ export interface RunSummary {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** Why it started: manual, schedule (with the schedule's name in triggerRef) or deploy (run_on_deploy). */
+  trigger: string;
+  triggerRef: string | null;
 }
 
 export interface TaskSummary {
@@ -121,23 +125,26 @@ export async function waitForRun(options: ProjectOptions & { run: string; onTick
 
 export async function cancelRun(options: ProjectOptions & { run: string }, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
-  return withStores(compiled, ctx.env, async (stores) => {
-    const runs = stores.state.runs();
-    const row = await refreshLiveness(runs, await findRun(stores, options.run), ctx.env.clock);
-    if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
-    const handle = JSON.parse(row.handle) as RunHandle;
-    if (handle.host && handle.host !== ctx.env.host) {
-      throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${String(handle.host)}, not on this machine (${ctx.env.host})`, { hint: `cancel it from ${String(handle.host)}` });
-    }
-    const executor = executorNamed(row.executor);
-    const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
-    await executor?.cancel(handle, groups, ctx.env.clock);
-    const now = iso(ctx.env.clock.now());
-    if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
-      for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });
-    }
-    return summary((await runs.get(row.id))!);
-  });
+  return withStores(compiled, ctx.env, async (stores) => summary(await cancelRunRow(stores, await findRun(stores, options.run), ctx.env)));
+}
+
+/** Cancels one run (its runner and task process groups, then its record); `reason` is what it records. */
+export async function cancelRunRow(stores: Stores, found: RunRow, env: RuntimeEnv, reason = "cancelled"): Promise<RunRow> {
+  const runs = stores.state.runs();
+  const row = await refreshLiveness(runs, found, env.clock);
+  if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
+  const handle = JSON.parse(row.handle) as RunHandle;
+  if (handle.host && handle.host !== env.host) {
+    throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${String(handle.host)}, not on this machine (${env.host})`, { hint: `cancel it from ${String(handle.host)}` });
+  }
+  const executor = executorNamed(row.executor);
+  const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
+  await executor?.cancel(handle, groups, env.clock);
+  const now = iso(env.clock.now());
+  if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: reason })) {
+    for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });
+  }
+  return (await runs.get(row.id))!;
 }
 
 /**
@@ -236,7 +243,7 @@ async function details(stores: Stores, id: string, ctx: OperationContext): Promi
   };
 }
 
-function summary(r: RunRow): RunSummary {
+export function summary(r: RunRow): RunSummary {
   return {
     id: r.id,
     job: r.job,
@@ -249,6 +256,8 @@ function summary(r: RunRow): RunSummary {
     finishedAt: r.finished_at,
     durationMs: r.started_at && r.finished_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : null,
     error: r.error,
+    trigger: r.trigger,
+    triggerRef: r.trigger_ref,
   };
 }
 

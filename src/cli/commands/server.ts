@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { SlipwayError, RefusedError } from "../../errors.js";
-import { reapExpiredEndpoints } from "../../operations/endpoints.js";
 import { runningServer, serverStatus, STOP_WAIT_MS, stopServer } from "../../serving/control.js";
 import { startServer } from "../../serving/server.js";
+import { startBackground } from "../../server/background/index.js";
 import { readServerInfo } from "../../serving/server-file.js";
 import { processAlive } from "../../util/run-script.js";
 import { serverStatusView, serverStopView, serverView } from "../../views/server.js";
@@ -13,7 +13,7 @@ const JSON_FLAG = "print a stable machine-readable JSON document";
 export function registerServer(program: Command): void {
   const server = program
     .command("server")
-    .description("run the local Slipway server in the foreground: serving gateway, model runtimes, TTL reaper (deploy starts it in the background when needed)")
+    .description("run the local Slipway server in the foreground: serving gateway, model runtimes, background work (schedules, endpoint TTLs, retention, lost runs); deploy starts it in the background when needed")
     .addOption(intOption("--port <port>", "port on 127.0.0.1 (default: SLIPWAY_SERVER_PORT, else 7878; 0 picks a free one)"))
     .addOption(intOption("--idle-exit <ms>", "stop after this many ms with no endpoint to serve (default: SLIPWAY_SERVER_IDLE_MS, else never; 0: never)"))
     .option("--json", `${JSON_FLAG} once the server listens (log lines go to stderr)`)
@@ -27,8 +27,7 @@ export function registerServer(program: Command): void {
         const stopped = new Promise<void>((resolve) => (stop = resolve));
         const running = await startServer(env, {
           port: flags.port ?? env.serverPort,
-          reapEveryMs: env.reapEveryMs,
-          reap: (stores) => reapExpiredEndpoints(stores, env),
+          background: (stores) => startBackground(env, stores, { log }),
           log,
           idleExitMs: flags.idleExit ?? env.serverIdleMs ?? 0,
           onIdle: () => stop(),
@@ -64,7 +63,7 @@ export function registerServer(program: Command): void {
     );
   server
     .command("status")
-    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served")
+    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served, background work (last run, outcome, next run)")
     .option("--json", JSON_FLAG)
     .action((flags: Pick<CommonFlags, "json">) =>
       execute("server status", { json: flags.json }, async ({ env, out }) => {
@@ -79,6 +78,12 @@ export function registerServer(program: Command): void {
             for (const e of s.endpoints) {
               out.line(`  ${e.name}  ${e.project}/${e.target}  config ${e.config_version}`);
               for (const v of e.served) out.line(`    ${v.model}@${v.version}  ${v.percent}%  ${v.ready ? "ready" : "not ready"}  ${v.ready_replicas}/${v.replicas} replica(s)${v.pids.length ? `  pid ${v.pids.join(", ")}` : ""}`);
+            }
+            const background = s.background ?? [];
+            out.line(`background work: ${background.length ? "" : "none yet"}`);
+            for (const b of background) {
+              out.line(`  ${b.unit.padEnd(28)} last ${b.last_started_at ?? "never"}${b.last_outcome ? ` (${b.last_outcome})` : ""}  next ${b.next_at ?? "-"}`);
+              if (b.last_message) out.line(`    ${b.last_message}`);
             }
           },
         };

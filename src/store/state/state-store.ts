@@ -5,6 +5,7 @@ import { migrationProvider } from "./migrations/index.js";
 import { ComputeStore } from "./compute-store.js";
 import { RunStore } from "./run-store.js";
 import { ModelStore, TokenStore } from "./model-store.js";
+import { BackgroundStore } from "./background-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -23,7 +24,8 @@ export class StateStore {
   ) {}
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    // Unordered: migrations made on parallel branches (0005, 0006) apply in any order they arrive in.
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect), allowUnorderedMigrations: true });
     const { error, results } = await migrator.migrateToLatest();
     if (error) {
       const failed = results?.find((r) => r.status === "Error");
@@ -55,6 +57,11 @@ export class StateStore {
   /** Compute environments of one (project, target) and what is installed in them. */
   compute(project: string, target: string): ComputeStore {
     return new ComputeStore(this.db, project, target);
+  }
+
+  /** Schedules' fire times and pauses, leases on background work, each loop's last and next run. */
+  background(): BackgroundStore {
+    return new BackgroundStore(this.db);
   }
 
   forTarget(project: string, target: string): TargetState {

@@ -5,12 +5,15 @@ import * as m0001 from "./0001_initial.js";
 import * as m0002 from "./0002_runs.js";
 import * as m0003 from "./0003_compute.js";
 import * as m0004 from "./0004_models.js";
+import * as m0006 from "./0006_background.js";
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
   "0001_initial": m0001,
   "0002_runs": m0002,
   "0003_compute": m0003,
   "0004_models": m0004,
+  // 0005 is the control plane's (identity, permissions, audit).
+  "0006_background": m0006,
 };
 
 export interface MigrationContext {
