@@ -19,6 +19,7 @@ import { registerInternalRunner } from "./commands/internal-runner.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
+import { registerJobs, registerSchedules } from "./commands/schedules.js";
 import { inheritCommonOptions, withCommonOptions } from "./common.js";
 import { exitCodeOf } from "../error-codes.js";
 import { envelope } from "../views/documents.js";
@@ -33,7 +34,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerJobs, registerSchedules, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerSchema, registerInternalRunner]) register(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;
 }

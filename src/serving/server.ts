@@ -43,8 +43,10 @@ export interface ServerOptions {
 
 /** What the server needs of its background work (src/server/background implements it). */
 export interface BackgroundHooks {
-  /** Deployed schedules, retention to run, or work in progress: do not stop idle. */
-  keepsAlive(): Promise<boolean>;
+  /** Deployed schedules or retention to run: the server has work even with nothing to serve. */
+  hasDeployedWork(): Promise<boolean>;
+  /** Work in progress (a tick, a gc): an idle timer starts again after it. */
+  busy(): boolean;
   /** Each loop's last and next run, for `/admin/server`. */
   status(): Promise<unknown[]>;
   stop(): Promise<void>;
@@ -156,7 +158,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       // Destroy asks: stop now if nothing is left to serve (only a server that would stop when idle).
       if (idleExitMs <= 0) return { status: 200, body: { stopping: false, reason: "this server does not stop when idle" } };
       if (endpoints.list().length || endpoints.restoringNames().length || (await recordedEndpoints()).length) return { status: 200, body: { stopping: false, reason: "it still has endpoints" } };
-      if (await background?.keepsAlive()) return { status: 200, body: { stopping: false, reason: "it still has background work (schedules, retention)" } };
+      if (await background?.hasDeployedWork()) return { status: 200, body: { stopping: false, reason: "it still has background work (schedules, retention)" } };
       setImmediate(() => stopByItself("no endpoint is left to serve: stopping"));
       return { status: 200, body: { stopping: true } };
     }
@@ -237,14 +239,14 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     idleExitMs > 0
       ? setInterval(() => {
           if (checking || closing) return;
-          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests) {
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || background?.busy()) {
             seenRequests = drainer.requests;
             idleSince = performance.now();
             return;
           }
           if (performance.now() - idleSince < idleExitMs) return;
           checking = true;
-          Promise.all([recordedEndpoints(), background?.keepsAlive()])
+          Promise.all([recordedEndpoints(), background?.hasDeployedWork()])
             .then(([left, busy]) => {
               if (left.length || busy) idleSince = performance.now();
               else stopByItself(`no endpoint to serve for ${idleExitMs} ms: stopping`);

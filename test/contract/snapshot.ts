@@ -18,7 +18,7 @@ export function snapshotFile(command: CommandName): string {
 }
 
 /** Numbers that differ from run to run, by key. */
-const VOLATILE_NUMBERS = new Set(["duration_ms", "ms", "latency_ms", "gateway_ms", "queue_ms", "model_ms", "pid", "port", "size", "bytes", "freed_bytes", "bytes_written"]);
+const VOLATILE_NUMBERS = new Set(["uptime_s", "duration_ms", "ms", "latency_ms", "gateway_ms", "queue_ms", "model_ms", "pid", "port", "size", "bytes", "freed_bytes", "bytes_written"]);
 
 /** Replaces what differs between runs with placeholders; ids become <run-1>, <deployment-1>, … in order of appearance. */
 export class Normaliser {
@@ -28,7 +28,7 @@ export class Normaliser {
 
   value(v: unknown, key?: string): unknown {
     if (typeof v === "number" && key && VOLATILE_NUMBERS.has(key)) return "<number>";
-    if (typeof v === "string") return key === "host" ? "<host>" : this.text(v);
+    if (typeof v === "string") return key === "host" ? "<host>" : key === "owner" && /^[^:\s]+:\d+$/.test(v) ? "<host>:<pid>" : this.text(v);
     if (Array.isArray(v)) return v.map((x) => this.value(x));
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, k)]));
     return v;

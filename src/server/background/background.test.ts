@@ -101,7 +101,7 @@ describe("background work (SQLite under SLIPWAY_HOME, ManualClock)", () => {
       await waitFor(async () => (await stores.state.runs().get("r-lost"))?.status === "lost", 20_000, "the lost run to be marked");
       await waitFor(async () => (await stores.state.background().status("lost-runs"))?.last_outcome === "ok", 20_000, "lost-runs status");
       assert.match((await stores.state.background().status("lost-runs"))!.last_message!, /marked 1 run\(s\) lost: r-lost/);
-      assert.equal(await work.keepsAlive(), true, "a target with retention keeps the server up");
+      assert.equal(await work.hasDeployedWork(), true, "a target with retention keeps the server up");
       const first = (await stores.state.background().status("retention/keep/dev"))!;
       assert.equal(first.next_at, iso(clock.now() + 24 * HOUR));
       assert.match(first.last_message!, /artifacts gc: 2 artifact version\(s\) deleted/);

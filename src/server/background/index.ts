@@ -38,8 +38,10 @@ export interface BackgroundOptions {
 export type BackgroundStatus = StatusRow;
 
 export interface BackgroundWork {
-  /** Whether the server must stay up for it: schedules are deployed, a target has retention, work is running. */
-  keepsAlive(): Promise<boolean>;
+  /** Whether the server must stay up for it: schedules are deployed, or a target has retention. */
+  hasDeployedWork(): Promise<boolean>;
+  /** Work in progress (a schedules tick, a unit's run). */
+  busy(): boolean;
   /** Each loop's and unit's last run, outcome and next run (shared by every server on this state). */
   status(): Promise<BackgroundStatus[]>;
   /** Stops the loops and waits for work in progress to end. */
@@ -160,8 +162,8 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
   ];
 
   return {
-    async keepsAlive() {
-      if (working > 0) return true;
+    busy: () => working > 0,
+    async hasDeployedWork() {
       if ((await stores.state.resourcesOfKind("schedule")).length) return true;
       return (await stores.state.background().targets()).some((t) => t.retention && JSON.parse(t.retention).artifacts?.every);
     },
