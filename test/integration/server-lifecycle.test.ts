@@ -151,12 +151,12 @@ describe("the local server's life", () => {
     guestToken = box.json(["tokens", "create", "--user", "guest"]).doc.token;
     assert.equal((await query("ep-solo", guestToken)).status, 403);
     assert.equal((await query("ep-pair", guestToken)).status, 200);
-    const list = box.json(["endpoints", "list"]).doc;
+    const list = box.json(["endpoints", "list"]).doc.endpoints;
     assert.deepEqual(list.map((e: any) => [e.name, e.owner]).sort(), [["ep-pair", "tester"], ["ep-solo", "tester"]]);
     // Another user's deploy does not take ownership.
     const again = box.run(["deploy"], { SLIPWAY_USER: "someone-else" });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(box.json(["endpoints", "list"]).doc.map((e: any) => e.owner), ["tester", "tester"]);
+    assert.deepEqual(box.json(["endpoints", "list"]).doc.endpoints.map((e: any) => e.owner), ["tester", "tester"]);
   });
 
   it("with replicas.min 2, runs two processes and keeps answering while one restarts; one replica answers 503 with Retry-After while it restarts", async () => {
@@ -219,7 +219,7 @@ describe("the local server's life", () => {
   });
 
   it("`server stop` under load: stops accepting, finishes the requests in flight, closes keep-alive connections cleanly; no accepted request fails", async () => {
-    const logsBefore = box.json(["endpoints", "logs", "ep-pair", "--limit", "100000"]).doc.length;
+    const logsBefore = box.json(["endpoints", "logs", "ep-pair", "--limit", "100000"]).doc.requests.length;
     const { url } = info();
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     const ok: Array<{ at: number; closeHeader: boolean }> = [];
@@ -267,7 +267,7 @@ describe("the local server's life", () => {
     assert.ok(drained.length > 0, "requests in flight at the stop were answered");
     assert.ok(drained.some((r) => r.closeHeader), "answers during the drain close their keep-alive connection");
     // Every answered request is in the inference table (the queue is flushed on the way out).
-    assert.equal(box.json(["endpoints", "logs", "ep-pair", "--limit", "100000"]).doc.length - logsBefore, ok.length);
+    assert.equal(box.json(["endpoints", "logs", "ep-pair", "--limit", "100000"]).doc.requests.length - logsBefore, ok.length);
   });
 
   it("with the server stopped, status says the endpoints are not served and deploy brings them back", async () => {
@@ -350,7 +350,7 @@ describe("the local server's life", () => {
   it("`server status` says what runs; destroy stops a server left with nothing to serve; an idle server exits by itself", async () => {
     const none = box.json(["server", "status"]);
     assert.equal(none.code, 0);
-    assert.deepEqual(none.doc, { running: false });
+    assert.equal(none.doc.running, false);
     assert.equal(box.run(["deploy"]).code, 0);
     const st = box.json(["server", "status"]);
     assert.equal(st.code, 0, st.stderr);
