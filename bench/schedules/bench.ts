@@ -15,11 +15,31 @@ import { readRuntimeEnvWith } from "../../src/env.js";
 import { startBackground, type BackgroundWork } from "../../src/server/background/index.js";
 import { openStores, type Stores } from "../../src/store/open.js";
 import type { RunRow } from "../../src/store/state/run-store.js";
+import pg from "pg";
+
+/** A fresh database on the PostgreSQL server for one scenario (dropped at the end). */
+async function freshDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `slipway_bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (q: string) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(q);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
 
 const N = Number(process.env.BENCH_SCHEDULES ?? 1000);
 const REAL = Number(process.env.BENCH_REAL ?? 50);
 const PG = process.env.SLIPWAY_TEST_PG_URL;
-const LEAD_MS = 4000;
+/** The due minute is this far ahead when setup starts: recording the schedules happens before it. */
+const LEAD_MS = 20_000;
 
 function lightRun(id: string, project: string, schedule: string, at: number): RunRow {
   return {
@@ -28,7 +48,9 @@ function lightRun(id: string, project: string, schedule: string, at: number): Ru
   };
 }
 
-async function scenario(name: string, count: number, servers: number, pgUrl: string | undefined, real: boolean): Promise<void> {
+async function scenario(name: string, count: number, servers: number, pgServer: string | undefined, real: boolean): Promise<void> {
+  const db = pgServer ? await freshDatabase(pgServer) : undefined;
+  const pgUrl = db?.url;
   const root = mkdtempSync(join(tmpdir(), "slipway-bench-sched-"));
   const home = join(root, "home");
   const project = `bench${process.pid}${name.replace(/\W/g, "")}`;
@@ -38,8 +60,10 @@ async function scenario(name: string, count: number, servers: number, pgUrl: str
   const stores: Stores[] = [];
   for (let i = 0; i < servers; i++) stores.push(await openStores(home, target));
   const state = stores[0]!.state;
-  const deployedAt = env.clock.now();
-  const due = deployedAt + LEAD_MS;
+  // The minute boundary the clock was shifted to put LEAD_MS ahead (opening the stores took some of it).
+  const due = Math.round((env.clock.now() + LEAD_MS) / 60_000) * 60_000;
+  // Deployed "a minute ago", just after the previous due time: nothing is due before `due`.
+  const deployedAt = due - 59_999;
   if (real) {
     const dir = join(root, "project");
     mkdirSync(join(dir, "modules", "m"), { recursive: true });
@@ -55,11 +79,17 @@ async function scenario(name: string, count: number, servers: number, pgUrl: str
       createdAt: iso(deployedAt), updatedAt: iso(deployedAt),
     });
   }
+  const setupEnded = env.clock.now();
+  if (setupEnded > due - 2000) console.error(`warning: setup ended ${setupEnded - due} ms from the due time`);
+  const firstStart: number[] = [];
   const works: BackgroundWork[] = stores.map((s, i) =>
     startBackground(env, s, {
-      log: () => {},
+      log: (line) => (/^\w[\w-]*: /.test(line) && !line.startsWith("schedule ") ? console.error(`server ${i}: ${line}`) : undefined),
       owner: `bench-${i}`,
-      startRun: real ? undefined : async (fire, sched) => s.state.runs().create(lightRun(fire.run_id!, sched.project, sched.name, env.clock.now())),
+      startRun: real ? undefined : async (fire, sched) => {
+        firstStart[i] ??= env.clock.now() - due;
+        await s.state.runs().create(lightRun(fire.run_id!, sched.project, sched.name, env.clock.now()));
+      },
     }),
   );
   const deadline = due + 30_000;
@@ -81,12 +111,13 @@ async function scenario(name: string, count: number, servers: number, pgUrl: str
   const owners: Record<string, number> = {};
   for (const f of fires) owners[f.owner] = (owners[f.owner] ?? 0) + 1;
   console.log(JSON.stringify({
-    scenario: name, schedules: count, servers, runs: runs.length, fired_twice: [...perSchedule.values()].filter((c) => c > 1).length, not_fired: count - perSchedule.size,
-    within_2s: lat.filter((l) => l <= 2000).length, ms_from_due: { min: lat[0] ?? null, p50: pick(0.5), p99: pick(0.99), max: lat.at(-1) ?? null }, fires_by_server: owners,
+    scenario: name, schedules: count, servers, setup_lead_ms: due - setupEnded, runs: runs.length, fired_twice: [...perSchedule.values()].filter((c) => c > 1).length, not_fired: count - perSchedule.size,
+    within_2s: lat.filter((l) => l <= 2000).length, ms_from_due: { min: lat[0] ?? null, p50: pick(0.5), p99: pick(0.99), max: lat.at(-1) ?? null }, fires_by_server: owners, first_start_ms_from_due: firstStart,
   }));
   for (const s of stores) await s.close();
   if (real) await new Promise((r) => setTimeout(r, 3000)); // let the runners finish before their folders go
   rmSync(root, { recursive: true, force: true });
+  await db?.drop();
 }
 
 const only = process.argv[2];

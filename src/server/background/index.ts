@@ -108,7 +108,7 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
         next = await body();
       } catch (e) {
         log(`${name}: ${(e as Error).message}`);
-        next = clock.now() + 5_000;
+        next = clock.now() + lookEveryMs;
       }
       if (stopping.signal.aborted) break;
       await clock.sleep(Math.max(0, Math.min(next - clock.now(), lookEveryMs)), stopping.signal);

@@ -60,6 +60,18 @@ const ACTIVE = ["queued", "running"];
 export class ScheduleLoop {
   private readonly lateAfterMs: number;
   private readonly claimTtlMs: number;
+  /** Each schedule's first due time after its cursor, kept while cron, zone and cursor stay the same (a tick with nothing due parses no cron). */
+  private readonly firstAfter = new Map<string, { key: string; at: number }>();
+  /** This tick's view of the runs schedules started that still run, by schedule; loaded when first needed. */
+  private activeRuns?: Map<string, RunRow[]>;
+  /** Started this tick, written as `started` in one statement per note at the end of the step. */
+  private started = new Map<string | null, string[]>();
+  /** The deployed schedules, reloaded only when their count or latest change moved. */
+  private deployed?: { fingerprint: string; schedules: DeployedSchedule[] };
+  /** Cron answers of this tick by (question, cron, zone, time): schedules with the same cron and cursor (a minute's many) parse once. */
+  private readonly memo = new Map<string, unknown>();
+  /** Runs started this tick, by schedule: read only if the schedule fires again in the same tick. */
+  private justStarted = new Map<string, string[]>();
 
   constructor(private readonly o: ScheduleLoopOptions) {
     this.lateAfterMs = o.lateAfterMs ?? 60_000;
@@ -70,11 +82,16 @@ export class ScheduleLoop {
     const now = this.o.clock.now();
     const bg = this.o.state.background();
     const result: TickResult = { started: 0, skipped: 0, queued: 0, failed: 0, schedules: 0, pending: false };
-    const schedules = (await this.o.state.resourcesOfKind("schedule")) as DeployedSchedule[];
+    const fingerprint = await this.o.state.kindFingerprint("schedule");
+    if (this.deployed?.fingerprint !== fingerprint) this.deployed = { fingerprint, schedules: (await this.o.state.resourcesOfKind("schedule")) as DeployedSchedule[] };
+    const schedules = this.deployed.schedules;
     result.schedules = schedules.length;
     const byId = new Map(schedules.map((s) => [scheduleId({ project: s.project, target: s.target, schedule: s.name }), s]));
     const states = await bg.scheduleStates();
     const latest = await bg.latestFires();
+    this.activeRuns = undefined;
+    this.justStarted.clear();
+    this.memo.clear();
 
     // 1. New due times, claimed in one go.
     const candidates: FireRow[] = [];
@@ -84,14 +101,22 @@ export class ScheduleLoop {
       if (paused) continue;
       const tz = s.spec.timezone ?? "UTC";
       const cursor = Math.max(Date.parse(latest.get(id) ?? "") || -Infinity, Date.parse(s.updatedAt), override ? Date.parse(override.updated_at) : -Infinity);
+      const key = `${s.spec.cron}|${tz}|${cursor}`;
+      let first = this.firstAfter.get(id);
+      if (!first || first.key !== key) this.firstAfter.set(id, (first = { key, at: this.cron("next", s.spec.cron, tz, cursor, () => nextDue(s.spec.cron, tz, cursor)) }));
+      if (first.at > now) {
+        // Nothing is due since the cursor: the next due time is the first after it.
+        result.next = result.next === undefined ? first.at : Math.min(result.next, first.at);
+        continue;
+      }
       const onTimeFrom = Math.max(cursor, now - this.lateAfterMs);
-      const missed = cursor < onTimeFrom ? latestDue(s.spec.cron, tz, onTimeFrom) : undefined;
+      const missed = cursor < onTimeFrom ? this.cron("latest", s.spec.cron, tz, onTimeFrom, () => latestDue(s.spec.cron, tz, onTimeFrom)) : undefined;
       if (missed !== undefined && missed > cursor) {
         const once = s.spec.catch_up === "once";
         candidates.push(this.fireRow(s, missed, now, once ? "claimed" : "skipped", once ? "caught up: missed while no server ran (catch_up: once)" : "missed while no server ran (catch_up: none)"));
       }
-      for (const due of dueBetween(s.spec.cron, tz, onTimeFrom, now, 10)) candidates.push(this.fireRow(s, due, now, "claimed", null));
-      const next = nextDue(s.spec.cron, tz, now);
+      for (const due of this.cron("between", s.spec.cron, tz, onTimeFrom, () => dueBetween(s.spec.cron, tz, onTimeFrom, now, 10))) candidates.push(this.fireRow(s, due, now, "claimed", null));
+      const next = this.cron("next", s.spec.cron, tz, now, () => nextDue(s.spec.cron, tz, now));
       result.next = result.next === undefined ? next : Math.min(result.next, next);
     }
     const won = await bg.claimFires(candidates);
@@ -111,6 +136,7 @@ export class ScheduleLoop {
         result[outcome]++;
       }
     });
+    await this.flushStarted();
 
     // 3. Queued fires whose previous run has ended, and claims a dead server left.
     const waiting = await bg.firesWithStatus(["queued", "claimed"]);
@@ -132,6 +158,7 @@ export class ScheduleLoop {
       result[outcome]++;
       if (queueHeads.size) result.pending = true;
     });
+    await this.flushStarted();
     for (const f of stale) {
       const s = byId.get(scheduleId(f));
       if (!(await bg.transitionFire(f, { status: "claimed", owner: f.owner, expires_at: f.expires_at }, { owner: this.o.owner, expires_at: now + this.claimTtlMs }))) continue;
@@ -146,8 +173,15 @@ export class ScheduleLoop {
       }
       result[await this.fire({ ...f, owner: this.o.owner }, s, now)]++;
     }
+    await this.flushStarted();
     if (waiting.some((f) => f.status === "queued")) result.pending = true;
     return result;
+  }
+
+  private cron<T>(question: string, cron: string, tz: string, at: number, answer: () => T): T {
+    const key = `${question}|${cron}|${tz}|${at}`;
+    if (!this.memo.has(key)) this.memo.set(key, answer());
+    return this.memo.get(key) as T;
   }
 
   private fireRow(s: DeployedSchedule, due: number, now: number, status: string, message: string | null): FireRow {
@@ -193,6 +227,7 @@ export class ScheduleLoop {
           this.o.log(`schedule ${name}: could not cancel the previous run ${r.id}: ${(e as Error).message}`);
         }
       }
+      this.activeRuns?.set(scheduleId(f), []);
       return this.start(f, s, `cancelled the previous run ${previous} (concurrency: cancel_previous)`);
     }
     void now;
@@ -204,7 +239,8 @@ export class ScheduleLoop {
     const name = `${s.project}/${s.target}/${s.name}`;
     try {
       await this.o.start(f, s);
-      await bg.updateFire(f, { status: "started", message: note });
+      this.started.set(note, [...(this.started.get(note) ?? []), f.run_id!]);
+      this.justStarted.set(scheduleId(f), [...(this.justStarted.get(scheduleId(f)) ?? []), f.run_id!]);
       this.o.log(`schedule ${name}: started run ${f.run_id} of job ${s.spec.job} for ${f.due_at}${note ? ` (${note})` : ""}`);
       return "started";
     } catch (e) {
@@ -216,9 +252,28 @@ export class ScheduleLoop {
   }
 
   private async active(s: DeployedSchedule): Promise<RunRow[]> {
-    const rows = await this.o.state.runs().activeTriggered(s.project, s.target, "schedule", s.name);
+    if (!this.activeRuns) {
+      const loaded = new Map<string, RunRow[]>();
+      for (const r of await this.o.state.runs().activeByTrigger("schedule")) {
+        const id = scheduleId({ project: r.project, target: r.target, schedule: r.trigger_ref ?? "" });
+        loaded.set(id, [...(loaded.get(id) ?? []), r]);
+      }
+      this.activeRuns ??= loaded;
+    }
+    const id = scheduleId({ project: s.project, target: s.target, schedule: s.name });
+    const mine = this.justStarted.get(id) ?? [];
+    this.justStarted.delete(id);
+    const rows = [...(this.activeRuns.get(id) ?? []), ...(await Promise.all(mine.map((r) => this.o.state.runs().get(r)))).filter((r): r is RunRow => !!r)];
     const fresh = this.o.refresh ? await Promise.all(rows.map((r) => this.o.refresh!(r))) : rows;
-    return fresh.filter((r) => ACTIVE.includes(r.status));
+    const still = fresh.filter((r) => ACTIVE.includes(r.status));
+    this.activeRuns.set(id, still);
+    return still;
+  }
+
+  private async flushStarted(): Promise<void> {
+    const started = this.started;
+    this.started = new Map();
+    for (const [note, ids] of started) await this.o.state.background().markStarted(ids, note);
   }
 
   private async each<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {

@@ -20,7 +20,10 @@ export class BackgroundStore {
   // Schedule fires
 
   /** Inserts the claims nobody holds yet; returns those this call inserted (the caller fires them). */
-  async claimFires(rows: readonly FireRow[]): Promise<FireRow[]> {
+  async claimFires(unordered: readonly FireRow[]): Promise<FireRow[]> {
+    // One key order for every server, so concurrent inserts of the same keys wait on each other in the
+    // same order (never a deadlock).
+    const rows = [...unordered].sort((a, b) => (fireId(a) < fireId(b) ? -1 : fireId(a) > fireId(b) ? 1 : 0));
     const won: FireRow[] = [];
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK);
@@ -38,6 +41,13 @@ export class BackgroundStore {
 
   async updateFire(key: FireKey, fields: Partial<Pick<FireRow, "status" | "run_id" | "message" | "expires_at" | "owner">>): Promise<void> {
     await this.whereFire(this.db.updateTable("schedule_fires").set(fields), key).execute();
+  }
+
+  /** Marks claimed fires as started, by the run ids they claimed (one statement per 500). */
+  async markStarted(runIds: readonly string[], message: string | null): Promise<void> {
+    for (let i = 0; i < runIds.length; i += 500) {
+      await this.db.updateTable("schedule_fires").set({ status: "started", message }).where("run_id", "in", runIds.slice(i, i + 500)).where("status", "=", "claimed").execute();
+    }
   }
 
   /** Changes a fire only while it is `from` with this owner (and expiry, when given); tells whether it did. */

@@ -44,6 +44,16 @@ export class StateStore {
     return rows.map((r) => ({ ...toRecorded(r), project: r.project, target: r.target }));
   }
 
+  /** How many resources of a kind are recorded and the latest change among them: unchanged means the same set (a cheap check before reloading them). */
+  async kindFingerprint(kind: string): Promise<string> {
+    const row = await this.db
+      .selectFrom("resources")
+      .select((eb) => [eb.fn.countAll().as("n"), eb.fn.max("updated_at").as("latest")])
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return `${Number(row?.n ?? 0)}|${row?.latest ?? ""}`;
+  }
+
   /** The model registry of one (project, target). */
   models(project: string, target: string): ModelStore {
     return new ModelStore(this.db, project, target);
