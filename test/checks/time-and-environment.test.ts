@@ -32,9 +32,6 @@ const ALLOWED: Record<string, Record<string, string>> = {
   "src/serving/endpoints.ts": {
     "Date.now()": "pending: the drain deadline of a stopping model version; src/serving/ is being reworked (server stop draining) by another change and moves to the clock there",
   },
-  "src/serving/control.ts": {
-    "Date.now()": "pending: how long a client waits for the background server to start; src/serving/ is being reworked by another change",
-  },
   "src/serving/runtimes/command.ts": {
     "Date.now()": "pending: the start-up deadline of a command model server; src/serving/ (process supervision) is being reworked by another change",
   },

@@ -109,7 +109,8 @@ describe("endpoint: provider", () => {
         name: "ep",
         configVersion: 1,
         served: [["clf", v1, 50, `/fake-models/clf/${v1}`, "command"], ["clf", v2, 50, `/fake-models/clf/${v2}`, "command"]],
-        grants: [{ level: "CAN_MANAGE", user: "admin" }],
+        // The configured grant, plus CAN_MANAGE for its owner: the user whose deploy created it.
+        grants: [{ level: "CAN_MANAGE", user: "admin" }, { level: "CAN_MANAGE", user: "tester" }],
         inference: { sample: 0.5, maxBodyBytes: 65_536 },
         replicas: { min: 1, max: 1 },
       },
@@ -119,6 +120,7 @@ describe("endpoint: provider", () => {
     assert.equal(outputs.deployed_at, iso(h.clock.now()));
     assert.equal(outputs.expires_at, null);
     assert.equal(outputs.archive_root, h.archives.misc.location);
+    assert.equal(outputs.owner, "tester");
 
     // An update is the next configuration version; moving the alias moves the plan's resolved version.
     await h.services.models.setAlias("clf", "champion", v2, iso(h.clock.now()));
