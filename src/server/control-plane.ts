@@ -2,7 +2,7 @@
 // and for the embedded CLI alike: each asks the one Authorizer and appends every change to the audit log.
 // Identity lives in the state database of SLIPWAY_HOME (the server's home), whatever the targets use.
 import { iso, type Clock } from "../clock.js";
-import type { RuntimeEnv } from "../env.js";
+import { toUserName, type RuntimeEnv } from "../env.js";
 import { InvalidInputError } from "../errors.js";
 import type { AccessLevel } from "../operations/context.js";
 import { openStores, type Stores } from "../store/open.js";
@@ -62,7 +62,9 @@ export class ControlPlane {
 
   // ---- tokens
   async createToken(actor: Actor, options: { user?: string; groups?: string[]; description?: string; expiresInMs?: number }): Promise<{ token: string; info: TokenInfo }> {
-    const user = options.user ?? actor.name;
+    // One rule for names everywhere (env.ts): a token's user and groups are checked before anything is written.
+    const user = options.user === undefined ? actor.name : toUserName(options.user, "--user");
+    for (const g of options.groups ?? []) toUserName(g, "--group");
     if (user !== actor.name || options.groups?.length) this.authorizer.requireAdmin(actor, user !== actor.name ? `create a token for ${user}` : "create a token with groups");
     if (options.expiresInMs !== undefined && !(options.expiresInMs > 0)) throw new InvalidInputError([{ message: "a token's expiry must be in the future", hint: "for example --expires-in 30d" }], "invalid_request");
     const expiresAt = options.expiresInMs !== undefined ? iso(this.clock.now() + options.expiresInMs) : null;
@@ -89,6 +91,7 @@ export class ControlPlane {
   // ---- users and groups
   async createUser(actor: Actor, name: string, options: { servicePrincipal?: boolean; admin?: boolean }): Promise<PrincipalRow & { groups: string[] }> {
     this.authorizer.requireAdmin(actor, "create users");
+    toUserName(name, options.servicePrincipal ? "service principal" : "user");
     const kind = options.servicePrincipal ? "service_principal" : "user";
     const row = await this.audited(actor, { action: `${kind === "user" ? "user" : "service principal"} create`, resource: name, detail: { admin: !!options.admin } }, () => this.identities.createPrincipal(name, kind, !!options.admin, actor.name, this.now()));
     return { ...row, groups: [] };
@@ -101,6 +104,7 @@ export class ControlPlane {
   }
 
   async addMember(actor: Actor, group: string, member: string): Promise<boolean> {
+    toUserName(group, "group");
     this.authorizer.requireAdmin(actor, "change groups");
     return this.audited(actor, { action: "group add", resource: member, detail: { group } }, async () => {
       const before = await this.identities.groupsOf(member);
