@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
-import type { RecordedResource } from "../../src/engine/resource.js";
+import type { RecordedResource } from "../../src/resources.js";
 import { openPostgresState } from "../../src/store/state/postgres/postgres-state.js";
 import { openSqliteState } from "../../src/store/state/sqlite/sqlite-state.js";
 import type { DeploymentRow, LockRow, StateStore } from "../../src/store/state/state-store.js";
