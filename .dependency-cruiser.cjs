@@ -1,7 +1,7 @@
 // Layers point down only. Each entry may import from itself and from entries before it, never after.
 // `npm test` runs this check (scripts/check-layers.sh); docs/architecture.md draws the same picture.
 const LAYERS = [
-  ["src/util/", "src/errors.ts", "src/clock.ts", "src/resources.ts"], // foundation: no Slipway imports beyond each other
+  ["src/util/", "src/error-codes.ts", "src/errors.ts", "src/clock.ts", "src/resources.ts"], // foundation: no Slipway imports beyond each other
   ["src/env.ts"],
   ["src/store/"], // state (SQLite, PostgreSQL) and blobs
   ["src/config/"], // the project-file language: YAML with positions, interpolation, slipway.yaml's schema
@@ -15,6 +15,7 @@ const LAYERS = [
   ["src/kinds/"], // one folder per resource kind, and the registry
   ["src/runs/"], // a run from submission to archive
   ["src/operations/"], // what a user can do
+  ["src/views/"], // the public JSON documents of every command (the CLI now, the HTTP API next)
   ["src/cli/", "src/sdk/", "src/index.ts"], // the doors
 ];
 

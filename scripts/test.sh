@@ -11,7 +11,7 @@ fi
 npm run build --silent
 
 # Layers point down only, and running code has no import cycles (.dependency-cruiser.cjs).
-npx depcruise src --config .dependency-cruiser.cjs --output-type err
+npm run check:layers --silent
 
 # The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip, venv).
 if ! /usr/bin/python3 -c 'import ensurepip, pip, setuptools, venv, wheel' >/dev/null 2>&1; then

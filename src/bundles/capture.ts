@@ -1,23 +1,16 @@
 // Capturing a folder into a content-addressed bundle, with an index that skips re-hashing unchanged files.
 import { constants as fsConstants } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
-import * as zlibModule from "node:zlib";
-import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
-import { promisify } from "node:util";
+import { dirname, join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
-import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
-import { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "./manifest.js";
+import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "./manifest.js";
 import { CONCURRENCY, HEX64, RACY_MS, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
-
-// ---------------------------------------------------------------------------------------------------
-// capture
 
 export interface SourceEntry {
   path: string; // bundle path
@@ -139,7 +132,6 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
   await walk(root, "", new Set([root]));
   return { entries, skipped };
 }
-
 
 /** Reads a regular file through one descriptor (never blocks on a FIFO swapped in meanwhile). */
 export async function readRegular(path: string): Promise<{ data: Buffer; stat: Stats } | undefined> {

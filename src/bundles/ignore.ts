@@ -1,21 +1,5 @@
 // Ignore rules: .gitignore and .slipwayignore files, rebased onto the bundle's root.
-import { constants as fsConstants } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
-import type { Stats } from "node:fs";
-import { dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
-import * as zlibModule from "node:zlib";
-import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
-import { promisify } from "node:util";
-import ignore, { type Ignore } from "ignore";
-import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
-import { SlipwayError } from "../errors.js";
-import { canonicalJson, sha256 } from "../util/hash.js";
-import type { BlobStore } from "../store/blobs/blob-store.js";
-import { runDag } from "../util/dag.js";
-
-
-// ---------------------------------------------------------------------------------------------------
-// ignore rules
+import { lstat, readFile } from "node:fs/promises";
 
 /** Escapes a folder path so it matches itself literally inside a gitignore pattern. */
 export function escapeGlob(s: string): string {

@@ -1,22 +1,13 @@
 // Reading bundles back: manifests verified by hash, working folders written file by file.
-import { constants as fsConstants } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, realpath, stat, writeFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
-import * as zlibModule from "node:zlib";
-import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
-import { promisify } from "node:util";
-import ignore, { type Ignore } from "ignore";
-import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
+import { dirname, resolve } from "node:path";
 import { SlipwayError } from "../errors.js";
-import { canonicalJson, sha256 } from "../util/hash.js";
+import { sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
-import { BundleFile, BundleManifest } from "./manifest.js";
+import type { BundleFile, BundleManifest } from "./manifest.js";
 import { CONCURRENCY, HEX64, bundleKey, checkTree, fileBlobKey, safeJoin, unsafePathReason } from "./paths.js";
-
-// ---------------------------------------------------------------------------------------------------
-// reading bundles back
 
 /** Loads, verifies (content hash) and validates a manifest, including every path. */
 export async function loadManifest(blobs: BlobStore, hash: string): Promise<BundleManifest> {

@@ -1,23 +1,15 @@
 // The transport archive (.tar.gz) that carries a bundle to a remote executor, and its safe unpacking.
-import { constants as fsConstants } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
 import * as zlibModule from "node:zlib";
 import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
 import { promisify } from "node:util";
-import ignore, { type Ignore } from "ignore";
 import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
 import { SlipwayError } from "../errors.js";
-import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
-import { runDag } from "../util/dag.js";
-import { BundleFile } from "./manifest.js";
+import type { BundleFile } from "./manifest.js";
 import { comparePaths, modeOf } from "./paths.js";
 import { loadManifest, prepareWorkDir, readVerifiedBlob } from "./materialize.js";
-
-// ---------------------------------------------------------------------------------------------------
-// transport archive
 
 export const ARCHIVE_MTIME = new Date(0);
 

@@ -1,18 +1,6 @@
 // Paths inside a bundle: safe relative paths, their order, and the tree they form.
-import { constants as fsConstants } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, realpath, rename, stat, writeFile } from "node:fs/promises";
-import type { Stats } from "node:fs";
-import { dirname, join, relative, resolve, sep, isAbsolute } from "node:path";
-import * as zlibModule from "node:zlib";
-import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
-import { promisify } from "node:util";
-import ignore, { type Ignore } from "ignore";
-import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
+import { relative, resolve, isAbsolute } from "node:path";
 import { SlipwayError } from "../errors.js";
-import { canonicalJson, sha256 } from "../util/hash.js";
-import type { BlobStore } from "../store/blobs/blob-store.js";
-import { runDag } from "../util/dag.js";
-
 
 export const FILE_PREFIX = "files/";
 export const BUNDLE_PREFIX = "bundles/";
@@ -28,9 +16,6 @@ export function bundleKey(hash: string): string {
 export function fileBlobKey(sha: string): string {
   return `${FILE_PREFIX}${sha}`;
 }
-
-// ---------------------------------------------------------------------------------------------------
-// paths
 
 /** Why `p` is not a safe relative bundle path, or undefined when it is. */
 export function unsafePathReason(p: unknown): string | undefined {

@@ -174,7 +174,7 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
     }
     const waitsFor = (a: PlannedAction) => (a.after ?? mustWaitFor.get(a.address) ?? []).filter((x) => deleteSet.has(x));
     await runActions(deletes, waitsFor, ctx.parallelism, stop.signal, runOne, result);
-    if (result.ok) {
+    if (result.ok && !stop.signal.aborted) {
       const forwardSet = new Set(forward.map((a) => a.address));
       await runActions(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result);
     } else {
@@ -184,6 +184,9 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
     ctx.signal?.removeEventListener("abort", onOuterAbort);
     await log.close();
   }
+  // Stopped from outside (the lease was lost) with every started action done: still not a success,
+  // since what was skipped never ran (and someone else may be deploying now).
+  if (stop.signal.aborted) result.ok = false;
   if (!result.ok && result.failed.length === 0) {
     throw new SlipwayError("apply_aborted", `the apply was stopped: ${String(stop.signal.reason ?? "aborted")}`);
   }

@@ -66,6 +66,25 @@ describe("deleteOrder", () => {
     assert.ok(order.indexOf("setting.core.k") < order.indexOf("hook.core.two"));
   });
 
+  it("a module's resources of a later phase (they depend on its marker) go before the marker, in no cycle", () => {
+    // Module m (phase 0) with a job, a hook, and two endpoints and a grant of phase 1, which depend on m's marker.
+    const later = [
+      r("job.train", "m"),
+      r("hook.m.setup", "m", ["job.train"]),
+      r("module.m", "m", ["job.train", "hook.m.setup"]),
+      r("endpoint.solo", "m", ["module.m"]),
+      r("endpoint.pair", "m", ["module.m"]),
+      r("permission.endpoint.pair", "m", ["endpoint.pair", "module.m"]),
+    ];
+    const order = deleteOrder(later, removedAfter).map((x) => x.resource.address);
+    const at = (a: string) => order.indexOf(a);
+    assert.equal(order.at(-1), "module.m");
+    assert.ok(at("permission.endpoint.pair") < at("endpoint.pair"));
+    // What was deployed in the later phase goes first (the reverse of deploying), then the hooks, then the rest.
+    for (const e of ["endpoint.solo", "endpoint.pair", "permission.endpoint.pair"]) assert.ok(at(e) < at("hook.m.setup"), order.join(", "));
+    assert.ok(at("hook.m.setup") < at("job.train"));
+  });
+
   it("each delete names what it waits for, and every one of those comes earlier", () => {
     const order = deleteOrder(doomed, removedAfter);
     const seen = new Set<string>();

@@ -125,8 +125,14 @@ export function deleteOrder(doomed: readonly RecordedResource[], removedAfter?: 
       dependents.get(x)!.push(y.address);
     }
   }
-  // What x outlasts waits for x's dependents too.
-  for (const [x, ys] of outlasts) for (const y of ys) for (const d of dependents.get(x)!) if (d !== y) after.get(y)!.add(d);
+  // What x outlasts waits for x's dependents too (another module's resources, and x's own module's
+  // resources of a later phase: both depend on the marker). Among the latter, which x outlasts and
+  // which are dependents of x themselves, their own dependencies decide: making each wait for the
+  // others would be a cycle.
+  for (const [x, ys] of outlasts) {
+    const ds = dependents.get(x)!;
+    for (const y of ys) for (const d of ds) if (d !== y && !(ys.has(d) && ds.includes(y))) after.get(y)!.add(d);
+  }
   const nodes = reverseTopologicalOrder(doomed).map((r) => ({ address: r.address, dependsOn: [...after.get(r.address)!], resource: r }));
   return topologicalOrder(nodes).map((n) => ({ resource: n.resource, after: n.dependsOn }));
 }

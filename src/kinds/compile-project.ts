@@ -14,8 +14,8 @@ import { findCycle } from "../util/graph.js";
 import { hashValue } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { compileHook } from "./hook/compile.js";
-import { kindOf, sectionKinds } from "./index.js";
-import type { CompileContext, ProjectIndex } from "./kind.js";
+import { kindOf, sectionKinds, specOf } from "./index.js";
+import type { CompiledResource, CompileContext, ProjectIndex } from "./kind.js";
 import type { KindSpecs } from "./specs.js";
 import type { ModuleFile } from "./module-file.js";
 
@@ -28,40 +28,72 @@ export interface CompiledProject {
   secrets: string[];
 }
 
-type Builder = Omit<DesiredResource, "specHash">;
+type Builder = CompiledResource;
+type Module = LoadedModule<ModuleFile>;
+interface Entry {
+  resource: Builder;
+  module: Module;
+  /** Where the resource is declared in its module file. */
+  path: PathSegment[];
+}
+
+const locate = (m: LoadedModule, path: PathSegment[], prefer: "key" | "value" = "value"): SourceLocation => m.sourceMap.locate(path, prefer);
 
 /** `earlier` holds problems found while loading; all are thrown together after compiling. */
 export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diagnostic[] = []): CompiledProject {
-  const diagnostics: Diagnostic[] = earlier;
-  const report = (d: Diagnostic) => diagnostics.push(d);
-  const resources: Builder[] = [];
-  const byAddress = new Map<string, { resource: Builder; module: LoadedModule<ModuleFile>; path: PathSegment[] }>();
-  const moduleNames = project.modules.map((m) => m.name);
-  const moduleDeps = new Map<string, string[]>();
-  const locate = (m: LoadedModule, path: PathSegment[], prefer: "key" | "value" = "value"): SourceLocation => m.sourceMap.locate(path, prefer);
+  const c = new ProjectCompiler(project, earlier);
+  const moduleDeps = c.moduleGraph();
+  for (const m of project.modules) c.module(m, moduleDeps);
+  c.references();
+  c.links();
+  c.phaseOrder();
+  return c.finish(moduleDeps);
+}
 
-  for (const m of project.modules) {
-    const deps = m.config.depends_on ?? [];
-    deps.forEach((dep, i) => {
-      if (!moduleNames.includes(dep)) {
-        report({ location: locate(m, ["depends_on", i]), message: `module "${m.name}" depends on unknown module "${dep}"`, hint: didYouMean(dep, moduleNames) ?? `modules in this project: ${moduleNames.join(", ")}` });
-      }
-    });
-    moduleDeps.set(m.name, deps.filter((d) => moduleNames.includes(d)));
+/** Collects resources and problems while compiling one project; each step is a method, in order. */
+class ProjectCompiler {
+  private readonly resources: Builder[] = [];
+  private readonly byAddress = new Map<string, Entry>();
+  private readonly report = (d: Diagnostic) => this.diagnostics.push(d);
+
+  constructor(
+    private readonly project: LoadedProject<ModuleFile>,
+    private readonly diagnostics: Diagnostic[],
+  ) {}
+
+  /** Module name -> the modules it depends on (unknown ones reported and left out; a cycle reported and broken). */
+  moduleGraph(): Map<string, string[]> {
+    const moduleNames = this.project.modules.map((m) => m.name);
+    const moduleDeps = new Map<string, string[]>();
+    for (const m of this.project.modules) {
+      const deps = m.config.depends_on ?? [];
+      deps.forEach((dep, i) => {
+        if (!moduleNames.includes(dep)) {
+          this.report({ location: locate(m, ["depends_on", i]), message: `module "${m.name}" depends on unknown module "${dep}"`, hint: didYouMean(dep, moduleNames) ?? `modules in this project: ${moduleNames.join(", ")}` });
+        }
+      });
+      moduleDeps.set(m.name, deps.filter((d) => moduleNames.includes(d)));
+    }
+    reportModuleCycles(this.project.modules, moduleDeps, this.diagnostics);
+    return moduleDeps;
   }
-  reportModuleCycles(project.modules, moduleDeps, diagnostics);
 
-  const add = (m: LoadedModule<ModuleFile>, r: Builder, keyPath: PathSegment[]): void => {
-    const twin = byAddress.get(r.address);
+  private add(m: Module, r: Builder, keyPath: PathSegment[]): void {
+    const twin = this.byAddress.get(r.address);
     if (twin) {
-      report({ location: locate(m, keyPath, "key"), message: `${r.address} is declared twice (also in ${twin.resource.location?.file}:${twin.resource.location?.line})`, hint: `${r.kind} names are unique in a project; rename one` });
+      this.report({ location: locate(m, keyPath, "key"), message: `${r.address} is declared twice (also in ${twin.resource.location?.file}:${twin.resource.location?.line})`, hint: `${r.kind} names are unique in a project; rename one` });
       return;
     }
-    byAddress.set(r.address, { resource: r, module: m, path: keyPath });
-    resources.push(r);
-  };
+    this.byAddress.set(r.address, { resource: r, module: m, path: keyPath });
+    this.resources.push(r);
+  }
 
-  for (const m of project.modules) {
+  /**
+   * One module: its marker, its declared resources (kind by kind, in registry order, each with its
+   * permission resource), its hooks in declared order after them, its settings after the hooks.
+   */
+  module(m: Module, moduleDeps: Map<string, string[]>): void {
+    const { project } = this;
     const phase = m.config.phase ?? 0;
     const depMarkers = (moduleDeps.get(m.name) ?? []).map((d) => address("module", d));
     const env = moduleEnvironment(project, m.name, m.dir);
@@ -73,7 +105,7 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
       path,
       runtime,
       at: (sub = [], prefer = "value") => locate(m, [...path, ...sub], prefer),
-      report,
+      report: this.report,
     });
     const marker: Builder = {
       address: address("module", m.name),
@@ -85,15 +117,16 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
       dependsOn: [...depMarkers],
       location: locate(m, ["module"]),
     };
-    add(m, marker, ["module"]);
+    this.add(m, marker, ["module"]);
     const inModule: Builder[] = [];
-    const own = (r: Builder) => {
+    const own = (r: Builder, path: PathSegment[]) => {
       r.dependsOn.push(...depMarkers);
       if (r.phase > phase) r.dependsOn.push(marker.address);
       inModule.push(r);
+      this.add(m, r, path);
     };
 
-    // Declared resources, kind by kind in registry order.
+    // Declared resources.
     const sections = (m.config.resources ?? {}) as Record<string, Record<string, Record<string, unknown>> | undefined>;
     for (const kind of sectionKinds()) {
       for (const [name, block] of Object.entries(sections[kind.section!.key] ?? {})) {
@@ -110,34 +143,22 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
           location: locate(m, path, "key"),
           runtime,
         };
-        own(r);
-        add(m, r, path);
+        own(r, path);
         const grants = [...project.permissions, ...((block.permissions as Permission[] | undefined) ?? [])];
         if (kind.permissioned && grants.length > 0) {
-          const p: Builder = {
-            address: address("permission", kind.kind, name),
-            kind: "permission",
-            name: `${kind.kind}.${name}`,
-            module: m.name,
-            phase: r.phase,
-            spec: { resource: r.address, grants },
-            dependsOn: [r.address],
-            location: r.location,
-          };
-          own(p);
-          add(m, p, path);
+          own({ address: address("permission", kind.kind, name), kind: "permission", name: `${kind.kind}.${name}`, module: m.name, phase: r.phase, spec: { resource: r.address, grants }, dependsOn: [r.address], location: r.location }, path);
         }
       }
     }
 
     // Hooks, in declared order, after the module's declared resources.
     const plain = [...inModule];
-    let previousHook: Builder | undefined;
     const hooks: Builder[] = [];
     (m.config.hooks ?? []).forEach((hook, i) => {
       const path = ["hooks", i];
       const { spec, assets } = compileHook(hook, context(hook.name, path));
       const hookPhase = hook.phase ?? phase;
+      const previous = hooks.at(-1);
       const r: Builder = {
         address: address("hook", m.name, hook.name),
         kind: "hook",
@@ -145,85 +166,88 @@ export function compileProject(project: LoadedProject<ModuleFile>, earlier: Diag
         module: m.name,
         phase: hookPhase,
         spec,
-        dependsOn: plain.filter((p) => p.phase <= hookPhase).map((p) => p.address),
+        dependsOn: [...plain.filter((p) => p.phase <= hookPhase).map((p) => p.address), ...(previous ? [previous.address] : [])],
         location: locate(m, path),
         assets,
         runtime,
       };
-      if (previousHook) r.dependsOn.push(previousHook.address);
-      previousHook = r;
       hooks.push(r);
-      own(r);
-      add(m, r, path);
+      own(r, path);
     });
 
     // Settings: written once the module's hooks have succeeded; removed after its destroy hooks (the
     // setting kind's removedAfter), and the marker after everything (the module kind's).
     const lastHook = [...hooks].reverse().find((h) => h.phase <= phase);
     for (const [key, value] of Object.entries(m.config.settings ?? {})) {
-      const r: Builder = {
-        address: address("setting", m.name, key),
-        kind: "setting",
-        name: key,
-        module: m.name,
-        phase,
-        spec: { module: m.name, key, value: String(value) },
-        dependsOn: lastHook ? [lastHook.address] : [],
-        location: locate(m, ["settings", key], "key"),
-      };
-      own(r);
-      add(m, r, ["settings", key]);
+      own(
+        { address: address("setting", m.name, key), kind: "setting", name: key, module: m.name, phase, spec: { module: m.name, key, value: String(value) }, dependsOn: lastHook ? [lastHook.address] : [], location: locate(m, ["settings", key], "key") },
+        ["settings", key],
+      );
     }
     for (const r of inModule) if (r.phase <= phase) marker.dependsOn.push(r.address);
   }
 
-  // References between resources: each is a dependency, or an error naming the nearest one.
-  for (const { resource: r, module: m, path } of byAddress.values()) {
-    for (const ref of kindOf(r.kind).references?.(r.spec) ?? []) {
-      const target = address(ref.kind, ref.name);
-      if (byAddress.has(target)) {
-        r.dependsOn.push(target);
-        continue;
-      }
-      const candidates = [...byAddress.values()].filter((x) => x.resource.kind === ref.kind).map((x) => x.resource.name);
-      const section = kindOf(ref.kind).section?.key ?? `${ref.kind}s`;
-      report({
-        location: locate(m, [...path, ...ref.path]),
-        message: `${r.address} refers to unknown ${target}`,
-        hint: didYouMean(ref.name, candidates) ?? (candidates.length ? `known: ${candidates.slice(0, 10).join(", ")}` : `declare it under resources.${section}`),
-      });
-    }
-  }
-
-  // Checks that need the whole project.
-  const index: ProjectIndex = {
-    get: (a) => byAddress.get(a)?.resource as DesiredResource | undefined,
-    ofKind: <K extends ResourceKind>(kind: K) => resources.filter((r) => r.kind === kind) as unknown as Array<DesiredResource<KindSpecs[K]>>,
-  };
-  for (const { resource: r, module: m, path } of byAddress.values()) {
-    kindOf(r.kind).link?.(r as DesiredResource, index, report, (sub) => locate(m, [...path, ...sub]));
-  }
-
-  // A resource may not depend on one that deploys in a later phase.
-  for (const { resource: r, module: m } of byAddress.values()) {
-    for (const dep of r.dependsOn) {
-      const d = byAddress.get(dep)?.resource;
-      if (d && d.phase > r.phase) {
-        report({ location: r.location ?? locate(m, []), message: `${r.address} (phase ${r.phase}) depends on ${d.address} (phase ${d.phase}), which deploys later`, hint: `raise ${r.address}'s phase to ${d.phase} or lower ${d.address}'s` });
+  /** References between resources: each is a dependency, or an error naming the nearest existing one. */
+  references(): void {
+    for (const { resource: r, module: m, path } of this.byAddress.values()) {
+      for (const ref of kindOf(r.kind).references?.(r.spec) ?? []) {
+        const target = address(ref.kind, ref.name);
+        if (this.byAddress.has(target)) {
+          r.dependsOn.push(target);
+          continue;
+        }
+        const candidates = this.resources.filter((x) => x.kind === ref.kind).map((x) => x.name);
+        const section = kindOf(ref.kind).section?.key ?? `${ref.kind}s`;
+        this.report({
+          location: locate(m, [...path, ...ref.path]),
+          message: `${r.address} refers to unknown ${target}`,
+          hint: didYouMean(ref.name, candidates) ?? (candidates.length ? `known: ${candidates.slice(0, 10).join(", ")}` : `declare it under resources.${section}`),
+        });
       }
     }
   }
 
-  if (diagnostics.length) throw new InvalidInputError(dedupe(diagnostics));
-  // A spec that carries a secret is marked sensitive: plans and listings mask its values on both sides.
-  const secrets = new Set(project.secretValues);
-  for (const r of resources) for (const s of r.runtime?.secrets ?? []) secrets.add(s);
-  const secretList = [...secrets];
-  const finished: DesiredResource[] = resources.map((r) => {
-    const spec = secretList.length && containsAny(JSON.stringify(r.spec), secretList) ? { ...r.spec, sensitive: true } : r.spec;
-    return { ...r, spec, dependsOn: [...new Set(r.dependsOn)], specHash: hashValue(spec) };
-  });
-  return { project, resources: finished, moduleDeps, secrets: secretList };
+  /** Each kind's checks that need the whole project. */
+  links(): void {
+    const index: ProjectIndex = {
+      get: (a) => this.byAddress.get(a)?.resource,
+      ofKind: <K extends ResourceKind>(kind: K) => this.resources.filter((r) => r.kind === kind).map((r) => ({ ...r, spec: specOf(r, kind) })),
+    };
+    for (const { resource: r, module: m, path } of this.byAddress.values()) {
+      kindOf(r.kind).link?.(r, index, this.report, (sub) => locate(m, [...path, ...sub]));
+    }
+  }
+
+  /** A resource may not depend on one that deploys in a later phase. */
+  phaseOrder(): void {
+    for (const { resource: r, module: m } of this.byAddress.values()) {
+      for (const dep of r.dependsOn) {
+        const d = this.byAddress.get(dep)?.resource;
+        if (d && d.phase > r.phase) {
+          this.report({ location: r.location ?? locate(m, []), message: `${r.address} (phase ${r.phase}) depends on ${d.address} (phase ${d.phase}), which deploys later`, hint: `raise ${r.address}'s phase to ${d.phase} or lower ${d.address}'s` });
+        }
+      }
+    }
+  }
+
+  /** Throws every problem at once, or hashes the specs (marking those that carry a secret as sensitive). */
+  finish(moduleDeps: Map<string, string[]>): CompiledProject {
+    if (this.diagnostics.length) throw new InvalidInputError(dedupe(this.diagnostics));
+    // A spec that carries a secret is marked sensitive: plans and listings mask its values on both sides.
+    const secrets = new Set(this.project.secretValues);
+    for (const r of this.resources) for (const s of r.runtime?.secrets ?? []) secrets.add(s);
+    const secretList = [...secrets];
+    const resources: DesiredResource[] = this.resources.map((r) => {
+      const spec = secretList.length && containsAny(JSON.stringify(r.spec), secretList) ? { ...r.spec, sensitive: true } : r.spec;
+      return { ...r, spec, dependsOn: [...new Set(r.dependsOn)], specHash: hashValue(spec) };
+    });
+    return { project: this.project, resources, moduleDeps, secrets: secretList };
+  }
+}
+
+/** The compiled project's resources of one kind, typed as that kind. */
+export function resourcesOfKind<K extends ResourceKind>(compiled: CompiledProject, kind: K): Array<DesiredResource<KindSpecs[K]>> {
+  return compiled.resources.filter((r) => r.kind === kind).map((r) => ({ ...r, spec: specOf(r, kind) }));
 }
 
 function relativeDir(projectDir: string, dir: string): string {
@@ -247,8 +271,8 @@ function reportModuleCycles(modules: LoadedModule[], deps: Map<string, string[]>
  * A declared resource by kind and name, or invalid input naming the nearest one (`what` is how users
  * call the kind, `code` the error code).
  */
-export function findResource(compiled: CompiledProject, kind: ResourceKind, name: string, what: { noun: string; plural: string; code: string }): DesiredResource {
-  const all = compiled.resources.filter((r) => r.kind === kind);
+export function findResource<K extends ResourceKind>(compiled: CompiledProject, kind: K, name: string, what: { noun: string; plural: string; code: NonNullable<ConstructorParameters<typeof InvalidInputError>[1]> }): DesiredResource<KindSpecs[K]> {
+  const all = resourcesOfKind(compiled, kind);
   const found = all.find((r) => r.name === name);
   if (found) return found;
   const names = all.map((r) => r.name);

@@ -45,7 +45,7 @@ export const kindLookup: KindLookup<TargetServices> = {
 };
 
 /** A resource's spec as its kind's type; the one place a stored spec is given its type. */
-export function specOf<K extends ResourceKind>(resource: DesiredResource | RecordedResource, kind: K): KindSpecs[K] {
+export function specOf<K extends ResourceKind>(resource: Pick<DesiredResource | RecordedResource, "kind" | "address" | "spec">, kind: K): KindSpecs[K] {
   if (resource.kind !== kind) throw new Error(`${resource.address} is a ${resource.kind}, not a ${kind}`);
   return resource.spec as unknown as KindSpecs[K];
 }

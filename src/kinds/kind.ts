@@ -31,10 +31,13 @@ export interface Reference {
   path: PathSegment[];
 }
 
+/** A resource as compiled, before its spec is hashed. */
+export type CompiledResource<Spec = Record<string, unknown>> = Omit<DesiredResource<Spec>, "specHash">;
+
 /** Every compiled resource of the project by address, for checks that need more than one resource. */
 export interface ProjectIndex {
-  get(address: string): DesiredResource | undefined;
-  ofKind<K extends ResourceKind>(kind: K): Array<DesiredResource<KindSpecs[K]>>;
+  get(address: string): CompiledResource | undefined;
+  ofKind<K extends ResourceKind>(kind: K): Array<CompiledResource<KindSpecs[K]>>;
 }
 
 export interface KindDefinition<Spec = any, Block = any> {
@@ -52,7 +55,7 @@ export interface KindDefinition<Spec = any, Block = any> {
   /** Resources the spec names; each becomes a dependency, or an error if it does not exist. */
   references?(spec: Spec): Reference[];
   /** Checks and enrichments that need the whole project, after every resource is compiled. */
-  link?(resource: DesiredResource<Spec>, project: ProjectIndex, report: (d: Diagnostic) => void, at: (sub: PathSegment[]) => SourceLocation): void;
+  link?(resource: CompiledResource<Spec>, project: ProjectIndex, report: (d: Diagnostic) => void, at: (sub: PathSegment[]) => SourceLocation): void;
   readonly provider: Provider<Spec, TargetServices>;
   /**
    * Deletes only: the resources being deleted that this one is removed after although it depends on

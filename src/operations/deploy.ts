@@ -3,7 +3,7 @@ import { kindLookup } from "../kinds/index.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
-import type { RecordedResource } from "../resources.js";
+import type { DesiredResource, RecordedResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
@@ -13,7 +13,8 @@ import type { Stores } from "../store/open.js";
 import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
 import { describeDrift, libraryDrift, withInstalledLibraries, type LibraryDrift } from "../compute/drift.js";
-import type { DesiredResource } from "../resources.js";
+import { accessWarnings } from "../serving/ownership.js";
+import { serveRecordedEndpoints } from "../serving/reconcile.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -117,6 +118,10 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     );
     if (result.status === "succeeded") started = await startRunsOnDeploy(compiled, stores, result, ctx);
     if (result.status !== "failed") await restartEndpointClocks(compiled, stores, scope, result, ctx);
+    const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
+    for (const warning of accessWarnings(result.apply?.done ?? [], recorded)) ctx.reporter.warn(warning);
+    // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
+    if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };

@@ -18,6 +18,8 @@ import { resolve } from "node:path";
 import { moduleEnvironment } from "../config/env-files.js";
 import { diffFields } from "../engine/plan.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
+import { specOf } from "../kinds/index.js";
+import type { JobSpec } from "../kinds/job/index.js";
 import type { DesiredResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
@@ -116,8 +118,16 @@ async function runSource(compiled: CompiledProject, stores: Stores, options: Run
       const env = moduleEnvironment(project, deployed.module, moduleDir);
       return { cwd: moduleDir, env: env.vars, secrets: env.secrets };
     })();
-  const job: DesiredResource = { address, kind: "job", name: deployed.name, module: deployed.module, phase: deployed.phase, spec: deployed.spec, specHash: deployed.specHash, dependsOn: deployed.dependsOn, runtime };
-  return { origin: "deployed", job, moduleDir, resource: (kind, name) => recorded.find((r) => r.kind === kind && r.name === name) };
+  const job: DesiredResource<JobSpec> = { address, kind: "job", name: deployed.name, module: deployed.module, phase: deployed.phase, spec: specOf(deployed, "job"), specHash: deployed.specHash, dependsOn: deployed.dependsOn, runtime };
+  return {
+    origin: "deployed",
+    job,
+    moduleDir,
+    resource: (kind, name) => {
+      const r = recorded.find((x) => x.kind === kind && x.name === name);
+      return r && { spec: specOf(r, kind) };
+    },
+  };
 }
 
 /** Writes a job's bundle as a .tar.gz (to run elsewhere, or later with `run --bundle`). */
@@ -191,7 +201,7 @@ export async function cancelRun(options: ProjectOptions & { run: string }, ctx: 
     }
     const executor = executorNamed(row.executor);
     const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
-    await executor?.cancel(handle, groups);
+    await executor?.cancel(handle, groups, ctx.env.clock);
     const now = iso(ctx.env.clock.now());
     if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
       for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });

@@ -59,7 +59,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   let environmentCtx: EnvironmentContext | undefined;
   let madeInstance = false;
   try {
-    if (!(await waitForSlot(runs, runId, instr, env, stop.signal))) return;
+    if (!(await waitForSlot(runs, runId, instr, env, stop.signal, paths.runnerLog))) return;
     heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).catch(() => {}), 1000);
     const row = (await runs.get(runId))!;
     await materializeBundle(archives.job_source, row.bundle, paths.work);
@@ -102,9 +102,12 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   }
 }
 
-/** Waits until fewer than maxParallelRuns runs are running on this host, then marks this one running. */
-async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal): Promise<boolean> {
-  for (;;) {
+/**
+ * Waits until fewer than maxParallelRuns runs are running on this host, then marks this one running.
+ * The first time it has to wait it says so in the runner's log (`runnerLog`).
+ */
+async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal, runnerLog: string): Promise<boolean> {
+  for (let waited = false; ; waited = true) {
     if (signal.aborted) {
       await runs.transition(runId, ["queued"], { status: "cancelled", finished_at: iso(env.clock.now()) });
       return false;
@@ -114,7 +117,8 @@ async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions
       const now = env.clock.now();
       return runs.transition(runId, ["queued"], { status: "running", started_at: iso(now), heartbeat_at: now });
     }
-    await sleep(100, signal);
+    if (!waited) appendFileSync(runnerLog, `${iso(env.clock.now())} waiting for a slot: ${running} of at most ${instr.maxParallelRuns} run(s) running on this host\n`);
+    await env.clock.sleep(100, signal);
   }
 }
 
@@ -249,7 +253,7 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
       }
       const wait = ctx.instr.retryBackoffMs * 2 ** (attempt - 1);
       write(`retrying in ${wait} ms`);
-      await sleep(wait, ctx.signal);
+      await ctx.env.clock.sleep(wait, ctx.signal);
       if (ctx.signal.aborted) {
         await ctx.runs.updateTask(ctx.runId, name, { status: "cancelled", attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), error: "cancelled" });
         return { ok: false, outputs: {}, key };
@@ -266,12 +270,15 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
   const onStop = () => abort.abort();
   ctx.signal.addEventListener("abort", onStop, { once: true });
   let timedOut = false;
-  const timer = ctx.job.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        abort.abort();
-      }, ctx.job.timeoutMs)
-    : undefined;
+  // The timeout is measured on the run's clock (a test moves it instead of waiting).
+  const timer = new AbortController();
+  if (ctx.job.timeoutMs) {
+    void ctx.env.clock.sleep(ctx.job.timeoutMs, timer.signal).then(() => {
+      if (timer.signal.aborted) return;
+      timedOut = true;
+      abort.abort();
+    });
+  }
   let pgid: number | undefined;
   try {
     const params = Object.fromEntries(Object.entries(ctx.job.params).map(([k, v]) => [`SLIPWAY_PARAM_${k}`, v]));
@@ -305,7 +312,7 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
     });
     return { code, timedOut };
   } finally {
-    clearTimeout(timer);
+    timer.abort();
     ctx.signal.removeEventListener("abort", onStop);
     if (pgid !== undefined) {
       ctx.taskGroups.delete(pgid);
@@ -385,17 +392,4 @@ async function readJson(file: string): Promise<unknown> {
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolvePromise) => {
-    if (signal.aborted) return resolvePromise();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolvePromise();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -5,10 +5,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
-import { findResource, type CompiledProject } from "../kinds/compile-project.js";
+import { findResource, resourcesOfKind, type CompiledProject } from "../kinds/compile-project.js";
+import type { JobSpec } from "../kinds/job/index.js";
+import type { KindSpecs } from "../kinds/specs.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { ArtifactStore } from "../artifacts/store.js";
-import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
+import { resolveLibraries } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
 import { captureBundle, unpackArchive, type CaptureResult } from "../bundles/index.js";
 import type { DesiredResource } from "../resources.js";
@@ -39,7 +41,7 @@ export interface SubmitOptions {
   attached?: boolean;
 }
 
-export function findJob(compiled: CompiledProject, jobName: string): DesiredResource {
+export function findJob(compiled: CompiledProject, jobName: string): DesiredResource<JobSpec> {
   return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", code: "unknown_job" });
 }
 
@@ -50,10 +52,10 @@ export function findJob(compiled: CompiledProject, jobName: string): DesiredReso
  */
 export interface RunSource {
   origin: "deployed" | "source";
-  job: DesiredResource;
+  job: DesiredResource<JobSpec>;
   /** The job's module folder (its `source` is relative to it). */
   moduleDir: string;
-  resource(kind: "model" | "compute", name: string): { spec: Record<string, unknown> } | undefined;
+  resource<K extends "model" | "compute">(kind: K, name: string): { spec: KindSpecs[K] } | undefined;
 }
 
 /** The job as the config declares it now (`run --from-source`; run_on_deploy, right after deploying it). */
@@ -63,7 +65,7 @@ export function sourceOfConfig(compiled: CompiledProject, jobName: string): RunS
     origin: "source",
     job,
     moduleDir: compiled.project.modules.find((m) => m.name === job.module)!.dir,
-    resource: (kind, name) => compiled.resources.find((r) => r.kind === kind && r.name === name),
+    resource: (kind, name) => resourcesOfKind(compiled, kind).find((r) => r.name === name),
   };
 }
 
@@ -106,8 +108,8 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
   const job = jobDefinition(resource, options.params ?? {});
   if (job.registers) {
     const model = source.resource("model", job.registers.model);
-    job.registers.name = (model?.spec.name as string | undefined) ?? job.registers.model;
-    job.registers.tags = (model?.spec.tags as Record<string, unknown> | undefined) ?? {};
+    job.registers.name = model?.spec.name ?? job.registers.model;
+    job.registers.tags = model?.spec.tags ?? {};
   }
   const executor = executorFor(project.target.config);
   if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
@@ -226,7 +228,7 @@ async function runEnvironment(compiled: CompiledProject, source: RunSource, stor
   const resource = source.resource("compute", name);
   const known = compiled.resources.filter((r) => r.kind === "compute").map((r) => r.name);
   if (!resource) throw new InvalidInputError([{ message: `job ${job.job} runs in compute environment "${name}", which is not declared`, hint: didYouMean(name, known) ?? "declare it under resources.compute" }], "unknown_environment");
-  const spec = resource.spec as ComputeSpec;
+  const spec = resource.spec;
   if (spec.ephemeral) {
     await resolveLibraries(new ArtifactStore(artifactBlobs, project.name, target), target, spec.libraries ?? []);
   } else {

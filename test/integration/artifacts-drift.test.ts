@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Slipway } from "../../src/index.js";
+import { documentSchema } from "../../src/views/documents.js";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
 import { artifactsProject, dqmPackage } from "../helpers/projects.js";
 
@@ -29,6 +30,7 @@ describe("drift between installed libraries and the config", () => {
 
   it("status shows a version installed by hand that the config does not pin", () => {
     const doc = box.json(["status", "-t", "val"]).doc;
+    documentSchema("status").parse(doc);
     assert.equal(doc.drift.length, 1);
     const d = doc.drift[0];
     assert.deepEqual({ resource: d.resource, environment: d.environment, artifact: d.artifact, installed: d.installed, config: d.config, installed_by: d.installed_by }, {
@@ -47,6 +49,7 @@ describe("drift between installed libraries and the config", () => {
 
   it("plan shows it; deploy keeps it and says so", () => {
     const plan = box.json(["plan", "-t", "val"]).doc;
+    documentSchema("plan").parse(plan);
     assert.deepEqual(plan.actions, []);
     assert.equal(plan.drift[0].installed, "1.0.1");
     assert.match(box.run(["plan", "-t", "val"]).stdout, /Drift: installed libraries that differ from the config \(deploy keeps them; plan or deploy with --reconcile to undo\):\n  compute\.etl-cluster: dqm 1\.0\.1 is installed/);

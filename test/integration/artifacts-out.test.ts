@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { documentSchema } from "../../src/views/documents.js";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
 import { artifactsProject, dqmPackage } from "../helpers/projects.js";
 
@@ -44,6 +45,9 @@ describe("artifacts build --out", () => {
     assert.equal(sha(wheel), published, "dist/ still holds what was published");
     const json = box.json(["artifacts", "build", "dqm", "--out", "dist"]);
     assert.equal(json.code, 3);
+    documentSchema("artifacts build").parse(json.doc);
+    assert.equal(json.doc.ok, false);
+    assert.equal(json.doc.error.code, "not_copied");
     const b = json.doc.builds[0];
     assert.equal(b.copied_to, null);
     assert.deepEqual(b.not_copied.published, [{ target: "prod", sha256: published }]);

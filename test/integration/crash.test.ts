@@ -36,6 +36,12 @@ function project(): Record<string, string> {
 const HOOKS = ["one", "two", "three"];
 const TOTAL_ACTIONS = 2 + 3 + 30; // module markers, hooks, settings
 
+/** The pid a script wrote to `file` with `echo "$$" > file`, once the whole line is there. */
+function pidIn(file: string): number | undefined {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  return /^\d+\n$/.test(text) ? Number(text) : undefined;
+}
+
 function events(box: Sandbox): string[] {
   const file = join(box.home, "..", "events.log");
   return existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
@@ -131,10 +137,11 @@ describe("kill -9 during deploy", () => {
     for (const f of extra) writeFileSync(join(box.home, "..", f), "");
     const child = box.start(["deploy"]);
     const done = exited(child);
-    await waitFor(() => existsSync(join(box.home, "..", "two.pid")), 15_000, "hook two to start");
+    // The pid once written in full (the file exists, empty, before `echo` writes it).
+    await waitFor(() => pidIn(join(box.home, "..", "two.pid")) !== undefined, 15_000, "hook two to start");
     child.kill("SIGKILL");
     await done;
-    const orphan = Number(readFileSync(join(box.home, "..", "two.pid"), "utf8"));
+    const orphan = pidIn(join(box.home, "..", "two.pid"))!;
     assert.ok(processAlive(orphan), "the hook script outlives the killed CLI");
     return orphan;
   }
@@ -220,10 +227,10 @@ echo destroyed >> "$d/events.log"
       writeFileSync(join(box.home, "..", "block-destroy"), "");
       const child = box.start(["destroy", "--yes"]);
       const done = exited(child);
-      await waitFor(() => existsSync(join(box.home, "..", "destroy.pid")), 15_000, "the destroy script to start");
+      await waitFor(() => pidIn(join(box.home, "..", "destroy.pid")) !== undefined, 15_000, "the destroy script to start");
       child.kill("SIGKILL");
       await done;
-      const orphan = Number(readFileSync(join(box.home, "..", "destroy.pid"), "utf8"));
+      const orphan = pidIn(join(box.home, "..", "destroy.pid"))!;
       rmSync(join(box.home, "..", "block-destroy"));
       await waitFor(() => events(box).includes("destroyed") && !processAlive(orphan), 15_000, "the orphan to finish");
       // Interrupted before the marker and settings went: the module is still deployed.
@@ -233,7 +240,7 @@ echo destroyed >> "$d/events.log"
       assert.match(again.stderr, /hook\.core\.setup, started by the interrupted destroy, finished on its own \(exit 0\): recorded as done/);
       assert.deepEqual(events(box), ["destroyed"], "the destroy script completed once");
       assert.deepEqual(box.json(["status"]).doc.resources, {});
-      assert.deepEqual(box.json(["settings", "list"]).doc, []);
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
     } finally {
       box.cleanup();
     }

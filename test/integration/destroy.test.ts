@@ -23,7 +23,7 @@ describe("destroy", () => {
     const r = box.run(["destroy", "--module", "core", "--yes"]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /cannot destroy core: deployed module\(s\) features depend on it/);
-    assert.equal(box.json(["settings", "list"]).doc.length, 3);
+    assert.equal(box.json(["settings", "list"]).doc.settings.length, 3);
   });
 
   it("needs --yes without a terminal, and changes nothing without it", () => {
@@ -43,7 +43,7 @@ describe("destroy", () => {
     assert.equal(order.at(-1), "module.serving", `the marker goes last: ${order.join(", ")}`);
     assert.ok(order.indexOf("schedule.nightly-dev") < order.indexOf("job.score"));
     assert.deepEqual(events(box).slice(before), ["serving-destroy"]);
-    assert.deepEqual(box.json(["settings", "list"]).doc.map((s: any) => s.module), ["core", "features"]);
+    assert.deepEqual(box.json(["settings", "list"]).doc.settings.map((s: any) => s.module), ["core", "features"]);
   });
 
   it("destroys everything in reverse dependency order", () => {
@@ -53,7 +53,7 @@ describe("destroy", () => {
     assert.deepEqual(events(box).slice(before), ["features-destroy", "core-destroy"]);
     const status = box.json(["status"]).doc;
     assert.deepEqual(status.resources, {});
-    assert.deepEqual(box.json(["settings", "list"]).doc, []);
+    assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
   });
 });
 
@@ -76,7 +76,7 @@ describe("a destroy whose destroy script fails", () => {
       const status = box.json(["status"]).doc;
       assert.deepEqual(status.modules.map((m: any) => [m.name, m.deployed]), [["core", true]]);
       assert.deepEqual(status.resources, { module: 1, hook: 1, setting: 1 });
-      assert.deepEqual(box.json(["settings", "list"]).doc.map((s: any) => s.key), ["catalog"]);
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings.map((s: any) => s.key), ["catalog"]);
       assert.match(box.run(["status"]).stdout, /^  deployed +core /m);
       // Fixed: the destroy runs again and removes everything, the marker last.
       rmSync(join(box.home, "..", "fail-destroy"));
@@ -85,7 +85,7 @@ describe("a destroy whose destroy script fails", () => {
       assert.deepEqual(done.doc.actions.map((a: any) => a.address), ["hook.core.setup", "setting.core.catalog", "module.core"]);
       assert.deepEqual(events(box), ["deployed", "half-removed", "half-removed", "destroyed"]);
       assert.deepEqual(box.json(["status"]).doc.resources, {});
-      assert.deepEqual(box.json(["settings", "list"]).doc, []);
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
     } finally {
       box.cleanup();
     }

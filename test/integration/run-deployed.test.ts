@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { RefusedError, Slipway } from "../../src/index.js";
+import { documentSchema } from "../../src/views/documents.js";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
 
 // Entity matching in phases: phase 2 serves and matches on a schedule, phase 3 adds an ad-hoc job.
@@ -37,7 +38,8 @@ describe("run executes the job deployed to the target", () => {
     const json = box.json(["run", "adhoc_job"]);
     assert.equal(json.code, 3);
     assert.equal(json.doc.error.code, "job_not_deployed");
-    assert.deepEqual(box.json(["runs"]).doc, [], "nothing was recorded");
+    documentSchema("run").parse(json.doc);
+    assert.deepEqual(box.json(["runs"]).doc.runs, [], "nothing was recorded");
     // A job neither deployed nor declared is unknown input (exit 2), with a suggestion.
     const typo = box.run(["run", "adhoc_jbo"]);
     assert.equal(typo.code, 2);
@@ -50,7 +52,9 @@ describe("run executes the job deployed to the target", () => {
     const ran = box.run(["run", "adhoc_job", "--wait", "--param", "pair=x,y"]);
     assert.equal(ran.code, 0, ran.stderr);
     assert.match(ran.stdout, /\[main\] adhoc ran with x,y/);
-    assert.equal(box.json(["runs", "show", id(ran.stdout)]).doc.provenance.job_origin, "deployed");
+    const shown = box.json(["runs", "show", id(ran.stdout)]).doc;
+    documentSchema("runs show").parse(shown);
+    assert.equal(shown.provenance.job_origin, "deployed");
 
     const rolled = box.run(["rollback", "--to", "1", "--yes"]);
     assert.equal(rolled.code, 0, rolled.stderr);

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { deploy } from "../../operations/deploy.js";
+import { deploymentFailure, deploymentView } from "../../views/deployments.js";
 import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { deployJson, printDeployOutcome, printPlan } from "../render.js";
-import { setExit } from "./validate.js";
+import { printDeployOutcome, printPlan } from "../render.js";
 
 interface DeployFlags extends CommonFlags {
   phase?: number;
@@ -26,12 +26,10 @@ export function registerDeploy(program: Command): void {
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .option("--kill-orphans", "kill a hook script an interrupted deploy left running instead of waiting for it to finish (it then runs again)")
     .action((flags: DeployFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("deploy", flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Plan for ${where}`);
         const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, reconcile: flags.reconcile, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock, killOrphans: flags.killOrphans }, ctx);
-        if (out.json) out.document(deployJson(r));
-        else printDeployOutcome(out, r, "deploy");
-        return r.status === "failed" ? 1 : 0;
-      }).then(setExit),
+        return { fields: deploymentView(r), error: deploymentFailure(r, "deploy"), text: () => printDeployOutcome(out, r, "deploy") };
+      }),
     );
 }

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { plan } from "../../operations/deploy.js";
+import { planView } from "../../views/deployments.js";
 import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { planJson, printPlan, snakeKeys } from "../render.js";
+import { printPlan } from "../render.js";
 import { describeDrift } from "../../compute/drift.js";
-import { setExit } from "./validate.js";
 
 interface PlanFlags extends CommonFlags {
   phase?: number;
@@ -19,14 +19,16 @@ export function registerPlan(program: Command): void {
     .option("--with-deps", "include the modules' dependencies")
     .option("--reconcile", "also plan undoing drift: update compute environments whose installed libraries differ from the config's pins")
     .action((flags: PlanFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("plan", flags, async ({ out, ctx }) => {
         const r = await plan({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, reconcile: flags.reconcile }, ctx);
-        if (out.json) return out.document({ project: r.project, target: r.target, ...planJson(r.plan), drift: snakeKeys(r.drift) });
-        printPlan(out, r.plan, `Plan for ${r.project}/${r.target}`);
-        if (r.drift.length) {
-          out.line(out.style("yellow", `Drift: installed libraries that differ from the config${flags.reconcile ? " (this plan updates them back)" : " (deploy keeps them; plan or deploy with --reconcile to undo)"}:`));
-          for (const d of r.drift) out.line(`  ${describeDrift(d)}`);
-        }
-      }).then(setExit),
+        const text = () => {
+          printPlan(out, r.plan, `Plan for ${r.project}/${r.target}`);
+          if (r.drift.length) {
+            out.line(out.style("yellow", `Drift: installed libraries that differ from the config${flags.reconcile ? " (this plan updates them back)" : " (deploy keeps them; plan or deploy with --reconcile to undo)"}:`));
+            for (const d of r.drift) out.line(`  ${describeDrift(d)}`);
+          }
+        };
+        return { fields: planView(r), text };
+      }),
     );
 }

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { rollback } from "../../operations/rollback.js";
+import { deploymentFailure, deploymentView } from "../../views/deployments.js";
 import { execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { deployJson, printDeployOutcome, printPlan } from "../render.js";
-import { setExit } from "./validate.js";
+import { printDeployOutcome, printPlan } from "../render.js";
 
 interface RollbackFlags extends CommonFlags {
   to: number;
@@ -20,12 +20,10 @@ export function registerRollback(program: Command): void {
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .option("--kill-orphans", "kill a hook script an interrupted deploy left running instead of waiting for it to finish (it then runs again)")
     .action((flags: RollbackFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("rollback", flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Rollback plan for ${where} to revision ${flags.to}`);
         const r = await rollback({ ...projectOptions(flags), to: flags.to, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock, killOrphans: flags.killOrphans }, ctx);
-        if (out.json) out.document(deployJson(r));
-        else printDeployOutcome(out, r, "rollback");
-        return r.status === "failed" ? 1 : 0;
-      }).then(setExit),
+        return { fields: deploymentView(r), error: deploymentFailure(r, "rollback"), text: () => printDeployOutcome(out, r, "rollback") };
+      }),
     );
 }

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
 import { runAttached, startRun } from "../../operations/runs.js";
+import { runDetailsView, runFailure, runSummaryView } from "../../views/runs.js";
 import { collect, execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { printRunDetails, snakeKeys } from "../render.js";
-import { setExit } from "./validate.js";
+import { printRunDetails } from "../render.js";
 
 interface RunFlags extends CommonFlags {
   bundle?: string;
@@ -24,7 +24,7 @@ export function registerRun(program: Command): void {
     .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
     .option("--from-source", "run the job as the config declares it now, even if it is not deployed to the target or differs from what is (development)")
     .action((job: string, flags: RunFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("run", flags, async ({ out, ctx }) => {
         const params: Record<string, string> = {};
         for (const pair of flags.param ?? []) {
           const eq = pair.indexOf("=");
@@ -35,9 +35,7 @@ export function registerRun(program: Command): void {
         const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle, fromSource: flags.fromSource };
         if (!flags.wait) {
           const run = await startRun({ ...project, ...submit }, ctx);
-          if (out.json) out.document(snakeKeys(run));
-          else out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`);
-          return 0;
+          return { fields: runSummaryView(run), text: () => out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`) };
         }
         const done = await runAttached(
           {
@@ -48,9 +46,7 @@ export function registerRun(program: Command): void {
           },
           ctx,
         );
-        if (out.json) out.document(snakeKeys(done));
-        else printRunDetails(out, done);
-        return done.status === "succeeded" ? 0 : 1;
-      }).then(setExit),
+        return { fields: runDetailsView(done), error: runFailure(done), text: () => printRunDetails(out, done) };
+      }),
     );
 }

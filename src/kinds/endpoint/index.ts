@@ -10,6 +10,7 @@ import type { ModelManifest } from "../../registry/manifest.js";
 import { resolveVersion } from "../../registry/resolve.js";
 import type { RecordedResource } from "../../resources.js";
 import type { EndpointConfig, ServedConfig } from "../../serving/endpoints.js";
+import { endpointOwner, withOwner } from "../../serving/ownership.js";
 import { parseDuration } from "../../util/duration.js";
 import { defineKind } from "../kind.js";
 import type { TargetServices } from "../services.js";
@@ -45,6 +46,8 @@ export interface EndpointOutputs {
   expires_at: string | null;
   /** Where the inference table is archived when the endpoint is destroyed (a BlobStore location). */
   archive_root: string;
+  /** The user who first deployed it: holds CAN_MANAGE (see serving/ownership.ts). */
+  owner: string;
   [key: string]: unknown;
 }
 
@@ -70,13 +73,14 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
     served.push({ model: s.model, version: version.version, percent: s.percent ?? (100 - assigned) / unassigned, manifest: JSON.parse(version.manifest) as ModelManifest, dir });
   }
   const previous = recorded?.outputs as Partial<EndpointOutputs> | undefined;
+  const owner = endpointOwner(previous, ctx.services.user);
   const config: EndpointConfig = {
     project: ctx.project,
     target: ctx.target,
     name,
     configVersion: (previous?.config?.configVersion ?? 0) + 1,
     served,
-    grants: spec.access,
+    grants: withOwner(spec.access, owner),
     inference: { sample: spec.inference_table.sample, maxBodyBytes: spec.inference_table.max_body_bytes },
     replicas: spec.replicas,
   };
@@ -88,6 +92,7 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
     deployed_at: iso(now),
     expires_at: spec.ttl ? iso(now + parseDuration(spec.ttl)) : null,
     archive_root: archives.misc.location,
+    owner,
   };
 }
 
@@ -137,6 +142,13 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
       const store = outputs.archive_root ? ctx.services.archiveAt(outputs.archive_root) : ctx.services.archives.misc;
       const { archived, key } = await ctx.services.serving.retire(recorded.name, store);
       if (archived) ctx.log.output("stdout", `archived ${archived} inference row(s) to ${key}`);
+      // The model files no other recorded endpoint of this target serves go too. Deletes run before
+      // any create or update of the same apply, and applies of a target never overlap (the lease), so
+      // no endpoint is starting from a folder swept here.
+      const others = (await ctx.state.listResources()).filter((r) => r.kind === "endpoint" && r.address !== recorded.address);
+      const keep = new Set(others.flatMap((r) => ((r.outputs as Partial<EndpointOutputs>).config?.served ?? []).map((s) => s.dir)));
+      const swept = await ctx.services.serving.sweepModelDirs(keep);
+      if (swept.length) ctx.log.output("stdout", `removed ${swept.length} local model folder(s) no endpoint serves`);
     },
   },
 });

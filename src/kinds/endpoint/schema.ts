@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, name, permissions, phase, scalar } from "../../config/schema.js";
+import { permissions, phase } from "../../config/schema.js";
 
 export const ENDPOINT_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const endpointSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, name, permissions, phase, scalar } from "../../config/schema.js";
+import { permissions, phase, scalar } from "../../config/schema.js";
 
 export const modelSchema = z.strictObject({
   name: z.string().min(1).optional().describe("Registered name (defaults to the key)"),

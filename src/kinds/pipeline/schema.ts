@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, name, permissions, phase, scalar } from "../../config/schema.js";
+import { duration, permissions, phase } from "../../config/schema.js";
 
 const stageSchema = z.strictObject({
   name: z.string().min(1),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, name, permissions, phase, scalar } from "../../config/schema.js";
+import { phase, scalar } from "../../config/schema.js";
 
 export const scheduleSchema = z.strictObject({
   description: z.string().optional(),

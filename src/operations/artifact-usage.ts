@@ -5,6 +5,7 @@
 import type { RecordedResource } from "../resources.js";
 import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { LIBRARY } from "../config/schema.js";
+import { specOf } from "../kinds/index.js";
 
 export interface UseSite {
   /** compute.NAME, job.NAME, run ID or revision N */
@@ -37,16 +38,16 @@ export function computeUsage(inputs: UsageInputs): Usage {
   const fromResources = (resources: RecordedResource[], site: (compute: RecordedResource) => UseSite[]) => {
     for (const r of resources) {
       if (r.kind !== "compute") continue;
-      for (const lib of (r.spec.libraries as string[] | undefined) ?? []) {
+      for (const lib of specOf(r, "compute").libraries ?? []) {
         const m = LIBRARY.exec(lib);
         if (m) for (const s of site(r)) add(m[1]!, m[2]!, s);
       }
     }
   };
   const jobsIn = (resources: RecordedResource[], env: string) =>
-    resources.filter((r) => r.kind === "job" && (r.spec.compute as { environment?: string } | undefined)?.environment === env).map((j) => j.name);
+    resources.filter((r) => r.kind === "job" && specOf(r, "job").compute?.environment === env).map((j) => j.name);
   fromResources(inputs.recorded, (c) => [
-    { by: `compute.${c.name}`, reason: c.spec.ephemeral ? "deployed, ephemeral" : "deployed" },
+    { by: `compute.${c.name}`, reason: specOf(c, "compute").ephemeral ? "deployed, ephemeral" : "deployed" },
     ...jobsIn(inputs.recorded, c.name).map((job) => ({ by: `job.${job}`, reason: `via compute.${c.name}` })),
   ]);
   for (const rev of inputs.revisions) fromResources(rev.resources, (c) => [{ by: `revision ${rev.revision}`, reason: `compute.${c.name}` }]);
