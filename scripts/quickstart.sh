@@ -24,9 +24,10 @@ finish() {
     echo >&2
     echo "quickstart: a step failed (exit $code); destroying what it deployed so nothing is left behind" >&2
     cli destroy --yes --project examples/quickstart >/dev/null 2>&1 || echo "quickstart: destroy failed too; run: slipway destroy --yes --project examples/quickstart" >&2
+    # The deploy started the local server in the background. Destroy stops it once no endpoint is
+    # left; if destroy failed, stop it anyway so nothing is left running.
+    cli server stop >/dev/null 2>&1 || true
   fi
-  # deploy started the local server in the background; stop it so nothing is left running.
-  cli server stop >/dev/null 2>&1 || true
   exit "$code"
 }
 trap finish EXIT
@@ -48,8 +49,9 @@ slipway history
 slipway destroy --yes               # reverse order: serving (inference table archived), features, core
 deployed=0
 slipway status
+# destroy stopped the background server (no endpoint is left): nothing is running.
 echo
-echo "\$ slipway server stop"
-cli server stop
+echo "\$ slipway server status"
+cli server status
 echo
 echo "quickstart: done; nothing is deployed or running. History and runs stay in ${SLIPWAY_HOME:-~/.slipway} (remove it with rm -rf to forget them)."

@@ -1,7 +1,8 @@
 // The test command's reporter (node --test-reporter=./scripts/test-reporter.mjs): one line per test
 // file as it finishes, every failure in full as it is reported (file:line:column of the test, the
 // error with its diff and stack), and a summary last: counts, wall time, the slowest files, skipped
-// tests with their reasons, the output of failed files, and the failures again with file:line:column.
+// and todo tests with their reasons, the output of failed files, and the failures again with
+// file:line:column.
 //
 // node:test reports a file's tests in order but announces the file's completion as it happens, so the
 // per-file line carries the file's outcome and time; the counts come from node:test's own totals.
@@ -41,6 +42,8 @@ export default async function* reporter(source) {
   const stacks = new Map();
   const failures = [];
   const skipped = [];
+  /** Tests marked todo: they may fail without failing the run (node:test counts them apart). */
+  const todo = [];
   const totals = {};
 
   for await (const event of source) {
@@ -66,6 +69,10 @@ export default async function* reporter(source) {
         const where = `${rel(data.file)}:${data.line ?? 1}:${data.column ?? 1}`;
         const title = isFile ? "(the test file itself)" : [...(stacks.get(data.file) ?? []).slice(0, data.nesting), data.name].join(" > ");
         if (!isSuite && !isFile && data.skip !== undefined && data.skip !== "test name does not match pattern") skipped.push({ where, title, reason: typeof data.skip === "string" ? data.skip : "" });
+        if (!isSuite && !isFile && data.todo !== undefined) {
+          todo.push({ where, title, reason: typeof data.todo === "string" ? data.todo : "", failed: event.type === "test:fail" });
+          break;
+        }
         if (event.type === "test:fail") {
           const error = data.details?.error;
           // A suite fails when a subtest failed; that subtest is reported on its own.
@@ -109,6 +116,10 @@ export default async function* reporter(source) {
   if (skipped.length) {
     lines.push(`skipped (${skipped.length}):`);
     for (const s of skipped) lines.push(`  ${s.where}  ${s.title}${s.reason ? ` — ${s.reason}` : ""}`);
+  }
+  if (todo.length) {
+    lines.push(`todo (${todo.length}; they do not fail the run):`);
+    for (const t of todo) lines.push(`  ${t.where}  ${t.title} (${t.failed ? "fails" : "passes"})${t.reason ? ` — ${t.reason}` : ""}`);
   }
   const slowest = [...files.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 5);
   if (slowest.length) {

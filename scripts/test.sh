@@ -23,6 +23,9 @@ elif [ ! -f dist/cli.cjs ]; then
   exit 1
 fi
 
+# Layers point down only, and running code has no import cycles (.dependency-cruiser.cjs).
+npm run check:layers --silent
+
 # The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip,
 # venv). Import setuptools first: imported after ensurepip/pip, its distutils shim raises an
 # AssertionError although everything is installed.

@@ -24,7 +24,13 @@ export interface RuntimeEnv {
   serverPort: number;
   /** How often the server's TTL reaper runs. */
   reapEveryMs: number;
+  /** SLIPWAY_SERVER_IDLE_MS: the server stops after this long with nothing to serve (0: never; unset: the default of how it was started). */
+  serverIdleMs?: number;
   color: boolean;
+  /** SLIPWAY_DEBUG: errors print their stack. */
+  debug: boolean;
+  /** SLIPWAY_TOKEN: the bearer token `endpoints query` sends (else the user's local token). */
+  token?: string;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
 }
@@ -56,9 +62,17 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     retryBackoffMs: positiveNumber(env.SLIPWAY_RETRY_BACKOFF_MS, 1000),
     serverPort: env.SLIPWAY_SERVER_PORT !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_PORT) ? Number(env.SLIPWAY_SERVER_PORT) : 7878,
     reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
+    serverIdleMs: env.SLIPWAY_SERVER_IDLE_MS !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_IDLE_MS) ? Number(env.SLIPWAY_SERVER_IDLE_MS) : undefined,
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
+    debug: !!env.SLIPWAY_DEBUG,
+    token: env.SLIPWAY_TOKEN || undefined,
     processEnv: env,
   };
+}
+
+/** The process environment with some variables set (the SDK's `home` option sets SLIPWAY_HOME). */
+export function readRuntimeEnvWith(overrides: NodeJS.ProcessEnv): RuntimeEnv {
+  return readRuntimeEnv({ ...process.env, ...overrides });
 }
 
 function positiveNumber(raw: string | undefined, fallback: number): number {

@@ -22,7 +22,7 @@ $S deploy --phase 1 --yes >/dev/null
 $S run train_iris --wait >/dev/null
 $S deploy --yes >/dev/null
 export TOKEN; TOKEN=$($S tokens create --user "${USER:-root}" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).token)')
-GW=$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0))[0].url)')
+GW=$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).endpoints[0].url)')
 MODEL=$(ls -d "$SLIPWAY_HOME"/models/quickstart/dev/iris/*/ | head -1)
 curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H "content-type: application/json" -d '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}' "$GW" >/dev/null
 

@@ -8,7 +8,7 @@ import { basename, join, resolve } from "node:path";
 import { iso, type Clock } from "../clock.js";
 import { VERSION } from "../config/schema.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
-import { captureBundle } from "../executors/bundle.js";
+import { captureBundle } from "../bundles/index.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { sha256 } from "../util/hash.js";
 import { builderFor } from "./builders/index.js";
@@ -49,6 +49,7 @@ export async function readBuildRecord(home: string, project: string, artifact: s
 
 /** A store that keeps nothing: capturing into it only hashes. */
 const hashOnly: BlobStore = {
+  location: "nowhere (hashing only)",
   put: async () => {},
   get: async () => undefined,
   has: async () => true,

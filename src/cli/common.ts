@@ -1,8 +1,12 @@
-// Option parsing shared by every command, the terminal reporter, and the one place that maps errors
-// to exit codes.
+// Option parsing shared by every command, the terminal reporter, and the one execute path every
+// command goes through: it prints the command's --json document (from its view) or its text, and
+// maps errors to exit codes from the registry (error-codes.ts), the only place exit codes come from.
 import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { formatDiagnostic, InvalidInputError, SlipwayError, type ExitCode } from "../errors.js";
+import { exitCodeOf, type ExitCode } from "../error-codes.js";
+import { formatDiagnostic, InvalidInputError } from "../errors.js";
+import { envelope, type CommandName, type FieldsOf, type UnsuccessfulCommand } from "../views/documents.js";
+import { errorView, type ErrorJson } from "../views/error.js";
 import type { Reporter } from "../engine/reporter.js";
 import { readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
@@ -116,34 +120,52 @@ async function ask(question: string): Promise<boolean> {
   }
 }
 
-/** Runs a command body, printing errors the same way everywhere; returns the exit code. */
-export async function execute(flags: CommonFlags, body: (rt: CommandRuntime) => Promise<ExitCode | void>): Promise<ExitCode> {
+/** What a command's body returns: its document's fields (from its view) and how to say it to a person. */
+export interface Done<C extends CommandName> {
+  fields: FieldsOf<C>;
+  /** The human-readable output (skipped with --json, where the document is printed instead). */
+  text?: () => void;
+  /** The command finished with its result but not successfully (a failed deploy, a failed run): exit code from error.code. */
+  error?: C extends UnsuccessfulCommand ? ErrorJson | undefined : never;
+  /** Work that goes on after the document is printed (the foreground server, until a signal). */
+  after?: () => Promise<void>;
+}
+
+/**
+ * The execute path of every command: runs the body, prints its document (--json) or its text, sets the
+ * exit code; a thrown error is printed the same way everywhere. `ok` is true exactly when the exit code is 0.
+ */
+export async function execute<C extends CommandName>(command: C, flags: CommonFlags, body: (rt: CommandRuntime) => Promise<Done<C>>): Promise<void> {
   let rt: CommandRuntime | undefined;
+  let printed = false;
   try {
     rt = makeRuntime(flags);
-    return (await body(rt)) ?? 0;
+    const done = await body(rt);
+    const error: ErrorJson | undefined = done.error;
+    if (rt.out.json) rt.out.document(envelope(done.fields, error));
+    else done.text?.();
+    printed = true;
+    setExit(error ? exitCodeOf(error.code) : 0);
+    await done.after?.();
   } catch (e) {
-    return reportError(e, rt?.out ?? new Output(!!flags.json, false));
+    // After its document, a command reports a late error as text: stdout carries one document only.
+    setExit(reportError(e, printed ? new Output(false, false) : (rt?.out ?? new Output(!!flags.json, false)), rt?.env.debug));
   }
 }
 
-export function reportError(e: unknown, out: Output): ExitCode {
-  if (e instanceof InvalidInputError) {
-    if (out.json) {
-      out.document({ ok: false, error: { code: e.code, message: e.message, diagnostics: e.diagnostics.map((d) => ({ ...d.location, message: d.message, hint: d.hint })) } });
-    } else {
-      for (const d of e.diagnostics) out.err(formatDiagnostic(d));
-      if (e.diagnostics.length > 1) out.err(`${e.diagnostics.length} problems found; nothing was changed.`);
-    }
-    return 2;
+export function setExit(code: ExitCode): void {
+  process.exitCode = code;
+}
+
+export function reportError(e: unknown, out: Output, debug = readRuntimeEnv().debug): ExitCode {
+  const error = errorView(e);
+  if (out.json) {
+    out.document(envelope({}, error));
+  } else if (e instanceof InvalidInputError) {
+    for (const d of e.diagnostics) out.err(formatDiagnostic(d));
+    if (e.diagnostics.length > 1) out.err(`${e.diagnostics.length} problems found; nothing was changed.`);
+  } else {
+    out.err(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ""}${error.code === "internal" && debug && e instanceof Error ? `\n${e.stack}` : ""}`);
   }
-  if (e instanceof SlipwayError) {
-    if (out.json) out.document({ ok: false, error: { code: e.code, message: e.message, hint: e.hint, ...e.details } });
-    else out.err(`error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`);
-    return e.exitCode;
-  }
-  const err = e instanceof Error ? e : new Error(String(e));
-  if (out.json) out.document({ ok: false, error: { code: "internal", message: err.message } });
-  else out.err(`error: ${err.message}${process.env.SLIPWAY_DEBUG ? `\n${err.stack}` : ""}`);
-  return 1;
+  return exitCodeOf(error.code);
 }

@@ -20,6 +20,10 @@ import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
 import { inheritCommonOptions, withCommonOptions } from "./common.js";
+import { exitCodeOf } from "../error-codes.js";
+import { envelope } from "../views/documents.js";
+import { failureView } from "../views/error.js";
+import { Output } from "./output.js";
 import { registerFirstHour } from "./first-hour.js";
 
 export function buildProgram(): Command {
@@ -50,8 +54,15 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // Help and version are exit 0; usage errors are invalid input.
-      return e.exitCode === 0 ? 0 : 2;
+      // Help and version are exit 0. Usage errors are invalid input: commander has said why on stderr,
+      // and with --json stdout gets the error document like any other failure.
+      if (e.exitCode === 0) return 0;
+      if (argv.includes("--json")) {
+        // Our own usage errors (src/cli/first-hour.ts) carry their hint on a second line.
+        const [message = "", hint] = e.message.replace(/^error: /, "").split("\n  hint: ");
+        new Output(true, false).document(envelope({}, failureView("invalid_usage", message, hint ?? "see slipway --help, or slipway <command> --help")));
+      }
+      return exitCodeOf("invalid_usage");
     }
     throw e;
   }

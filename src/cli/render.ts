@@ -1,4 +1,4 @@
-// Human-readable and JSON renderings of plans and results. The JSON shapes are the stable contract.
+// Human-readable renderings of plans and results. The --json documents come from src/views.
 import type { FieldChange, Plan, PlannedAction } from "../engine/plan.js";
 import type { DeployResult } from "../operations/deploy.js";
 import type { RunDetails } from "../operations/runs.js";
@@ -10,13 +10,6 @@ const SYMBOL: Record<PlannedAction["action"], [string, "green" | "yellow" | "mag
   replace: ["-/+", "magenta"],
   delete: ["-", "red"],
 };
-
-export function planJson(plan: Plan) {
-  return {
-    summary: plan.summary,
-    actions: plan.actions.map((a) => ({ address: a.address, kind: a.kind, module: a.module, phase: a.phase, action: a.action, changes: a.changes })),
-  };
-}
 
 export function printPlan(out: Output, plan: Plan, heading: string): void {
   if (plan.actions.length === 0) {
@@ -42,33 +35,6 @@ function show(c: FieldChange, side: "before" | "after"): string {
   if (v === undefined) return "(none)";
   const text = JSON.stringify(v);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Values that are the user's own data: their keys are printed exactly as written. */
-const USER_DATA = new Set(["params", "results", "metrics", "provenance", "tags", "files", "manifest", "options", "resources", "summary", "aliases"]);
-
-/** The --json documents use snake_case keys throughout (but never rewrite the user's own keys). */
-export function snakeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(snakeKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), USER_DATA.has(k) ? v : snakeKeys(v)]));
-  }
-  return value;
-}
-
-export function deployJson(r: DeployResult) {
-  return {
-    project: r.project,
-    target: r.target,
-    status: r.status,
-    revision: r.revision ?? null,
-    deployment_id: r.deploymentId ?? null,
-    ...planJson(r.plan),
-    failed: r.apply?.failed.map((f) => ({ address: f.action.address, error: f.error.message })) ?? [],
-    skipped: r.apply?.skipped.map((a) => a.address) ?? [],
-    log_file: r.logFile ?? null,
-    runs: r.runs ?? [],
-  };
 }
 
 export function printDeployOutcome(out: Output, r: DeployResult, verb: string): void {

@@ -12,17 +12,18 @@ import type { ArtifactStore, ArtifactVersion } from "../artifacts/store.js";
 import type { ComputeStore, EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { article } from "../util/suggest.js";
 import { existsSync } from "node:fs";
+import { rmdir } from "node:fs/promises";
 import { createVenv, installFile, removeVenv, resolvePython, uninstallPackage, venvPython, type ProcessIO } from "./venv.js";
 
 /** A compute resource's block in module.yaml, as compiled. */
-export interface ComputeSpec {
+export type ComputeSpec = {
   module?: string;
   description?: string;
   python?: string;
   libraries?: string[];
   ephemeral?: boolean;
   pip?: boolean;
-}
+};
 
 export interface EnvironmentContext {
   home: string;
@@ -170,11 +171,23 @@ export async function repairEnvironment(ctx: EnvironmentContext, name: string, s
   return ensureEnvironment(ctx, name, { ...spec, python: row.python, libraries });
 }
 
-/** Deletes the environment's folder and forgets it and its installs. */
+/** Deletes the environment's folder (and the project's and target's folders once empty) and forgets it and its installs. */
 export async function removeEnvironment(ctx: Pick<EnvironmentContext, "compute" | "home" | "project" | "target">, name: string, instance = ""): Promise<void> {
   const row = await ctx.compute.getEnvironment(name, instance);
   await removeVenv(row?.path ?? environmentPath(ctx.home, ctx.project, ctx.target, name, instance));
+  await removeEmptyFolders([join(ctx.home, "envs", ctx.project, ctx.target), join(ctx.home, "envs", ctx.project)]);
   await ctx.compute.deleteEnvironment(name, instance);
+}
+
+/** Removes each folder in turn while it is empty (another environment being made may fill it: then it stays). */
+async function removeEmptyFolders(folders: string[]): Promise<void> {
+  for (const folder of folders) {
+    try {
+      await rmdir(folder);
+    } catch {
+      return; // not empty, or gone
+    }
+  }
 }
 
 /** What a run records about the environment it ran in. */

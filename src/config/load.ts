@@ -7,12 +7,16 @@ import { InvalidInputError, type Diagnostic, type SourceLocation } from "../erro
 import { didYouMean } from "../util/suggest.js";
 import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
-import { moduleFileSchema, projectFileSchema, type ArchiveKind, type ModuleFile, type Permission, type TargetConfig } from "./schema.js";
+import type { ArchiveKind } from "../store/archives.js";
+import type { z } from "zod";
+import { projectFileSchema, type ModuleFileBase, type Permission, type TargetConfig } from "./schema.js";
 import { parseYamlWithPositions, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";
 
-export interface LoadOptions {
+export interface LoadOptions<M extends ModuleFileBase = ModuleFileBase> {
+  /** The schema of module.yaml (assembled from the kinds, which live above this layer). */
+  moduleSchema: z.ZodType<M>;
   /** The project folder (holding slipway.yaml). */
   dir: string;
   /** -t/--target; the target marked `default: true` when absent. */
@@ -30,11 +34,11 @@ export interface LoadOptions {
   env: Record<string, string | undefined>;
 }
 
-export interface LoadedModule {
+export interface LoadedModule<M extends ModuleFileBase = ModuleFileBase> {
   name: string;
   file: string;
   dir: string;
-  config: ModuleFile;
+  config: M;
   sourceMap: SourceMap;
 }
 
@@ -45,7 +49,7 @@ export interface LoadedTarget {
   protected: boolean;
 }
 
-export interface LoadedProject {
+export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   dir: string;
   file: string;
   name: string;
@@ -58,11 +62,11 @@ export interface LoadedProject {
   permissions: Permission[];
   /** Archive stores configured for this target (project-level, overridden per target). */
   archives: Partial<Record<ArchiveKind, { type: "fs"; path: string }>>;
-  modules: LoadedModule[];
+  modules: LoadedModule<M>[];
   sourceMap: SourceMap;
 }
 
-export function loadProject(options: LoadOptions): LoadedProject {
+export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): LoadedProject<M> {
   const dir = resolve(options.dir);
   const file = join(dir, PROJECT_FILE);
   if (!existsSync(file)) {
@@ -109,16 +113,16 @@ export function loadProject(options: LoadOptions): LoadedProject {
   const parsed = parseYamlWithPositions(text, displayFile, (s, loc) => interpolate(s, scope, loc, diagnostics));
   const project = validateAgainst(projectFileSchema, parsed.value, parsed.sourceMap, diagnostics).data;
 
-  const modules: LoadedModule[] = [];
+  const modules: LoadedModule<M>[] = [];
   const includes = (project?.include ?? []) as string[];
-  const seen = new Map<string, LoadedModule>();
+  const seen = new Map<string, LoadedModule<M>>();
   includes.forEach((pattern, index) => {
     const files = globSync(pattern, { cwd: dir, absolute: true, onlyFiles: true }).sort();
     if (files.length === 0) {
       diagnostics.push({ location: parsed.sourceMap.locate(["include", index]), message: `include "${pattern}" matches no file`, hint: "check the glob; it is relative to slipway.yaml" });
     }
     for (const moduleFile of files) {
-      const loaded = loadModule(moduleFile, scope, diagnostics);
+      const loaded = loadModule(moduleFile, options.moduleSchema, scope, diagnostics);
       if (!loaded) continue;
       const twin = seen.get(loaded.name);
       if (twin) {
@@ -172,7 +176,7 @@ export function targetNamesOf(dir: string): string[] {
   return isRecord(doc.targets) ? Object.keys(doc.targets) : [];
 }
 
-function loadModule(file: string, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule | undefined {
+function loadModule<M extends ModuleFileBase>(file: string, moduleSchema: z.ZodType<M>, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule<M> | undefined {
   const text = readFileSync(file, "utf8");
   const displayFile = relative(process.cwd(), file) || file;
   // The module's own name feeds ${module.name}; it is read before interpolating the rest.
@@ -181,7 +185,7 @@ function loadModule(file: string, projectScope: InterpolationScope, diagnostics:
   const parsed = parseYamlWithPositions(text, displayFile, (s, loc) => interpolate(s, scope, loc, diagnostics));
   diagnostics.push(...parsed.diagnostics);
   if (parsed.value === undefined) return undefined; // a syntax error: nothing to check further
-  const config = validateAgainst(moduleFileSchema, parsed.value, parsed.sourceMap, diagnostics).data;
+  const config = validateAgainst(moduleSchema, parsed.value, parsed.sourceMap, diagnostics).data;
   if (!config) return undefined;
   return { name: config.module, file, dir: dirname(file), config, sourceMap: parsed.sourceMap };
 }

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from "node:
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import type { CompiledProject } from "../config/compile.js";
+import type { CompiledProject } from "../kinds/compile-project.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
 import { compile, type ProjectOptions } from "../operations/context.js";
@@ -109,7 +109,7 @@ export function checkServer(env: RuntimeEnv, server: { info?: ServerInfo; alive:
       name: "server",
       status: "note",
       message: `a Slipway server is running for this home at ${server.info.url} (pid ${server.info.pid}, since ${server.info.startedAt})`,
-      fix: "it serves the deployed endpoints; stop it when you are done: slipway server stop",
+      fix: "it serves the deployed endpoints (`slipway server status` lists them); one started by deploy stops by itself a minute after it has nothing left to serve; to stop it now: slipway server stop",
     };
   }
   const lockPid = existsSync(lock) ? Number(readFileSync(lock, "utf8")) : 0;

@@ -5,26 +5,19 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { iso, type Clock } from "../clock.js";
 import { SlipwayError } from "../errors.js";
-import { providerFor } from "../providers/index.js";
-import type { ProviderContext, ProviderServices } from "../providers/provider.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
-import type { ComputeStore } from "../store/state/compute-store.js";
 import type { TargetState } from "../store/state/state-store.js";
+import { runDag } from "../util/dag.js";
 import type { Failpoints } from "./failpoint.js";
 import type { Plan, PlannedAction } from "./plan.js";
+import type { KindLookup, ProviderContext } from "./provider.js";
 import type { Reporter } from "./reporter.js";
 
-export interface ApplyContext {
+export interface ApplyContext<Services = unknown> {
   state: TargetState;
   blobs: BlobStore;
-  home: string;
-  artifacts: BlobStore;
-  compute: ComputeStore;
-  user: string;
   clock: Clock;
   deploymentId: string;
-  projectDir: string;
-  processEnv: NodeJS.ProcessEnv;
   parallelism: number;
   reporter: Reporter;
   failpoints: Failpoints;
@@ -32,7 +25,10 @@ export interface ApplyContext {
   logDir: string;
   /** Aborts the apply from outside (lease lost). */
   signal?: AbortSignal;
-  services: ProviderServices;
+  /** How to reach each kind's provider (the kinds registry). */
+  kinds: KindLookup<Services>;
+  /** Handed to every provider as `ctx.services`. */
+  services: Services;
 }
 
 export interface ApplyResult {
@@ -42,7 +38,7 @@ export interface ApplyResult {
   skipped: PlannedAction[];
 }
 
-export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
+export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services>): Promise<ApplyResult> {
   const deletes = plan.actions.filter((a) => a.action === "delete");
   const forward = plan.actions.filter((a) => a.action !== "delete");
   const result: ApplyResult = { ok: true, done: [], failed: [], skipped: [] };
@@ -65,29 +61,25 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     }
     ctx.failpoints.hit("apply.before-action");
     ctx.reporter.actionStarted?.(action);
-    const pctx: ProviderContext = {
-      ...ctx.services,
+    const pctx: ProviderContext<Services> = {
       project: ctx.state.project,
       target: ctx.state.target,
-      projectDir: ctx.projectDir,
       deploymentId: ctx.deploymentId,
       state: ctx.state,
       blobs: ctx.blobs,
-      home: ctx.home,
-      artifacts: ctx.artifacts,
-      compute: ctx.compute,
-      user: ctx.user,
       clock: ctx.clock,
-      processEnv: ctx.processEnv,
       signal: stop.signal,
-      output: (stream, line) => {
-        log.write(action.address, line);
-        ctx.reporter.output?.(action.address, stream, line);
+      log: {
+        output: (stream, line) => {
+          log.write(action.address, line);
+          ctx.reporter.output?.(action.address, stream, line);
+        },
+        childStarted: (pid) => ctx.state.journalChild(ctx.deploymentId, mySeq, pid),
       },
-      childStarted: (pid) => ctx.state.journalChild(ctx.deploymentId, mySeq, pid),
+      services: ctx.services,
     };
     try {
-      const provider = providerFor(action.kind);
+      const provider = ctx.kinds.provider(action.kind);
       let outputs: Record<string, unknown> = {};
       if (action.action === "delete") {
         await provider.delete(pctx, action.recorded!, action.runtime);
@@ -96,7 +88,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
       } else if (action.action === "update") {
         outputs = await provider.update(pctx, action.recorded!, action.desired!);
       } else {
-        await providerFor(action.recorded!.kind).delete(pctx, action.recorded!, action.desired!.runtime);
+        await ctx.kinds.provider(action.recorded!.kind).delete(pctx, action.recorded!, action.desired!.runtime);
         outputs = await provider.create(pctx, action.desired!);
       }
       ctx.failpoints.hit("apply.after-action");
@@ -149,10 +141,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
         else mustWaitFor.set(x, [y.address]);
       }
     }
-    await runGraph(deletes, (a) => mustWaitFor.get(a.address) ?? [], ctx.parallelism, stop.signal, runOne, result);
-    if (result.ok) {
+    await runActions(deletes, (a) => mustWaitFor.get(a.address) ?? [], ctx.parallelism, stop.signal, runOne, result);
+    if (result.ok && !stop.signal.aborted) {
       const forwardSet = new Set(forward.map((a) => a.address));
-      await runGraph(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result);
+      await runActions(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result);
     } else {
       result.skipped.push(...forward);
     }
@@ -160,17 +152,17 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     ctx.signal?.removeEventListener("abort", onOuterAbort);
     await log.close();
   }
+  // Stopped from outside (the lease was lost) with every started action done: still not a success,
+  // since what was skipped never ran (and someone else may be deploying now).
+  if (stop.signal.aborted) result.ok = false;
   if (!result.ok && result.failed.length === 0) {
     throw new SlipwayError("apply_aborted", `the apply was stopped: ${String(stop.signal.reason ?? "aborted")}`);
   }
   return result;
 }
 
-/**
- * Runs actions as their prerequisites finish, at most `limit` at a time. `prerequisites(a)` names
- * the actions that must finish before `a`.
- */
-async function runGraph(
+/** Runs actions as their prerequisites finish (at most `limit` at a time); what never started is skipped. */
+async function runActions(
   actions: PlannedAction[],
   prerequisites: (a: PlannedAction) => string[],
   limit: number,
@@ -178,50 +170,9 @@ async function runGraph(
   run: (a: PlannedAction) => Promise<void>,
   result: ApplyResult,
 ): Promise<void> {
-  if (actions.length === 0) return;
-  const prereq = prerequisites;
-  const waiting = new Map<string, number>();
-  const dependents = new Map<string, PlannedAction[]>();
-  for (const a of actions) {
-    const before = prereq(a);
-    waiting.set(a.address, before.length);
-    for (const b of before) {
-      const list = dependents.get(b);
-      if (list) list.push(a);
-      else dependents.set(b, [a]);
-    }
-  }
-  const ready = actions.filter((a) => waiting.get(a.address) === 0);
-  const started = new Set<string>();
-  let running = 0;
-  await new Promise<void>((resolveAll) => {
-    const pump = () => {
-      while (running < limit && ready.length > 0 && !signal.aborted) {
-        const a = ready.shift()!;
-        started.add(a.address);
-        running++;
-        void run(a)
-          .catch(() => {
-            /* runOne records its own failures; nothing may escape as an unhandled rejection */
-          })
-          .then(() => {
-          running--;
-          if (!signal.aborted) {
-            // A failure aborts the signal, so reaching here means `a` succeeded.
-            for (const next of dependents.get(a.address) ?? []) {
-              const left = waiting.get(next.address)! - 1;
-              waiting.set(next.address, left);
-              if (left === 0) ready.push(next);
-            }
-          }
-          pump();
-        });
-      }
-      if (running === 0 && (ready.length === 0 || signal.aborted)) resolveAll();
-    };
-    pump();
-  });
-  for (const a of actions) if (!started.has(a.address)) result.skipped.push(a);
+  // runOne records its own failures and aborts `signal`, which stops new work.
+  const { notStarted } = await runDag({ nodes: actions, key: (a) => a.address, prerequisites, limit, signal, run: (a) => run(a).then(() => !signal.aborted) });
+  result.skipped.push(...notStarted);
 }
 
 /** Keeps every action's output with the deployment: one file per deployment, lines prefixed by address. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ManualClock } from "../clock.js";
+import { ManualClock, systemClock } from "../clock.js";
 import { RefusedError } from "../errors.js";
 import { openSqliteState } from "../store/state/sqlite/sqlite-state.js";
 import type { StateStore, TargetState } from "../store/state/state-store.js";
@@ -50,7 +50,7 @@ describe("leases", () => {
   });
 
   it("losing the lease to --force-unlock aborts the holder's signal at its next heartbeat", async () => {
-    const held = await acquireLease(state, { operation: "deploy", owner: elsewhere, ttlMs: 150, clock: { now: () => Date.now() } });
+    const held = await acquireLease(state, { operation: "deploy", owner: elsewhere, ttlMs: 150, clock: systemClock });
     const forced = await acquireLease(state, { operation: "deploy", owner: here, ttlMs: 60_000, clock, force: true });
     // The heartbeat timer does not keep a process alive on its own (unref); this test waits for it.
     const keepAlive = setTimeout(() => {}, 10_000);

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hashValue } from "../util/hash.js";
 import { diffFields, planChanges, topologicalOrder } from "./plan.js";
-import type { DesiredResource, RecordedResource } from "./resource.js";
+import type { DesiredResource, RecordedResource, ResourceKind } from "../resources.js";
+import type { ChangeKind } from "./provider.js";
+
+// The plan asks each kind only "update or replace?"; here models are replaced when they change module.
+const changeKind = (kind: ResourceKind): ChangeKind => (kind === "model" ? (r, d) => (r.spec.module !== d.spec.module ? "replace" : "update") : () => "update");
+const plan = (d: DesiredResource[], r: RecordedResource[], scope?: Parameters<typeof planChanges>[3]) => planChanges(d, r, changeKind, scope);
 
 function desired(address: string, spec: Record<string, unknown>, dependsOn: string[] = [], phase = 0): DesiredResource {
   const [kind, ...rest] = address.split(".");
@@ -16,21 +21,21 @@ describe("planChanges", () => {
   it("creates what is missing, in dependency order", () => {
     const a = desired("setting.m.a", { value: "1" }, ["module.m"]);
     const m = desired("module.m", { depends_on: [] });
-    const plan = planChanges([a, m], []);
-    assert.deepEqual(plan.actions.map((x) => [x.action, x.address]), [["create", "module.m"], ["create", "setting.m.a"]]);
-    assert.deepEqual(plan.summary, { create: 2, update: 0, replace: 0, delete: 0, noop: 0 });
+    const result = plan([a, m], []);
+    assert.deepEqual(result.actions.map((x) => [x.action, x.address]), [["create", "module.m"], ["create", "setting.m.a"]]);
+    assert.deepEqual(result.summary, { create: 2, update: 0, replace: 0, delete: 0, noop: 0 });
   });
 
   it("is empty when every spec hash matches", () => {
     const a = desired("setting.m.a", { value: "1" });
-    assert.deepEqual(planChanges([a], [recorded(a)]).actions, []);
-    assert.equal(planChanges([a], [recorded(a)]).summary.noop, 1);
+    assert.deepEqual(plan([a], [recorded(a)]).actions, []);
+    assert.equal(plan([a], [recorded(a)]).summary.noop, 1);
   });
 
   it("updates a changed spec and names the changed fields", () => {
     const before = desired("setting.m.a", { key: "a", value: "1" });
     const after = desired("setting.m.a", { key: "a", value: "2" });
-    const [action] = planChanges([after], [recorded(before)]).actions;
+    const [action] = plan([after], [recorded(before)]).actions;
     assert.equal(action!.action, "update");
     assert.deepEqual(action!.changes, [{ path: "value", before: "1", after: "2" }]);
   });
@@ -38,29 +43,29 @@ describe("planChanges", () => {
   it("replaces when the provider says the change cannot be made in place", () => {
     const before = desired("model.x", { module: "a" });
     const after = { ...desired("model.x", { module: "b" }), module: "b" };
-    assert.equal(planChanges([after], [recorded(before)]).actions[0]!.action, "replace");
+    assert.equal(plan([after], [recorded(before)]).actions[0]!.action, "replace");
   });
 
   it("deletes what is no longer wanted, dependents first", () => {
     const m = desired("module.m", {});
     const s = desired("setting.m.a", {}, ["module.m"]);
-    const plan = planChanges([], [recorded(m), recorded(s)]);
-    assert.deepEqual(plan.actions.map((x) => [x.action, x.address]), [["delete", "setting.m.a"], ["delete", "module.m"]]);
+    const result = plan([], [recorded(m), recorded(s)]);
+    assert.deepEqual(result.actions.map((x) => [x.action, x.address]), [["delete", "setting.m.a"], ["delete", "module.m"]]);
   });
 
   it("--phase N keeps later phases out and deletes their deployed resources", () => {
     const early = desired("model.a", {}, [], 1);
     const late = desired("endpoint.b", {}, ["model.a"], 2);
-    assert.deepEqual(planChanges([early, late], [], { phase: 1 }).actions.map((a) => a.address), ["model.a"]);
-    const back = planChanges([early, late], [recorded(early), recorded(late)], { phase: 1 });
+    assert.deepEqual(plan([early, late], [], { phase: 1 }).actions.map((a) => a.address), ["model.a"]);
+    const back = plan([early, late], [recorded(early), recorded(late)], { phase: 1 });
     assert.deepEqual(back.actions.map((a) => [a.action, a.address]), [["delete", "endpoint.b"]]);
   });
 
   it("--module leaves other modules alone, even their deletions", () => {
     const mine = desired("setting.m.a", { v: 1 });
     const theirs = { ...desired("setting.o.b", { v: 1 }), module: "o" };
-    const plan = planChanges([mine], [recorded(theirs)], { modules: new Set(["m"]) });
-    assert.deepEqual(plan.actions.map((a) => a.address), ["setting.m.a"]);
+    const result = plan([mine], [recorded(theirs)], { modules: new Set(["m"]) });
+    assert.deepEqual(result.actions.map((a) => a.address), ["setting.m.a"]);
   });
 });
 

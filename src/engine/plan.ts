@@ -1,7 +1,9 @@
-// The plan: a pure function of (desired resources, recorded state, scope). It touches no provider.
+// The plan: a pure function of (desired resources, recorded state, scope). It touches no provider: the
+// only thing it asks a kind is whether a change is an update or a replace (`changeKind`, handed in).
 // Deletes are ordered in reverse dependency order, everything else in dependency order.
-import { providerFor } from "../providers/index.js";
-import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "./resource.js";
+import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../resources.js";
+import { topologicalOrder } from "../util/graph.js";
+import type { ChangeKind } from "./provider.js";
 
 export type ActionType = "create" | "update" | "replace" | "delete";
 
@@ -46,7 +48,7 @@ export interface PlanScope {
   modules?: ReadonlySet<string>;
 }
 
-export function planChanges(desired: readonly DesiredResource[], recorded: readonly RecordedResource[], scope: PlanScope = {}): Plan {
+export function planChanges(desired: readonly DesiredResource[], recorded: readonly RecordedResource[], changeKind: (kind: ResourceKind) => ChangeKind, scope: PlanScope = {}): Plan {
   const inModules = (module: string) => !scope.modules || scope.modules.has(module);
   const wanted = desired.filter((d) => inModules(d.module) && (scope.phase === undefined || d.phase <= scope.phase));
   const wantedByAddress = new Map(wanted.map((d) => [d.address, d]));
@@ -61,7 +63,7 @@ export function planChanges(desired: readonly DesiredResource[], recorded: reado
       forward.push({ ...base, action: "create", changes: [] });
       summary.create++;
     } else if (r.specHash !== d.specHash || r.phase !== d.phase || !sameList(r.dependsOn, d.dependsOn)) {
-      const action = r.kind === d.kind ? providerFor(d.kind).diff(r, d) : "replace";
+      const action = r.kind === d.kind ? changeKind(d.kind)(r, d) : "replace";
       const changes = r.spec.sensitive || d.spec.sensitive ? maskChanges(diffFields(r.spec, d.spec)) : diffFields(r.spec, d.spec);
       if (r.phase !== d.phase) changes.push({ path: "phase", before: r.phase, after: d.phase });
       forward.push({ ...base, action, changes, recorded: r });
@@ -89,39 +91,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return b.every((x) => set.has(x));
 }
 
-/** Kahn's algorithm, keeping declaration order among independent resources. */
-export function topologicalOrder<T extends { address: string; dependsOn: readonly string[] }>(nodes: readonly T[]): T[] {
-  const byAddress = new Map(nodes.map((n) => [n.address, n]));
-  const waiting = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  for (const n of nodes) {
-    let count = 0;
-    for (const dep of n.dependsOn) {
-      if (!byAddress.has(dep)) continue;
-      count++;
-      const list = dependents.get(dep);
-      if (list) list.push(n.address);
-      else dependents.set(dep, [n.address]);
-    }
-    waiting.set(n.address, count);
-  }
-  const order: T[] = [];
-  const ready = nodes.filter((n) => waiting.get(n.address) === 0);
-  for (let i = 0; i < ready.length; i++) {
-    const n = ready[i]!;
-    order.push(n);
-    for (const next of dependents.get(n.address) ?? []) {
-      const left = waiting.get(next)! - 1;
-      waiting.set(next, left);
-      if (left === 0) ready.push(byAddress.get(next)!);
-    }
-  }
-  if (order.length !== nodes.length) {
-    const stuck = nodes.filter((n) => !order.includes(n)).map((n) => n.address);
-    throw new Error(`dependency cycle among ${stuck.slice(0, 5).join(", ")}`);
-  }
-  return order;
-}
+export { topologicalOrder };
 
 export function reverseTopologicalOrder<T extends { address: string; dependsOn: readonly string[] }>(nodes: readonly T[]): T[] {
   return topologicalOrder(nodes).reverse();

@@ -1,6 +1,7 @@
 // The executor contract: where a run's runner process executes (local processes today; Slurm and
 // Kubernetes follow as folders of their own with the same file names). Capability flags, not
 // `if (kind === "slurm")` branches, tell callers what an executor can do.
+import type { Clock } from "../clock.js";
 
 export interface ExecutorCapabilities {
   /** Can give tasks GPUs. */
@@ -34,6 +35,6 @@ export interface Executor {
   submit(request: SubmitRequest): Promise<RunHandle>;
   /** Whether the runner is still there (a run whose runner is gone is lost, not running forever). */
   liveness(handle: RunHandle): Promise<Liveness>;
-  /** Stops the runner and every task process it started. */
-  cancel(handle: RunHandle, taskProcessGroups: number[]): Promise<void>;
+  /** Stops the runner and every task process it started; grace periods are measured on `clock`. */
+  cancel(handle: RunHandle, taskProcessGroups: number[], clock: Clock): Promise<void>;
 }

@@ -8,15 +8,14 @@ import { resolve } from "node:path";
 import { buildArtifact, hashFolder, readBuildRecord, type BuildRecord } from "../artifacts/build.js";
 import type { ArtifactSpec } from "../artifacts/builders/builder.js";
 import { ArtifactStore, type ArtifactVersion, type PublishOutcome } from "../artifacts/store.js";
-import { computeUsage, strandedInstances, type UseSite } from "../artifacts/usage.js";
+import { computeUsage, strandedInstances, type UseSite } from "./artifact-usage.js";
 import { install, missingVersion, parseLibrary, removeEnvironment, repairEnvironment, type ComputeSpec, type EnvironmentContext } from "../compute/environments.js";
 import { uninstallPackage } from "../compute/venv.js";
-import { findResource, type CompiledProject } from "../config/compile.js";
-import type { DesiredResource } from "../engine/resource.js";
+import { findResource, resourcesOfKind, type CompiledProject } from "../kinds/compile-project.js";
+import type { DesiredResource } from "../resources.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { openArchives } from "../store/archives.js";
-import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import type { Stores } from "../store/open.js";
 import type { EnvironmentRow, InstallRow } from "../store/state/compute-store.js";
 import { sha256 } from "../util/hash.js";
@@ -43,20 +42,20 @@ function compileAnyTarget(options: ProjectOptions, ctx: OperationContext): Compi
   }
 }
 
-function declaredArtifacts(compiled: CompiledProject): DesiredResource[] {
-  return compiled.resources.filter((r) => r.kind === "artifact");
+function declaredArtifacts(compiled: CompiledProject): Array<DesiredResource<ArtifactSpec>> {
+  return resourcesOfKind(compiled, "artifact");
 }
 
-function findArtifact(compiled: CompiledProject, name: string): DesiredResource {
-  return findResource(compiled, "artifact", name, { noun: "artifact", plural: "artifacts", section: "artifacts", code: "unknown_artifact" });
+function findArtifact(compiled: CompiledProject, name: string): DesiredResource<ArtifactSpec> {
+  return findResource(compiled, "artifact", name, { noun: "artifact", plural: "artifacts", code: "unknown_artifact" });
 }
 
-function findCompute(compiled: CompiledProject, name: string): DesiredResource {
-  return findResource(compiled, "compute", name, { noun: "compute environment", plural: "compute environments", section: "compute", code: "unknown_environment" });
+function findCompute(compiled: CompiledProject, name: string): DesiredResource<ComputeSpec> {
+  return findResource(compiled, "compute", name, { noun: "compute environment", plural: "compute environments", code: "unknown_environment" });
 }
 
-function packageDir(resource: DesiredResource): string {
-  return resolve(resource.runtime!.cwd, (resource.spec as unknown as ArtifactSpec).path);
+function packageDir(resource: DesiredResource<ArtifactSpec>): string {
+  return resolve(resource.runtime!.cwd, resource.spec.path);
 }
 
 /** The artifact store of the compiled project's target. */
@@ -66,7 +65,7 @@ export function artifactStoreFor(compiled: CompiledProject, home: string): Artif
 }
 
 function storeLocation(store: ArtifactStore): string | null {
-  return store.blobs instanceof FsBlobStore ? store.blobs.root : null;
+  return store.blobs.location;
 }
 
 function environmentContext(compiled: CompiledProject, stores: Stores, ctx: OperationContext, io: EnvironmentContext["io"]): EnvironmentContext {
@@ -107,11 +106,11 @@ export async function buildArtifacts(options: ProjectOptions & { names?: string[
   if (selected.length === 0) throw new InvalidInputError([{ message: `${compiled.project.name} declares no artifacts`, hint: "declare one under resources.artifacts in a module.yaml" }], "unknown_artifact");
   const builds: BuildResult["builds"] = [];
   for (const resource of selected) {
-    ctx.reporter.info(`building ${resource.name} (${String(resource.spec.type)}) from ${(resource.spec as unknown as ArtifactSpec).path}`);
+    ctx.reporter.info(`building ${resource.name} (${String(resource.spec.type)}) from ${resource.spec.path}`);
     const record = await buildArtifact({
       project: compiled.project.name,
       artifact: resource.name,
-      spec: resource.spec as unknown as ArtifactSpec,
+      spec: resource.spec,
       dir: packageDir(resource),
       home: ctx.env.home,
       user: ctx.env.user,
@@ -162,7 +161,7 @@ export async function publishArtifact(options: ProjectOptions & { name: string; 
   if (!build || !existsSync(build.file)) {
     throw new InvalidInputError([{ message: `${options.name} has not been built on this machine`, hint: `build it first: slipway artifacts build ${options.name}` }], "not_built");
   }
-  const spec = resource.spec as unknown as ArtifactSpec;
+  const spec = resource.spec;
   if (build.type !== spec.type) {
     throw new InvalidInputError([{ message: `the build of ${options.name} is ${article(build.type)}, but the config now says ${spec.type}`, hint: `build it again: slipway artifacts build ${options.name}` }], "stale_build");
   }
@@ -252,7 +251,7 @@ export async function listArtifactVersions(options: ProjectOptions & { name: str
   if (!declared && versions.length === 0) findArtifact(compiled, options.name); // throws, with suggestions
   const usage = await withStores(compiled, ctx.env, (stores) => gatherUsage(compiled, stores));
   const used = usage.get(options.name);
-  const spec = declared?.spec as unknown as ArtifactSpec | undefined;
+  const spec = declared?.spec;
   return {
     project: project.name,
     target: project.target.name,
@@ -271,7 +270,7 @@ export async function listArtifacts(options: ProjectOptions, ctx: OperationConte
   const store = artifactStoreFor(compiled, ctx.env.home);
   const artifacts: ArtifactsOverview["artifacts"] = [];
   for (const r of declaredArtifacts(compiled)) {
-    const spec = r.spec as unknown as ArtifactSpec;
+    const spec = r.spec;
     const versions = await store.list(r.name);
     const build = await readBuildRecord(ctx.env.home, project.name, r.name);
     artifacts.push({
@@ -316,7 +315,7 @@ export async function installArtifact(options: ProjectOptions & { library: strin
     throw new InvalidInputError([{ message: `${artifact} is ${article(String(declared.spec.type))} artifact; only python_wheel artifacts can be installed into a compute environment` }], "not_installable");
   }
   const compute = findCompute(compiled, options.into);
-  if ((compute.spec as ComputeSpec).ephemeral) {
+  if (compute.spec.ephemeral) {
     throw new RefusedError("environment_ephemeral", `compute.${options.into} is ephemeral: each run makes it from its config and removes it afterwards, so there is nothing to install into`, {
       hint: `change its libraries in the config instead (libraries: ["${artifact}@${version}"])`,
     });
@@ -330,7 +329,7 @@ export async function installArtifact(options: ProjectOptions & { library: strin
       throw new RefusedError("environment_not_deployed", `compute.${options.into} is not deployed to ${project.name}/${target}`, { hint: `deploy it first: slipway deploy -t ${target}` });
     }
     return withLease(compiled, stores, ctx, "artifacts install", options.forceUnlock, async () => {
-      const env = (await repairEnvironment(ectx, options.into, compute.spec as ComputeSpec))!;
+      const env = (await repairEnvironment(ectx, options.into, compute.spec))!;
       const previous = (await ectx.compute.listInstalls({ environment: options.into, instance: "", artifact }))[0];
       const base = { project: project.name, target, environment: options.into, artifact, version, previous: previous?.version ?? null, path: env.path };
       if (previous?.sha256 === wanted.sha256) return { ...base, outcome: "unchanged" as const };
@@ -384,7 +383,7 @@ async function planGc(compiled: CompiledProject, stores: Stores, options: GcOpti
   const usage = await gatherUsage(compiled, stores);
   const plan: GcPlan = { project: project.name, target: project.target.name, delete: [], keptInUse: [], kept: 0, staleInstalls: [], strandedEnvironments: [], artifacts: [] };
   for (const r of selected) {
-    const keepLast = options.keepLast ?? (r.spec as unknown as ArtifactSpec).retention?.keep_last;
+    const keepLast = options.keepLast ?? r.spec.retention?.keep_last;
     if (keepLast === undefined) continue;
     const versions = await store.list(r.name);
     plan.artifacts.push({ artifact: r.name, keepLast, versions: versions.length });

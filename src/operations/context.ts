@@ -1,10 +1,11 @@
 // What every operation starts from: the project on disk, the chosen target, the runtime environment.
 import { resolve } from "node:path";
-import { compileProject, type CompiledProject } from "../config/compile.js";
+import { compileProject, type CompiledProject } from "../kinds/compile-project.js";
+import { moduleFileSchema } from "../kinds/module-file.js";
 import { moduleEnvironment } from "../config/env-files.js";
 import type { Plan } from "../engine/plan.js";
 import type { Diagnostic } from "../errors.js";
-import type { RecordedResource, ResourceRuntime } from "../engine/resource.js";
+import type { RecordedResource, ResourceRuntime } from "../resources.js";
 import { loadProject } from "../config/load.js";
 import type { Reporter } from "../engine/reporter.js";
 import type { RuntimeEnv } from "../env.js";
@@ -28,6 +29,7 @@ export interface OperationContext {
 export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProject {
   const diagnostics: Diagnostic[] = [];
   const project = loadProject({
+    moduleSchema: moduleFileSchema,
     diagnostics,
     dir: options.dir,
     target: options.target,

@@ -1,16 +1,19 @@
 // validate, plan and deploy: the config's desired state, compared with (and applied to) the target.
+import { kindLookup } from "../kinds/index.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
-import type { CompiledProject } from "../config/compile.js";
+import type { CompiledProject } from "../kinds/compile-project.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
-import type { RecordedResource } from "../engine/resource.js";
+import type { RecordedResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
 import { submitRun } from "../runs/submit.js";
-import { resolveServedAliases } from "../registry/refresh.js";
+import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import type { Stores } from "../store/open.js";
 import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
+import { accessWarnings } from "../serving/ownership.js";
+import { serveRecordedEndpoints } from "../serving/reconcile.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -56,7 +59,7 @@ export async function plan(options: DeployOptions, ctx: OperationContext): Promi
     const recorded = await state.listResources();
     checkModuleDependencies(compiled, scope, options, recorded);
     await resolveServedAliases(compiled.resources, stores.state.models(compiled.project.name, compiled.project.target.name));
-    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, scope) };
+    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, kindLookup.changeKind, scope) };
   });
 }
 
@@ -83,7 +86,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         projectDir: project.dir,
         archives: project.archives,
         options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps },
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, scope), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, kindLookup.changeKind, scope), compiled),
         check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
@@ -95,6 +98,10 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     );
     if (result.status === "succeeded") started = await startRunsOnDeploy(compiled, stores, result, ctx);
     if (result.status !== "failed") await restartEndpointClocks(compiled, stores, scope, result, ctx);
+    const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
+    for (const warning of accessWarnings(result.apply?.done ?? [], recorded)) ctx.reporter.warn(warning);
+    // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
+    if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };

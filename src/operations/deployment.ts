@@ -8,7 +8,8 @@ import { applyPlan, type ApplyResult } from "../engine/apply.js";
 import { Failpoints } from "../engine/failpoint.js";
 import { acquireLease, type Lease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
-import type { RecordedResource } from "../engine/resource.js";
+import type { RecordedResource } from "../resources.js";
+import { kindLookup } from "../kinds/index.js";
 import { openArchives, type ArchiveConfig } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { TargetState } from "../store/state/state-store.js";
@@ -16,6 +17,7 @@ import { hashValue } from "../util/hash.js";
 import { newId } from "../util/ids.js";
 import { killProcessGroup } from "../util/run-script.js";
 import type { OperationContext } from "./context.js";
+import { providerServices } from "./provider-services.js";
 
 export type Operation = "deploy" | "destroy" | "rollback" | "expire";
 
@@ -108,24 +110,15 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
       apply = await applyPlan(plan, {
         state,
         blobs: stores.blobs,
-        home: stores.home,
-        artifacts: archives.artifacts,
-        compute: stores.state.compute(request.projectName, request.targetName),
-        user: env.user,
         clock: env.clock,
         deploymentId,
-        projectDir: request.projectDir,
-        processEnv: env.processEnv,
         parallelism: env.parallelism,
         reporter,
         failpoints,
         logDir,
         signal: lease.signal,
-        services: {
-          env,
-          archives,
-          models: stores.state.models(request.projectName, request.targetName),
-        },
+        kinds: kindLookup,
+        services: providerServices(env, stores, request.projectName, request.targetName, request.projectDir, archives),
       });
     } catch (e) {
       // The apply itself broke (lease lost, database gone): the deployment did not finish.

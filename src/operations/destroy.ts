@@ -1,9 +1,12 @@
 // destroy: removes a target's deployed modules (all, or --module NAME), dependents first.
+import { specOf } from "../kinds/index.js";
+import { kindLookup } from "../kinds/index.js";
 import { RefusedError } from "../errors.js";
 import { planChanges, type Plan } from "../engine/plan.js";
 import { attachDeleteRuntimes, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment } from "./deployment.js";
 import type { DeployResult } from "./deploy.js";
+import { stopServerIfIdle } from "../serving/control.js";
 
 export interface DestroyOptions extends ProjectOptions {
   modules?: string[];
@@ -28,12 +31,12 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         archives: project.archives,
         options: { modules: options.modules },
         // Nothing is desired in scope, so everything recorded there is deleted.
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, { modules: scope }), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, kindLookup.changeKind, { modules: scope }), compiled),
         check: (plan, recorded) => {
           if (!scope) return;
           const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));
           if (unknown.length) throw new RefusedError("not_deployed", `module ${unknown.join(", ")} is not deployed to ${project.target.name}`, { hint: "see what is deployed with `slipway status`" });
-          const dependents = recorded.filter((r) => r.kind === "module" && !scope.has(r.module) && ((r.spec.depends_on as string[]) ?? []).some((d) => scope.has(d)));
+          const dependents = recorded.filter((r) => r.kind === "module" && !scope.has(r.module) && specOf(r, "module").depends_on.some((d) => scope.has(d)));
           if (dependents.length) {
             const names = dependents.map((d) => d.module);
             throw new RefusedError("dependents_deployed", `cannot destroy ${[...scope].join(", ")}: deployed module(s) ${names.join(", ")} depend on it`, {
@@ -56,5 +59,11 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
       ctx,
     ),
   );
+  // The background server stops once no endpoint is left to serve (a server started with
+  // `slipway server` keeps running unless it was given an idle timeout).
+  if (outcome.status !== "failed") {
+    const stopped = await stopServerIfIdle(ctx.env);
+    if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint is left to serve (it was at ${stopped.url}, pid ${stopped.pid})`);
+  }
   return { ...outcome, project: project.name, target: project.target.name };
 }

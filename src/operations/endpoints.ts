@@ -1,5 +1,6 @@
 // Endpoints seen from the CLI and SDK: list, query, read inference logs, create tokens, and the TTL
 // reaper (also run by the server's background loop).
+import { kindLookup } from "../kinds/index.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { iso } from "../clock.js";
@@ -7,9 +8,9 @@ import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
 import { planChanges } from "../engine/plan.js";
 import { silentReporter } from "../engine/reporter.js";
-import type { EndpointOutputs } from "../providers/endpoint.js";
+import type { EndpointOutputs } from "../kinds/endpoint/index.js";
 import { createToken, type Identity } from "../serving/auth.js";
-import { adminCall, ensureServer, runningServer } from "../serving/control.js";
+import { adminCall, ensureServer, fetchRetrying, runningServer } from "../serving/control.js";
 import { InferenceTable, type InferenceRow } from "../serving/inference-log.js";
 import type { Stores } from "../store/open.js";
 import { didYouMean } from "../util/suggest.js";
@@ -23,6 +24,8 @@ export interface EndpointView {
   served: Array<{ model: string; version: number; percent: number; ready: boolean | null }>;
   deployedAt: string;
   expiresAt: string | null;
+  /** The user who first deployed it (CAN_MANAGE). */
+  owner: string | null;
 }
 
 export async function listEndpoints(options: ProjectOptions, ctx: OperationContext): Promise<EndpointView[]> {
@@ -42,6 +45,7 @@ export async function listEndpoints(options: ProjectOptions, ctx: OperationConte
         served: o.config.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready: l ? (l.served.find((x) => x.model === s.model && x.version === s.version)?.ready ?? false) : null })),
         deployedAt: o.deployed_at,
         expiresAt: o.expires_at,
+        owner: o.owner ?? null,
       };
     });
   });
@@ -58,9 +62,10 @@ export async function queryEndpoint(options: ProjectOptions & { name: string; da
       throw new InvalidInputError([{ message: `--data is not valid JSON: ${(e as Error).message}`, hint: `for example --data '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'` }], "invalid_flag");
     }
     const server = await ensureServer(ctx.env);
-    const token = options.token ?? ctx.env.processEnv.SLIPWAY_TOKEN ?? (await localToken(stores, ctx.env));
+    const token = options.token ?? ctx.env.token ?? (await localToken(stores, ctx.env));
     const path = options.protocol === "oip" ? `/v2/models/${options.name}/infer` : `/serving-endpoints/${options.name}/invocations`;
-    const r = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: options.data });
+    // A server that just started answers 503 (Retry-After) until the endpoint is restored: wait for it.
+    const r = await fetchRetrying(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: options.data }, ctx.env.clock);
     const text = await r.text();
     let body: unknown = text;
     try {
@@ -150,7 +155,7 @@ export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx:
               })
               .flatMap((r) => [r.address, `permission.endpoint.${r.name}`]),
           );
-          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded);
+          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded, kindLookup.changeKind);
         },
         confirmation: () => undefined,
       },

@@ -1,4 +1,5 @@
 // The model registry: list models, their versions and aliases; move an alias.
+import { resourcesOfKind } from "../kinds/compile-project.js";
 import { iso } from "../clock.js";
 import { InvalidInputError } from "../errors.js";
 import { parseModelRef, resolveVersion } from "../registry/resolve.js";
@@ -34,11 +35,11 @@ export async function listModels(options: ProjectOptions, ctx: OperationContext)
     const models = stores.state.models(compiled.project.name, compiled.project.target.name);
     const counts = new Map((await models.models()).map((m) => [m.model, m]));
     const aliases = await models.aliases();
-    const configured = compiled.resources.filter((r) => r.kind === "model");
+    const configured = resourcesOfKind(compiled, "model");
     const names = [...new Set([...configured.map((r) => r.name), ...counts.keys()])].sort();
     return names.map((model) => ({
       model,
-      registeredName: (configured.find((r) => r.name === model)?.spec.name as string | undefined) ?? model,
+      registeredName: configured.find((r) => r.name === model)?.spec.name ?? model,
       latestVersion: counts.get(model)?.latest ?? null,
       versions: counts.get(model)?.count ?? 0,
       aliases: Object.fromEntries(aliases.filter((a) => a.model === model).map((a) => [a.alias, a.version])),

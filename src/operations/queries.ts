@@ -1,8 +1,9 @@
 // Read-only views of a target: status, history, settings.
+import { kindLookup, specOf } from "../kinds/index.js";
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
-import { resolveServedAliases } from "../registry/refresh.js";
-import { runningServer } from "../serving/control.js";
+import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
+import { endpointServing, type Serving } from "../serving/reconcile.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
 import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
@@ -25,8 +26,8 @@ export interface StatusResult {
   resources: Record<string, number>;
   /** What `deploy` would do now. */
   pending: PlanSummary;
-  /** Deployed endpoints, and when each expires under the target's TTL. */
-  endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null }>;
+  /** Deployed endpoints, when each expires under the target's TTL, and whether the local server serves it now. */
+  endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null; serving: Serving }>;
 }
 
 export interface HistoryEntry {
@@ -50,8 +51,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
     const state = stores.state.forTarget(project.name, project.target.name);
     const [recorded, lock, deployments, latest] = await Promise.all([state.listResources(), state.getLock(), state.listDeployments(1), state.latestRevision()]);
     await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
-    const hasEndpoints = recorded.some((r) => r.kind === "endpoint");
-    const server = hasEndpoints ? await runningServer(ctx.env) : undefined;
+    const { server, serving } = await endpointServing(ctx.env, recorded.filter((r) => r.kind === "endpoint").map((r) => r.name));
     const resources: Record<string, number> = {};
     const perModule = new Map<string, number>();
     for (const r of recorded) {
@@ -67,7 +67,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
         deployed: !!marker,
         deployedAt: marker?.outputs.deployed_at as string | undefined,
         resources: perModule.get(name) ?? 0,
-        dependsOn: compiled.moduleDeps.get(name) ?? ((marker?.spec.depends_on as string[]) ?? []),
+        dependsOn: compiled.moduleDeps.get(name) ?? (marker ? specOf(marker, "module").depends_on : []),
       };
     });
     return {
@@ -79,11 +79,11 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       lock: lock && { user: lock.owner_user, host: lock.owner_host, pid: lock.owner_pid, operation: lock.operation, since: lock.acquired_at, expiresAt: iso(lock.expires_at) },
       modules,
       resources,
-      pending: planChanges(compiled.resources, recorded).summary,
+      pending: planChanges(compiled.resources, recorded, kindLookup.changeKind).summary,
       endpoints: recorded
         .filter((r) => r.kind === "endpoint")
         // The running server's address when there is one (it may have restarted on another port).
-        .map((r) => ({ name: r.name, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null })),
+        .map((r) => ({ name: r.name, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null, serving: serving.get(r.name) ?? "no_server" })),
     };
   });
 }

@@ -1,7 +1,8 @@
 // rollback --to REV: plans and applies the difference between the recorded state and revision REV.
+import { kindLookup } from "../kinds/index.js";
 import { SlipwayError } from "../errors.js";
 import { planChanges } from "../engine/plan.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { DesiredResource } from "../resources.js";
 import { attachDeleteRuntimes, compileFor, runtimeResolver, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { loadSnapshot, runDeployment } from "./deployment.js";
 import { deletionConfirmation, type DeployResult } from "./deploy.js";
@@ -49,7 +50,7 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
         projectDir: project.dir,
         archives: project.archives,
         options: { rollback_to: options.to },
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded, kindLookup.changeKind), compiled),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,

@@ -9,7 +9,7 @@ import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
 import { captureJobBundle, findJob, submitRun, withMaskedSecrets, type SubmitOptions } from "../runs/submit.js";
 import { jobDefinition } from "../runs/job-definition.js";
-import { packBundle } from "../executors/bundle.js";
+import { packBundle } from "../bundles/index.js";
 import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
@@ -131,7 +131,7 @@ export async function cancelRun(options: ProjectOptions & { run: string }, ctx: 
     }
     const executor = executorNamed(row.executor);
     const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
-    await executor?.cancel(handle, groups);
+    await executor?.cancel(handle, groups, ctx.env.clock);
     const now = iso(ctx.env.clock.now());
     if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
       for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });

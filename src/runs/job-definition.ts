@@ -2,7 +2,8 @@
 // one command), environment, parameters, retries and limits. Serialized into the bundle as
 // .slipway/job.json, next to one shell script per task and Slipway's runner script.
 import { InvalidInputError } from "../errors.js";
-import type { DesiredResource } from "../engine/resource.js";
+import type { JobSpec } from "../kinds/job/index.js";
+import type { DesiredResource } from "../resources.js";
 import { parseDuration } from "../util/duration.js";
 import { didYouMean } from "../util/suggest.js";
 import type { RegistersSpec } from "../registry/register.js";
@@ -27,22 +28,11 @@ export interface JobDefinition {
   source?: string;
 }
 
-interface JobSpec {
-  module: string;
-  source?: string;
-  command?: string;
-  tasks?: Record<string, { command: string; depends_on?: string[]; cache?: boolean; env?: Record<string, unknown> }>;
-  env?: Record<string, unknown>;
-  params?: Record<string, unknown>;
-  compute?: { cpus?: number; memory?: string; gpus?: number; timeout?: string; environment?: string };
-  retries?: number;
-  registers?: JobDefinition["registers"];
-}
 
 const strings = (o: Record<string, unknown> | undefined): Record<string, string> => Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, String(v)]));
 
-export function jobDefinition(resource: DesiredResource, paramOverrides: Record<string, string>): JobDefinition {
-  const spec = resource.spec as unknown as JobSpec;
+export function jobDefinition(resource: DesiredResource<JobSpec>, paramOverrides: Record<string, string>): JobDefinition {
+  const spec = resource.spec;
   const defaults = strings(spec.params);
   const unknown = Object.keys(paramOverrides).filter((p) => !(p in defaults));
   if (unknown.length) {

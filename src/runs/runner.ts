@@ -8,7 +8,7 @@ import { delimiter, join } from "node:path";
 import { iso } from "../clock.js";
 import type { TargetConfig } from "../config/schema.js";
 import type { RuntimeEnv } from "../env.js";
-import { materializeBundle } from "../executors/bundle.js";
+import { materializeBundle } from "../bundles/index.js";
 import { archiveLocations, openArchives, type ArchiveStores } from "../store/archives.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { describeEnvironment, ensureEnvironment, removeEnvironment, repairEnvironment, type EnvironmentContext, type EnvironmentProvenance } from "../compute/environments.js";
@@ -21,7 +21,8 @@ import { redact } from "../util/redact.js";
 import { killProcessGroup, runScript } from "../util/run-script.js";
 import { readInstructions, INSTRUCTIONS_FILE, type RunInstructions } from "./instructions.js";
 import type { JobDefinition, TaskDefinition } from "./job-definition.js";
-import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "./outputs.js";
+import { runDag } from "../util/dag.js";
+import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import { runPaths } from "./paths.js";
 
 /** `key` identifies the task's inputs (its own and, through theirs, its upstream tasks'). */
@@ -58,7 +59,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   let environmentCtx: EnvironmentContext | undefined;
   let madeInstance = false;
   try {
-    if (!(await waitForSlot(runs, runId, instr, env, stop.signal))) return;
+    if (!(await waitForSlot(runs, runId, instr, env, stop.signal, paths.runnerLog))) return;
     heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).catch(() => {}), 1000);
     const row = (await runs.get(runId))!;
     await materializeBundle(archives.job_source, row.bundle, paths.work);
@@ -101,9 +102,12 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   }
 }
 
-/** Waits until fewer than maxParallelRuns runs are running on this host, then marks this one running. */
-async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal): Promise<boolean> {
-  for (;;) {
+/**
+ * Waits until fewer than maxParallelRuns runs are running on this host, then marks this one running.
+ * The first time it has to wait it says so in the runner's log (`runnerLog`).
+ */
+async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal, runnerLog: string): Promise<boolean> {
+  for (let waited = false; ; waited = true) {
     if (signal.aborted) {
       await runs.transition(runId, ["queued"], { status: "cancelled", finished_at: iso(env.clock.now()) });
       return false;
@@ -113,7 +117,8 @@ async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions
       const now = env.clock.now();
       return runs.transition(runId, ["queued"], { status: "running", started_at: iso(now), heartbeat_at: now });
     }
-    await sleep(100, signal);
+    if (!waited) appendFileSync(runnerLog, `${iso(env.clock.now())} waiting for a slot: ${running} of at most ${instr.maxParallelRuns} run(s) running on this host\n`);
+    await env.clock.sleep(100, signal);
   }
 }
 
@@ -172,34 +177,24 @@ async function prepareEnvironment(ctx: EnvironmentContext, instr: RunInstruction
 async function runTaskGraph(ctx: TaskContext): Promise<Map<string, TaskOutcome>> {
   const names = Object.keys(ctx.job.tasks);
   const outcomes = new Map<string, TaskOutcome>();
-  const started = new Set<string>();
-  let failed = false;
-  await new Promise<void>((resolveAll) => {
-    let running = 0;
-    const pump = () => {
-      const ready = names.filter((n) => !started.has(n) && ctx.job.tasks[n]!.dependsOn.every((d) => outcomes.get(d)?.ok));
-      for (const name of ready) {
-        if (running >= ctx.instr.maxParallelTasks || failed || ctx.signal.aborted) break;
-        started.add(name);
-        running++;
-        void runTask(ctx, name, outcomes)
-          .catch((e): TaskOutcome => {
-            void ctx.runs.updateTask(ctx.runId, name, { status: "failed", error: (e as Error).message, finished_at: iso(ctx.env.clock.now()) });
-            return { ok: false, outputs: {}, key: "" };
-          })
-          .then((outcome) => {
-            outcomes.set(name, outcome);
-            if (!outcome.ok) failed = true;
-            running--;
-            pump();
-          });
-      }
-      if (running === 0) resolveAll();
-    };
-    pump();
+  const { notStarted } = await runDag({
+    nodes: names,
+    key: (name) => name,
+    prerequisites: (name) => ctx.job.tasks[name]!.dependsOn,
+    limit: ctx.instr.maxParallelTasks,
+    signal: ctx.signal,
+    run: async (name) => {
+      const outcome = await runTask(ctx, name, outcomes).catch((e): TaskOutcome => {
+        void ctx.runs.updateTask(ctx.runId, name, { status: "failed", error: (e as Error).message, finished_at: iso(ctx.env.clock.now()) });
+        return { ok: false, outputs: {}, key: "" };
+      });
+      outcomes.set(name, outcome);
+      return outcome.ok;
+    },
   });
+  const unstarted = new Set(notStarted);
   for (const name of names) {
-    if (!started.has(name)) await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "skipped" });
+    if (unstarted.has(name)) await ctx.runs.updateTask(ctx.runId, name, { status: ctx.signal.aborted ? "cancelled" : "skipped" });
   }
   return outcomes;
 }
@@ -258,7 +253,7 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
       }
       const wait = ctx.instr.retryBackoffMs * 2 ** (attempt - 1);
       write(`retrying in ${wait} ms`);
-      await sleep(wait, ctx.signal);
+      await ctx.env.clock.sleep(wait, ctx.signal);
       if (ctx.signal.aborted) {
         await ctx.runs.updateTask(ctx.runId, name, { status: "cancelled", attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), error: "cancelled" });
         return { ok: false, outputs: {}, key };
@@ -275,12 +270,15 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
   const onStop = () => abort.abort();
   ctx.signal.addEventListener("abort", onStop, { once: true });
   let timedOut = false;
-  const timer = ctx.job.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true;
-        abort.abort();
-      }, ctx.job.timeoutMs)
-    : undefined;
+  // The timeout is measured on the run's clock (a test moves it instead of waiting).
+  const timer = new AbortController();
+  if (ctx.job.timeoutMs) {
+    void ctx.env.clock.sleep(ctx.job.timeoutMs, timer.signal).then(() => {
+      if (timer.signal.aborted) return;
+      timedOut = true;
+      abort.abort();
+    });
+  }
   let pgid: number | undefined;
   try {
     const params = Object.fromEntries(Object.entries(ctx.job.params).map(([k, v]) => [`SLIPWAY_PARAM_${k}`, v]));
@@ -314,7 +312,7 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
     });
     return { code, timedOut };
   } finally {
-    clearTimeout(timer);
+    timer.abort();
     ctx.signal.removeEventListener("abort", onStop);
     if (pgid !== undefined) {
       ctx.taskGroups.delete(pgid);
@@ -394,17 +392,4 @@ async function readJson(file: string): Promise<unknown> {
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolvePromise) => {
-    if (signal.aborted) return resolvePromise();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolvePromise();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

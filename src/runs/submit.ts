@@ -5,13 +5,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
-import { findResource, type CompiledProject } from "../config/compile.js";
+import { findResource, resourcesOfKind, type CompiledProject } from "../kinds/compile-project.js";
+import type { JobSpec } from "../kinds/job/index.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { ArtifactStore } from "../artifacts/store.js";
-import { resolveLibraries, type ComputeSpec } from "../compute/environments.js";
+import { resolveLibraries } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
-import { captureBundle, unpackArchive, type CaptureResult } from "../executors/bundle.js";
-import type { DesiredResource } from "../engine/resource.js";
+import { captureBundle, unpackArchive, type CaptureResult } from "../bundles/index.js";
+import type { DesiredResource } from "../resources.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { executorFor } from "../executors/index.js";
 import { openArchives } from "../store/archives.js";
@@ -39,8 +40,8 @@ export interface SubmitOptions {
   attached?: boolean;
 }
 
-export function findJob(compiled: CompiledProject, jobName: string): DesiredResource {
-  return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", section: "jobs", code: "unknown_job" });
+export function findJob(compiled: CompiledProject, jobName: string): DesiredResource<JobSpec> {
+  return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", code: "unknown_job" });
 }
 
 /**
@@ -74,9 +75,9 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   const resource = findJob(compiled, jobName);
   const job = jobDefinition(resource, options.params ?? {});
   if (job.registers) {
-    const model = compiled.resources.find((r) => r.kind === "model" && r.name === job.registers!.model);
-    job.registers.name = (model?.spec.name as string | undefined) ?? job.registers.model;
-    job.registers.tags = (model?.spec.tags as Record<string, unknown> | undefined) ?? {};
+    const model = resourcesOfKind(compiled, "model").find((r) => r.name === job.registers!.model);
+    job.registers.name = model?.spec.name ?? job.registers.model;
+    job.registers.tags = model?.spec.tags ?? {};
   }
   const executor = executorFor(project.target.config);
   if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
@@ -190,10 +191,10 @@ async function runEnvironment(compiled: CompiledProject, stores: Stores, job: Jo
   if (!name) return undefined;
   const { project } = compiled;
   const target = project.target.name;
-  const resource = compiled.resources.find((r) => r.kind === "compute" && r.name === name);
+  const resource = resourcesOfKind(compiled, "compute").find((r) => r.name === name);
   const known = compiled.resources.filter((r) => r.kind === "compute").map((r) => r.name);
   if (!resource) throw new InvalidInputError([{ message: `job ${job.job} runs in compute environment "${name}", which is not declared`, hint: didYouMean(name, known) ?? "declare it under resources.compute" }], "unknown_environment");
-  const spec = resource.spec as ComputeSpec;
+  const spec = resource.spec;
   if (spec.ephemeral) {
     await resolveLibraries(new ArtifactStore(artifactBlobs, project.name, target), target, spec.libraries ?? []);
   } else {

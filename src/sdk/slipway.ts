@@ -3,7 +3,7 @@
 //   const result = await slipway.deploy({ phase: 1 });
 import type { Reporter } from "../engine/reporter.js";
 import { silentReporter } from "../engine/reporter.js";
-import { readRuntimeEnv, type RuntimeEnv } from "../env.js";
+import { readRuntimeEnvWith, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
 import { deploy, plan, validate, type DeployResult, type PlanResult, type ScopeOptions, type ValidateResult } from "../operations/deploy.js";
 import { destroy } from "../operations/destroy.js";
@@ -61,7 +61,7 @@ export class Slipway {
   readonly endpoints: Endpoints;
 
   constructor(options: SlipwayOptions = {}) {
-    const env: RuntimeEnv = readRuntimeEnv(options.home ? { ...process.env, SLIPWAY_HOME: options.home } : process.env);
+    const env: RuntimeEnv = readRuntimeEnvWith(options.home ? { SLIPWAY_HOME: options.home } : {});
     this.project = { dir: options.project ?? ".", target: options.target, vars: options.vars };
     this.ctx = { env, reporter: options.reporter ?? silentReporter };
     this.artifacts = new Artifacts(this.project, this.ctx);

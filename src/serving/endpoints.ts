@@ -1,11 +1,13 @@
 // The endpoints a server serves: each a set of model versions with a traffic split. Applying a new
 // configuration is a rolling change: the new versions' runtimes start and become ready first, then
-// the routing switches in one step, then the old runtimes drain their requests and stop.
+// the routing switches in one step, then the old runtimes drain their requests and stop. Changes to
+// one endpoint run one after the other. A (re)started server restores the recorded endpoints; until
+// one is back, it is "restoring" (the gateway answers 503 with Retry-After, not 404).
 import type { Permission } from "../config/schema.js";
 import type { ModelManifest } from "../registry/manifest.js";
 import { CommandRuntime } from "./runtimes/command.js";
 import { OnnxRuntime } from "./runtimes/onnx.js";
-import type { InvokeRequest, InvokeResult, ModelRuntime } from "./runtimes/runtime.js";
+import { ReplicaUnavailable, RestartGate, Unavailable, type InvokeRequest, type InvokeResult, type ModelRuntime } from "./runtimes/runtime.js";
 
 export interface ServedConfig {
   model: string;
@@ -43,7 +45,10 @@ export class ServedVersion {
     return this.replicas.some((r) => r.ready());
   }
 
-  /** Runs a request on a ready replica; returns how long it waited for a slot. */
+  /**
+   * Runs a request on a ready replica; returns how long it waited for a slot. A replica that cannot be
+   * reached (it crashed) hands the request to another ready replica; with none, it is Unavailable (503).
+   */
   async invoke(request: InvokeRequest): Promise<{ result: InvokeResult; queueMs: number; modelMs: number }> {
     const queued = performance.now();
     if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -52,12 +57,33 @@ export class ServedVersion {
     try {
       const ready = this.replicas.filter((r) => r.ready());
       const replica = ready[this.next++ % Math.max(1, ready.length)] ?? this.replicas[0]!;
-      const result = await replica.invoke(request);
+      let result: InvokeResult;
+      try {
+        result = await replica.invoke(request);
+      } catch (e) {
+        if (!(e instanceof ReplicaUnavailable)) throw e;
+        result = await this.failover(request, replica, e);
+      }
       return { result, queueMs: started - queued, modelMs: performance.now() - started };
     } finally {
       this.inFlight--;
       this.waiting.shift()?.();
     }
+  }
+
+  private async failover(request: InvokeRequest, failed: ModelRuntime, error: ReplicaUnavailable): Promise<InvokeResult> {
+    const other = this.replicas.find((r) => r !== failed && r.ready());
+    if (!other) throw new Unavailable(error.message);
+    try {
+      return await other.invoke(request);
+    } catch (e) {
+      throw e instanceof ReplicaUnavailable ? new Unavailable(e.message) : e;
+    }
+  }
+
+  /** How many replicas are ready. */
+  readyReplicas(): number {
+    return this.replicas.filter((r) => r.ready()).length;
   }
 
   async drainAndStop(timeoutMs = 30_000): Promise<void> {
@@ -77,10 +103,20 @@ export interface LiveEndpoint {
 export interface EndpointsOptions {
   env: NodeJS.ProcessEnv;
   log(line: string): void;
+  /** Where `command` replicas record their process groups (SLIPWAY_HOME/model-processes.json). */
+  groups?: { add(pgid: number, label: string): void; remove(pgid: number): void };
 }
 
 export class Endpoints {
   private readonly live = new Map<string, LiveEndpoint>();
+  /** Recorded endpoints being brought back after the server started, and those that failed to. */
+  private readonly restoring = new Map<string, Promise<void>>();
+  private readonly failed = new Map<string, string>();
+  /** Per endpoint: the change running now (changes to one endpoint run one after the other). */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Every runtime started and not stopped yet (stopAll stops those still starting too). */
+  private readonly runtimes = new Set<ModelRuntime>();
+  private closing = false;
 
   constructor(private readonly options: EndpointsOptions) {}
 
@@ -92,8 +128,64 @@ export class Endpoints {
     return [...this.live.values()];
   }
 
+  /**
+   * Why an endpoint that is not live is not: "restoring" while a recorded endpoint is being brought
+   * back, the error when that failed, undefined when it is not known here.
+   */
+  notServed(name: string): { restoring: true } | { failed: string } | undefined {
+    if (this.restoring.has(name)) return { restoring: true };
+    const failed = this.failed.get(name);
+    return failed === undefined ? undefined : { failed };
+  }
+
+  /** True while an endpoint is being applied or removed. */
+  changing(): boolean {
+    return this.queues.size > 0;
+  }
+
+  restoringNames(): string[] {
+    return [...this.restoring.keys()];
+  }
+
+  /** True when every endpoint is restored and every served version has a ready replica. */
+  allReady(): boolean {
+    return this.restoring.size === 0 && this.failed.size === 0 && this.list().every((e) => e.served.every((s) => s.ready()));
+  }
+
+  /**
+   * Brings back recorded endpoints: they count as restoring at once (call this before listening), and
+   * start in the background. Resolves when all have started or failed.
+   */
+  restore(configs: EndpointConfig[]): Promise<void> {
+    const all = configs.map((config) => {
+      const done = this.apply(config)
+        .then(() => undefined)
+        .catch((e: Error) => {
+          this.failed.set(config.name, e.message);
+          this.options.log(`could not start endpoint ${config.name}: ${e.message}`);
+        })
+        .finally(() => this.restoring.delete(config.name));
+      this.restoring.set(config.name, done);
+      return done;
+    });
+    return Promise.all(all).then(() => undefined);
+  }
+
+  /** Resolves when the endpoint's restore (if one runs) has finished. */
+  async restored(name: string): Promise<void> {
+    await this.restoring.get(name);
+  }
+
   /** Starts what the new configuration needs, switches traffic when it is ready, stops what is left. */
-  async apply(config: EndpointConfig): Promise<void> {
+  apply(config: EndpointConfig): Promise<void> {
+    return this.serially(config.name, async () => {
+      await this.applyNow(config);
+      this.failed.delete(config.name);
+    });
+  }
+
+  private async applyNow(config: EndpointConfig): Promise<void> {
+    if (this.closing) throw new Error("the server is stopping");
     const current = this.live.get(config.name);
     if (current && (current.config.project !== config.project || current.config.target !== config.target)) {
       throw new Error(`endpoint name ${config.name} is already served for ${current.config.project}/${current.config.target}; endpoint names are unique on a server`);
@@ -109,37 +201,65 @@ export class Endpoints {
           reusable.delete(key(s));
           continue;
         }
-        const replicas = Array.from({ length: replicaCount(s, config) }, (_, i) => this.runtimeFor(config, s, i));
+        const gate = new RestartGate();
+        const replicas = Array.from({ length: replicaCount(s, config) }, (_, i) => this.runtimeFor(config, s, i, gate));
         const version = new ServedVersion(s, replicas, s.manifest.flavor === "onnx" ? 64 : 32 * replicas.length);
         started.push(version);
         await Promise.all(replicas.map((r) => r.start()));
         served.push(version);
       }
+      if (this.closing) throw new Error("the server is stopping");
     } catch (e) {
-      await Promise.all(started.map((s) => s.drainAndStop(0)));
+      await Promise.all(started.map((s) => this.stopVersion(s, 0)));
       throw e;
     }
     let total = 0;
     const cumulative = served.map((s) => (total += s.config.percent));
     this.live.set(config.name, { config, served, cumulative });
     // Whatever the new configuration no longer uses finishes its requests, then stops.
-    await Promise.all([...reusable.values()].map((s) => s.drainAndStop()));
+    await Promise.all([...reusable.values()].map((s) => this.stopVersion(s)));
   }
 
-  async remove(name: string): Promise<void> {
-    const current = this.live.get(name);
-    this.live.delete(name);
-    await Promise.all((current?.served ?? []).map((s) => s.drainAndStop()));
+  remove(name: string): Promise<void> {
+    this.failed.delete(name);
+    return this.serially(name, async () => {
+      const current = this.live.get(name);
+      this.live.delete(name);
+      this.failed.delete(name);
+      await Promise.all((current?.served ?? []).map((s) => this.stopVersion(s)));
+    });
   }
 
+  /** Stops everything, including runtimes still starting; no change is accepted afterwards. */
   async stopAll(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.runtimes].map((r) => r.stop()));
     await Promise.all(this.list().map((e) => this.remove(e.config.name)));
   }
 
-  private runtimeFor(config: EndpointConfig, s: ServedConfig, replica: number): ModelRuntime {
+  private async stopVersion(version: ServedVersion, timeoutMs?: number): Promise<void> {
+    await version.drainAndStop(timeoutMs);
+    for (const r of version.replicas) this.runtimes.delete(r);
+  }
+
+  private serially<T>(name: string, change: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(name) ?? Promise.resolve()).then(change, change);
+    const tail = next.catch(() => {});
+    this.queues.set(name, tail);
+    void tail.then(() => {
+      if (this.queues.get(name) === tail) this.queues.delete(name);
+    });
+    return next;
+  }
+
+  private runtimeFor(config: EndpointConfig, s: ServedConfig, replica: number, restarts: RestartGate): ModelRuntime {
     const label = `${config.name}: ${s.model}@${s.version}${replica ? ` #${replica + 1}` : ""}`;
-    if (s.manifest.flavor === "onnx") return new OnnxRuntime(label, s.dir, s.manifest, s.model, s.version);
-    return new CommandRuntime(label, s.dir, s.manifest, { env: this.options.env, log: (line) => this.options.log(`[${label}] ${line}`) });
+    const runtime =
+      s.manifest.flavor === "onnx"
+        ? new OnnxRuntime(label, s.dir, s.manifest, s.model, s.version)
+        : new CommandRuntime(label, s.dir, s.manifest, { env: this.options.env, log: (line) => this.options.log(`[${label}] ${line}`), restarts, groups: this.options.groups });
+    this.runtimes.add(runtime);
+    return runtime;
   }
 }
 

@@ -9,6 +9,7 @@ import { canQuery, type TokenVerifier } from "./auth.js";
 import { pickServed, type Endpoints, type LiveEndpoint } from "./endpoints.js";
 import type { InferenceLog } from "./inference-log.js";
 import { BadRequest } from "./protocols.js";
+import { Unavailable } from "./runtimes/runtime.js";
 
 export interface GatewayDeps {
   endpoints: Endpoints;
@@ -37,13 +38,43 @@ export type GatewayHandler = (request: GatewayRequest) => Promise<GatewayRespons
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): GatewayResponse => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 const error = (status: number, code: string, message: string, headers?: Record<string, string>) => json(status, { error_code: code, message }, headers);
 
-/** The same routes as a WHATWG fetch handler (tests, or runtimes that speak fetch). */
-export function asFetchHandler(handler: GatewayHandler): (request: Request) => Promise<Response> {
+/** Largest request body the gateway reads: a bound on memory per request (the Node listener in server.ts applies the same). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** The same routes as a WHATWG fetch handler (tests, or runtimes that speak fetch), with the same bound on bodies. */
+export function asFetchHandler(handler: GatewayHandler, options: { maxBodyBytes?: number } = {}): (request: Request) => Promise<Response> {
+  const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const tooLarge = () => Response.json({ error_code: "REQUEST_TOO_LARGE", message: `request bodies are limited to ${limit} bytes` }, { status: 413 });
   return async (request) => {
-    const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    let body = "";
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      if (Number(request.headers.get("content-length") ?? 0) > limit) return tooLarge();
+      const read = await readBounded(request, limit);
+      if (read === undefined) return tooLarge();
+      body = read;
+    }
     const out = await handler({ method: request.method, path: new URL(request.url).pathname, header: (n) => request.headers.get(n) ?? undefined, body });
     return new Response(out.body, { status: out.status, headers: out.headers });
   };
+}
+
+/** The body as text, or undefined as soon as it is longer than `limit` bytes (the rest is not read). */
+async function readBounded(request: Request, limit: number): Promise<string | undefined> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 export function createGateway(deps: GatewayDeps): GatewayHandler {
@@ -55,12 +86,12 @@ export function createGateway(deps: GatewayDeps): GatewayHandler {
     if (request.method === "POST" && (m = path.match(/^\/v2\/models\/([^/]+)\/infer$/))) return invoke(deps, request, decodeURIComponent(m[1]!), "oip", started);
     if (request.method === "GET" && path === "/v2/health/live") return json(200, { live: true });
     if (request.method === "GET" && path === "/v2/health/ready") {
-      const ready = deps.endpoints.list().every((e) => e.served.every((s) => s.ready()));
+      const ready = deps.endpoints.allReady();
       return json(ready ? 200 : 503, { ready });
     }
     if (request.method === "GET" && (m = path.match(/^\/v2\/models\/([^/]+)(\/ready)?$/))) {
       const endpoint = deps.endpoints.get(decodeURIComponent(m[1]!));
-      if (!endpoint) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint ${m[1]}`);
+      if (!endpoint) return notServed(deps, decodeURIComponent(m[1]!));
       const ready = endpoint.served.some((s) => s.ready());
       if (m[2]) return json(ready ? 200 : 503, { name: endpoint.config.name, ready }, ready ? {} : { "retry-after": "1" });
       const first = endpoint.served[0]?.config;
@@ -76,9 +107,20 @@ export function createGateway(deps: GatewayDeps): GatewayHandler {
   };
 }
 
+/**
+ * An endpoint that is not live: 503 with Retry-After while a restarted server restores it, 503 when
+ * restoring it failed (a deploy starts it again), else 404.
+ */
+function notServed(deps: GatewayDeps, name: string): GatewayResponse {
+  const why = deps.endpoints.notServed(name);
+  if (!why) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint named ${name}`);
+  if ("restoring" in why) return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is being restored after the server started; retry shortly`, { "retry-after": "1" });
+  return error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is deployed but could not be started after the server started: ${why.failed} (\`slipway deploy\` starts it again)`);
+}
+
 async function invoke(deps: GatewayDeps, request: GatewayRequest, name: string, protocol: "mlflow" | "oip", started: number): Promise<GatewayResponse> {
   const endpoint = deps.endpoints.get(name);
-  if (!endpoint) return error(404, "RESOURCE_DOES_NOT_EXIST", `no endpoint named ${name}`);
+  if (!endpoint) return notServed(deps, name);
   const auth = request.header("authorization");
   const token = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
   if (!token) return error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
@@ -106,6 +148,7 @@ async function invoke(deps: GatewayDeps, request: GatewayRequest, name: string, 
   let responseBody: unknown;
   let queueMs = 0;
   let modelMs = 0;
+  let retryAfter = false;
   try {
     const out = await served.invoke({ protocol, body, raw });
     status = out.result.status;
@@ -116,6 +159,11 @@ async function invoke(deps: GatewayDeps, request: GatewayRequest, name: string, 
     if (e instanceof BadRequest) {
       status = 400;
       responseBody = { error_code: "MALFORMED_REQUEST", message: e.message };
+    } else if (e instanceof Unavailable) {
+      // The replica crashed under the request and no other was ready: it is restarting.
+      status = 503;
+      retryAfter = true;
+      responseBody = { error_code: "TEMPORARILY_UNAVAILABLE", message: e.message };
     } else {
       status = 500;
       responseBody = { error_code: "INTERNAL_ERROR", message: `the model failed: ${(e as Error).message}` };
@@ -124,7 +172,9 @@ async function invoke(deps: GatewayDeps, request: GatewayRequest, name: string, 
   const text = JSON.stringify(responseBody);
   const latency = performance.now() - started;
   record(deps, endpoint, { requestId, clientRequestId, served: served.config, status, latency, queueMs, modelMs, raw, text });
-  return { status, headers: { "content-type": "application/json", "x-request-id": requestId, "x-served-model-version": `${served.config.model}@${served.config.version}` }, body: text };
+  const headers: Record<string, string> = { "content-type": "application/json", "x-request-id": requestId, "x-served-model-version": `${served.config.model}@${served.config.version}` };
+  if (retryAfter) headers["retry-after"] = "1";
+  return { status, headers, body: text };
 }
 
 function record(

@@ -1,5 +1,8 @@
 // `slipway server`: the local serving gateway, its admin routes (used by deploy and destroy), the
 // model runtimes it supervises, and the background loop (TTL reaper). Listens on 127.0.0.1 only.
+// Start: stops model processes a dead server left, marks the recorded endpoints as restoring (503 until
+// each is back), listens, then restores them in the background. Stop: drains requests (drain.ts),
+// then stops the model processes. With an idle timeout, it stops by itself when it has nothing to do.
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -9,9 +12,11 @@ import { iso } from "../clock.js";
 import type { RuntimeEnv } from "../env.js";
 import { openStores, type Stores } from "../store/open.js";
 import { TokenVerifier } from "./auth.js";
-import { Endpoints, type EndpointConfig } from "./endpoints.js";
+import { Drainer } from "./drain.js";
+import { Endpoints, type EndpointConfig, type LiveEndpoint } from "./endpoints.js";
 import { createGateway } from "./gateway.js";
 import { InferenceLog } from "./inference-log.js";
+import { ProcessGroups } from "./process-groups.js";
 import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
 import { SlipwayError } from "../errors.js";
 import { processAlive } from "../util/run-script.js";
@@ -23,12 +28,44 @@ export interface ServerOptions {
   /** The reaper, given the open stores (operations/endpoints.ts: reapExpiredEndpoints). */
   reap?: (stores: Stores) => Promise<string[]>;
   log(line: string): void;
+  /**
+   * Stop by itself after this many ms with no endpoint served or being restored, none recorded in the
+   * state under SLIPWAY_HOME, and no request (0: never).
+   */
+  idleExitMs?: number;
+  /** Called once when the server decides to stop by itself; the caller then calls close(). */
+  onIdle?(): void;
+  /** How long a stop waits for requests in flight (default 30 s). */
+  drainMs?: number;
 }
 
 export interface RunningServer {
   info: ServerInfo;
   endpoints: Endpoints;
+  /** Drains requests in flight, stops the model processes, removes server.json. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What `/admin/status` says about each endpoint. */
+export function endpointStatus(e: LiveEndpoint) {
+  return {
+    name: e.config.name,
+    project: e.config.project,
+    target: e.config.target,
+    config_version: e.config.configVersion,
+    ready: e.served.some((s) => s.ready()),
+    served: e.served.map((s) => ({
+      model: s.config.model,
+      version: s.config.version,
+      percent: s.config.percent,
+      ready: s.ready(),
+      replicas: s.replicas.length,
+      ready_replicas: s.readyReplicas(),
+      in_flight: s.inFlight,
+      restarts: s.replicas.reduce((n, r) => n + ((r as { restarts?: number }).restarts ?? 0), 0),
+      pids: s.replicas.map((r) => (r as { pid?: number }).pid).filter(Boolean),
+    })),
+  };
 }
 
 export async function startServer(env: RuntimeEnv, options: ServerOptions): Promise<RunningServer> {
@@ -36,12 +73,26 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   if (!claimServerLock(env.home, process.pid, processAlive)) {
     throw new SlipwayError("server_running", `a Slipway server for ${env.home} is already running`, { exitCode: 3, hint: "stop it with `slipway server stop`" });
   }
+  // Holding the lock, any group another server recorded belongs to a server that is gone.
+  const groups = new ProcessGroups(env.home, process.pid);
+  const leftovers = groups.stopLeftovers();
+  if (leftovers) options.log(`stopped ${leftovers} model process group(s) left by a server that is gone`);
   const stores = await openStores(env.home);
   const inference = new InferenceLog(join(env.home, "inference.db"));
-  const endpoints = new Endpoints({ env: env.processEnv, log: options.log });
+  const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups });
   const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens()), log: inference, now: () => env.clock.now() });
   const adminToken = randomBytes(24).toString("base64url");
-
+  const idleExitMs = options.idleExitMs ?? 0;
+  const startedAt = performance.now();
+  let closing: Promise<void> | undefined;
+  let stopRequested = false;
+  const stopByItself = (why: string) => {
+    if (stopRequested || closing) return;
+    stopRequested = true;
+    options.log(why);
+    options.onIdle?.();
+  };
+  const recordedEndpoints = async () => (await stores.state.resourcesOfKind("endpoint")).map((r) => r.outputs.config as EndpointConfig | undefined).filter((c): c is EndpointConfig => !!c);
 
   const admin = async (path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
     if (path === "/admin/apply") {
@@ -57,23 +108,52 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       inference.flush();
       return { status: 200, body: { written: inference.written } };
     }
-    if (path === "/admin/status") {
+    if (path === "/admin/status") return { status: 200, body: endpoints.list().map(endpointStatus) };
+    if (path === "/admin/server") {
       return {
         status: 200,
-        body: endpoints.list().map((e) => ({
-          name: e.config.name,
-          project: e.config.project,
-          target: e.config.target,
-          config_version: e.config.configVersion,
-          served: e.served.map((s) => ({ model: s.config.model, version: s.config.version, percent: s.config.percent, ready: s.ready(), replicas: s.replicas.length, in_flight: s.inFlight, restarts: s.replicas.reduce((n, r) => n + ((r as { restarts?: number }).restarts ?? 0), 0), pids: s.replicas.map((r) => (r as { pid?: number }).pid).filter(Boolean) })),
-        })),
+        body: {
+          ...serverInfo(),
+          uptime_s: Math.round((performance.now() - startedAt) / 1000),
+          idle_exit_ms: idleExitMs,
+          stopping: closing !== undefined || stopRequested,
+          restoring: endpoints.restoringNames(),
+          endpoints: endpoints.list().map(endpointStatus),
+        },
       };
+    }
+    if (path === "/admin/ensure") {
+      // Deploy asks that these recorded endpoints be served: wait for a restore in progress, start the
+      // ones that are not served (the server was restarted without them, or restoring them failed).
+      const out = { served: [] as string[], started: [] as string[], failed: [] as Array<{ name: string; message: string }> };
+      await Promise.all(
+        ((body as { configs?: EndpointConfig[] }).configs ?? []).map(async (config) => {
+          await endpoints.restored(config.name);
+          if (endpoints.get(config.name)) return void out.served.push(config.name);
+          try {
+            await endpoints.apply(config);
+            out.started.push(config.name);
+          } catch (e) {
+            out.failed.push({ name: config.name, message: (e as Error).message });
+          }
+        }),
+      );
+      return { status: 200, body: out };
+    }
+    if (path === "/admin/stop-if-idle") {
+      // Destroy asks: stop now if nothing is left to serve (only a server that would stop when idle).
+      if (idleExitMs <= 0) return { status: 200, body: { stopping: false, reason: "this server does not stop when idle" } };
+      if (endpoints.list().length || endpoints.restoringNames().length || (await recordedEndpoints()).length) return { status: 200, body: { stopping: false, reason: "it still has endpoints" } };
+      setImmediate(() => stopByItself("no endpoint is left to serve: stopping"));
+      return { status: 200, body: { stopping: true } };
     }
     return { status: 404, body: { message: `no admin route ${path}` } };
   };
 
   const http = createServer(handle);
+  const drainer = new Drainer(http);
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    drainer.requests++;
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
     let size = 0;
@@ -81,7 +161,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
-        if (!tooLarge) send(res, 413, { error_code: "REQUEST_TOO_LARGE", message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` });
+        if (!tooLarge) send(res, 413, { error_code: "REQUEST_TOO_LARGE", message: `request bodies are limited to ${MAX_BODY_BYTES} bytes` }, drainer.draining);
         tooLarge = true;
         req.resume();
         return;
@@ -95,21 +175,27 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   async function respond(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     try {
       if (req.url?.startsWith("/admin/")) {
-        if (req.headers["x-slipway-admin"] !== adminToken) return send(res, 401, { message: "admin token required" });
+        if (req.headers["x-slipway-admin"] !== adminToken) return send(res, 401, { message: "admin token required" }, drainer.draining);
         const out = await admin(req.url, body.length ? JSON.parse(body.toString("utf8")) : {}).catch((e: Error) => ({ status: 500, body: { message: e.message } }));
-        return send(res, out.status, out.body);
+        return send(res, out.status, out.body, drainer.draining);
       }
       const path = (req.url ?? "/").split("?")[0]!;
       const out = await gateway({ method: req.method ?? "GET", path, header: (n) => headerOf(req, n), body: body.toString("utf8") });
       out.headers["content-length"] = String(Buffer.byteLength(out.body));
+      // While draining, each answer closes its connection: the client will not send another request on it.
+      if (drainer.draining) out.headers.connection = "close";
       res.writeHead(out.status, out.headers);
       res.end(out.body);
     } catch (e) {
-      send(res, 500, { error_code: "INTERNAL_ERROR", message: (e as Error).message });
+      send(res, 500, { error_code: "INTERNAL_ERROR", message: (e as Error).message }, drainer.draining);
     }
   }
   http.keepAliveTimeout = 30_000;
+
+  // The endpoints recorded in state count as restoring from the first request on (503, not 404).
+  let recorded: EndpointConfig[];
   try {
+    recorded = await recordedEndpoints();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
       http.listen(options.port, "127.0.0.1", () => resolve());
@@ -122,18 +208,10 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   }
   const port = (http.address() as { port: number }).port;
   const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://127.0.0.1:${port}`, adminToken, startedAt: iso(env.clock.now()) };
+  const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
+  // Restoring starts before server.json is written: a client that finds the server sees them restoring.
+  const restored = endpoints.restore(recorded);
   writeServerInfo(env.home, info);
-
-  // Serve what state says is deployed (a restarted server picks up where it was), in the background:
-  // clients can find the server, and stop it, while slow model servers start.
-  const restored = stores.state.resourcesOfKind("endpoint").then((recorded) =>
-    Promise.allSettled(
-      recorded
-        .map((r) => r.outputs.config as EndpointConfig | undefined)
-        .filter((c): c is EndpointConfig => !!c)
-        .map((config) => endpoints.apply(config).catch((e: Error) => options.log(`could not start endpoint ${config.name}: ${e.message}`))),
-    ),
-  );
 
   let reaping = false;
   const reaper =
@@ -149,20 +227,52 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       : undefined;
   reaper?.unref();
 
+  // Idle: no endpoint served or restoring, no request for idleExitMs, and none recorded in state
+  // (the reaper then has nothing to do either).
+  let idleSince = performance.now();
+  let seenRequests = drainer.requests;
+  let checking = false;
+  const idleCheck =
+    idleExitMs > 0
+      ? setInterval(() => {
+          if (checking || closing) return;
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || reaping) {
+            seenRequests = drainer.requests;
+            idleSince = performance.now();
+            return;
+          }
+          if (performance.now() - idleSince < idleExitMs) return;
+          checking = true;
+          recordedEndpoints()
+            .then((left) => {
+              if (left.length) idleSince = performance.now();
+              else stopByItself(`no endpoint to serve for ${idleExitMs} ms: stopping`);
+            })
+            .catch((e: Error) => options.log(`idle check: ${e.message}`))
+            .finally(() => (checking = false));
+        }, Math.max(20, Math.min(1000, Math.floor(idleExitMs / 4))))
+      : undefined;
+  idleCheck?.unref();
+
   return {
     info,
     endpoints,
-    async close() {
-      clearInterval(reaper);
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
-      await closed;
-      await restored.catch(() => {});
-      await endpoints.stopAll();
-      inference.close();
-      await stores.close();
-      removeServerInfo(env.home, process.pid);
-      releaseServerLock(env.home, process.pid);
+    close() {
+      closing ??= (async () => {
+        clearInterval(reaper);
+        clearInterval(idleCheck);
+        const drainMs = options.drainMs ?? 30_000;
+        const dropped = await drainer.drain(drainMs);
+        if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);
+        await endpoints.stopAll();
+        await restored.catch(() => {});
+        groups.clear();
+        inference.close();
+        await stores.close();
+        removeServerInfo(env.home, process.pid);
+        releaseServerLock(env.home, process.pid);
+      })();
+      return closing;
     },
   };
 }
@@ -175,8 +285,10 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, closeConnection = false): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) });
+  const headers: Record<string, string> = { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) };
+  if (closeConnection) headers.connection = "close";
+  res.writeHead(status, headers);
   res.end(text);
 }

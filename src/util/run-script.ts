@@ -1,5 +1,6 @@
 // Runs a shell script (or a program) in its own process group, streaming its output line by line.
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 export interface ScriptRun {
@@ -85,15 +86,25 @@ function signalNumber(signal: NodeJS.Signals): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
 }
 
-/** True when a process with this pid exists (on this host). */
+/**
+ * True when a process with this pid exists (on this host) and has not exited. A zombie (exited, not
+ * yet reaped: its parent died and PID 1, in some containers, does not reap) counts as gone.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    // Gone in between, or no /proc (not Linux), where kill(pid, 0) is all there is.
+    return !(hasProc ??= existsSync("/proc/self/stat"));
   }
 }
+let hasProc: boolean | undefined;
 
 /** Kills a process group left behind by a crashed apply, if it still runs. */
 export function killProcessGroup(pid: number): boolean {

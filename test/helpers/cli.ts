@@ -20,6 +20,8 @@ export interface Sandbox {
   env: NodeJS.ProcessEnv;
   /** Runs `slipway ARGS` in the project folder, synchronously. */
   run(args: string[], extraEnv?: NodeJS.ProcessEnv): CliResult;
+  /** Like run, without blocking the event loop (tests running side by side, servers answering meanwhile). */
+  runAsync(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
   /** Like run, but parses stdout as the --json document. */
   json<T = any>(args: string[], extraEnv?: NodeJS.ProcessEnv): { code: number; doc: T; stderr: string };
   /** Starts `slipway ARGS` without waiting. */
@@ -43,6 +45,10 @@ export function sandbox(files: Record<string, string>): Sandbox {
     run(args, extraEnv) {
       const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: { ...env, ...extraEnv }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       return { code: r.status ?? 128 + (r.signal === "SIGKILL" ? 9 : 15), stdout: r.stdout, stderr: r.stderr };
+    },
+    async runAsync(args, extraEnv) {
+      const r = await exited(box.start(args, extraEnv));
+      return { code: r.code ?? 128 + (r.signal === "SIGKILL" ? 9 : 15), stdout: r.stdout, stderr: r.stderr };
     },
     json(args, extraEnv) {
       const r = box.run([...args, "--json"], extraEnv);
@@ -75,14 +81,8 @@ export function sandbox(files: Record<string, string>): Sandbox {
   return box;
 }
 
-/** Waits until `predicate` is true, polling; fails after `ms`. */
-export async function waitFor(predicate: () => boolean, ms = 15_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** Waits on a condition (see wait.ts). */
+export { waitFor } from "./wait.js";
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   let stdout = "";

@@ -72,8 +72,8 @@ describe("apply", () => {
       assert.equal(before.stdout, after.stdout);
       assert.equal(JSON.parse(before.stdout).target, "prod");
       assert.equal(box.run(["-t", "prod", "--var", "catalog=x", "deploy", "--phase", "0"]).code, 0);
-      assert.deepEqual(box.json(["settings", "list"], { SLIPWAY_VAR_catalog: "ignored" }).doc, []); // dev: nothing deployed
-      assert.equal(box.json(["--target", "prod", "settings", "list"]).doc.find((s: any) => s.key === "catalog").value, "x");
+      assert.deepEqual(box.json(["settings", "list"], { SLIPWAY_VAR_catalog: "ignored" }).doc.settings, []); // dev: nothing deployed
+      assert.equal(box.json(["--target", "prod", "settings", "list"]).doc.settings.find((s: any) => s.key === "catalog").value, "x");
     } finally {
       box.cleanup();
     }

@@ -32,11 +32,11 @@ describe("bundle archives", () => {
     writeFileSync(join(dir, "..", "escaped.txt"), "gotcha\n");
     const archive = join(box.dir, "..", "evil.tgz");
     execFileSync("tar", ["-czPf", archive, "../escaped.txt"], { cwd: dir });
-    const before = box.json(["runs"]).doc.length;
+    const before = box.json(["runs"]).doc.runs.length;
     const r = box.run(["run", "train", "--bundle", archive]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /bundle archive .*evil\.tgz: .*\.\.\/escaped\.txt/);
-    assert.equal(box.json(["runs"]).doc.length, before, "no run was recorded");
+    assert.equal(box.json(["runs"]).doc.runs.length, before, "no run was recorded");
     assert.equal(existsSync(join(box.home, "escaped.txt")), false);
   });
 

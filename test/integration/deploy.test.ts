@@ -37,7 +37,7 @@ describe("deploy: modules, hooks and settings", () => {
   it("writes module settings to the settings table", () => {
     const { code, doc } = box.json(["settings", "list", "-t", "dev"]);
     assert.equal(code, 0);
-    assert.deepEqual(doc, [
+    assert.deepEqual(doc.settings, [
       { module: "core", key: "catalog", value: "cat_dev" },
       { module: "features", key: "table", value: "cat_dev.features" },
       { module: "serving", key: "endpoint", value: "ep-dev" },

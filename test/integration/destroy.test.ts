@@ -23,7 +23,7 @@ describe("destroy", () => {
     const r = box.run(["destroy", "--module", "core", "--yes"]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /cannot destroy core: deployed module\(s\) features depend on it/);
-    assert.equal(box.json(["settings", "list"]).doc.length, 3);
+    assert.equal(box.json(["settings", "list"]).doc.settings.length, 3);
   });
 
   it("needs --yes without a terminal, and changes nothing without it", () => {
@@ -43,7 +43,7 @@ describe("destroy", () => {
     assert.ok(order.indexOf("setting.serving.endpoint") < order.indexOf("hook.serving.route"));
     assert.ok(order.indexOf("schedule.nightly-dev") < order.indexOf("job.score"));
     assert.deepEqual(events(box).slice(before), ["serving-destroy"]);
-    assert.deepEqual(box.json(["settings", "list"]).doc.map((s: any) => s.module), ["core", "features"]);
+    assert.deepEqual(box.json(["settings", "list"]).doc.settings.map((s: any) => s.module), ["core", "features"]);
   });
 
   it("destroys everything in reverse dependency order", () => {
@@ -53,7 +53,7 @@ describe("destroy", () => {
     assert.deepEqual(events(box).slice(before), ["features-destroy", "core-destroy"]);
     const status = box.json(["status"]).doc;
     assert.deepEqual(status.resources, {});
-    assert.deepEqual(box.json(["settings", "list"]).doc, []);
+    assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
   });
 });
 

@@ -266,6 +266,13 @@ describe("usage errors say what was wrong", () => {
     const sub = box.run(["models", "verisons"]);
     assert.equal(sub.code, 2);
     assert.match(sub.stderr, /unknown command `models verisons`\n {2}hint: did you mean "versions"\? `slipway models --help`/);
+     // With --json, the same message and hint as the invalid_usage error document.
+    const j = box.json(["delpoy"]);
+    assert.equal(j.code, 2);
+    assert.deepEqual(j.doc, { ok: false, error: { code: "invalid_usage", message: "unknown command `delpoy`", hint: 'did you mean "deploy"? `slipway --help` lists the commands' } });
+    const group = box.json(["tokens"]);
+    assert.equal(group.doc.error.message, "`slipway tokens` needs a subcommand: create");
+    assert.equal(box.run(["tokens", "--bogus"]).stderr, "error: unknown option '--bogus'\n  hint: `slipway tokens --help` lists the options\n");
   });
 
   it("a missing argument is reported before a missing required option", () => {

@@ -31,7 +31,7 @@ describe("history and rollback", () => {
     assert.equal(actions["module.serving"], "delete");
     assert.equal(actions["schedule.nightly-dev"], "delete");
     assert.equal(actions["setting.core.catalog"], "update");
-    assert.deepEqual(box.json(["settings", "list"]).doc, [
+    assert.deepEqual(box.json(["settings", "list"]).doc.settings, [
       { module: "core", key: "catalog", value: "cat_dev" },
       { module: "features", key: "table", value: "cat_dev.features" },
     ]);

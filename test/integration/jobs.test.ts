@@ -23,7 +23,7 @@ describe("runs", () => {
     assert.match(r.stdout, /\[main\] cwd-has-source True run r\w+/);
     const id = /^(r\w+)\s+started/m.exec(r.stdout)![1]!;
     const results = box.json(["runs", "results", id]).doc;
-    assert.deepEqual(results, { run: id, status: "succeeded", results: { lr: 0.5 }, metrics: { accuracy: 0.97 } });
+    assert.deepEqual(results, { ok: true, run: id, status: "succeeded", results: { lr: 0.5 }, metrics: { accuracy: 0.97 } });
     // The working folder is gone; the outputs are archived with the run.
     assert.equal(existsSync(join(box.home, "runs", id, "work")), false);
     const outputs = JSON.parse(readFileSync(join(box.home, "archives", "persisted_data", "runs", id, "outputs.json"), "utf8"));
@@ -31,7 +31,7 @@ describe("runs", () => {
   });
 
   it("runs show gives tasks, timings, exit codes, params and provenance", () => {
-    const [latest] = box.json(["runs"]).doc;
+    const [latest] = box.json(["runs"]).doc.runs;
     const d = box.json(["runs", "show", latest.id]).doc;
     assert.equal(d.status, "succeeded");
     assert.deepEqual(d.params, { lr: "0.5", epochs: "1" });
@@ -53,11 +53,11 @@ describe("runs", () => {
   });
 
   it("bundles respect .gitignore and store only changed files on the next run", () => {
-    const first = box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.provenance.bundle;
+    const first = box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc.provenance.bundle;
     box.write({ "modules/ml/src/notes.md": "x".repeat(1024) });
     const r = box.run(["run", "train", "--wait"]);
     assert.equal(r.code, 0, r.stderr);
-    const second = box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.provenance.bundle;
+    const second = box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc.provenance.bundle;
     assert.equal(second.files, first.files + 1);
     // One new 1 KB file plus the new manifest; nothing else was written again.
     assert.ok(second.bytes_written >= 1024 && second.bytes_written < 1024 + 4096, `wrote ${second.bytes_written} bytes`);
@@ -89,7 +89,7 @@ describe("runs", () => {
     assert.equal(hit.code, 0);
     assert.deepEqual(events(), ["prepare", "score", "prepare"]);
     assert.match(hit.stdout, /cache hit: reusing the outputs of run r\w+/);
-    const id = box.json(["runs"]).doc[0].id;
+    const id = box.json(["runs"]).doc.runs[0].id;
     const d = box.json(["runs", "show", id]).doc;
     assert.equal(d.tasks.find((t: any) => t.task === "score").status, "cached");
     assert.deepEqual(d.results, { rows: 3 }, "the cached outputs are restored");
@@ -132,26 +132,28 @@ describe("runs", () => {
     const ok = box.run(["run", "flaky", "--wait"], fast);
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /failing attempt 1[\s\S]*retrying in 50 ms[\s\S]*ok on attempt 2/);
-    assert.equal(box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.tasks[0].attempts, 2);
+    assert.equal(box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc.tasks[0].attempts, 2);
     const failed = box.run(["run", "broken", "--wait"], fast);
     assert.equal(failed.code, 1);
-    const d = box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc;
+    const d = box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc;
     assert.equal(d.status, "failed");
     assert.equal(d.tasks[0].attempts, 2);
     assert.equal(d.tasks[0].exit_code, 4);
-    assert.match(d.error, /main: exited with code 4/);
+    assert.match(d.reason, /main: exited with code 4/);
   });
 
   it("compute.timeout kills a task that runs too long", () => {
     const r = box.run(["run", "slow", "--wait"]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /task main timed out after 1000 ms/);
-    assert.equal(box.json(["runs"]).doc[0].status, "failed");
+    assert.equal(box.json(["runs"]).doc.runs[0].status, "failed");
   });
 
   it("cancel stops the whole process tree", async () => {
     const id = /^(r\w+)/.exec(box.run(["run", "tree"]).stdout)![1]!;
-    await waitFor(() => existsSync(join(box.home, "..", "child.pid")), 15_000, "the task's child process");
+    // The task writes child.pid, then task.pid: wait for both (under load the second may lag).
+    const written = (f: string) => existsSync(join(box.home, "..", f)) && readFileSync(join(box.home, "..", f), "utf8").trim() !== "";
+    await waitFor(() => written("child.pid") && written("task.pid"), 15_000, "the task and its child process");
     const child = Number(readFileSync(join(box.home, "..", "child.pid"), "utf8"));
     const task = Number(readFileSync(join(box.home, "..", "task.pid"), "utf8"));
     assert.ok(processAlive(child) && processAlive(task));
@@ -170,7 +172,7 @@ describe("runs", () => {
       const child = box.start(["run", "waiter", "--wait"]);
       const done = exited(child);
       await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the attached run's task");
-      const id = box.json(["runs"]).doc[0].id;
+      const id = box.json(["runs"]).doc.runs[0].id;
       if (how === "ctrl-c") child.kill("SIGINT");
       else assert.equal(box.run(["cancel", id]).code, 0);
       const result = await done;
@@ -187,7 +189,7 @@ describe("runs", () => {
     await waitFor(() => !processAlive(handle.pid), 5_000, "the runner to die");
     const d = box.json(["runs", "show", id]).doc;
     assert.equal(d.status, "lost");
-    assert.match(d.error, /its runner \(pid \d+ on .+\) stopped without finishing/);
+    assert.match(d.reason, /its runner \(pid \d+ on .+\) stopped without finishing/);
     // Clean up the orphaned task tree the killed runner left.
     for (const f of ["child.pid", "task.pid"]) {
       try {
@@ -237,7 +239,9 @@ describe("concurrency", () => {
       const first = /^(r\w+)/.exec(box.run(["run", "waiter", "-t", "narrow"]).stdout)![1]!;
       await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the first run");
       const second = /^(r\w+)/.exec(box.run(["run", "train", "-t", "narrow"]).stdout)![1]!;
-      await new Promise((r) => setTimeout(r, 500));
+      // Its runner found the slot taken and waits (it says so once in its log).
+      const runnerLog = join(box.home, "runs", second, "runner.log");
+      await waitFor(() => existsSync(runnerLog) && readFileSync(runnerLog, "utf8").includes("waiting for a slot: 1 of at most 1 run(s)"), { timeoutMs: 15_000, what: "the second runner to wait for a slot" });
       assert.equal(box.json(["runs", "show", second, "-t", "narrow"]).doc.status, "queued");
       writeFileSync(join(box.home, "..", "release"), "");
       await waitFor(() => box.json(["runs", "show", second, "-t", "narrow"]).doc.status === "succeeded", 20_000, "the queued run");
@@ -264,7 +268,7 @@ describe("archives and provenance", () => {
       const head = git("rev-parse", "HEAD");
       const r = box.run(["run", "train", "--wait"]);
       assert.equal(r.code, 0, r.stderr);
-      const id = box.json(["runs"]).doc[0].id;
+      const id = box.json(["runs"]).doc.runs[0].id;
       assert.ok(existsSync(join(box.dir, "store", "logs", "runs", id, "main.log")));
       assert.ok(existsSync(join(box.dir, "store", "provenance", "runs", `${id}.json`)));
       assert.ok(existsSync(join(box.dir, "store", "dev-data", "runs", id, "outputs.json")));
@@ -274,7 +278,7 @@ describe("archives and provenance", () => {
       assert.equal(p.archives.stage_logs, join(box.dir, "store", "logs"));
       box.write({ "modules/ml/src/train.py": readFileSync(join(box.dir, "modules/ml/src/train.py"), "utf8") + "# edited\n" });
       assert.equal(box.run(["run", "train", "--wait"]).code, 0);
-      assert.deepEqual(box.json(["runs", "show", box.json(["runs"]).doc[0].id]).doc.provenance.git, { commit: head, dirty: true });
+      assert.deepEqual(box.json(["runs", "show", box.json(["runs"]).doc.runs[0].id]).doc.provenance.git, { commit: head, dirty: true });
     } finally {
       box.cleanup();
     }

@@ -33,7 +33,7 @@ describe("locks", () => {
       (await import("node:fs")).rmSync(hold);
       const result = await done;
       assert.equal(result.code, 0, result.stderr);
-      assert.equal(box.json(["status"]).doc.lock, undefined);
+      assert.equal(box.json(["status"]).doc.lock, null);
       assert.equal(box.run(["deploy"]).code, 0);
     } finally {
       box.cleanup();

@@ -39,6 +39,6 @@ describe("phases", () => {
     const r = box.json(["deploy", "--phase", "0", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.doc.actions.some((a: any) => a.address === "module.serving" && a.action === "delete"));
-    assert.deepEqual(box.json(["settings", "list"]).doc.map((s: any) => s.module), ["core", "features"]);
+    assert.deepEqual(box.json(["settings", "list"]).doc.settings.map((s: any) => s.module), ["core", "features"]);
   });
 });

@@ -21,9 +21,9 @@ describe("secrets", () => {
       assert.equal(changed.code, 0, changed.stderr);
       assert.match(changed.stdout, /value: "\*\*\*" -> "\*\*\*"/);
       const plan = box.json(["plan", "--var", "token=third-secret-3"]);
-      const all = [first.stdout, first.stderr, changed.stdout, changed.stderr, JSON.stringify(plan.doc), box.run(["settings", "list"]).stdout, JSON.stringify(box.json(["settings", "list"]).doc)].join("\n");
+      const all = [first.stdout, first.stderr, changed.stdout, changed.stderr, JSON.stringify(plan.doc), box.run(["settings", "list"]).stdout, JSON.stringify(box.json(["settings", "list"]).doc.settings)].join("\n");
       for (const secret of ["first-secret-1", "second-secret-2", "third-secret-3", "env-file-pass"]) assert.ok(!all.includes(secret), `${secret} leaked`);
-      assert.deepEqual(box.json(["settings", "list"]).doc, [
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings, [
         { module: "core", key: "plain", value: "visible" },
         { module: "core", key: "tok", value: "***" },
       ]);

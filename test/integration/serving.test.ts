@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
 import { Slipway } from "../../src/index.js";
-import { REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { exited, REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { servingProject } from "../helpers/projects.js";
 
 const IRIS = { inputs: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
@@ -28,7 +28,7 @@ describe("models and endpoints", () => {
 
   it("refuses to deploy an endpoint whose model has no version yet, naming the job that registers it", () => {
     const r = box.run(["deploy"]);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2, "model_version_missing is invalid input (exit 2, from the error-code registry)");
     assert.match(r.stderr, /endpoint ep-onnx serves clf@champion: model clf has no versions in serve\/dev/);
     assert.match(r.stderr, /hint: job train_iris registers clf: run `slipway run train_iris --wait -t dev` first/);
   });
@@ -39,7 +39,7 @@ describe("models and endpoints", () => {
     assert.equal(worse.results.registration.registered, false);
     assert.match(worse.results.registration.reason, /accuracy .* is not better than the champion \(version 1/);
     assert.equal(box.run(["run", "train_echo", "--wait"]).code, 0);
-    const versions = box.json(["models", "versions", "clf"]).doc;
+    const versions = box.json(["models", "versions", "clf"]).doc.versions;
     assert.equal(versions.length, 1);
     assert.deepEqual(versions[0].aliases, ["champion"]);
     assert.equal(versions[0].flavor, "onnx");
@@ -53,7 +53,7 @@ describe("models and endpoints", () => {
   it("deploy starts the local server and serves the registered versions", async () => {
     const r = box.json(["deploy"]);
     assert.equal(r.code, 0, r.stderr);
-    const list = box.json(["endpoints", "list"]).doc;
+    const list = box.json(["endpoints", "list"]).doc.endpoints;
     const onnx = list.find((e: any) => e.name === "ep-onnx");
     assert.deepEqual(onnx.served, [{ model: "clf", version: 1, percent: 100, ready: true }]);
     url = new URL(onnx.url).origin;
@@ -139,12 +139,7 @@ describe("models and endpoints", () => {
     if (down.status === 503) assert.equal(down.headers.get("retry-after"), "1");
     else assert.equal(down.status, 200, "it may already be back");
     await waitFor(() => existsSync(pidFile) && Number(readFileSync(pidFile, "utf8")) !== pid, 15_000, "a restarted model server");
-    let ok = false;
-    for (let i = 0; i < 100 && !ok; i++) {
-      ok = (await post("/serving-endpoints/ep-cmd/invocations", { inputs: [[1, 2]] })).status === 200;
-      if (!ok) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(ok, "the restarted server answers");
+    await waitFor(async () => (await post("/serving-endpoints/ep-cmd/invocations", { inputs: [[1, 2]] })).status === 200, { timeoutMs: 15_000, intervalMs: 100, what: "the restarted server to answer" });
   });
 
   it("moves traffic to a new version in a rolling update under load, with zero failed requests, then splits it", async () => {
@@ -162,12 +157,16 @@ describe("models and endpoints", () => {
         }
       }),
     );
-    await new Promise((r) => setTimeout(r, 300));
-    const d = box.run(["deploy"]);
-    await new Promise((r) => setTimeout(r, 300));
+    // The deploy starts under load and ends with traffic on the new version; the load goes on until
+    // enough requests were answered by each version.
+    await waitFor(() => statuses.length >= 25, { what: "requests answered before the deploy" });
+    const d = box.start(["deploy"]);
+    const deployed = exited(d);
+    await waitFor(() => tags.has("v2") && statuses.length >= 60, { timeoutMs: 60_000, what: "requests answered by v2" });
     stop = true;
     await load;
-    assert.equal(d.code, 0, d.stderr);
+    const done = await deployed;
+    assert.equal(done.code, 0, done.stderr);
     assert.ok(statuses.length > 50, `${statuses.length} requests`);
     assert.deepEqual([...new Set(statuses)], [200], "no request failed during the switch");
     assert.deepEqual([...tags].sort(), ["v1", "v2"]);
@@ -184,9 +183,9 @@ describe("models and endpoints", () => {
   });
 
   it("logs every answered request in the inference table with ids and latencies", async () => {
-    const before = box.json(["endpoints", "logs", "ep-onnx", "--limit", "1000"]).doc.length;
+    const before = box.json(["endpoints", "logs", "ep-onnx", "--limit", "1000"]).doc.requests.length;
     for (let i = 0; i < 25; i++) assert.equal((await post("/serving-endpoints/ep-onnx/invocations", { ...IRIS, client_request_id: `c-${i}` })).status, 200);
-    const rows = box.json(["endpoints", "logs", "ep-onnx", "--limit", "1000"]).doc;
+    const rows = box.json(["endpoints", "logs", "ep-onnx", "--limit", "1000"]).doc.requests;
     assert.equal(rows.length, before + 25);
     const last = rows[rows.length - 1];
     assert.equal(last.client_request_id, "c-24");
@@ -207,7 +206,7 @@ describe("models and endpoints", () => {
     assert.equal(box.run(["deploy"], halfway).code, 0);
     const reset = box.json(["status"]).doc.endpoints.find((e: any) => e.name === "ep-onnx");
     assert.ok(Date.parse(reset.expires_at) - Date.parse(first.expires_at) >= 29 * 60_000, "the redeploy moved the expiry");
-    const logged = box.json(["endpoints", "logs", "ep-onnx", "--limit", "1000"]).doc.length;
+    const logged = box.json(["endpoints", "logs", "ep-onnx", "--limit", "1000"]).doc.requests.length;
     // 70 minutes after the first deploy: 40 after the redeploy, so nothing expires yet.
     assert.deepEqual(box.json(["endpoints", "reap"], { SLIPWAY_CLOCK_OFFSET_MS: String(70 * 60_000) }).doc.destroyed, []);
     const gone = box.json(["endpoints", "reap"], { SLIPWAY_CLOCK_OFFSET_MS: String(100 * 60_000) }).doc.destroyed;

@@ -71,7 +71,7 @@ resources:
       assert.equal(doc.ok, false);
       assert.equal(doc.error.code, "invalid_config");
       assert.deepEqual(doc.error.diagnostics, [
-        { file: "slipway.yaml", line: 11, column: 11, message: 'targets.qa.mode: "staging" is not allowed; expected one of development, production' },
+        { file: "slipway.yaml", line: 11, column: 11, message: 'targets.qa.mode: "staging" is not allowed; expected one of development, production', hint: null },
       ]);
     } finally {
       box.cleanup();

@@ -4,7 +4,7 @@
 // the folder's content hash.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { captureBundle, packBundle } from "../../executors/bundle.js";
+import { captureBundle, packBundle } from "../../bundles/index.js";
 import { MemoryBlobStore } from "../../store/blobs/memory-blob-store.js";
 import type { ArtifactBuilder } from "./builder.js";
 

@@ -6,7 +6,7 @@ import { SlipwayError } from "../../errors.js";
 import { runProcess } from "../../util/run-script.js";
 
 /** The artifact's block in module.yaml, as compiled. */
-export interface ArtifactSpec {
+export type ArtifactSpec = {
   module: string;
   type: ArtifactType;
   path: string;
@@ -14,7 +14,7 @@ export interface ArtifactSpec {
   python?: string;
   retention?: { keep_last: number };
   description?: string;
-}
+};
 
 export interface BuildContext {
   /** The artifact's name in the project. */

@@ -1,11 +1,10 @@
 import type { Command } from "commander";
 import { buildArtifacts, collectGarbage, installArtifact, listArtifacts, listArtifactVersions, publishArtifact, type GcPlan } from "../../operations/artifacts.js";
-import type { UseSite } from "../../artifacts/usage.js";
+import type { UseSite } from "../../operations/artifact-usage.js";
 import { InvalidInputError } from "../../errors.js";
+import { artifactsOverviewView, artifactVersionsView, buildView, gcView, installView, publishView } from "../../views/artifacts.js";
 import { allowManyTargets, collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
-import { snakeKeys } from "../render.js";
-import { setExit } from "./validate.js";
 
 export function registerArtifacts(program: Command): void {
   const artifacts = program
@@ -16,14 +15,16 @@ export function registerArtifacts(program: Command): void {
     .argument("[names...]", "artifact names")
     .option("--out <dir>", "also copy each built file into this folder")
     .action((names: string[], flags: CommonFlags & { out?: string }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("artifacts build", flags, async ({ out, ctx }) => {
         const r = await buildArtifacts({ ...projectOptions(flags), names, out: flags.out }, ctx);
-        if (out.json) return out.document(snakeKeys(r));
-        for (const b of r.builds) {
-          out.line(`built ${out.style("bold", `${b.artifact} ${b.version}`)} (${b.type}) in ${(b.duration_ms / 1000).toFixed(1)}s: ${b.filename}, ${formatBytes(b.size)}, sha256 ${b.sha256.slice(0, 12)}`);
-          if (b.copied_to) out.line(`  copied to ${b.copied_to}`);
-        }
-      }).then(setExit),
+        const text = () => {
+          for (const b of r.builds) {
+            out.line(`built ${out.style("bold", `${b.artifact} ${b.version}`)} (${b.type}) in ${(b.duration_ms / 1000).toFixed(1)}s: ${b.filename}, ${formatBytes(b.size)}, sha256 ${b.sha256.slice(0, 12)}`);
+            if (b.copied_to) out.line(`  copied to ${b.copied_to}`);
+          }
+        };
+        return { fields: buildView(r), text };
+      }),
     );
 
   // -t is repeatable here: one publish, several targets.
@@ -38,41 +39,46 @@ export function registerArtifacts(program: Command): void {
       .option("--var <name=value>", "set a variable (repeatable)", collect)
       .option("--json", "print a stable machine-readable JSON document"),
   ).action((name: string, flags: Omit<CommonFlags, "target"> & { target?: string[] | string; allTargets?: boolean }) =>
-      execute(flags as CommonFlags, async ({ out, ctx }) => {
+      execute("artifacts publish", flags as CommonFlags, async ({ out, ctx }) => {
         const targets = typeof flags.target === "string" ? [flags.target] : flags.target;
         const r = await publishArtifact({ ...projectOptions({ ...flags, target: undefined }), name, targets, allTargets: flags.allTargets }, ctx);
-        if (out.json) return out.document(snakeKeys(r));
-        out.line(`${out.style("bold", `${r.artifact} ${r.version}`)} (${r.filename}, ${formatBytes(r.size)}, sha256 ${r.sha256.slice(0, 12)})`);
-        const width = Math.max(...r.targets.map((t) => t.target.length)) + 2;
-        for (const t of r.targets) {
-          out.line(`  ${t.target.padEnd(width)}${t.outcome === "published" ? out.style("green", "published") : "unchanged: already published with the same content"}${t.outcome === "published" ? out.style("dim", ` (${t.ms} ms)`) : ""}`);
-        }
-      }).then(setExit),
+        const text = () => {
+          out.line(`${out.style("bold", `${r.artifact} ${r.version}`)} (${r.filename}, ${formatBytes(r.size)}, sha256 ${r.sha256.slice(0, 12)})`);
+          const width = Math.max(...r.targets.map((t) => t.target.length)) + 2;
+          for (const t of r.targets) {
+            out.line(`  ${t.target.padEnd(width)}${t.outcome === "published" ? out.style("green", "published") : "unchanged: already published with the same content"}${t.outcome === "published" ? out.style("dim", ` (${t.ms} ms)`) : ""}`);
+          }
+        };
+        return { fields: publishView(r), text };
+      }),
     );
 
   withCommonOptions(artifacts.command("list").description("versions of an artifact in the target's store: size, hash, date and where each is in use (or, without a name, every artifact)"))
     .argument("[name]", "artifact name")
     .action((name: string | undefined, flags: CommonFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("artifacts list", flags, async ({ out, ctx }) => {
         if (!name) {
           const r = await listArtifacts(projectOptions(flags), ctx);
-          if (out.json) return out.document(snakeKeys(r));
-          if (r.artifacts.length === 0) return out.line(`${r.project} declares no artifacts.`);
-          out.line(`artifacts of ${r.project}/${r.target}:`);
-          const rows = r.artifacts.map((a) => [a.artifact, a.type, String(a.versions), a.latest?.version ?? "-", formatBytes(a.bytes), a.keepLast ? `keep_last ${a.keepLast}` : "-", a.built ? a.built.version : "-"]);
-          table(out, ["ARTIFACT", "TYPE", "VERSIONS", "NEWEST", "SIZE", "RETENTION", "BUILT HERE"], rows);
-          return;
+          const text = () => {
+            if (r.artifacts.length === 0) return out.line(`${r.project} declares no artifacts.`);
+            out.line(`artifacts of ${r.project}/${r.target}:`);
+            const rows = r.artifacts.map((a) => [a.artifact, a.type, String(a.versions), a.latest?.version ?? "-", formatBytes(a.bytes), a.keepLast ? `keep_last ${a.keepLast}` : "-", a.built ? a.built.version : "-"]);
+            table(out, ["ARTIFACT", "TYPE", "VERSIONS", "NEWEST", "SIZE", "RETENTION", "BUILT HERE"], rows);
+          };
+          return { fields: artifactsOverviewView(r), text };
         }
         const r = await listArtifactVersions({ ...projectOptions(flags), name }, ctx);
-        if (out.json) return out.document(snakeKeys(r));
-        out.line(`${out.style("bold", r.artifact)} in ${r.project}/${r.target}${r.type ? ` (${r.type}${r.keepLast ? `, keep_last ${r.keepLast}` : ""})` : ""}: ${r.versions.length} version(s)`);
-        if (r.versions.length === 0) return out.line(`  none published (slipway artifacts publish ${r.artifact} -t ${r.target})`);
-        table(
-          out,
-          ["VERSION", "SIZE", "SHA256", "PUBLISHED", "BY", "IN USE"],
-          r.versions.map((v) => [v.version, formatBytes(v.size), v.sha256.slice(0, 12), v.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z"), v.published_by, describeUse(v.in_use)]),
-        );
-      }).then(setExit),
+        const text = () => {
+          out.line(`${out.style("bold", r.artifact)} in ${r.project}/${r.target}${r.type ? ` (${r.type}${r.keepLast ? `, keep_last ${r.keepLast}` : ""})` : ""}: ${r.versions.length} version(s)`);
+          if (r.versions.length === 0) return out.line(`  none published (slipway artifacts publish ${r.artifact} -t ${r.target})`);
+          table(
+            out,
+            ["VERSION", "SIZE", "SHA256", "PUBLISHED", "BY", "IN USE"],
+            r.versions.map((v) => [v.version, formatBytes(v.size), v.sha256.slice(0, 12), v.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z"), v.published_by, describeUse(v.in_use)]),
+          );
+        };
+        return { fields: artifactVersionsView(r), text };
+      }),
     );
 
   withCommonOptions(artifacts.command("install").description("install a chosen version of an artifact into a deployed compute environment of the target"))
@@ -80,12 +86,14 @@ export function registerArtifacts(program: Command): void {
     .requiredOption("--into <environment>", "the compute environment (resources.compute) to install into")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .action((library: string, flags: CommonFlags & { into: string; forceUnlock?: boolean }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("artifacts install", flags, async ({ out, ctx }) => {
         const r = await installArtifact({ ...projectOptions(flags), library, into: flags.into, forceUnlock: flags.forceUnlock }, ctx);
-        if (out.json) return out.document(snakeKeys(r));
-        if (r.outcome === "unchanged") out.line(`${r.artifact} ${r.version} is already installed in compute.${r.environment} (${r.project}/${r.target}).`);
-        else out.line(out.style("green", `installed ${r.artifact} ${r.version} into compute.${r.environment} (${r.project}/${r.target})${r.previous ? `, replacing ${r.previous}` : ""}.`));
-      }).then(setExit),
+        const text = () => {
+          if (r.outcome === "unchanged") out.line(`${r.artifact} ${r.version} is already installed in compute.${r.environment} (${r.project}/${r.target}).`);
+          else out.line(out.style("green", `installed ${r.artifact} ${r.version} into compute.${r.environment} (${r.project}/${r.target})${r.previous ? `, replacing ${r.previous}` : ""}.`));
+        };
+        return { fields: installView(r), text };
+      }),
     );
 
   withCommonOptions(artifacts.command("gc").description("retention: show (and with --yes delete) versions past keep_last that nothing uses; uninstall installs of removed versions"))
@@ -94,15 +102,17 @@ export function registerArtifacts(program: Command): void {
     .option("--yes", "delete without asking")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .action((names: string[], flags: CommonFlags & { keepLast?: number; yes?: boolean; forceUnlock?: boolean }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("artifacts gc", flags, async ({ out, ctx }) => {
         if (flags.keepLast === 0) throw new InvalidInputError([{ message: "--keep-last must be at least 1", hint: "keep at least the newest version" }], "invalid_flag");
         const r = await collectGarbage({ ...projectOptions(flags), names, keepLast: flags.keepLast, yes: flags.yes, forceUnlock: flags.forceUnlock, onPlan: (p) => printGcPlan(out, p) }, ctx);
-        if (out.json) return out.document(snakeKeys(r));
-        const nothing = r.delete.length === 0 && r.staleInstalls.length === 0 && r.strandedEnvironments.length === 0;
-        if (nothing) return;
-        if (r.dryRun) out.line(`Nothing was deleted (dry run). Re-run with --yes to delete.`);
-        else out.line(out.style("green", `Deleted ${r.delete.length} version(s) (${formatBytes(r.freedBytes)} freed)${r.staleInstalls.length ? `, uninstalled ${r.staleInstalls.length} stale install(s)` : ""}${r.strandedEnvironments.length ? `, removed ${r.strandedEnvironments.length} stranded environment(s)` : ""}.`));
-      }).then(setExit),
+        const text = () => {
+          const nothing = r.delete.length === 0 && r.staleInstalls.length === 0 && r.strandedEnvironments.length === 0;
+          if (nothing) return;
+          if (r.dryRun) out.line(`Nothing was deleted (dry run). Re-run with --yes to delete.`);
+          else out.line(out.style("green", `Deleted ${r.delete.length} version(s) (${formatBytes(r.freedBytes)} freed)${r.staleInstalls.length ? `, uninstalled ${r.staleInstalls.length} stale install(s)` : ""}${r.strandedEnvironments.length ? `, removed ${r.strandedEnvironments.length} stranded environment(s)` : ""}.`));
+        };
+        return { fields: gcView(r), text };
+      }),
     );
 }
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { deploy } from "../../operations/deploy.js";
+import { deploymentFailure, deploymentView } from "../../views/deployments.js";
 import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { deployJson, printDeployOutcome, printPlan } from "../render.js";
-import { setExit } from "./validate.js";
+import { printDeployOutcome, printPlan } from "../render.js";
 
 interface DeployFlags extends CommonFlags {
   phase?: number;
@@ -22,12 +22,10 @@ export function registerDeploy(program: Command): void {
     .option("--force", "allow deleting modules of a protected target")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .action((flags: DeployFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("deploy", flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Plan for ${where}`);
         const r = await deploy({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
-        if (out.json) out.document(deployJson(r));
-        else printDeployOutcome(out, r, "deploy");
-        return r.status === "failed" ? 1 : 0;
-      }).then(setExit),
+        return { fields: deploymentView(r), error: deploymentFailure(r, "deploy"), text: () => printDeployOutcome(out, r, "deploy") };
+      }),
     );
 }

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { destroy } from "../../operations/destroy.js";
+import { deploymentFailure, deploymentView } from "../../views/deployments.js";
 import { collect, execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { deployJson, printDeployOutcome, printPlan } from "../render.js";
-import { setExit } from "./validate.js";
+import { printDeployOutcome, printPlan } from "../render.js";
 
 interface DestroyFlags extends CommonFlags {
   module?: string[];
@@ -18,12 +18,10 @@ export function registerDestroy(program: Command): void {
     .option("--force", "needed as well as confirmation for a protected target")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .action((flags: DestroyFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("destroy", flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Destroy plan for ${where}`);
         const r = await destroy({ ...projectOptions(flags), modules: flags.module, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
-        if (out.json) out.document(deployJson(r));
-        else printDeployOutcome(out, r, "destroy");
-        return r.status === "failed" ? 1 : 0;
-      }).then(setExit),
+        return { fields: deploymentView(r), error: deploymentFailure(r, "destroy"), text: () => printDeployOutcome(out, r, "destroy") };
+      }),
     );
 }

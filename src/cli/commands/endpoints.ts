@@ -1,22 +1,23 @@
 import type { Command } from "commander";
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from "../../operations/endpoints.js";
 import { withStores, compileFor } from "../../operations/context.js";
+import { endpointLogsView, endpointsView, queryFailure, queryView, reapView, tokenView } from "../../views/endpoints.js";
 import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { snakeKeys } from "../render.js";
-import { setExit } from "./validate.js";
 
 export function registerEndpoints(program: Command): void {
   const endpoints = program.command("endpoints").description("serving endpoints: list, query, inference logs, TTL");
   withCommonOptions(endpoints.command("list", { isDefault: true }).description("endpoints of a target: URL, served versions and split, readiness, expiry")).action((flags: CommonFlags) =>
-    execute(flags, async ({ out, ctx }) => {
+    execute("endpoints list", flags, async ({ out, ctx }) => {
       const list = await listEndpoints(projectOptions(flags), ctx);
-      if (out.json) return out.document(snakeKeys(list));
-      if (list.length === 0) return out.line("no endpoints deployed.");
-      for (const e of list) {
-        out.line(`${out.style("bold", e.name)}  ${e.url}  (config ${e.configVersion}${e.expiresAt ? `, expires ${e.expiresAt}` : ""})`);
-        for (const s of e.served) out.line(`  ${s.model}@${s.version}  ${s.percent}%  ${s.ready === null ? "server not running" : s.ready ? "ready" : "not ready"}`);
-      }
-    }).then(setExit),
+      const text = () => {
+        if (list.length === 0) return out.line("no endpoints deployed.");
+        for (const e of list) {
+          out.line(`${out.style("bold", e.name)}  ${e.url}  (config ${e.configVersion}${e.expiresAt ? `, expires ${e.expiresAt}` : ""})`);
+          for (const s of e.served) out.line(`  ${s.model}@${s.version}  ${s.percent}%  ${s.ready === null ? "server not running" : s.ready ? "ready" : "not ready"}`);
+        }
+      };
+      return { fields: endpointsView(list), text };
+    }),
   );
   withCommonOptions(endpoints.command("query").description("send one request through the gateway (MLflow scoring format unless --oip)"))
     .argument("<name>", "endpoint name")
@@ -24,33 +25,33 @@ export function registerEndpoints(program: Command): void {
     .option("--oip", "send it to the Open Inference Protocol route (/v2/models/NAME/infer)")
     .option("--token <token>", "bearer token (default: SLIPWAY_TOKEN, else your local token)")
     .action((name: string, flags: CommonFlags & { data: string; oip?: boolean; token?: string }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("endpoints query", flags, async ({ out, ctx }) => {
         const r = await queryEndpoint({ ...projectOptions(flags), name, data: flags.data, token: flags.token, protocol: flags.oip ? "oip" : "mlflow" }, ctx);
-        if (out.json) out.document({ status: r.status, request_id: r.requestId, body: r.body });
-        else out.line(JSON.stringify(r.body));
-        return r.status >= 200 && r.status < 300 ? 0 : r.status === 400 ? 2 : r.status === 401 || r.status === 403 ? 3 : 1;
-      }).then(setExit),
+        // A non-2xx answer is still printed; its exit code comes from the registry (query_rejected, …).
+        return { fields: queryView(r), error: queryFailure(r), text: () => out.line(JSON.stringify(r.body)) };
+      }),
     );
   withCommonOptions(endpoints.command("logs").description("the endpoint's inference table: requests, responses, latencies"))
     .argument("<name>", "endpoint name")
     .addOption(intOption("--limit <n>", "how many of the latest rows").default(20))
     .action((name: string, flags: CommonFlags & { limit: number }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("endpoints logs", flags, async ({ out, ctx }) => {
         const rows = await endpointLogs({ ...projectOptions(flags), name, limit: flags.limit }, ctx);
-        if (out.json) return out.document(rows);
-        if (rows.length === 0) return out.line(`no logged requests for ${name}.`);
-        for (const r of rows) {
-          out.line(`${r.timestamp} ${r.request_id} ${r.status} ${r.model}@${r.model_version} cfg ${r.config_version} ${r.latency_ms.toFixed(2)} ms (gateway ${r.gateway_ms.toFixed(2)}, queue ${r.queue_ms.toFixed(2)}, model ${r.model_ms.toFixed(2)})${r.client_request_id ? ` client ${r.client_request_id}` : ""}`);
-        }
-      }).then(setExit),
+        const text = () => {
+          if (rows.length === 0) return out.line(`no logged requests for ${name}.`);
+          for (const r of rows) {
+            out.line(`${r.timestamp} ${r.request_id} ${r.status} ${r.model}@${r.model_version} cfg ${r.config_version} ${r.latency_ms.toFixed(2)} ms (gateway ${r.gateway_ms.toFixed(2)}, queue ${r.queue_ms.toFixed(2)}, model ${r.model_ms.toFixed(2)})${r.client_request_id ? ` client ${r.client_request_id}` : ""}`);
+          }
+        };
+        return { fields: endpointLogsView(name, rows), text };
+      }),
     );
   withCommonOptions(endpoints.command("reap").description("destroy this target's endpoints whose TTL has run out (the server does this for every target every minute)")).action((flags: CommonFlags) =>
-    execute(flags, async ({ out, ctx }) => {
+    execute("endpoints reap", flags, async ({ out, ctx }) => {
       const compiled = compileFor(projectOptions(flags), ctx);
       const gone = await withStores(compiled, ctx.env, (stores) => reapExpiredEndpoints(stores, ctx.env, ctx, { project: compiled.project.name, target: compiled.project.target.name }));
-      if (out.json) return out.document({ destroyed: gone });
-      out.line(gone.length ? `destroyed expired endpoint(s): ${gone.join(", ")}` : "no endpoint has expired.");
-    }).then(setExit),
+      return { fields: reapView(gone), text: () => out.line(gone.length ? `destroyed expired endpoint(s): ${gone.join(", ")}` : "no endpoint has expired.") };
+    }),
   );
 
   const tokens = program.command("tokens").description("bearer tokens for querying endpoints");
@@ -59,10 +60,9 @@ export function registerEndpoints(program: Command): void {
     .option("--group <name>", "a group the user belongs to (repeatable)", collect)
     .option("--description <text>", "what the token is for")
     .action((flags: CommonFlags & { user: string; group?: string[]; description?: string }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("tokens create", flags, async ({ out, ctx }) => {
         const t = await createAccessToken({ ...projectOptions(flags), user: flags.user, groups: flags.group ?? [], description: flags.description }, ctx);
-        if (out.json) out.document(t);
-        else out.line(t.token);
-      }).then(setExit),
+        return { fields: tokenView(t), text: () => out.line(t.token) };
+      }),
     );
 }

@@ -3,8 +3,8 @@ import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { RefusedError } from "../../errors.js";
 import { checkProjectName, checkTemplate, initProject, projectNameFor, TEMPLATE_NAMES, TEMPLATES } from "../../init/scaffold.js";
+import { initView } from "../../views/first-hour.js";
 import { execute, type CommonFlags } from "../common.js";
-import { setExit } from "./validate.js";
 
 interface InitFlags extends CommonFlags {
   template?: string;
@@ -18,13 +18,13 @@ export function registerInit(program: Command): void {
     .argument("[dir]", "folder to create the project in (created if missing)", ".")
     .option("--template <name>", `${TEMPLATE_NAMES.join(" | ")} (default: minimal; asked on a terminal)`)
     .option("--name <project>", "project name (default: the folder's name; asked on a terminal)")
-    .option("--json", "print a JSON document instead of text")
+    .option("--json", "print a stable machine-readable JSON document")
     .addHelpText(
       "after",
       `\nTemplates:\n${TEMPLATE_NAMES.map((t) => `  ${t.padEnd(8)} ${TEMPLATES[t]}`).join("\n")}\n\nOn a terminal, init asks for what --template and --name leave open; otherwise it asks nothing.`,
     )
     .action((dir: string, flags: InitFlags) =>
-      execute(flags, async ({ out }) => {
+      execute("init", flags, async ({ out }) => {
         let template = flags.template;
         let name = flags.name;
         if (template !== undefined) checkTemplate(template);
@@ -32,16 +32,18 @@ export function registerInit(program: Command): void {
         const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && !flags.json;
         if (interactive && (template === undefined || name === undefined)) ({ template, name } = await ask(dir, template, name));
         const r = initProject({ dir, template: template ?? "minimal", name });
-        if (out.json) return out.document({ ok: true, dir: r.dir, project: r.project, template: r.template, files: r.files });
-        const shown = relative(process.cwd(), r.dir) || ".";
-        out.line(`created project ${r.project} in ${shown} from the ${r.template} template:`);
-        for (const f of r.files) out.line(`  ${f}`);
-        out.line("next:");
-        if (shown !== ".") out.line(`  cd ${shown}`);
-        if (r.template === "ml") out.line("  slipway doctor                 # python3 is needed for training and serving");
-        out.line("  slipway validate");
-        out.line(r.template === "ml" ? "  slipway deploy --phase 1       # then see README.md: train, deploy phase 2, query" : "  slipway deploy");
-      }).then(setExit),
+        const text = () => {
+          const shown = relative(process.cwd(), r.dir) || ".";
+          out.line(`created project ${r.project} in ${shown} from the ${r.template} template:`);
+          for (const f of r.files) out.line(`  ${f}`);
+          out.line("next:");
+          if (shown !== ".") out.line(`  cd ${shown}`);
+          if (r.template === "ml") out.line("  slipway doctor                 # python3 is needed for training and serving");
+          out.line("  slipway validate");
+          out.line(r.template === "ml" ? "  slipway deploy --phase 1       # then see README.md: train, deploy phase 2, query" : "  slipway deploy");
+        };
+        return { fields: initView(r), text };
+      }),
     );
 }
 

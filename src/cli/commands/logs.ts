@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { runLogs } from "../../operations/runs.js";
+import { logsView, runFailure } from "../../views/runs.js";
 import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { setExit } from "./validate.js";
 
 export function registerLogs(program: Command): void {
   withCommonOptions(program.command("logs").description("print a run's logs; -f follows them until the run finishes"))
@@ -9,15 +9,14 @@ export function registerLogs(program: Command): void {
     .option("--task <name>", "only this task's log")
     .option("-f, --follow", "keep printing until the run finishes")
     .action((run: string, flags: CommonFlags & { task?: string; follow?: boolean }) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("logs", flags, async ({ out, ctx }) => {
         const lines: Array<{ task: string; line: string }> = [];
         const r = await runLogs(
           { ...projectOptions(flags), run, task: flags.task, follow: flags.follow, onLine: (task, line) => (out.json ? lines.push({ task, line }) : out.line(flags.task ? line : `[${task}] ${line}`)) },
           ctx,
         );
-        if (out.json) out.document({ run: r.id, status: r.status, lines });
-        // Following a run ends with its outcome, like `run --wait`.
-        return flags.follow && r.status !== "succeeded" ? 1 : 0;
-      }).then(setExit),
+        // Following a run ends with its outcome, like `run --wait`; the lines were printed as they came.
+        return { fields: logsView(r, lines), error: flags.follow ? runFailure(r) : undefined };
+      }),
     );
 }

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { plan } from "../../operations/deploy.js";
+import { planView } from "../../views/deployments.js";
 import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { planJson, printPlan } from "../render.js";
-import { setExit } from "./validate.js";
+import { printPlan } from "../render.js";
 
 interface PlanFlags extends CommonFlags {
   phase?: number;
@@ -16,10 +16,9 @@ export function registerPlan(program: Command): void {
     .option("--module <name>", "plan only this module (repeatable)", collect, [])
     .option("--with-deps", "include the modules' dependencies")
     .action((flags: PlanFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("plan", flags, async ({ out, ctx }) => {
         const r = await plan({ ...projectOptions(flags), phase: flags.phase, modules: flags.module, withDeps: flags.withDeps }, ctx);
-        if (out.json) out.document({ project: r.project, target: r.target, ...planJson(r.plan) });
-        else printPlan(out, r.plan, `Plan for ${r.project}/${r.target}`);
-      }).then(setExit),
+        return { fields: planView(r), text: () => printPlan(out, r.plan, `Plan for ${r.project}/${r.target}`) };
+      }),
     );
 }

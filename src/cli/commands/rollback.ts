@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { rollback } from "../../operations/rollback.js";
+import { deploymentFailure, deploymentView } from "../../views/deployments.js";
 import { execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { deployJson, printDeployOutcome, printPlan } from "../render.js";
-import { setExit } from "./validate.js";
+import { printDeployOutcome, printPlan } from "../render.js";
 
 interface RollbackFlags extends CommonFlags {
   to: number;
@@ -18,12 +18,10 @@ export function registerRollback(program: Command): void {
     .option("--force", "allow deleting modules of a protected target")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
     .action((flags: RollbackFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("rollback", flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Rollback plan for ${where} to revision ${flags.to}`);
         const r = await rollback({ ...projectOptions(flags), to: flags.to, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
-        if (out.json) out.document(deployJson(r));
-        else printDeployOutcome(out, r, "rollback");
-        return r.status === "failed" ? 1 : 0;
-      }).then(setExit),
+        return { fields: deploymentView(r), error: deploymentFailure(r, "rollback"), text: () => printDeployOutcome(out, r, "rollback") };
+      }),
     );
 }

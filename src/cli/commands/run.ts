@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
 import { runAttached, startRun } from "../../operations/runs.js";
+import { runDetailsView, runFailure, runSummaryView } from "../../views/runs.js";
 import { collect, execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { printRunDetails, snakeKeys } from "../render.js";
-import { setExit } from "./validate.js";
+import { printRunDetails } from "../render.js";
 
 interface RunFlags extends CommonFlags {
   bundle?: string;
@@ -22,7 +22,7 @@ export function registerRun(program: Command): void {
     .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
     .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
     .action((job: string, flags: RunFlags) =>
-      execute(flags, async ({ out, ctx }) => {
+      execute("run", flags, async ({ out, ctx }) => {
         const params: Record<string, string> = {};
         for (const pair of flags.param ?? []) {
           const eq = pair.indexOf("=");
@@ -33,9 +33,7 @@ export function registerRun(program: Command): void {
         const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle };
         if (!flags.wait) {
           const run = await startRun({ ...project, ...submit }, ctx);
-          if (out.json) out.document(snakeKeys(run));
-          else out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`);
-          return 0;
+          return { fields: runSummaryView(run), text: () => out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`) };
         }
         const done = await runAttached(
           {
@@ -46,9 +44,7 @@ export function registerRun(program: Command): void {
           },
           ctx,
         );
-        if (out.json) out.document(snakeKeys(done));
-        else printRunDetails(out, done);
-        return done.status === "succeeded" ? 0 : 1;
-      }).then(setExit),
+        return { fields: runDetailsView(done), error: runFailure(done), text: () => printRunDetails(out, done) };
+      }),
     );
 }

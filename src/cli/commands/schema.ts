@@ -1,17 +1,35 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { jsonSchema } from "../../config/schema.js";
-import { execute, withCommonOptions } from "../common.js";
-import { setExit } from "./validate.js";
+import { jsonSchema } from "../../kinds/module-file.js";
+import { didYouMean } from "../../util/suggest.js";
+import { documentJsonSchema, PUBLIC_COMMANDS, type CommandName } from "../../views/documents.js";
+import { schemaDocView } from "../../views/server.js";
+import { execute, withCommonOptions, type CommonFlags } from "../common.js";
 
 export function registerSchema(program: Command): void {
-  // The schema is JSON whatever the flags; the common options are accepted like everywhere else.
-  withCommonOptions(program.command("schema").description("print the JSON Schema of slipway.yaml and module.yaml, for editors"))
+  // Without --json the schema itself is printed (what editors want); with --json, in the envelope.
+  withCommonOptions(program.command("schema").description("print the JSON Schema of slipway.yaml and module.yaml (for editors), or with --output that of a command's --json document"))
     .argument("[file]", "project | module | all", "all")
-    .action((file: string) =>
-      execute({}, async () => {
-        if (!["project", "module", "all"].includes(file)) throw new InvalidInputError([{ message: `unknown schema "${file}"`, hint: "choose project, module or all" }], "invalid_flag");
-        process.stdout.write(JSON.stringify(jsonSchema(file as "project" | "module" | "all"), null, 2) + "\n");
-      }).then(setExit),
+    .option("--output <command>", 'the schema of this command\'s --json document instead, e.g. "deploy" or "models show"')
+    .action((file: string, flags: CommonFlags & { output?: string }) =>
+      execute("schema", flags, async ({ out }) => {
+        const schema = flags.output === undefined ? projectSchema(file) : outputSchema(flags.output);
+        return { fields: schemaDocView(schema), text: () => out.document(schema) };
+      }),
     );
+}
+
+function projectSchema(file: string): Record<string, unknown> {
+  if (!["project", "module", "all"].includes(file)) throw new InvalidInputError([{ message: `unknown schema "${file}"`, hint: "choose project, module or all" }], "invalid_flag");
+  return jsonSchema(file as "project" | "module" | "all");
+}
+
+function outputSchema(command: string): Record<string, unknown> {
+  // "models alias set", "models-alias-set" and "models.alias.set" all name the same command.
+  const name = command.trim().split(/[\s.-]+/).join(" ");
+  const found = PUBLIC_COMMANDS.find((c) => c === name);
+  if (!found) {
+    throw new InvalidInputError([{ message: `no command "${command}" prints a --json document`, hint: didYouMean(name, PUBLIC_COMMANDS) ?? `commands: ${PUBLIC_COMMANDS.join(", ")}` }], "invalid_flag");
+  }
+  return documentJsonSchema(found as CommandName);
 }

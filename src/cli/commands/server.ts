@@ -1,60 +1,94 @@
 import type { Command } from "commander";
-import { readRuntimeEnv } from "../../env.js";
+import { SlipwayError, RefusedError } from "../../errors.js";
 import { reapExpiredEndpoints } from "../../operations/endpoints.js";
-import { runningServer } from "../../serving/control.js";
+import { runningServer, serverStatus, STOP_WAIT_MS, stopServer } from "../../serving/control.js";
 import { startServer } from "../../serving/server.js";
 import { readServerInfo } from "../../serving/server-file.js";
 import { processAlive } from "../../util/run-script.js";
-import { execute, intOption } from "../common.js";
-import { RefusedError } from "../../errors.js";
-import { setExit } from "./validate.js";
+import { serverStatusView, serverStopView, serverView } from "../../views/server.js";
+import { execute, intOption, type CommonFlags } from "../common.js";
+
+const JSON_FLAG = "print a stable machine-readable JSON document";
 
 export function registerServer(program: Command): void {
   const server = program
     .command("server")
     .description("run the local Slipway server in the foreground: serving gateway, model runtimes, TTL reaper (deploy starts it in the background when needed)")
     .addOption(intOption("--port <port>", "port on 127.0.0.1 (default: SLIPWAY_SERVER_PORT, else 7878; 0 picks a free one)"))
-    .action((flags: { port?: number }) =>
-      execute({}, async () => {
-        const env = readRuntimeEnv();
+    .addOption(intOption("--idle-exit <ms>", "stop after this many ms with no endpoint to serve (default: SLIPWAY_SERVER_IDLE_MS, else never; 0: never)"))
+    .option("--json", `${JSON_FLAG} once the server listens (log lines go to stderr)`)
+    .action((flags: Pick<CommonFlags, "json"> & { port?: number; idleExit?: number }) =>
+      execute("server", { json: flags.json }, async ({ env, out }) => {
         const already = await runningServer(env);
         if (already) throw new RefusedError("server_running", `a Slipway server for ${env.home} is already running at ${already.url} (pid ${already.pid})`, { hint: "stop it with `slipway server stop`" });
-        const log = (line: string) => process.stdout.write(`${new Date(env.clock.now()).toISOString()} ${line}\n`);
-        const server = await startServer(env, {
+        // Log lines: stdout for a person (and server.log when deploy started it), stderr with --json.
+        const log = (line: string) => out.line(`${new Date(env.clock.now()).toISOString()} ${line}`);
+        let stop = () => {};
+        const stopped = new Promise<void>((resolve) => (stop = resolve));
+        const running = await startServer(env, {
           port: flags.port ?? env.serverPort,
           reapEveryMs: env.reapEveryMs,
           reap: (stores) => reapExpiredEndpoints(stores, env),
           log,
+          idleExitMs: flags.idleExit ?? env.serverIdleMs ?? 0,
+          onIdle: () => stop(),
         });
-        log(`Slipway server listening on ${server.info.url} (home ${env.home}); restoring deployed endpoints`);
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once("SIGTERM", stop);
-          process.once("SIGINT", stop);
-        });
-        log("stopping");
-        await server.close();
-        return 0;
-      }).then(setExit),
+        log(`Slipway server listening on ${running.info.url} (home ${env.home}); restoring deployed endpoints`);
+        return {
+          fields: serverView(running.info, env.home),
+          // Serves until SIGINT, SIGTERM or an idle exit, after the document (or nothing, for a person) is printed.
+          after: async () => {
+            process.once("SIGTERM", () => stop());
+            process.once("SIGINT", () => stop());
+            await stopped;
+            log("stopping: finishing requests in flight");
+            await running.close();
+            log("stopped");
+          },
+        };
+      }),
     );
   server
     .command("stop")
-    .description("stop the local server started for this SLIPWAY_HOME (by deploy or `slipway server`)")
-    .action(async () => {
-      const env = readRuntimeEnv();
-      const info = readServerInfo(env.home);
-      if (!info || !processAlive(info.pid)) {
-        process.stdout.write("no Slipway server is running.\n");
-        return setExit(0);
-      }
-      process.kill(info.pid, "SIGTERM");
-      const deadline = Date.now() + 15_000;
-      while (processAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      if (processAlive(info.pid)) {
-        process.stderr.write(`error: the server (pid ${info.pid}) did not stop within 15 s\n`);
-        return setExit(1);
-      }
-      process.stdout.write(`stopped the Slipway server at ${info.url} (pid ${info.pid}).\n`);
-      setExit(0);
-    });
+    .description("stop the local server started for this SLIPWAY_HOME (by deploy or `slipway server`): it finishes requests in flight first")
+    .option("--json", JSON_FLAG)
+    .action((flags: Pick<CommonFlags, "json">) =>
+      execute("server stop", { json: flags.json }, async ({ env, out }) => {
+        const info = readServerInfo(env.home);
+        if (!info || !processAlive(info.pid)) return { fields: serverStopView(undefined), text: () => out.line("no Slipway server is running.") };
+        if ((await stopServer(info, env.clock)) === "timeout") {
+          throw new SlipwayError("server_stop_timeout", `the server (pid ${info.pid}) did not stop within ${STOP_WAIT_MS / 1000} s`, { hint: `see ${env.home}/logs/server.log; end it with: kill -9 ${info.pid}` });
+        }
+        return { fields: serverStopView(info), text: () => out.line(`stopped the Slipway server at ${info.url} (pid ${info.pid}).`) };
+      }),
+    );
+  server
+    .command("status")
+    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served")
+    .option("--json", JSON_FLAG)
+    .action((flags: Pick<CommonFlags, "json">) =>
+      execute("server status", { json: flags.json }, async ({ env, out }) => {
+        const s = await serverStatus(env);
+        return {
+          fields: serverStatusView(s),
+          text: () => {
+            if (!s) return out.line("no Slipway server is running.");
+            out.line(`Slipway server at ${s.url} (pid ${s.pid}), up ${uptime(s.uptime_s)}${s.stopping ? ", stopping" : ""}`);
+            out.line(`  home ${env.home}; ${s.idle_exit_ms > 0 ? `stops after ${s.idle_exit_ms} ms with nothing to serve` : "does not stop when idle"}`);
+            out.line(`endpoints served: ${s.endpoints.length}${s.restoring.length ? ` (restoring: ${s.restoring.join(", ")})` : ""}`);
+            for (const e of s.endpoints) {
+              out.line(`  ${e.name}  ${e.project}/${e.target}  config ${e.config_version}`);
+              for (const v of e.served) out.line(`    ${v.model}@${v.version}  ${v.percent}%  ${v.ready ? "ready" : "not ready"}  ${v.ready_replicas}/${v.replicas} replica(s)${v.pids.length ? `  pid ${v.pids.join(", ")}` : ""}`);
+            }
+          },
+        };
+      }),
+    );
+}
+
+function uptime(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${h}h ${m}m ${s}s` : m ? `${m}m ${s}s` : `${s}s`;
 }

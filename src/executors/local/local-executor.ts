@@ -6,7 +6,11 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { killProcessGroup, processAlive } from "../../util/run-script.js";
 import { cliEntry } from "../../util/package-root.js";
+import type { Clock } from "../../clock.js";
 import type { Executor, Liveness, RunHandle, SubmitRequest } from "../executor.js";
+
+/** How long a cancelled runner has to archive what its run produced before it is killed. */
+export const CANCEL_GRACE_MS = 15_000;
 
 export const localExecutor: Executor = {
   name: "local",
@@ -36,17 +40,24 @@ export const localExecutor: Executor = {
     return processAlive(handle.pid) ? "alive" : "gone";
   },
 
-  async cancel(handle: RunHandle, taskProcessGroups: number[]): Promise<void> {
-    // An attached runner lives inside the command that waits for it (not a group of its own): it is
-    // asked to stop, and its tasks' groups are stopped here.
+  async cancel(handle: RunHandle, taskProcessGroups: number[], clock: Clock): Promise<void> {
+    // An attached runner lives inside the command that waits for it (not a group of its own); a
+    // detached one is a group of its own. Either stops its tasks itself when asked, so it learns of
+    // the cancellation before any task dies and records the run as cancelled (signalling the tasks at
+    // the same time let a task's exit win the race: the run was recorded as failed). The task groups
+    // are signalled here only when the runner is gone.
     const runner = typeof handle.pid === "number" ? handle.pid : undefined;
-    if (runner && handle.attached) signalProcess(runner, "SIGTERM");
+    if (runner !== undefined && processAlive(runner)) {
+      if (handle.attached) signalProcess(runner, "SIGTERM");
+      else signalGroup(runner, "SIGTERM");
+    } else {
+      for (const g of taskProcessGroups) signalGroup(g, "SIGTERM");
+    }
     const groups = [...(runner && !handle.attached ? [runner] : []), ...taskProcessGroups];
-    // Ask politely first (the runner records the cancellation), then make sure.
-    for (const g of groups) signalGroup(g, "SIGTERM");
+    // Asked politely first (the runner records the cancellation); made sure below.
     // The runner archives what the run produced before it exits; give it time to.
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && groups.some((g) => processAlive(g))) await new Promise((r) => setTimeout(r, 50));
+    const deadline = clock.now() + CANCEL_GRACE_MS;
+    while (clock.now() < deadline && groups.some((g) => processAlive(g))) await clock.sleep(50);
     for (const g of groups) killProcessGroup(g);
   },
 };

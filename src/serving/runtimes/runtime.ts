@@ -22,3 +22,20 @@ export interface ModelRuntime {
   invoke(request: InvokeRequest): Promise<InvokeResult>;
   stop(): Promise<void>;
 }
+
+/** A replica could not be reached (refused, or reset before it answered): another replica may take the request. */
+export class ReplicaUnavailable extends Error {}
+
+/** No replica could take the request (it crashed and is restarting): 503 with Retry-After. */
+export class Unavailable extends Error {}
+
+/** Runs restarts one at a time (the replicas of one served version share one gate). */
+export class RestartGate {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => {});
+    return next;
+  }
+}

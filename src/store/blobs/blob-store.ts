@@ -2,6 +2,8 @@
 import { sha256 } from "../../util/hash.js";
 
 export interface BlobStore {
+  /** Where the blobs live, for people (a folder path, later an s3:// address); never parsed. */
+  readonly location: string;
   put(key: string, data: Uint8Array | string): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
   has(key: string): Promise<boolean>;

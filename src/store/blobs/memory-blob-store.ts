@@ -2,6 +2,7 @@
 import type { BlobStore } from "./blob-store.js";
 
 export class MemoryBlobStore implements BlobStore {
+  readonly location = "memory";
   private readonly data = new Map<string, Buffer>();
 
   async put(key: string, data: Uint8Array | string): Promise<void> {

@@ -1,6 +1,6 @@
 // The state database behind one query layer (Kysely), the same for SQLite and PostgreSQL.
 import { Kysely, Migrator, type Transaction } from "kysely";
-import type { RecordedResource, ResourceKind } from "../../engine/resource.js";
+import type { RecordedResource, ResourceKind } from "../../resources.js";
 import { migrationProvider } from "./migrations/index.js";
 import { ComputeStore } from "./compute-store.js";
 import { RunStore } from "./run-store.js";

@@ -8,6 +8,10 @@ import { listFiles } from "../../../util/list-files.js";
 export class FsBlobStore implements BlobStore {
   constructor(readonly root: string) {}
 
+  get location(): string {
+    return this.root;
+  }
+
   private path(key: string): string {
     if (key.split("/").some((part) => part === ".." || part === "") ) throw new Error(`invalid blob key "${key}"`);
     return join(this.root, ...key.split("/"));

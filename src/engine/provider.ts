@@ -1,0 +1,52 @@
+// The provider contract: one implementation per resource kind (src/kinds/<kind>/provider.ts). The engine
+// applies plans through it and knows nothing else about a kind. Providers are idempotent: a create
+// that finds its resource already there adopts it, a delete of something already gone succeeds.
+import type { Clock } from "../clock.js";
+import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../resources.js";
+import type { BlobStore } from "../store/blobs/blob-store.js";
+import type { TargetState } from "../store/state/state-store.js";
+
+export type Outputs = Record<string, unknown>;
+
+/** Where an action's output goes: streamed to the terminal and kept with the deployment. */
+export interface ActionLog {
+  /** One line of output. */
+  output(stream: "stdout" | "stderr", line: string): void;
+  /** Journals the process group a provider started (null once it ended), so recovery can find it after a crash. */
+  childStarted(pid: number | null): Promise<void>;
+}
+
+/**
+ * What a provider may touch: the target's state and blob store (through their contracts only), the
+ * clock, a log, an abort signal, and the kind-specific services the kinds layer hands over (`services`,
+ * interfaces such as serving control; see src/kinds/services.ts). Nothing else: no process
+ * environment, no SLIPWAY_HOME, no concrete store classes.
+ */
+export interface ProviderContext<Services = unknown> {
+  project: string;
+  target: string;
+  deploymentId: string;
+  state: TargetState;
+  blobs: BlobStore;
+  clock: Clock;
+  /** Aborted when the apply stops (another action failed, the lease was lost). */
+  signal: AbortSignal;
+  log: ActionLog;
+  services: Services;
+}
+
+export interface Provider<Spec = Record<string, unknown>, Services = unknown> {
+  create(ctx: ProviderContext<Services>, desired: DesiredResource<Spec>): Promise<Outputs>;
+  update(ctx: ProviderContext<Services>, recorded: RecordedResource<Spec>, desired: DesiredResource<Spec>): Promise<Outputs>;
+  /** `runtime` is the folder and environment scripts run with (the module's, even if it left the config). */
+  delete(ctx: ProviderContext<Services>, recorded: RecordedResource<Spec>, runtime?: ResourceRuntime): Promise<void>;
+}
+
+/** Whether a spec change can be applied in place, or needs delete + create. The plan asks this, and only this. */
+export type ChangeKind = (recorded: RecordedResource, desired: DesiredResource) => "update" | "replace";
+
+/** How the engine reaches kinds without importing them: the kinds registry implements this. */
+export interface KindLookup<Services = unknown> {
+  provider(kind: ResourceKind): Provider<any, Services>;
+  changeKind(kind: ResourceKind): ChangeKind;
+}

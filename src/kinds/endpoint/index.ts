@@ -1,0 +1,154 @@
+// A serving endpoint (`endpoint.NAME`): resolves the model versions it serves (aliases at apply time),
+// has their files laid out, and hands the configuration to the server through ServingControl, which
+// switches traffic once the new versions are ready (a rolling change). Deleting one stops its traffic,
+// then archives its inference table to the `misc` archive store before the record goes.
+import { iso } from "../../clock.js";
+import type { Permission } from "../../config/schema.js";
+import type { ProviderContext } from "../../engine/provider.js";
+import { InvalidInputError, SlipwayError } from "../../errors.js";
+import type { ModelManifest } from "../../registry/manifest.js";
+import { resolveVersion } from "../../registry/resolve.js";
+import type { RecordedResource } from "../../resources.js";
+import type { EndpointConfig, ServedConfig } from "../../serving/endpoints.js";
+import { endpointOwner, withOwner } from "../../serving/ownership.js";
+import { parseDuration } from "../../util/duration.js";
+import { defineKind } from "../kind.js";
+import type { TargetServices } from "../services.js";
+import { ENDPOINT_NAME, endpointSchema, type EndpointBlock } from "./schema.js";
+
+export type ServedSpec = {
+  model: string;
+  version?: string | number;
+  alias?: string;
+  percent?: number;
+  /** Jobs that register this model (named in the error when no version exists yet). */
+  registered_by?: string[];
+  /** The version the alias pointed at when planned (see refresh.ts). */
+  resolved_version?: number;
+};
+
+export type EndpointSpec = {
+  module: string;
+  description?: string;
+  served: ServedSpec[];
+  replicas: { min: number; max: number };
+  inference_table: { sample: number; max_body_bytes: number };
+  /** The grants the server enforces (the project's permissions plus the endpoint's own). */
+  access: Permission[];
+  /** The target's TTL, when it has one. */
+  ttl?: string;
+};
+
+export interface EndpointOutputs {
+  config: EndpointConfig;
+  url: string;
+  deployed_at: string;
+  expires_at: string | null;
+  /** Where the inference table is archived when the endpoint is destroyed (a BlobStore location). */
+  archive_root: string;
+  /** The user who first deployed it: holds CAN_MANAGE (see serving/ownership.ts). */
+  owner: string;
+  [key: string]: unknown;
+}
+
+async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: EndpointSpec, recorded?: RecordedResource<EndpointSpec>): Promise<EndpointOutputs> {
+  const { models, archives, serving } = ctx.services;
+  const served: ServedConfig[] = [];
+  const unassigned = spec.served.filter((s) => s.percent === undefined).length;
+  const assigned = spec.served.reduce((sum, s) => sum + (s.percent ?? 0), 0);
+  for (const s of spec.served) {
+    let version;
+    try {
+      // The version the plan saw for an alias; the alias itself if the plan could not resolve it.
+      version = await resolveVersion(models, s.model, s.resolved_version !== undefined ? { version: s.resolved_version } : s.alias !== undefined ? { alias: s.alias } : { version: s.version });
+    } catch (e) {
+      if (!(e instanceof InvalidInputError)) throw e;
+      const jobs = s.registered_by ?? [];
+      throw new SlipwayError("model_version_missing", `endpoint ${name} serves ${s.model}@${s.alias ?? s.version ?? "latest"}: ${e.message}`, {
+        exitCode: 2,
+        hint: jobs.length ? `job ${jobs.join(" or ")} registers ${s.model}: run \`slipway run ${jobs[0]} --wait -t ${ctx.target}\` first` : e.hint,
+      });
+    }
+    const dir = await serving.modelDir(s.model, version.version, JSON.parse(version.files) as Record<string, string>, archives.persisted_data);
+    served.push({ model: s.model, version: version.version, percent: s.percent ?? (100 - assigned) / unassigned, manifest: JSON.parse(version.manifest) as ModelManifest, dir });
+  }
+  const previous = recorded?.outputs as Partial<EndpointOutputs> | undefined;
+  const owner = endpointOwner(previous, ctx.services.user);
+  const config: EndpointConfig = {
+    project: ctx.project,
+    target: ctx.target,
+    name,
+    configVersion: (previous?.config?.configVersion ?? 0) + 1,
+    served,
+    grants: withOwner(spec.access, owner),
+    inference: { sample: spec.inference_table.sample, maxBodyBytes: spec.inference_table.max_body_bytes },
+    replicas: spec.replicas,
+  };
+  const { url } = await serving.apply(config);
+  const now = ctx.clock.now();
+  return {
+    config,
+    url: `${url}/serving-endpoints/${name}/invocations`,
+    deployed_at: iso(now),
+    expires_at: spec.ttl ? iso(now + parseDuration(spec.ttl)) : null,
+    archive_root: archives.misc.location,
+    owner,
+  };
+}
+
+export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
+  kind: "endpoint",
+  section: { key: "endpoints", schema: endpointSchema },
+  permissioned: true,
+  compile(block, cx) {
+    const name = cx.name;
+    if (name.length > 63 || !ENDPOINT_NAME.test(name)) {
+      cx.report({
+        location: cx.at([], "key"),
+        message: `endpoint name "${name}" is invalid: ${name.length > 63 ? `${name.length} characters, at most 63 allowed` : "only lowercase letters, digits and '-' are allowed, starting and ending with a letter or digit"}`,
+        hint: `try "${name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63)}"`,
+      });
+    }
+    if (block.served.some((s) => s.percent !== undefined)) {
+      const total = block.served.reduce((sum, s) => sum + (s.percent ?? 0), 0);
+      if (Math.abs(total - 100) > 1e-9) cx.report({ location: cx.at(["served"]), message: `endpoint "${name}": served percentages add up to ${total}, not 100`, hint: "make the `percent` values sum to 100" });
+    }
+    if (block.replicas && block.replicas.min > block.replicas.max) cx.report({ location: cx.at(["replicas"]), message: `endpoint "${name}": replicas.min (${block.replicas.min}) is above replicas.max (${block.replicas.max})` });
+    const { phase: _phase, permissions, ...rest } = block;
+    const ttl = cx.project.target.config.ttl;
+    return {
+      module: cx.module.name,
+      ...rest,
+      served: rest.served.map((s) => ({ ...s })),
+      replicas: rest.replicas ?? { min: 1, max: 1 },
+      inference_table: { sample: rest.inference_table?.sample ?? 1, max_body_bytes: rest.inference_table?.max_body_bytes ?? 65_536 },
+      // The server enforces access itself, and a target's TTL applies to its endpoints.
+      access: [...cx.project.permissions, ...(permissions ?? [])],
+      ...(ttl ? { ttl } : {}),
+    };
+  },
+  references: (spec) => spec.served.map((s, i) => ({ kind: "model" as const, name: s.model, path: ["served", i, "model"] })),
+  // An endpoint's error for a missing model version names the jobs that register that model.
+  link(resource, project) {
+    const jobs = project.ofKind("job");
+    for (const s of resource.spec.served) s.registered_by = jobs.filter((j) => j.spec.registers?.model === s.model).map((j) => j.name);
+  },
+  provider: {
+    create: (ctx, desired) => apply(ctx, desired.name, desired.spec),
+    update: (ctx, recorded, desired) => apply(ctx, desired.name, desired.spec, recorded),
+    async delete(ctx, recorded) {
+      const outputs = recorded.outputs as Partial<EndpointOutputs>;
+      // Archive where the deploy said (the reaper has no project config to ask).
+      const store = outputs.archive_root ? ctx.services.archiveAt(outputs.archive_root) : ctx.services.archives.misc;
+      const { archived, key } = await ctx.services.serving.retire(recorded.name, store);
+      if (archived) ctx.log.output("stdout", `archived ${archived} inference row(s) to ${key}`);
+      // The model files no other recorded endpoint of this target serves go too. Deletes run before
+      // any create or update of the same apply, and applies of a target never overlap (the lease), so
+      // no endpoint is starting from a folder swept here.
+      const others = (await ctx.state.listResources()).filter((r) => r.kind === "endpoint" && r.address !== recorded.address);
+      const keep = new Set(others.flatMap((r) => ((r.outputs as Partial<EndpointOutputs>).config?.served ?? []).map((s) => s.dir)));
+      const swept = await ctx.services.serving.sweepModelDirs(keep);
+      if (swept.length) ctx.log.output("stdout", `removed ${swept.length} local model folder(s) no endpoint serves`);
+    },
+  },
+});

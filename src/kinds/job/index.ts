@@ -1,0 +1,61 @@
+// A job (`job.NAME`): a command or a DAG of tasks run from a bundle of its source folder. Deploying it
+// records it; `slipway run` runs the recorded job (src/runs/). Its spec is what a run executes.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { findCycle } from "../../util/graph.js";
+import { didYouMean } from "../../util/suggest.js";
+import { defineKind, type Reference } from "../kind.js";
+import { recordOnly, replaceOnModuleChange } from "../record-only.js";
+import { jobSchema, type JobBlock } from "./schema.js";
+
+type Scalar = string | number | boolean;
+
+export type TaskSpec = {
+  command: string;
+  depends_on?: string[];
+  cache?: boolean;
+  env?: Record<string, Scalar>;
+};
+
+export type JobSpec = {
+  module: string;
+  description?: string;
+  /** Folder bundled for every run, relative to the module folder. */
+  source?: string;
+  command?: string;
+  tasks?: Record<string, TaskSpec>;
+  env?: Record<string, Scalar>;
+  params?: Record<string, Scalar>;
+  compute?: { cpus?: number; memory?: string; gpus?: number; timeout?: string; environment?: string };
+  retries?: number;
+  run_on_deploy?: boolean;
+  registers?: { model: string; path: string; metric?: string; only_if_better?: boolean };
+};
+
+export const jobKind = defineKind<JobSpec, JobBlock>({
+  kind: "job",
+  section: { key: "jobs", schema: jobSchema },
+  permissioned: true,
+  compile({ phase: _phase, permissions: _permissions, ...rest }, cx) {
+    if (rest.source && !existsSync(join(cx.module.dir, rest.source))) {
+      cx.report({ location: cx.at(["source"]), message: `job "${cx.name}": source folder "${rest.source}" does not exist`, hint: "the path is relative to module.yaml" });
+    }
+    const tasks = rest.tasks ?? {};
+    const taskNames = Object.keys(tasks);
+    for (const [task, t] of Object.entries(tasks)) {
+      (t.depends_on ?? []).forEach((dep, i) => {
+        if (!taskNames.includes(dep)) cx.report({ location: cx.at(["tasks", task, "depends_on", i]), message: `task "${task}" of job "${cx.name}" depends on unknown task "${dep}"`, hint: didYouMean(dep, taskNames) ?? `tasks: ${taskNames.join(", ")}` });
+      });
+    }
+    const cycle = findCycle(taskNames, (t) => (tasks[t]?.depends_on ?? []).filter((d) => taskNames.includes(d)));
+    if (cycle) cx.report({ location: cx.at(["tasks", cycle[0]!], "key"), message: `tasks of job "${cx.name}" depend on each other in a cycle: ${cycle.join(" -> ")}`, hint: "remove one of these depends_on entries" });
+    return { module: cx.module.name, ...rest };
+  },
+  references(spec) {
+    const refs: Reference[] = spec.registers ? [{ kind: "model", name: spec.registers.model, path: ["registers", "model"] }] : [];
+    if (spec.compute?.environment) refs.push({ kind: "compute", name: spec.compute.environment, path: ["compute", "environment"] });
+    return refs;
+  },
+  provider: recordOnly(),
+  changeKind: replaceOnModuleChange,
+});

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { duration, name, permissions, phase, scalar } from "../../config/schema.js";
+
+const taskSchema = z.strictObject({
+  command: z.string().min(1),
+  depends_on: z.array(z.string()).optional(),
+  cache: z.boolean().optional(),
+  env: z.record(z.string(), scalar).optional(),
+});
+
+export const jobSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    phase: phase.optional(),
+    source: z.string().min(1).optional().describe("Folder bundled for every run, relative to module.yaml"),
+    command: z.string().min(1).optional(),
+    tasks: z.record(name("task"), taskSchema).optional().describe("A DAG of tasks, instead of one command"),
+    env: z.record(z.string(), scalar).optional(),
+    params: z.record(z.string(), scalar).optional().describe("Parameters with their defaults"),
+    compute: z
+      .strictObject({
+        cpus: z.number().positive().optional(),
+        memory: z.string().regex(/^\d+(\.\d+)?[KMGT]i?B?$/i, 'a size such as "512M" or "4G"').optional(),
+        gpus: z.number().int().min(0).optional(),
+        timeout: duration.optional(),
+        environment: z.string().min(1).optional().describe("A compute environment (resources.compute) the tasks run in"),
+      })
+      .optional(),
+    retries: z.number().int().min(0).max(100).optional(),
+    run_on_deploy: z.boolean().optional(),
+    registers: z
+      .strictObject({
+        model: z.string().min(1),
+        path: z.string().min(1),
+        metric: z.string().min(1).optional(),
+        only_if_better: z.boolean().optional(),
+      })
+      .optional(),
+    permissions: permissions.optional(),
+  })
+  .refine((j) => (j.command === undefined) !== (j.tasks === undefined), { message: "a job has either `command` or `tasks`, not both and not neither" });
+export type JobBlock = z.infer<typeof jobSchema>;

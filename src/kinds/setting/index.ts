@@ -1,0 +1,33 @@
+// A module setting (`setting.<module>.<key>`): one row of the settings table while its module is
+// deployed. Compiled from the module file's `settings:` by compile-project.ts.
+import { iso } from "../../clock.js";
+import { defineKind } from "../kind.js";
+
+export type SettingSpec = {
+  module: string;
+  key: string;
+  value: string;
+  /** Set when the value holds a secret: listings mask it. */
+  sensitive?: boolean;
+};
+
+export const settingKind = defineKind<SettingSpec>({
+  kind: "setting",
+  provider: {
+    async create(ctx, desired) {
+      const s = desired.spec;
+      await ctx.state.putSetting(s.module, s.key, s.value, iso(ctx.clock.now()));
+      return {};
+    },
+    async update(ctx, recorded, desired) {
+      const before = recorded.spec;
+      const s = desired.spec;
+      if (before.module !== s.module || before.key !== s.key) await ctx.state.deleteSetting(before.module, before.key);
+      await ctx.state.putSetting(s.module, s.key, s.value, iso(ctx.clock.now()));
+      return {};
+    },
+    async delete(ctx, recorded) {
+      await ctx.state.deleteSetting(recorded.spec.module, recorded.spec.key);
+    },
+  },
+});

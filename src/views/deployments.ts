@@ -1,0 +1,205 @@
+// Public JSON of validate, plan, deploy / destroy / rollback, status, history and settings: each field
+// named and copied here, so renaming an internal field cannot change a document.
+import { z } from "zod";
+import type { FieldChange, Plan, PlannedAction, PlanSummary } from "../engine/plan.js";
+import type { ErrorCode } from "../error-codes.js";
+import { SlipwayError } from "../errors.js";
+import type { DeployResult, PlanResult, ValidateResult } from "../operations/deploy.js";
+import type { HistoryEntry, StatusResult } from "../operations/queries.js";
+import type { SettingRow } from "../store/state/state-store.js";
+import { errorCodeSchema, failureView, type ErrorJson } from "./error.js";
+import { lazy } from "./lazy.js";
+
+type Infer<S extends () => z.ZodType> = z.infer<ReturnType<S>>;
+
+// ---- validate
+
+export const validateSchema = lazy(() =>
+  z.strictObject({
+    project: z.string(),
+    target: z.string(),
+    modules: z.array(z.string()),
+    resources: z.number().int(),
+    by_kind: z.record(z.string(), z.number().int()),
+  }),
+);
+
+export function validateView(r: ValidateResult): Infer<typeof validateSchema> {
+  return { project: r.project, target: r.target, modules: [...r.modules], resources: r.resources, by_kind: { ...r.byKind } };
+}
+
+// ---- plan
+
+export const summarySchema = lazy(() =>
+  z.strictObject({ create: z.number().int(), update: z.number().int(), replace: z.number().int(), delete: z.number().int(), noop: z.number().int() }),
+);
+
+/** `before` / `after` are absent (not null) when the field is absent on that side: null is a value a spec can hold. */
+export const changeSchema = lazy(() => z.strictObject({ path: z.string(), before: z.unknown().optional(), after: z.unknown().optional() }));
+
+export const actionSchema = lazy(() =>
+  z.strictObject({
+    address: z.string(),
+    kind: z.string(),
+    module: z.string(),
+    phase: z.number().int(),
+    action: z.enum(["create", "update", "replace", "delete"]),
+    changes: z.array(changeSchema()),
+  }),
+);
+
+export const planSchema = lazy(() => z.strictObject({ project: z.string(), target: z.string(), summary: summarySchema(), actions: z.array(actionSchema()) }));
+
+export function summaryView(s: PlanSummary): Infer<typeof summarySchema> {
+  return { create: s.create, update: s.update, replace: s.replace, delete: s.delete, noop: s.noop };
+}
+
+function changeView(c: FieldChange): Infer<typeof changeSchema> {
+  const out: Infer<typeof changeSchema> = { path: c.path };
+  if (c.before !== undefined) out.before = c.before;
+  if (c.after !== undefined) out.after = c.after;
+  return out;
+}
+
+export function actionView(a: PlannedAction): Infer<typeof actionSchema> {
+  return { address: a.address, kind: a.kind, module: a.module, phase: a.phase, action: a.action, changes: a.changes.map(changeView) };
+}
+
+function planFields(plan: Plan) {
+  return { summary: summaryView(plan.summary), actions: plan.actions.map(actionView) };
+}
+
+export function planView(r: PlanResult): Infer<typeof planSchema> {
+  return { project: r.project, target: r.target, ...planFields(r.plan) };
+}
+
+// ---- deploy, destroy, rollback (and their failure)
+
+export const deploymentSchema = lazy(() =>
+  z.strictObject({
+    project: z.string(),
+    target: z.string(),
+    status: z.enum(["succeeded", "failed", "no-changes"]),
+    revision: z.number().int().nullable(),
+    deployment_id: z.string().nullable(),
+    summary: summarySchema(),
+    actions: z.array(actionSchema()),
+    failed: z.array(z.strictObject({ address: z.string(), code: errorCodeSchema(), error: z.string() })),
+    skipped: z.array(z.string()),
+    log_file: z.string().nullable(),
+    runs: z.array(z.strictObject({ job: z.string(), run: z.string() })),
+  }),
+);
+
+const codeOf = (e: Error): ErrorCode => (e instanceof SlipwayError ? e.code : "internal");
+
+export function deploymentView(r: DeployResult): Infer<typeof deploymentSchema> {
+  return {
+    project: r.project,
+    target: r.target,
+    status: r.status,
+    revision: r.revision ?? null,
+    deployment_id: r.deploymentId ?? null,
+    ...planFields(r.plan),
+    failed: r.apply?.failed.map((f) => ({ address: f.action.address, code: codeOf(f.error), error: f.error.message })) ?? [],
+    skipped: r.apply?.skipped.map((a) => a.address) ?? [],
+    log_file: r.logFile ?? null,
+    runs: (r.runs ?? []).map((s) => ({ job: s.job, run: s.run })),
+  };
+}
+
+/**
+ * Why a deploy, destroy or rollback failed, as the envelope's `error`: the code of its failed actions
+ * when they agree (so `model_version_missing` exits 2 like any invalid input), else `apply_failed`.
+ */
+export function deploymentFailure(r: DeployResult, verb: string): ErrorJson | undefined {
+  if (r.status !== "failed") return undefined;
+  const failed = r.apply?.failed ?? [];
+  const codes = new Set(failed.map((f) => codeOf(f.error)));
+  const code: ErrorCode = codes.size === 1 ? [...codes][0]! : "apply_failed";
+  const only = failed.length === 1 ? failed[0] : undefined;
+  const message = only ? `${only.action.address}: ${only.error.message}` : failed.length ? `${failed.length} actions failed: ${failed.map((f) => f.action.address).join(", ")}` : `the ${verb} failed`;
+  const hint = only && only.error instanceof SlipwayError && only.error.hint ? only.error.hint : `what finished is recorded; run ${verb} again to continue`;
+  return failureView(code, message, hint);
+}
+
+// ---- history, status
+
+export const deploymentEntrySchema = lazy(() =>
+  z.strictObject({
+    id: z.string(),
+    revision: z.number().int().nullable(),
+    operation: z.string(),
+    status: z.string(),
+    user: z.string(),
+    host: z.string(),
+    started_at: z.string(),
+    finished_at: z.string().nullable(),
+    summary: summarySchema(),
+    /** What was asked, as recorded: phase, modules, with_deps, rollback_to, expired. */
+    options: z.record(z.string(), z.unknown()),
+    error: z.string().nullable(),
+  }),
+);
+
+export function deploymentEntryView(d: HistoryEntry): Infer<typeof deploymentEntrySchema> {
+  return {
+    id: d.id,
+    revision: d.revision,
+    operation: d.operation,
+    status: d.status,
+    user: d.user,
+    host: d.host,
+    started_at: d.startedAt,
+    finished_at: d.finishedAt,
+    summary: summaryView(d.summary),
+    options: { ...d.options },
+    error: d.error,
+  };
+}
+
+export const historySchema = lazy(() => z.strictObject({ project: z.string(), target: z.string(), deployments: z.array(deploymentEntrySchema()) }));
+
+export function historyView(h: { project: string; target: string; deployments: HistoryEntry[] }): Infer<typeof historySchema> {
+  return { project: h.project, target: h.target, deployments: h.deployments.map(deploymentEntryView) };
+}
+
+export const statusSchema = lazy(() =>
+  z.strictObject({
+    project: z.string(),
+    target: z.string(),
+    protected: z.boolean(),
+    revision: z.number().int().nullable(),
+    last_deployment: deploymentEntrySchema().nullable(),
+    lock: z.strictObject({ user: z.string(), host: z.string(), pid: z.number().int(), operation: z.string(), since: z.string(), expires_at: z.string() }).nullable(),
+    modules: z.array(z.strictObject({ name: z.string(), deployed: z.boolean(), deployed_at: z.string().nullable(), resources: z.number().int(), depends_on: z.array(z.string()) })),
+    resources: z.record(z.string(), z.number().int()),
+    pending: summarySchema(),
+    endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable(), serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server"]) })),
+  }),
+);
+
+export function statusView(s: StatusResult): Infer<typeof statusSchema> {
+  return {
+    project: s.project,
+    target: s.target,
+    protected: s.protected,
+    revision: s.revision ?? null,
+    last_deployment: s.lastDeployment ? deploymentEntryView(s.lastDeployment) : null,
+    lock: s.lock ? { user: s.lock.user, host: s.lock.host, pid: s.lock.pid, operation: s.lock.operation, since: s.lock.since, expires_at: s.lock.expiresAt } : null,
+    modules: s.modules.map((m) => ({ name: m.name, deployed: m.deployed, deployed_at: m.deployedAt ?? null, resources: m.resources, depends_on: [...m.dependsOn] })),
+    resources: { ...s.resources },
+    pending: summaryView(s.pending),
+    endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
+  };
+}
+
+// ---- settings
+
+export const settingsSchema = lazy(() =>
+  z.strictObject({ project: z.string(), target: z.string(), settings: z.array(z.strictObject({ module: z.string(), key: z.string(), value: z.string() })) }),
+);
+
+export function settingsView(r: { project: string; target: string; settings: SettingRow[] }): Infer<typeof settingsSchema> {
+  return { project: r.project, target: r.target, settings: r.settings.map((s) => ({ module: s.module, key: s.key, value: s.value })) };
+}

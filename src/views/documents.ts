@@ -1,0 +1,115 @@
+// The --json contract in one table: for each command, the schema of its document's fields. Every
+// document is one envelope (docs/cli.md, "JSON output"):
+//   success                 { "ok": true, ...fields }
+//   finished, unsuccessful  { "ok": false, "error": { code, message, hint }, ...fields }   (deploy whose action failed, run --wait that failed, …)
+//   failure                 { "ok": false, "error": { code, message, hint, diagnostics?, ...details } }
+// `ok` is true exactly when the exit code is 0. The CLI (and the coming HTTP API) print these
+// documents through the view functions beside this file; nothing imports commander here.
+import { z } from "zod";
+import { artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
+import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSchema, validateSchema } from "./deployments.js";
+import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema, tokenSchema } from "./endpoints.js";
+import { errorSchema, type ErrorJson } from "./error.js";
+import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
+import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
+import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
+import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
+
+type Fields = z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>;
+
+interface DocumentSpec {
+  /** The document's fields (without `ok` and `error`). */
+  readonly fields: () => Fields;
+  /** The command can finish with its document and a non-zero exit: `ok: false` with `error` and the fields. */
+  readonly unsuccessful?: true;
+  /** Not part of the public contract (the runner process an executor starts). */
+  readonly hidden?: true;
+}
+
+export const DOCUMENTS = {
+  validate: { fields: validateSchema },
+  plan: { fields: planSchema },
+  deploy: { fields: deploymentSchema, unsuccessful: true },
+  destroy: { fields: deploymentSchema, unsuccessful: true },
+  rollback: { fields: deploymentSchema, unsuccessful: true },
+  status: { fields: statusSchema },
+  history: { fields: historySchema },
+  "settings list": { fields: settingsSchema },
+  run: { fields: runSchema, unsuccessful: true },
+  runs: { fields: runsSchema },
+  "runs show": { fields: runDetailsSchema },
+  "runs results": { fields: runResultsSchema },
+  logs: { fields: logsSchema, unsuccessful: true },
+  cancel: { fields: runSummarySchema },
+  bundle: { fields: bundleSchema },
+  "models list": { fields: modelsSchema },
+  "models versions": { fields: modelVersionsSchema },
+  "models show": { fields: modelVersionSchema },
+  "models alias set": { fields: modelVersionSchema },
+  "endpoints list": { fields: endpointsSchema },
+  "endpoints query": { fields: querySchema, unsuccessful: true },
+  "endpoints logs": { fields: endpointLogsSchema },
+  "endpoints reap": { fields: reapSchema },
+  "tokens create": { fields: tokenSchema },
+  server: { fields: serverSchema },
+  "server stop": { fields: serverStopSchema },
+  "server status": { fields: serverStatusSchema },
+  "artifacts build": { fields: buildSchema },
+  "artifacts publish": { fields: publishSchema },
+  "artifacts list": { fields: artifactsListSchema },
+  "artifacts install": { fields: installSchema },
+  "artifacts gc": { fields: gcSchema },
+  schema: { fields: schemaDocSchema },
+  init: { fields: initSchema },
+  doctor: { fields: doctorSchema, unsuccessful: true },
+  completion: { fields: completionSchema },
+  "internal-runner": { fields: runnerSchema, hidden: true },
+} as const satisfies Record<string, DocumentSpec>;
+
+export type CommandName = keyof typeof DOCUMENTS;
+
+/** The fields a command's view must produce: a view returning anything else fails typecheck. */
+export type FieldsOf<C extends CommandName> = z.infer<ReturnType<(typeof DOCUMENTS)[C]["fields"]>>;
+
+/** Commands that may finish unsuccessfully with their document. */
+export type UnsuccessfulCommand = { [C in CommandName]: (typeof DOCUMENTS)[C] extends { unsuccessful: true } ? C : never }[CommandName];
+
+export const PUBLIC_COMMANDS = (Object.keys(DOCUMENTS) as CommandName[]).filter((c) => !("hidden" in DOCUMENTS[c]));
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(DOCUMENTS, name);
+}
+
+/** The whole document a command prints with --json. */
+export interface Envelope {
+  ok: boolean;
+  error?: ErrorJson;
+  [field: string]: unknown;
+}
+
+export function envelope(fields: object, error?: ErrorJson): Envelope {
+  return error ? { ok: false, error, ...fields } : { ok: true, ...fields };
+}
+
+/** The error document every command prints when it fails without a result. */
+export const errorDocumentSchema = () => z.strictObject({ ok: z.literal(false), error: errorSchema() });
+
+function withHead(fields: Fields, head: z.ZodRawShape): z.ZodType {
+  const one = (o: z.ZodObject) => z.strictObject({ ...head, ...o.shape });
+  return fields instanceof z.ZodUnion ? z.union(fields.options.map(one)) : one(fields as z.ZodObject);
+}
+
+/** The schema of everything `slipway <command> --json` can print. */
+export function documentSchema(command: CommandName): z.ZodType {
+  const spec: DocumentSpec = DOCUMENTS[command];
+  const fields = spec.fields();
+  const variants = [withHead(fields, { ok: z.literal(true) })];
+  if (spec.unsuccessful) variants.push(withHead(fields, { ok: z.literal(false), error: errorSchema() }));
+  variants.push(errorDocumentSchema());
+  return z.union(variants);
+}
+
+/** JSON Schema (draft 2020-12) of a command's --json document. */
+export function documentJsonSchema(command: CommandName): Record<string, unknown> {
+  return { title: `slipway ${command} --json`, ...z.toJSONSchema(documentSchema(command)) };
+}

@@ -1,0 +1,56 @@
+// The --json documents of run, runs, runs show, runs results, logs, cancel and bundle.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { contractProject } from "./projects.js";
+import { finishSnapshots, jsonCase, Normaliser } from "./snapshot.js";
+
+describe("--json contract: runs", () => {
+  let box: Sandbox;
+  let n: Normaliser;
+  const statusOf = (id: string) => box.json(["runs", "show", id]).doc.status as string;
+  before(() => {
+    box = sandbox(contractProject());
+    n = new Normaliser(box);
+  });
+  after(() => {
+    box.cleanup();
+    finishSnapshots(["run", "runs", "runs show", "runs results", "logs", "cancel", "bundle"]);
+  });
+
+  it("run: started, waited for (succeeded and failed), refused", async () => {
+    const started = jsonCase(box, n, "run", "started", ["run", "hello", "--param", "who=contract"]);
+    assert.equal(started.code, 0);
+    // Later documents list this run: wait until it has finished so they do not depend on timing.
+    await waitFor(() => statusOf(started.doc.id) === "succeeded", 15_000, "the first run to finish");
+    jsonCase(box, n, "run", "wait_succeeded", ["run", "hello", "--wait"]);
+    const failed = jsonCase(box, n, "run", "wait_failed", ["run", "fail", "--wait"]);
+    assert.equal(failed.code, 1);
+    assert.equal(failed.doc.error.code, "run_failed");
+    assert.equal(jsonCase(box, n, "run", "unknown_param", ["run", "hello", "--param", "nope=1"]).code, 2);
+  });
+
+  it("runs, runs show, runs results, logs", () => {
+    const list = jsonCase(box, n, "runs", "three", ["runs"]).doc.runs;
+    const [failedRun, waited, started] = list;
+    jsonCase(box, n, "runs show", "succeeded", ["runs", "show", waited.id]);
+    jsonCase(box, n, "runs show", "failed", ["runs", "show", failedRun.id]);
+    assert.equal(jsonCase(box, n, "runs show", "unknown_run", ["runs", "show", "nope"]).code, 2);
+    jsonCase(box, n, "runs results", "succeeded", ["runs", "results", started.id]);
+    jsonCase(box, n, "logs", "succeeded", ["logs", started.id]);
+    assert.equal(jsonCase(box, n, "logs", "follow_failed", ["logs", failedRun.id, "-f"]).code, 1);
+    assert.equal(jsonCase(box, n, "logs", "unknown_task", ["logs", started.id, "--task", "nope"]).code, 2);
+  });
+
+  it("cancel, and cancel again", async () => {
+    const run = box.json(["run", "slow"]).doc;
+    await waitFor(() => statusOf(run.id) === "running", 15_000, "the slow run to start");
+    jsonCase(box, n, "cancel", "cancelled", ["cancel", run.id]);
+    assert.equal(jsonCase(box, n, "cancel", "run_finished", ["cancel", run.id]).code, 3);
+  });
+
+  it("bundle", () => {
+    jsonCase(box, n, "bundle", "written", ["bundle", "hello", "-o", "hello.tgz"]);
+    assert.equal(jsonCase(box, n, "bundle", "unknown_job", ["bundle", "nope", "-o", "nope.tgz"]).code, 2);
+  });
+});

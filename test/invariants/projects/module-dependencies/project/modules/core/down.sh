@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+set -euo pipefail
+echo "core down in $(basename "$PWD") module=$SLIPWAY_MODULE"
+mkdir -p "$SLIPWAY_HOME/../effects"
+rm -f "$SLIPWAY_HOME/../effects/core-up"

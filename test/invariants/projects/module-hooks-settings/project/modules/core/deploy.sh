@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+set -euo pipefail
+echo "setup v1 in $(basename "$PWD") module=$SLIPWAY_MODULE"
+mkdir -p "$SLIPWAY_HOME/../effects"
+echo "setup v1" > "$SLIPWAY_HOME/../effects/core-setup"

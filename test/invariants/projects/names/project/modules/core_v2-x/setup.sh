@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+set -euo pipefail
+echo "setup in $(basename "$PWD") module=$SLIPWAY_MODULE"
