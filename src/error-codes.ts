@@ -78,6 +78,8 @@ export const ERROR_CODES = {
   forbidden: { exit: 3, http: 403, description: "the caller lacks the permission level the operation needs (the message names it)" },
   rate_limited: { exit: 3, http: 429, description: "too many failed authentications from this address; retry after `retry_after_s`" },
   principal_exists: { exit: 3, http: 409, description: "`users create` of a name that exists" },
+  job_not_deployed: { exit: 3, http: 409, description: "`run` of a job the config declares but the target does not have deployed (deploy it, or `run --from-source`)" },
+  not_copied: { exit: 3, http: 409, description: "`artifacts build --out`: a build differs from a published version of the same name, so it was not copied (the document lists it under `not_copied`)" },
   query_unauthorized: { exit: 3, http: 401, description: "`endpoints query`: the endpoint answered 401 (no or unknown token)" },
   query_forbidden: { exit: 3, http: 403, description: "`endpoints query`: the endpoint answered 403 (the token's user may not query it)" },
 

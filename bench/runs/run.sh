@@ -42,6 +42,7 @@ resources:
 YAML
 for i in $(seq 20); do head -c 2048 /dev/urandom | base64 > "$P/modules/m/src/file$i.txt"; done
 S="node $ROOT/bin/slipway.cjs --project $P"
+$S deploy >/dev/null              # run executes jobs deployed to the target
 $S run noop --wait >/dev/null   # first run stores the bundle; later runs reuse it
 hyperfine -N --warmup 3 --runs "${BENCH_RUNS:-30}" --export-json "$OUT/runs-launch.json" \
   -n "bash -c true" "bash -c true" \

@@ -9,6 +9,7 @@ import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { runDag } from "../util/dag.js";
 import type { Failpoints } from "./failpoint.js";
+import { childFiles, writeIntent } from "./outcomes.js";
 import type { Plan, PlannedAction } from "./plan.js";
 import type { KindLookup, ProviderContext } from "./provider.js";
 import type { Reporter } from "./reporter.js";
@@ -61,6 +62,9 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
     }
     ctx.failpoints.hit("apply.before-action");
     ctx.reporter.actionStarted?.(action);
+    let children = 0;
+    // While a replace deletes the old resource, a child does not settle the action.
+    let replacingOld = false;
     const pctx: ProviderContext<Services> = {
       project: ctx.state.project,
       target: ctx.state.target,
@@ -75,6 +79,30 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
           ctx.reporter.output?.(action.address, stream, line);
         },
         childStarted: (pid) => ctx.state.journalChild(ctx.deploymentId, mySeq, pid),
+        settlingChild: (outputs) => {
+          const child = ++children;
+          const d = action.desired;
+          writeIntent(ctx.logDir, {
+            address: action.address,
+            action: action.action,
+            seq: mySeq,
+            child,
+            settles: !replacingOld,
+            record: d && {
+              address: d.address,
+              kind: d.kind,
+              name: d.name,
+              module: d.module,
+              phase: d.phase,
+              spec: d.spec,
+              specHash: d.specHash,
+              dependsOn: d.dependsOn,
+              outputs,
+              createdAt: action.recorded?.createdAt,
+            },
+          });
+          return childFiles(ctx.logDir, mySeq, child);
+        },
       },
       services: ctx.services,
     };
@@ -88,7 +116,9 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
       } else if (action.action === "update") {
         outputs = await provider.update(pctx, action.recorded!, action.desired!);
       } else {
+        replacingOld = true;
         await ctx.kinds.provider(action.recorded!.kind).delete(pctx, action.recorded!, action.desired!.runtime);
+        replacingOld = false;
         outputs = await provider.create(pctx, action.desired!);
       }
       ctx.failpoints.hit("apply.after-action");
@@ -130,7 +160,8 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
   };
 
   try {
-    // Deletes: a resource goes only after everything that depends on it is gone.
+    // Deletes: in the plan's order (`after`: dependents first; a module's marker after the rest of its
+    // module). A plan made without it: a resource goes only after everything that depends on it.
     const deleteSet = new Set(deletes.map((a) => a.address));
     const mustWaitFor = new Map<string, string[]>();
     for (const y of deletes) {
@@ -141,7 +172,8 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
         else mustWaitFor.set(x, [y.address]);
       }
     }
-    await runActions(deletes, (a) => mustWaitFor.get(a.address) ?? [], ctx.parallelism, stop.signal, runOne, result);
+    const waitsFor = (a: PlannedAction) => (a.after ?? mustWaitFor.get(a.address) ?? []).filter((x) => deleteSet.has(x));
+    await runActions(deletes, waitsFor, ctx.parallelism, stop.signal, runOne, result);
     if (result.ok && !stop.signal.aborted) {
       const forwardSet = new Set(forward.map((a) => a.address));
       await runActions(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result);

@@ -3,7 +3,7 @@
 // Deletes are ordered in reverse dependency order, everything else in dependency order.
 import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../resources.js";
 import { topologicalOrder } from "../util/graph.js";
-import type { ChangeKind } from "./provider.js";
+import type { ChangeKind, RemovedAfter } from "./provider.js";
 
 export type ActionType = "create" | "update" | "replace" | "delete";
 
@@ -25,6 +25,8 @@ export interface PlannedAction {
   recorded?: RecordedResource;
   /** For deletes: the folder and environment to run destroy scripts with (set by the operation). */
   runtime?: ResourceRuntime;
+  /** For deletes: the other deletes that must finish first (dependents, and what it outlasts). */
+  after?: string[];
 }
 
 export interface PlanSummary {
@@ -48,7 +50,14 @@ export interface PlanScope {
   modules?: ReadonlySet<string>;
 }
 
-export function planChanges(desired: readonly DesiredResource[], recorded: readonly RecordedResource[], changeKind: (kind: ResourceKind) => ChangeKind, scope: PlanScope = {}): Plan {
+/** `removedAfter` orders deletes beyond dependencies (the kinds registry's `kindLookup.removedAfter`). */
+export function planChanges(
+  desired: readonly DesiredResource[],
+  recorded: readonly RecordedResource[],
+  changeKind: (kind: ResourceKind) => ChangeKind,
+  scope: PlanScope = {},
+  removedAfter?: RemovedAfter,
+): Plan {
   const inModules = (module: string) => !scope.modules || scope.modules.has(module);
   const wanted = desired.filter((d) => inModules(d.module) && (scope.phase === undefined || d.phase <= scope.phase));
   const wantedByAddress = new Map(wanted.map((d) => [d.address, d]));
@@ -74,8 +83,8 @@ export function planChanges(desired: readonly DesiredResource[], recorded: reado
   }
 
   const doomed = recorded.filter((r) => !wantedByAddress.has(r.address) && inModules(r.module));
-  const deletes = reverseTopologicalOrder(doomed).map(
-    (r): PlannedAction => ({ address: r.address, kind: r.kind, module: r.module, phase: r.phase, action: "delete", changes: [], recorded: r }),
+  const deletes = deleteOrder(doomed, removedAfter).map(
+    ({ resource: r, after }): PlannedAction => ({ address: r.address, kind: r.kind, module: r.module, phase: r.phase, action: "delete", changes: [], recorded: r, after }),
   );
   summary.delete = deletes.length;
   return { actions: [...deletes, ...forward], summary };
@@ -95,6 +104,37 @@ export { topologicalOrder };
 
 export function reverseTopologicalOrder<T extends { address: string; dependsOn: readonly string[] }>(nodes: readonly T[]): T[] {
   return topologicalOrder(nodes).reverse();
+}
+
+/**
+ * The order of deletes: a resource goes after everything that depends on it, except that a resource
+ * that `removedAfter` says outlasts some it depends on (a module's marker, which depends on its
+ * module's resources) goes after them instead; they still go after everything that depends on it
+ * (another module's resources go before this module's hooks, as before).
+ */
+export function deleteOrder(doomed: readonly RecordedResource[], removedAfter?: RemovedAfter): Array<{ resource: RecordedResource; after: string[] }> {
+  const set = new Set(doomed.map((r) => r.address));
+  const outlasts = new Map(doomed.map((r) => [r.address, new Set((removedAfter?.(r, doomed) ?? []).filter((a) => set.has(a) && a !== r.address))]));
+  const after = new Map<string, Set<string>>(doomed.map((r) => [r.address, new Set(outlasts.get(r.address))]));
+  const dependents = new Map<string, string[]>(doomed.map((r) => [r.address, []]));
+  for (const y of doomed) {
+    for (const x of y.dependsOn) {
+      // y depends on x: x waits for y, unless y is to outlast x.
+      if (!set.has(x) || outlasts.get(y.address)!.has(x)) continue;
+      after.get(x)!.add(y.address);
+      dependents.get(x)!.push(y.address);
+    }
+  }
+  // What x outlasts waits for x's dependents too (another module's resources, and x's own module's
+  // resources of a later phase: both depend on the marker). Among the latter, which x outlasts and
+  // which are dependents of x themselves, their own dependencies decide: making each wait for the
+  // others would be a cycle.
+  for (const [x, ys] of outlasts) {
+    const ds = dependents.get(x)!;
+    for (const y of ys) for (const d of ds) if (d !== y && !(ys.has(d) && ds.includes(y))) after.get(y)!.add(d);
+  }
+  const nodes = reverseTopologicalOrder(doomed).map((r) => ({ address: r.address, dependsOn: [...after.get(r.address)!], resource: r }));
+  return topologicalOrder(nodes).map((n) => ({ resource: n.resource, after: n.dependsOn }));
 }
 
 /** Field-level differences between two specs, as dotted paths. */

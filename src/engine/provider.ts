@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import type { DesiredResource, RecordedResource, ResourceKind, ResourceRuntime } from "../resources.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { TargetState } from "../store/state/state-store.js";
+import type { DurableFiles } from "../util/run-script.js";
 
 export type Outputs = Record<string, unknown>;
 
@@ -14,6 +15,14 @@ export interface ActionLog {
   output(stream: "stdout" | "stderr", line: string): void;
   /** Journals the process group a provider started (null once it ended), so recovery can find it after a crash. */
   childStarted(pid: number | null): Promise<void>;
+  /**
+   * For a child whose exit settles the action (a hook's script; nothing may follow it but returning
+   * `outputs`): the files its wrapper writes its output and exit status to (runProcess's `durable`).
+   * Before returning, the apply records what a success commits, so if this process dies, recovery
+   * adopts the child's outcome instead of running it again. Call it once per child, just before
+   * starting it. Absent where outcomes are not kept (then run the child plainly).
+   */
+  settlingChild?(outputs: Outputs): DurableFiles;
 }
 
 /**
@@ -45,8 +54,17 @@ export interface Provider<Spec = Record<string, unknown>, Services = unknown> {
 /** Whether a spec change can be applied in place, or needs delete + create. The plan asks this, and only this. */
 export type ChangeKind = (recorded: RecordedResource, desired: DesiredResource) => "update" | "replace";
 
+/**
+ * Deletes only: which of the resources being deleted this one must outlast, although it depends on
+ * them (a module's "deployed" marker is removed after everything else of its module). The plan asks
+ * this, and only this, besides ChangeKind.
+ */
+export type RemovedAfter = (resource: RecordedResource, deleting: readonly RecordedResource[]) => string[];
+
 /** How the engine reaches kinds without importing them: the kinds registry implements this. */
 export interface KindLookup<Services = unknown> {
   provider(kind: ResourceKind): Provider<any, Services>;
   changeKind(kind: ResourceKind): ChangeKind;
+  /** See RemovedAfter; kinds without the rule answer []. */
+  removedAfter?: RemovedAfter;
 }

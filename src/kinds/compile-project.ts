@@ -177,7 +177,8 @@ class ProjectCompiler {
       own(r, path);
     });
 
-    // Settings: written once the module's hooks have succeeded, removed first on destroy.
+    // Settings: written once the module's hooks have succeeded; removed after its destroy hooks (the
+    // setting kind's removedAfter), and the marker after everything (the module kind's).
     const lastHook = [...hooks].reverse().find((h) => h.phase <= phase);
     for (const [key, value] of Object.entries(m.config.settings ?? {})) {
       own(

@@ -41,6 +41,7 @@ const update: ChangeKind = () => "update";
 export const kindLookup: KindLookup<TargetServices> = {
   provider: (kind) => kindOf(kind).provider as Provider<any, TargetServices>,
   changeKind: (kind) => (kindOf(kind).changeKind as ChangeKind | undefined) ?? update,
+  removedAfter: (resource, deleting) => kindOf(resource.kind).removedAfter?.(resource, deleting) ?? [],
 };
 
 /** A resource's spec as its kind's type; the one place a stored spec is given its type. */

@@ -57,6 +57,11 @@ export interface KindDefinition<Spec = any, Block = any> {
   /** Checks and enrichments that need the whole project, after every resource is compiled. */
   link?(resource: CompiledResource<Spec>, project: ProjectIndex, report: (d: Diagnostic) => void, at: (sub: PathSegment[]) => SourceLocation): void;
   readonly provider: Provider<Spec, TargetServices>;
+  /**
+   * Deletes only: the resources being deleted that this one is removed after although it depends on
+   * them (the module marker outlasts its module, settings outlast its hooks). Default: none.
+   */
+  readonly removedAfter?: (resource: RecordedResource<Spec>, deleting: readonly RecordedResource[]) => string[];
   /** Update in place or replace; the default is update. */
   readonly changeKind?: (recorded: RecordedResource<Spec>, desired: DesiredResource<Spec>) => "update" | "replace";
 }

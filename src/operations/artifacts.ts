@@ -96,7 +96,34 @@ async function withLease<T>(compiled: CompiledProject, stores: Stores, ctx: Oper
 
 export interface BuildResult {
   project: string;
-  builds: Array<BuildRecord & { copied_to: string | null }>;
+  builds: Array<BuildRecord & { copied_to: string | null; not_copied?: NotCopied }>;
+}
+
+/**
+ * Why a build was not copied to `--out`: a published version of the same name (artifact and
+ * version, so the same file name) has other content, so the folder would no longer match what was
+ * published (and publishing this build would be refused).
+ */
+export interface NotCopied {
+  file: string;
+  reason: string;
+  published: Array<{ target: string; sha256: string }>;
+}
+
+/** Targets whose artifact store holds this version of the artifact with other content. */
+async function publishedWithOtherContent(options: ProjectOptions, base: CompiledProject, record: BuildRecord, ctx: OperationContext): Promise<Array<{ target: string; sha256: string }>> {
+  const found: Array<{ target: string; sha256: string }> = [];
+  for (const target of base.project.targetNames) {
+    let compiled: CompiledProject;
+    try {
+      compiled = target === base.project.target.name ? base : compile({ ...options, target }, ctx.env);
+    } catch {
+      continue; // a target that does not compile cannot have been published to from this config
+    }
+    const v = await artifactStoreFor(compiled, ctx.env.home).get(record.artifact, record.version);
+    if (v && v.sha256 !== record.sha256) found.push({ target, sha256: v.sha256 });
+  }
+  return found;
 }
 
 /** Builds the named artifacts (all of them when none is named). `out` also copies each file there. */
@@ -120,12 +147,28 @@ export async function buildArtifacts(options: ProjectOptions & { names?: string[
       onLine: (stream, line) => ctx.reporter.output?.(`artifact.${resource.name}`, stream, line),
     });
     let copiedTo: string | null = null;
+    let notCopied: NotCopied | undefined;
     if (options.out) {
-      await mkdir(options.out, { recursive: true });
-      copiedTo = resolve(options.out, record.filename);
-      await copyFile(record.file, copiedTo);
+      const dest = resolve(options.out, record.filename);
+      // Never put a file in --out that differs from a published version of the same name.
+      const published = await publishedWithOtherContent(options, compiled, record, ctx);
+      if (published.length) {
+        notCopied = {
+          file: dest,
+          published,
+          reason:
+            `${record.artifact} ${record.version} is already published (${published.map((p) => p.target).join(", ")}) with other content ` +
+            `(sha256 ${published[0]!.sha256.slice(0, 12)}; this build is ${record.sha256.slice(0, 12)}), so publishing this build would be refused; ` +
+            `${existsSync(dest) ? `${dest} was left as it was` : `nothing was written to ${options.out}`}`,
+        };
+        ctx.reporter.warn(`not copied to ${options.out}: ${notCopied.reason}. Raise the version in the package's metadata to publish this change.`);
+      } else {
+        await mkdir(options.out, { recursive: true });
+        copiedTo = dest;
+        await copyFile(record.file, copiedTo);
+      }
     }
-    builds.push({ ...record, copied_to: copiedTo });
+    builds.push({ ...record, copied_to: copiedTo, ...(notCopied ? { not_copied: notCopied } : {}) });
   }
   return { project: compiled.project.name, builds };
 }

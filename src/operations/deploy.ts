@@ -3,15 +3,16 @@ import { kindLookup } from "../kinds/index.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { planChanges, type Plan, type PlanScope } from "../engine/plan.js";
-import type { RecordedResource } from "../resources.js";
+import type { DesiredResource, RecordedResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
 import { attachDeleteRuntimes, authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 import { runDeployment, type DeploymentOutcome } from "./deployment.js";
-import { submitRun } from "../runs/submit.js";
+import { sourceOfConfig, submitRun } from "../runs/submit.js";
 import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import type { Stores } from "../store/open.js";
 import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
+import { describeDrift, libraryDrift, withInstalledLibraries, type LibraryDrift } from "../compute/drift.js";
 import { accessWarnings } from "../serving/ownership.js";
 import { serveRecordedEndpoints } from "../serving/reconcile.js";
 
@@ -25,9 +26,16 @@ export interface ScopeOptions {
 }
 
 export interface DeployOptions extends ProjectOptions, ScopeOptions {
+  /**
+   * Also undo drift: compute environments whose installed libraries differ from the config's pins
+   * (a version installed by hand) are updated back to the pins. Without it they are kept, and shown.
+   */
+  reconcile?: boolean;
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a hook script an interrupted deploy left running instead of waiting for it. */
+  killOrphans?: boolean;
 }
 
 export interface ValidateResult {
@@ -49,6 +57,8 @@ export interface PlanResult {
   project: string;
   target: string;
   plan: Plan;
+  /** Installed libraries that differ from the config's pins and that deploy keeps (unless --reconcile, whose plan updates them). */
+  drift: LibraryDrift[];
 }
 
 export async function plan(options: DeployOptions, ctx: OperationContext): Promise<PlanResult> {
@@ -60,7 +70,9 @@ export async function plan(options: DeployOptions, ctx: OperationContext): Promi
     const recorded = await state.listResources();
     checkModuleDependencies(compiled, scope, options, recorded);
     await resolveServedAliases(compiled.resources, stores.state.models(compiled.project.name, compiled.project.target.name));
-    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, recorded, kindLookup.changeKind, scope) };
+    const drift = await driftOf(compiled, stores, scope, recorded);
+    const base = options.reconcile ? withInstalledLibraries(recorded, drift) : recorded;
+    return { project: compiled.project.name, target: compiled.project.target.name, plan: planChanges(compiled.resources, base, kindLookup.changeKind, scope, kindLookup.removedAfter), drift };
   });
 }
 
@@ -87,13 +99,21 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
         targetName: project.target.name,
         projectDir: project.dir,
         archives: project.archives,
-        options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps },
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges(compiled.resources, recorded, kindLookup.changeKind, scope), compiled),
+        options: { phase: options.phase, modules: options.modules, with_deps: options.withDeps, ...(options.reconcile ? { reconcile: true } : {}) },
+        makePlan: async (recorded) => {
+          const drift = await driftOf(compiled, stores, scope, recorded);
+          if (!options.reconcile) {
+            for (const d of drift) ctx.reporter.warn(`${describeDrift(d)}: kept (deploy --reconcile installs what the config pins)`);
+          }
+          const base = options.reconcile ? withInstalledLibraries(recorded, drift) : recorded;
+          return attachDeleteRuntimes(planChanges(compiled.resources, base, kindLookup.changeKind, scope, kindLookup.removedAfter), compiled);
+        },
         check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        killOrphans: options.killOrphans,
         snapshotExtras: { variables: maskedVariables(compiled) },
       },
       ctx,
@@ -109,12 +129,25 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
   return { ...outcome, project: project.name, target: project.target.name, runs: started };
 }
 
+/** Installed libraries of deployed environments in scope that differ from the config's pins. */
+async function driftOf(compiled: CompiledProject, stores: Stores, scope: PlanScope, recorded: RecordedResource[]): Promise<LibraryDrift[]> {
+  const { project } = compiled;
+  if (!recorded.some((r) => r.kind === "compute")) return [];
+  const installs = await stores.state.compute(project.name, project.target.name).listInstalls();
+  return libraryDrift(inScope(compiled.resources, scope), recorded, installs);
+}
+
+function inScope(resources: readonly DesiredResource[], scope: PlanScope): DesiredResource[] {
+  return resources.filter((r) => (!scope.modules || scope.modules.has(r.module)) && (scope.phase === undefined || r.phase <= scope.phase));
+}
+
 /** Jobs with `run_on_deploy: true` that this deploy created or updated start a run; the deploy does not wait. */
 async function startRunsOnDeploy(compiled: CompiledProject, stores: Stores, outcome: DeploymentOutcome, ctx: OperationContext): Promise<Array<{ job: string; run: string }>> {
   const started: Array<{ job: string; run: string }> = [];
   for (const action of outcome.apply?.done ?? []) {
     if (action.kind !== "job" || action.action === "delete" || !action.desired?.spec.run_on_deploy) continue;
-    const run = await submitRun(compiled, stores, action.desired.name, {}, ctx.env);
+    // The config's job is the one this deploy just recorded.
+    const run = await submitRun(compiled, stores, sourceOfConfig(compiled, action.desired.name), {}, ctx.env);
     ctx.reporter.info(`started run ${run.id} of job ${run.job} (run_on_deploy)`);
     started.push({ job: run.job, run: run.id });
   }

@@ -6,6 +6,7 @@ import { iso } from "../clock.js";
 import { RefusedError, SlipwayError } from "../errors.js";
 import { applyPlan, type ApplyResult } from "../engine/apply.js";
 import { Failpoints } from "../engine/failpoint.js";
+import { settleEntry, type Settled } from "../engine/outcomes.js";
 import { acquireLease, type Lease } from "../engine/lock.js";
 import { isEmpty, type Plan } from "../engine/plan.js";
 import type { RecordedResource } from "../resources.js";
@@ -28,7 +29,7 @@ export interface DeploymentRequest {
   projectDir: string;
   /** Recorded in the deployment row (phase, modules, rollback_to …). */
   options: Record<string, unknown>;
-  makePlan(recorded: RecordedResource[]): Plan;
+  makePlan(recorded: RecordedResource[]): Plan | Promise<Plan>;
   /** Refuses (throws) before anything changes, e.g. dependents still deployed. */
   check?(plan: Plan, recorded: RecordedResource[]): void;
   /** Why this plan needs a person's yes, or undefined when it does not. */
@@ -36,6 +37,8 @@ export interface DeploymentRequest {
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a script a crashed apply left running instead of waiting for it (`--kill-orphans`). */
+  killOrphans?: boolean;
   /** What a revision remembers besides the resources. */
   snapshotExtras?: Record<string, unknown>;
   /** The target's archive stores (endpoints archive inference tables there; compute environments install from its artifact store). */
@@ -63,9 +66,9 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
   const state = stores.state.forTarget(request.projectName, request.targetName);
   const lease = await takeLease(state, ctx, request.operation, request.forceUnlock);
   try {
-    await recoverInterrupted(state, ctx);
+    await recoverInterrupted(state, ctx, { home: stores.home, killOrphans: !!request.killOrphans });
     const recorded = await state.listResources();
-    const plan = request.makePlan(recorded);
+    const plan = await request.makePlan(recorded);
     request.check?.(plan, recorded);
     reporter.plan?.(plan, `${request.projectName}/${request.targetName}`);
 
@@ -103,7 +106,7 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
       options: JSON.stringify(request.options),
     });
     const failpoints = new Failpoints(env.failpoint);
-    const logDir = join(stores.home, "logs", request.projectName, request.targetName, deploymentId);
+    const logDir = deploymentLogDir(stores.home, request.projectName, request.targetName, deploymentId);
     const archives = openArchives(stores.home, request.projectDir, request.archives);
     let apply: ApplyResult;
     try {
@@ -151,23 +154,58 @@ export function takeLease(state: TargetState, ctx: OperationContext, operation: 
   });
 }
 
-/** A deployment row still "running" while we hold the lease belongs to a process that died. */
-async function recoverInterrupted(state: TargetState, ctx: OperationContext): Promise<void> {
+/** Where a deployment's output, and the intents and exit statuses of its scripts, are kept. */
+export function deploymentLogDir(home: string, project: string, target: string, deploymentId: string): string {
+  return join(home, "logs", project, target, deploymentId);
+}
+
+/**
+ * A deployment row still "running" while we hold the lease belongs to a process that died. Each of
+ * its actions still `started` whose script was run durably (hooks) is settled from the script's exit
+ * status: a success is committed as the apply would have, a failure recorded; a script still running
+ * is waited for (or killed with `killOrphans`). Other scripts left running (installs) are killed.
+ */
+async function recoverInterrupted(state: TargetState, ctx: OperationContext, options: { home: string; killOrphans: boolean }): Promise<void> {
   for (const d of await state.deploymentsWithStatus("running")) {
     const open = await state.openJournalEntries(d.id);
+    const sameHost = d.host === ctx.env.host;
+    const settled: Settled[] = [];
     for (const entry of open) {
-      if (entry.child_pid && d.host === ctx.env.host && killProcessGroup(entry.child_pid)) {
+      if (sameHost) {
+        const outcome = await settleEntry(entry, {
+          state,
+          clock: ctx.env.clock,
+          deploymentId: d.id,
+          logDir: deploymentLogDir(options.home, state.project, state.target, d.id),
+          killOrphans: options.killOrphans,
+          warn: (m) => ctx.reporter.warn(m),
+          output: ctx.reporter.output && ((address, stream, line) => ctx.reporter.output!(address, stream, line)),
+        });
+        if (outcome) {
+          settled.push(outcome);
+          ctx.reporter.warn(describeSettled(d.operation, outcome));
+          continue;
+        }
+      }
+      if (entry.child_pid && sameHost && killProcessGroup(entry.child_pid)) {
         ctx.reporter.warn(`stopped a script left running by the interrupted ${d.operation} (${entry.address}, process group ${entry.child_pid})`);
       }
     }
     const inFlight = open.map((e) => e.address);
+    const notes = settled.map((s) => `${s.address} ${s.outcome === "committed" ? "finished afterwards and was recorded" : s.outcome === "failed" ? `failed afterwards (exit ${s.exitCode})` : `did not finish (${s.reason})`}`);
     await state.updateDeployment(d.id, {
       status: "interrupted",
       finished_at: iso(ctx.env.clock.now()),
-      error: `the process (pid ${d.pid} on ${d.host}) stopped before finishing${inFlight.length ? `; in flight: ${inFlight.join(", ")}` : ""}`,
+      error: `the process (pid ${d.pid} on ${d.host}) stopped before finishing${inFlight.length ? `; in flight: ${inFlight.join(", ")}` : ""}${notes.length ? `; ${notes.join("; ")}` : ""}`,
     });
     ctx.reporter.warn(`the previous ${d.operation} (${d.id}) was interrupted${inFlight.length ? ` during ${inFlight.join(", ")}` : ""}; this run continues from what it recorded`);
   }
+}
+
+function describeSettled(operation: string, s: Settled): string {
+  if (s.outcome === "committed") return `${s.address}, started by the interrupted ${operation}, finished on its own (exit 0): recorded as done; it does not run again`;
+  if (s.outcome === "failed") return `${s.address}, started by the interrupted ${operation}, failed on its own (exit ${s.exitCode}): recorded as failed; it runs again when next planned`;
+  return `${s.address}, started by the interrupted ${operation}, did not finish (${s.reason}): not recorded; it runs again when next planned`;
 }
 
 /** Records a revision when the recorded state differs from the latest revision's. */

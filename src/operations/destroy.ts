@@ -13,6 +13,8 @@ export interface DestroyOptions extends ProjectOptions {
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a hook script an interrupted deploy left running instead of waiting for it. */
+  killOrphans?: boolean;
 }
 
 export async function destroy(options: DestroyOptions, ctx: OperationContext): Promise<DeployResult> {
@@ -32,7 +34,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         archives: project.archives,
         options: { modules: options.modules },
         // Nothing is desired in scope, so everything recorded there is deleted.
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, kindLookup.changeKind, { modules: scope }), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, kindLookup.changeKind, { modules: scope }, kindLookup.removedAfter), compiled),
         check: (plan, recorded) => {
           if (!scope) return;
           const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));
@@ -56,6 +58,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        killOrphans: options.killOrphans,
       },
       ctx,
     ),

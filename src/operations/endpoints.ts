@@ -162,7 +162,7 @@ export async function reapExpiredEndpoints(stores: Stores, env: RuntimeEnv, ctx:
               })
               .flatMap((r) => [r.address, `permission.endpoint.${r.name}`]),
           );
-          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded, kindLookup.changeKind);
+          return planChanges(recorded.filter((r) => !still.has(r.address)), recorded, kindLookup.changeKind, {}, kindLookup.removedAfter);
         },
         confirmation: () => undefined,
       },

@@ -5,6 +5,7 @@ import { planChanges, type PlanSummary } from "../engine/plan.js";
 import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import { endpointServing, type Serving } from "../serving/reconcile.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
+import { libraryDrift, type LibraryDrift } from "../compute/drift.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ModuleStatus {
@@ -26,6 +27,11 @@ export interface StatusResult {
   resources: Record<string, number>;
   /** What `deploy` would do now. */
   pending: PlanSummary;
+  /**
+   * Libraries installed in deployed compute environments that differ from the config's pins (a
+   * version installed by hand): deploy keeps them, `deploy --reconcile` installs the pins.
+   */
+  drift: LibraryDrift[];
   /** Deployed endpoints, when each expires under the target's TTL, and whether the local server serves it now. */
   endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null; serving: Serving }>;
 }
@@ -50,7 +56,13 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
-    const [recorded, lock, deployments, latest] = await Promise.all([state.listResources(), state.getLock(), state.listDeployments(1), state.latestRevision()]);
+    const [recorded, lock, deployments, latest, installs] = await Promise.all([
+      state.listResources(),
+      state.getLock(),
+      state.listDeployments(1),
+      state.latestRevision(),
+      stores.state.compute(project.name, project.target.name).listInstalls(),
+    ]);
     await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
     const { server, serving } = await endpointServing(ctx.env, recorded.filter((r) => r.kind === "endpoint").map((r) => r.name));
     const resources: Record<string, number> = {};
@@ -81,6 +93,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       modules,
       resources,
       pending: planChanges(compiled.resources, recorded, kindLookup.changeKind).summary,
+      drift: libraryDrift(compiled.resources, recorded, installs),
       endpoints: recorded
         .filter((r) => r.kind === "endpoint")
         // The running server's address when there is one (it may have restarted on another port).

@@ -12,6 +12,8 @@ export interface RollbackOptions extends ProjectOptions {
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a hook script an interrupted deploy left running instead of waiting for it. */
+  killOrphans?: boolean;
 }
 
 export async function rollback(options: RollbackOptions, ctx: OperationContext): Promise<DeployResult> {
@@ -51,11 +53,12 @@ export async function rollback(options: RollbackOptions, ctx: OperationContext):
         projectDir: project.dir,
         archives: project.archives,
         options: { rollback_to: options.to },
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded, kindLookup.changeKind), compiled),
+        makePlan: (recorded) => attachDeleteRuntimes(planChanges(desired, recorded, kindLookup.changeKind, {}, kindLookup.removedAfter), compiled),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,
         forceUnlock: options.forceUnlock,
+        killOrphans: options.killOrphans,
         snapshotExtras: { rolled_back_to: options.to },
       },
       ctx,

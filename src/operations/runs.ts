@@ -7,13 +7,21 @@ import type { RunHandle } from "../executors/executor.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
-import { captureJobBundle, findJob, submitRun, withMaskedSecrets, type SubmitOptions } from "../runs/submit.js";
+import { captureJobBundle, findJob, sourceOfConfig, submitRun, withMaskedSecrets, type RunSource, type SubmitOptions } from "../runs/submit.js";
 import { jobDefinition } from "../runs/job-definition.js";
 import { packBundle } from "../bundles/index.js";
 import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
 import type { RunRow, RunTaskRow } from "../store/state/run-store.js";
+import { resolve } from "node:path";
+import { moduleEnvironment } from "../config/env-files.js";
+import { diffFields } from "../engine/plan.js";
+import type { CompiledProject } from "../kinds/compile-project.js";
+import { specOf } from "../kinds/index.js";
+import type { JobSpec } from "../kinds/job/index.js";
+import type { DesiredResource } from "../resources.js";
+import { didYouMean } from "../util/suggest.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export const FINISHED = new Set(["succeeded", "failed", "cancelled", "lost"]);
@@ -55,10 +63,72 @@ export interface RunDetails extends RunSummary {
   provenance: Record<string, unknown> | null;
 }
 
-export async function startRun(options: ProjectOptions & SubmitOptions & { job: string }, ctx: OperationContext): Promise<RunSummary> {
+export interface RunRequest extends ProjectOptions, SubmitOptions {
+  job: string;
+  /**
+   * Run the job as the config declares it now instead of as deployed to the target (development:
+   * `run --from-source`). By default a run executes the deployed job, and a job that is not deployed
+   * to the target is refused.
+   */
+  fromSource?: boolean;
+}
+
+export async function startRun(options: RunRequest, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
-  return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, options.job, options, ctx.env)));
+  return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, await runSource(compiled, stores, options, ctx), options, ctx.env)));
+}
+
+/**
+ * The job a run executes: the one deployed to the target (its recorded spec, with the module's
+ * environment as it is today), or with `fromSource` the one in the config. A job the config declares
+ * but the target does not have is refused (exit 3); one neither has is unknown (exit 2).
+ */
+async function runSource(compiled: CompiledProject, stores: Stores, options: RunRequest, ctx: OperationContext): Promise<RunSource> {
+  if (options.fromSource) return sourceOfConfig(compiled, options.job);
+  const { project } = compiled;
+  const where = `${project.name}/${project.target.name}`;
+  const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
+  const address = `job.${options.job}`;
+  const deployed = recorded.find((r) => r.address === address);
+  const declared = compiled.resources.find((r) => r.address === address);
+  if (!deployed) {
+    if (declared) {
+      const deploy = `slipway deploy -t ${project.target.name}${declared.phase > 0 ? ` --phase ${declared.phase}` : ""}`;
+      throw new RefusedError("job_not_deployed", `job ${options.job} is not deployed to ${where}${declared.phase > 0 ? ` (it is in phase ${declared.phase})` : ""}`, {
+        hint: `deploy it first (${deploy}), or run it from your working copy with --from-source`,
+      });
+    }
+    const names = [...new Set([...recorded, ...compiled.resources].filter((r) => r.kind === "job").map((r) => r.name))].sort();
+    throw new InvalidInputError(
+      [{ message: `no job "${options.job}" in ${project.name}`, hint: didYouMean(options.job, names) ?? (names.length ? `jobs: ${names.join(", ")}` : "declare one under resources.jobs in a module.yaml") }],
+      "unknown_job",
+    );
+  }
+  if (declared && declared.specHash !== deployed.specHash) {
+    const fields = diffFields(deployed.spec, declared.spec).map((c) => c.path);
+    ctx.reporter.warn(
+      `job ${options.job} in the config differs from the one deployed to ${where}${fields.length ? ` (${fields.slice(0, 5).join(", ")}${fields.length > 5 ? ", …" : ""})` : ""}: running the deployed job; deploy to update it, or use --from-source`,
+    );
+  }
+  const marker = recorded.find((r) => r.address === `module.${deployed.module}`);
+  const moduleDir = project.modules.find((m) => m.name === deployed.module)?.dir ?? resolve(project.dir, String(marker?.spec.dir ?? "."));
+  const runtime =
+    declared?.runtime ??
+    (() => {
+      const env = moduleEnvironment(project, deployed.module, moduleDir);
+      return { cwd: moduleDir, env: env.vars, secrets: env.secrets };
+    })();
+  const job: DesiredResource<JobSpec> = { address, kind: "job", name: deployed.name, module: deployed.module, phase: deployed.phase, spec: specOf(deployed, "job"), specHash: deployed.specHash, dependsOn: deployed.dependsOn, runtime };
+  return {
+    origin: "deployed",
+    job,
+    moduleDir,
+    resource: (kind, name) => {
+      const r = recorded.find((x) => x.kind === kind && x.name === name);
+      return r && { spec: specOf(r, kind) };
+    },
+  };
 }
 
 /** Writes a job's bundle as a .tar.gz (to run elsewhere, or later with `run --bundle`). */
@@ -78,13 +148,13 @@ export async function exportBundle(options: ProjectOptions & { job: string; out:
  * log lines as they are written, and Ctrl-C cancels the run.
  */
 export async function runAttached(
-  options: ProjectOptions & SubmitOptions & { job: string; onStarted?: (run: RunSummary) => void; onLine?: (task: string, line: string) => void },
+  options: RunRequest & { onStarted?: (run: RunSummary) => void; onLine?: (task: string, line: string) => void },
   ctx: OperationContext,
 ): Promise<RunDetails> {
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
   return withStores(compiled, ctx.env, async (stores) => {
-    const row = await submitRun(compiled, stores, options.job, { ...options, attached: true }, ctx.env);
+    const row = await submitRun(compiled, stores, await runSource(compiled, stores, options, ctx), { ...options, attached: true }, ctx.env);
     options.onStarted?.(summary(row));
     await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine });
     return details(stores, row.id, ctx);

@@ -63,7 +63,8 @@ resources:
   const run = (job: string) => {
     clock = new ManualClock();
     const lines: string[] = [];
-    const done = runAttached({ dir: projectDir, job, onLine: (task, line) => lines.push(`${task}: ${line}`) }, { env: runtimeEnv(join(root.dir, "home"), clock), reporter: silentReporter });
+    // The runner is under test, not which definition runs: the config's job, nothing deployed (run --from-source).
+    const done = runAttached({ dir: projectDir, job, fromSource: true, onLine: (task, line) => lines.push(`${task}: ${line}`) }, { env: runtimeEnv(join(root.dir, "home"), clock), reporter: silentReporter });
     return { done, lines };
   };
   const tasks = (d: RunDetails) => Object.fromEntries(d.tasks.map((t) => [t.task, [t.status, t.attempts]]));

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { iso } from "../clock.js";
 import { findResource, resourcesOfKind, type CompiledProject } from "../kinds/compile-project.js";
 import type { JobSpec } from "../kinds/job/index.js";
+import type { KindSpecs } from "../kinds/specs.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { resolveLibraries } from "../compute/environments.js";
@@ -45,11 +46,41 @@ export function findJob(compiled: CompiledProject, jobName: string): DesiredReso
 }
 
 /**
+ * What a run is made from: the job (its spec, and the module environment as `runtime`) and the
+ * resources its spec names (the model it registers, the compute environment it runs in), either as
+ * deployed to the target (recorded in state) or as the config declares them now (`--from-source`).
+ */
+export interface RunSource {
+  origin: "deployed" | "source";
+  job: DesiredResource<JobSpec>;
+  /** The job's module folder (its `source` is relative to it). */
+  moduleDir: string;
+  resource<K extends "model" | "compute">(kind: K, name: string): { spec: KindSpecs[K] } | undefined;
+}
+
+/** The job as the config declares it now (`run --from-source`; run_on_deploy, right after deploying it). */
+export function sourceOfConfig(compiled: CompiledProject, jobName: string): RunSource {
+  const job = findJob(compiled, jobName);
+  return {
+    origin: "source",
+    job,
+    moduleDir: compiled.project.modules.find((m) => m.name === job.module)!.dir,
+    resource: (kind, name) => resourcesOfKind(compiled, kind).find((r) => r.name === name),
+  };
+}
+
+/**
  * Captures the job's bundle: its source folder (or the code inside a bundle archive), with the
  * resolved job definition, task scripts and runner under .slipway/.
  */
-export async function captureJobBundle(compiled: CompiledProject, job: JobDefinition, store: BlobStore, env: RuntimeEnv, archive?: string): Promise<CaptureResult & { sourceDir?: string }> {
-  const moduleDir = compiled.project.modules.find((m) => m.name === job.module)!.dir;
+export async function captureJobBundle(
+  compiled: CompiledProject,
+  job: JobDefinition,
+  store: BlobStore,
+  env: RuntimeEnv,
+  archive?: string,
+  moduleDir = compiled.project.modules.find((m) => m.name === job.module)!.dir,
+): Promise<CaptureResult & { sourceDir?: string }> {
   if (archive) {
     const unpacked = await mkdtemp(join(tmpdir(), "slipway-bundle-"));
     try {
@@ -70,12 +101,13 @@ export async function captureJobBundle(compiled: CompiledProject, job: JobDefini
   return { ...captured, sourceDir: sourceDir ?? moduleDir };
 }
 
-export async function submitRun(compiled: CompiledProject, stores: Stores, jobName: string, options: SubmitOptions, env: RuntimeEnv): Promise<RunRow> {
+export async function submitRun(compiled: CompiledProject, stores: Stores, source: RunSource, options: SubmitOptions, env: RuntimeEnv): Promise<RunRow> {
   const { project } = compiled;
-  const resource = findJob(compiled, jobName);
+  const resource = source.job;
+  const jobName = resource.name;
   const job = jobDefinition(resource, options.params ?? {});
   if (job.registers) {
-    const model = resourcesOfKind(compiled, "model").find((r) => r.name === job.registers!.model);
+    const model = source.resource("model", job.registers.model);
     job.registers.name = model?.spec.name ?? job.registers.model;
     job.registers.tags = model?.spec.tags ?? {};
   }
@@ -88,10 +120,10 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
   }
 
   const archives = openArchives(env.home, project.dir, project.archives);
-  const environment = await runEnvironment(compiled, stores, job, archives.artifacts);
+  const environment = await runEnvironment(compiled, source, stores, job, archives.artifacts);
   // The bundle is content-addressed and kept: secret values never go into it (the runner gets them
   // through the run's instructions file, mode 0600, deleted when the run ends).
-  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive);
+  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive, source.moduleDir);
 
   const id = newId("r", env.clock.now());
   const dir = runDir(env.home, id);
@@ -120,6 +152,8 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, jobNa
     metrics: null,
     provenance: JSON.stringify({
       git: git ?? null,
+      // The job definition that ran: as deployed to the target, or as the config had it (--from-source).
+      job_origin: source.origin,
       bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null },
       env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
       ...(environment ? { environment: { name: environment.name, ephemeral: environment.ephemeral } } : {}),
@@ -186,12 +220,12 @@ export function withMaskedSecrets(job: JobDefinition, secrets: readonly string[]
  * The compute environment a job runs in, checked before the run is recorded: a deployed one must be
  * there; an ephemeral one's libraries must be published (the run makes the environment).
  */
-async function runEnvironment(compiled: CompiledProject, stores: Stores, job: JobDefinition, artifactBlobs: BlobStore): Promise<RunEnvironment | undefined> {
+async function runEnvironment(compiled: CompiledProject, source: RunSource, stores: Stores, job: JobDefinition, artifactBlobs: BlobStore): Promise<RunEnvironment | undefined> {
   const name = job.compute.environment;
   if (!name) return undefined;
   const { project } = compiled;
   const target = project.target.name;
-  const resource = resourcesOfKind(compiled, "compute").find((r) => r.name === name);
+  const resource = source.resource("compute", name);
   const known = compiled.resources.filter((r) => r.kind === "compute").map((r) => r.name);
   if (!resource) throw new InvalidInputError([{ message: `job ${job.job} runs in compute environment "${name}", which is not declared`, hint: didYouMean(name, known) ?? "declare it under resources.compute" }], "unknown_environment");
   const spec = resource.spec;

@@ -48,6 +48,8 @@ export interface ApplyOptions {
   /** Allows deleting modules of a protected target. */
   force?: boolean;
   forceUnlock?: boolean;
+  /** Kill a hook script an interrupted deploy left running instead of waiting for it to finish. */
+  killOrphans?: boolean;
 }
 
 export class Slipway {
@@ -74,11 +76,13 @@ export class Slipway {
     return validate(this.project, this.ctx);
   }
 
-  plan(scope: ScopeOptions = {}): Promise<PlanResult> {
+  /** `reconcile`: also plan undoing drift (installed libraries that differ from the config's pins). */
+  plan(scope: ScopeOptions & { reconcile?: boolean } = {}): Promise<PlanResult> {
     return plan({ ...this.project, ...scope }, this.ctx);
   }
 
-  deploy(options: ScopeOptions & ApplyOptions = {}): Promise<DeployResult> {
+  /** `reconcile`: also reinstall the config's pins where another version was installed by hand. */
+  deploy(options: ScopeOptions & ApplyOptions & { reconcile?: boolean } = {}): Promise<DeployResult> {
     return deploy({ ...this.project, ...options }, this.ctx);
   }
 
@@ -102,9 +106,13 @@ export class Slipway {
     return (await listSettings({ ...this.project, module }, this.ctx)).settings;
   }
 
-  /** Starts a run of `job` and returns at once; the run goes on even if this program exits. */
+  /**
+   * Starts a run of `job` as deployed to the target and returns at once; the run goes on even if this
+   * program exits. A job not deployed to the target is refused (RefusedError, exit code 3) unless
+   * `fromSource` is set.
+   */
   async run(job: string, options: RunOptions = {}): Promise<Run> {
-    const summary = await startRun({ ...this.project, job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir }, this.ctx);
+    const summary = await startRun({ ...this.project, job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource }, this.ctx);
     return new Run(summary.id, this.project, this.ctx);
   }
 
@@ -125,6 +133,8 @@ export interface RunOptions {
   noCache?: boolean;
   /** Keep the working folder after the run. */
   keepWorkdir?: boolean;
+  /** Run the job as the config declares it now, deployed or not (development). */
+  fromSource?: boolean;
 }
 
 /** One run of a job. */

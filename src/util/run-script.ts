@@ -1,6 +1,8 @@
 // Runs a shell script (or a program) in its own process group, streaming its output line by line.
+// With `durable`, a small wrapper in the same process group sends the program's output to files and
+// writes its exit status to a file when it ends, so its outcome outlives the process that started it.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 export interface ScriptRun {
@@ -11,6 +13,18 @@ export interface ScriptRun {
   signal?: AbortSignal;
   onLine(stream: "stdout" | "stderr", line: string): void;
   onStart?(pid: number): void | Promise<void>;
+  durable?: DurableFiles;
+}
+
+/**
+ * Where a durable child's wrapper keeps its output and writes its exit status (the decimal code, or
+ * 128+signal, and a newline: written to `status.tmp`, synced, renamed to `status`, the folder synced).
+ * The folder must exist.
+ */
+export interface DurableFiles {
+  status: string;
+  stdout: string;
+  stderr: string;
 }
 
 /** A program (not a script) run the same way: its own process group, output line by line. */
@@ -22,7 +36,27 @@ export interface ProcessRun {
   signal?: AbortSignal;
   onLine(stream: "stdout" | "stderr", line: string): void;
   onStart?(pid: number): void | Promise<void>;
+  /** Output to files (followed and passed to onLine) and the exit status to a file, by a wrapper. */
+  durable?: DurableFiles;
 }
+
+/**
+ * The wrapper of a durable child: $1 "hold" or "go", $2 stdout file, $3 stderr file, $4 status file,
+ * then the program. Held, it first waits for a line on stdin (see runProcess) and runs nothing on end
+ * of file: the process that started it died before it could journal it.
+ */
+const DURABLE_WRAPPER = `if [ "$1" = hold ]; then read -r _ || exit 125; fi
+out=$2 err=$3 status=$4
+shift 4
+exec </dev/null >>"$out" 2>>"$err"
+"$@"
+rc=$?
+printf '%s\\n' "$rc" >"$status.tmp"
+sync "$status.tmp" 2>/dev/null
+mv -f "$status.tmp" "$status"
+sync "\${status%/*}" 2>/dev/null
+exit "$rc"
+`;
 
 /** Resolves with the exit code (or 128+signal). The whole process group is killed on abort. */
 export function runScript(run: ScriptRun): Promise<number> {
@@ -37,10 +71,18 @@ export function runProcess(run: ProcessRun): Promise<number> {
     if (run.signal?.aborted) return resolvePromise(128 + 15);
     // With onStart (which records the process group, e.g. in the deploy journal), the program waits
     // until that record is written: a crash between the start and the record can then never leave a
-    // running program nobody knows about. A tiny bash wrapper holds it until a line arrives on stdin.
+    // running program nobody knows about. A tiny bash wrapper holds it until a line arrives on stdin,
+    // and runs nothing if stdin ends first (this process died).
     const held = run.onStart !== undefined;
-    const [command, args] = held ? ["bash", ["-c", 'read -r _; exec "$@"', "slipway-hold", run.command, ...(run.args ?? [])]] : [run.command, run.args ?? []];
-    const child = spawn(command, args, { cwd: run.cwd, env: run.env, detached: true, stdio: [held ? "pipe" : "ignore", "pipe", "pipe"] });
+    const durable = run.durable;
+    const program = [run.command, ...(run.args ?? [])];
+    const [command, args] = durable
+      ? ["bash", ["-c", DURABLE_WRAPPER, "slipway-durable", held ? "hold" : "go", durable.stdout, durable.stderr, durable.status, ...program]]
+      : held
+        ? ["bash", ["-c", 'read -r _ || exit 125; exec "$@"', "slipway-hold", ...program]]
+        : [run.command, run.args ?? []];
+    const child = spawn(command, args, { cwd: run.cwd, env: run.env, detached: true, stdio: [held ? "pipe" : "ignore", durable ? "ignore" : "pipe", durable ? "ignore" : "pipe"] });
+    const followers = durable ? [new FileFollower(durable.stdout, (line) => run.onLine("stdout", line)), new FileFollower(durable.stderr, (line) => run.onLine("stderr", line))] : [];
     // On abort: SIGTERM to the whole group, SIGKILL for whatever is still there 2 s later.
     const killGroup = () => {
       if (!child.pid) return;
@@ -53,33 +95,113 @@ export function runProcess(run: ProcessRun): Promise<number> {
       setTimeout(() => killProcessGroup(pgid), 2000).unref();
     };
     run.signal?.addEventListener("abort", killGroup, { once: true });
-    child.on("error", reject);
+    child.on("error", (e) => {
+      followers.forEach((f) => f.stop());
+      reject(e);
+    });
     if (child.pid && held) {
       const release = () => child.stdin?.end("\n");
       child.stdin?.on("error", () => {});
       Promise.resolve(run.onStart!(child.pid)).then(release, release);
     }
-    let open = 2;
+    let open = durable ? 0 : 2;
     let exitCode: number | null = null;
     const finish = () => {
       if (open === 0 && exitCode !== null) {
         run.signal?.removeEventListener("abort", killGroup);
+        for (const f of followers) f.stop();
         resolvePromise(exitCode);
       }
     };
-    for (const stream of ["stdout", "stderr"] as const) {
-      const rl = createInterface({ input: child[stream]!, crlfDelay: Infinity });
-      rl.on("line", (line) => run.onLine(stream, line));
-      rl.on("close", () => {
-        open--;
-        finish();
-      });
+    if (!durable) {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const rl = createInterface({ input: child[stream]!, crlfDelay: Infinity });
+        rl.on("line", (line) => run.onLine(stream, line));
+        rl.on("close", () => {
+          open--;
+          finish();
+        });
+      }
     }
     child.on("exit", (code, signal) => {
       exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
       finish();
     });
   });
+}
+
+/**
+ * Follows a file another process appends to, passing on whole lines: polled while it runs, read to
+ * the end (a last unterminated line included) by `stop`.
+ */
+export class FileFollower {
+  private offset: number;
+  private partial = "";
+  private readonly timer: NodeJS.Timeout;
+
+  /** `fromEnd`: skip what the file already holds. */
+  constructor(
+    private readonly file: string,
+    private readonly onLine: (line: string) => void,
+    fromEnd = false,
+    everyMs = 100,
+  ) {
+    this.offset = fromEnd ? sizeOf(file) : 0;
+    this.timer = setInterval(() => this.read(), everyMs);
+    this.timer.unref();
+  }
+
+  read(): void {
+    if (!existsSync(this.file)) return;
+    let fd: number;
+    try {
+      fd = openSync(this.file, "r");
+    } catch {
+      return;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.offset) return;
+      const buffer = Buffer.alloc(size - this.offset);
+      const n = readSync(fd, buffer, 0, buffer.length, this.offset);
+      this.offset += n;
+      const lines = (this.partial + buffer.subarray(0, n).toString("utf8")).split("\n");
+      this.partial = lines.pop()!;
+      for (const line of lines) this.onLine(line);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.read();
+    if (this.partial) this.onLine(this.partial);
+    this.partial = "";
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    const fd = openSync(file, "r");
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** The exit status a durable child's wrapper wrote, or undefined while there is none. */
+export function readExitStatus(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, "utf8");
+    return /^\d+\n$/.test(text) ? Number(text.trim()) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
@@ -105,6 +227,26 @@ export function processAlive(pid: number): boolean {
   }
 }
 let hasProc: boolean | undefined;
+
+/**
+ * True while the process group led by `pgid` (a wrapper started by runProcess) is running: its leader
+ * exists and, on Linux, is not a zombie (an orphan's new parent may never reap it).
+ */
+export function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  if (process.platform !== "linux") return processAlive(pgid);
+  try {
+    const stat = readFileSync(`/proc/${pgid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
 
 /** Kills a process group left behind by a crashed apply, if it still runs. */
 export function killProcessGroup(pid: number): boolean {

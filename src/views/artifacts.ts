@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { UseSite } from "../operations/artifact-usage.js";
 import type { ArtifactListing, ArtifactsOverview, BuildResult, GcResult, InstallResult, PublishResult } from "../operations/artifacts.js";
+import { failureView, type ErrorJson } from "./error.js";
 import { lazy } from "./lazy.js";
 
 type Infer<S extends () => z.ZodType> = z.infer<ReturnType<S>>;
@@ -24,7 +25,16 @@ export const buildSchema = lazy(() =>
         built_at: z.string(),
         built_by: z.string(),
         duration_ms: z.number(),
+        /** Where --out got a copy; null without --out, and for a build not copied (see not_copied). */
         copied_to: z.string().nullable(),
+        /** Why --out did not get this build (a published version of the same name has other content); null when nothing was refused. */
+        not_copied: z
+          .strictObject({
+            file: z.string(),
+            reason: z.string(),
+            published: z.array(z.strictObject({ target: z.string(), sha256: z.string() })),
+          })
+          .nullable(),
       }),
     ),
   }),
@@ -48,8 +58,24 @@ export function buildView(r: BuildResult): Infer<typeof buildSchema> {
       built_by: b.built_by,
       duration_ms: b.duration_ms,
       copied_to: b.copied_to,
+      not_copied: b.not_copied ? { file: b.not_copied.file, reason: b.not_copied.reason, published: b.not_copied.published.map((p) => ({ target: p.target, sha256: p.sha256 })) } : null,
     })),
   };
+}
+
+/**
+ * The envelope's `error` of a build whose file --out did not get (a published version of the same
+ * name has other content): the document is printed with every build, and the exit code is 3.
+ */
+export function buildFailure(r: BuildResult): ErrorJson | undefined {
+  const refused = r.builds.filter((b) => b.not_copied);
+  if (!refused.length) return undefined;
+  const names = refused.map((b) => `${b.artifact} ${b.version}`).join(", ");
+  return failureView(
+    "not_copied",
+    `not copied to --out: ${names} ${refused.length === 1 ? "differs" : "differ"} from the published version of the same name`,
+    "raise the version in the package's metadata to publish this change",
+  );
 }
 
 export const publishSchema = lazy(() =>

@@ -1,6 +1,7 @@
 // Public JSON of validate, plan, deploy / destroy / rollback, status, history and settings: each field
 // named and copied here, so renaming an internal field cannot change a document.
 import { z } from "zod";
+import type { LibraryDrift } from "../compute/drift.js";
 import type { FieldChange, Plan, PlannedAction, PlanSummary } from "../engine/plan.js";
 import type { ErrorCode } from "../error-codes.js";
 import { SlipwayError } from "../errors.js";
@@ -48,7 +49,27 @@ export const actionSchema = lazy(() =>
   }),
 );
 
-export const planSchema = lazy(() => z.strictObject({ project: z.string(), target: z.string(), summary: summarySchema(), actions: z.array(actionSchema()) }));
+/**
+ * A library installed in a deployed compute environment that differs from the config's pin (a version
+ * installed by hand): deploy keeps it, `--reconcile` plans it back to the pin.
+ */
+export const driftSchema = lazy(() =>
+  z.strictObject({
+    resource: z.string(),
+    environment: z.string(),
+    artifact: z.string(),
+    /** null: the config pins a version that is not installed. */
+    installed: z.string().nullable(),
+    /** null: the config does not list the artifact. */
+    config: z.string().nullable(),
+    installed_by: z.string().nullable(),
+    installed_at: z.string().nullable(),
+  }),
+);
+
+export const planSchema = lazy(() =>
+  z.strictObject({ project: z.string(), target: z.string(), summary: summarySchema(), actions: z.array(actionSchema()), drift: z.array(driftSchema()) }),
+);
 
 export function summaryView(s: PlanSummary): Infer<typeof summarySchema> {
   return { create: s.create, update: s.update, replace: s.replace, delete: s.delete, noop: s.noop };
@@ -69,8 +90,12 @@ function planFields(plan: Plan) {
   return { summary: summaryView(plan.summary), actions: plan.actions.map(actionView) };
 }
 
+export function driftView(d: LibraryDrift): Infer<typeof driftSchema> {
+  return { resource: d.resource, environment: d.environment, artifact: d.artifact, installed: d.installed, config: d.config, installed_by: d.installedBy, installed_at: d.installedAt };
+}
+
 export function planView(r: PlanResult): Infer<typeof planSchema> {
-  return { project: r.project, target: r.target, ...planFields(r.plan) };
+  return { project: r.project, target: r.target, ...planFields(r.plan), drift: r.drift.map(driftView) };
 }
 
 // ---- deploy, destroy, rollback (and their failure)
@@ -175,6 +200,7 @@ export const statusSchema = lazy(() =>
     modules: z.array(z.strictObject({ name: z.string(), deployed: z.boolean(), deployed_at: z.string().nullable(), resources: z.number().int(), depends_on: z.array(z.string()) })),
     resources: z.record(z.string(), z.number().int()),
     pending: summarySchema(),
+    drift: z.array(driftSchema()),
     endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable(), serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server"]) })),
   }),
 );
@@ -190,6 +216,7 @@ export function statusView(s: StatusResult): Infer<typeof statusSchema> {
     modules: s.modules.map((m) => ({ name: m.name, deployed: m.deployed, deployed_at: m.deployedAt ?? null, resources: m.resources, depends_on: [...m.dependsOn] })),
     resources: { ...s.resources },
     pending: summaryView(s.pending),
+    drift: s.drift.map(driftView),
     endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
   };
 }

@@ -68,7 +68,7 @@ export const DOCUMENTS = {
   server: { fields: serverSchema },
   "server stop": { fields: serverStopSchema },
   "server status": { fields: serverStatusSchema },
-  "artifacts build": { fields: buildSchema },
+  "artifacts build": { fields: buildSchema, unsuccessful: true },
   "artifacts publish": { fields: publishSchema },
   "artifacts list": { fields: artifactsListSchema },
   "artifacts install": { fields: installSchema },

@@ -49,7 +49,12 @@ export const runDetailsSchema = lazy(() =>
     /** What the job wrote, keys as written (null: nothing). */
     results: z.unknown(),
     metrics: z.unknown(),
-    provenance: z.record(z.string(), z.unknown()).nullable(),
+    /**
+     * How the run was made, as recorded when it started (git, bundle, env_names, environment, archives, …).
+     * `job_origin`: the job definition that ran, `deployed` (to the target) or `source` (`run --from-source`,
+     * and run_on_deploy); absent in runs recorded before it existed.
+     */
+    provenance: z.looseObject({ job_origin: z.enum(["deployed", "source"]).optional() }).nullable(),
   }),
 );
 
@@ -92,8 +97,14 @@ export function runDetailsView(d: RunDetails): Infer<typeof runDetailsSchema> {
     tasks: d.tasks.map(taskView),
     results: d.results ?? null,
     metrics: d.metrics ?? null,
-    provenance: d.provenance,
+    provenance: provenanceView(d.provenance),
   };
+}
+
+function provenanceView(p: Record<string, unknown> | null): Infer<typeof runDetailsSchema>["provenance"] {
+  if (!p) return null;
+  const { job_origin, ...rest } = p;
+  return job_origin === "deployed" || job_origin === "source" ? { ...p, job_origin } : rest;
 }
 
 /** `run`: the summary at once, or (with --wait) the details when it has finished. */

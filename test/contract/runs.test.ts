@@ -19,6 +19,15 @@ describe("--json contract: runs", () => {
   });
 
   it("run: started, waited for (succeeded and failed), refused", async () => {
+    // `run` executes the job deployed to the target: refused until the jobs' phase is deployed.
+    const notDeployed = jsonCase(box, n, "run", "job_not_deployed", ["run", "hello"]);
+    assert.equal(notDeployed.code, 3);
+    assert.equal(notDeployed.doc.error.code, "job_not_deployed");
+    const deployed = box.json(["deploy", "--phase", "1"]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    // The deploy started the run_on_deploy job: let it finish, so later documents do not depend on timing.
+    const onDeploy = deployed.doc.runs[0].run as string;
+    await waitFor(() => statusOf(onDeploy) === "succeeded", 15_000, "the run_on_deploy run to finish");
     const started = jsonCase(box, n, "run", "started", ["run", "hello", "--param", "who=contract"]);
     assert.equal(started.code, 0);
     // Later documents list this run: wait until it has finished so they do not depend on timing.
@@ -31,7 +40,8 @@ describe("--json contract: runs", () => {
   });
 
   it("runs, runs show, runs results, logs", () => {
-    const list = jsonCase(box, n, "runs", "three", ["runs"]).doc.runs;
+    // The three runs above (the run_on_deploy run is the fourth, oldest).
+    const list = jsonCase(box, n, "runs", "three", ["runs", "--limit", "3"]).doc.runs;
     const [failedRun, waited, started] = list;
     jsonCase(box, n, "runs show", "succeeded", ["runs", "show", waited.id]);
     jsonCase(box, n, "runs show", "failed", ["runs", "show", failedRun.id]);

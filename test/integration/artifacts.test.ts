@@ -158,9 +158,14 @@ describe("artifacts and compute environments", () => {
   });
 
   it("a job whose environment is not deployed to the target is refused", () => {
+    // run executes what is deployed: nothing is deployed to prod.
     const r = box.run(["run", "etl", "-t", "prod", "--wait"]);
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /job etl runs in compute\.etl-cluster, which is not deployed to libs\/prod/);
+    assert.match(r.stderr, /job etl is not deployed to libs\/prod/);
+    // From source, the job exists but its environment is not deployed there.
+    const fromSource = box.run(["run", "etl", "-t", "prod", "--wait", "--from-source"]);
+    assert.equal(fromSource.code, 3);
+    assert.match(fromSource.stderr, /job etl runs in compute\.etl-cluster, which is not deployed to libs\/prod/);
   });
 
   it("installing a version that does not exist fails before anything changes, listing those that do", () => {

@@ -9,7 +9,10 @@ import { jobsProject } from "../helpers/projects.js";
 
 describe("bundle archives", () => {
   let box: Sandbox;
-  before(() => (box = sandbox(jobsProject())));
+  before(() => {
+    box = sandbox(jobsProject());
+    assert.equal(box.run(["deploy"]).code, 0);
+  });
   after(() => box.cleanup());
 
   it("slipway bundle writes a .tar.gz that run --bundle executes", () => {

@@ -8,7 +8,8 @@ import Database from "better-sqlite3";
 import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { processAlive } from "../../src/util/run-script.js";
 
-// A hook's first attempt waits while the file block-NAME exists; later attempts do not wait.
+// A hook's first attempt waits while the file block-NAME exists, then fails if fail-NAME exists;
+// later attempts neither wait nor fail.
 const hook = (name: string) => `#!/usr/bin/env bash
 set -euo pipefail
 d="$SLIPWAY_HOME/.."
@@ -16,6 +17,7 @@ echo "$$" > "$d/${name}.pid"
 if [ ! -e "$d/attempted-${name}" ]; then
   touch "$d/attempted-${name}"
   while [ -e "$d/block-${name}" ]; do sleep 0.05; done
+  if [ -e "$d/fail-${name}" ]; then echo "${name}-failed" >> "$d/events.log"; exit 3; fi
 fi
 echo "${name}" >> "$d/events.log"
 `;
@@ -33,6 +35,12 @@ function project(): Record<string, string> {
 }
 const HOOKS = ["one", "two", "three"];
 const TOTAL_ACTIONS = 2 + 3 + 30; // module markers, hooks, settings
+
+/** The pid a script wrote to `file` with `echo "$$" > file`, once the whole line is there. */
+function pidIn(file: string): number | undefined {
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  return /^\d+\n$/.test(text) ? Number(text) : undefined;
+}
 
 function events(box: Sandbox): string[] {
   const file = join(box.home, "..", "events.log");
@@ -93,17 +101,16 @@ describe("kill -9 during deploy", () => {
     });
   }
 
-  it("after an action's effect but before its record: settings are adopted, not duplicated", () => {
-    // Actions 5, 12 and 30 land on settings and module markers as well as hooks, depending on scheduling.
-    for (const n of [5, 12, 30]) {
+  it("after an action's effect but before its record: settings are adopted, hooks are recorded from their exit status, nothing runs twice", () => {
+    // Actions 1 and 2 are always hooks one and two (nothing else is ready before them); 5, 12 and 30
+    // land on settings and module markers as well as hooks, depending on scheduling.
+    for (const n of [1, 2, 5, 12, 30]) {
       const { box, before, after } = crashThenRecover(`apply.after-action=${n}`);
       try {
         assertConverged(box);
-        // A hook whose script finished but whose record was not written runs again (hooks are at-least-once);
-        // every other hook ran exactly once.
-        const all = [...before, ...after];
-        for (const h of HOOKS) assert.ok(all.filter((e) => e === h).length >= 1, `${h} ran`);
-        assert.ok(all.length <= HOOKS.length + 1, `at most the interrupted hook repeats: ${all.join(",")}`);
+        // A hook whose script finished but whose record was not written is committed from the exit
+        // status its wrapper wrote: every hook ran exactly once.
+        assert.deepEqual([...before, ...after].sort(), [...HOOKS].sort());
       } finally {
         box.cleanup();
       }
@@ -124,20 +131,129 @@ describe("kill -9 during deploy", () => {
     }
   });
 
-  it("while a hook script runs: the orphaned script is stopped, and the hook runs to completion once", async () => {
+  /** Starts a deploy, blocks hook two's first attempt, kills the CLI with SIGKILL while two runs. */
+  async function killDuringHookTwo(box: Sandbox, extra: string[] = []): Promise<number> {
+    writeFileSync(join(box.home, "..", "block-two"), "");
+    for (const f of extra) writeFileSync(join(box.home, "..", f), "");
+    const child = box.start(["deploy"]);
+    const done = exited(child);
+    // The pid once written in full (the file exists, empty, before `echo` writes it).
+    await waitFor(() => pidIn(join(box.home, "..", "two.pid")) !== undefined, 15_000, "hook two to start");
+    child.kill("SIGKILL");
+    await done;
+    const orphan = pidIn(join(box.home, "..", "two.pid"))!;
+    assert.ok(processAlive(orphan), "the hook script outlives the killed CLI");
+    return orphan;
+  }
+
+  /** Starts `slipway ARGS`, keeping its stderr readable while it runs. */
+  function startWatched(box: Sandbox, args: string[]) {
+    const child = box.start(args);
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const done = exited(child);
+    return { done, stderr: () => stderr };
+  }
+
+  it("while a hook script runs: the next deploy waits for the orphan, adopts its success and does not run it again", async () => {
     const box = sandbox(project());
     try {
-      writeFileSync(join(box.home, "..", "block-two"), "");
-      const child = box.start(["deploy"]);
-      const done = exited(child);
-      await waitFor(() => existsSync(join(box.home, "..", "two.pid")), 15_000, "hook two to start");
-      child.kill("SIGKILL");
-      await done;
-      const orphan = Number(readFileSync(join(box.home, "..", "two.pid"), "utf8"));
-      assert.ok(processAlive(orphan), "the hook script outlives the killed CLI");
+      const orphan = await killDuringHookTwo(box);
+      const recovery = startWatched(box, ["deploy"]);
+      await waitFor(() => /hook\.core\.two \(process group \d+\), started by the interrupted deployment \S+, is still running: waiting for it to finish/.test(recovery.stderr()), 30_000, "the deploy to wait for the orphan");
+      assert.ok(processAlive(orphan), "waiting, not killing");
+      rmSync(join(box.home, "..", "block-two"));
+      const result = await recovery.done;
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /hook\.core\.two, started by the interrupted deploy, finished on its own \(exit 0\): recorded as done; it does not run again/);
+      assert.ok(!processAlive(orphan));
+      assert.deepEqual(events(box).sort(), [...HOOKS].sort());
+      assertConverged(box);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it("a hook that finished unobserved after the deploy was killed is adopted by the next deploy, not run again", async () => {
+    const box = sandbox(project());
+    try {
+      const orphan = await killDuringHookTwo(box);
+      rmSync(join(box.home, "..", "block-two"));
+      await waitFor(() => events(box).includes("two") && !processAlive(orphan), 15_000, "the orphan to finish on its own");
       const recovered = box.run(["deploy"]);
       assert.equal(recovered.code, 0, recovered.stderr);
-      assert.match(recovered.stderr, /stopped a script left running by the interrupted deploy \(hook\.core\.two/);
+      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, finished on its own \(exit 0\)/);
+      assert.deepEqual(events(box).sort(), [...HOOKS].sort(), "two completed once");
+      const interrupted = box.json(["history"]).doc.deployments.find((d: any) => d.status === "interrupted");
+      assert.match(interrupted.error, /hook\.core\.two finished afterwards and was recorded/);
+      assertConverged(box);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it("a hook that failed unobserved is recorded as failed, and the next deploy runs it again", async () => {
+    const box = sandbox(project());
+    try {
+      const orphan = await killDuringHookTwo(box, ["fail-two"]);
+      rmSync(join(box.home, "..", "block-two"));
+      await waitFor(() => events(box).includes("two-failed") && !processAlive(orphan), 15_000, "the orphan to fail on its own");
+      const recovered = box.run(["deploy"]);
+      assert.equal(recovered.code, 0, recovered.stderr);
+      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, failed on its own \(exit 3\): recorded as failed; it runs again when next planned/);
+      assert.deepEqual(events(box).sort(), [...HOOKS, "two-failed"].sort());
+      const interrupted = box.json(["history"]).doc.deployments.find((d: any) => d.status === "interrupted");
+      assert.match(interrupted.error, /hook\.core\.two failed afterwards \(exit 3\)/);
+      assertConverged(box);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it("a destroy script that finished after destroy was killed is adopted: the next destroy does not run it again", async () => {
+    const box = sandbox({
+      "slipway.yaml": "project: undo\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
+      "modules/core/module.yaml": "module: core\nhooks:\n  - { name: setup, deploy: deploy.sh, destroy: destroy.sh }\nsettings:\n  k: v\n",
+      "modules/core/deploy.sh": "#!/usr/bin/env bash\ntrue\n",
+      "modules/core/destroy.sh": `#!/usr/bin/env bash
+d="$SLIPWAY_HOME/.."
+echo "$$" > "$d/destroy.pid"
+while [ -e "$d/block-destroy" ]; do sleep 0.05; done
+echo destroyed >> "$d/events.log"
+`,
+    });
+    try {
+      assert.equal(box.run(["deploy"]).code, 0);
+      writeFileSync(join(box.home, "..", "block-destroy"), "");
+      const child = box.start(["destroy", "--yes"]);
+      const done = exited(child);
+      await waitFor(() => pidIn(join(box.home, "..", "destroy.pid")) !== undefined, 15_000, "the destroy script to start");
+      child.kill("SIGKILL");
+      await done;
+      const orphan = pidIn(join(box.home, "..", "destroy.pid"))!;
+      rmSync(join(box.home, "..", "block-destroy"));
+      await waitFor(() => events(box).includes("destroyed") && !processAlive(orphan), 15_000, "the orphan to finish");
+      // Interrupted before the marker and settings went: the module is still deployed.
+      assert.ok(box.json(["status"]).doc.modules[0].deployed);
+      const again = box.run(["destroy", "--yes"]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /hook\.core\.setup, started by the interrupted destroy, finished on its own \(exit 0\): recorded as done/);
+      assert.deepEqual(events(box), ["destroyed"], "the destroy script completed once");
+      assert.deepEqual(box.json(["status"]).doc.resources, {});
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
+    } finally {
+      box.cleanup();
+    }
+  });
+
+  it("--kill-orphans stops the orphan instead of waiting; the hook then runs again and completes once", async () => {
+    const box = sandbox(project());
+    try {
+      const orphan = await killDuringHookTwo(box);
+      const recovered = box.run(["deploy", "--kill-orphans"]);
+      assert.equal(recovered.code, 0, recovered.stderr);
+      assert.match(recovered.stderr, /killed hook\.core\.two \(process group \d+\), left running by the interrupted deployment \S+ \(--kill-orphans\)/);
+      assert.match(recovered.stderr, /hook\.core\.two, started by the interrupted deploy, did not finish \(killed by --kill-orphans before it finished\): not recorded; it runs again when next planned/);
       await waitFor(() => !processAlive(orphan), 5_000, "the orphan to be gone");
       rmSync(join(box.home, "..", "block-two"));
       assert.deepEqual(events(box).sort(), [...HOOKS].sort());

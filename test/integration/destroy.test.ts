@@ -1,6 +1,6 @@
 // Destroy order, refusal while dependents are deployed, confirmation, protection in state and config.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
@@ -34,13 +34,13 @@ describe("destroy", () => {
     assert.ok(box.json(["status"]).doc.modules.find((m: any) => m.name === "serving").deployed);
   });
 
-  it("destroys one module: its settings first, then its destroy hooks", () => {
+  it("destroys one module: its destroy hooks first, then its settings, and its deployed marker last", () => {
     const before = events(box).length;
     const r = box.json(["destroy", "--module", "serving", "--yes"]);
     assert.equal(r.code, 0, r.stderr);
     const order = r.doc.actions.map((a: any) => a.address);
-    assert.ok(order.indexOf("module.serving") < order.indexOf("setting.serving.endpoint"));
-    assert.ok(order.indexOf("setting.serving.endpoint") < order.indexOf("hook.serving.route"));
+    assert.ok(order.indexOf("hook.serving.route") < order.indexOf("setting.serving.endpoint"));
+    assert.equal(order.at(-1), "module.serving", `the marker goes last: ${order.join(", ")}`);
     assert.ok(order.indexOf("schedule.nightly-dev") < order.indexOf("job.score"));
     assert.deepEqual(events(box).slice(before), ["serving-destroy"]);
     assert.deepEqual(box.json(["settings", "list"]).doc.settings.map((s: any) => s.module), ["core", "features"]);
@@ -54,6 +54,41 @@ describe("destroy", () => {
     const status = box.json(["status"]).doc;
     assert.deepEqual(status.resources, {});
     assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
+  });
+});
+
+describe("a destroy whose destroy script fails", () => {
+  it("leaves the module deployed with its settings, and can be run again", () => {
+    const box = sandbox({
+      "slipway.yaml": "project: halfway\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
+      "modules/core/module.yaml": "module: core\nhooks:\n  - { name: setup, deploy: deploy.sh, destroy: destroy.sh }\nsettings:\n  catalog: main\n",
+      "modules/core/deploy.sh": '#!/usr/bin/env bash\necho deployed >> "$SLIPWAY_HOME/../events.log"\n',
+      // Fails while fail-destroy exists, having removed half of what it manages.
+      "modules/core/destroy.sh": '#!/usr/bin/env bash\nset -eu\nd="$SLIPWAY_HOME/.."\necho half-removed >> "$d/events.log"\nif [ -e "$d/fail-destroy" ]; then exit 4; fi\necho destroyed >> "$d/events.log"\n',
+    });
+    try {
+      assert.equal(box.run(["deploy"]).code, 0);
+      writeFileSync(join(box.home, "..", "fail-destroy"), "");
+      const failed = box.run(["destroy", "--yes"]);
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.stderr, /hook\.core\.setup: destroy script destroy\.sh exited with code 4/);
+      // Still deployed, settings still there, nothing but the failed hook's attempt happened.
+      const status = box.json(["status"]).doc;
+      assert.deepEqual(status.modules.map((m: any) => [m.name, m.deployed]), [["core", true]]);
+      assert.deepEqual(status.resources, { module: 1, hook: 1, setting: 1 });
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings.map((s: any) => s.key), ["catalog"]);
+      assert.match(box.run(["status"]).stdout, /^  deployed +core /m);
+      // Fixed: the destroy runs again and removes everything, the marker last.
+      rmSync(join(box.home, "..", "fail-destroy"));
+      const done = box.json(["destroy", "--yes"]);
+      assert.equal(done.code, 0, done.stderr);
+      assert.deepEqual(done.doc.actions.map((a: any) => a.address), ["hook.core.setup", "setting.core.catalog", "module.core"]);
+      assert.deepEqual(events(box), ["deployed", "half-removed", "half-removed", "destroyed"]);
+      assert.deepEqual(box.json(["status"]).doc.resources, {});
+      assert.deepEqual(box.json(["settings", "list"]).doc.settings, []);
+    } finally {
+      box.cleanup();
+    }
   });
 });
 

@@ -14,7 +14,12 @@ const fast = { SLIPWAY_RETRY_BACKOFF_MS: "50" };
 
 describe("runs", () => {
   let box: Sandbox;
-  before(() => (box = sandbox(jobsProject())));
+  // `run` executes jobs deployed to the target (the deploy also starts the run_on_deploy job).
+  before(() => {
+    box = sandbox(jobsProject());
+    assert.equal(box.run(["deploy"]).code, 0);
+    assert.equal(box.run(["deploy", "-t", "narrow"]).code, 0);
+  });
   after(() => box.cleanup());
 
   it("run --wait executes the job in a fresh folder with params, env files, outputs and results", () => {
@@ -219,10 +224,15 @@ describe("runs", () => {
   });
 
   it("run_on_deploy starts a run after a successful deploy without waiting for it", async () => {
+    // The deploy in before() created the job and started its first run; an update starts another.
+    const ranOnDeploy = () => (existsSync(join(box.home, "..", "deploy-runs")) ? readFileSync(join(box.home, "..", "deploy-runs"), "utf8").trim().split("\n").length : 0);
+    await waitFor(() => ranOnDeploy() >= 2, 15_000, "the run_on_deploy runs of the first deploys (dev and narrow)");
+    const yaml = readFileSync(join(box.dir, "modules/ml/module.yaml"), "utf8");
+    box.write({ "modules/ml/module.yaml": yaml.replace("      run_on_deploy: true", "      run_on_deploy: true\n      description: updated") });
     const r = box.json(["deploy"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.doc.runs.map((x: any) => x.job), ["deployed"]);
-    await waitFor(() => existsSync(join(box.home, "..", "deploy-runs")), 15_000, "the run_on_deploy run");
+    await waitFor(() => ranOnDeploy() === 3, 15_000, "the run_on_deploy run");
     assert.deepEqual(box.json(["deploy"]).doc.runs, [], "an unchanged job does not run again");
   });
 
@@ -237,6 +247,7 @@ describe("concurrency", () => {
   it("the local executor runs at most max_parallel_runs at once; the rest wait queued", async () => {
     const box = sandbox(jobsProject());
     try {
+      assert.equal(box.run(["deploy", "-t", "narrow"]).code, 0);
       const first = /^(r\w+)/.exec(box.run(["run", "waiter", "-t", "narrow"]).stdout)![1]!;
       await waitFor(() => existsSync(join(box.home, "..", "waiter-started")), 15_000, "the first run");
       const second = /^(r\w+)/.exec(box.run(["run", "train", "-t", "narrow"]).stdout)![1]!;
@@ -262,6 +273,7 @@ describe("archives and provenance", () => {
     ).replace("  dev:\n    default: true\n", "  dev:\n    default: true\n    archives:\n      persisted_data: { type: fs, path: store/dev-data }\n");
     const box = sandbox(files);
     try {
+      assert.equal(box.run(["deploy"]).code, 0);
       const git = (...args: string[]) => execFileSync("git", ["-C", box.dir, ...args], { encoding: "utf8" }).trim();
       git("init", "-q");
       git("-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".");

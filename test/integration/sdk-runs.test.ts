@@ -10,6 +10,7 @@ describe("SDK runs", () => {
     const box = sandbox(jobsProject());
     try {
       const slipway = new Slipway({ project: box.dir, home: box.home });
+      assert.equal((await slipway.deploy()).status, "succeeded");
       const run = await slipway.run("train", { params: { lr: "0.25" } });
       assert.match(run.id, /^r\w+$/);
       const done = await run.wait();

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { buildArtifacts, collectGarbage, installArtifact, listArtifacts, listArtifactVersions, publishArtifact, type GcPlan } from "../../operations/artifacts.js";
 import type { UseSite } from "../../operations/artifact-usage.js";
 import { InvalidInputError } from "../../errors.js";
-import { artifactsOverviewView, artifactVersionsView, buildView, gcView, installView, publishView } from "../../views/artifacts.js";
+import { artifactsOverviewView, artifactVersionsView, buildFailure, buildView, gcView, installView, publishView } from "../../views/artifacts.js";
 import { allowManyTargets, collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
 
@@ -13,7 +13,7 @@ export function registerArtifacts(program: Command): void {
 
   withCommonOptions(artifacts.command("build").description("build artifacts from their packages (all when none is named); the version comes from the package's own metadata"))
     .argument("[names...]", "artifact names")
-    .option("--out <dir>", "also copy each built file into this folder")
+    .option("--out <dir>", "also copy each built file into this folder (never one that differs from a published version of the same name: exit 3)")
     .action((names: string[], flags: CommonFlags & { out?: string }) =>
       execute("artifacts build", flags, async ({ out, ctx }) => {
         const r = await buildArtifacts({ ...projectOptions(flags), names, out: flags.out }, ctx);
@@ -21,9 +21,11 @@ export function registerArtifacts(program: Command): void {
           for (const b of r.builds) {
             out.line(`built ${out.style("bold", `${b.artifact} ${b.version}`)} (${b.type}) in ${(b.duration_ms / 1000).toFixed(1)}s: ${b.filename}, ${formatBytes(b.size)}, sha256 ${b.sha256.slice(0, 12)}`);
             if (b.copied_to) out.line(`  copied to ${b.copied_to}`);
+            if (b.not_copied) out.line(`  not copied to ${b.not_copied.file}: a published version of the same name has other content`);
           }
         };
-        return { fields: buildView(r), text };
+        // A build not copied to --out (it differs from a published version of the same name) is refused (exit 3).
+        return { fields: buildView(r), error: buildFailure(r), text };
       }),
     );
 

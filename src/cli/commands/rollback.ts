@@ -9,6 +9,7 @@ interface RollbackFlags extends CommonFlags {
   yes?: boolean;
   force?: boolean;
   forceUnlock?: boolean;
+  killOrphans?: boolean;
 }
 
 export function registerRollback(program: Command): void {
@@ -17,10 +18,11 @@ export function registerRollback(program: Command): void {
     .option("-y, --yes", "confirm deletes without asking (needed when there is no terminal)")
     .option("--force", "allow deleting modules of a protected target")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
+    .option("--kill-orphans", "kill a hook script an interrupted deploy left running instead of waiting for it to finish (it then runs again)")
     .action((flags: RollbackFlags) =>
       execute("rollback", flags, async ({ out, ctx }) => {
         ctx.reporter.plan = (p, where) => printPlan(out, p, `Rollback plan for ${where} to revision ${flags.to}`);
-        const r = await rollback({ ...projectOptions(flags), to: flags.to, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock }, ctx);
+        const r = await rollback({ ...projectOptions(flags), to: flags.to, yes: flags.yes, force: flags.force, forceUnlock: flags.forceUnlock, killOrphans: flags.killOrphans }, ctx);
         return { fields: deploymentView(r), error: deploymentFailure(r, "rollback"), text: () => printDeployOutcome(out, r, "rollback") };
       }),
     );

@@ -11,16 +11,18 @@ interface RunFlags extends CommonFlags {
   wait?: boolean;
   keepWorkdir?: boolean;
   cache?: boolean;
+  fromSource?: boolean;
 }
 
 export function registerRun(program: Command): void {
-  withCommonOptions(program.command("run").description("start a run of a job; prints its id at once (the run goes on after this command exits)"))
+  withCommonOptions(program.command("run").description("start a run of a job deployed to the target; prints its id at once (the run goes on after this command exits)"))
     .argument("<job>", "job name")
     .option("--param <name=value>", "set a job parameter (repeatable)", collect)
     .option("--wait", "run attached: stream the logs, wait for the end (Ctrl-C cancels the run); exit 1 unless it succeeded")
     .option("--keep-workdir", "keep the run's working folder afterwards")
     .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
     .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
+    .option("--from-source", "run the job as the config declares it now, even if it is not deployed to the target or differs from what is (development)")
     .action((job: string, flags: RunFlags) =>
       execute("run", flags, async ({ out, ctx }) => {
         const params: Record<string, string> = Object.create(null); // --param __proto__=x is a parameter like any other
@@ -30,7 +32,7 @@ export function registerRun(program: Command): void {
           params[pair.slice(0, eq)] = pair.slice(eq + 1);
         }
         const project = projectOptions(flags);
-        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle };
+        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle, fromSource: flags.fromSource };
         if (!flags.wait) {
           const run = await startRun({ ...project, ...submit }, ctx);
           return { fields: runSummaryView(run), text: () => out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`) };

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { status, type StatusResult } from "../../operations/queries.js";
 import { statusView } from "../../views/deployments.js";
 import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { describeDrift } from "../../compute/drift.js";
 import type { Output } from "../output.js";
 
 /** How status shows an endpoint the local server does not serve right now. */
@@ -35,5 +36,8 @@ function printStatus(out: Output, s: StatusResult): void {
   out.line(`resources: ${kinds || "none"}`);
   const p = s.pending;
   const changes = p.create + p.update + p.replace + p.delete;
-  out.line(changes ? `pending: ${p.create} to create, ${p.update} to update, ${p.replace} to replace, ${p.delete} to delete (run \`slipway plan\`)` : "in sync with the configuration");
+  for (const d of s.drift) out.line(out.style("yellow", `drift: ${describeDrift(d)}`));
+  if (changes) out.line(`pending: ${p.create} to create, ${p.update} to update, ${p.replace} to replace, ${p.delete} to delete (run \`slipway plan\`)`);
+  if (s.drift.length) out.line(`not in sync: ${s.drift.length} installed librar${s.drift.length === 1 ? "y differs" : "ies differ"} from the config (deploy keeps them; \`slipway deploy --reconcile\` installs the config's)`);
+  else if (!changes) out.line("in sync with the configuration");
 }

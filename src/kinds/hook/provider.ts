@@ -1,6 +1,8 @@
 // A module hook: a deploy script run on create/update (again whenever the script or the module's
 // environment changes) and a destroy script run on delete. Scripts are kept as blobs so a destroy or
 // a rollback runs exactly the script that was deployed, even after the file changed or disappeared.
+// A script's exit settles its action: it runs through a wrapper that writes its exit status to a file
+// (ctx.log.settlingChild), so a script that outlives a killed deploy is adopted, not run again.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -42,6 +44,8 @@ async function runHookScript(ctx: Context, address: string, spec: HookSpec, whic
     await writeFile(script, content);
   }
   const secrets = runtime?.secrets ?? [];
+  // Recorded on success: what deploy() returns.
+  const durable = ctx.log.settlingChild?.(which === "deploy" ? { exit_code: 0 } : {});
   const env: NodeJS.ProcessEnv = { ...processEnv, ...(runtime?.env ?? { SLIPWAY_PROJECT: ctx.project, SLIPWAY_TARGET: ctx.target, SLIPWAY_MODULE: spec.module }) };
   try {
     const code = await runScript({
@@ -51,6 +55,7 @@ async function runHookScript(ctx: Context, address: string, spec: HookSpec, whic
       signal: ctx.signal,
       onLine: (stream, line) => ctx.log.output(stream, redact(line, secrets)),
       onStart: (pid) => ctx.log.childStarted(pid),
+      durable,
     });
     await ctx.log.childStarted(null);
     return code;

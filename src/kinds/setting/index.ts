@@ -1,5 +1,6 @@
 // A module setting (`setting.<module>.<key>`): one row of the settings table while its module is
-// deployed. Compiled from the module file's `settings:` by compile-project.ts.
+// deployed. Compiled from the module file's `settings:` by compile-project.ts. Written after the
+// module's hooks on deploy, and removed after its destroy hooks on destroy.
 import { iso } from "../../clock.js";
 import { defineKind } from "../kind.js";
 
@@ -13,6 +14,7 @@ export type SettingSpec = {
 
 export const settingKind = defineKind<SettingSpec>({
   kind: "setting",
+  removedAfter: (setting, deleting) => deleting.filter((r) => r.kind === "hook" && r.module === setting.module).map((r) => r.address),
   provider: {
     async create(ctx, desired) {
       const s = desired.spec;
