@@ -1,15 +1,40 @@
 #!/usr/bin/env bash
-# The quickstart: deploys examples/quickstart (core + two modules, hooks, settings, phases) to the
-# embedded default (SQLite state under SLIPWAY_HOME, default ~/.slipway), shows it, and destroys it.
+# The quickstart: checks the machine (slipway doctor), deploys examples/quickstart (core + three modules,
+# hooks, settings, phases, a Python and a Node training job, a served model) to the embedded default
+# (SQLite state under SLIPWAY_HOME, default ~/.slipway), queries it, and destroys it again. It needs
+# Node.js and python3. It leaves nothing deployed and nothing running, also when a step fails; the
+# history and the runs stay in SLIPWAY_HOME.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/cli.cjs ] || npm run build --silent
-slipway() { echo; echo "\$ slipway $*"; node bin/slipway.cjs "$@" --project examples/quickstart; }
-# deploy starts the local server in the background; stop it when the quickstart ends.
-trap 'node bin/slipway.cjs server stop >/dev/null' EXIT
+cli() { node bin/slipway.cjs "$@"; }
+slipway() { echo; echo "\$ slipway $*"; cli "$@" --project examples/quickstart; }
+
+# Before anything is deployed: a missing python3 (or a taken port) stops here, with how to fix it.
+if ! slipway doctor; then
+  echo
+  echo "quickstart: fix what doctor reports above, then run it again (nothing was deployed)." >&2
+  exit 1
+fi
+
+deployed=0
+finish() {
+  local code=$?
+  if [ "$code" -ne 0 ] && [ "$deployed" = 1 ]; then
+    echo >&2
+    echo "quickstart: a step failed (exit $code); destroying what it deployed so nothing is left behind" >&2
+    cli destroy --yes --project examples/quickstart >/dev/null 2>&1 || echo "quickstart: destroy failed too; run: slipway destroy --yes --project examples/quickstart" >&2
+    # The deploy started the local server in the background. Destroy stops it once no endpoint is
+    # left; if destroy failed, stop it anyway so nothing is left running.
+    cli server stop >/dev/null 2>&1 || true
+  fi
+  exit "$code"
+}
+trap finish EXIT
 
 slipway validate
 slipway plan --phase 1
+deployed=1
 slipway deploy --phase 1            # phase 1: core, features, training and serving's jobs, model, hooks
 slipway run train --wait --param epochs=100   # a training job: bundled, run, results archived
 slipway run train_iris --wait       # trains the iris classifier, writes ONNX, registers iris@champion
@@ -22,4 +47,11 @@ slipway settings list
 slipway runs
 slipway history
 slipway destroy --yes               # reverse order: serving (inference table archived), features, core
+deployed=0
 slipway status
+# destroy stopped the background server (no endpoint is left): nothing is running.
+echo
+echo "\$ slipway server status"
+cli server status
+echo
+echo "quickstart: done; nothing is deployed or running. History and runs stay in ${SLIPWAY_HOME:-~/.slipway} (remove it with rm -rf to forget them)."

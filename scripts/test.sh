@@ -2,31 +2,96 @@
 # The whole test suite on a fresh machine: installs dependencies, builds, starts the services the tests
 # need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite), runs every
 # test, and stops what it started.
+#
+#   npm test                                   # everything
+#   npm test -- test/integration/deploy.test.ts   # only these files
+#
+# Every temporary folder of the run lives under one folder (TMPDIR), removed at the end; processes the
+# tests left running (found by that folder in their environment) are stopped and reported. Output is
+# one line per test file, every failure in full, and a summary last (scripts/test-reporter.mjs).
+# SLIPWAY_TEST_REPORTER=spec gives node's per-test output instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-npm run build --silent
+if [ -w . ]; then
+  npm run build --silent
+elif [ ! -f dist/cli.cjs ]; then
+  echo "test.sh: dist/ is not built and $(pwd) is not writable for $(id -un): run npm run build first" >&2
+  exit 1
+fi
 
 # Layers point down only, and running code has no import cycles (.dependency-cruiser.cjs).
 npm run check:layers --silent
 
-# The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip, venv).
-if ! /usr/bin/python3 -c 'import ensurepip, pip, setuptools, venv, wheel' >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-wheel python3-pip python3-setuptools >/dev/null
+# The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip,
+# venv). Import setuptools first: imported after ensurepip/pip, its distutils shim raises an
+# AssertionError although everything is installed.
+if ! /usr/bin/python3 -c 'import setuptools, wheel, pip, venv, ensurepip' >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: /usr/bin/python3 lacks setuptools, wheel, pip or venv; installing the Debian packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-wheel python3-pip python3-setuptools >/dev/null
+  else
+    echo "test.sh: warning: /usr/bin/python3 lacks setuptools, wheel, pip or venv (apt-get install python3-venv python3-wheel, as root); the artifact tests will fail" >&2
+  fi
 fi
 
-services="$(mktemp -d /tmp/slipway-services.XXXXXX)"
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/slipway-test-run.XXXXXX")"
+chmod 755 "$run_tmp"
+services="$run_tmp/services"
+mkdir -p "$services" "$run_tmp/tmp"
 chmod 755 "$services"
+orig_tmpdir="${TMPDIR:-}"
 cleanup() {
+  local code=$?
+  export TMPDIR="${orig_tmpdir:-/tmp}"
   scripts/services/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
-  rm -rf "$services"
+  # Processes a test started and did not stop (a server, a runner): their environment names this run's folder.
+  local leaked=()
+  local environ pid
+  for environ in /proc/[0-9]*/environ; do
+    pid="${environ#/proc/}"
+    pid="${pid%/environ}"
+    [ "$pid" = "$$" ] && continue
+    # Only processes of this user can be read (and could have been started by the tests).
+    { [ -O "/proc/$pid" ] && tr '\0' '\n' <"$environ" | grep -q "^TMPDIR=$run_tmp/tmp\$"; } 2>/dev/null && leaked+=("$pid")
+  done
+  if [ "${#leaked[@]}" -gt 0 ]; then
+    echo "test.sh: warning: the tests left ${#leaked[@]} process(es) running; stopping them:" >&2
+    for pid in "${leaked[@]}"; do
+      echo "  $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-150)" >&2
+      kill "$pid" 2>/dev/null || true
+    done
+    sleep 0.5
+    for pid in "${leaked[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  fi
+  # What the tests left in TMPDIR is reported, then removed; not the tools' own files: tsx's and
+  # v8-compile-cache's caches, and the empty mat-debug-PID.log and .ses that onnxruntime's library
+  # writes into TMPDIR in every process that loads it.
+  local left
+  left="$(find "$run_tmp/tmp" -mindepth 1 -maxdepth 1 -not -name 'tsx-*' -not -name 'v8-compile-cache-*' -not -name 'mat-debug-*.log' -not -name '.ses' -printf '  %f\n' 2>/dev/null | sort)"
+  if [ -n "$left" ]; then
+    echo "test.sh: note: temporary files the tests did not remove (removed now):" >&2
+    echo "$left" | head -n 20 >&2
+  fi
+  chmod -R u+rwX "$run_tmp" 2>/dev/null || true
+  rm -rf "$run_tmp" 2>/dev/null || rm -rf "$run_tmp" || echo "test.sh: could not remove $run_tmp" >&2
+  exit "$code"
 }
 trap cleanup EXIT
 
 export "$(scripts/services/postgres.sh start "$services/pg")"
+export TMPDIR="$run_tmp/tmp"
 
-mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
-node --import tsx --test --test-concurrency=2 "$@" "${files[@]}"
+files=()
+args=()
+for a in "$@"; do
+  if [[ "$a" == *.test.ts ]]; then files+=("$a"); else args+=("$a"); fi
+done
+if [ "${#files[@]}" -eq 0 ]; then
+  mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+fi
+reporter="${SLIPWAY_TEST_REPORTER:-./scripts/test-reporter.mjs}"
+node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}"

@@ -82,6 +82,8 @@ export const ERROR_CODES = {
   not_copied: { exit: 3, http: 409, description: "`artifacts build --out`: a build differs from a published version of the same name, so it was not copied (the document lists it under `not_copied`)" },
   query_unauthorized: { exit: 3, http: 401, description: "`endpoints query`: the endpoint answered 401 (no or unknown token)" },
   query_forbidden: { exit: 3, http: 403, description: "`endpoints query`: the endpoint answered 403 (the token's user may not query it)" },
+  files_exist: { exit: 3, http: 409, description: "`init` into a folder that has files the template would write (adds `files`); nothing was written" },
+  cancelled: { exit: 3, http: 409, description: "`init` on a terminal: the input ended (Ctrl-D) before every question was answered; nothing was written" },
 
   // ---- failures: exit 1
   internal: { exit: 1, http: 500, description: "an unexpected error (set `SLIPWAY_DEBUG=1` for a stack trace)" },
@@ -112,6 +114,7 @@ export const ERROR_CODES = {
   audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
   server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
+  checks_failed: { exit: 1, http: 500, description: "`doctor`: a check failed; each failed check says how to fix it" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,6 +26,7 @@ import { exitCodeOf } from "../error-codes.js";
 import { envelope } from "../views/documents.js";
 import { failureView } from "../views/error.js";
 import { Output } from "./output.js";
+import { registerFirstHour } from "./first-hour.js";
 
 export function buildProgram(): Command {
   const program = new Command("slipway")
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   withCommonOptions(program);
   inheritCommonOptions(program);
   for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
+  registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;
 }
@@ -57,7 +59,11 @@ export async function main(argv: string[]): Promise<number> {
       // Help and version are exit 0. Usage errors are invalid input: commander has said why on stderr,
       // and with --json stdout gets the error document like any other failure.
       if (e.exitCode === 0) return 0;
-      if (argv.includes("--json")) new Output(true, false).document(envelope({}, failureView("invalid_usage", e.message.replace(/^error: /, ""), "see slipway --help, or slipway <command> --help")));
+      if (argv.includes("--json")) {
+        // Our own usage errors (src/cli/first-hour.ts) carry their hint on a second line.
+        const [message = "", hint] = e.message.replace(/^error: /, "").split("\n  hint: ");
+        new Output(true, false).document(envelope({}, failureView("invalid_usage", message, hint ?? "see slipway --help, or slipway <command> --help")));
+      }
       return exitCodeOf("invalid_usage");
     }
     // Anything thrown outside a command's execute() (e.g. an invalid SLIPWAY_USER): same report, no stack.

@@ -151,11 +151,18 @@ function issueToDiagnostics(schema: z.ZodType, issue: z.core.$ZodIssue, sourceMa
       {
         location: sourceMap.locate(missing ? path.slice(0, -1) : path),
         message: missing ? `${describePath(path)} is required (${issue.expected})` : `${where}expected ${issue.expected}, got ${typeName(actual)}`,
-        hint: missing ? `add \`${String(path[path.length - 1])}:\`` : undefined,
+        hint: missing ? `add \`${String(path[path.length - 1])}:\`` : actual === null ? emptyValueHint(path, issue.expected) : undefined,
       },
     ];
   }
   return [{ location: sourceMap.locate(path), message: `${where}${issue.message}` }];
+}
+
+/** `dev:` with nothing after it is null in YAML: say how to write an empty mapping, list or text. */
+function emptyValueHint(path: readonly PathSegment[], expected: string): string | undefined {
+  const key = path.length ? String(path[path.length - 1]) : "the value";
+  const empty = expected === "object" || expected === "record" ? "{}" : expected === "array" ? "[]" : expected === "string" ? '""' : undefined;
+  return empty ? `\`${key}:\` with nothing after it is null; write \`${key}: ${empty}\` for an empty value` : `\`${key}:\` has no value; give it one`;
 }
 
 export function describePath(path: readonly PathSegment[]): string {

@@ -11,6 +11,7 @@ import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSche
 import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./endpoints.js";
 import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
+import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
 import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
@@ -74,6 +75,9 @@ export const DOCUMENTS = {
   "artifacts install": { fields: installSchema },
   "artifacts gc": { fields: gcSchema },
   schema: { fields: schemaDocSchema },
+  init: { fields: initSchema },
+  doctor: { fields: doctorSchema, unsuccessful: true },
+  completion: { fields: completionSchema },
   "internal-runner": { fields: runnerSchema, hidden: true },
 } as const satisfies Record<string, DocumentSpec>;
 

@@ -159,7 +159,9 @@ describe("runs", () => {
 
   it("cancel stops the whole process tree", async () => {
     const id = /^(r\w+)/.exec(box.run(["run", "tree"]).stdout)![1]!;
-    await waitFor(() => existsSync(join(box.home, "..", "child.pid")), 15_000, "the task's child process");
+    // The task writes child.pid, then task.pid: wait for both (under load the second may lag).
+    const written = (f: string) => existsSync(join(box.home, "..", f)) && readFileSync(join(box.home, "..", f), "utf8").trim() !== "";
+    await waitFor(() => written("child.pid") && written("task.pid"), 15_000, "the task and its child process");
     const child = Number(readFileSync(join(box.home, "..", "child.pid"), "utf8"));
     const task = Number(readFileSync(join(box.home, "..", "task.pid"), "utf8"));
     assert.ok(processAlive(child) && processAlive(task));

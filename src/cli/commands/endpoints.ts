@@ -6,7 +6,7 @@ import { execute, intOption, projectOptions, withCommonOptions, type CommonFlags
 
 export function registerEndpoints(program: Command): void {
   const endpoints = program.command("endpoints").description("serving endpoints: list, query, inference logs, TTL");
-  withCommonOptions(endpoints.command("list").description("endpoints of a target: URL, served versions and split, readiness, expiry")).action((flags: CommonFlags) =>
+  withCommonOptions(endpoints.command("list", { isDefault: true }).description("endpoints of a target: URL, served versions and split, readiness, expiry")).action((flags: CommonFlags) =>
     execute("endpoints list", flags, async ({ out, ctx }) => {
       const list = await listEndpoints(projectOptions(flags), ctx);
       const text = () => {

@@ -5,7 +5,7 @@ import { execute, projectOptions, withCommonOptions, type CommonFlags } from "..
 
 export function registerModels(program: Command): void {
   const models = program.command("models").description("the model registry: versions registered by runs, and aliases such as champion");
-  withCommonOptions(models.command("list").description("models of a target with their latest version and aliases")).action((flags: CommonFlags) =>
+  withCommonOptions(models.command("list", { isDefault: true }).description("models of a target with their latest version and aliases")).action((flags: CommonFlags) =>
     execute("models list", flags, async ({ out, ctx }) => {
       const list = await listModels(projectOptions(flags), ctx);
       const text = () => {

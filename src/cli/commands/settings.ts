@@ -5,7 +5,7 @@ import { execute, projectOptions, withCommonOptions, type CommonFlags } from "..
 
 export function registerSettings(program: Command): void {
   const settings = program.command("settings").description("the settings table: module settings written while modules are deployed");
-  withCommonOptions(settings.command("list").description("list settings of a target"))
+  withCommonOptions(settings.command("list", { isDefault: true }).description("list settings of a target"))
     .option("--module <name>", "only this module's settings")
     .action((flags: CommonFlags & { module?: string }) =>
       execute("settings list", flags, async ({ out, ctx }) => {
