@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs dependencies, builds, starts the services the tests
-# need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite), runs every
-# test, and stops what it started.
+# need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite, a Slurm cluster
+# for the Slurm executor as root), runs every test, and stops what it started.
 #
 #   npm test                                   # everything
 #   npm test -- test/integration/deploy.test.ts   # only these files
@@ -44,10 +44,13 @@ services="$run_tmp/services"
 mkdir -p "$services" "$run_tmp/tmp"
 chmod 755 "$services"
 orig_tmpdir="${TMPDIR:-}"
+slurm_started=0
 cleanup() {
   local code=$?
   export TMPDIR="${orig_tmpdir:-/tmp}"
   scripts/services/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
+  # Before looking for leftovers: a job the tests left running carries this run's TMPDIR too.
+  if [ "$slurm_started" = 1 ]; then scripts/services/slurm.sh stop "$services/slurm" >/dev/null 2>&1 || true; fi
   # Processes a test started and did not stop (a server, a runner): their environment names this run's folder.
   local leaked=()
   local environ pid
@@ -83,6 +86,25 @@ cleanup() {
 trap cleanup EXIT
 
 export "$(scripts/services/postgres.sh start "$services/pg")"
+
+# A single-node Slurm cluster (munged, slurmctld, slurmd on 127.0.0.1) for the Slurm executor's tests,
+# installed from Debian's packages when missing. Starting it needs root; as another user the tests
+# use a cluster someone started as root and named in SLIPWAY_TEST_SLURM_CONF (scripts/test-as-user.sh
+# does, and stops it), or skip with the reason in SLIPWAY_TEST_SLURM_SKIP.
+slurm_started=0
+if [ -n "${SLIPWAY_TEST_SLURM_CONF:-}" ]; then
+  :
+elif [ "$(id -u)" = 0 ]; then
+  if slurm_conf="$(scripts/services/slurm.sh start "$services/slurm")"; then
+    export SLIPWAY_TEST_SLURM_CONF="${slurm_conf#SLURM_CONF=}"
+    slurm_started=1
+  else
+    export SLIPWAY_TEST_SLURM_SKIP="scripts/services/slurm.sh could not start the cluster (see its output above)"
+    echo "test.sh: warning: $SLIPWAY_TEST_SLURM_SKIP; the Slurm tests are skipped" >&2
+  fi
+else
+  export SLIPWAY_TEST_SLURM_SKIP="starting Slurm needs root (munged runs as user munge, slurmd as root): run the suite as root, or through scripts/test-as-user.sh, or set SLIPWAY_TEST_SLURM_CONF to a running cluster's slurm.conf"
+fi
 export TMPDIR="$run_tmp/tmp"
 
 files=()

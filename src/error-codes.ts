@@ -114,6 +114,7 @@ export const ERROR_CODES = {
   audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
   server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
+  executor_failed: { exit: 1, http: 502, description: "the target's executor could not take a run: a Slurm command failed or is missing (the message has its error); the run is recorded failed" },
   checks_failed: { exit: 1, http: 500, description: "`doctor`: a check failed; each failed check says how to fix it" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
