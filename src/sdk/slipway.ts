@@ -12,7 +12,7 @@ import { rollback } from "../operations/rollback.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion, type ModelVersionView, type ModelView } from "../operations/models.js";
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
 import type { InferenceRow } from "../serving/inference-log.js";
-import { cancelRun, listRuns, runLogs, showRun, startRun, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
+import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
 import {
   buildArtifacts,
@@ -114,6 +114,15 @@ export class Slipway {
   async run(job: string, options: RunOptions = {}): Promise<Run> {
     const summary = await startRun({ ...this.project, job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource }, this.ctx);
     return new Run(summary.id, this.project, this.ctx);
+  }
+
+  /**
+   * Starts one run of `job` per combination of `values` (a parameter sweep; `params` fixed for all)
+   * and returns them at once: on a Slurm target one job array. `await Promise.all(runs.map((r) => r.wait()))` waits.
+   */
+  async sweep(job: string, values: Record<string, string[]>, options: RunOptions = {}): Promise<Run[]> {
+    const sweep = await startSweep({ ...this.project, job, values, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource }, this.ctx);
+    return sweep.runs.map((r) => new Run(r.id, this.project, this.ctx));
   }
 
   /** A run started earlier (by id or unique prefix). */

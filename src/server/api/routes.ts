@@ -11,7 +11,7 @@ import { endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from
 import { listModels, modelVersions, setModelAlias, showModelVersion } from "../../operations/models.js";
 import { history, listSettings, status } from "../../operations/queries.js";
 import { rollback } from "../../operations/rollback.js";
-import { cancelRun, listRuns, runLogs, showRun, startRun } from "../../operations/runs.js";
+import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep } from "../../operations/runs.js";
 import { authorizeFor, compileFor, withStores } from "../../operations/context.js";
 import { gcView, installView, artifactsOverviewView, artifactVersionsView } from "../../views/artifacts.js";
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../../views/deployments.js";
@@ -19,7 +19,7 @@ import type { CommandName } from "../../views/documents.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../../views/endpoints.js";
 import type { ErrorJson } from "../../views/error.js";
 import { modelVersionsView, modelVersionView, modelsView } from "../../views/models.js";
-import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView } from "../../views/runs.js";
+import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../../views/runs.js";
 import { auditVerifyFailure } from "../../views/identity.js";
 import type { Actor } from "../auth/actor.js";
 import type { ControlPlane } from "../control-plane.js";
@@ -272,6 +272,19 @@ export const ROUTES: Route[] = [
     audit: "run",
     input: () => z.strictObject({ ...projectBody, job: z.string().min(1), params: z.record(z.string(), z.string()).optional(), keep_workdir: z.boolean().optional(), no_cache: z.boolean().optional() }),
     handle: op(async (ctx, p, i: { job: string; params?: Record<string, string>; keep_workdir?: boolean; no_cache?: boolean }) => ({ fields: runSummaryView(await startRun({ ...p, job: i.job, params: i.params ?? {}, keepWorkdir: i.keep_workdir, noCache: i.no_cache }, ctx)) })),
+  },
+  {
+    method: "POST",
+    path: `${P}/sweeps`,
+    command: "sweep",
+    summary: "starts one run of a job per combination of parameter values (a Slurm job array on a Slurm target); answers at once with the runs",
+    access: "CAN_RUN on the target or the job",
+    audit: "sweep",
+    input: () =>
+      z.strictObject({ ...projectBody, job: z.string().min(1), values: z.record(z.string(), z.array(z.string()).min(1)), params: z.record(z.string(), z.string()).optional(), no_cache: z.boolean().optional() }),
+    handle: op(async (ctx, p, i: { job: string; values: Record<string, string[]>; params?: Record<string, string>; no_cache?: boolean }) => ({
+      fields: sweepView(await startSweep({ ...p, job: i.job, values: i.values, params: i.params ?? {}, noCache: i.no_cache }, ctx)),
+    })),
   },
   {
     method: "GET",
