@@ -48,7 +48,7 @@ done
 # so the cluster is started here, as root, and the user's test run submits to it: the Slurm executor is
 # tested as a user meets it, jobs running under the user's uid. It is stopped when the tests end.
 slurm_dir=""
-stop_slurm() { if [ -n "$slurm_dir" ]; then scripts/services/slurm.sh stop "$slurm_dir" >/dev/null 2>&1 || true; rm -rf "$slurm_dir"; fi; }
+stop_slurm() { if [ -n "$slurm_dir" ]; then scripts/services/slurm.sh stop "$slurm_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$slurm_dir"; fi; }
 trap stop_slurm EXIT
 slurm_dir="$(mktemp -d /tmp/slipway-slurm.XXXXXX)"
 chmod 755 "$slurm_dir"
