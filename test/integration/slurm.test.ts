@@ -48,7 +48,10 @@ resources:
   "modules/m/src/greeting.txt": "from the bundle\n",
 };
 
-describe("the Slurm executor on a real cluster", { skip, concurrency: true }, () => {
+// Skipped test by test (not as a suite), so the summary lists each with the reason.
+const test = (name: string, fn: () => Promise<void>) => it(name, { skip }, fn);
+
+describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
   let box: Sandbox;
   let limited: string;
   const slurm = (args: string[]) => execFileSync(args[0]!, args.slice(1), { env: { ...process.env, SLURM_CONF: conf }, encoding: "utf8" });
@@ -64,6 +67,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
   const show = async (id: string) => (await json(["runs", "show", id])).doc;
 
   before(async () => {
+    if (skip) return;
     box = sandbox(project);
     box.env.SLURM_CONF = conf;
     for (const target of ["cluster", "held", "other"]) {
@@ -75,7 +79,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
   });
   after(() => box?.cleanup());
 
-  it("a run succeeds: one batch job with the job's CPUs and memory, the runner on the node, results recorded", async () => {
+  test("a run succeeds: one batch job with the job's CPUs and memory, the runner on the node, results recorded", async () => {
     const { code, doc } = await json(["run", "hello", "--wait", "--param", "who=slurm"]);
     assert.equal(code, 0, JSON.stringify(doc));
     assert.equal(doc.status, "succeeded");
@@ -94,13 +98,13 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.match(log, /\[main\] from the bundle/);
   });
 
-  it("partition comes from the target: another target submits to its own", async () => {
+  test("partition comes from the target: another target submits to its own", async () => {
     const { code, doc } = await json(["run", "hello", "-t", "other", "--wait"]);
     assert.equal(code, 0, JSON.stringify(doc));
     assert.equal(jobField(doc.handle.job_id, "Partition"), "other");
   });
 
-  it("a run fails: the task's exit code and the reason are shown", async () => {
+  test("a run fails: the task's exit code and the reason are shown", async () => {
     const r = await box.runAsync(["run", "fail", "--wait"]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /\[main\] about to fail/);
@@ -112,7 +116,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.equal(d.reason, "main: exited with code 7");
   });
 
-  it("logs stream while the run is running, and `logs -f` follows it to its end", async () => {
+  test("logs stream while the run is running, and `logs -f` follows it to its end", async () => {
     const id = (await json(["run", "ticks"])).doc.id as string;
     // `logs` shows lines written so far while the run is still running on the node.
     const early = await waitForValue(
@@ -130,7 +134,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.equal((await show(id)).status, "cancelled");
   });
 
-  it("cancel stops a running run with scancel: the runner records the cancellation and the job ends", async () => {
+  test("cancel stops a running run with scancel: the runner records the cancellation and the job ends", async () => {
     const id = (await json(["run", "ticks"])).doc.id as string;
     await waitFor(async () => /tick 2\b/.test((await box.runAsync(["logs", id])).stdout), { timeoutMs: 60_000, what: "the run to tick" });
     const jobId = (await show(id)).handle.job_id as string;
@@ -144,7 +148,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.equal((await json(["cancel", id])).code, 3, "cancelling again is refused");
   });
 
-  it("a job cancelled in Slurm (scancel by hand) ends its run cancelled", async () => {
+  test("a job cancelled in Slurm (scancel by hand) ends its run cancelled", async () => {
     const id = (await json(["run", "ticks"])).doc.id as string;
     await waitFor(async () => (await show(id)).status === "running", { timeoutMs: 60_000, what: "the run to start" });
     slurm(["scancel", (await show(id)).handle.job_id]);
@@ -152,7 +156,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.equal(d.status, "cancelled");
   });
 
-  it("a pending job shows Slurm's reason, and cancelling it takes it off the queue", async () => {
+  test("a pending job shows Slurm's reason, and cancelling it takes it off the queue", async () => {
     const id = (await json(["run", "hello", "-t", "held"])).doc.id as string;
     const d = await waitForValue(() => show(id), (x) => x.reason !== null, { timeoutMs: 30_000, what: "the pending reason" });
     assert.equal(d.status, "queued");
@@ -163,7 +167,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.equal(jobField(d.handle.job_id, "JobState"), "CANCELLED");
   });
 
-  it("a sweep is one job array: a run per combination, each its own array element and log", async () => {
+  test("a sweep is one job array: a run per combination, each its own array element and log", async () => {
     const { code, doc } = await json(["sweep", "hello", "--values", "who=ada,bob", "--values", "n=1,2", "--wait"]);
     assert.equal(code, 0, JSON.stringify(doc));
     assert.equal(doc.runs.length, 4);
@@ -194,7 +198,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     for (const d of details) assert.ok(existsSync(join(box.home, "runs", d.id, "runner.log")));
   });
 
-  it("a job asking for GPUs the cluster lacks: sbatch's refusal is the error, and the run is recorded failed", async () => {
+  test("a job asking for GPUs the cluster lacks: sbatch's refusal is the error, and the run is recorded failed", async () => {
     const r = await json(["run", "gpu"]);
     assert.equal(r.code, 1);
     assert.equal(r.doc.error.code, "executor_failed");
@@ -204,7 +208,7 @@ describe("the Slurm executor on a real cluster", { skip, concurrency: true }, ()
     assert.match(latest.reason, /^could not start: sbatch refused the run/);
   });
 
-  it("a run past its time limit ends failed with Slurm's TIMEOUT as the reason", async () => {
+  test("a run past its time limit ends failed with Slurm's TIMEOUT as the reason", async () => {
     const d = await waitForValue(() => show(limited), (x) => !["queued", "running"].includes(x.status), { timeoutMs: 240_000, what: "the one-minute limit to stop the run" });
     assert.equal(d.status, "failed");
     assert.match(d.reason, /^Slurm job \d+ reached its time limit \(TIMEOUT, time limit 00:01:00\)/);
