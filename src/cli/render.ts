@@ -62,7 +62,7 @@ function capitalize(s: string): string {
 export function printRunDetails(out: Output, d: RunDetails, full = false): void {
   const color = d.status === "succeeded" ? "green" : d.status === "running" || d.status === "queued" ? "yellow" : "red";
   out.line(`${out.style("bold", d.id)}  ${d.job} on ${d.project}/${d.target}: ${out.style(color, d.status)}${d.durationMs !== null ? ` in ${(d.durationMs / 1000).toFixed(2)}s` : ""}`);
-  if (d.error && d.status !== "succeeded") out.line(`  error: ${d.error}`);
+  if (d.error && d.status !== "succeeded") out.line(`  ${d.status === "queued" ? "waiting" : "error"}: ${d.error}`);
   if (Object.keys(d.params).length) out.line(`  params: ${Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   for (const t of d.tasks) {
     const extra = [t.attempts > 1 ? `${t.attempts} attempts` : "", t.cachedFrom ? `cached from ${t.cachedFrom}` : "", t.exitCode !== null ? `exit ${t.exitCode}` : "", t.durationMs !== null ? `${t.durationMs} ms` : ""].filter(Boolean);

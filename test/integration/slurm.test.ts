@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
+import { PYTHON } from "../helpers/projects.js";
 import { waitFor, waitForValue } from "../helpers/wait.js";
 
 const conf = process.env.SLIPWAY_TEST_SLURM_CONF;
@@ -44,6 +45,13 @@ resources:
     gpu:
       command: 'true'
       compute: { gpus: 1 }
+    inenv:
+      command: 'python -c "import sys; print(\\"prefix\\", sys.prefix)"; echo "env=$SLIPWAY_COMPUTE_ENVIRONMENT"'
+      compute: { environment: scratch }
+  compute:
+    scratch:
+      python: ${PYTHON}
+      ephemeral: true
 `,
   "modules/m/src/greeting.txt": "from the bundle\n",
 };
@@ -196,6 +204,17 @@ describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
     }
     // Each array element's output (the runner's own) went to its run's folder.
     for (const d of details) assert.ok(existsSync(join(box.home, "runs", d.id, "runner.log")));
+  });
+
+  test("a compute environment is made by the run on its node, used by its tasks, and removed after", async () => {
+    const { code, doc } = await json(["run", "inenv", "--wait"]);
+    assert.equal(code, 0, JSON.stringify(doc));
+    const log = (await box.runAsync(["logs", doc.id])).stdout;
+    const prefix = /^\[main\] prefix (.+)$/m.exec(log)?.[1];
+    assert.ok(prefix?.startsWith(join(box.home, "envs")), `the task's python is the environment's: ${log}`);
+    assert.match(log, /^\[main\] env=scratch$/m);
+    assert.equal(doc.provenance.environment.name, "scratch");
+    assert.equal(existsSync(prefix!), false, "the ephemeral environment went with its run");
   });
 
   test("a job asking for GPUs the cluster lacks: sbatch's refusal is the error, and the run is recorded failed", async () => {
