@@ -46,7 +46,7 @@ resources:
       command: 'true'
       compute: { gpus: 1 }
     inenv:
-      command: 'python -c "import sys; print(\\"prefix\\", sys.prefix)"; echo "env=$SLIPWAY_COMPUTE_ENVIRONMENT"'
+      command: 'echo "path $PATH"; type python; python -c "import sys; print(\\"prefix\\", sys.prefix)"; echo "env=$SLIPWAY_COMPUTE_ENVIRONMENT"'
       compute: { environment: scratch }
   compute:
     scratch:
@@ -211,6 +211,7 @@ describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
     assert.equal(code, 0, JSON.stringify(doc));
     const log = (await box.runAsync(["logs", doc.id])).stdout;
     const prefix = /^\[main\] prefix (.+)$/m.exec(log)?.[1];
+    // (The log also has the task's PATH and which python it found, to tell why if this fails.)
     assert.ok(prefix?.startsWith(join(box.home, "envs")), `the task's python is the environment's: ${log}`);
     assert.match(log, /^\[main\] env=scratch$/m);
     assert.equal(doc.provenance.environment.name, "scratch");
