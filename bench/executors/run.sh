@@ -42,7 +42,14 @@ resources:
     noop:
       command: "true"
 YAML
-S=(node "$ROOT/bin/slipway.cjs" --project "$P")
+# A private copy of bin/ + dist/ (node_modules linked): a rebuild of the checkout during the hour this
+# takes cannot break or mix the runs (the Slurm batch script starts the runner from this copy too).
+CLI_ROOT="$WORK/cli"
+mkdir -p "$CLI_ROOT"
+cp -r "$ROOT/bin" "$ROOT/dist" "$ROOT/package.json" "$CLI_ROOT/"
+ln -s "$ROOT/node_modules" "$CLI_ROOT/node_modules"
+COMMIT="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+S=(node "$CLI_ROOT/bin/slipway.cjs" --project "$P")
 
 variants=(bash_true slipway_local)
 if [ "$(id -u)" = 0 ]; then
@@ -74,7 +81,7 @@ one() {
 
 now() { date +%s.%N; }
 results="$OUT/executors.jsonl"; : >"$results"
-echo "bench/executors: N=$N jobs per variant, $REPS rounds, variants: ${variants[*]}" >&2
+echo "bench/executors: commit $COMMIT, N=$N jobs per variant, $REPS rounds, variants: ${variants[*]}, $(nproc) CPUs" >&2
 for ((rep = 0; rep < REPS; rep++)); do
   k=${#variants[@]}
   for ((j = 0; j < k; j++)); do
