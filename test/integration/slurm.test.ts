@@ -218,6 +218,13 @@ describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
     assert.equal(existsSync(prefix!), false, "the ephemeral environment went with its run");
   });
 
+  test("doctor: the target's Slurm controller answers", async () => {
+    const r = await json(["doctor"]);
+    const slurmCheck = r.doc.checks.find((c: { name: string }) => c.name === "slurm");
+    assert.equal(slurmCheck.status, "ok", JSON.stringify(slurmCheck));
+    assert.match(slurmCheck.message, /is UP, for target cluster$/);
+  });
+
   test("a job asking for GPUs the cluster lacks: sbatch's refusal is the error, and the run is recorded failed", async () => {
     const r = await json(["run", "gpu"]);
     assert.equal(r.code, 1);
@@ -237,5 +244,26 @@ describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
     // What the run made before it was stopped is archived.
     const log = readFileSync(join(box.home, "archives", "stage_logs", "runs", limited, "main.log"), "utf8");
     assert.match(log, /^tick 1$/m);
+  });
+});
+
+describe("the Slurm executor without a cluster", () => {
+  it("doctor fails the slurm check, saying what is wrong and how to fix it; a local target has no slurm check", () => {
+    const box = sandbox(project);
+    try {
+      const r = box.json(["doctor"], { SLURM_CONF: join(box.dir, "no-such-slurm.conf") });
+      assert.equal(r.code, 1);
+      const check = r.doc.checks.find((c: { name: string }) => c.name === "slurm");
+      assert.equal(check.status, "fail");
+      assert.ok(
+        check.message === `SLURM_CONF names ${join(box.dir, "no-such-slurm.conf")}, which does not exist; target cluster runs its jobs on Slurm` || /^sbatch is not installed/.test(check.message),
+        check.message,
+      );
+      assert.match(check.fix, /SLURM_CONF/);
+      box.write({ "slipway.yaml": project["slipway.yaml"].replace("default: true\n    executor: { type: slurm, partition: debug }", "default: true") });
+      assert.equal(box.json(["doctor"]).doc.checks.some((c: { name: string }) => c.name === "slurm"), false);
+    } finally {
+      box.cleanup();
+    }
   });
 });
