@@ -63,6 +63,8 @@ export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   permissions: Permission[];
   /** Archive stores configured for this target (project-level, overridden per target). */
   archives: Partial<Record<ArchiveKind, { type: "fs"; path: string }>>;
+  /** Retention work the server runs (project-level, overridden per target). */
+  retention: { artifacts?: { every: string } };
   modules: LoadedModule<M>[];
   sourceMap: SourceMap;
 }
@@ -186,6 +188,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
     secretValues,
     permissions: project.permissions ?? [],
     archives: { ...project.archives, ...target.archives },
+    retention: { ...project.retention, ...target.retention },
     modules,
     sourceMap: parsed.sourceMap,
   };

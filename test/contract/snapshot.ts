@@ -29,7 +29,7 @@ export class Normaliser {
   value(v: unknown, key?: string): unknown {
     if (typeof v === "number" && key && VOLATILE_NUMBERS.has(key)) return "<number>";
     if (typeof v === "string" && (key === "id" || key === "token_id") && /^[0-9a-f]{12}$/.test(v)) return "<token-id>";
-    if (typeof v === "string") return key === "host" ? "<host>" : this.text(v);
+    if (typeof v === "string") return key === "host" ? "<host>" : key === "owner" && /^[^:\s]+:\d+$/.test(v) ? "<host>:<pid>" : this.text(v);
     if (Array.isArray(v)) return v.map((x) => this.value(x));
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, k)]));
     return v;

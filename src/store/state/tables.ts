@@ -105,6 +105,10 @@ export interface RunsTable {
   metrics: string | null; // JSON
   provenance: string | null; // JSON
   options: string; // JSON: keep_workdir, no_cache
+  /** Why it started: manual | schedule | deploy (run_on_deploy). */
+  trigger: string;
+  /** What started it, for a trigger that has a name: the schedule's name. */
+  trigger_ref: string | null;
 }
 
 export interface RunTasksTable {
@@ -266,6 +270,68 @@ export interface ComputeInstallsTable {
   installed_by: string;
 }
 
+export interface ScheduleFiresTable {
+  project: string;
+  target: string;
+  schedule: string;
+  /** The due time (ISO, UTC). The row is the claim on it: one per due time, whoever inserts it fires. */
+  due_at: string;
+  /** claimed | started | skipped | queued | failed */
+  status: string;
+  /** The run it started (picked when claiming, so a takeover never starts a second one). */
+  run_id: string | null;
+  /** host:pid of the server that claimed it. */
+  owner: string;
+  claimed_at: string;
+  /** Epoch ms: a claim still `claimed` after this may be taken over (its server died). */
+  expires_at: number;
+  message: string | null;
+}
+
+export interface ScheduleStatesTable {
+  project: string;
+  target: string;
+  schedule: string;
+  /** `schedules pause` (1) or `unpause` (0): overrides the config's `paused`. */
+  paused: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface BackgroundLeasesTable {
+  /** The unit of work and its due time, e.g. `retention/proj/dev@2026-01-02T00:00:00.000Z`. */
+  key: string;
+  owner: string;
+  acquired_at: string;
+  /** Epoch ms; renewed while the work runs. An unfinished lease past it may be taken over. */
+  expires_at: number;
+  finished_at: string | null;
+  /** ok | failed */
+  outcome: string | null;
+}
+
+export interface BackgroundStatusTable {
+  /** A loop (`schedules`, `ttl`, `lost-runs`) or a unit of one (`retention/proj/dev`). */
+  unit: string;
+  owner: string | null;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  /** ok | failed */
+  last_outcome: string | null;
+  last_message: string | null;
+  next_at: string | null;
+}
+
+export interface BackgroundTargetsTable {
+  project: string;
+  target: string;
+  /** The project folder it was last deployed from. */
+  dir: string;
+  /** JSON: the target's retention settings, or null. */
+  retention: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   deployments: DeploymentsTable;
@@ -285,4 +351,9 @@ export interface Database {
   grants: GrantsTable;
   target_owners: TargetOwnersTable;
   audit_log: AuditLogTable;
+  schedule_fires: ScheduleFiresTable;
+  schedule_states: ScheduleStatesTable;
+  background_leases: BackgroundLeasesTable;
+  background_status: BackgroundStatusTable;
+  background_targets: BackgroundTargetsTable;
 }
