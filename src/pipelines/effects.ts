@@ -35,8 +35,11 @@ export interface JobState {
 }
 
 export interface StageEffects {
-  /** Starts the job of a run stage, with this run id (chosen before, so a takeover finds it). */
-  startJob(run: PipelineRunRow, stage: StageSpec, jobRunId: string, params: Record<string, string>): Promise<void>;
+  /**
+   * Starts the job of a run stage, with this run id (chosen before, so a takeover finds it): the stage's
+   * params, and those of the pipeline run's params that the job declares.
+   */
+  startJob(run: PipelineRunRow, stage: StageSpec, jobRunId: string, params: { run: Record<string, string>; stage: Record<string, string> }): Promise<void>;
   /** The job run's state (a run whose runner died is lost); undefined when no such run exists. */
   jobState(run: PipelineRunRow, stage: StageSpec, jobRunId: string): Promise<JobState | undefined>;
   cancelJob(run: PipelineRunRow, stage: StageSpec, jobRunId: string): Promise<void>;

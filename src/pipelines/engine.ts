@@ -386,10 +386,7 @@ export class PipelineEngine {
   }
 
   private async startJob(run: PipelineRunRow, stage: StageSpec, jobRun: string): Promise<void> {
-    const params: Record<string, string> = {};
-    const runParams = JSON.parse(run.params) as Record<string, string>;
-    for (const [k, v] of Object.entries(runParams)) params[k] = v;
-    for (const [k, v] of Object.entries(stage.params ?? {})) params[k] = String(v);
+    const params = { run: JSON.parse(run.params) as Record<string, string>, stage: Object.fromEntries(Object.entries(stage.params ?? {}).map(([k, v]) => [k, String(v)])) };
     try {
       await this.o.effects.startJob(run, stage, jobRun, params);
       this.o.log(`pipeline ${where(run)}: run ${run.id} stage ${stage.name}: started job run ${jobRun} of ${stage.job} on ${stage.target}`);
