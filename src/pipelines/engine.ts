@@ -166,8 +166,9 @@ export class PipelineEngine {
     if (policy === "cancel_previous") {
       const newest = queued.at(-1)!;
       if (active) {
+        // Cancelling frees the slot; the newest run takes it (another process admitting at once would pick the same run).
         await this.cancel(active, `cancelled: run ${newest.id} started (concurrency: cancel_previous)`, false);
-        if (!(await start(newest, active, `cancelled the previous run ${active} (concurrency: cancel_previous)`))) return;
+        if (!(await start(newest, null, `cancelled the previous run ${active} (concurrency: cancel_previous)`))) return;
       } else if (!(await start(newest, null, null))) return;
       await skip(queued.slice(0, -1), `superseded by run ${newest.id} (concurrency: cancel_previous)`);
       return;
