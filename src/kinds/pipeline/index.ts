@@ -123,7 +123,8 @@ export const pipelineKind = defineKind<PipelineSpec, PipelineBlock>({
       });
       return deps;
     });
-    const depsOf = new Map(block.stages.map((s, i) => [s.name, dependsOn[i]!]));
+    // A duplicate is reported above; only the first stage of a name takes part in the graph.
+    const depsOf = new Map([...byName.values()].map(({ index, stage }) => [stage.name, dependsOn[index]!]));
     const cycle = findCycle(names, (n) => depsOf.get(n) ?? []);
     if (cycle) {
       const first = byName.get(cycle[0]!)!;
