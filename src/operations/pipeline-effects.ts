@@ -4,7 +4,6 @@
 // `slipway destroy --yes`, and an approval shows `slipway plan` of the stages it gates. Each compiles
 // the project from the run's folder for the stage's target, as the user who triggered the run; the
 // trigger was authorized, so stages are not asked again (approvals gate what needs a person).
-import { iso } from "../clock.js";
 import type { Reporter } from "../engine/reporter.js";
 import type { Plan } from "../engine/plan.js";
 import type { RuntimeEnv, UserName } from "../env.js";
@@ -47,7 +46,7 @@ export function pipelineEffects(env: RuntimeEnv): ClosableEffects {
     if (!s) stores.set(key, (s = openStores(env.home, c.project.target.config)));
     return s;
   };
-  const ctxFor = (run: PipelineRunRow, log: (line: string) => void): OperationContext => ({ env: asUser(run), reporter: capture(log, env) });
+  const ctxFor = (run: PipelineRunRow, log: (line: string) => void): OperationContext => ({ env: asUser(run), reporter: capture(log) });
 
   return {
     async startJob(run, stage, jobRunId, params) {
@@ -131,8 +130,7 @@ function applyOutcome(r: DeployResult, failure?: string): ApplyOutcome {
 }
 
 /** A reporter that writes what deploy and destroy say into the stage's log. */
-function capture(log: (line: string) => void, env: RuntimeEnv): Reporter {
-  const stamp = () => iso(env.clock.now()).slice(11, 19);
+function capture(log: (line: string) => void): Reporter {
   return {
     info: (m) => log(m),
     warn: (m) => log(`warning: ${m}`),
@@ -140,7 +138,7 @@ function capture(log: (line: string) => void, env: RuntimeEnv): Reporter {
       log(`plan for ${where}:`);
       for (const l of planLines(planSummary(where, p))) log(l);
     },
-    actionFinished: (a, r) => log(`${stamp()} ${r.ok ? "done" : "FAILED"} ${a.action} ${a.address}${r.ok ? "" : `: ${r.error}`}`),
+    actionFinished: (a, r) => log(`${r.ok ? "done" : "FAILED"} ${a.action} ${a.address} (${r.ms} ms)${r.ok ? "" : `: ${r.error}`}`),
     output: (address, stream, line) => log(`  ${address} ${stream === "stderr" ? "!" : "|"} ${line}`),
   };
 }

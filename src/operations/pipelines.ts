@@ -266,8 +266,10 @@ export async function decideApproval(options: DecisionOptions, ctx: OperationCon
     checkDecision(run, stage, row, await store.decisions(run.id), who, options.decision);
     const decision = { run_id: run.id, stage: stage.name, user: who.name, decision: options.decision, comment: options.comment ?? null, at: iso(ctx.env.clock.now()) };
     if (!(await store.decide(decision))) throw new RefusedError("already_decided", `${who.name} has already decided on stage ${stage.name} of pipeline run ${run.id}`, { hint: "each approver decides once" });
+    // The run as the decision leaves it (read before the server is woken, which then moves it on).
+    const details = await runDetails(stores, run.id);
     if (!ctx.inServer) await handToServer(compiled, ctx);
-    return { ...(await runDetails(stores, run.id)), decision: { stage: stage.name, user: who.name, decision: options.decision, comment: decision.comment, at: decision.at } };
+    return { ...details, decision: { stage: stage.name, user: who.name, decision: options.decision, comment: decision.comment, at: decision.at } };
   });
 }
 
