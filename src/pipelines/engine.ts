@@ -81,9 +81,12 @@ export class PipelineEngine {
   private readonly sending = new Set<Promise<void>>();
   /** One step per run at a time in this process. */
   private readonly stepping = new Map<string, Promise<StepResult>>();
+  /** Runs to step again once their current step ends. */
+  private readonly again = new Set<string>();
   /** Runs whose lease this process holds. */
   private readonly held = new Set<string>();
   private renewTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(readonly o: EngineOptions) {
     this.leaseMs = o.leaseMs ?? 60_000;
@@ -241,11 +244,12 @@ export class PipelineEngine {
 
   /** Resolves when nothing started by this process is in flight (deploys, job starts, notifications). */
   async drain(): Promise<void> {
-    while (this.inflight.size || this.sending.size) await Promise.allSettled([...this.inflight.values(), ...this.sending]);
+    while (this.inflight.size || this.sending.size || this.stepping.size) await Promise.allSettled([...this.inflight.values(), ...this.sending, ...this.stepping.values()]);
   }
 
   /** Stops renewing leases and gives back the runs it holds (their work in flight is awaited first). */
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.drain();
     clearInterval(this.renewTimer);
     this.renewTimer = undefined;
@@ -264,8 +268,19 @@ export class PipelineEngine {
   /** Advances one run as far as it can now (the caller holds its lease). */
   async step(runId: string): Promise<StepResult> {
     const running = this.stepping.get(runId);
-    if (running) return running;
-    const p = this.doStep(runId).finally(() => this.stepping.delete(runId));
+    if (running) {
+      // Something changed while a step was reading: step once more when it ends.
+      this.again.add(runId);
+      return running;
+    }
+    const p = (async () => {
+      let r: StepResult;
+      do {
+        this.again.delete(runId);
+        r = await this.doStep(runId);
+      } while (this.again.has(runId));
+      return r;
+    })().finally(() => this.stepping.delete(runId));
     this.stepping.set(runId, p);
     return p;
   }
@@ -558,8 +573,18 @@ export class PipelineEngine {
     return { channels: channels.length, sent, failed };
   }
 
+  /**
+   * Work of a stage running in this process; when it ends, the run is stepped again at once (while this
+   * process holds it), so the next stage does not wait for the loop's next pass.
+   */
   private track(key: string, p: Promise<void>): void {
-    const tracked = p.catch((e: Error) => this.o.log(`pipeline stage ${key}: ${e.message}`)).finally(() => this.inflight.delete(key));
+    const runId = key.slice(0, key.indexOf("/"));
+    const tracked = p
+      .catch((e: Error) => this.o.log(`pipeline stage ${key}: ${e.message}`))
+      .finally(() => {
+        this.inflight.delete(key);
+        if (this.held.has(runId) && !this.stopped) void this.step(runId).catch((e: Error) => this.o.log(`pipeline run ${runId}: ${e.message}`));
+      });
     this.inflight.set(key, tracked);
   }
 

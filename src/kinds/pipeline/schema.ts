@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { duration, envName, permissions, phase, scalar } from "../../config/schema.js";
 
-export const STAGE_TYPES = ["run", "deploy", "destroy", "approval", "wait", "notify"] as const;
+export const STAGE_TYPES = ["run", "deploy", "approval", "wait", "destroy", "notify"] as const;
 export const EVENTS = ["approval_waiting", "succeeded", "failed", "deployed", "notify"] as const;
 
 /**
@@ -11,8 +11,8 @@ export const EVENTS = ["approval_waiting", "succeeded", "failed", "deployed", "n
 const stageSchema = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, "a stage name: letters, digits, _ and -, starting with a letter or _")
-    .describe('Unique in the pipeline; conditions read its results as stages.NAME (stages["NAME"] when it has a -)'),
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "a stage name: letters, digits, _, . and -, starting with a letter, digit or _")
+    .describe('Unique in the pipeline; conditions read its results as stages.NAME (stages["NAME"] when it has a - or a .)'),
   type: z.enum(STAGE_TYPES).describe("run a job, deploy or destroy a target, wait for an approval, wait for a duration, notify"),
   description: z.string().optional(),
   depends_on: z.array(z.string()).optional().describe("Stages that must succeed first (default: the stage before it in the list; [] for none)"),
