@@ -176,7 +176,7 @@ export async function runPipeline(options: RunPipelineOptions, ctx: OperationCon
     const { engine, close } = pipelineEngine(ctx.env, stores, log);
     let run: PipelineRunRow;
     try {
-      ({ run } = await engine.trigger({ project: project.name, target: project.target.name, pipeline: options.name, spec, dir: project.dir, trigger: "manual", params: options.params, user: ctx.actor?.name ?? ctx.env.user }));
+      ({ run } = await engine.trigger({ project: project.name, target: project.target.name, pipeline: options.name, spec, dir: project.dir, trigger: "manual", params: options.params, user: ctx.actor?.name ?? ctx.env.user, hold: !ctx.inServer && !options.detach }));
       if (!ctx.inServer && !options.detach && run.status === "running") run = await driveInForeground(engine, run.id, ctx.env.clock);
     } finally {
       await close();

@@ -46,6 +46,8 @@ export interface TriggerRequest {
   user: string;
   /** The run's id, when the caller chose it (a cron fire claims it first). */
   runId?: string;
+  /** The caller advances the run itself (the CLI in the foreground): it is recorded with this engine's lease, so a server does not take it meanwhile. */
+  hold?: boolean;
 }
 
 export interface EngineOptions {
@@ -125,14 +127,18 @@ export class PipelineEngine {
       started_at: null,
       finished_at: null,
       message: null,
-      owner: null,
-      lease_expires_at: null,
+      owner: r.hold ? this.o.owner : null,
+      lease_expires_at: r.hold ? now + this.leaseMs : null,
     };
     const stages: PipelineStageRow[] = r.spec.stages.map((s) => ({ run_id: id, stage: s.name, type: s.type, status: "pending", started_at: null, finished_at: null, due_at: null, job_run: null, outputs: null, details: null, message: null, log: null }));
     const created = await this.store.insertRun(row, stages);
     if (!created) {
       const existing = (await this.store.run(id)) ?? (await this.store.runs({ project: r.project, target: r.target, pipeline: r.pipeline, limit: 1000 })).find((x) => x.trigger_key === r.key);
       return { run: existing ?? row, created: false };
+    }
+    if (r.hold) {
+      this.held.add(id);
+      this.startRenewing();
     }
     this.o.log(`pipeline ${where(row)}: run ${id} triggered (${r.trigger}${r.ref ? ` ${r.ref}` : ""}) by ${r.user}`);
     await this.admit(r.project, r.target, r.pipeline);

@@ -145,7 +145,8 @@ export function printRun(out: Output, r: PipelineRunDetails): void {
   for (const s of r.stages) {
     const color = s.status === "succeeded" ? "green" : s.status === "failed" || s.status === "cancelled" ? "red" : s.status === "waiting" ? "yellow" : "dim";
     const took = s.durationMs !== null ? ` ${(s.durationMs / 1000).toFixed(1)}s` : "";
-    out.line(`  ${s.name.padEnd(16)} ${s.type.padEnd(9)} ${out.style(color, s.status.padEnd(10))}${took}${s.jobRun ? `  job run ${s.jobRun}` : ""}${s.message ? `  ${s.message}` : ""}`);
+    const rest = `${took}${s.jobRun ? `  job run ${s.jobRun}` : ""}${s.message ? `  ${s.message}` : ""}`;
+    out.line(`  ${s.name.padEnd(16)} ${s.type.padEnd(9)} ${rest ? out.style(color, s.status.padEnd(10)) + rest : out.style(color, s.status)}`);
     if (s.approval && s.status === "waiting") {
       const a = s.approval;
       out.line(`      needs ${a.required} approval(s) from ${a.approvers.join(", ")} (CAN_MANAGE on ${a.target})${a.preventSelfReview ? `, not ${r.user}` : ""}, until ${a.timeoutAt}`);
