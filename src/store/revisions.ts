@@ -9,8 +9,10 @@
 // The trie's shape depends only on the set of addresses, so one changed resource writes its leaf, the
 // nodes on its path (about log16(N/8) of them) and a new root; every other node is the previous
 // revision's. Records sit in their leaves rather than in blobs of their own: a first deploy of 10,000
-// resources writes about 4,000 nodes instead of 14,000 blobs (one per record and node), and a rollback reads as few. A ref is the first 128 bits of the sha256 of the node's JSON, base64url: nodes mostly
-// hold refs, and 22 characters instead of 64 keep a changed path under 2 KB at 1,000 resources.
+// resources writes about 4,000 nodes instead of 14,000 blobs (one per record and node), and a
+// rollback reads as few. A ref is the first 128 bits of the sha256 of the node's JSON, base64url:
+// inner nodes are mostly refs, and 22 characters instead of 64 keep a changed path under 2 KB at
+// 1,000 resources.
 // Format 1 (`snapshots/<state hash>.json.gz`, every resource inline) is still read.
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
