@@ -56,6 +56,8 @@ export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   name: string;
   target: LoadedTarget;
   targetNames: string[];
+  /** Every target's configuration as validated (values interpolated for the chosen target): pipelines read other targets' approval rules. */
+  targetConfigs: Record<string, TargetConfig>;
   /** Resolved variable values, by name. */
   variables: Record<string, string>;
   /** Values never to print (secret variables). */
@@ -63,6 +65,8 @@ export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   permissions: Permission[];
   /** Archive stores configured for this target (project-level, overridden per target). */
   archives: Partial<Record<ArchiveKind, { type: "fs"; path: string }>>;
+  /** Retention work the server runs (project-level, overridden per target). */
+  retention: { artifacts?: { every: string } };
   modules: LoadedModule<M>[];
   sourceMap: SourceMap;
 }
@@ -182,10 +186,12 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
     name: project.project,
     target: { name: targetName, config: target, mode: target.mode ?? "development", protected: target.protected ?? false },
     targetNames,
+    targetConfigs: { ...project.targets },
     variables,
     secretValues,
     permissions: project.permissions ?? [],
     archives: { ...project.archives, ...target.archives },
+    retention: { ...project.retention, ...target.retention },
     modules,
     sourceMap: parsed.sourceMap,
   };

@@ -44,6 +44,15 @@ const archives = z
   .strictObject(Object.fromEntries(ARCHIVE_KINDS.map((k) => [k, archiveStore.optional()])) as Record<ArchiveKind, z.ZodOptional<typeof archiveStore>>)
   .describe("Archive stores per kind; each defaults to a folder under SLIPWAY_HOME/archives");
 
+const retention = z
+  .strictObject({
+    artifacts: z
+      .strictObject({ every: duration.describe('How often, e.g. "24h"') })
+      .optional()
+      .describe("The server runs `artifacts gc --yes` (each artifact's keep_last) on this cadence"),
+  })
+  .describe("Retention work the server runs for this target (background work)");
+
 const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
 
 /** Slurm's own names: partitions, accounts, QOS (no spaces, commas or option syntax). */
@@ -99,6 +108,7 @@ export const targetSchema = z.strictObject({
   blobs: backend.optional(),
   executor: executorSchema.optional(),
   archives: archives.optional().describe("Overrides the project's archive stores for this target"),
+  retention: retention.optional().describe("Overrides the project's retention for this target"),
 });
 
 export const variableSchema = z.strictObject({
@@ -116,6 +126,7 @@ export const projectFileSchema = z
     targets: z.record(name("target"), targetSchema).refine((t) => Object.keys(t).length > 0, "at least one target is needed"),
     permissions: permissions.optional().describe("Default permissions for every resource"),
     archives: archives.optional(),
+    retention: retention.optional(),
   })
   .describe("slipway.yaml: the root of a Slipway project");
 

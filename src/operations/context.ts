@@ -30,6 +30,13 @@ export interface OperationContext {
    * Absent in embedded mode: the local user may do everything on the local home.
    */
   authorize?: (request: AccessRequest, recorded: () => Promise<RecordedAccess>) => Promise<void>;
+  /**
+   * Who makes the call, for rules about persons (pipeline approvers): the API's actor, or the local user
+   * with their groups in SLIPWAY_HOME. Absent: env.user, in no group.
+   */
+  actor?: { name: string; groups: readonly string[] };
+  /** The server's API: work that continues after the call is left to the server's background loops (not run in the foreground, no server started). */
+  inServer?: boolean;
 }
 
 /** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) is met by CAN_QUERY or CAN_MANAGE. */
@@ -57,10 +64,11 @@ export async function authorizeFor(compiled: CompiledProject, ctx: OperationCont
   if (!ctx.authorize) return;
   const project = compiled.project.name;
   const target = compiled.project.target.name;
-  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccess(stores, project, target)));
+  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccessOf(stores, project, target)));
 }
 
-async function recordedAccess(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
+/** What a target's state says about access (grants as deployed, endpoint owners, the first deployer). */
+export async function recordedAccessOf(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
   const state = stores.state.forTarget(project, target);
   const [recorded, firstDeployer] = await Promise.all([state.listResources(), state.firstDeployer()]);
   const grants: RecordedAccess["grants"] = [];

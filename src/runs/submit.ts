@@ -40,9 +40,24 @@ export interface SubmitOptions {
    * run is tied to the caller (Ctrl-C cancels it; if the caller is killed the run shows as lost).
    */
   attached?: boolean;
+  /** Why the run starts (default manual); a schedule's runs name it in `ref`. */
+  trigger?: { kind: RunTrigger; ref?: string };
+  /** The run's id, picked by the caller (a schedule's fire claims it before starting, so a takeover never starts two). */
+  runId?: string;
 }
 
+export type RunTrigger = "manual" | "schedule" | "deploy" | "pipeline";
+
+/** A job by its key, or else by its `title` (which must then name one job only). */
 export function findJob(compiled: CompiledProject, jobName: string): DesiredResource<JobSpec> {
+  const jobs = resourcesOfKind(compiled, "job");
+  if (!jobs.some((j) => j.name === jobName)) {
+    const titled = jobs.filter((j) => j.spec.title === jobName);
+    if (titled.length === 1) return titled[0]!;
+    if (titled.length > 1) {
+      throw new InvalidInputError([{ message: `the title "${jobName}" names ${titled.length} jobs: ${titled.map((j) => j.name).join(", ")}`, hint: "run one of them by its key" }], "unknown_job");
+    }
+  }
   return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", code: "unknown_job" });
 }
 
@@ -211,7 +226,8 @@ async function recordRun(
   // The bundle is content-addressed and kept: secret values never go into it (the runner gets them
   // through the run's instructions file, mode 0600, deleted when the run ends).
   const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), jobSource, env, options.bundleArchive, source.moduleDir);
-  const id = newId("r", env.clock.now());
+  // A caller-chosen id names one run only (a sweep's runs get their own).
+  const id = (!sweep && options.runId) || newId("r", env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
   const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
@@ -246,6 +262,8 @@ async function recordRun(
       ...(sweep ? { sweep } : {}),
     }),
     options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),
+    trigger: options.trigger?.kind ?? "manual",
+    trigger_ref: options.trigger?.ref ?? null,
   };
   await runs.create(row);
   const entry = { row, dir, job };

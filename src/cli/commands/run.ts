@@ -16,7 +16,7 @@ interface RunFlags extends CommonFlags {
 
 export function registerRun(program: Command): void {
   withCommonOptions(program.command("run").description("start a run of a job deployed to the target; prints its id at once (the run goes on after this command exits)"))
-    .argument("<job>", "job name")
+    .argument("<job>", "job key, or its title (e.g. \"[dev] Entity Matching - Setup\")")
     .option("--param <name=value>", "set a job parameter (repeatable)", collect)
     .option("--wait", "run attached: stream the logs, wait for the end (Ctrl-C cancels the run); exit 1 unless it succeeded")
     .option("--keep-workdir", "keep the run's working folder afterwards")
