@@ -126,6 +126,9 @@ export async function startSweep(options: SweepRequest, ctx: OperationContext): 
   });
 }
 
+/** How many of a sweep's unfinished runs `waitForSweep` asks the executor about each second. */
+const SWEEP_CHECKS_PER_SECOND = 10;
+
 /** Waits until every run of a sweep has finished; `onFinished` is called as each one does. */
 export async function waitForSweep(options: ProjectOptions & { sweep: SweepSummary; onFinished?: (run: RunSummary) => void }, ctx: OperationContext): Promise<SweepSummary> {
   const compiled = compileFor(options, ctx);
@@ -133,16 +136,21 @@ export async function waitForSweep(options: ProjectOptions & { sweep: SweepSumma
   return withStores(compiled, ctx.env, async (stores) => {
     const runs = stores.state.runs();
     const rows = new Map<string, RunRow>();
+    // Each poll reads the unfinished runs' rows; once a second it asks the executor about a few of
+    // them, in turn (on Slurm each ask is a process: a sweep of hundreds must not start hundreds a second).
+    let next = 0;
     for (let poll = 0; ; poll++) {
-      for (const { id } of options.sweep.runs) {
-        if (rows.has(id) && FINISHED.has(rows.get(id)!.status)) continue;
+      const open = options.sweep.runs.filter(({ id }) => !FINISHED.has(rows.get(id)?.status ?? "queued"));
+      const ask = new Set(poll % LIVENESS_EVERY_POLLS === 0 ? open.slice(next % Math.max(open.length, 1)).concat(open).slice(0, SWEEP_CHECKS_PER_SECOND).map((r) => r.id) : []);
+      next += ask.size;
+      for (const { id } of open) {
         let row = (await runs.get(id))!;
-        if (poll % LIVENESS_EVERY_POLLS === 0) row = await refreshLiveness(runs, row, ctx.env.clock);
+        if (ask.has(id)) row = await refreshLiveness(runs, row, ctx.env.clock);
         rows.set(id, row);
         if (FINISHED.has(row.status)) options.onFinished?.(summary(row));
       }
-      if ([...rows.values()].every((r) => FINISHED.has(r.status))) break;
-      await new Promise((r) => setTimeout(r, 100));
+      if (options.sweep.runs.every(({ id }) => FINISHED.has(rows.get(id)?.status ?? "queued"))) break;
+      await new Promise((r) => setTimeout(r, open.length > 50 ? 1000 : 100));
     }
     return { sweep: options.sweep.sweep, runs: options.sweep.runs.map((r) => summary(rows.get(r.id)!)) };
   });

@@ -47,7 +47,7 @@ export class Normaliser {
       .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
       .replace(/\(pid \d+\)/g, "(pid <pid>)")
       .replace(/@[^\s@()]+ \(pid/g, (m) => (m.slice(1, -5) === hostname() ? "@<host> (pid" : m))
-      .replace(/([rdps])m[0-9a-z]{8,13}/g, (id, prefix: "r" | "d" | "p" | "s") => {
+      .replace(/\b([rdps])m[0-9a-z]{8,13}\b/g, (id, prefix: "r" | "d" | "p" | "s") => {
         let name = this.ids.get(id);
         if (!name) this.ids.set(id, (name = `<${{ r: "run", d: "deployment", p: "pipeline-run", s: "sweep" }[prefix]}-${++this.counts[prefix]}>`));
         return name;
