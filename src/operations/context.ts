@@ -17,6 +17,8 @@ export interface ProjectOptions {
   target?: string;
   /** --var NAME=value */
   vars?: Record<string, string>;
+  /** How messages show the folder (default: relative to the current folder); see LoadOptions.shownDir. */
+  shownDir?: string;
 }
 
 export interface OperationContext {
@@ -83,6 +85,7 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
     envVars: env.varOverrides,
     user: env.user,
     env: env.processEnv,
+    shownDir: options.shownDir,
   });
   return compileProject(project, diagnostics);
 }

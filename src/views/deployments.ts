@@ -109,7 +109,8 @@ export const deploymentSchema = lazy(() =>
     deployment_id: z.string().nullable(),
     summary: summarySchema(),
     actions: z.array(actionSchema()),
-    failed: z.array(z.strictObject({ address: z.string(), code: errorCodeSchema(), error: z.string() })),
+    /** `hint`: what to do about it, when the error says (null otherwise). */
+    failed: z.array(z.strictObject({ address: z.string(), code: errorCodeSchema(), error: z.string(), hint: z.string().nullable() })),
     skipped: z.array(z.string()),
     log_file: z.string().nullable(),
     runs: z.array(z.strictObject({ job: z.string(), run: z.string() })),
@@ -117,6 +118,10 @@ export const deploymentSchema = lazy(() =>
 );
 
 const codeOf = (e: Error): ErrorCode => (e instanceof SlipwayError ? e.code : "internal");
+const hintOf = (e: Error): string | null => {
+  const hint = (e as { hint?: unknown }).hint;
+  return typeof hint === "string" ? hint : null;
+};
 
 export function deploymentView(r: DeployResult): Infer<typeof deploymentSchema> {
   return {
@@ -126,7 +131,7 @@ export function deploymentView(r: DeployResult): Infer<typeof deploymentSchema> 
     revision: r.revision ?? null,
     deployment_id: r.deploymentId ?? null,
     ...planFields(r.plan),
-    failed: r.apply?.failed.map((f) => ({ address: f.action.address, code: codeOf(f.error), error: f.error.message })) ?? [],
+    failed: r.apply?.failed.map((f) => ({ address: f.action.address, code: codeOf(f.error), error: f.error.message, hint: hintOf(f.error) })) ?? [],
     skipped: r.apply?.skipped.map((a) => a.address) ?? [],
     log_file: r.logFile ?? null,
     runs: (r.runs ?? []).map((s) => ({ job: s.job, run: s.run })),
