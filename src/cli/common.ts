@@ -50,9 +50,13 @@ export function inheritCommonOptions(program: Command): void {
   // targets (see allowManyTargets) get them all, the others the last one.
   program.options.find((o) => o.long === "--target")?.argParser(collect);
   program.hook("preAction", (_program, action) => {
-    for (const [key, value] of Object.entries(program.opts())) {
-      const v = key === "target" && Array.isArray(value) && !MANY_TARGETS.has(action) ? value.at(-1) : value;
-      if (action.getOptionValue(key) === undefined) action.setOptionValue(key, v);
+    // A parent command with the same options (`runs` for `runs show`) takes them wherever they stand
+    // too: the nearest parent's value first, the program's last.
+    for (let parent = action.parent; parent; parent = parent.parent) {
+      for (const [key, value] of Object.entries(parent.opts())) {
+        const v = key === "target" && Array.isArray(value) && !MANY_TARGETS.has(action) ? value.at(-1) : value;
+        if (action.getOptionValue(key) === undefined && v !== undefined) action.setOptionValue(key, v);
+      }
     }
   });
 }

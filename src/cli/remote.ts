@@ -7,12 +7,12 @@ import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import type { RuntimeEnv } from "../env.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
-import { RemoteClient, remoteError } from "../client/api-client.js";
+import { normalizeServer, RemoteClient, remoteError } from "../client/api-client.js";
 import type { IdentityCommand, IdentityCommands } from "../server/identity-documents.js";
 import type { FieldsOf } from "../views/documents.js";
 import type { ErrorJson } from "../views/error.js";
 
-export { RemoteClient, remoteError };
+export { normalizeServer, RemoteClient, remoteError };
 
 export interface ServerFlags {
   /** A URL, or false for --no-server. */
@@ -52,17 +52,6 @@ export function writeLogin(env: RuntimeEnv, login: Login): string {
   writeFileSync(file, JSON.stringify(login, null, 2) + "\n", { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;
-}
-
-export function normalizeServer(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new InvalidInputError([{ message: `"${url}" is not a URL`, hint: "for example http://127.0.0.1:7878" }], "invalid_flag");
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidInputError([{ message: `"${url}" is not an http(s) URL`, hint: "for example https://slipway.example.com" }], "invalid_flag");
-  return u.origin + u.pathname.replace(/\/+$/, "");
 }
 
 /** The server to ask, or undefined for embedded mode. */

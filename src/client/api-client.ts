@@ -20,6 +20,18 @@ export function remoteError(e: ErrorJson): SlipwayError {
   return new SlipwayError(code as ErrorCode, message, { hint: hint ?? undefined, details });
 }
 
+/** A server's URL as the client uses it: its origin and path without a trailing slash; refused unless http(s). */
+export function normalizeServer(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidInputError([{ message: `"${url}" is not a URL`, hint: "for example http://127.0.0.1:7878" }], "invalid_flag");
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidInputError([{ message: `"${url}" is not an http(s) URL`, hint: "for example https://slipway.example.com" }], "invalid_flag");
+  return u.origin + u.pathname.replace(/\/+$/, "");
+}
+
 export class RemoteClient {
   constructor(
     readonly url: string,
