@@ -1,22 +1,28 @@
 // The HTTP client of a Slipway server's API (/api/v1, src/server/api): plain calls answering with the
 // envelope, raw uploads, and newline-delimited JSON streams (progress events, then the document). The
 // remote CLI and the SDK's remote mode use it; nothing here knows about commander or the terminal.
-import { InvalidInputError, SlipwayError, type ErrorCode } from "../errors.js";
+import { exitCodeOf, InvalidInputError, RefusedError, SlipwayError, type CodeWithExit, type ErrorCode } from "../errors.js";
 import type { ErrorJson } from "../views/error.js";
 
 export type Query = Record<string, string | number | boolean | string[] | undefined>;
 
-/** An API answer that is an error, as the error the embedded command would have thrown. */
+/**
+ * An API answer that is an error, as the error the embedded command would have thrown: invalid input
+ * with its diagnostics, a refusal (exit 3) as a RefusedError, anything else as a SlipwayError, with the
+ * code's detail fields.
+ */
 export function remoteError(e: ErrorJson): SlipwayError {
-  const { code, message, hint, diagnostics, ...details } = e;
+  const { code, message, hint, diagnostics, ...rest } = e;
+  const details = Object.keys(rest).length ? rest : undefined;
   if (diagnostics?.length) {
     const err = new InvalidInputError(
       diagnostics.map((d) => ({ message: d.message, hint: d.hint ?? undefined, location: d.file !== null && d.line !== null && d.column !== null ? { file: d.file, line: d.line, column: d.column } : undefined })),
       code as never,
     );
-    Object.assign(err, { details });
+    if (details) Object.assign(err, { details });
     return err;
   }
+  if (exitCodeOf(code) === 3) return new RefusedError(code as CodeWithExit<3>, message, { hint: hint ?? undefined, details });
   return new SlipwayError(code as ErrorCode, message, { hint: hint ?? undefined, details });
 }
 

@@ -48,9 +48,11 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
   let nR: Normaliser;
 
   before(async () => {
-    server = await startTestServer();
+    // One action at a time on both sides, so progress lines come in one order.
+    server = await startTestServer({ SLIPWAY_PARALLELISM: "1" });
     embedded = sandbox(contractProject());
     remote = sandbox(contractProject());
+    embedded.env.SLIPWAY_PARALLELISM = "1";
     // The same user on both sides: the server's administrator is "admin".
     embedded.env.SLIPWAY_USER = "admin";
     remote.env.SLIPWAY_USER = "admin";
