@@ -70,7 +70,7 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
   // `slipway server` keeps running unless it was given an idle timeout).
   if (outcome.status !== "failed") {
     const stopped = await stopServerIfIdle(ctx.env);
-    if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint is left to serve (it was at ${stopped.url}, pid ${stopped.pid})`);
+    if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint or background work is left (it was at ${stopped.url}, pid ${stopped.pid})`);
   }
   return { ...outcome, project: project.name, target: project.target.name };
 }
