@@ -10,6 +10,7 @@ import { errorView, type ErrorJson } from "../views/error.js";
 import { debugRequested, readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
 import { progressReporter, type ProgressEvent } from "../views/progress.js";
+import { localControlPlaneAccess } from "../server/control-plane.js";
 import { Output } from "./output.js";
 import { printProgress } from "./render.js";
 
@@ -98,7 +99,7 @@ export function makeRuntime(flags: CommonFlags): CommandRuntime {
   const rt: CommandRuntime = { env, out, ctx: undefined as unknown as OperationContext, progress: (e) => printProgress(out, e, rt.planHeading) };
   // The reporter's calls become progress events, printed as the remote CLI prints the server's.
   const reporter = progressReporter((e) => rt.progress(e), (values) => (out.secrets = [...values]));
-  rt.ctx = { env, reporter, confirm: interactive ? (q) => ask(q) : undefined };
+  rt.ctx = { env, reporter, confirm: interactive ? (q) => ask(q) : undefined, controlPlaneAccess: localControlPlaneAccess(env) };
   return rt;
 }
 

@@ -32,6 +32,20 @@ export interface OperationContext {
    * Absent in embedded mode: the local user may do everything on the local home.
    */
   authorize?: (request: AccessRequest, recorded: () => Promise<RecordedAccess>) => Promise<void>;
+  /**
+   * The control plane's side of a target's permissions (grants made with `slipway permissions grant`,
+   * and the owner who claimed it), for `status`. Given by the server and by the embedded CLI (the local
+   * home's); without it, status shows the config's grants and the first deployer.
+   */
+  controlPlaneAccess?: (project: string, target: string) => Promise<ControlPlaneAccess>;
+}
+
+/** What the control plane says about a target's permissions. */
+export interface ControlPlaneAccess {
+  /** Grants on the project (resource and target ""), the target (resource "") or one resource of it. */
+  grants: Array<{ resource: string; level: string; principal_kind: string; principal: string }>;
+  /** The user whose deploy claimed the target, if one did. */
+  owner: string | null;
 }
 
 /** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) is met by CAN_QUERY or CAN_MANAGE. */

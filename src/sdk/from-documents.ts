@@ -89,6 +89,7 @@ export function toStatus(d: FieldsOf<"status">): StatusResult {
     pending: { ...d.pending },
     drift: d.drift.map(toDrift),
     endpoints: d.endpoints.map((e) => ({ name: e.name, url: e.url, deployedAt: e.deployed_at, expiresAt: e.expires_at, serving: e.serving })),
+    permissions: d.permissions.map((g) => ({ resource: g.resource, level: g.level, principalKind: g.principal_kind, principal: g.principal, source: g.source })),
   };
   if (d.revision !== null) s.revision = d.revision;
   if (d.last_deployment) s.lastDeployment = toHistoryEntry(d.last_deployment);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { normalizeServer, RemoteClient } from "../client/api-client.js";
 import { RemoteProject } from "../client/remote-project.js";
 import { SlipwayError } from "../errors.js";
+import { localControlPlaneAccess } from "../server/control-plane.js";
 import type { ProgressEvent } from "../views/progress.js";
 import * as doc from "./from-documents.js";
 import type { Reporter } from "../engine/reporter.js";
@@ -105,7 +106,7 @@ export class Slipway {
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnvWith(options.home ? { SLIPWAY_HOME: options.home } : {});
     const project: ProjectOptions = { dir: options.project ?? ".", target: options.target, vars: options.vars };
-    const ctx: OperationContext = { env, reporter: options.reporter ?? silentReporter };
+    const ctx: OperationContext = { env, reporter: options.reporter ?? silentReporter, controlPlaneAccess: localControlPlaneAccess(env) };
     let remote: RemoteProject | undefined;
     if (options.server !== undefined) {
       const url = normalizeServer(options.server);

@@ -207,6 +207,19 @@ export const statusSchema = lazy(() =>
     pending: summarySchema(),
     drift: z.array(driftSchema()),
     endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable(), serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server"]) })),
+    /**
+     * Who may do what on the target: `resource` an address, or null for the whole target; `source`
+     * config (the deployed `permissions:`), granted (`slipway permissions grant`) or owner (CAN_MANAGE).
+     */
+    permissions: z.array(
+      z.strictObject({
+        resource: z.string().nullable(),
+        level: z.string(),
+        principal_kind: z.enum(["user", "group", "service_principal"]),
+        principal: z.string(),
+        source: z.enum(["config", "granted", "owner"]),
+      }),
+    ),
   }),
 );
 
@@ -223,6 +236,7 @@ export function statusView(s: StatusResult): Infer<typeof statusSchema> {
     pending: summaryView(s.pending),
     drift: s.drift.map(driftView),
     endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
+    permissions: s.permissions.map((g) => ({ resource: g.resource, level: g.level, principal_kind: g.principalKind, principal: g.principal, source: g.source })),
   };
 }
 

@@ -32,6 +32,12 @@ function printStatus(out: Output, s: FieldsOf<"status">): void {
     out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.depends_on.length ? `, depends on ${m.depends_on.join(", ")}` : ""}`);
   }
   for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expires_at ? `, expires ${e.expires_at} (TTL, reset by each deploy)` : ""}${SERVING[e.serving]}`);
+  if (s.permissions.length) {
+    out.line("permissions:");
+    const who = (g: (typeof s.permissions)[number]) => `${g.principal_kind === "service_principal" ? "service principal" : g.principal_kind} ${g.principal}`;
+    const width = Math.max(...s.permissions.map((g) => who(g).length)) + 2;
+    for (const g of s.permissions) out.line(`  ${g.level.padEnd(11)} ${who(g).padEnd(width)}on ${g.resource ?? "the target"} (${g.source})`);
+  }
   const kinds = Object.entries(s.resources).map(([k, n]) => `${n} ${k}`).join(", ");
   out.line(`resources: ${kinds || "none"}`);
   const p = s.pending;

@@ -139,6 +139,7 @@ function contextOf(call: Call, input: ProjectInput): { ctx: OperationContext; se
     env: { ...call.deps.env, user: toUserName(call.actor.name, "the signed-in user"), token: undefined, varOverrides: pairs(input.env_var, input.env_vars, "env_var") },
     reporter: events ? progressReporter((e) => events(redactValue(e, secrets) as ProgressEvent), collect) : { ...silentReporter, secrets: collect },
     authorize: (request, recorded) => cp.authorizer.authorize(call.actor, request, recorded),
+    controlPlaneAccess: async (project, target) => ({ grants: await cp.identities.grants(project, target), owner: (await cp.identities.owner(project, target)) ?? null }),
   };
   return { ctx, secrets };
 }
