@@ -76,7 +76,6 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
 
   it("validate, plan, deploy (progress, hook output), status, history, settings: text and --json", async () => {
     await same(["validate"], 0);
-    await same(["validate", "--json"], 0);
     await same(["plan"], 0);
     await same(["plan", "--phase", "1", "--json"], 0);
     await same(["deploy", "--phase", "1"], 0);
@@ -100,13 +99,10 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
     };
     await both((run) => ["runs", "show", run], 0);
     await both((run) => ["runs", "results", run, "--json"], 0);
-    await both((run) => ["logs", run], 0);
     await both((run) => ["logs", run, "-f"], 0);
     await both((run) => ["cancel", run], 3); // already finished
     await same(["jobs", "list"], 0);
-    await same(["models", "list", "--json"], 0);
-    await same(["endpoints", "list"], 0);
-    await same(["artifacts", "list"], 0);
+    await same(["artifacts", "list", "--json"], 0);
   });
 
   it("errors read the same: invalid input, a failed deploy, a missing --yes; rollback and destroy", async () => {
