@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import type { RuntimeEnv } from "../env.js";
-import { InvalidInputError, SlipwayError } from "../errors.js";
+import { SlipwayError } from "../errors.js";
 import { normalizeServer, RemoteClient, remoteError } from "../client/api-client.js";
 import type { IdentityCommand, IdentityCommands } from "../server/identity-documents.js";
 import type { FieldsOf } from "../views/documents.js";
