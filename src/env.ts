@@ -66,6 +66,8 @@ export interface RuntimeEnv {
   server?: string;
   /** SLIPWAY_BOOTSTRAP_TOKEN: the first administrator's token, for automation (else one is made and printed once). */
   bootstrapToken?: string;
+  /** SLIPWAY_SMTP_URL: the SMTP server pipeline e-mail goes through when a channel names none (smtp://user:password@host:port). */
+  smtpUrl?: string;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
 }
@@ -114,6 +116,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     token: env.SLIPWAY_TOKEN || undefined,
     server: env.SLIPWAY_SERVER || undefined,
     bootstrapToken: env.SLIPWAY_BOOTSTRAP_TOKEN || undefined,
+    smtpUrl: env.SLIPWAY_SMTP_URL || undefined,
     processEnv: env,
   };
 }

@@ -61,6 +61,8 @@ export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   name: string;
   target: LoadedTarget;
   targetNames: string[];
+  /** Every target's configuration as validated (values interpolated for the chosen target): pipelines read other targets' approval rules. */
+  targetConfigs: Record<string, TargetConfig>;
   /** Resolved variable values, by name. */
   variables: Record<string, string>;
   /** Values never to print (secret variables). */
@@ -190,6 +192,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
     name: project.project,
     target: { name: targetName, config: target, mode: target.mode ?? "development", protected: target.protected ?? false },
     targetNames,
+    targetConfigs: { ...project.targets },
     variables,
     secretValues,
     permissions: project.permissions ?? [],

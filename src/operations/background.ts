@@ -1,6 +1,6 @@
 // What deploy and destroy tell the server's background work: where each deployed project lives and
-// its retention (`background_targets`), and that a server must run while schedules or retention are
-// deployed (deploy starts the background server, which then does not stop idle).
+// its retention (`background_targets`), and that a server must run while schedules, pipeline triggers
+// (cron, git) or retention are deployed (deploy starts the background server, which then does not stop idle).
 import { iso } from "../clock.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { ensureServer, runningServer } from "../serving/control.js";
@@ -12,9 +12,12 @@ export async function recordBackgroundWork(compiled: CompiledProject, stores: St
   const { project } = compiled;
   const retention = project.retention.artifacts ? { artifacts: project.retention.artifacts } : null;
   await stores.state.background().putTarget({ project: project.name, target: project.target.name, dir: project.dir, retention: retention && JSON.stringify(retention), updated_at: iso(ctx.env.clock.now()) });
-  const schedules = (await stores.state.forTarget(project.name, project.target.name).listResources()).filter((r) => r.kind === "schedule");
-  if (!schedules.length && !retention) return;
-  const work = [schedules.length ? `${schedules.length} schedule(s)` : "", retention ? `artifact retention every ${retention.artifacts.every}` : ""].filter(Boolean).join(" and ");
+  const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
+  const schedules = recorded.filter((r) => r.kind === "schedule");
+  // Pipelines the server triggers by itself (cron, git); after-triggers follow runs, which start it anyway.
+  const triggered = recorded.filter((r) => r.kind === "pipeline" && ((r.spec.triggers as { cron?: string; git?: unknown } | undefined)?.cron || (r.spec.triggers as { git?: unknown } | undefined)?.git));
+  if (!schedules.length && !retention && !triggered.length) return;
+  const work = [schedules.length ? `${schedules.length} schedule(s)` : "", triggered.length ? `${triggered.length} pipeline trigger(s)` : "", retention ? `artifact retention every ${retention.artifacts.every}` : ""].filter(Boolean).join(" and ");
   if (!servedByHomeServer(compiled)) {
     ctx.reporter.warn(`${project.name}/${project.target.name} keeps its state outside SLIPWAY_HOME: its ${work} run only in a server started on that state`);
     return;

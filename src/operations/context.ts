@@ -33,6 +33,13 @@ export interface OperationContext {
    */
   authorize?: (request: AccessRequest, recorded: () => Promise<RecordedAccess>) => Promise<void>;
   /**
+   * Who makes the call, for rules about persons (pipeline approvers): the API's actor, or the local user
+   * with their groups in SLIPWAY_HOME. Absent: env.user, in no group.
+   */
+  actor?: { name: string; groups: readonly string[] };
+  /** The server's API: work that continues after the call is left to the server's background loops (not run in the foreground, no server started). */
+  inServer?: boolean;
+  /**
    * The control plane's side of a target's permissions (grants made with `slipway permissions grant`,
    * and the owner who claimed it), for `status`. Given by the server and by the embedded CLI (the local
    * home's); without it, status shows the config's grants and the first deployer.
@@ -73,10 +80,11 @@ export async function authorizeFor(compiled: CompiledProject, ctx: OperationCont
   if (!ctx.authorize) return;
   const project = compiled.project.name;
   const target = compiled.project.target.name;
-  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccess(stores, project, target)));
+  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccessOf(stores, project, target)));
 }
 
-async function recordedAccess(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
+/** What a target's state says about access (grants as deployed, endpoint owners, the first deployer). */
+export async function recordedAccessOf(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
   const state = stores.state.forTarget(project, target);
   const [recorded, firstDeployer] = await Promise.all([state.listResources(), state.firstDeployer()]);
   const grants: RecordedAccess["grants"] = [];

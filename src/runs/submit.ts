@@ -45,7 +45,7 @@ export interface SubmitOptions {
   runId?: string;
 }
 
-export type RunTrigger = "manual" | "schedule" | "deploy";
+export type RunTrigger = "manual" | "schedule" | "deploy" | "pipeline";
 
 /** A job by its key, or else by its `title` (which must then name one job only). */
 export function findJob(compiled: CompiledProject, jobName: string): DesiredResource<JobSpec> {

@@ -14,6 +14,7 @@ import { errorSchema, type ErrorJson } from "./error.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
+import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
 import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
 import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
 
@@ -48,6 +49,13 @@ export const DOCUMENTS = {
   "schedules list": { fields: schedulesSchema },
   "schedules pause": { fields: schedulePauseSchema },
   "schedules unpause": { fields: schedulePauseSchema },
+  "pipelines list": { fields: pipelinesSchema },
+  "pipelines run": { fields: pipelineRunSchema, unsuccessful: true },
+  "pipelines runs": { fields: pipelineRunsSchema },
+  "pipelines status": { fields: pipelineRunSchema },
+  "pipelines approve": { fields: pipelineDecisionSchema },
+  "pipelines reject": { fields: pipelineDecisionSchema },
+  "pipelines logs": { fields: pipelineLogsSchema },
   "models list": { fields: modelsSchema },
   "models versions": { fields: modelVersionsSchema },
   "models show": { fields: modelVersionSchema },

@@ -17,6 +17,8 @@ import { identityCommands, type IdentityCommand } from "../identity-documents.js
 import { projectCommands, type ProjectArgs, type ProjectCommand } from "../project-documents.js";
 import type { SourceStore } from "./sources.js";
 import { toUserName, type RuntimeEnv } from "../../env.js";
+import { decideApproval, listPipelineRuns, listPipelines, pipelineStageLogs, pipelineStatus, runPipeline } from "../../operations/pipelines.js";
+import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRunsView, pipelineRunView, pipelinesView } from "../../views/pipelines.js";
 import { InvalidInputError } from "../../errors.js";
 
 export interface ApiDeps {
@@ -425,3 +427,62 @@ export const ROUTES: Route[] = [
     },
   },
 ];
+
+// ---- release pipelines (src/operations/pipelines.ts). The server's pipelines loop advances the runs;
+// a route records (a run, a decision) and answers at once. Approvers are the token's actor.
+function pipelineOp<I>(run: (ctx: OperationContext, project: ProjectOptions, input: I, call: Call) => Promise<{ fields: object; error?: ErrorJson }>): (call: Call, input: I) => Promise<Result> {
+  return async (call, input) => {
+    const { ctx, secrets } = contextOf(call, input as ProjectInput);
+    const project = await projectOf(call, input as ProjectInput);
+    return { ...(await run({ ...ctx, actor: { name: call.actor.name, groups: call.actor.groups }, inServer: true }, project, input, call)), secrets };
+  };
+}
+
+const decisionRoute = (decision: "approve" | "reject"): Route => ({
+  method: "POST",
+  path: `${P}/pipeline-runs/:run/${decision}`,
+  command: `pipelines ${decision}`,
+  summary: decision === "approve" ? "approves a waiting approval stage as the caller" : "rejects a waiting approval stage as the caller (the run fails)",
+  access: "a listed approver of the stage with CAN_MANAGE on the target it gates; with prevent_self_review, not the run's triggerer",
+  audit: `pipeline ${decision}`,
+  input: () => z.strictObject({ ...projectBody, stage: z.string().min(1), comment: z.string().max(10_000).optional() }),
+  handle: pipelineOp(async (ctx, p, i: { stage: string; comment?: string }, call) => ({ fields: pipelineDecisionView(await decideApproval({ ...p, run: call.params.run!, stage: i.stage, decision, comment: i.comment }, ctx)) })),
+});
+
+ROUTES.push(
+  { method: "GET", path: `${P}/pipelines`, command: "pipelines list", summary: "the target's deployed pipelines: stages, triggers, latest run", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: pipelineOp(async (ctx, p) => ({ fields: pipelinesView(await listPipelines(p, ctx)) })) },
+  {
+    method: "POST",
+    path: `${P}/pipelines/:name/runs`,
+    command: "pipelines run",
+    summary: "starts a run of a deployed pipeline (the server advances it); answers at once with the run",
+    access: "CAN_RUN on the target or the pipeline, and CAN_MANAGE on each target it deploys to or destroys without an approval stage first",
+    audit: "pipeline run",
+    input: () => z.strictObject({ ...projectBody, params: z.record(z.string(), z.string()).optional() }),
+    handle: pipelineOp(async (ctx, p, i: { params?: Record<string, string> }, call) => {
+      const r = await runPipeline({ ...p, name: call.params.name!, params: i.params }, ctx);
+      return { fields: pipelineRunView(r), error: pipelineRunFailure(r) };
+    }),
+  },
+  {
+    method: "GET",
+    path: `${P}/pipelines/:name/runs`,
+    command: "pipelines runs",
+    summary: "runs of a pipeline, newest first",
+    access: "CAN_VIEW on the target",
+    input: () => z.strictObject({ ...projectQuery, limit: int.optional() }),
+    handle: pipelineOp(async (ctx, p, i: { limit?: number }, call) => ({ fields: pipelineRunsView(await listPipelineRuns({ ...p, name: call.params.name!, limit: i.limit ?? 20 }, ctx)) })),
+  },
+  { method: "GET", path: `${P}/pipeline-runs/:run`, command: "pipelines status", summary: "one pipeline run: stages, approvals (who, what would be deployed), notifications", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: pipelineOp(async (ctx, p, _i, call) => ({ fields: pipelineRunView(await pipelineStatus({ ...p, run: call.params.run! }, ctx)) })) },
+  decisionRoute("approve"),
+  decisionRoute("reject"),
+  {
+    method: "GET",
+    path: `${P}/pipeline-runs/:run/logs`,
+    command: "pipelines logs",
+    summary: "a stage's log lines",
+    access: "CAN_VIEW on the target",
+    input: () => z.strictObject({ ...projectQuery, stage: z.string().min(1) }),
+    handle: pipelineOp(async (ctx, p, i: { stage: string }, call) => ({ fields: pipelineLogsView(await pipelineStageLogs({ ...p, run: call.params.run!, stage: i.stage }, ctx)) })),
+  },
+);

@@ -7,6 +7,7 @@
 //   ttl         destroy endpoints whose target TTL ran out (operations/endpoints.ts)
 //   lost-runs   mark runs whose runner died as lost; forget old leases and fire records
 //   retention/<project>/<target>   `artifacts gc --yes` on the target's `retention.artifacts.every`
+//   pipelines   advance pipeline runs; fire pipelines' cron triggers; poll their git branches (pipelines.ts)
 import { hostname } from "node:os";
 import { iso } from "../../clock.js";
 import type { RuntimeEnv } from "../../env.js";
@@ -19,6 +20,7 @@ import type { Stores } from "../../store/open.js";
 import type { FireRow, StatusRow } from "../../store/state/background-store.js";
 import { parseDuration } from "../../util/duration.js";
 import { runIfDue, type PeriodicUnit } from "./periodic.js";
+import { PipelineLoop } from "./pipelines.js";
 import { ScheduleLoop, type DeployedSchedule } from "./schedules.js";
 import { scheduledRunStarter } from "./start-run.js";
 
@@ -32,6 +34,8 @@ export interface BackgroundOptions {
   lookEveryMs?: number;
   /** Who claims work (default host:pid). */
   owner?: string;
+  /** Overrides the pipelines loop's options (tests: shorter notification retries). */
+  pipelines?: Partial<Pick<ConstructorParameters<typeof PipelineLoop>[0], "effects" | "retryDelaysMs" | "leaseMs">>;
 }
 
 /** One loop or unit as `server status` shows it. */
@@ -78,6 +82,8 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
     cancel: async (run) => void (await cancelRunRow(stores, run, env, "cancelled: the schedule's next run started (concurrency: cancel_previous)")),
     refresh: (run) => refreshLiveness(stores.state.runs(), run, clock),
   });
+
+  const pipelines = new PipelineLoop({ env, stores, clock, owner, log, ...options.pipelines });
 
   const ttl: PeriodicUnit = {
     unit: "ttl",
@@ -139,6 +145,24 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
     }),
     loop("ttl", async () => (await runIfDue(counted(ttl), periodic)).next),
     loop("lost-runs", async () => (await runIfDue(counted(lostRuns), periodic)).next),
+    loop("pipelines", async () => {
+      const started = clock.now();
+      working++;
+      const r = await pipelines.tick().finally(() => working--);
+      if (r.advanced || r.triggered) {
+        await stores.state.background().putStatus({
+          unit: "pipelines",
+          owner,
+          last_started_at: iso(started),
+          last_finished_at: iso(clock.now()),
+          last_outcome: "ok",
+          last_message: `${r.open} open run(s); advanced ${r.advanced}, triggered ${r.triggered}`,
+          next_at: r.next === undefined ? null : iso(r.next),
+        });
+      }
+      // Runs in progress are looked at every lookEveryMs (job runs, approvals); idle, at the next due time.
+      return r.open ? clock.now() + lookEveryMs : r.next ?? clock.now() + lookEveryMs;
+    }),
     loop("retention", async () => {
       const targets = (await stores.state.background().targets()).filter((t) => t.retention && JSON.parse(t.retention).artifacts?.every);
       let next = clock.now() + lookEveryMs;
@@ -162,15 +186,17 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
   ];
 
   return {
-    busy: () => working > 0,
+    busy: () => working > 0 || pipelines.busy(),
     async hasDeployedWork() {
       if ((await stores.state.resourcesOfKind("schedule")).length) return true;
+      if (await pipelines.hasWork()) return true;
       return (await stores.state.background().targets()).some((t) => t.retention && JSON.parse(t.retention).artifacts?.every);
     },
     status: () => stores.state.background().statuses(),
     async stop() {
       stopping.abort();
       await Promise.all(loops);
+      await pipelines.stop();
     },
   };
 }

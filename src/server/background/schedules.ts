@@ -39,6 +39,19 @@ export interface ScheduleLoopOptions {
   claimTtlMs?: number;
   /** Schedules fired at once (default 16). */
   parallelism?: number;
+  /**
+   * What fires (default: the deployed schedules). The pipelines' cron triggers reuse this loop with
+   * their own source: each is a schedule named `pipeline:NAME` whose fire starts a pipeline run.
+   */
+  source?: { fingerprint(): Promise<string>; load(): Promise<DeployedSchedule[]> };
+  /** Whether a fire row is this loop's (default: a schedule's; their names never hold ":"). */
+  owns?(fire: Pick<FireRow, "schedule">): boolean;
+  /** Concurrency is decided elsewhere (pipelines decide it per run): fire every due time. */
+  noConcurrency?: boolean;
+  /** Whether the run a claim names exists (taking over a claim; default: a job run with that id). */
+  runExists?(id: string): Promise<boolean>;
+  /** What a fire starts, for the log (default: `job NAME`). */
+  describe?(schedule: DeployedSchedule): string;
 }
 
 export interface TickResult {
@@ -82,8 +95,9 @@ export class ScheduleLoop {
     const now = this.o.clock.now();
     const bg = this.o.state.background();
     const result: TickResult = { started: 0, skipped: 0, queued: 0, failed: 0, schedules: 0, pending: false };
-    const fingerprint = await this.o.state.kindFingerprint("schedule");
-    if (this.deployed?.fingerprint !== fingerprint) this.deployed = { fingerprint, schedules: (await this.o.state.resourcesOfKind("schedule")) as DeployedSchedule[] };
+    const source = this.o.source ?? { fingerprint: () => this.o.state.kindFingerprint("schedule"), load: async () => (await this.o.state.resourcesOfKind("schedule")) as DeployedSchedule[] };
+    const fingerprint = await source.fingerprint();
+    if (this.deployed?.fingerprint !== fingerprint) this.deployed = { fingerprint, schedules: await source.load() };
     const schedules = this.deployed.schedules;
     result.schedules = schedules.length;
     const byId = new Map(schedules.map((s) => [scheduleId({ project: s.project, target: s.target, schedule: s.name }), s]));
@@ -139,7 +153,8 @@ export class ScheduleLoop {
     await this.flushStarted();
 
     // 3. Queued fires whose previous run has ended, and claims a dead server left.
-    const waiting = await bg.firesWithStatus(["queued", "claimed"]);
+    const owns = this.o.owns ?? ((f: Pick<FireRow, "schedule">) => !f.schedule.includes(":"));
+    const waiting = (await bg.firesWithStatus(["queued", "claimed"])).filter(owns);
     const queueHeads = new Map<string, FireRow>();
     const stale: FireRow[] = [];
     for (const f of waiting) {
@@ -163,7 +178,7 @@ export class ScheduleLoop {
       const s = byId.get(scheduleId(f));
       if (!(await bg.transitionFire(f, { status: "claimed", owner: f.owner, expires_at: f.expires_at }, { owner: this.o.owner, expires_at: now + this.claimTtlMs }))) continue;
       this.o.log(`schedule ${f.project}/${f.target}/${f.schedule}: took over ${f.due_at} from ${f.owner}, which did not finish starting it`);
-      if (f.run_id && (await this.o.state.runs().get(f.run_id))) {
+      if (f.run_id && (this.o.runExists ? await this.o.runExists(f.run_id) : !!(await this.o.state.runs().get(f.run_id)))) {
         await bg.updateFire(f, { status: "started", message: `started by ${f.owner}` });
         continue;
       }
@@ -203,6 +218,7 @@ export class ScheduleLoop {
   private async fire(f: FireRow, s: DeployedSchedule, now: number): Promise<"started" | "skipped" | "queued" | "failed"> {
     const bg = this.o.state.background();
     const name = `${s.project}/${s.target}/${s.name}`;
+    if (this.o.noConcurrency) return this.start(f, s, f.message);
     const queuedBefore = s.spec.concurrency === "queue" ? (await bg.fires({ project: s.project, target: s.target, schedule: s.name, status: ["queued"] })).filter((q) => q.due_at < f.due_at) : [];
     const active = await this.active(s);
     if (active.length || queuedBefore.length) {
@@ -241,7 +257,7 @@ export class ScheduleLoop {
       await this.o.start(f, s);
       this.started.set(note, [...(this.started.get(note) ?? []), f.run_id!]);
       this.justStarted.set(scheduleId(f), [...(this.justStarted.get(scheduleId(f)) ?? []), f.run_id!]);
-      this.o.log(`schedule ${name}: started run ${f.run_id} of job ${s.spec.job} for ${f.due_at}${note ? ` (${note})` : ""}`);
+      this.o.log(`schedule ${name}: started run ${f.run_id} of ${this.o.describe ? this.o.describe(s) : `job ${s.spec.job}`} for ${f.due_at}${note ? ` (${note})` : ""}`);
       return "started";
     } catch (e) {
       const message = `could not start: ${(e as Error).message}`;

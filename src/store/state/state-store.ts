@@ -6,6 +6,7 @@ import { ComputeStore } from "./compute-store.js";
 import { RunStore } from "./run-store.js";
 import { ModelStore, TokenStore } from "./model-store.js";
 import { BackgroundStore } from "./background-store.js";
+import { PipelineStore } from "./pipeline-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -100,6 +101,11 @@ export class StateStore {
   /** Schedules' fire times and pauses, leases on background work, each loop's last and next run. */
   background(): BackgroundStore {
     return new BackgroundStore(this.db);
+  }
+
+  /** Release pipelines' runs, stages, approvals, notifications, slots and git heads. */
+  pipelines(): PipelineStore {
+    return new PipelineStore(this.db);
   }
 
   forTarget(project: string, target: string): TargetState {

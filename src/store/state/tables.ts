@@ -332,6 +332,99 @@ export interface BackgroundTargetsTable {
   updated_at: string;
 }
 
+export interface PipelineRunsTable {
+  id: string;
+  project: string;
+  target: string;
+  pipeline: string;
+  /** queued | running | waiting | succeeded | failed | cancelled | skipped */
+  status: string;
+  /** manual | cron | after | git */
+  trigger: string;
+  /** The cron due time, the upstream run id, or the commit. */
+  trigger_ref: string | null;
+  /** Unique per pipeline when set (cron:<due>, after:<run>, git:<commit>): a trigger starts one run. */
+  trigger_key: string | null;
+  params: string; // JSON
+  /** JSON: the pipeline's spec as deployed when the run was triggered. */
+  spec: string;
+  /** The project folder deploy and run stages compile. */
+  dir: string;
+  /** JSON: the upstream run (after-trigger): pipeline, run, outcome, params, stages' results. */
+  upstream: string | null;
+  /** Who triggered it (manual), or the schedule/pipeline/branch's deployer. */
+  user: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  message: string | null;
+  /** The process advancing it and until when (epoch ms), renewed while it works. */
+  owner: string | null;
+  lease_expires_at: number | null;
+}
+
+export interface PipelineStagesTable {
+  run_id: string;
+  stage: string;
+  type: string;
+  /** pending | running | waiting | succeeded | failed | skipped | cancelled */
+  status: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Epoch ms: when a wait ends, when an approval times out. */
+  due_at: number | null;
+  /** A run stage's job run. */
+  job_run: string | null;
+  /** JSON: what the stage produced (conditions read it as stages.NAME.*). */
+  outputs: string | null;
+  /** JSON: approval (approvers, required, plan summary), deploy (plan summary, revision). */
+  details: string | null;
+  message: string | null;
+  /** The stage's own log lines (deploy, destroy, approval, wait, notify; a run stage's are its job run's). */
+  log: string | null;
+}
+
+export interface PipelineApprovalsTable {
+  run_id: string;
+  stage: string;
+  user: string;
+  /** approve | reject */
+  decision: string;
+  comment: string | null;
+  at: string;
+}
+
+export interface PipelineNotificationsTable {
+  run_id: string;
+  /** approval_waiting:<stage>, deployed:<stage>, notify:<stage>, succeeded, failed */
+  event: string;
+  /** The channel's index in the pipeline's notifications. */
+  channel: number;
+  /** sending | sent | failed */
+  status: string;
+  attempts: number;
+  at: string;
+  message: string | null;
+}
+
+export interface PipelineSlotsTable {
+  project: string;
+  target: string;
+  pipeline: string;
+  /** The run holding the pipeline (running or waiting); null when none. */
+  active_run: string | null;
+}
+
+export interface PipelineGitHeadsTable {
+  project: string;
+  target: string;
+  pipeline: string;
+  repo: string;
+  branch: string;
+  commit: string;
+  seen_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   deployments: DeploymentsTable;
@@ -356,4 +449,10 @@ export interface Database {
   background_leases: BackgroundLeasesTable;
   background_status: BackgroundStatusTable;
   background_targets: BackgroundTargetsTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_stages: PipelineStagesTable;
+  pipeline_approvals: PipelineApprovalsTable;
+  pipeline_notifications: PipelineNotificationsTable;
+  pipeline_slots: PipelineSlotsTable;
+  pipeline_git_heads: PipelineGitHeadsTable;
 }
