@@ -123,6 +123,8 @@ export const ERROR_CODES = {
   endpoint_not_served: { exit: 1, http: 503, description: "a deployed endpoint could not be served again by the local server (deploy reports which and why)" },
   audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
   server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
+  source_changed: { exit: 1, http: 409, description: "`--server`: a project file changed while it was being uploaded; run the command again" },
+  not_remote: { exit: 2, http: 400, description: "`--server` on a command that works on this machine only (artifacts build and publish, bundle, run --bundle), or a pipelines command with a server configured (they work on the local home only, for now)" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
   pipeline_failed: { exit: 1, http: 500, description: "`pipelines run` (in the foreground) or `status`: the pipeline run ended without succeeding (failed or cancelled)" },
   checks_failed: { exit: 1, http: 500, description: "`doctor`: a check failed; each failed check says how to fix it" },

@@ -192,7 +192,41 @@ export function parseRecord(hash: string, parsed: Record<string, unknown>): Bund
   return { version: 2, tree, files, bytes };
 }
 
-type ParsedNode = { entries: TreeEntry[] } | { pages: [number, string][] };
+export type ParsedNode = { entries: TreeEntry[] } | { pages: [number, string][] };
+
+/**
+ * One tree node's bytes (already verified against `hash`), parsed and checked: every name, kind, size
+ * and hash of a listing, every page of a split one. `label` starts each error ("bundle <hash>").
+ */
+export function parseNode(label: string, hash: string, data: Buffer | string): ParsedNode {
+  const bad = (why: string) => new SlipwayError("bundle_invalid", `${label}: ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString("utf8"));
+  } catch {
+    throw bad(`tree node ${hash} is not JSON`);
+  }
+  const n = parsed as { entries?: unknown; pages?: unknown } | null;
+  if (n && typeof n === "object" && Array.isArray(n.entries) && Object.keys(n).length === 1) {
+    for (const e of n.entries as unknown[]) {
+      if (!Array.isArray(e) || e.length !== 4) throw bad(`tree node ${hash} has a malformed entry`);
+      const [name, kind, size, h] = e as unknown[];
+      const why = unsafeName(name);
+      if (why) throw new SlipwayError("bundle_unsafe_path", `${label}: the name ${JSON.stringify(name)} ${why}; refusing to write it`);
+      if (kind !== "f" && kind !== "x" && kind !== "d") throw bad(`${JSON.stringify(name)} has the kind ${JSON.stringify(kind)}`);
+      if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad(`${JSON.stringify(name)} has an invalid size`);
+      if (typeof h !== "string" || !HEX64.test(h)) throw bad(`${JSON.stringify(name)} has an invalid hash`);
+    }
+    return { entries: n.entries as TreeEntry[] };
+  }
+  if (n && typeof n === "object" && Array.isArray(n.pages) && Object.keys(n).length === 1) {
+    for (const p of n.pages as unknown[]) {
+      if (!Array.isArray(p) || p.length !== 2 || !Number.isInteger(p[0]) || typeof p[1] !== "string" || !HEX64.test(p[1])) throw bad(`tree node ${hash} has a malformed page`);
+    }
+    return { pages: n.pages as [number, string][] };
+  }
+  throw bad(`tree node ${hash} is neither a listing nor pages`);
+}
 
 /**
  * Every file of a format-2 bundle, sorted by path. Each node's bytes are checked against its hash,
@@ -208,39 +242,11 @@ export async function readTree(blobs: BlobStore, bundle: string, record: BundleR
         const data = await blobs.get(treeKey(hash));
         if (!data) throw new SlipwayError("bundle_blob_missing", `bundle ${bundle}: tree node ${hash} is missing from the blob store`);
         if (sha256(data) !== hash) throw new SlipwayError("bundle_corrupt", `bundle ${bundle}: tree node ${hash} does not match its hash`);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(data.toString("utf8"));
-        } catch {
-          throw bad(`tree node ${hash} is not JSON`);
-        }
-        return checkNode(hash, parsed);
+        return parseNode(`bundle ${bundle}`, hash, data);
       })();
       cache.set(hash, p);
     }
     return p;
-  };
-  const checkNode = (hash: string, parsed: unknown): ParsedNode => {
-    const n = parsed as { entries?: unknown; pages?: unknown } | null;
-    if (n && typeof n === "object" && Array.isArray(n.entries) && Object.keys(n).length === 1) {
-      for (const e of n.entries as unknown[]) {
-        if (!Array.isArray(e) || e.length !== 4) throw bad(`tree node ${hash} has a malformed entry`);
-        const [name, kind, size, h] = e as unknown[];
-        const why = unsafeName(name);
-        if (why) throw new SlipwayError("bundle_unsafe_path", `bundle ${bundle}: the name ${JSON.stringify(name)} ${why}; refusing to write it`);
-        if (kind !== "f" && kind !== "x" && kind !== "d") throw bad(`${JSON.stringify(name)} has the kind ${JSON.stringify(kind)}`);
-        if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad(`${JSON.stringify(name)} has an invalid size`);
-        if (typeof h !== "string" || !HEX64.test(h)) throw bad(`${JSON.stringify(name)} has an invalid hash`);
-      }
-      return { entries: n.entries as TreeEntry[] };
-    }
-    if (n && typeof n === "object" && Array.isArray(n.pages) && Object.keys(n).length === 1) {
-      for (const p of n.pages as unknown[]) {
-        if (!Array.isArray(p) || p.length !== 2 || !Number.isInteger(p[0]) || typeof p[1] !== "string" || !HEX64.test(p[1])) throw bad(`tree node ${hash} has a malformed page`);
-      }
-      return { pages: n.pages as [number, string][] };
-    }
-    throw bad(`tree node ${hash} is neither a listing nor pages`);
   };
 
   const files: BundleFile[] = [];
