@@ -2,7 +2,7 @@
 // (a file already archived by any run is not stored again), and restored for cache hits.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { listFiles } from "../util/list-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
@@ -39,7 +39,10 @@ export async function archiveFiles(store: BlobStore, root: string, files: FileHa
   }
 }
 
-/** Writes archived files back under `root`; refuses any path that would land outside it. */
+/**
+ * Writes archived files back under `root` (streamed from the store), each checked against its sha256;
+ * refuses any path that would land outside it.
+ */
 export async function restoreFiles(store: BlobStore, files: FileHashes, root: string): Promise<void> {
   const base = resolve(root);
   for (const [path, hash] of Object.entries(files)) {
@@ -47,5 +50,9 @@ export async function restoreFiles(store: BlobStore, files: FileHashes, root: st
     if (!target.startsWith(base + sep)) throw new Error(`refusing to restore "${path}": it is outside the output folder`);
     await mkdir(dirname(target), { recursive: true });
     if (!(await store.getFile(`files/${hash}`, target))) throw new Error(`archived output ${path} (${hash.slice(0, 12)}) is missing`);
+    if ((await hashFile(target)) !== hash) {
+      await rm(target, { force: true });
+      throw new Error(`archived output ${path}: the stored content does not match its sha256 ${hash.slice(0, 12)}`);
+    }
   }
 }

@@ -10,9 +10,18 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { after, before, describe, it } from "node:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname } from "node:path";
+import { captureBundle, fileBlobKey } from "../../src/bundles/index.js";
+import { readRuntimeEnvWith } from "../../src/env.js";
+import { SourceStore } from "../../src/server/api/sources.js";
+import { MemoryBlobStore } from "../../src/store/blobs/memory-blob-store.js";
+import { blobStoreAt } from "../../src/store/open.js";
+import { canonicalJson } from "../../src/util/hash.js";
 import { REPO, sandbox, type Sandbox } from "../helpers/cli.js";
 import { servingProject } from "../helpers/projects.js";
-import { adminClient, awsEnv, createBucket, listObjects, removeBucket, s3Skip, testS3 } from "../helpers/s3.js";
+import { adminClient, awsEnv, createBucket, listObjects, removeBucket, s3Skip, testS3, useAwsEnv } from "../helpers/s3.js";
 
 const IRIS = { inputs: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
 
@@ -133,5 +142,48 @@ describe("blobs in S3 (a real S3-compatible server)", { skip: s3Skip }, () => {
     assert.equal(run.doc.error.code, "blob_store_failed");
     assert.match(run.doc.error.hint, /AWS_ACCESS_KEY_ID/);
     assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe("the control plane's uploaded sources in S3 (SLIPWAY_SERVER_BLOBS)", { skip: s3Skip }, () => {
+  let bucket = "";
+  let root = "";
+  before(async () => {
+    useAwsEnv();
+    bucket = await createBucket("slipway-srv");
+    root = mkdtempSync(join(tmpdir(), "slipway-srv-s3-"));
+  });
+  after(async () => {
+    if (bucket) await removeBucket(bucket);
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("files and manifests go to the bucket; another server on the same bucket has them and materialises the source", async () => {
+    const location = `s3://${bucket}/server/?endpoint=${encodeURIComponent(testS3!.endpoint)}&region=${testS3!.region}`;
+    const env = readRuntimeEnvWith({ SLIPWAY_HOME: join(root, "home-a"), SLIPWAY_SERVER_BLOBS: location });
+    assert.equal(env.serverBlobs, location);
+    const project = join(root, "project");
+    for (const [p, c] of Object.entries({ "slipway.yaml": "project: demo\ntargets:\n  dev: { default: true }\n", "src/a.txt": "a\n", "src/b.txt": "b\n" })) {
+      mkdirSync(dirname(join(project, p)), { recursive: true });
+      writeFileSync(join(project, p), c);
+    }
+    const client = new MemoryBlobStore();
+    const captured = await captureBundle(client, { sourceDir: project });
+    const shas = captured.manifest.files.map((f) => f.sha256);
+    const manifest = canonicalJson({ version: 1, files: captured.manifest.files.map((f) => ({ path: f.path, mode: f.mode, size: f.size, sha256: f.sha256 })) });
+
+    const first = new SourceStore(env.home, blobStoreAt(env.serverBlobs!));
+    assert.deepEqual((await first.missing(shas)).sort(), [...new Set(shas)].sort());
+    for (const sha of shas) await first.putFile(sha, (await client.get(fileBlobKey(sha)))!);
+    const put = await first.putManifest(manifest);
+    assert.equal(put.project, "demo");
+    const stored = (await listObjects(bucket, "server/")).map((o) => o.key);
+    assert.ok(stored.some((k) => k.startsWith("server/bundles/")), stored.join(", "));
+    assert.equal(stored.filter((k) => k.startsWith("server/files/")).length, new Set(shas).size);
+
+    const second = new SourceStore(join(root, "home-b"), blobStoreAt(location));
+    assert.deepEqual(await second.missing(shas), [], "nothing to upload again");
+    const dir = await second.dirFor("demo", put.source);
+    assert.equal(readFileSync(join(dir, "src", "b.txt"), "utf8"), "b\n");
   });
 });
