@@ -237,19 +237,29 @@ spawn() {
   echo $! >"$DIR/run/$name.pid"
 }
 
+# Whether the server on PORT answers GET /healthcheck with 200 (bash's /dev/tcp: no curl needed).
+healthy() {
+  local line=""
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+  printf 'GET /healthcheck HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  IFS= read -r -t 5 line <&3 || true
+  exec 3<&- 3>&-
+  [[ "$line" == "HTTP/1."?" 200"* ]]
+}
+
 wait_ready() {
-  local deadline=$((SECONDS + 60)) s port ok
+  local deadline=$((SECONDS + 120)) s port ok
   while ((SECONDS < deadline)); do
     ok=1
     for s in "${SERVERS[@]}"; do
       pid_alive "$s" || { tail -n 30 "$DIR/log/$s.log" >&2 || true; die "the $s server exited during start (log above, $DIR/log/$s.log)"; }
       port="$(cat "$DIR/run/$s.port")"
-      [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthcheck" || true)" == 200 ]] || { ok=0; break; }
+      healthy "$port" || { ok=0; break; }
     done
     if [[ "$ok" == 1 ]]; then return 0; fi
     sleep 0.2
   done
-  die "the Swift servers did not answer within 60 s (logs in $DIR/log)"
+  die "the Swift servers did not answer within 120 s (logs in $DIR/log)"
 }
 
 print_env() {
