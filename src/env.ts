@@ -137,5 +137,5 @@ function positiveNumber(raw: string | undefined, fallback: number): number {
  * the SDK's own variable unless the user set it; called before the SDK is loaded (store/blobs/s3).
  */
 export function quietAwsSdk(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  if (!process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 }

@@ -39,7 +39,8 @@ export function awsEnv(s3: TestS3 = testS3!): Record<string, string> {
     AWS_CONFIG_FILE: join(tmpdir(), "slipway-test-no-aws-config"),
     AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), "slipway-test-no-aws-credentials"),
     AWS_EC2_METADATA_DISABLED: "true",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // unset for Slipway, which switches the SDK's Node.js-version warning off itself (src/env.ts)
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "",
   };
 }
 
