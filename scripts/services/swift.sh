@@ -11,7 +11,8 @@
 #
 # DIR holds everything: etc/ (rings and the servers' configuration), srv/d1 (the one device),
 # log/ (one file per server), run/ (pid files) and env (the lines `start` prints). Five free ports
-# are chosen: memcached, the account, container and object servers, and the proxy (the S3 endpoint).
+# are chosen: memcached, the account, container and object servers, and the proxy (the S3 endpoint);
+# and a sixth that nobody listens on, where Swift's syslog packets go (there is no /dev/log here).
 # The servers run as the user who starts them (root included). The access key is `test:tester`,
 # the secret `testing` (tempauth's `user_test_tester = testing .admin`).
 #
