@@ -111,6 +111,7 @@ export const ERROR_CODES = {
   bundle_not_found: { exit: 1, http: 404, description: "a bundle is not in the blob store" },
   bundle_corrupt: { exit: 1, http: 500, description: "a bundle's content does not match its hash" },
   bundle_blob_missing: { exit: 1, http: 500, description: "a file of a bundle is missing from the blob store" },
+  blob_store_failed: { exit: 1, http: 502, description: "the S3-compatible blob store failed a request (missing bucket, credentials, access denied, unreachable); adds `store`, `error` and the HTTP `status`" },
   archive_unsafe_entry: { exit: 1, http: 400, description: "an archive entry would be written outside its folder; nothing was extracted" },
   workdir_not_empty: { exit: 1, http: 500, description: "a run's working folder exists and is not empty" },
   invalid_model: { exit: 1, http: 400, description: "a model folder's `model.yaml` is missing or invalid" },

@@ -7,7 +7,7 @@ import { InvalidInputError, type Diagnostic, type SourceLocation } from "../erro
 import { didYouMean } from "../util/suggest.js";
 import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
-import type { ArchiveKind } from "../store/archives.js";
+import { archiveConfigFor, type ArchiveConfig } from "../store/archives.js";
 import type { z } from "zod";
 import { projectFileSchema, type ModuleFileBase, type Permission, type TargetConfig } from "./schema.js";
 import { refuseOutside } from "./safe-paths.js";
@@ -68,8 +68,8 @@ export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   /** Values never to print (secret variables). */
   secretValues: string[];
   permissions: Permission[];
-  /** Archive stores configured for this target (project-level, overridden per target). */
-  archives: Partial<Record<ArchiveKind, { type: "fs"; path: string }>>;
+  /** Archive stores configured for this target (project-level, overridden per target; with `blobs: { type: s3 }`, the other kinds in that bucket). */
+  archives: ArchiveConfig;
   /** Retention work the server runs (project-level, overridden per target). */
   retention: { artifacts?: { every: string } };
   modules: LoadedModule<M>[];
@@ -196,7 +196,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
     variables,
     secretValues,
     permissions: project.permissions ?? [],
-    archives: { ...project.archives, ...target.archives },
+    archives: archiveConfigFor({ ...project.archives, ...target.archives }, target.blobs),
     retention: { ...project.retention, ...target.retention },
     modules,
     sourceMap: parsed.sourceMap,

@@ -189,6 +189,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
       projectDir: project.dir,
       home: env.home,
       state: project.target.config.state,
+      blobs: project.target.config.blobs,
       archives: project.archives,
       env: runtime.env,
       jobEnv: job.env,

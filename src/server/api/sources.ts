@@ -10,21 +10,23 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { fileBlobKey, loadManifest, materializeBundle, bundleKey, parseNode, treeKey } from "../../bundles/index.js";
 import { InvalidInputError, SlipwayError } from "../../errors.js";
+import type { BlobStore } from "../../store/blobs/blob-store.js";
 import { FsBlobStore } from "../../store/blobs/fs/fs-blob-store.js";
 import { sha256 } from "../../util/hash.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export class SourceStore {
-  readonly blobs: FsBlobStore;
+  readonly blobs: BlobStore;
   private readonly root: string;
   private readonly materialising = new Map<string, Promise<string>>();
   /** Project name of each materialised source (sources never change). */
   private readonly names = new Map<string, string>();
 
-  constructor(home: string) {
+  /** `blobs`: where uploaded files and manifests go (SLIPWAY_SERVER_BLOBS); else SLIPWAY_HOME/server/sources/blobs. Materialised sources are always local. */
+  constructor(home: string, blobs?: BlobStore) {
     this.root = join(home, "server", "sources");
-    this.blobs = new FsBlobStore(join(this.root, "blobs"));
+    this.blobs = blobs ?? new FsBlobStore(join(this.root, "blobs"));
   }
 
   /** The files (by sha256) the server does not have. */
