@@ -57,7 +57,8 @@ describe("blobs in S3 (a real S3-compatible server)", { skip: s3Skip }, () => {
     assert.doesNotMatch(r.stderr, /Warning|NodeVersionSupport/, "the AWS SDK prints nothing of its own");
     const stored = await keys("slipway/dev/");
     assert.ok(stored.some((k) => /^slipway\/dev\/scripts\/[0-9a-f]{64}$/.test(k)), `a hook script in ${stored.join(", ")}`);
-    assert.ok(stored.some((k) => /^slipway\/dev\/snapshots\/[0-9a-f]{64}\.json\.gz$/.test(k)), "a revision snapshot");
+    assert.ok(stored.some((k) => /^slipway\/dev\/snapshots\/[0-9a-f]{64}\.v2\.json\.gz$/.test(k)), "a revision snapshot");
+    assert.ok(stored.some((k) => /^slipway\/dev\/revisions\/n\/[A-Za-z0-9_-]{22}$/.test(k)), "the nodes of the revision's trie");
   });
 
   it("a run's bundle, logs, outputs and provenance go to the bucket, and its model version reads back from it", async () => {
