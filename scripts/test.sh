@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs dependencies, builds, starts the services the tests
-# need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite, a Slurm cluster
-# for the Slurm executor as root), runs every test, and stops what it started.
+# need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite; OpenStack Swift
+# with its s3api middleware, a real S3-compatible server, for the blob store suite and the S3 tests; a
+# Slurm cluster for the Slurm executor, as root), runs every test, and stops what it started.
 #
 #   npm test                                   # everything
 #   npm test -- test/integration/deploy.test.ts   # only these files
@@ -49,6 +50,7 @@ cleanup() {
   local code=$?
   export TMPDIR="${orig_tmpdir:-/tmp}"
   scripts/services/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
+  scripts/services/swift.sh stop "$services/swift" >/dev/null 2>&1 || true
   # Before looking for leftovers: a job the tests left running carries this run's TMPDIR too.
   if [ "$slurm_started" = 1 ]; then scripts/services/slurm.sh stop "$services/slurm" >/dev/null 2>&1 || true; fi
   # Processes a test started and did not stop (a server, a runner): their environment names this run's folder.
@@ -87,10 +89,25 @@ trap cleanup EXIT
 
 export "$(scripts/services/postgres.sh start "$services/pg")"
 
+# The S3-compatible server: Debian's OpenStack Swift packages (installed by swift.sh when missing and
+# we are root, ~1 minute). As root a failure to start it fails the run; otherwise (the packages
+# missing, /etc/swift/swift.conf absent) the tests that need it are skipped, each with the reason.
+if swift_env="$(scripts/services/swift.sh start "$services/swift" 2>"$services/swift-start.log")"; then
+  while IFS= read -r line; do [ -n "$line" ] && export "$line"; done <<<"$swift_env"
+else
+  cat "$services/swift-start.log" >&2
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: could not start OpenStack Swift (scripts/services/swift.sh)" >&2
+    exit 1
+  fi
+  echo "test.sh: warning: no S3-compatible server (OpenStack Swift could not be started); the S3 tests are skipped" >&2
+fi
+
 # A single-node Slurm cluster (munged, slurmctld, slurmd on 127.0.0.1) for the Slurm executor's tests,
-# installed from Debian's packages when missing. Starting it needs root; as another user the tests
-# use a cluster someone started as root and named in SLIPWAY_TEST_SLURM_CONF (scripts/test-as-user.sh
-# does, and stops it), or skip with the reason in SLIPWAY_TEST_SLURM_SKIP.
+# installed from Debian's packages when missing. Starting it needs root (as root, a failure to start it
+# fails the run); as another user the tests use a cluster someone started as root and named in
+# SLIPWAY_TEST_SLURM_CONF (scripts/test-as-user.sh does, and stops it), or skip with the reason in
+# SLIPWAY_TEST_SLURM_SKIP.
 slurm_started=0
 if [ -n "${SLIPWAY_TEST_SLURM_CONF:-}" ]; then
   :
@@ -99,8 +116,8 @@ elif [ "$(id -u)" = 0 ]; then
     export SLIPWAY_TEST_SLURM_CONF="${slurm_conf#SLURM_CONF=}"
     slurm_started=1
   else
-    export SLIPWAY_TEST_SLURM_SKIP="scripts/services/slurm.sh could not start the cluster (see its output above)"
-    echo "test.sh: warning: $SLIPWAY_TEST_SLURM_SKIP; the Slurm tests are skipped" >&2
+    echo "test.sh: could not start Slurm (scripts/services/slurm.sh)" >&2
+    exit 1
   fi
 else
   export SLIPWAY_TEST_SLURM_SKIP="starting Slurm needs root (munged runs as user munge, slurmd as root): run the suite as root, or through scripts/test-as-user.sh, or set SLIPWAY_TEST_SLURM_CONF to a running cluster's slurm.conf"

@@ -55,6 +55,8 @@ export interface RuntimeEnv {
   serverPort: number;
   /** How often the server's TTL reaper runs. */
   reapEveryMs: number;
+  /** SLIPWAY_SERVER_BLOBS: where the control plane keeps uploaded sources (a folder, or s3://BUCKET/PREFIX?endpoint=…&region=…); else SLIPWAY_HOME/server/sources/blobs. */
+  serverBlobs?: string;
   /** SLIPWAY_SERVER_IDLE_MS: the server stops after this long with nothing to serve (0: never; unset: the default of how it was started). */
   serverIdleMs?: number;
   color: boolean;
@@ -110,6 +112,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     retryBackoffMs: positiveNumber(env.SLIPWAY_RETRY_BACKOFF_MS, 1000),
     serverPort: env.SLIPWAY_SERVER_PORT !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_PORT) ? Number(env.SLIPWAY_SERVER_PORT) : 7878,
     reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
+    serverBlobs: env.SLIPWAY_SERVER_BLOBS || undefined,
     serverIdleMs: env.SLIPWAY_SERVER_IDLE_MS !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_IDLE_MS) ? Number(env.SLIPWAY_SERVER_IDLE_MS) : undefined,
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
     debug: !!env.SLIPWAY_DEBUG,
@@ -129,4 +132,13 @@ export function readRuntimeEnvWith(overrides: NodeJS.ProcessEnv): RuntimeEnv {
 function positiveNumber(raw: string | undefined, fallback: number): number {
   const n = Number(raw);
   return raw && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * The AWS SDK for JavaScript warns (once per process, several lines on stderr) that its releases after
+ * January 2027 need Node.js 22; the versions Slipway depends on run on Node.js 20. Switched off through
+ * the SDK's own variable unless the user set it; called before the SDK is loaded (store/blobs/s3).
+ */
+export function quietAwsSdk(): void {
+  if (!process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 }

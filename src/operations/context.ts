@@ -17,6 +17,8 @@ export interface ProjectOptions {
   target?: string;
   /** --var NAME=value */
   vars?: Record<string, string>;
+  /** How messages show the folder (default: relative to the current folder); see LoadOptions.shownDir. */
+  shownDir?: string;
 }
 
 export interface OperationContext {
@@ -37,6 +39,20 @@ export interface OperationContext {
   actor?: { name: string; groups: readonly string[] };
   /** The server's API: work that continues after the call is left to the server's background loops (not run in the foreground, no server started). */
   inServer?: boolean;
+  /**
+   * The control plane's side of a target's permissions (grants made with `slipway permissions grant`,
+   * and the owner who claimed it), for `status`. Given by the server and by the embedded CLI (the local
+   * home's); without it, status shows the config's grants and the first deployer.
+   */
+  controlPlaneAccess?: (project: string, target: string) => Promise<ControlPlaneAccess>;
+}
+
+/** What the control plane says about a target's permissions. */
+export interface ControlPlaneAccess {
+  /** Grants on the project (resource and target ""), the target (resource "") or one resource of it. */
+  grants: Array<{ resource: string; level: string; principal_kind: string; principal: string }>;
+  /** The user whose deploy claimed the target, if one did. */
+  owner: string | null;
 }
 
 /** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) is met by CAN_QUERY or CAN_MANAGE. */
@@ -91,6 +107,7 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
     envVars: env.varOverrides,
     user: env.user,
     env: env.processEnv,
+    shownDir: options.shownDir,
   });
   return compileProject(project, diagnostics);
 }

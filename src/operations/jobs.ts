@@ -1,7 +1,7 @@
 // Jobs as deployed to a target (`jobs list`): key, optional title, module, the schedules that run
 // each, and its latest run.
 import { specOf } from "../kinds/index.js";
-import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface JobInfo {
   name: string;
@@ -15,6 +15,7 @@ export interface JobInfo {
 
 export async function listJobs(options: ProjectOptions, ctx: OperationContext): Promise<{ project: string; target: string; jobs: JobInfo[] }> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "jobs list");
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();

@@ -130,7 +130,7 @@ export async function startSweep(options: SweepRequest, ctx: OperationContext): 
 const SWEEP_CHECKS_PER_SECOND = 10;
 
 /** Waits until every run of a sweep has finished; `onFinished` is called as each one does. */
-export async function waitForSweep(options: ProjectOptions & { sweep: SweepSummary; onFinished?: (run: RunSummary) => void }, ctx: OperationContext): Promise<SweepSummary> {
+export async function waitForSweep(options: ProjectOptions & { sweep: string; runs: string[]; onFinished?: (run: RunSummary) => void }, ctx: OperationContext): Promise<SweepSummary> {
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_VIEW", "runs show");
   return withStores(compiled, ctx.env, async (stores) => {
@@ -140,19 +140,19 @@ export async function waitForSweep(options: ProjectOptions & { sweep: SweepSumma
     // them, in turn (on Slurm each ask is a process: a sweep of hundreds must not start hundreds a second).
     let next = 0;
     for (let poll = 0; ; poll++) {
-      const open = options.sweep.runs.filter(({ id }) => !FINISHED.has(rows.get(id)?.status ?? "queued"));
-      const ask = new Set(poll % LIVENESS_EVERY_POLLS === 0 ? open.slice(next % Math.max(open.length, 1)).concat(open).slice(0, SWEEP_CHECKS_PER_SECOND).map((r) => r.id) : []);
+      const open = options.runs.filter((id) => !FINISHED.has(rows.get(id)?.status ?? "queued"));
+      const ask = new Set(poll % LIVENESS_EVERY_POLLS === 0 ? open.slice(next % Math.max(open.length, 1)).concat(open).slice(0, SWEEP_CHECKS_PER_SECOND) : []);
       next += ask.size;
-      for (const { id } of open) {
+      for (const id of open) {
         let row = (await runs.get(id))!;
         if (ask.has(id)) row = await refreshLiveness(runs, row, ctx.env.clock);
         rows.set(id, row);
         if (FINISHED.has(row.status)) options.onFinished?.(summary(row));
       }
-      if (options.sweep.runs.every(({ id }) => FINISHED.has(rows.get(id)?.status ?? "queued"))) break;
+      if (options.runs.every((id) => FINISHED.has(rows.get(id)?.status ?? "queued"))) break;
       await new Promise((r) => setTimeout(r, open.length > 50 ? 1000 : 100));
     }
-    return { sweep: options.sweep.sweep, runs: options.sweep.runs.map((r) => summary(rows.get(r.id)!)) };
+    return { sweep: options.sweep, runs: options.runs.map((id) => summary(rows.get(id)!)) };
   });
 }
 

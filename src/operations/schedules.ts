@@ -10,7 +10,7 @@ import { ensureServer, runningServer } from "../serving/control.js";
 import type { Stores } from "../store/open.js";
 import type { FireRow } from "../store/state/background-store.js";
 import { didYouMean } from "../util/suggest.js";
-import { compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ScheduleInfo {
   name: string;
@@ -37,6 +37,7 @@ export interface SchedulesResult {
 
 export async function listSchedules(options: ProjectOptions, ctx: OperationContext): Promise<SchedulesResult> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "schedules list");
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => ({
     project: project.name,
@@ -78,6 +79,7 @@ function lastFire(f: FireRow): ScheduleInfo["last"] {
 /** Pauses or unpauses a deployed schedule; unpausing makes sure the server that fires it runs. */
 export async function setSchedulePaused(options: ProjectOptions & { name: string; paused: boolean }, ctx: OperationContext): Promise<{ project: string; target: string; schedule: ScheduleInfo }> {
   const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_MANAGE", options.paused ? "schedules pause" : "schedules unpause", `schedule.${options.name}`);
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const names = (await stores.state.forTarget(project.name, project.target.name).listResources()).filter((r) => r.kind === "schedule").map((r) => r.name);

@@ -367,10 +367,15 @@ export class PipelineEngine {
       case "wait":
         if (row.due_at !== null && now >= row.due_at) return { changed: await this.settle(run, stage, "succeeded", `waited ${stage.duration}`) };
         return { changed: false, next: row.due_at ?? undefined };
-      default:
+      default: {
         // deploy, destroy, notify: in flight here, or left by a process that died (then done again).
-        if (!this.inflight.has(key)) this.track(key, this.runInProcess(run, spec, stage));
+        if (this.inflight.has(key)) return { changed: false };
+        // `row` may be older than the in-flight work that just settled the stage here (it leaves
+        // `inflight` only after settling): read it again before doing the stage a second time.
+        const fresh = (await store.stages(run.id)).find((r) => r.stage === stage.name);
+        if (fresh?.status === "running" && !this.inflight.has(key)) this.track(key, this.runInProcess(run, spec, stage));
         return { changed: false };
+      }
     }
   }
 

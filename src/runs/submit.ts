@@ -275,6 +275,7 @@ async function recordRun(
       projectDir: project.dir,
       home: env.home,
       state: project.target.config.state,
+      blobs: project.target.config.blobs,
       archives: project.archives,
       env: runtime.env,
       jobEnv: job.env,

@@ -136,7 +136,7 @@ export function sweepView(s: SweepSummary): Infer<typeof sweepSchema> {
 }
 
 /** The envelope's `error` for a sweep that was waited for and has runs that did not succeed. */
-export function sweepFailure(s: SweepSummary): ErrorJson | undefined {
+export function sweepFailure(s: { sweep: string; runs: ReadonlyArray<{ id: string; status: string }> }): ErrorJson | undefined {
   const bad = s.runs.filter((r) => r.status !== "succeeded");
   if (!bad.length) return undefined;
   return failureView("run_failed", `${bad.length} of ${s.runs.length} run(s) of sweep ${s.sweep} did not succeed: ${bad.map((r) => `${r.id} ${r.status}`).join(", ")}`, `see their logs: slipway logs ${bad[0]!.id}`);

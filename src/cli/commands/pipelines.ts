@@ -12,12 +12,24 @@ import { openControlPlane } from "../../server/control-plane.js";
 import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRunsView, pipelineRunView, pipelinesView } from "../../views/pipelines.js";
 import { collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
+import { remoteFor, withServerOption, type ServerFlags } from "../remote.js";
+import { SlipwayError } from "../../errors.js";
+
+/**
+ * The pipelines commands work on the local home only (for now): with a server configured (--server,
+ * SLIPWAY_SERVER or a stored login) they refuse rather than act on the wrong home.
+ */
+function localPipelines(env: RuntimeEnv, flags: ServerFlags): void {
+  const remote = remoteFor(env, flags);
+  if (remote) throw new SlipwayError("not_remote", `the pipelines commands do not run on a server from the CLI yet (${remote.url} is configured)`, { hint: "use the API's pipeline routes (docs/api.md), or --no-server to work on the local home" });
+}
 
 export function registerPipelines(program: Command): void {
   const pipelines = program.command("pipelines").description("release pipelines: list, run, runs, status, approve, reject, logs (see docs/pipelines.md)");
 
-  withCommonOptions(pipelines.command("list").description("the target's deployed pipelines: stages, triggers, concurrency, latest run")).action((flags: CommonFlags) =>
-    execute("pipelines list", flags, async ({ out, ctx }) => {
+  withServerOption(withCommonOptions(pipelines.command("list").description("the target's deployed pipelines: stages, triggers, concurrency, latest run"))).action((flags: CommonFlags & ServerFlags) =>
+    execute("pipelines list", flags, async ({ out, ctx, env }) => {
+      localPipelines(env, flags);
       const r = await listPipelines(projectOptions(flags), ctx);
       const text = () => {
         if (!r.pipelines.length) return out.line(`no pipeline is deployed to ${r.project}/${r.target}.`);
@@ -33,22 +45,24 @@ export function registerPipelines(program: Command): void {
     }),
   );
 
-  withCommonOptions(pipelines.command("run").description("start a run of a deployed pipeline; its stages run here until it finishes or waits for an approval or a wait, then the server carries it on"))
+  withServerOption(withCommonOptions(pipelines.command("run").description("start a run of a deployed pipeline; its stages run here until it finishes or waits for an approval or a wait, then the server carries it on")))
     .argument("<name>", "pipeline name")
     .option("--param <name=value>", "a pipeline parameter (repeatable)", collect)
     .option("--detach", "leave every stage to the server (start it if needed) and return at once")
-    .action((name: string, flags: CommonFlags & { param?: string[]; detach?: boolean }) =>
-      execute("pipelines run", flags, async ({ out, ctx }) => {
+    .action((name: string, flags: CommonFlags & ServerFlags & { param?: string[]; detach?: boolean }) =>
+      execute("pipelines run", flags, async ({ out, ctx, env }) => {
+        localPipelines(env, flags);
         const r = await runPipeline({ ...projectOptions(flags), name, params: params(flags.param), detach: flags.detach, onLine: (line) => out.line(out.style("dim", line)) }, ctx);
         return { fields: pipelineRunView(r), error: pipelineRunFailure(r), text: () => printRun(out, r) };
       }),
     );
 
-  withCommonOptions(pipelines.command("runs").description("runs of a pipeline on the target, newest first"))
+  withServerOption(withCommonOptions(pipelines.command("runs").description("runs of a pipeline on the target, newest first")))
     .argument("<name>", "pipeline name")
     .addOption(intOption("--limit <n>", "at most this many (default 20)"))
-    .action((name: string, flags: CommonFlags & { limit?: number }) =>
-      execute("pipelines runs", flags, async ({ out, ctx }) => {
+    .action((name: string, flags: CommonFlags & ServerFlags & { limit?: number }) =>
+      execute("pipelines runs", flags, async ({ out, ctx, env }) => {
+        localPipelines(env, flags);
         const r = await listPipelineRuns({ ...projectOptions(flags), name, limit: flags.limit }, ctx);
         const text = () => {
           if (!r.runs.length) return out.line(`${name} has not run on ${r.project}/${r.target}.`);
@@ -58,22 +72,24 @@ export function registerPipelines(program: Command): void {
       }),
     );
 
-  withCommonOptions(pipelines.command("status").description("one pipeline run: each stage's status, approvals (who may approve, what would be deployed), notifications"))
+  withServerOption(withCommonOptions(pipelines.command("status").description("one pipeline run: each stage's status, approvals (who may approve, what would be deployed), notifications")))
     .argument("<run>", "pipeline run id (or a unique prefix)")
-    .action((run: string, flags: CommonFlags) =>
-      execute("pipelines status", flags, async ({ out, ctx }) => {
+    .action((run: string, flags: CommonFlags & ServerFlags & ServerFlags) =>
+      execute("pipelines status", flags, async ({ out, ctx, env }) => {
+        localPipelines(env, flags);
         const r = await pipelineStatus({ ...projectOptions(flags), run }, ctx);
         return { fields: pipelineRunView(r), text: () => printRun(out, r) };
       }),
     );
 
   for (const decision of ["approve", "reject"] as const) {
-    withCommonOptions(pipelines.command(decision).description(decision === "approve" ? "approve a waiting approval stage (you must be one of its approvers and hold CAN_MANAGE on the target it gates)" : "reject a waiting approval stage: the stage fails, and so does the run"))
+    withServerOption(withCommonOptions(pipelines.command(decision).description(decision === "approve" ? "approve a waiting approval stage (you must be one of its approvers and hold CAN_MANAGE on the target it gates)" : "reject a waiting approval stage: the stage fails, and so does the run")))
       .argument("<run>", "pipeline run id (or a unique prefix)")
       .requiredOption("--stage <name>", "the approval stage")
       .option("--comment <text>", decision === "reject" ? "why (recorded with the decision and in the audit log)" : "a note recorded with the decision")
-      .action((run: string, flags: CommonFlags & { stage: string; comment?: string }) =>
+      .action((run: string, flags: CommonFlags & ServerFlags & { stage: string; comment?: string }) =>
         execute(`pipelines ${decision}`, flags, async ({ out, ctx, env }) => {
+          localPipelines(env, flags);
           const r = await asLocalApprover(env, (actor) => decideApproval({ ...projectOptions(flags), run, stage: flags.stage, decision, comment: flags.comment }, { ...ctx, actor }), { run, stage: flags.stage, decision, comment: flags.comment });
           return {
             fields: pipelineDecisionView(r),
@@ -86,11 +102,12 @@ export function registerPipelines(program: Command): void {
       );
   }
 
-  withCommonOptions(pipelines.command("logs").description("a stage's log: a run stage's job output, a deploy's or destroy's progress, a notify's deliveries"))
+  withServerOption(withCommonOptions(pipelines.command("logs").description("a stage's log: a run stage's job output, a deploy's or destroy's progress, a notify's deliveries")))
     .argument("<run>", "pipeline run id (or a unique prefix)")
     .requiredOption("--stage <name>", "the stage")
-    .action((run: string, flags: CommonFlags & { stage: string }) =>
-      execute("pipelines logs", flags, async ({ out, ctx }) => {
+    .action((run: string, flags: CommonFlags & ServerFlags & { stage: string }) =>
+      execute("pipelines logs", flags, async ({ out, ctx, env }) => {
+        localPipelines(env, flags);
         const r = await pipelineStageLogs({ ...projectOptions(flags), run, stage: flags.stage }, ctx);
         const text = () => {
           if (!r.lines.length) return out.line(`stage ${r.stage} of ${r.run} (${r.status}) has no log lines.`);
