@@ -415,7 +415,11 @@ describe("API: the permission matrix", () => {
       assert.equal((await h.call("admin", "POST", "/permissions", { level, project: "demo", ...scope, user: who })).status, 200);
     }
   });
-  after(() => h.close());
+  after(async () => {
+    // The runs the allowed POST /runs started must end before their home is removed.
+    await waitFor(async () => !(await h.call("admin", "GET", "/projects/demo/runs")).body.runs.some((r: { status: string }) => r.status === "queued" || r.status === "running"), { timeoutMs: 60_000, what: "the matrix's runs to finish" });
+    await h.close();
+  });
 
   for (const [level, who] of Object.entries(holders) as Array<[Level, string]>) {
     it(`${level}: the routes it allows succeed (or fail for another reason), the others are 403 naming the level needed`, async () => {
