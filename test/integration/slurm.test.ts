@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { sandbox, type Sandbox } from "../helpers/cli.js";
+import { exited, sandbox, type Sandbox } from "../helpers/cli.js";
 import { PYTHON } from "../helpers/projects.js";
 import { waitFor, waitForValue } from "../helpers/wait.js";
 
@@ -154,6 +154,21 @@ describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
     assert.equal(d.provenance.status, "cancelled", "the runner recorded it (with provenance), not only the cancel command");
     await waitFor(() => !["RUNNING", "COMPLETING"].includes(jobField(jobId, "JobState")!), { timeoutMs: 30_000, what: "the Slurm job to end" });
     assert.equal((await json(["cancel", id])).code, 3, "cancelling again is refused");
+  });
+
+  test("run --wait follows the job on the node, and Ctrl-C cancels it", async () => {
+    const child = box.start(["run", "ticks", "--wait"]);
+    const done = exited(child);
+    let seen = "";
+    child.stdout!.on("data", (d) => (seen += d));
+    await waitFor(() => /^\[main\] tick 2$/m.test(seen), { timeoutMs: 60_000, what: "the run's lines on stdout" });
+    child.kill("SIGINT");
+    const r = await done;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout + r.stderr, /cancelling run r\w+/);
+    assert.match(r.stdout, /: cancelled in /);
+    const id = /^(r\w+)\s+started/m.exec(r.stdout)![1]!;
+    assert.equal((await show(id)).status, "cancelled");
   });
 
   test("a job cancelled in Slurm (scancel by hand) ends its run cancelled", async () => {
