@@ -26,7 +26,8 @@ export interface EndpointConfig {
   configVersion: number;
   served: ServedConfig[];
   grants: Permission[];
-  inference: { sample: number; maxBodyBytes: number };
+  /** The inference table: share of requests logged, body bound, and retention (rows older than keepMs, or beyond the newest keepRows, are archived then deleted). */
+  inference: { sample: number; maxBodyBytes: number; keepMs?: number; keepRows?: number };
   replicas: { min: number; max: number };
   /** How the MLflow route answers `onnx` models: as MLflow's scoring server (`mlflow`, and when absent) or one entry per row (`compact`). */
   responseFormat?: "mlflow" | "compact";

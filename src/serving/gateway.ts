@@ -6,15 +6,16 @@
 // holds what they share: routing, and the inference path (endpoint, token, version, model, log).
 import { randomUUID } from "node:crypto";
 import { canQuery, type TokenVerifier } from "./auth.js";
-import { pickServed, type Endpoints, type LiveEndpoint } from "./endpoints.js";
-import type { InferenceLog } from "./inference-log.js";
+import { pickServed, type Endpoints, type LiveEndpoint, type ServedVersion } from "./endpoints.js";
+import type { InferenceEntry, InferenceSource } from "./inference-log.js";
 import { mlflow, oip, PROTOCOLS, ProtocolError, type GatewayServices, type InferCall, type Protocol, type ReadRequest } from "./protocols/index.js";
 import { Unavailable } from "./runtimes/runtime.js";
 
 export interface GatewayDeps {
   endpoints: Endpoints;
   tokens: TokenVerifier;
-  log: InferenceLog;
+  /** The inference table (InferenceLog): rows are queued, never waited for. */
+  log: { source(s: InferenceSource): number; record(e: InferenceEntry): boolean };
   now(): number;
 }
 
@@ -160,35 +161,40 @@ async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, c
   const body = errorResponse?.body ?? encoded?.bytes ?? JSON.stringify(responseBody);
   const text = encoded?.logText ?? (typeof body === "string" ? body : "");
   const latency = performance.now() - started;
-  record(deps, endpoint, { requestId, clientRequestId: read.clientRequestId ?? null, served: served.config, status, latency, queueMs, modelMs, raw: read.logText, text });
+  record(deps, endpoint, served, { requestId, clientRequestId: read.clientRequestId ?? null, status, latency, queueMs, modelMs, raw: read.logText, text });
   headers["x-request-id"] = requestId;
   headers["x-served-model-version"] = `${served.config.model}@${served.config.version}`;
   return { status, headers, body };
 }
 
+/** The inference-log source of each served version (of one endpoint configuration): looked up once, not per request. */
+const sources = new WeakMap<ServedVersion, number>();
+
 function record(
   deps: GatewayDeps,
   endpoint: LiveEndpoint,
-  r: { requestId: string; clientRequestId: string | null; served: { model: string; version: number }; status: number; latency: number; queueMs: number; modelMs: number; raw: string; text: string },
+  served: ServedVersion,
+  r: { requestId: string; clientRequestId: string | null; status: number; latency: number; queueMs: number; modelMs: number; raw: string; text: string },
 ): void {
   const table = endpoint.config.inference;
   if (table.sample <= 0 || (table.sample < 1 && Math.random() >= table.sample)) return;
+  let source = sources.get(served);
+  if (source === undefined) {
+    const c = endpoint.config;
+    source = deps.log.source({ project: c.project, target: c.target, endpoint: c.name, config_version: c.configVersion, model: served.config.model, model_version: served.config.version });
+    sources.set(served, source);
+  }
   const cap = (s: string) => (s.length > table.maxBodyBytes ? s.slice(0, table.maxBodyBytes) : s);
   deps.log.record({
-    request_id: r.requestId,
-    client_request_id: r.clientRequestId,
-    project: endpoint.config.project,
-    target: endpoint.config.target,
-    endpoint: endpoint.config.name,
-    timestamp: new Date(deps.now()).toISOString(),
-    config_version: endpoint.config.configVersion,
-    model: r.served.model,
-    model_version: r.served.version,
+    source,
+    requestId: r.requestId,
+    clientRequestId: r.clientRequestId,
+    time: deps.now(),
     status: r.status,
-    latency_ms: round(r.latency),
-    gateway_ms: round(Math.max(0, r.latency - r.queueMs - r.modelMs)),
-    queue_ms: round(r.queueMs),
-    model_ms: round(r.modelMs),
+    latencyMs: round(r.latency),
+    gatewayMs: round(Math.max(0, r.latency - r.queueMs - r.modelMs)),
+    queueMs: round(r.queueMs),
+    modelMs: round(r.modelMs),
     request: cap(r.raw),
     response: cap(r.text),
   });

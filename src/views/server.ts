@@ -43,12 +43,14 @@ export const serverStatusSchema = lazy(() =>
     stopping: z.boolean().nullable(),
     restoring: z.array(z.string()),
     endpoints: z.array(z.strictObject({ name: z.string(), project: z.string(), target: z.string(), config_version: z.number().int(), ready: z.boolean(), served: z.array(servedVersionSchema) })),
+    /** The inference table's writer: rows written since the start, dropped because its queue was full, queued now, the queue's bound, failed writes. */
+    inference_log: z.strictObject({ written: z.number().int(), dropped: z.number().int(), queued: z.number().int(), max_queued: z.number().int(), write_failures: z.number().int() }).nullable(),
   }),
 );
 
 /** What the running server says about itself; `running: false` (and nulls) when none runs. Never the admin token. */
 export function serverStatusView(s: ServerStatus | undefined): Infer<typeof serverStatusSchema> {
-  if (!s) return { running: false, url: null, pid: null, port: null, started_at: null, uptime_s: null, idle_exit_ms: null, stopping: null, restoring: [], endpoints: [] };
+  if (!s) return { running: false, url: null, pid: null, port: null, started_at: null, uptime_s: null, idle_exit_ms: null, stopping: null, restoring: [], endpoints: [], inference_log: null };
   return {
     running: true,
     url: s.url,
@@ -67,6 +69,9 @@ export function serverStatusView(s: ServerStatus | undefined): Infer<typeof serv
       ready: e.ready,
       served: e.served.map((v) => ({ model: v.model, version: v.version, percent: v.percent, ready: v.ready, replicas: v.replicas, ready_replicas: v.ready_replicas, pids: [...v.pids] })),
     })),
+    inference_log: s.inference_log
+      ? { written: s.inference_log.written, dropped: s.inference_log.dropped, queued: s.inference_log.queued, max_queued: s.inference_log.max_queued, write_failures: s.inference_log.write_failures }
+      : null,
   };
 }
 

@@ -87,6 +87,8 @@ export function registerServer(program: Command): void {
               out.line(`  ${e.name}  ${e.project}/${e.target}  config ${e.config_version}`);
               for (const v of e.served) out.line(`    ${v.model}@${v.version}  ${v.percent}%  ${v.ready ? "ready" : "not ready"}  ${v.ready_replicas}/${v.replicas} replica(s)${v.pids.length ? `  pid ${v.pids.join(", ")}` : ""}`);
             }
+            const l = s.inference_log;
+            if (l) out.line(`inference log: ${l.written} row(s) written, ${l.queued} queued (at most ${l.max_queued}), ${l.dropped} dropped${l.write_failures ? `, ${l.write_failures} failed write(s)` : ""}`);
           },
         };
       }),
