@@ -13,7 +13,7 @@ import { Unavailable } from "./runtimes/runtime.js";
 
 export interface GatewayDeps {
   endpoints: Endpoints;
-  tokens: TokenVerifier;
+  tokens: Pick<TokenVerifier, "identify"> & Partial<Pick<TokenVerifier, "known">>;
   /** The inference table (InferenceLog): rows are queued, never waited for. */
   log: { source(s: InferenceSource): number; record(e: InferenceEntry): boolean };
   now(): number;
@@ -80,10 +80,11 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | un
 const ROUTES = PROTOCOLS.flatMap((protocol) => protocol.routes.map((route) => ({ protocol, route })));
 
 export function createGateway(deps: GatewayDeps): GatewayHandler {
+  const served: ServedInfo = new WeakMap();
   const services: GatewayServices = {
     endpoints: deps.endpoints,
     notServed: (protocol, name) => notServed(deps, protocol, name),
-    infer: (request, name, call) => infer(deps, request, name, call),
+    infer: (request, name, call) => infer(deps, served, request, name, call),
   };
   return async (request) => {
     const path = request.path;
@@ -109,7 +110,25 @@ function notServed(deps: GatewayDeps, protocol: Protocol, name: string): Gateway
   return protocol.error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is deployed but could not be started after the server started: ${why.failed} (\`slipway deploy\` starts it again)`);
 }
 
-async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, call: InferCall): Promise<GatewayResponse> {
+/**
+ * What the answer and the log need of each served version of an endpoint configuration (a new
+ * configuration makes new ServedVersion objects): its inference-log source and its
+ * `x-served-model-version`, made once instead of per request.
+ */
+type ServedInfo = WeakMap<ServedVersion, { source: number; label: string }>;
+
+function servedInfo(deps: GatewayDeps, cache: ServedInfo, endpoint: LiveEndpoint, served: ServedVersion): { source: number; label: string } {
+  let info = cache.get(served);
+  if (!info) {
+    const c = endpoint.config;
+    const source = deps.log.source({ project: c.project, target: c.target, endpoint: c.name, config_version: c.configVersion, model: served.config.model, model_version: served.config.version });
+    info = { source, label: `${served.config.model}@${served.config.version}` };
+    cache.set(served, info);
+  }
+  return info;
+}
+
+async function infer(deps: GatewayDeps, cache: ServedInfo, request: GatewayRequest, name: string, call: InferCall): Promise<GatewayResponse> {
   const started = performance.now();
   const { protocol } = call;
   const endpoint = deps.endpoints.get(name);
@@ -117,7 +136,8 @@ async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, c
   const auth = request.header("authorization");
   const token = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
   if (!token) return protocol.error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
-  const identity = await deps.tokens.identify(token);
+  // A token seen in the last seconds is answered without waiting (most requests).
+  const identity = deps.tokens.known?.(token) ?? (await deps.tokens.identify(token));
   if (!identity) return protocol.error(401, "UNAUTHENTICATED", "the bearer token is not valid", { "www-authenticate": "Bearer" });
   if (!canQuery(identity, endpoint.config.grants)) return protocol.error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
   let served;
@@ -161,29 +181,21 @@ async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, c
   const body = errorResponse?.body ?? encoded?.bytes ?? JSON.stringify(responseBody);
   const text = encoded?.logText ?? (typeof body === "string" ? body : "");
   const latency = performance.now() - started;
-  record(deps, endpoint, served, { requestId, clientRequestId: read.clientRequestId ?? null, status, latency, queueMs, modelMs, raw: read.logText, text });
+  const info = servedInfo(deps, cache, endpoint, served);
+  record(deps, endpoint, info.source, { requestId, clientRequestId: read.clientRequestId ?? null, status, latency, queueMs, modelMs, raw: read.logText, text });
   headers["x-request-id"] = requestId;
-  headers["x-served-model-version"] = `${served.config.model}@${served.config.version}`;
+  headers["x-served-model-version"] = info.label;
   return { status, headers, body };
 }
-
-/** The inference-log source of each served version (of one endpoint configuration): looked up once, not per request. */
-const sources = new WeakMap<ServedVersion, number>();
 
 function record(
   deps: GatewayDeps,
   endpoint: LiveEndpoint,
-  served: ServedVersion,
+  source: number,
   r: { requestId: string; clientRequestId: string | null; status: number; latency: number; queueMs: number; modelMs: number; raw: string; text: string },
 ): void {
   const table = endpoint.config.inference;
   if (table.sample <= 0 || (table.sample < 1 && Math.random() >= table.sample)) return;
-  let source = sources.get(served);
-  if (source === undefined) {
-    const c = endpoint.config;
-    source = deps.log.source({ project: c.project, target: c.target, endpoint: c.name, config_version: c.configVersion, model: served.config.model, model_version: served.config.version });
-    sources.set(served, source);
-  }
   const cap = (s: string) => (s.length > table.maxBodyBytes ? s.slice(0, table.maxBodyBytes) : s);
   deps.log.record({
     source,
