@@ -151,6 +151,7 @@ export class InferenceLog {
         if (worker !== this.worker) return;
         if (!ready) reject(new Error(`the inference table's writer ${why}`));
         if (this.opened && !this.closing) this.writerStopped(why, ready);
+        else this.failRequests(`the inference table's writer ${why}`);
       };
       worker.on("error", (e) => died(`failed: ${e.message}`));
       worker.on("exit", (code) => died(`exited (code ${code})`));
@@ -166,8 +167,7 @@ export class InferenceLog {
   private writerStopped(why: string, wasReady: boolean): void {
     if (this.restartTimer) return;
     this.report(`inference log: the writer thread ${why}; starting it again${wasReady ? "" : " in 5 s"} (${this.queuedRows} queued row(s) kept)`);
-    for (const p of this.requests.values()) p.reject(new Error(`the inference table's writer ${why}`));
-    this.requests.clear();
+    this.failRequests(`the inference table's writer ${why}`);
     const restart = () => {
       this.restartTimer = undefined;
       this.ready = this.start();
@@ -180,6 +180,11 @@ export class InferenceLog {
       this.restartTimer = setTimeout(restart, 5000);
       this.restartTimer.unref();
     }
+  }
+
+  private failRequests(why: string): void {
+    for (const p of this.requests.values()) p.reject(new Error(why));
+    this.requests.clear();
   }
 
   private onMessage(m: FromWriter): void {
@@ -218,6 +223,7 @@ export class InferenceLog {
 
   /** Asks the writer something; the process stays up until it answers. */
   private ask<T>(m: (id: number) => ToWriter): Promise<T> {
+    if (this.closing) return Promise.reject(new Error("the inference log is stopping"));
     if (this.restartTimer) return Promise.reject(new Error("the inference table's writer is not running (it is started again shortly)"));
     const id = this.nextRequest++;
     this.worker.ref();
@@ -321,18 +327,22 @@ export class InferenceLog {
   close(timeoutMs = 30_000): Promise<{ unwritten: number }> {
     this.closing ??= (async () => {
       this.send();
+      if (this.restartTimer) {
+        // The writer is not running (it could not start): nothing can be written now.
+        clearTimeout(this.restartTimer);
+        this.restartTimer = undefined;
+        return { unwritten: this.queuedRows };
+      }
       this.worker.ref();
       const done = new Promise<{ unwritten: number }>((resolve) => (this.closed = resolve));
-      const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-      clearTimeout(this.restartTimer);
       await this.ready.catch(() => {});
       this.post({ t: "close" });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<{ unwritten: number }>((resolve) => (timer = setTimeout(() => resolve({ unwritten: this.queuedRows }), timeoutMs)));
       const result = await Promise.race([done, timeout]);
       clearTimeout(timer);
-      if (result.unwritten) await this.worker.terminate();
-      else await exited;
+      // The writer has closed the database (or is stuck in a write that keeps failing): end the thread.
+      await this.worker.terminate();
       return result;
     })();
     return this.closing;
