@@ -49,12 +49,21 @@ export function openInferenceDb(file: string): Database.Database {
   return db;
 }
 
-/** Which of an endpoint's oldest rows are due to leave: those older than `before`, those beyond the newest `keepRows`, or all. */
+/** Which of an endpoint's oldest rows are due to leave: those older than `before`, those up to sequence number `through`, or (neither given) all. */
 export interface Expiry {
   /** An ISO timestamp: rows stamped earlier go. */
   before?: string;
-  /** Rows beyond the newest this many go. */
-  keepRows?: number;
+  /** Rows up to this sequence number go (the ones beyond the newest `keep_rows`: see `oldestKept`). */
+  through?: number;
+}
+
+/**
+ * The sequence number of the oldest of the endpoint's newest `keepRows` rows, or undefined when it
+ * has no more rows than that. Walks `keepRows` index entries: asked once per retention pass.
+ */
+export function oldestKept(db: Database.Database, where: EndpointKey, keepRows: number): number | undefined {
+  const row = db.prepare("select seq from inference where project = ? and target = ? and endpoint = ? order by seq desc limit 1 offset ?").get(where.project, where.target, where.endpoint, keepRows - 1) as { seq: number } | undefined;
+  return row?.seq;
 }
 
 /** A batch of rows taken out of the table: gzipped JSON lines (one row each, without `seq`), in sequence order. */
@@ -78,33 +87,28 @@ export interface RowsArchive {
  */
 export function exportRows(db: Database.Database, where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }): RowsArchive | undefined {
   const args = [where.project, where.target, where.endpoint];
-  const everything = expiry.before === undefined && expiry.keepRows === undefined;
-  // Rows up to this sequence number are beyond the newest keepRows.
-  let beyond = 0;
-  if (expiry.keepRows !== undefined) {
-    const oldestKept = db.prepare("select seq from inference where project = ? and target = ? and endpoint = ? order by seq desc limit 1 offset ?").get(...args, expiry.keepRows - 1) as { seq: number } | undefined;
-    if (oldestKept) beyond = oldestKept.seq - 1;
-  }
+  const everything = expiry.before === undefined && expiry.through === undefined;
+  const through = expiry.through ?? 0;
   const select = db.prepare(`select seq, ${COLUMNS.join(", ")} from inference where project = ? and target = ? and endpoint = ? order by seq limit ?`);
   const lines: string[] = [];
   let bytes = 0;
   let first = 0;
-  let through = 0;
+  let last = 0;
   let from = "";
   let to = "";
   for (const row of select.iterate(...args, limits.maxRows) as IterableIterator<InferenceRow & { seq: number }>) {
-    if (!everything && !(row.seq <= beyond) && !(expiry.before !== undefined && row.timestamp < expiry.before)) break;
+    if (!everything && !(row.seq <= through) && !(expiry.before !== undefined && row.timestamp < expiry.before)) break;
     const { seq, ...fields } = row;
     const line = JSON.stringify(fields);
     if (lines.length === 0) (first = seq), (from = row.timestamp);
     lines.push(line);
-    through = seq;
+    last = seq;
     to = row.timestamp;
     bytes += line.length + 1;
     if (bytes >= limits.maxBytes) break;
   }
   if (lines.length === 0) return undefined;
-  return { archive: gzipSync(lines.join("\n") + "\n"), rows: lines.length, first, through, from, to };
+  return { archive: gzipSync(lines.join("\n") + "\n"), rows: lines.length, first, through: last, from, to };
 }
 
 /** Deletes an endpoint's rows up to sequence number `through` (the ones an archive now holds). */

@@ -304,6 +304,11 @@ export class InferenceLog {
     await this.ask((id) => ({ t: "flush", id }));
   }
 
+  /** The sequence number of the oldest of the endpoint's newest `keepRows` rows (undefined: it has no more than that). */
+  async oldestKept(where: EndpointKey, keepRows: number): Promise<number | undefined> {
+    return (await this.ask<number | null>((id) => ({ t: "oldest-kept", id, where, keepRows }))) ?? undefined;
+  }
+
   /** An endpoint's oldest rows that `expiry` lets go, taken by the writer thread (see inference-db.ts exportRows). */
   async exportExpired(where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }): Promise<RowsArchive | undefined> {
     const out = await this.ask<RowsArchive | null>((id) => ({ t: "export", id, where, expiry, ...limits }));

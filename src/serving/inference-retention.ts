@@ -33,6 +33,7 @@ export interface RetentionOutcome {
 
 /** What a retention pass needs of the inference log (InferenceLog). */
 export interface RetentionTable {
+  oldestKept(where: EndpointKey, keepRows: number): Promise<number | undefined>;
   exportExpired(where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }): Promise<RowsArchive | undefined>;
   deleteThrough(where: EndpointKey, through: number): Promise<number>;
 }
@@ -58,9 +59,12 @@ export async function applyRetention(
   const outcomes: RetentionOutcome[] = [];
   for (const { where, rule, archive } of targets) {
     if (rule.keepMs === undefined && rule.keepRows === undefined) continue;
-    const expiry: Expiry = { ...(rule.keepMs !== undefined ? { before: iso(now - rule.keepMs) } : {}), ...(rule.keepRows !== undefined ? { keepRows: rule.keepRows } : {}) };
     const outcome: RetentionOutcome = { where, rows: 0, files: [] };
     try {
+      // keep_rows as a sequence number, found once per pass (it walks keep_rows index entries).
+      const kept = rule.keepRows !== undefined ? await table.oldestKept(where, rule.keepRows) : undefined;
+      const expiry: Expiry = { ...(rule.keepMs !== undefined ? { before: iso(now - rule.keepMs) } : {}), ...(kept !== undefined ? { through: kept - 1 } : {}) };
+      if (expiry.before === undefined && expiry.through === undefined) continue;
       while (!options.signal?.aborted) {
         const batch = await table.exportExpired(where, expiry, options.limits ?? LIMITS);
         if (!batch) break;

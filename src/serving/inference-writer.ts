@@ -11,7 +11,7 @@
 // write keeps them and tries again every 500 ms, and the main thread counts them as queued (its bound
 // then drops new rows rather than grow without limit).
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { COLUMNS, deleteThrough, exportRows, openInferenceDb, type EndpointKey, type Expiry, type RowsArchive } from "./inference-db.js";
+import { COLUMNS, deleteThrough, exportRows, oldestKept, openInferenceDb, type EndpointKey, type Expiry, type RowsArchive } from "./inference-db.js";
 
 /** The columns every row of one served version shares. */
 export interface Source {
@@ -40,6 +40,7 @@ export type ToWriter =
   | { t: "source"; id: number; source: Source }
   | ({ t: "rows" } & Batch)
   | { t: "flush"; id: number }
+  | { t: "oldest-kept"; id: number; where: EndpointKey; keepRows: number }
   | { t: "export"; id: number; where: EndpointKey; expiry: Expiry; maxRows: number; maxBytes: number }
   | { t: "delete"; id: number; where: EndpointKey; through: number }
   | { t: "close" };
@@ -137,6 +138,8 @@ function run(file: string, post: (m: FromWriter) => void, onMessage: (handler: (
           if (!write()) throw new Error("the inference table could not be written (see the server log); its rows are kept and retried");
           return null;
         });
+      case "oldest-kept":
+        return reply(m.id, () => oldestKept(db, m.where, m.keepRows) ?? null);
       case "export":
         return reply(m.id, () => exportRows(db, m.where, m.expiry, { maxRows: m.maxRows, maxBytes: m.maxBytes }));
       case "delete":

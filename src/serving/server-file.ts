@@ -1,6 +1,6 @@
 // SLIPWAY_HOME/server.json: how clients find the local server (address, pid) and talk to its admin
 // routes (a random token, file mode 0600).
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ServerInfo {
@@ -24,8 +24,11 @@ export function readServerInfo(home: string): ServerInfo | undefined {
   }
 }
 
+/** Written to a temporary file and renamed: a client never reads a half-written server.json. */
 export function writeServerInfo(home: string, info: ServerInfo): void {
-  writeFileSync(serverFile(home), JSON.stringify(info, null, 2), { mode: 0o600 });
+  const tmp = `${serverFile(home)}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(info, null, 2), { mode: 0o600 });
+  renameSync(tmp, serverFile(home));
 }
 
 export function removeServerInfo(home: string, pid: number): void {
