@@ -39,11 +39,16 @@ for arg in "$@"; do
   TOKENS+=("$($S tokens create --user "${USER:-root}" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).token)')")
   URLS+=("$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).endpoints[0].url)')")
 done
-# The bare server, and the calibration servers.
+# The bare server, and the calibration servers. Each runs in a session of its own (setsid), as the
+# gateway does (deploy starts it detached): with the kernel's autogroup scheduling, a server in the
+# load generator's session shares its CPU slice and is woken by it at once, and on a busy machine that
+# alone made the bare server twice as fast as the same server in a session of its own.
 for burn in 0 ${BENCH_BURN:-}; do
   port_file="$WORK/bare-$burn.port"
-  node "$HERE/bare-server.mjs" 0 "$burn" > "$port_file" & BARE_PIDS+=($!)
+  setsid node "$HERE/bare-server.mjs" 0 "$burn" > "$port_file" & BARE_PIDS+=($!)
   for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+  # setsid runs node in place (a background job of a script leads no process group): $! is the server.
+  grep -q bare-server.mjs "/proc/${BARE_PIDS[-1]}/cmdline" 2>/dev/null || { echo "the bare server is not pid ${BARE_PIDS[-1]} (setsid forked?)" >&2; exit 1; }
   LABELS+=("$([ "$burn" = 0 ] && echo bare || echo "bare+${burn}us")"); URLS+=("http://127.0.0.1:$(cat "$port_file")/"); TOKENS+=(""); BUILD+=(-1)
 done
 BARE=${#ROOTS[@]}   # index of the bare server in LABELS/URLS
