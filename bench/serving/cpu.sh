@@ -36,7 +36,8 @@ for arg in "$@"; do
   URLS+=("$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).endpoints[0].url)')")
   PIDS+=("$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).pid)' "$home/server.json")")
 done
-BARE_PORT=$(mktemp); node "$HERE/bare-server.mjs" 0 > "$BARE_PORT" & BARE_PID=$!
+# In a session of its own, as the gateway (see throughput.sh: autogroup scheduling favours a server in wrk's session).
+BARE_PORT=$(mktemp); setsid node "$HERE/bare-server.mjs" 0 > "$BARE_PORT" & BARE_PID=$!
 for _ in $(seq 50); do [ -s "$BARE_PORT" ] && break; sleep 0.05; done
 BARE="http://127.0.0.1:$(cat "$BARE_PORT")/"
 
