@@ -37,6 +37,9 @@ slipway plan --phase 1
 deployed=1
 slipway deploy --phase 1            # phase 1: core, features, training and serving's jobs, model, hooks
 slipway run train --wait --param epochs=100   # a training job: bundled, run, results archived
+slipway run "[dev] Quickstart - Train" --wait # the same job, by its title
+slipway jobs list                   # deployed jobs, their titles, the schedules that run them
+slipway schedules list              # nightly-train: next fire time (the server deploy started fires it)
 slipway run train_iris --wait       # trains the iris classifier, writes ONNX, registers iris@champion
 slipway models versions iris
 slipway deploy                      # every phase: adds the phase-2 endpoint serving iris@champion
@@ -45,6 +48,7 @@ slipway endpoints logs iris-dev
 slipway status
 slipway settings list
 slipway runs
+slipway server status               # background work: schedules, endpoint TTLs, lost runs (last and next run)
 slipway history
 slipway destroy --yes               # reverse order: serving (inference table archived), features, core
 deployed=0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs dependencies, builds, starts the services the tests
-# need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite), runs every
-# test, and stops what it started.
+# need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite; OpenStack Swift
+# with its s3api middleware, a real S3-compatible server, for the blob store suite and the S3 tests),
+# runs every test, and stops what it started.
 #
 #   npm test                                   # everything
 #   npm test -- test/integration/deploy.test.ts   # only these files
@@ -48,6 +49,7 @@ cleanup() {
   local code=$?
   export TMPDIR="${orig_tmpdir:-/tmp}"
   scripts/services/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
+  scripts/services/swift.sh stop "$services/swift" >/dev/null 2>&1 || true
   # Processes a test started and did not stop (a server, a runner): their environment names this run's folder.
   local leaked=()
   local environ pid
@@ -83,6 +85,20 @@ cleanup() {
 trap cleanup EXIT
 
 export "$(scripts/services/postgres.sh start "$services/pg")"
+
+# The S3-compatible server: Debian's OpenStack Swift packages (installed by swift.sh when missing and
+# we are root, ~1 minute). As root a failure to start it fails the run; otherwise (the packages
+# missing, /etc/swift/swift.conf absent) the tests that need it are skipped, each with the reason.
+if swift_env="$(scripts/services/swift.sh start "$services/swift" 2>"$services/swift-start.log")"; then
+  while IFS= read -r line; do [ -n "$line" ] && export "$line"; done <<<"$swift_env"
+else
+  cat "$services/swift-start.log" >&2
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: could not start OpenStack Swift (scripts/services/swift.sh)" >&2
+    exit 1
+  fi
+  echo "test.sh: warning: no S3-compatible server (OpenStack Swift could not be started); the S3 tests are skipped" >&2
+fi
 export TMPDIR="$run_tmp/tmp"
 
 files=()

@@ -59,6 +59,8 @@ export interface RuntimeEnv {
   inferenceQueueRows: number;
   /** SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS: how often the server applies the inference tables' retention (`keep`, `keep_rows`). */
   inferenceRetentionEveryMs: number;
+  /** SLIPWAY_SERVER_BLOBS: where the control plane keeps uploaded sources (a folder, or s3://BUCKET/PREFIX?endpoint=…&region=…); else SLIPWAY_HOME/server/sources/blobs. */
+  serverBlobs?: string;
   /** SLIPWAY_SERVER_IDLE_MS: the server stops after this long with nothing to serve (0: never; unset: the default of how it was started). */
   serverIdleMs?: number;
   color: boolean;
@@ -70,6 +72,8 @@ export interface RuntimeEnv {
   server?: string;
   /** SLIPWAY_BOOTSTRAP_TOKEN: the first administrator's token, for automation (else one is made and printed once). */
   bootstrapToken?: string;
+  /** SLIPWAY_SMTP_URL: the SMTP server pipeline e-mail goes through when a channel names none (smtp://user:password@host:port). */
+  smtpUrl?: string;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
 }
@@ -114,12 +118,14 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
     inferenceQueueRows: positiveNumber(env.SLIPWAY_INFERENCE_QUEUE_ROWS, 100_000),
     inferenceRetentionEveryMs: positiveNumber(env.SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS, 60_000),
+    serverBlobs: env.SLIPWAY_SERVER_BLOBS || undefined,
     serverIdleMs: env.SLIPWAY_SERVER_IDLE_MS !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_IDLE_MS) ? Number(env.SLIPWAY_SERVER_IDLE_MS) : undefined,
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
     debug: !!env.SLIPWAY_DEBUG,
     token: env.SLIPWAY_TOKEN || undefined,
     server: env.SLIPWAY_SERVER || undefined,
     bootstrapToken: env.SLIPWAY_BOOTSTRAP_TOKEN || undefined,
+    smtpUrl: env.SLIPWAY_SMTP_URL || undefined,
     processEnv: env,
   };
 }
@@ -132,4 +138,13 @@ export function readRuntimeEnvWith(overrides: NodeJS.ProcessEnv): RuntimeEnv {
 function positiveNumber(raw: string | undefined, fallback: number): number {
   const n = Number(raw);
   return raw && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * The AWS SDK for JavaScript warns (once per process, several lines on stderr) that its releases after
+ * January 2027 need Node.js 22; the versions Slipway depends on run on Node.js 20. Switched off through
+ * the SDK's own variable unless the user set it; called before the SDK is loaded (store/blobs/s3).
+ */
+export function quietAwsSdk(): void {
+  if (!process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 }

@@ -27,7 +27,8 @@ export const ERROR_CODES = {
   unknown_module: { exit: 2, http: 404, description: "`--module` names a module the project does not have" },
   unknown_revision: { exit: 2, http: 404, description: "`rollback --to` a revision that does not exist" },
   invalid_backend: { exit: 2, http: 400, description: "unknown or incomplete `state` / `blobs` backend" },
-  unknown_job: { exit: 2, http: 404, description: "`run` or `bundle` of a job that is not declared" },
+  unknown_job: { exit: 2, http: 404, description: "`run` or `bundle` of a job that is not declared (by key or title)" },
+  unknown_schedule: { exit: 2, http: 404, description: "`schedules pause` or `unpause` of a schedule not deployed to the target" },
   unknown_param: { exit: 2, http: 400, description: "`--param` names a parameter the job does not declare" },
   unknown_run: { exit: 2, http: 404, description: "no run with that id, or a run-id prefix that is ambiguous" },
   unknown_task: { exit: 2, http: 404, description: "`logs --task` names a task the run does not have" },
@@ -55,6 +56,9 @@ export const ERROR_CODES = {
   unknown_source: { exit: 2, http: 404, description: "an API request names a project source (bundle) the server does not have, or a file of it was not uploaded" },
   unknown_project: { exit: 2, http: 404, description: "an API request for a project whose source was never uploaded to the server (plan or deploy with `--server` first)" },
   not_logged_in: { exit: 2, http: 401, description: "`--server` (or SLIPWAY_SERVER) without a token: run `slipway login URL` or set SLIPWAY_TOKEN" },
+  unknown_pipeline: { exit: 2, http: 404, description: "a `pipelines` command names a pipeline that is neither declared nor deployed to the target" },
+  unknown_stage: { exit: 2, http: 404, description: "`pipelines approve|reject|logs --stage` names a stage the pipeline run does not have" },
+  not_an_approval: { exit: 2, http: 400, description: "`pipelines approve|reject --stage` names a stage that is not an approval" },
   not_installable: { exit: 2, http: 400, description: "installing an artifact that is not a Python wheel" },
 
   // ---- refused: exit 3, nothing was changed
@@ -83,6 +87,12 @@ export const ERROR_CODES = {
   query_unauthorized: { exit: 3, http: 401, description: "`endpoints query`: the endpoint answered 401 (no or unknown token)" },
   query_forbidden: { exit: 3, http: 403, description: "`endpoints query`: the endpoint answered 403 (the token's user may not query it)" },
   files_exist: { exit: 3, http: 409, description: "`init` into a folder that has files the template would write (adds `files`); nothing was written" },
+  pipeline_not_deployed: { exit: 3, http: 409, description: "`pipelines run` of a pipeline the config declares but the target does not have deployed (deploy it first)" },
+  manual_trigger_off: { exit: 3, http: 409, description: "`pipelines run` of a pipeline whose `triggers.manual` is false" },
+  pipeline_run_skipped: { exit: 3, http: 409, description: "`pipelines run`: the pipeline's previous run still runs and its `concurrency` is skip (the document is the skipped run)" },
+  approval_not_waiting: { exit: 3, http: 409, description: "`pipelines approve|reject` of an approval stage that is not waiting (not reached yet, decided, timed out or skipped)" },
+  self_review: { exit: 3, http: 403, description: "`pipelines approve` by the person who triggered the run, on a stage with `prevent_self_review`" },
+  already_decided: { exit: 3, http: 409, description: "`pipelines approve|reject` by an approver who has already decided on that stage" },
   cancelled: { exit: 3, http: 409, description: "`init` on a terminal: the input ended (Ctrl-D) before every question was answered; nothing was written" },
 
   // ---- failures: exit 1
@@ -101,6 +111,7 @@ export const ERROR_CODES = {
   bundle_not_found: { exit: 1, http: 404, description: "a bundle is not in the blob store" },
   bundle_corrupt: { exit: 1, http: 500, description: "a bundle's content does not match its hash" },
   bundle_blob_missing: { exit: 1, http: 500, description: "a file of a bundle is missing from the blob store" },
+  blob_store_failed: { exit: 1, http: 502, description: "the S3-compatible blob store failed a request (missing bucket, credentials, access denied, unreachable); adds `store`, `error` and the HTTP `status`" },
   archive_unsafe_entry: { exit: 1, http: 400, description: "an archive entry would be written outside its folder; nothing was extracted" },
   workdir_not_empty: { exit: 1, http: 500, description: "a run's working folder exists and is not empty" },
   invalid_model: { exit: 1, http: 400, description: "a model folder's `model.yaml` is missing or invalid" },
@@ -113,7 +124,10 @@ export const ERROR_CODES = {
   endpoint_not_served: { exit: 1, http: 503, description: "a deployed endpoint could not be served again by the local server (deploy reports which and why)" },
   audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
   server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
+  source_changed: { exit: 1, http: 409, description: "`--server`: a project file changed while it was being uploaded; run the command again" },
+  not_remote: { exit: 2, http: 400, description: "`--server` on a command that works on this machine only (artifacts build and publish, bundle, run --bundle), or a pipelines command with a server configured (they work on the local home only, for now)" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
+  pipeline_failed: { exit: 1, http: 500, description: "`pipelines run` (in the foreground) or `status`: the pipeline run ended without succeeding (failed or cancelled)" },
   checks_failed: { exit: 1, http: 500, description: "`doctor`: a check failed; each failed check says how to fix it" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -51,7 +51,9 @@ export async function readBuildRecord(home: string, project: string, artifact: s
 const hashOnly: BlobStore = {
   location: "nowhere (hashing only)",
   put: async () => {},
+  putFile: async () => {},
   get: async () => undefined,
+  getFile: async () => false,
   has: async () => true,
   list: async () => [],
   delete: async () => {},

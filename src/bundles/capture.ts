@@ -10,10 +10,10 @@ import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { runDag } from "../util/dag.js";
 import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "./manifest.js";
-import { CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
+import { CONCURRENCY, STORE_CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
 import { indexHit, loadIndex, saveIndex, type IndexEntry, type LastBundle, type LoadedIndex } from "./capture-index.js";
-import { buildTree, listDigest, remember, storeTree } from "./tree.js";
+import { buildTree, listDigest, remember, storeTree, storedNodes, type StoredNodes } from "./tree.js";
 
 export interface SourceEntry {
   path: string; // bundle path
@@ -248,12 +248,25 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
   let shaped = shape();
   // A bundle already in the store had all its blobs stored before its record (written last). A new one
   // may hold files the index vouched for whose blobs are gone (a store emptied by hand): read those again.
+  // The tree's nodes already stored vouch for the blobs below them; only the rest are asked about.
+  let known: StoredNodes | undefined;
   if (unverified.length > 0 && !(await blobs.has(bundleKey(shaped.hash)))) {
+    known = shaped.built ? await storedNodes(blobs, shaped.built) : undefined;
+    const vouched = known?.vouched ?? new Set<string>();
     const gone: SourceEntry[] = [];
-    for (const entry of unverified) if (!(await blobs.has(fileBlobKey(files.get(entry.path)!.sha256)))) gone.push(entry);
+    const checked = await runDag({
+      nodes: unverified.filter((entry) => !vouched.has(files.get(entry.path)!.sha256)),
+      key: (entry) => entry.path,
+      limit: STORE_CONCURRENCY,
+      run: async (entry) => {
+        if (!(await blobs.has(fileBlobKey(files.get(entry.path)!.sha256)))) gone.push(entry);
+      },
+    });
+    if (checked.failed.length) throw checked.failed[0]!.error;
     if (gone.length > 0) {
       await rehash(gone);
       shaped = shape();
+      known = undefined;
     }
   }
 
@@ -271,7 +284,7 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
       shaped = { ...shaped, built, hash: built.record.hash, manifest: { version: 2, files: shaped.sorted, tree: built.root } };
     }
     if (shaped.built) {
-      const stored = await storeTree(blobs, shaped.built);
+      const stored = await storeTree(blobs, shaped.built, known);
       metadataBytesWritten = stored.bytes;
       nodesWritten = stored.nodes;
     }

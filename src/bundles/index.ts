@@ -12,10 +12,12 @@
 // reuses the working folder of an earlier run, put right (workdir.ts); packBundle()/unpackArchive()
 // carry it to remote executors as a .tar.gz. None ever writes outside the working folder, whatever the
 // manifest, the tree or the archive says: every path is checked before anything is written.
-export { bundleKey, fileBlobKey } from "./paths.js";
+export { bundleKey, fileBlobKey, treeKey } from "./paths.js";
 export type { BundleFile, BundleManifest, CaptureOptions, CaptureResult, ExtraFile } from "./manifest.js";
 export { rebaseIgnoreRules } from "./ignore.js";
 export { captureBundle } from "./capture.js";
 export { loadManifest, materializeBundle } from "./materialize.js";
 export { checkoutBundle, returnWorkDir, releaseSlot, type CheckoutResult, type WorkDirOptions } from "./workdir.js";
 export { packBundle, unpackArchive } from "./pack.js";
+export { parseNode, type BuiltTree, type ParsedNode } from "./tree.js";
+export { scanSource, type SourceScan } from "./scan.js";

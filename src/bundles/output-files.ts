@@ -2,7 +2,7 @@
 // (a file already archived by any run is not stored again), and restored for cache hits.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { listFiles } from "../util/list-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
@@ -31,22 +31,28 @@ export function changedFiles(before: FileHashes, after: FileHashes): FileHashes 
   return Object.fromEntries(Object.entries(after).filter(([path, hash]) => before[path] !== hash));
 }
 
+/** Stores each file under its hash unless the store has it (streamed: model files can be large). */
 export async function archiveFiles(store: BlobStore, root: string, files: FileHashes): Promise<void> {
   for (const [path, hash] of Object.entries(files)) {
     const key = `files/${hash}`;
-    if (!(await store.has(key))) await store.put(key, await readFile(join(root, path)));
+    if (!(await store.has(key))) await store.putFile(key, join(root, path));
   }
 }
 
-/** Writes archived files back under `root`; refuses any path that would land outside it. */
+/**
+ * Writes archived files back under `root` (streamed from the store), each checked against its sha256;
+ * refuses any path that would land outside it.
+ */
 export async function restoreFiles(store: BlobStore, files: FileHashes, root: string): Promise<void> {
   const base = resolve(root);
   for (const [path, hash] of Object.entries(files)) {
     const target = resolve(base, path);
     if (!target.startsWith(base + sep)) throw new Error(`refusing to restore "${path}": it is outside the output folder`);
-    const data = await store.get(`files/${hash}`);
-    if (!data) throw new Error(`archived output ${path} (${hash.slice(0, 12)}) is missing`);
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, data);
+    if (!(await store.getFile(`files/${hash}`, target))) throw new Error(`archived output ${path} (${hash.slice(0, 12)}) is missing`);
+    if ((await hashFile(target)) !== hash) {
+      await rm(target, { force: true });
+      throw new Error(`archived output ${path}: the stored content does not match its sha256 ${hash.slice(0, 12)}`);
+    }
   }
 }

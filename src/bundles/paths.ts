@@ -7,6 +7,11 @@ export const BUNDLE_PREFIX = "bundles/";
 export const TREE_PREFIX = "trees/";
 export const HEX64 = /^[0-9a-f]{64}$/;
 export const CONCURRENCY = 8;
+/**
+ * Blob-store requests that move little data (a HEAD, a tree node) run this many at once: against a
+ * remote store (S3) each costs a round trip, and one after the other they would add up to seconds.
+ */
+export const STORE_CONCURRENCY = 32;
 /** Files modified this close to (or after) the moment they were hashed are re-hashed next time (coarse mtimes). */
 export const RACY_MS = 2000;
 

@@ -20,7 +20,8 @@ import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { BundleFile } from "./manifest.js";
-import { HEX64, bundleKey, comparePaths, treeKey } from "./paths.js";
+import { HEX64, STORE_CONCURRENCY, bundleKey, comparePaths, treeKey } from "./paths.js";
+import { runDag } from "../util/dag.js";
 
 /** A listing larger than this (bytes of its JSON) is split into pages. */
 export const PAGE_BYTES = 1024;
@@ -192,7 +193,41 @@ export function parseRecord(hash: string, parsed: Record<string, unknown>): Bund
   return { version: 2, tree, files, bytes };
 }
 
-type ParsedNode = { entries: TreeEntry[] } | { pages: [number, string][] };
+export type ParsedNode = { entries: TreeEntry[] } | { pages: [number, string][] };
+
+/**
+ * One tree node's bytes (already verified against `hash`), parsed and checked: every name, kind, size
+ * and hash of a listing, every page of a split one. `label` starts each error ("bundle <hash>").
+ */
+export function parseNode(label: string, hash: string, data: Buffer | string): ParsedNode {
+  const bad = (why: string) => new SlipwayError("bundle_invalid", `${label}: ${why}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString("utf8"));
+  } catch {
+    throw bad(`tree node ${hash} is not JSON`);
+  }
+  const n = parsed as { entries?: unknown; pages?: unknown } | null;
+  if (n && typeof n === "object" && Array.isArray(n.entries) && Object.keys(n).length === 1) {
+    for (const e of n.entries as unknown[]) {
+      if (!Array.isArray(e) || e.length !== 4) throw bad(`tree node ${hash} has a malformed entry`);
+      const [name, kind, size, h] = e as unknown[];
+      const why = unsafeName(name);
+      if (why) throw new SlipwayError("bundle_unsafe_path", `${label}: the name ${JSON.stringify(name)} ${why}; refusing to write it`);
+      if (kind !== "f" && kind !== "x" && kind !== "d") throw bad(`${JSON.stringify(name)} has the kind ${JSON.stringify(kind)}`);
+      if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad(`${JSON.stringify(name)} has an invalid size`);
+      if (typeof h !== "string" || !HEX64.test(h)) throw bad(`${JSON.stringify(name)} has an invalid hash`);
+    }
+    return { entries: n.entries as TreeEntry[] };
+  }
+  if (n && typeof n === "object" && Array.isArray(n.pages) && Object.keys(n).length === 1) {
+    for (const p of n.pages as unknown[]) {
+      if (!Array.isArray(p) || p.length !== 2 || !Number.isInteger(p[0]) || typeof p[1] !== "string" || !HEX64.test(p[1])) throw bad(`tree node ${hash} has a malformed page`);
+    }
+    return { pages: n.pages as [number, string][] };
+  }
+  throw bad(`tree node ${hash} is neither a listing nor pages`);
+}
 
 /**
  * Every file of a format-2 bundle, sorted by path. Each node's bytes are checked against its hash,
@@ -208,39 +243,11 @@ export async function readTree(blobs: BlobStore, bundle: string, record: BundleR
         const data = await blobs.get(treeKey(hash));
         if (!data) throw new SlipwayError("bundle_blob_missing", `bundle ${bundle}: tree node ${hash} is missing from the blob store`);
         if (sha256(data) !== hash) throw new SlipwayError("bundle_corrupt", `bundle ${bundle}: tree node ${hash} does not match its hash`);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(data.toString("utf8"));
-        } catch {
-          throw bad(`tree node ${hash} is not JSON`);
-        }
-        return checkNode(hash, parsed);
+        return parseNode(`bundle ${bundle}`, hash, data);
       })();
       cache.set(hash, p);
     }
     return p;
-  };
-  const checkNode = (hash: string, parsed: unknown): ParsedNode => {
-    const n = parsed as { entries?: unknown; pages?: unknown } | null;
-    if (n && typeof n === "object" && Array.isArray(n.entries) && Object.keys(n).length === 1) {
-      for (const e of n.entries as unknown[]) {
-        if (!Array.isArray(e) || e.length !== 4) throw bad(`tree node ${hash} has a malformed entry`);
-        const [name, kind, size, h] = e as unknown[];
-        const why = unsafeName(name);
-        if (why) throw new SlipwayError("bundle_unsafe_path", `bundle ${bundle}: the name ${JSON.stringify(name)} ${why}; refusing to write it`);
-        if (kind !== "f" && kind !== "x" && kind !== "d") throw bad(`${JSON.stringify(name)} has the kind ${JSON.stringify(kind)}`);
-        if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw bad(`${JSON.stringify(name)} has an invalid size`);
-        if (typeof h !== "string" || !HEX64.test(h)) throw bad(`${JSON.stringify(name)} has an invalid hash`);
-      }
-      return { entries: n.entries as TreeEntry[] };
-    }
-    if (n && typeof n === "object" && Array.isArray(n.pages) && Object.keys(n).length === 1) {
-      for (const p of n.pages as unknown[]) {
-        if (!Array.isArray(p) || p.length !== 2 || !Number.isInteger(p[0]) || typeof p[1] !== "string" || !HEX64.test(p[1])) throw bad(`tree node ${hash} has a malformed page`);
-      }
-      return { pages: n.pages as [number, string][] };
-    }
-    throw bad(`tree node ${hash} is neither a listing nor pages`);
   };
 
   const files: BundleFile[] = [];
@@ -277,19 +284,87 @@ export async function readTree(blobs: BlobStore, bundle: string, record: BundleR
   return files.sort((a, b) => comparePaths(a.path, b.path));
 }
 
-/** Stores the nodes and then the record (last: a record in the store means its whole tree is there). Returns bytes and nodes written. */
-export async function storeTree(blobs: BlobStore, built: BuiltTree): Promise<{ bytes: number; nodes: number }> {
+/**
+ * Which nodes of a built tree the store already has. Nodes are written children first, and every file
+ * blob before any node (see storeTree and captureBundle), so a stored node vouches for its whole
+ * subtree: the walk goes from the root down and asks only about the children of missing nodes. For a
+ * tree that differs from a stored one in a few files that is a few requests, not one per node.
+ */
+export interface StoredNodes {
+  /** Nodes to write (children before parents, as in built.nodes). */
+  missing: Set<string>;
+  /** The sha256 of every file below a stored node: its blob is in the store. */
+  vouched: Set<string>;
+}
+
+export async function storedNodes(blobs: BlobStore, built: BuiltTree): Promise<StoredNodes> {
+  const parsed = new Map<string, { dirs: string[]; files: string[] }>();
+  for (const n of built.nodes) {
+    const v = JSON.parse(n.data) as { entries?: TreeEntry[]; pages?: [number, string][] };
+    if (v.pages) parsed.set(n.hash, { dirs: v.pages.map(([, h]) => h), files: [] });
+    else parsed.set(n.hash, { dirs: v.entries!.filter((e) => e[1] === "d").map((e) => e[3]), files: v.entries!.filter((e) => e[1] !== "d").map((e) => e[3]) });
+  }
+  const missing = new Set<string>();
+  const vouched = new Set<string>();
+  const vouch = (hash: string): void => {
+    const n = parsed.get(hash)!;
+    for (const f of n.files) vouched.add(f);
+    for (const d of n.dirs) vouch(d);
+  };
+  let level = [built.root];
+  const asked = new Set<string>();
+  while (level.length > 0) {
+    const next: string[] = [];
+    const checked = await runDag({
+      nodes: level,
+      key: (h) => h,
+      limit: STORE_CONCURRENCY,
+      run: async (hash) => {
+        if (await blobs.has(treeKey(hash))) return vouch(hash);
+        missing.add(hash);
+        for (const d of parsed.get(hash)!.dirs) {
+          if (!asked.has(d)) {
+            asked.add(d);
+            next.push(d);
+          }
+        }
+      },
+    });
+    if (checked.failed.length) throw checked.failed[0]!.error;
+    level = next;
+  }
+  return { missing, vouched };
+}
+
+/**
+ * Stores the missing nodes, children before parents, and then the record (last: a record in the
+ * store means its whole tree is there). Returns bytes and nodes written.
+ */
+export async function storeTree(blobs: BlobStore, built: BuiltTree, known?: StoredNodes): Promise<{ bytes: number; nodes: number }> {
   const key = bundleKey(built.record.hash);
   if (await blobs.has(key)) return { bytes: 0, nodes: 0 };
+  const { missing } = known ?? (await storedNodes(blobs, built));
+  const toWrite = built.nodes.filter((n) => missing.has(n.hash));
+  const children = new Map<string, string[]>();
+  for (const n of toWrite) {
+    const v = JSON.parse(n.data) as { entries?: TreeEntry[]; pages?: [number, string][] };
+    const kids = v.pages ? v.pages.map(([, h]) => h) : v.entries!.filter((e) => e[1] === "d").map((e) => e[3]);
+    children.set(n.hash, kids.filter((h) => missing.has(h)));
+  }
   let bytes = 0;
   let nodes = 0;
-  for (const n of built.nodes) {
-    const k = treeKey(n.hash);
-    if (await blobs.has(k)) continue;
-    await blobs.put(k, n.data);
-    bytes += Buffer.byteLength(n.data);
-    nodes += 1;
-  }
+  const stored = await runDag({
+    nodes: toWrite,
+    key: (n) => n.hash,
+    prerequisites: (n) => children.get(n.hash) ?? [],
+    limit: STORE_CONCURRENCY,
+    run: async (n) => {
+      await blobs.put(treeKey(n.hash), n.data);
+      bytes += Buffer.byteLength(n.data);
+      nodes += 1;
+    },
+  });
+  if (stored.failed.length || stored.notStarted.length) throw stored.failed[0]?.error ?? new Error("storing the bundle's tree stopped early");
   await blobs.put(key, built.record.data);
   bytes += Buffer.byteLength(built.record.data);
   return { bytes, nodes };

@@ -7,10 +7,12 @@ import { exitCodeOf, type ExitCode } from "../error-codes.js";
 import { formatDiagnostic, InvalidInputError, printable } from "../errors.js";
 import { envelope, type CommandName, type FieldsOf, type UnsuccessfulCommand } from "../views/documents.js";
 import { errorView, type ErrorJson } from "../views/error.js";
-import type { Reporter } from "../engine/reporter.js";
 import { debugRequested, readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
+import { progressReporter, type ProgressEvent } from "../views/progress.js";
+import { localControlPlaneAccess } from "../server/control-plane.js";
 import { Output } from "./output.js";
+import { printProgress } from "./render.js";
 
 export interface CommonFlags {
   target?: string;
@@ -49,9 +51,13 @@ export function inheritCommonOptions(program: Command): void {
   // targets (see allowManyTargets) get them all, the others the last one.
   program.options.find((o) => o.long === "--target")?.argParser(collect);
   program.hook("preAction", (_program, action) => {
-    for (const [key, value] of Object.entries(program.opts())) {
-      const v = key === "target" && Array.isArray(value) && !MANY_TARGETS.has(action) ? value.at(-1) : value;
-      if (action.getOptionValue(key) === undefined) action.setOptionValue(key, v);
+    // A parent command with the same options (`runs` for `runs show`) takes them wherever they stand
+    // too: the nearest parent's value first, the program's last.
+    for (let parent = action.parent; parent; parent = parent.parent) {
+      for (const [key, value] of Object.entries(parent.opts())) {
+        const v = key === "target" && Array.isArray(value) && !MANY_TARGETS.has(action) ? value.at(-1) : value;
+        if (action.getOptionValue(key) === undefined && v !== undefined) action.setOptionValue(key, v);
+      }
     }
   });
 }
@@ -80,34 +86,21 @@ export interface CommandRuntime {
   env: RuntimeEnv;
   out: Output;
   ctx: OperationContext;
+  /** Prints one progress event (the operation's, embedded; the server's stream, remote). */
+  progress: (event: ProgressEvent) => void;
+  /** How a command heads the plan it shows before applying (deploy, destroy, rollback); unset: plans are not shown. */
+  planHeading?: (where: string) => string;
 }
 
 export function makeRuntime(flags: CommonFlags): CommandRuntime {
   const env = readRuntimeEnv();
   const out = new Output(!!flags.json, env.color && !!process.stdout.isTTY && !flags.json);
   const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && !flags.json;
-  const ctx: OperationContext = { env, reporter: terminalReporter(out), confirm: interactive ? (q) => ask(q) : undefined };
-  return { env, out, ctx };
-}
-
-function terminalReporter(out: Output): Reporter {
-  return {
-    secrets: (values) => (out.secrets = [...values]),
-    info: (m) => out.line(m),
-    warn: (m) => out.err(out.style("yellow", `warning: ${m}`)),
-    actionStarted: (a) => {
-      if (a.kind === "hook") out.line(out.style("cyan", `  ${a.action === "delete" ? "destroying" : "running"} ${a.address}`));
-    },
-    actionFinished: (a, r) => {
-      if (r.ok) out.line(`  ${out.style("green", "done")} ${a.action.padEnd(7)} ${a.address} ${out.style("dim", `(${r.ms} ms)`)}`);
-      else out.line(`  ${out.style("red", "FAILED")} ${a.action.padEnd(7)} ${a.address}: ${r.error}`);
-    },
-    output: (address, stream, line) => {
-      const text = `    ${out.style("dim", "│")} ${line}`;
-      if (stream === "stderr") out.err(text);
-      else out.line(text);
-    },
-  };
+  const rt: CommandRuntime = { env, out, ctx: undefined as unknown as OperationContext, progress: (e) => printProgress(out, e, rt.planHeading) };
+  // The reporter's calls become progress events, printed as the remote CLI prints the server's.
+  const reporter = progressReporter((e) => rt.progress(e), (values) => (out.secrets = [...values]));
+  rt.ctx = { env, reporter, confirm: interactive ? (q) => ask(q) : undefined, controlPlaneAccess: localControlPlaneAccess(env) };
+  return rt;
 }
 
 async function ask(question: string): Promise<boolean> {

@@ -1,21 +1,28 @@
 // Remote mode: with --server URL, SLIPWAY_SERVER or a stored `slipway login`, commands ask the server's
-// API (src/server/api) instead of acting on the local home. The API answers with the same documents the
-// embedded commands build, and commands render their text from the document, so both print the same.
+// API (src/server/api, through src/client) instead of acting on the local home. The API answers with the
+// same documents the embedded commands build, and commands render their text from the document, so both
+// print the same. `--no-server` works on the local home whatever is configured.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import type { RuntimeEnv } from "../env.js";
-import { InvalidInputError, SlipwayError, type ErrorCode } from "../errors.js";
+import { SlipwayError } from "../errors.js";
+import { normalizeServer, RemoteClient, remoteError } from "../client/api-client.js";
 import type { IdentityCommand, IdentityCommands } from "../server/identity-documents.js";
 import type { FieldsOf } from "../views/documents.js";
 import type { ErrorJson } from "../views/error.js";
 
+export { normalizeServer, RemoteClient, remoteError };
+
 export interface ServerFlags {
-  server?: string;
+  /** A URL, or false for --no-server. */
+  server?: string | false;
 }
 
 export function withServerOption(cmd: Command): Command {
-  return cmd.option("--server <url>", "ask this Slipway server (default: SLIPWAY_SERVER, else the one `slipway login` stored, else work on the local home)");
+  return cmd
+    .option("--server <url>", "ask this Slipway server (default: SLIPWAY_SERVER, else the one `slipway login` stored, else work on the local home)")
+    .option("--no-server", "work on the local home, even with SLIPWAY_SERVER or a stored login");
 }
 
 interface Login {
@@ -47,19 +54,9 @@ export function writeLogin(env: RuntimeEnv, login: Login): string {
   return file;
 }
 
-export function normalizeServer(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new InvalidInputError([{ message: `"${url}" is not a URL`, hint: "for example http://127.0.0.1:7878" }], "invalid_flag");
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidInputError([{ message: `"${url}" is not an http(s) URL`, hint: "for example https://slipway.example.com" }], "invalid_flag");
-  return u.origin + u.pathname.replace(/\/+$/, "");
-}
-
 /** The server to ask, or undefined for embedded mode. */
 export function remoteFor(env: RuntimeEnv, flags: ServerFlags): RemoteClient | undefined {
+  if (flags.server === false) return undefined;
   const login = readLogin(env);
   const server = flags.server ?? env.server ?? login?.server;
   if (!server) return undefined;
@@ -67,20 +64,6 @@ export function remoteFor(env: RuntimeEnv, flags: ServerFlags): RemoteClient | u
   const token = env.token ?? (login && normalizeServer(login.server) === url ? login.token : undefined);
   if (!token) throw new SlipwayError("not_logged_in", `no token for ${url}`, { hint: `run \`slipway login ${url}\`, or set SLIPWAY_TOKEN` });
   return new RemoteClient(url, token);
-}
-
-/** An API answer that is an error, as the error the embedded command would have thrown. */
-export function remoteError(e: ErrorJson): SlipwayError {
-  const { code, message, hint, diagnostics, ...details } = e;
-  if (diagnostics?.length) {
-    const err = new InvalidInputError(
-      diagnostics.map((d) => ({ message: d.message, hint: d.hint ?? undefined, location: d.file !== null && d.line !== null && d.column !== null ? { file: d.file, line: d.line, column: d.column } : undefined })),
-      code as never,
-    );
-    Object.assign(err, { details });
-    return err;
-  }
-  return new SlipwayError(code as ErrorCode, message, { hint: hint ?? undefined, details });
 }
 
 const IDENTITY_ROUTES: { [C in IdentityCommand]: (a: Parameters<IdentityCommands[C]>[0]) => { method: string; path: string; body?: unknown; query?: Record<string, string | number | undefined> } } = {
@@ -104,46 +87,12 @@ function grantBody(a: Parameters<IdentityCommands["permissions grant"]>[0]) {
   return { level: a.level, project: a.project, target: a.target || undefined, resource: a.resource || undefined, [a.principalKind]: a.principal };
 }
 
-export class RemoteClient {
-  constructor(
-    readonly url: string,
-    private readonly token: string,
-  ) {}
-
-  /** Calls a route; answers with the envelope (ok, error, fields). Throws for answers without fields. */
-  async call(method: string, path: string, options: { body?: unknown; query?: Record<string, string | number | string[] | undefined> } = {}): Promise<{ status: number; doc: Record<string, unknown> }> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(options.query ?? {})) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [v]) qs.append(k, String(x));
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}/api/v1${path}${qs.size ? `?${qs}` : ""}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(options.body !== undefined ? { "content-type": "application/json" } : {}) },
-        body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-      });
-    } catch (e) {
-      throw new SlipwayError("server_unreachable", `cannot reach ${this.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, { hint: "is the server running (slipway server)? check --server / SLIPWAY_SERVER" });
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = (await res.json()) as Record<string, unknown>;
-    } catch {
-      throw new SlipwayError("server_unreachable", `${this.url} answered ${res.status} with something that is not Slipway's API`, { hint: "check the URL (it is the server's address, without /api/v1)" });
-    }
-    if (body.ok === false && "error_code" in body) {
-      const { error_code: _c, message: _m, hint: _h, ...doc } = body;
-      return { status: res.status, doc };
-    }
-    return { status: res.status, doc: body };
-  }
-
-  /** A control-plane command's document (its error thrown as the embedded command would throw it). */
-  async identity<C extends IdentityCommand>(command: C, args: Parameters<IdentityCommands[C]>[0]): Promise<FieldsOf<C>> {
-    const r = (IDENTITY_ROUTES[command] as (a: typeof args) => { method: string; path: string; body?: unknown; query?: Record<string, string | number | undefined> })(args);
-    const { doc } = await this.call(r.method, r.path, { body: r.body, query: r.query });
-    const { ok, error, ...fields } = doc;
-    // Commands that finish unsuccessfully with their document (audit verify) return it; others throw.
-    if (ok === false && Object.keys(fields).length === 0) throw remoteError(error as ErrorJson);
-    return fields as FieldsOf<C>;
-  }
+/** A control-plane command's document on the server (its error thrown as the embedded command would throw it). */
+export async function remoteIdentity<C extends IdentityCommand>(client: RemoteClient, command: C, args: Parameters<IdentityCommands[C]>[0]): Promise<FieldsOf<C>> {
+  const r = (IDENTITY_ROUTES[command] as (a: typeof args) => { method: string; path: string; body?: unknown; query?: Record<string, string | number | undefined> })(args);
+  const { doc } = await client.call(r.method, r.path, { body: r.body, query: r.query });
+  const { ok, error, ...fields } = doc;
+  // Commands that finish unsuccessfully with their document (audit verify) return it; others throw.
+  if (ok === false && Object.keys(fields).length === 0) throw remoteError(error as ErrorJson);
+  return fields as FieldsOf<C>;
 }

@@ -7,7 +7,7 @@ import { InvalidInputError, type Diagnostic, type SourceLocation } from "../erro
 import { didYouMean } from "../util/suggest.js";
 import { validateAgainst } from "./diagnose.js";
 import { interpolate, type InterpolationScope } from "./interpolate.js";
-import type { ArchiveKind } from "../store/archives.js";
+import { archiveConfigFor, type ArchiveConfig } from "../store/archives.js";
 import type { z } from "zod";
 import { projectFileSchema, type ModuleFileBase, type Permission, type TargetConfig } from "./schema.js";
 import { refuseOutside } from "./safe-paths.js";
@@ -33,6 +33,11 @@ export interface LoadOptions<M extends ModuleFileBase = ModuleFileBase> {
   diagnostics?: Diagnostic[];
   user: string;
   env: Record<string, string | undefined>;
+  /**
+   * How messages show the project folder: files are shown relative to the current folder, or, when
+   * this is given, under it (the server shows the caller's own path, e.g. "." or "../demo").
+   */
+  shownDir?: string;
 }
 
 export interface LoadedModule<M extends ModuleFileBase = ModuleFileBase> {
@@ -56,13 +61,17 @@ export interface LoadedProject<M extends ModuleFileBase = ModuleFileBase> {
   name: string;
   target: LoadedTarget;
   targetNames: string[];
+  /** Every target's configuration as validated (values interpolated for the chosen target): pipelines read other targets' approval rules. */
+  targetConfigs: Record<string, TargetConfig>;
   /** Resolved variable values, by name. */
   variables: Record<string, string>;
   /** Values never to print (secret variables). */
   secretValues: string[];
   permissions: Permission[];
-  /** Archive stores configured for this target (project-level, overridden per target). */
-  archives: Partial<Record<ArchiveKind, { type: "fs"; path: string }>>;
+  /** Archive stores configured for this target (project-level, overridden per target; with `blobs: { type: s3 }`, the other kinds in that bucket). */
+  archives: ArchiveConfig;
+  /** Retention work the server runs (project-level, overridden per target). */
+  retention: { artifacts?: { every: string } };
   modules: LoadedModule<M>[];
   sourceMap: SourceMap;
 }
@@ -76,7 +85,8 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
       "project_not_found",
     );
   }
-  const displayFile = relative(process.cwd(), file) || file;
+  const show = (f: string) => (options.shownDir !== undefined ? join(options.shownDir, relative(dir, f)) : relative(process.cwd(), f) || f);
+  const displayFile = show(file);
   const read = readProjectFile(file, displayFile);
   if ("problem" in read) throw new InvalidInputError([read.problem]);
   const text = read.text;
@@ -133,7 +143,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
       const real = realpathSync(moduleFile);
       if (loadedFiles.has(real)) continue;
       loadedFiles.add(real);
-      const loaded = loadModule(moduleFile, options.moduleSchema, scope, diagnostics);
+      const loaded = loadModule(moduleFile, show(moduleFile), options.moduleSchema, scope, diagnostics);
       if (!loaded) continue;
       const twin = seen.get(loaded.name);
       if (twin) {
@@ -151,7 +161,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
       const location = parsed.sourceMap.locate(["targets", targetName, "env_files", i]);
       if (refuseOutside(diagnostics, { root: dir, base: dir, path: envFile, location, what: "env file", relativeTo: "relative to slipway.yaml" })) return;
       if (existsSync(join(dir, envFile))) {
-        const problem = projectFileProblem(join(dir, envFile), relative(process.cwd(), join(dir, envFile)) || envFile);
+        const problem = projectFileProblem(join(dir, envFile), show(join(dir, envFile)));
         if (problem) diagnostics.push(problem);
       } else {
         diagnostics.push({ location, message: `env file "${envFile}" does not exist`, hint: `create ${envFile} next to slipway.yaml or remove it from env_files` });
@@ -161,7 +171,7 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
   // The env files read without being named follow the same rule: no symbolic link out of the project.
   for (const implicit of [join(dir, "application.env"), ...modules.map((m) => join(m.dir, "module.env"))]) {
     if (!existsSync(implicit)) continue;
-    const shown = relative(process.cwd(), implicit) || implicit;
+    const shown = show(implicit);
     if (refuseOutside(diagnostics, { root: dir, base: dir, path: relative(dir, implicit), location: { file: shown, line: 1, column: 1 }, what: "env file", relativeTo: "relative to the project" })) continue;
     const problem = projectFileProblem(implicit, shown);
     if (problem) diagnostics.push(problem);
@@ -182,10 +192,12 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
     name: project.project,
     target: { name: targetName, config: target, mode: target.mode ?? "development", protected: target.protected ?? false },
     targetNames,
+    targetConfigs: { ...project.targets },
     variables,
     secretValues,
     permissions: project.permissions ?? [],
-    archives: { ...project.archives, ...target.archives },
+    archives: archiveConfigFor({ ...project.archives, ...target.archives }, target.blobs),
+    retention: { ...project.retention, ...target.retention },
     modules,
     sourceMap: parsed.sourceMap,
   };
@@ -202,8 +214,7 @@ export function targetNamesOf(dir: string): string[] {
   return isRecord(doc.targets) ? Object.keys(doc.targets) : [];
 }
 
-function loadModule<M extends ModuleFileBase>(file: string, moduleSchema: z.ZodType<M>, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule<M> | undefined {
-  const displayFile = relative(process.cwd(), file) || file;
+function loadModule<M extends ModuleFileBase>(file: string, displayFile: string, moduleSchema: z.ZodType<M>, projectScope: InterpolationScope, diagnostics: Diagnostic[]): LoadedModule<M> | undefined {
   const read = readProjectFile(file, displayFile);
   if ("problem" in read) {
     diagnostics.push(read.problem);

@@ -3,6 +3,7 @@
 // src/kinds/module-file.ts assembles module.yaml and the JSON Schema that `slipway schema` prints.
 import { z } from "zod";
 import { ARCHIVE_KINDS, type ArchiveKind } from "../store/archives.js";
+import { S3_BUCKET } from "../store/blobs/s3/s3-blob-store.js";
 import { USER_NAME, USER_NAME_MAX, USER_NAME_RULE } from "../env.js";
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -34,15 +35,55 @@ export const permissionSchema = z
   .describe("Who may do what: CAN_MANAGE > CAN_RUN > CAN_QUERY > CAN_VIEW");
 export const permissions = z.array(permissionSchema);
 
+/** A bucket of an S3-compatible object store (targets.NAME.blobs, an archive kind). */
+const s3Backend = z.strictObject({
+  type: z.literal("s3").describe("s3: a bucket of an S3-compatible object store (AWS S3, OpenStack Swift's s3api, MinIO, …)"),
+  bucket: z.string().regex(S3_BUCKET, 'bucket names are 3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit').describe("The bucket (it must exist)"),
+  prefix: z
+    .string()
+    .max(512)
+    .regex(/^(?!\/)(?!.*\/\/)(?!(.*\/)?\.\.?(\/|$))[^\\\0]*$/, 'a prefix is a relative key path: no leading "/", no empty, "." or ".." segment')
+    .optional()
+    .describe('Prepended to every key, e.g. "slipway/prod/" (a "/" is added at its end)'),
+  endpoint: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "an http:// or https:// address")
+    .optional()
+    .describe("An S3-compatible server's address; AWS S3 when absent"),
+  region: z.string().min(1).max(64).optional().describe("Else AWS_REGION or the profile's; us-east-1 with an endpoint"),
+  profile: z.string().min(1).optional().describe("A profile of ~/.aws/config and ~/.aws/credentials (else AWS_PROFILE, else the default chain)"),
+  path_style: z.boolean().optional().describe("Path-style addresses ENDPOINT/BUCKET/KEY (default: true with an endpoint)"),
+});
 const archiveStore = z
-  .strictObject({
-    type: z.enum(["fs"]).describe("fs: a local folder"),
-    path: z.string().min(1).describe("Folder, relative to slipway.yaml or absolute"),
-  })
+  .discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("fs").describe("fs: a local folder"),
+      path: z.string().min(1).describe("Folder, relative to slipway.yaml or absolute"),
+    }),
+    s3Backend,
+  ])
   .describe("Where one kind of run archive is kept");
+const blobsBackend = z
+  .discriminatedUnion("type", [
+    z.strictObject({
+      type: z.literal("fs").describe("fs: a local folder (the default, SLIPWAY_HOME/blobs)"),
+      path: z.string().min(1).optional().describe("Folder"),
+    }),
+    s3Backend,
+  ])
+  .describe("Where the target's blobs are kept: hook scripts, revision snapshots and, unless `archives` says otherwise, every archive kind");
 const archives = z
   .strictObject(Object.fromEntries(ARCHIVE_KINDS.map((k) => [k, archiveStore.optional()])) as Record<ArchiveKind, z.ZodOptional<typeof archiveStore>>)
   .describe("Archive stores per kind; each defaults to a folder under SLIPWAY_HOME/archives");
+
+const retention = z
+  .strictObject({
+    artifacts: z
+      .strictObject({ every: duration.describe('How often, e.g. "24h"') })
+      .optional()
+      .describe("The server runs `artifacts gc --yes` (each artifact's keep_last) on this cadence"),
+  })
+  .describe("Retention work the server runs for this target (background work)");
 
 const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
 
@@ -57,7 +98,7 @@ export const targetSchema = z.strictObject({
     .optional(),
   variables: z.record(z.string(), scalar).optional().describe("Per-target variable values"),
   state: backend.optional(),
-  blobs: backend.optional(),
+  blobs: blobsBackend.optional(),
   executor: z
     .strictObject({
       type: z.enum(["local"]).describe("local: processes on this machine"),
@@ -66,6 +107,7 @@ export const targetSchema = z.strictObject({
     })
     .optional(),
   archives: archives.optional().describe("Overrides the project's archive stores for this target"),
+  retention: retention.optional().describe("Overrides the project's retention for this target"),
 });
 
 export const variableSchema = z.strictObject({
@@ -83,6 +125,7 @@ export const projectFileSchema = z
     targets: z.record(name("target"), targetSchema).refine((t) => Object.keys(t).length > 0, "at least one target is needed"),
     permissions: permissions.optional().describe("Default permissions for every resource"),
     archives: archives.optional(),
+    retention: retention.optional(),
   })
   .describe("slipway.yaml: the root of a Slipway project");
 

@@ -10,7 +10,7 @@ export const TEMPLATES = {
   minimal: "one module with a hook, a setting and a job; deploys with Node.js alone",
   modules: "a core module and a feature module: dependencies, phases, env files, a secret variable",
   ml: "trains, registers and serves a model (needs python3)",
-  release: "dev, qa and prod targets with a schedule and a release pipeline (recorded only, for now)",
+  release: "dev, qa and prod targets with a schedule and a release pipeline (dev, qa, then prod after an approval)",
 } as const;
 export type TemplateName = keyof typeof TEMPLATES;
 export const TEMPLATE_NAMES = Object.keys(TEMPLATES) as TemplateName[];

@@ -1,4 +1,5 @@
-// Five-field cron expressions (schedules, pipeline triggers), checked with cron-parser.
+// Five-field cron expressions (schedules, pipeline triggers), checked with cron-parser, and their due
+// times in a time zone.
 import { CronExpressionParser } from "cron-parser";
 import type { Diagnostic, SourceLocation } from "../errors.js";
 
@@ -13,4 +14,32 @@ export function checkCron(cron: string, timezone: string | undefined, location: 
   } catch (e) {
     report({ location, message: `cron "${cron}" is invalid: ${(e as Error).message}`, hint });
   }
+}
+
+/** The first due time strictly after `after` (epoch ms). */
+export function nextDue(cron: string, timezone: string, after: number): number {
+  return CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(after) }).next().getTime();
+}
+
+/** The latest due time at or before `at` (epoch ms), or undefined when there is none. */
+export function latestDue(cron: string, timezone: string, at: number): number | undefined {
+  // cron-parser's prev() is strictly before its current date: ask from just after `at`.
+  try {
+    return CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(at + 1) }).prev().getTime();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Due times in (after, until], oldest first, at most `limit` of them. */
+export function dueBetween(cron: string, timezone: string, after: number, until: number, limit = 1000): number[] {
+  const out: number[] = [];
+  if (until <= after) return out;
+  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(after), endDate: new Date(until + 1) });
+  while (out.length < limit && it.hasNext()) {
+    const t = it.next().getTime();
+    if (t > until) break;
+    out.push(t);
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ export interface ProjectOptions {
   target?: string;
   /** --var NAME=value */
   vars?: Record<string, string>;
+  /** How messages show the folder (default: relative to the current folder); see LoadOptions.shownDir. */
+  shownDir?: string;
 }
 
 export interface OperationContext {
@@ -30,6 +32,27 @@ export interface OperationContext {
    * Absent in embedded mode: the local user may do everything on the local home.
    */
   authorize?: (request: AccessRequest, recorded: () => Promise<RecordedAccess>) => Promise<void>;
+  /**
+   * Who makes the call, for rules about persons (pipeline approvers): the API's actor, or the local user
+   * with their groups in SLIPWAY_HOME. Absent: env.user, in no group.
+   */
+  actor?: { name: string; groups: readonly string[] };
+  /** The server's API: work that continues after the call is left to the server's background loops (not run in the foreground, no server started). */
+  inServer?: boolean;
+  /**
+   * The control plane's side of a target's permissions (grants made with `slipway permissions grant`,
+   * and the owner who claimed it), for `status`. Given by the server and by the embedded CLI (the local
+   * home's); without it, status shows the config's grants and the first deployer.
+   */
+  controlPlaneAccess?: (project: string, target: string) => Promise<ControlPlaneAccess>;
+}
+
+/** What the control plane says about a target's permissions. */
+export interface ControlPlaneAccess {
+  /** Grants on the project (resource and target ""), the target (resource "") or one resource of it. */
+  grants: Array<{ resource: string; level: string; principal_kind: string; principal: string }>;
+  /** The user whose deploy claimed the target, if one did. */
+  owner: string | null;
 }
 
 /** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) is met by CAN_QUERY or CAN_MANAGE. */
@@ -57,10 +80,11 @@ export async function authorizeFor(compiled: CompiledProject, ctx: OperationCont
   if (!ctx.authorize) return;
   const project = compiled.project.name;
   const target = compiled.project.target.name;
-  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccess(stores, project, target)));
+  await ctx.authorize({ level, project, target, address, operation }, () => withStores(compiled, ctx.env, (stores) => recordedAccessOf(stores, project, target)));
 }
 
-async function recordedAccess(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
+/** What a target's state says about access (grants as deployed, endpoint owners, the first deployer). */
+export async function recordedAccessOf(stores: Stores, project: string, target: string): Promise<RecordedAccess> {
   const state = stores.state.forTarget(project, target);
   const [recorded, firstDeployer] = await Promise.all([state.listResources(), state.firstDeployer()]);
   const grants: RecordedAccess["grants"] = [];
@@ -83,6 +107,7 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
     envVars: env.varOverrides,
     user: env.user,
     env: env.processEnv,
+    shownDir: options.shownDir,
   });
   return compileProject(project, diagnostics);
 }

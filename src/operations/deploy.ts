@@ -15,6 +15,7 @@ import { parseDuration } from "../util/duration.js";
 import { describeDrift, libraryDrift, withInstalledLibraries, type LibraryDrift } from "../compute/drift.js";
 import { accessWarnings } from "../serving/ownership.js";
 import { serveRecordedEndpoints } from "../serving/reconcile.js";
+import { recordBackgroundWork } from "./background.js";
 
 export interface ScopeOptions {
   /** --phase N */
@@ -124,6 +125,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     for (const warning of accessWarnings(result.apply?.done ?? [], recorded)) ctx.reporter.warn(warning);
     // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
     if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
+    if (result.status !== "failed") await recordBackgroundWork(compiled, stores, ctx);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };
@@ -147,7 +149,7 @@ async function startRunsOnDeploy(compiled: CompiledProject, stores: Stores, outc
   for (const action of outcome.apply?.done ?? []) {
     if (action.kind !== "job" || action.action === "delete" || !action.desired?.spec.run_on_deploy) continue;
     // The config's job is the one this deploy just recorded.
-    const run = await submitRun(compiled, stores, sourceOfConfig(compiled, action.desired.name), {}, ctx.env);
+    const run = await submitRun(compiled, stores, sourceOfConfig(compiled, action.desired.name), { trigger: { kind: "deploy" } }, ctx.env);
     ctx.reporter.info(`started run ${run.id} of job ${run.job} (run_on_deploy)`);
     started.push({ job: run.job, run: run.id });
   }

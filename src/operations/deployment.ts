@@ -1,7 +1,6 @@
 // The flow shared by deploy, destroy and rollback: take the lease, recover from a crashed apply,
 // plan, confirm, apply, record a revision, release the lease.
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
 import { iso } from "../clock.js";
 import { RefusedError, SlipwayError } from "../errors.js";
 import { applyPlan, type ApplyResult } from "../engine/apply.js";
@@ -13,6 +12,7 @@ import type { RecordedResource } from "../resources.js";
 import { kindLookup } from "../kinds/index.js";
 import { openArchives, type ArchiveConfig } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
+import { readSnapshot, writeSnapshot, type Snapshot } from "../store/revisions.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { hashValue } from "../util/hash.js";
 import { newId } from "../util/ids.js";
@@ -54,12 +54,7 @@ export interface DeploymentOutcome {
   logFile?: string;
 }
 
-export interface Snapshot {
-  project: string;
-  target: string;
-  resources: RecordedResource[];
-  [extra: string]: unknown;
-}
+export type { Snapshot } from "../store/revisions.js";
 
 export async function runDeployment(stores: Stores, request: DeploymentRequest, ctx: OperationContext): Promise<DeploymentOutcome> {
   const { env, reporter } = ctx;
@@ -225,9 +220,8 @@ async function recordRevisionIfChanged(
     if (deploymentId) await state.updateDeployment(deploymentId, { status: "succeeded", finished_at: now, state_hash: stateHash });
     return undefined;
   }
-  const snapshot: Snapshot = { project: request.projectName, target: request.targetName, resources, ...request.snapshotExtras };
-  const key = `snapshots/${stateHash}.json.gz`;
-  if (!(await stores.blobs.has(key))) await stores.blobs.put(key, gzipSync(JSON.stringify(snapshot)));
+  // Format 2: unchanged resources are shared with earlier revisions (src/store/revisions.ts).
+  const key = await writeSnapshot(stores.blobs, stateHash, { project: request.projectName, target: request.targetName, resources, ...request.snapshotExtras });
   const id = deploymentId ?? newId("d", ctx.env.clock.now());
   if (!deploymentId) {
     await state.createDeployment({
@@ -256,10 +250,8 @@ export function stateHashOf(resources: readonly RecordedResource[]): string {
   return hashValue(resources.map((r) => [r.address, r.specHash, r.phase, r.dependsOn]));
 }
 
-export async function loadSnapshot(stores: Stores, key: string): Promise<Snapshot> {
-  const data = await stores.blobs.get(key);
-  if (!data) throw new SlipwayError("snapshot_missing", `the snapshot ${key} is missing from the blob store`, { hint: "it may have been deleted by hand; that revision cannot be restored" });
-  return JSON.parse(gunzipSync(data).toString("utf8")) as Snapshot;
+export function loadSnapshot(stores: Stores, key: string): Promise<Snapshot> {
+  return readSnapshot(stores.blobs, key);
 }
 
 

@@ -7,6 +7,7 @@ import { attachDeleteRuntimes, authorizeFor, compileFor, withStores, type Operat
 import { runDeployment } from "./deployment.js";
 import type { DeployResult } from "./deploy.js";
 import { stopServerIfIdle } from "../serving/control.js";
+import { forgetBackgroundWork } from "./background.js";
 
 export interface DestroyOptions extends ProjectOptions {
   modules?: string[];
@@ -23,8 +24,8 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
   const { project } = compiled;
   const where = `${project.name}/${project.target.name}`;
   const scope = options.modules?.length ? new Set(options.modules) : undefined;
-  const outcome = await withStores(compiled, ctx.env, (stores) =>
-    runDeployment(
+  const outcome = await withStores(compiled, ctx.env, async (stores) => {
+    const result = await runDeployment(
       stores,
       {
         operation: "destroy",
@@ -61,13 +62,15 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
         killOrphans: options.killOrphans,
       },
       ctx,
-    ),
-  );
-  // The background server stops once no endpoint is left to serve (a server started with
+    );
+    if (result.status !== "failed") await forgetBackgroundWork(compiled, stores);
+    return result;
+  });
+  // The background server stops once no endpoint and no background work is left (a server started with
   // `slipway server` keeps running unless it was given an idle timeout).
   if (outcome.status !== "failed") {
     const stopped = await stopServerIfIdle(ctx.env);
-    if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint is left to serve (it was at ${stopped.url}, pid ${stopped.pid})`);
+    if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint or background work is left (it was at ${stopped.url}, pid ${stopped.pid})`);
   }
   return { ...outcome, project: project.name, target: project.target.name };
 }

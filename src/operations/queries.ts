@@ -1,4 +1,5 @@
 // Read-only views of a target: status, history, settings.
+import type { RecordedResource } from "../resources.js";
 import { kindLookup, specOf } from "../kinds/index.js";
 import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
@@ -6,7 +7,7 @@ import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import { endpointServing, type Serving } from "../serving/reconcile.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
 import { libraryDrift, type LibraryDrift } from "../compute/drift.js";
-import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
+import { authorizeFor, compileFor, withStores, type ControlPlaneAccess, type OperationContext, type ProjectOptions } from "./context.js";
 
 export interface ModuleStatus {
   name: string;
@@ -34,6 +35,21 @@ export interface StatusResult {
   drift: LibraryDrift[];
   /** Deployed endpoints, when each expires under the target's TTL, and whether the local server serves it now. */
   endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null; serving: Serving }>;
+  /**
+   * Who may do what on the target: the config's grants as deployed (per resource), grants made through
+   * the control plane, and the owner (CAN_MANAGE). Sorted by resource (the target first), level, principal.
+   */
+  permissions: TargetGrant[];
+}
+
+export interface TargetGrant {
+  /** An address (`job.train`), or null for the whole target. */
+  resource: string | null;
+  level: string;
+  principalKind: "user" | "group" | "service_principal";
+  principal: string;
+  /** config: the deployed `permissions:`; granted: `slipway permissions grant`; owner: the target's owner. */
+  source: "config" | "granted" | "owner";
 }
 
 export interface HistoryEntry {
@@ -56,12 +72,14 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
   const { project } = compiled;
   return withStores(compiled, ctx.env, async (stores) => {
     const state = stores.state.forTarget(project.name, project.target.name);
-    const [recorded, lock, deployments, latest, installs] = await Promise.all([
+    const [recorded, lock, deployments, latest, installs, firstDeployer, controlPlane] = await Promise.all([
       state.listResources(),
       state.getLock(),
       state.listDeployments(1),
       state.latestRevision(),
       stores.state.compute(project.name, project.target.name).listInstalls(),
+      state.firstDeployer(),
+      ctx.controlPlaneAccess?.(project.name, project.target.name),
     ]);
     await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
     const { server, serving } = await endpointServing(ctx.env, recorded.filter((r) => r.kind === "endpoint").map((r) => r.name));
@@ -98,6 +116,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
         .filter((r) => r.kind === "endpoint")
         // The running server's address when there is one (it may have restarted on another port).
         .map((r) => ({ name: r.name, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null, serving: serving.get(r.name) ?? "no_server" })),
+      permissions: targetGrants(recorded, controlPlane, firstDeployer),
     };
   });
 }
@@ -140,4 +159,28 @@ function toHistory(d: DeploymentRow): HistoryEntry {
     options: JSON.parse(d.options),
     error: d.error,
   };
+}
+
+const PRINCIPALS = ["user", "group", "service_principal"] as const;
+
+/** The target's grants from its three sources (see StatusResult.permissions), without duplicates. */
+function targetGrants(recorded: RecordedResource[], controlPlane: ControlPlaneAccess | undefined, firstDeployer: string | null): TargetGrant[] {
+  const out = new Map<string, TargetGrant>();
+  const add = (g: TargetGrant) => out.set(JSON.stringify([g.resource, g.level, g.principalKind, g.principal, g.source]), g);
+  for (const r of recorded) {
+    if (r.kind !== "permission") continue;
+    const spec = specOf(r, "permission");
+    for (const g of spec.grants) {
+      const kind = PRINCIPALS.find((k) => (g as Record<string, unknown>)[k] !== undefined);
+      if (kind) add({ resource: spec.resource, level: g.level, principalKind: kind, principal: String((g as Record<string, unknown>)[kind]), source: "config" });
+    }
+  }
+  for (const g of controlPlane?.grants ?? []) {
+    const kind = PRINCIPALS.find((k) => k === g.principal_kind);
+    if (kind) add({ resource: g.resource || null, level: g.level, principalKind: kind, principal: g.principal, source: "granted" });
+  }
+  // The owner: the user whose deploy claimed the target, else its first deployer (as the authorizer decides).
+  const owner = controlPlane?.owner ?? firstDeployer;
+  if (owner) add({ resource: null, level: "CAN_MANAGE", principalKind: "user", principal: owner, source: "owner" });
+  return [...out.values()].sort((a, b) => (a.resource ?? "").localeCompare(b.resource ?? "") || a.level.localeCompare(b.level) || a.principalKind.localeCompare(b.principalKind) || a.principal.localeCompare(b.principal) || a.source.localeCompare(b.source));
 }

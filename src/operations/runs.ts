@@ -13,6 +13,7 @@ import { packBundle } from "../bundles/index.js";
 import { writeFile } from "node:fs/promises";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
+import type { RuntimeEnv } from "../env.js";
 import type { RunRow, RunTaskRow } from "../store/state/run-store.js";
 import { resolve } from "node:path";
 import { moduleEnvironment } from "../config/env-files.js";
@@ -20,7 +21,7 @@ import { diffFields } from "../engine/plan.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { specOf } from "../kinds/index.js";
 import type { JobSpec } from "../kinds/job/index.js";
-import type { DesiredResource } from "../resources.js";
+import type { DesiredResource, RecordedResource } from "../resources.js";
 import { didYouMean } from "../util/suggest.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
@@ -38,6 +39,9 @@ export interface RunSummary {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** Why it started: manual, schedule (with the schedule's name in triggerRef) or deploy (run_on_deploy). */
+  trigger: string;
+  triggerRef: string | null;
 }
 
 export interface TaskSummary {
@@ -76,7 +80,24 @@ export interface RunRequest extends ProjectOptions, SubmitOptions {
 export async function startRun(options: RunRequest, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
-  return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, await runSource(compiled, stores, options, ctx), options, ctx.env)));
+  return withStores(compiled, ctx.env, async (stores) => summary(await submitRun(compiled, stores, await runSource(compiled, stores, options, (m) => ctx.reporter.warn(m)), options, ctx.env)));
+}
+
+/**
+ * The key of the job `name` names: a job's key, else its `title` among the deployed jobs, else among
+ * the config's. A title shared by several jobs is refused (run one by its key).
+ */
+function jobKey(name: string, recorded: RecordedResource[], compiled: CompiledProject): string {
+  const jobs = [recorded.filter((r) => r.kind === "job"), compiled.resources.filter((r) => r.kind === "job")];
+  if (jobs.some((list) => list.some((j) => j.name === name))) return name;
+  for (const list of jobs) {
+    const titled = list.filter((j) => j.spec.title === name);
+    if (titled.length === 1) return titled[0]!.name;
+    if (titled.length > 1) {
+      throw new InvalidInputError([{ message: `the title "${name}" names ${titled.length} jobs: ${titled.map((j) => j.name).join(", ")}`, hint: "run one of them by its key" }], "unknown_job");
+    }
+  }
+  return name;
 }
 
 /**
@@ -84,12 +105,12 @@ export async function startRun(options: RunRequest, ctx: OperationContext): Prom
  * environment as it is today), or with `fromSource` the one in the config. A job the config declares
  * but the target does not have is refused (exit 3); one neither has is unknown (exit 2).
  */
-async function runSource(compiled: CompiledProject, stores: Stores, options: RunRequest, ctx: OperationContext): Promise<RunSource> {
+export async function runSource(compiled: CompiledProject, stores: Stores, options: { job: string; fromSource?: boolean }, warn: (message: string) => void): Promise<RunSource> {
   if (options.fromSource) return sourceOfConfig(compiled, options.job);
   const { project } = compiled;
   const where = `${project.name}/${project.target.name}`;
   const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
-  const address = `job.${options.job}`;
+  const address = `job.${jobKey(options.job, recorded, compiled)}`;
   const deployed = recorded.find((r) => r.address === address);
   const declared = compiled.resources.find((r) => r.address === address);
   if (!deployed) {
@@ -107,7 +128,7 @@ async function runSource(compiled: CompiledProject, stores: Stores, options: Run
   }
   if (declared && declared.specHash !== deployed.specHash) {
     const fields = diffFields(deployed.spec, declared.spec).map((c) => c.path);
-    ctx.reporter.warn(
+    warn(
       `job ${options.job} in the config differs from the one deployed to ${where}${fields.length ? ` (${fields.slice(0, 5).join(", ")}${fields.length > 5 ? ", …" : ""})` : ""}: running the deployed job; deploy to update it, or use --from-source`,
     );
   }
@@ -154,7 +175,7 @@ export async function runAttached(
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
   return withStores(compiled, ctx.env, async (stores) => {
-    const row = await submitRun(compiled, stores, await runSource(compiled, stores, options, ctx), { ...options, attached: true }, ctx.env);
+    const row = await submitRun(compiled, stores, await runSource(compiled, stores, options, (m) => ctx.reporter.warn(m)), { ...options, attached: true }, ctx.env);
     options.onStarted?.(summary(row));
     await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine });
     return details(stores, row.id, ctx);
@@ -198,23 +219,26 @@ export async function waitForRun(options: ProjectOptions & { run: string; onTick
 export async function cancelRun(options: ProjectOptions & { run: string }, ctx: OperationContext): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_RUN", "cancel");
-  return withStores(compiled, ctx.env, async (stores) => {
-    const runs = stores.state.runs();
-    const row = await refreshLiveness(runs, await findRun(stores, options.run), ctx.env.clock);
-    if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
-    const handle = JSON.parse(row.handle) as RunHandle;
-    if (handle.host && handle.host !== ctx.env.host) {
-      throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${String(handle.host)}, not on this machine (${ctx.env.host})`, { hint: `cancel it from ${String(handle.host)}` });
-    }
-    const executor = executorNamed(row.executor);
-    const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
-    await executor?.cancel(handle, groups, ctx.env.clock);
-    const now = iso(ctx.env.clock.now());
-    if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: "cancelled" })) {
-      for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });
-    }
-    return summary((await runs.get(row.id))!);
-  });
+  return withStores(compiled, ctx.env, async (stores) => summary(await cancelRunRow(stores, await findRun(stores, options.run), ctx.env)));
+}
+
+/** Cancels one run (its runner and task process groups, then its record); `reason` is what it records. */
+export async function cancelRunRow(stores: Stores, found: RunRow, env: RuntimeEnv, reason = "cancelled"): Promise<RunRow> {
+  const runs = stores.state.runs();
+  const row = await refreshLiveness(runs, found, env.clock);
+  if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
+  const handle = JSON.parse(row.handle) as RunHandle;
+  if (handle.host && handle.host !== env.host) {
+    throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${String(handle.host)}, not on this machine (${env.host})`, { hint: `cancel it from ${String(handle.host)}` });
+  }
+  const executor = executorNamed(row.executor);
+  const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
+  await executor?.cancel(handle, groups, env.clock);
+  const now = iso(env.clock.now());
+  if (await runs.transition(row.id, ["queued", "running"], { status: "cancelled", finished_at: now, error: reason })) {
+    for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });
+  }
+  return (await runs.get(row.id))!;
 }
 
 /**
@@ -314,7 +338,7 @@ async function details(stores: Stores, id: string, ctx: OperationContext): Promi
   };
 }
 
-function summary(r: RunRow): RunSummary {
+export function summary(r: RunRow): RunSummary {
   return {
     id: r.id,
     job: r.job,
@@ -327,6 +351,8 @@ function summary(r: RunRow): RunSummary {
     finishedAt: r.finished_at,
     durationMs: r.started_at && r.finished_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : null,
     error: r.error,
+    trigger: r.trigger,
+    triggerRef: r.trigger_ref,
   };
 }
 

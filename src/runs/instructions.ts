@@ -14,6 +14,8 @@ export interface RunInstructions {
   home: string;
   /** The target's state backend, so the runner writes where the submitter reads. */
   state?: TargetConfig["state"];
+  /** The target's blob backend (the archives' configuration below already names the stores it implies). */
+  blobs?: TargetConfig["blobs"];
   archives: ArchiveConfig;
   /** Merged module environment (env files and Slipway variables). */
   env: Record<string, string>;

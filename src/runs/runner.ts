@@ -37,7 +37,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   const instr = readInstructions(dir);
   // Read once; the module environment (secrets included) does not stay on disk while the run goes on.
   rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
-  const stores = await openStores(instr.home, { state: instr.state } as TargetConfig);
+  const stores = await openStores(instr.home, { state: instr.state, blobs: instr.blobs } as TargetConfig);
   const runs = stores.state.runs();
   const archives = openArchives(instr.home, instr.projectDir, instr.archives);
   const paths = runPaths(dir);
@@ -94,7 +94,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
       await removeEnvironment(environmentCtx, instr.environment.name, runId).catch((e: Error) => environmentCtx!.io.onLine("stderr", `could not remove the ephemeral environment: ${e.message}`));
       environmentCtx.io.onLine("stdout", `removed the ephemeral environment ${instr.environment.name} of run ${runId}`);
     }
-    if (existsSync(paths.environmentLog)) await archives.stage_logs.put(`runs/${runId}/environment.log`, await readFile(paths.environmentLog)).catch(() => {});
+    if (existsSync(paths.environmentLog)) await archives.stage_logs.putFile(`runs/${runId}/environment.log`, paths.environmentLog).catch(() => {});
     rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
     if (!instr.keepWorkdir) {
       if (checkout && pool) returnWorkDir(checkout, pool); // kept for the next run of this job
@@ -342,7 +342,7 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
   await ctx.archives.persisted_data.put(`runs/${ctx.runId}/outputs.json`, JSON.stringify(outputs, null, 2));
   for (const task of Object.keys(ctx.job.tasks)) {
     const file = ctx.paths.taskLog(task);
-    if (existsSync(file)) await ctx.archives.stage_logs.put(`runs/${ctx.runId}/${task}.log`, await readFile(file));
+    if (existsSync(file)) await ctx.archives.stage_logs.putFile(`runs/${ctx.runId}/${task}.log`, file);
   }
   let results = await readJson(join(ctx.paths.output, "results.json"));
   if (status === "succeeded" && ctx.job.registers) {

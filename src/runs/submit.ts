@@ -39,9 +39,24 @@ export interface SubmitOptions {
    * run is tied to the caller (Ctrl-C cancels it; if the caller is killed the run shows as lost).
    */
   attached?: boolean;
+  /** Why the run starts (default manual); a schedule's runs name it in `ref`. */
+  trigger?: { kind: RunTrigger; ref?: string };
+  /** The run's id, picked by the caller (a schedule's fire claims it before starting, so a takeover never starts two). */
+  runId?: string;
 }
 
+export type RunTrigger = "manual" | "schedule" | "deploy" | "pipeline";
+
+/** A job by its key, or else by its `title` (which must then name one job only). */
 export function findJob(compiled: CompiledProject, jobName: string): DesiredResource<JobSpec> {
+  const jobs = resourcesOfKind(compiled, "job");
+  if (!jobs.some((j) => j.name === jobName)) {
+    const titled = jobs.filter((j) => j.spec.title === jobName);
+    if (titled.length === 1) return titled[0]!;
+    if (titled.length > 1) {
+      throw new InvalidInputError([{ message: `the title "${jobName}" names ${titled.length} jobs: ${titled.map((j) => j.name).join(", ")}`, hint: "run one of them by its key" }], "unknown_job");
+    }
+  }
   return findResource(compiled, "job", jobName, { noun: "job", plural: "jobs", code: "unknown_job" });
 }
 
@@ -125,7 +140,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
   // through the run's instructions file, mode 0600, deleted when the run ends).
   const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive, source.moduleDir);
 
-  const id = newId("r", env.clock.now());
+  const id = options.runId ?? newId("r", env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
   const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
@@ -159,6 +174,8 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
       ...(environment ? { environment: { name: environment.name, ephemeral: environment.ephemeral } } : {}),
     }),
     options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),
+    trigger: options.trigger?.kind ?? "manual",
+    trigger_ref: options.trigger?.ref ?? null,
   };
   const runs = stores.state.runs();
   await runs.create(row);
@@ -172,6 +189,7 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
       projectDir: project.dir,
       home: env.home,
       state: project.target.config.state,
+      blobs: project.target.config.blobs,
       archives: project.archives,
       env: runtime.env,
       jobEnv: job.env,

@@ -1,6 +1,16 @@
 // The TypeScript SDK: the same operations as the CLI, for programs.
 //   const slipway = new Slipway({ project: "./my-project", target: "dev" });
 //   const result = await slipway.deploy({ phase: 1 });
+// With `server` (and a token) it works on a Slipway server instead of the local home, like the CLI's
+// --server: each call uploads the project folder (only what the server lacks) and the server runs the
+// same command; the answers come back as the same result types (sdk/from-documents.ts).
+import { join } from "node:path";
+import { normalizeServer, RemoteClient } from "../client/api-client.js";
+import { RemoteProject } from "../client/remote-project.js";
+import { SlipwayError } from "../errors.js";
+import { localControlPlaneAccess } from "../server/control-plane.js";
+import type { ProgressEvent } from "../views/progress.js";
+import * as doc from "./from-documents.js";
 import type { Reporter } from "../engine/reporter.js";
 import { silentReporter } from "../engine/reporter.js";
 import { readRuntimeEnvWith, type RuntimeEnv } from "../env.js";
@@ -40,6 +50,38 @@ export interface SlipwayOptions {
   home?: string;
   /** Progress events (plans, actions, hook output); silent by default. */
   reporter?: Reporter;
+  /**
+   * A Slipway server (e.g. "http://127.0.0.1:7878"): work there instead of on the local home, like
+   * `--server`. Each call uploads the project folder (only what the server lacks).
+   */
+  server?: string;
+  /** The bearer token for `server` (default: SLIPWAY_TOKEN). */
+  token?: string;
+}
+
+/** Where a Slipway's calls go: the local home (ctx), or a server (remote). */
+interface Backend {
+  project: ProjectOptions;
+  ctx: OperationContext;
+  remote?: RemoteProject;
+}
+
+/** Runs a project command on the server, replaying its progress into the reporter. */
+async function onServer<C extends Parameters<RemoteProject["command"]>[0]>(b: Backend, command: C, args: Parameters<RemoteProject["command"]>[1] & Record<string, unknown>) {
+  return b.remote!.command(command, args as never, { onEvent: (e) => replay(b.ctx.reporter, e) });
+}
+
+function replay(r: Reporter, e: ProgressEvent): void {
+  if ("info" in e) r.info(e.info);
+  else if ("warn" in e) r.warn(e.warn);
+  else if ("plan" in e) r.plan?.(doc.toPlan(e.plan), e.where);
+  else if ("action_started" in e) r.actionStarted?.(doc.toAction(e.action_started));
+  else if ("action_finished" in e) r.actionFinished?.(doc.toAction(e.action_finished), { ok: e.ok, ms: e.ms, ...(e.error !== null ? { error: e.error } : {}) });
+  else if ("output" in e) r.output?.(e.output.address, e.output.stream, e.output.line);
+}
+
+function notRemote(what: string): SlipwayError {
+  return new SlipwayError("not_remote", `${what} works on this machine only; this Slipway works on a server`, { hint: "use a Slipway without `server` for it" });
 }
 
 export interface ApplyOptions {
@@ -53,8 +95,7 @@ export interface ApplyOptions {
 }
 
 export class Slipway {
-  private readonly project: ProjectOptions;
-  private readonly ctx: OperationContext;
+  private readonly b: Backend;
   /** Build, publish, list, install and collect artifacts (`slipway artifacts …`). */
   readonly artifacts: Artifacts;
   /** The model registry (`slipway models …`). */
@@ -64,65 +105,85 @@ export class Slipway {
 
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnvWith(options.home ? { SLIPWAY_HOME: options.home } : {});
-    this.project = { dir: options.project ?? ".", target: options.target, vars: options.vars };
-    this.ctx = { env, reporter: options.reporter ?? silentReporter };
-    this.artifacts = new Artifacts(this.project, this.ctx);
-    this.models = new Models(this.project, this.ctx);
-    this.endpoints = new Endpoints(this.project, this.ctx);
+    const project: ProjectOptions = { dir: options.project ?? ".", target: options.target, vars: options.vars };
+    const ctx: OperationContext = { env, reporter: options.reporter ?? silentReporter, controlPlaneAccess: localControlPlaneAccess(env) };
+    let remote: RemoteProject | undefined;
+    if (options.server !== undefined) {
+      const url = normalizeServer(options.server);
+      const token = options.token ?? env.token;
+      if (!token) throw new SlipwayError("not_logged_in", `no token for ${url}`, { hint: "pass `token` (a token from `slipway tokens create`), or set SLIPWAY_TOKEN" });
+      remote = new RemoteProject(new RemoteClient(url, token), { dir: project.dir, target: project.target, vars: project.vars, envVars: env.varOverrides, cacheDir: join(env.home, "cache", "uploads") });
+    }
+    this.b = { project, ctx, remote };
+    this.artifacts = new Artifacts(this.b);
+    this.models = new Models(this.b);
+    this.endpoints = new Endpoints(this.b);
   }
 
-  /** Checks the project files; throws InvalidInputError (with every diagnostic) when invalid. */
+  /**
+   * Checks the project files; throws InvalidInputError (with every diagnostic) when invalid. It reads
+   * the files on this machine, with a server too (which checks them again on every other call).
+   */
   validate(): ValidateResult {
-    return validate(this.project, this.ctx);
+    return validate(this.b.project, this.b.ctx);
   }
 
   /** `reconcile`: also plan undoing drift (installed libraries that differ from the config's pins). */
-  plan(scope: ScopeOptions & { reconcile?: boolean } = {}): Promise<PlanResult> {
-    return plan({ ...this.project, ...scope }, this.ctx);
+  async plan(scope: ScopeOptions & { reconcile?: boolean } = {}): Promise<PlanResult> {
+    if (this.b.remote) return doc.toPlanResult((await onServer(this.b, "plan", { phase: scope.phase, modules: scope.modules, withDeps: scope.withDeps, reconcile: scope.reconcile })).fields);
+    return plan({ ...this.b.project, ...scope }, this.b.ctx);
   }
 
   /** `reconcile`: also reinstall the config's pins where another version was installed by hand. */
-  deploy(options: ScopeOptions & ApplyOptions & { reconcile?: boolean } = {}): Promise<DeployResult> {
-    return deploy({ ...this.project, ...options }, this.ctx);
+  async deploy(options: ScopeOptions & ApplyOptions & { reconcile?: boolean } = {}): Promise<DeployResult> {
+    if (this.b.remote) return doc.toDeployResult((await onServer(this.b, "deploy", { ...options })).fields);
+    return deploy({ ...this.b.project, ...options }, this.b.ctx);
   }
 
-  destroy(options: { modules?: string[] } & ApplyOptions = {}): Promise<DeployResult> {
-    return destroy({ ...this.project, ...options }, this.ctx);
+  async destroy(options: { modules?: string[] } & ApplyOptions = {}): Promise<DeployResult> {
+    if (this.b.remote) return doc.toDeployResult((await onServer(this.b, "destroy", { ...options })).fields);
+    return destroy({ ...this.b.project, ...options }, this.b.ctx);
   }
 
-  rollback(revision: number, options: ApplyOptions = {}): Promise<DeployResult> {
-    return rollback({ ...this.project, ...options, to: revision }, this.ctx);
+  async rollback(revision: number, options: ApplyOptions = {}): Promise<DeployResult> {
+    if (this.b.remote) return doc.toDeployResult((await onServer(this.b, "rollback", { ...options, to: revision })).fields);
+    return rollback({ ...this.b.project, ...options, to: revision }, this.b.ctx);
   }
 
-  status(): Promise<StatusResult> {
-    return status(this.project, this.ctx);
+  async status(): Promise<StatusResult> {
+    if (this.b.remote) return doc.toStatus((await onServer(this.b, "status", {})).fields);
+    return status(this.b.project, this.b.ctx);
   }
 
   async history(limit = 50): Promise<HistoryEntry[]> {
-    return (await history({ ...this.project, limit }, this.ctx)).deployments;
+    if (this.b.remote) return (await onServer(this.b, "history", { limit })).fields.deployments.map(doc.toHistoryEntry);
+    return (await history({ ...this.b.project, limit }, this.b.ctx)).deployments;
   }
 
   async settings(module?: string): Promise<SettingRow[]> {
-    return (await listSettings({ ...this.project, module }, this.ctx)).settings;
+    if (this.b.remote) return doc.toSettings((await onServer(this.b, "settings list", { module })).fields);
+    return (await listSettings({ ...this.b.project, module }, this.b.ctx)).settings;
   }
 
   /**
    * Starts a run of `job` as deployed to the target and returns at once; the run goes on even if this
    * program exits. A job not deployed to the target is refused (RefusedError, exit code 3) unless
-   * `fromSource` is set.
+   * `fromSource` is set. With a server, it runs on the server's executor.
    */
   async run(job: string, options: RunOptions = {}): Promise<Run> {
-    const summary = await startRun({ ...this.project, job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource }, this.ctx);
-    return new Run(summary.id, this.project, this.ctx);
+    const args = { job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource };
+    const id = this.b.remote ? (await onServer(this.b, "run", args)).fields.id : (await startRun({ ...this.b.project, ...args }, this.b.ctx)).id;
+    return new Run(id, this.b);
   }
 
   /** A run started earlier (by id or unique prefix). */
   getRun(id: string): Run {
-    return new Run(id, this.project, this.ctx);
+    return new Run(id, this.b);
   }
 
-  runs(filter: { job?: string; limit?: number } = {}): Promise<RunSummary[]> {
-    return listRuns({ ...this.project, ...filter }, this.ctx);
+  async runs(filter: { job?: string; limit?: number } = {}): Promise<RunSummary[]> {
+    if (this.b.remote) return (await onServer(this.b, "runs", { job: filter.job, limit: filter.limit })).fields.runs.map(doc.toRunSummary);
+    return listRuns({ ...this.b.project, ...filter }, this.b.ctx);
   }
 }
 
@@ -139,20 +200,26 @@ export interface RunOptions {
 
 /** One run of a job. */
 export class Run {
+  /** @internal */
   constructor(
     readonly id: string,
-    private readonly project: ProjectOptions,
-    private readonly ctx: OperationContext,
+    private readonly b: Backend,
   ) {}
 
   /** Tasks, timings, exit codes, params, results and provenance as they are now. */
-  details(): Promise<RunDetails> {
-    return showRun({ ...this.project, run: this.id }, this.ctx);
+  async details(): Promise<RunDetails> {
+    if (this.b.remote) return doc.toRunDetails((await onServer(this.b, "runs show", { run: this.id })).fields);
+    return showRun({ ...this.b.project, run: this.id }, this.b.ctx);
   }
 
   /** Resolves when the run has finished (succeeded, failed, cancelled or lost). */
-  wait(): Promise<RunDetails> {
-    return waitForRun({ ...this.project, run: this.id }, this.ctx);
+  async wait(): Promise<RunDetails> {
+    if (this.b.remote) {
+      // The server follows the run until it has finished.
+      await onServer(this.b, "logs", { run: this.id, follow: true, onLine: () => {} });
+      return this.details();
+    }
+    return waitForRun({ ...this.b.project, run: this.id }, this.b.ctx);
   }
 
   /** What the run wrote to $SLIPWAY_OUTPUT_DIR/results.json (null if nothing). */
@@ -162,109 +229,132 @@ export class Run {
 
   /** Log lines, per task. */
   async logs(task?: string): Promise<Array<{ task: string; line: string }>> {
+    if (this.b.remote) return (await onServer(this.b, "logs", { run: this.id, task })).fields.lines.map((l) => ({ task: l.task, line: l.line }));
     const lines: Array<{ task: string; line: string }> = [];
-    await runLogs({ ...this.project, run: this.id, task, onLine: (t, line) => lines.push({ task: t, line }) }, this.ctx);
+    await runLogs({ ...this.b.project, run: this.id, task, onLine: (t, line) => lines.push({ task: t, line }) }, this.b.ctx);
     return lines;
   }
 
-  cancel(): Promise<RunSummary> {
-    return cancelRun({ ...this.project, run: this.id }, this.ctx);
+  async cancel(): Promise<RunSummary> {
+    if (this.b.remote) return doc.toRunSummary((await onServer(this.b, "cancel", { run: this.id })).fields);
+    return cancelRun({ ...this.b.project, run: this.id }, this.b.ctx);
   }
 }
 
 /** Artifacts of the project: the same operations as `slipway artifacts …`, for the Slipway's target. */
 export class Artifacts {
-  constructor(
-    private readonly project: ProjectOptions,
-    private readonly ctx: OperationContext,
-  ) {}
+  /** @internal */
+  constructor(private readonly b: Backend) {}
 
-  /** Builds the named artifacts (all when none is named); versions come from the packages. */
+  /** Builds the named artifacts (all when none is named); versions come from the packages. On this machine only. */
   build(names: string[] = [], options: { out?: string } = {}): Promise<BuildResult> {
-    return buildArtifacts({ ...this.project, names, out: options.out }, this.ctx);
+    if (this.b.remote) return Promise.reject(notRemote("artifacts build"));
+    return buildArtifacts({ ...this.b.project, names, out: options.out }, this.b.ctx);
   }
 
   /**
    * Uploads the latest build to the given targets (default: this Slipway's target). Throws
-   * RefusedError (code version_exists) when a target holds this version with other content.
+   * RefusedError (code version_exists) when a target holds this version with other content. On this
+   * machine only.
    */
   publish(name: string, options: { targets?: string[]; allTargets?: boolean } = {}): Promise<PublishResult> {
-    return publishArtifact({ ...this.project, name, targets: options.targets, allTargets: options.allTargets }, this.ctx);
+    if (this.b.remote) return Promise.reject(notRemote("artifacts publish"));
+    return publishArtifact({ ...this.b.project, name, targets: options.targets, allTargets: options.allTargets }, this.b.ctx);
   }
 
   /** Versions of one artifact in the target's store (newest first), with where each is in use. */
-  versions(name: string): Promise<ArtifactListing> {
-    return listArtifactVersions({ ...this.project, name }, this.ctx);
+  async versions(name: string): Promise<ArtifactListing> {
+    if (this.b.remote) return doc.toArtifactListing((await onServer(this.b, "artifacts list", { name })).fields as Parameters<typeof doc.toArtifactListing>[0]);
+    return listArtifactVersions({ ...this.b.project, name }, this.b.ctx);
   }
 
   /** Every declared artifact with its number of versions in the target's store. */
-  list(): Promise<ArtifactsOverview> {
-    return listArtifacts(this.project, this.ctx);
+  async list(): Promise<ArtifactsOverview> {
+    if (this.b.remote) return doc.toArtifactsOverview((await onServer(this.b, "artifacts list", {})).fields as Parameters<typeof doc.toArtifactsOverview>[0]);
+    return listArtifacts(this.b.project, this.b.ctx);
   }
 
   /**
    * Installs "ARTIFACT@VERSION" into a deployed compute environment. A version that does not exist
    * throws InvalidInputError (code unknown_version) listing those that do; nothing changes.
    */
-  install(library: string, into: string): Promise<InstallResult> {
-    return installArtifact({ ...this.project, library, into }, this.ctx);
+  async install(library: string, into: string): Promise<InstallResult> {
+    if (this.b.remote) return doc.toInstall((await onServer(this.b, "artifacts install", { library, into })).fields);
+    return installArtifact({ ...this.b.project, library, into }, this.b.ctx);
   }
 
   /** Retention: with `yes`, deletes versions past keep_last that nothing uses; without, only reports. */
-  gc(options: { names?: string[]; keepLast?: number; yes?: boolean } = {}): Promise<GcResult> {
-    return collectGarbage({ ...this.project, ...options }, this.ctx);
+  async gc(options: { names?: string[]; keepLast?: number; yes?: boolean } = {}): Promise<GcResult> {
+    if (this.b.remote) return doc.toGc((await onServer(this.b, "artifacts gc", { ...options })).fields);
+    return collectGarbage({ ...this.b.project, ...options }, this.b.ctx);
   }
 }
 
 /** The model registry of the Slipway's target: versions registered by runs, and aliases. */
 export class Models {
-  constructor(
-    private readonly project: ProjectOptions,
-    private readonly ctx: OperationContext,
-  ) {}
+  /** @internal */
+  constructor(private readonly b: Backend) {}
 
-  list(): Promise<ModelView[]> {
-    return listModels(this.project, this.ctx);
+  async list(): Promise<ModelView[]> {
+    if (this.b.remote) return doc.toModels((await onServer(this.b, "models list", {})).fields);
+    return listModels(this.b.project, this.b.ctx);
   }
 
   /** Versions of one model, newest first. */
-  versions(model: string): Promise<ModelVersionView[]> {
-    return modelVersions({ ...this.project, model }, this.ctx);
+  async versions(model: string): Promise<ModelVersionView[]> {
+    if (this.b.remote) return (await onServer(this.b, "models versions", { model })).fields.versions.map(doc.toModelVersion);
+    return modelVersions({ ...this.b.project, model }, this.b.ctx);
   }
 
   /** One version: "name@3", "name@champion", or "name" for the latest. */
-  show(ref: string): Promise<ModelVersionView> {
-    return showModelVersion({ ...this.project, ref }, this.ctx);
+  async show(ref: string): Promise<ModelVersionView> {
+    if (this.b.remote) return doc.toModelVersion((await onServer(this.b, "models show", { ref })).fields);
+    return showModelVersion({ ...this.b.project, ref }, this.b.ctx);
   }
 
-  setAlias(model: string, alias: string, version: number): Promise<ModelVersionView> {
-    return setModelAlias({ ...this.project, model, alias, version }, this.ctx);
+  async setAlias(model: string, alias: string, version: number): Promise<ModelVersionView> {
+    if (this.b.remote) return doc.toModelVersion((await onServer(this.b, "models alias set", { model, alias, version })).fields);
+    return setModelAlias({ ...this.b.project, model, alias, version }, this.b.ctx);
   }
 }
 
-/** Endpoints of the Slipway's target, served by the local server. */
+/** Endpoints of the Slipway's target, served by the local server (or by the Slipway's server). */
 export class Endpoints {
-  constructor(
-    private readonly project: ProjectOptions,
-    private readonly ctx: OperationContext,
-  ) {}
+  /** @internal */
+  constructor(private readonly b: Backend) {}
 
-  list(): Promise<EndpointView[]> {
-    return listEndpoints(this.project, this.ctx);
+  async list(): Promise<EndpointView[]> {
+    if (this.b.remote) return doc.toEndpoints((await onServer(this.b, "endpoints list", {})).fields);
+    return listEndpoints(this.b.project, this.b.ctx);
   }
 
-  /** Sends one request through the gateway (the MLflow format unless `protocol: "oip"`); `body` is JSON-encoded. */
-  query(name: string, body: unknown, options: { token?: string; protocol?: "mlflow" | "oip" } = {}): Promise<{ status: number; body: unknown; requestId: string | null }> {
-    return queryEndpoint({ ...this.project, name, data: JSON.stringify(body), token: options.token, protocol: options.protocol }, this.ctx);
+  /**
+   * Sends one request through the gateway (the MLflow format unless `protocol: "oip"`); `body` is
+   * JSON-encoded. With a server, the server sends it as the caller (its token; `token` is not used).
+   */
+  async query(name: string, body: unknown, options: { token?: string; protocol?: "mlflow" | "oip" } = {}): Promise<{ status: number; body: unknown; requestId: string | null }> {
+    if (this.b.remote) {
+      const r = (await onServer(this.b, "endpoints query", { name, data: JSON.stringify(body), protocol: options.protocol })).fields;
+      return { status: r.status, body: r.body, requestId: r.request_id };
+    }
+    return queryEndpoint({ ...this.b.project, name, data: JSON.stringify(body), token: options.token, protocol: options.protocol }, this.b.ctx);
   }
 
   /** The latest rows of an endpoint's inference table. */
-  logs(name: string, limit = 100): Promise<InferenceRow[]> {
-    return endpointLogs({ ...this.project, name, limit }, this.ctx);
+  async logs(name: string, limit = 100): Promise<InferenceRow[]> {
+    if (this.b.remote) return doc.toInferenceRows((await onServer(this.b, "endpoints logs", { name, limit })).fields);
+    return endpointLogs({ ...this.b.project, name, limit }, this.b.ctx);
   }
 
-  /** A bearer token for `user` (and groups); shown once, stored only as a hash. */
-  createToken(user: string, groups: string[] = [], description?: string): Promise<{ token: string; user: string; groups: string[] }> {
-    return createAccessToken({ ...this.project, user, groups, description }, this.ctx);
+  /**
+   * A bearer token for `user` (and groups); shown once, stored only as a hash. With a server it is a
+   * control-plane token (`slipway tokens create --user`), which administrators may make for anyone.
+   */
+  async createToken(user: string, groups: string[] = [], description?: string): Promise<{ token: string; user: string; groups: string[] }> {
+    if (this.b.remote) {
+      const t = await this.b.remote.client.fields("POST", "/tokens", { body: { user, groups, description } });
+      return { token: String(t.token), user: String(t.user), groups: t.groups as string[] };
+    }
+    return createAccessToken({ ...this.b.project, user, groups, description }, this.b.ctx);
   }
 }

@@ -4,7 +4,7 @@
 import { iso, type Clock } from "../clock.js";
 import { toUserName, type RuntimeEnv } from "../env.js";
 import { InvalidInputError } from "../errors.js";
-import type { AccessLevel } from "../operations/context.js";
+import type { AccessLevel, ControlPlaneAccess } from "../operations/context.js";
 import { openStores, type Stores } from "../store/open.js";
 import type { Actor } from "./auth/actor.js";
 import { AuditLog, type AuditEvent, type AuditFilter, type AuditRow, type VerifyResult } from "./auth/audit.js";
@@ -182,4 +182,19 @@ function checkGrant(g: GrantRequest): { scope: Scope; level: AccessLevel } {
 /** Opens the control plane of SLIPWAY_HOME (its own state database, migrated). */
 export async function openControlPlane(env: RuntimeEnv): Promise<ControlPlane> {
   return new ControlPlane(await openStores(env.home), env.clock);
+}
+
+/**
+ * The local home's control-plane side of a target's permissions (for the embedded `status`): grants
+ * made with `slipway permissions grant` and the claimed owner, read from SLIPWAY_HOME's state database.
+ */
+export function localControlPlaneAccess(env: RuntimeEnv): (project: string, target: string) => Promise<ControlPlaneAccess> {
+  return async (project, target) => {
+    const cp = await openControlPlane(env);
+    try {
+      return { grants: await cp.identities.grants(project, target), owner: (await cp.identities.owner(project, target)) ?? null };
+    } finally {
+      await cp.stores.close();
+    }
+  };
 }

@@ -7,6 +7,7 @@ import type { RuntimeEnv } from "../env.js";
 import { startServer, type RunningServer, type ServerOptions } from "../serving/server.js";
 import { createApi } from "./api/app.js";
 import { SourceStore } from "./api/sources.js";
+import { blobStoreAt } from "../store/open.js";
 import { openControlPlane, type ControlPlane } from "./control-plane.js";
 
 export interface ControlPlaneServerOptions extends ServerOptions {
@@ -41,7 +42,7 @@ export async function startControlPlaneServer(env: RuntimeEnv, options: ControlP
   const cp = await openControlPlane(env);
   try {
     const bootstrap = await bootstrapAdmin(cp, env, options.bootstrap);
-    const api = createApi({ env, cp, sources: new SourceStore(env.home) }, { log: options.log });
+    const api = createApi({ env, cp, sources: new SourceStore(env.home, env.serverBlobs ? blobStoreAt(env.serverBlobs) : undefined) }, { log: options.log });
     const running = await startServer(env, { ...options, api: getRequestListener(api.fetch) });
     return {
       ...running,

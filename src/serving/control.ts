@@ -96,7 +96,7 @@ function isServerProcess(pid: number): boolean {
  * environment of whichever command happened to start it (its secrets, tokens, cloud credentials) —
  * one server serves every project of this SLIPWAY_HOME.
  */
-const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS)$/;
+const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS)$/;
 
 export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => SERVER_ENV.test(k)));
@@ -233,6 +233,8 @@ export interface ServerStatus {
   endpoints: Array<{ name: string; project: string; target: string; config_version: number; ready: boolean; served: Array<{ model: string; version: number; percent: number; ready: boolean; replicas: number; ready_replicas: number; pids: number[] }> }>;
   /** The inference log's counters (absent from a server older than them). */
   inference_log?: InferenceLogStats;
+  /** Each background loop's and unit's last run and next run (src/server/background). */
+  background?: Array<{ unit: string; owner: string | null; last_started_at: string | null; last_finished_at: string | null; last_outcome: string | null; last_message: string | null; next_at: string | null }>;
 }
 
 /** What the running server says about itself, or undefined when none runs. */

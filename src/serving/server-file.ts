@@ -24,11 +24,12 @@ export function readServerInfo(home: string): ServerInfo | undefined {
   }
 }
 
-/** Written to a temporary file and renamed: a client never reads a half-written server.json. */
+/** Written to a temporary file and renamed, so a client never reads a half-written server.json. */
 export function writeServerInfo(home: string, info: ServerInfo): void {
-  const tmp = `${serverFile(home)}.${process.pid}.tmp`;
+  const file = serverFile(home);
+  const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(info, null, 2), { mode: 0o600 });
-  renameSync(tmp, serverFile(home));
+  renameSync(tmp, file);
 }
 
 export function removeServerInfo(home: string, pid: number): void {

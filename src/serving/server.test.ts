@@ -37,7 +37,7 @@ describe("the server's inference log (real server, HTTP, onnxruntime, writer thr
     ...readRuntimeEnv({ PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root, SLIPWAY_HOME: home, SLIPWAY_USER: "tester", SLIPWAY_SERVER_PORT: "0", NO_COLOR: "1", ...extra }),
     clock,
   });
-  const start = (extra: Record<string, string> = {}) => startServer(env(extra), { port: 0, reapEveryMs: 0, log: (l) => lines.push(l) });
+  const start = (extra: Record<string, string> = {}) => startServer(env(extra), { port: 0, log: (l) => lines.push(l) });
   const ready = (server: RunningServer) => waitFor(() => server.endpoints.allReady() && server.endpoints.list().length === 3, { what: "the recorded endpoints to be served" });
   const query = async (server: RunningServer, name: string) => {
     const r = await fetch(`${server.info.url}/serving-endpoints/${name}/invocations`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: BODY });

@@ -1,5 +1,6 @@
 // `slipway server`: the local serving gateway, its admin routes (used by deploy and destroy), the
-// model runtimes it supervises, and the background loop (TTL reaper). Listens on 127.0.0.1 only.
+// model runtimes it supervises, and its background work (handed in: schedules, TTLs, retention, lost
+// runs). Listens on 127.0.0.1 only.
 // Start: stops model processes a dead server left, marks the recorded endpoints as restoring (503 until
 // each is back), listens, then restores them in the background. Stop: drains requests (drain.ts),
 // then stops the model processes. With an idle timeout, it stops by itself when it has nothing to do.
@@ -32,20 +33,32 @@ export interface ServerOptions {
    * the serving hot path only pays one prefix check.
    */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Runs the TTL reaper every this many ms (0: never). */
-  reapEveryMs: number;
-  /** The reaper, given the open stores (operations/endpoints.ts: reapExpiredEndpoints). */
-  reap?: (stores: Stores) => Promise<string[]>;
+  /**
+   * The background work (src/server/background: schedules, endpoint TTLs, retention, lost runs),
+   * started with the open stores once the server listens, stopped before they close.
+   */
+  background?: (stores: Stores) => BackgroundHooks;
   log(line: string): void;
   /**
    * Stop by itself after this many ms with no endpoint served or being restored, none recorded in the
-   * state under SLIPWAY_HOME, and no request (0: never).
+   * state under SLIPWAY_HOME, no request, and no background work that keeps it (0: never).
    */
   idleExitMs?: number;
   /** Called once when the server decides to stop by itself; the caller then calls close(). */
   onIdle?(): void;
   /** How long a stop waits for requests in flight (default 30 s). */
   drainMs?: number;
+}
+
+/** What the server needs of its background work (src/server/background implements it). */
+export interface BackgroundHooks {
+  /** Deployed schedules or retention to run: the server has work even with nothing to serve. */
+  hasDeployedWork(): Promise<boolean>;
+  /** Work in progress (a tick, a gc): an idle timer starts again after it. */
+  busy(): boolean;
+  /** Each loop's last and next run, for `/admin/server`. */
+  status(): Promise<unknown[]>;
+  stop(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -135,6 +148,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
           stopping: closing !== undefined || stopRequested,
           restoring: endpoints.restoringNames(),
           endpoints: endpoints.list().map(endpointStatus),
+          background: (await background?.status()) ?? [],
           inference_log: inference.stats(),
         },
       };
@@ -161,6 +175,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       // Destroy asks: stop now if nothing is left to serve (only a server that would stop when idle).
       if (idleExitMs <= 0) return { status: 200, body: { stopping: false, reason: "this server does not stop when idle" } };
       if (endpoints.list().length || endpoints.restoringNames().length || (await recordedEndpoints()).length) return { status: 200, body: { stopping: false, reason: "it still has endpoints" } };
+      if (await background?.hasDeployedWork()) return { status: 200, body: { stopping: false, reason: "it still has background work (schedules, retention)" } };
       setImmediate(() => stopByItself("no endpoint is left to serve: stopping"));
       return { status: 200, body: { stopping: true } };
     }
@@ -237,19 +252,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const restored = endpoints.restore(recorded);
   writeServerInfo(env.home, info);
 
-  let reaping = false;
-  const reaper =
-    options.reapEveryMs > 0 && options.reap
-      ? setInterval(() => {
-          if (reaping) return;
-          reaping = true;
-          options.reap!(stores)
-            .then((gone) => gone.forEach((name) => options.log(`endpoint ${name} expired (TTL) and was destroyed`)))
-            .catch((e: Error) => options.log(`TTL reaper: ${e.message}`))
-            .finally(() => (reaping = false));
-        }, options.reapEveryMs)
-      : undefined;
-  reaper?.unref();
+  const background = options.background?.(stores);
 
   // Inference-table retention (`inference_table.keep` / `keep_rows` of recorded endpoints), one pass at a time.
   const stopRetention = new AbortController();
@@ -268,8 +271,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     });
   }
 
-  // Idle: no endpoint served or restoring, no request for idleExitMs, and none recorded in state
-  // (the reaper then has nothing to do either).
+  // Idle: no endpoint served or restoring, no request for idleExitMs, none recorded in state (the TTL
+  // loop then has nothing to do either), and no background work that keeps it (deployed schedules).
   let idleSince = performance.now();
   let seenRequests = drainer.requests;
   let checking = false;
@@ -277,16 +280,16 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     idleExitMs > 0
       ? setInterval(() => {
           if (checking || closing) return;
-          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || reaping) {
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || background?.busy()) {
             seenRequests = drainer.requests;
             idleSince = performance.now();
             return;
           }
           if (performance.now() - idleSince < idleExitMs) return;
           checking = true;
-          recordedEndpoints()
-            .then((left) => {
-              if (left.length) idleSince = performance.now();
+          Promise.all([recordedEndpoints(), background?.hasDeployedWork()])
+            .then(([left, busy]) => {
+              if (left.length || busy) idleSince = performance.now();
               else stopByItself(`no endpoint to serve for ${idleExitMs} ms: stopping`);
             })
             .catch((e: Error) => options.log(`idle check: ${e.message}`))
@@ -300,10 +303,10 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     endpoints,
     close() {
       closing ??= (async () => {
-        clearInterval(reaper);
         clearInterval(idleCheck);
         clearInterval(retention);
         stopRetention.abort();
+        await background?.stop().catch((e: Error) => options.log(`background work: ${e.message}`));
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
         if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);

@@ -1,14 +1,17 @@
 // Chooses the state and blob backends for a target: the embedded defaults under SLIPWAY_HOME unless
-// the target names others (targets.NAME.state: { type: postgres, url: … }).
+// the target names others (targets.NAME.state: { type: postgres, url: … }, targets.NAME.blobs:
+// { type: s3, bucket: … }).
 import { join } from "node:path";
 import { SlipwayError } from "../errors.js";
 import type { BlobStore } from "./blobs/blob-store.js";
-import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
+import { openBlobStore, type BlobBackend } from "./blobs/open-blob-store.js";
 import type { StateStore } from "./state/state-store.js";
 import { openSqliteState } from "./state/sqlite/sqlite-state.js";
 import { openPostgresState } from "./state/postgres/postgres-state.js";
 
-/** A backend choice as a target writes it: `{ type: postgres, url: … }` (see targets.NAME.state / blobs). */
+export { blobStoreAt, type BlobBackend } from "./blobs/open-blob-store.js";
+
+/** A state backend as a target writes it: `{ type: postgres, url: … }` (see targets.NAME.state). */
 export interface BackendSpec {
   type: string;
   [option: string]: string | number | boolean;
@@ -17,7 +20,7 @@ export interface BackendSpec {
 /** The part of a target's configuration that picks its stores. */
 export interface StoreChoice {
   state?: BackendSpec;
-  blobs?: BackendSpec;
+  blobs?: BlobBackend;
 }
 
 export interface Stores {
@@ -29,9 +32,9 @@ export interface Stores {
 }
 
 export async function openStores(home: string, target?: StoreChoice): Promise<Stores> {
+  const blobs = openBlobs(home, target);
   const state = await openState(home, target);
   await state.migrate();
-  const blobs = openBlobs(home, target);
   return { state, blobs, home, close: () => state.close() };
 }
 
@@ -45,13 +48,6 @@ async function openState(home: string, target?: StoreChoice): Promise<StateStore
   throw new SlipwayError("invalid_backend", `unknown state backend "${spec.type}"`, { exitCode: 2, hint: "state backends: sqlite, postgres" });
 }
 
-/** Reopens a blob store from its `location` (see BlobStore.location): a folder today. */
-export function blobStoreAt(location: string): BlobStore {
-  return new FsBlobStore(location);
-}
-
 function openBlobs(home: string, target?: StoreChoice): BlobStore {
-  const spec = target?.blobs;
-  if (!spec || spec.type === "fs") return new FsBlobStore(typeof spec?.path === "string" ? spec.path : join(home, "blobs"));
-  throw new SlipwayError("invalid_backend", `unknown blob backend "${spec.type}"`, { exitCode: 2, hint: "blob backends: fs" });
+  return openBlobStore(target?.blobs ?? { type: "fs" }, join(home, "blobs"));
 }

@@ -109,7 +109,8 @@ export const deploymentSchema = lazy(() =>
     deployment_id: z.string().nullable(),
     summary: summarySchema(),
     actions: z.array(actionSchema()),
-    failed: z.array(z.strictObject({ address: z.string(), code: errorCodeSchema(), error: z.string() })),
+    /** `hint`: what to do about it, when the error says (null otherwise). */
+    failed: z.array(z.strictObject({ address: z.string(), code: errorCodeSchema(), error: z.string(), hint: z.string().nullable() })),
     skipped: z.array(z.string()),
     log_file: z.string().nullable(),
     runs: z.array(z.strictObject({ job: z.string(), run: z.string() })),
@@ -117,6 +118,10 @@ export const deploymentSchema = lazy(() =>
 );
 
 const codeOf = (e: Error): ErrorCode => (e instanceof SlipwayError ? e.code : "internal");
+const hintOf = (e: Error): string | null => {
+  const hint = (e as { hint?: unknown }).hint;
+  return typeof hint === "string" ? hint : null;
+};
 
 export function deploymentView(r: DeployResult): Infer<typeof deploymentSchema> {
   return {
@@ -126,7 +131,7 @@ export function deploymentView(r: DeployResult): Infer<typeof deploymentSchema> 
     revision: r.revision ?? null,
     deployment_id: r.deploymentId ?? null,
     ...planFields(r.plan),
-    failed: r.apply?.failed.map((f) => ({ address: f.action.address, code: codeOf(f.error), error: f.error.message })) ?? [],
+    failed: r.apply?.failed.map((f) => ({ address: f.action.address, code: codeOf(f.error), error: f.error.message, hint: hintOf(f.error) })) ?? [],
     skipped: r.apply?.skipped.map((a) => a.address) ?? [],
     log_file: r.logFile ?? null,
     runs: (r.runs ?? []).map((s) => ({ job: s.job, run: s.run })),
@@ -202,6 +207,19 @@ export const statusSchema = lazy(() =>
     pending: summarySchema(),
     drift: z.array(driftSchema()),
     endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable(), serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server"]) })),
+    /**
+     * Who may do what on the target: `resource` an address, or null for the whole target; `source`
+     * config (the deployed `permissions:`), granted (`slipway permissions grant`) or owner (CAN_MANAGE).
+     */
+    permissions: z.array(
+      z.strictObject({
+        resource: z.string().nullable(),
+        level: z.string(),
+        principal_kind: z.enum(["user", "group", "service_principal"]),
+        principal: z.string(),
+        source: z.enum(["config", "granted", "owner"]),
+      }),
+    ),
   }),
 );
 
@@ -218,6 +236,7 @@ export function statusView(s: StatusResult): Infer<typeof statusSchema> {
     pending: summaryView(s.pending),
     drift: s.drift.map(driftView),
     endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
+    permissions: s.permissions.map((g) => ({ resource: g.resource, level: g.level, principal_kind: g.principalKind, principal: g.principal, source: g.source })),
   };
 }
 

@@ -14,6 +14,8 @@ import { errorSchema, type ErrorJson } from "./error.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
+import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
+import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
 import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
 
 type Fields = z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>;
@@ -43,6 +45,17 @@ export const DOCUMENTS = {
   logs: { fields: logsSchema, unsuccessful: true },
   cancel: { fields: runSummarySchema },
   bundle: { fields: bundleSchema },
+  "jobs list": { fields: jobsSchema },
+  "schedules list": { fields: schedulesSchema },
+  "schedules pause": { fields: schedulePauseSchema },
+  "schedules unpause": { fields: schedulePauseSchema },
+  "pipelines list": { fields: pipelinesSchema },
+  "pipelines run": { fields: pipelineRunSchema, unsuccessful: true },
+  "pipelines runs": { fields: pipelineRunsSchema },
+  "pipelines status": { fields: pipelineRunSchema },
+  "pipelines approve": { fields: pipelineDecisionSchema },
+  "pipelines reject": { fields: pipelineDecisionSchema },
+  "pipelines logs": { fields: pipelineLogsSchema },
   "models list": { fields: modelsSchema },
   "models versions": { fields: modelVersionsSchema },
   "models show": { fields: modelVersionSchema },

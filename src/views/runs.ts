@@ -20,6 +20,10 @@ const runSummaryShape = () => ({
   duration_ms: z.number().int().nullable(),
   /** Why it ended as it did ("main: exited with code 4", "cancelled"); null while it runs and when it succeeded. Named `error` before the envelope reserved that key. */
   reason: z.string().nullable(),
+  /** Why it started: manual, schedule, deploy (run_on_deploy) or pipeline (a run stage). */
+  trigger: z.enum(["manual", "schedule", "deploy", "pipeline"]),
+  /** The schedule that started it; null for other triggers. */
+  schedule: z.string().nullable(),
 });
 
 export const runSummarySchema = lazy(() => z.strictObject(runSummaryShape()));
@@ -71,6 +75,8 @@ export function runSummaryView(r: RunSummary): Infer<typeof runSummarySchema> {
     finished_at: r.finishedAt,
     duration_ms: r.durationMs,
     reason: r.error,
+    trigger: r.trigger as "manual" | "schedule" | "deploy" | "pipeline",
+    schedule: r.trigger === "schedule" ? r.triggerRef : null,
   };
 }
 

@@ -82,11 +82,11 @@ describe("object-machinery names as keys", () => {
   it("job params and job/task env keep them; --param overrides them", () => {
     const b = box();
     try {
-      const r = b.run(["run", "keys", "--param", "__proto__=p2", "--wait"]);
+      const r = b.run(["run", "keys", "--from-source", "--param", "__proto__=p2", "--wait"]);
       assertNoCrash(r);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /P=p2 C=c1 Q=q1 E=job-p\/site-c\/mod-q/);
-      const t = b.run(["run", "tasked", "--wait"]);
+      const t = b.run(["run", "tasked", "--from-source", "--wait"]);
       assert.equal(t.code, 0, t.stderr);
       assert.match(t.stdout, /T=task-p\/task-c\/mod-q/);
     } finally {
@@ -115,7 +115,7 @@ resources:
       for (const n of ["toString", "constructor", "__proto__"]) assert.match(r.stderr, new RegExp(`unknown variable "${n}"`));
       b.write({ "modules/core/module.yaml": "module: core\nresources:\n  jobs:\n    plain:\n      command: \"true\"\n" });
       for (const n of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
-        const p = b.run(["run", "plain", "--param", `${n}=1`]);
+        const p = b.run(["run", "plain", "--from-source", "--param", `${n}=1`]);
         assertNoCrash(p);
         assert.equal(p.code, 2, `--param ${n}: ${p.stdout}${p.stderr}`);
         assert.match(p.stderr, new RegExp(`job plain has no parameter "${n.replace(/_/g, "_")}"`));

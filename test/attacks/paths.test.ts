@@ -148,7 +148,7 @@ resources:
       registers: { model: clf, path: model }
 `,
       });
-      const r = box.run(["run", "train", "--wait"]);
+      const r = box.run(["run", "train", "--from-source", "--wait"]);
       assertNoCrash(r);
       const id = /^(r\w+)\s+started/m.exec(r.stdout)?.[1];
       assert.ok(id, r.stdout + r.stderr);

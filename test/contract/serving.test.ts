@@ -51,6 +51,11 @@ describe("--json contract: models, endpoints, server", () => {
   });
 
   it("server status, server stop, server, server while one runs", async () => {
+    // The background units run once at start: their status is settled before the snapshot.
+    await waitFor(() => {
+      const units = box.json(["server", "status"]).doc.background as Array<{ unit: string; last_outcome: string }>;
+      return ["lost-runs", "ttl"].every((u) => units.some((b) => b.unit === u && b.last_outcome === "ok"));
+    }, 20_000, "the background units' first runs");
     jsonCase(box, n, "server status", "running", ["server", "status"]);
     jsonCase(box, n, "server stop", "stopped", ["server", "stop"]);
     jsonCase(box, n, "server stop", "not_running", ["server", "stop"]);

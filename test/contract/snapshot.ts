@@ -23,13 +23,13 @@ const VOLATILE_NUMBERS = new Set(["duration_ms", "uptime_s", "ms", "latency_ms",
 /** Replaces what differs between runs with placeholders; ids become <run-1>, <deployment-1>, … in order of appearance. */
 export class Normaliser {
   private readonly ids = new Map<string, string>();
-  private readonly counts = { r: 0, d: 0 };
+  private readonly counts = { r: 0, d: 0, p: 0 };
   constructor(private readonly box: Sandbox) {}
 
   value(v: unknown, key?: string): unknown {
     if (typeof v === "number" && key && VOLATILE_NUMBERS.has(key)) return "<number>";
     if (typeof v === "string" && (key === "id" || key === "token_id") && /^[0-9a-f]{12}$/.test(v)) return "<token-id>";
-    if (typeof v === "string") return key === "host" ? "<host>" : this.text(v);
+    if (typeof v === "string") return key === "host" ? "<host>" : key === "owner" && /^[^:\s]+:\d+$/.test(v) ? "<host>:<pid>" : this.text(v);
     if (Array.isArray(v)) return v.map((x) => this.value(x));
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, k)]));
     return v;
@@ -47,9 +47,9 @@ export class Normaliser {
       .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
       .replace(/\(pid \d+\)/g, "(pid <pid>)")
       .replace(/@[^\s@()]+ \(pid/g, (m) => (m.slice(1, -5) === hostname() ? "@<host> (pid" : m))
-      .replace(/\b([rd])m[0-9a-z]{8,13}\b/g, (id, prefix: "r" | "d") => {
+      .replace(/\b([rdp])m[0-9a-z]{8,13}\b/g, (id, prefix: "r" | "d" | "p") => {
         let name = this.ids.get(id);
-        if (!name) this.ids.set(id, (name = `<${prefix === "r" ? "run" : "deployment"}-${++this.counts[prefix]}>`));
+        if (!name) this.ids.set(id, (name = `<${prefix === "r" ? "run" : prefix === "p" ? "pipeline-run" : "deployment"}-${++this.counts[prefix]}>`));
         return name;
       });
   }

@@ -105,6 +105,11 @@ export function normalize(text: string, paths: Array<[from: string, to: string]>
 /** Lines compared with runs of spaces collapsed and trailing spaces dropped. */
 const squash = (line: string) => line.replace(/[ \t]+/g, " ").trimEnd();
 
+/** Whether one printed line matches one shown line (both normalised; `…` in the shown line matches any text). */
+export function lineMatches(expected: string, actual: string): boolean {
+  return lineMatcher(squash(expected))(squash(actual));
+}
+
 function lineMatcher(expected: string): (actual: string) => boolean {
   if (!expected.includes("…")) return (actual) => actual === expected;
   const re = new RegExp(`^${expected.split("…").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*?")}$`);

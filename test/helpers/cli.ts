@@ -38,6 +38,9 @@ export function sandbox(files: Record<string, string>): Sandbox {
   mkdirSync(dir, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1", SLIPWAY_USER: "tester", SLIPWAY_SERVER_PORT: "0" };
   delete env.SLIPWAY_FAILPOINT;
+  // A developer's server or token must not turn the tests' commands into remote ones.
+  delete env.SLIPWAY_SERVER;
+  delete env.SLIPWAY_TOKEN;
   const box: Sandbox = {
     home,
     dir,

@@ -365,7 +365,7 @@ describe("the local server's life", () => {
     const pid = info().pid;
     const d = box.run(["destroy", "--yes"]);
     assert.equal(d.code, 0, d.stderr);
-    assert.match(d.stdout, /stopped the local Slipway server: no endpoint is left to serve/);
+    assert.match(d.stdout, /stopped the local Slipway server: no endpoint or background work is left/);
     assert.ok(!running(pid), "no server runs after destroy");
     assert.match(box.run(["server", "status"]).stdout, /no Slipway server is running/);
 

@@ -1,21 +1,28 @@
 import type { Command } from "commander";
-import { buildArtifacts, collectGarbage, installArtifact, listArtifacts, listArtifactVersions, publishArtifact, type GcPlan } from "../../operations/artifacts.js";
-import type { UseSite } from "../../operations/artifact-usage.js";
+import { buildArtifacts, publishArtifact } from "../../operations/artifacts.js";
 import { InvalidInputError } from "../../errors.js";
-import { artifactsOverviewView, artifactVersionsView, buildFailure, buildView, gcView, installView, publishView } from "../../views/artifacts.js";
+import type { FieldsOf } from "../../views/documents.js";
+import { buildFailure, buildView, publishView } from "../../views/artifacts.js";
 import { allowManyTargets, collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
+import { localOnly, onProject, withProjectOptions, type ProjectFlags } from "../project.js";
+import { withServerOption, type ServerFlags } from "../remote.js";
+
+type UseSite = { by: string; reason: string };
+type GcJson = FieldsOf<"artifacts gc">;
+const LOCAL = "artifacts are built and published from this machine, with the stores slipway.yaml names; install and gc have --server";
 
 export function registerArtifacts(program: Command): void {
   const artifacts = program
     .command("artifacts")
     .description("build, version and publish artifacts per target; install a chosen version into a compute environment; retention");
 
-  withCommonOptions(artifacts.command("build").description("build artifacts from their packages (all when none is named); the version comes from the package's own metadata"))
+  withServerOption(withCommonOptions(artifacts.command("build").description("build artifacts from their packages (all when none is named); the version comes from the package's own metadata (on this machine: no --server)")))
     .argument("[names...]", "artifact names")
     .option("--out <dir>", "also copy each built file into this folder (never one that differs from a published version of the same name: exit 3)")
-    .action((names: string[], flags: CommonFlags & { out?: string }) =>
+    .action((names: string[], flags: CommonFlags & ServerFlags & { out?: string }) =>
       execute("artifacts build", flags, async ({ out, ctx }) => {
+        localOnly(flags, "artifacts build", LOCAL);
         const r = await buildArtifacts({ ...projectOptions(flags), names, out: flags.out }, ctx);
         const text = () => {
           for (const b of r.builds) {
@@ -33,15 +40,18 @@ export function registerArtifacts(program: Command): void {
   allowManyTargets(
     artifacts
       .command("publish")
-      .description("upload the latest build of an artifact to each target's artifact store (versions are immutable)")
+      .description("upload the latest build of an artifact to each target's artifact store (versions are immutable; on this machine: no --server)")
       .argument("<name>", "artifact name")
       .option("-t, --target <name>", "a target to publish to (repeatable); default: the default target", collect)
       .option("--all-targets", "publish to every target of the project")
       .option("--project <dir>", "project folder holding slipway.yaml (default: the current folder)")
       .option("--var <name=value>", "set a variable (repeatable)", collect)
-      .option("--json", "print a stable machine-readable JSON document"),
-  ).action((name: string, flags: Omit<CommonFlags, "target"> & { target?: string[] | string; allTargets?: boolean }) =>
+      .option("--json", "print a stable machine-readable JSON document")
+      .option("--server <url>", "refused: publishing works on this machine")
+      .option("--no-server", "work on the local home (the default for publish)"),
+  ).action((name: string, flags: Omit<CommonFlags, "target"> & ServerFlags & { target?: string[] | string; allTargets?: boolean }) =>
       execute("artifacts publish", flags as CommonFlags, async ({ out, ctx }) => {
+        localOnly(flags, "artifacts publish", LOCAL);
         const targets = typeof flags.target === "string" ? [flags.target] : flags.target;
         const r = await publishArtifact({ ...projectOptions({ ...flags, target: undefined }), name, targets, allTargets: flags.allTargets }, ctx);
         const text = () => {
@@ -55,23 +65,25 @@ export function registerArtifacts(program: Command): void {
       }),
     );
 
-  withCommonOptions(artifacts.command("list").description("versions of an artifact in the target's store: size, hash, date and where each is in use (or, without a name, every artifact)"))
+  withProjectOptions(artifacts.command("list").description("versions of an artifact in the target's store: size, hash, date and where each is in use (or, without a name, every artifact)"))
     .argument("[name]", "artifact name")
-    .action((name: string | undefined, flags: CommonFlags) =>
-      execute("artifacts list", flags, async ({ out, ctx }) => {
-        if (!name) {
-          const r = await listArtifacts(projectOptions(flags), ctx);
+    .action((name: string | undefined, flags: ProjectFlags) =>
+      execute("artifacts list", flags, async (rt) => {
+        const { out } = rt;
+        const { fields } = await onProject(rt, flags, "artifacts list", { name });
+        if ("artifacts" in fields) {
+          const r = fields;
           const text = () => {
             if (r.artifacts.length === 0) return out.line(`${r.project} declares no artifacts.`);
             out.line(`artifacts of ${r.project}/${r.target}:`);
-            const rows = r.artifacts.map((a) => [a.artifact, a.type, String(a.versions), a.latest?.version ?? "-", formatBytes(a.bytes), a.keepLast ? `keep_last ${a.keepLast}` : "-", a.built ? a.built.version : "-"]);
+            const rows = r.artifacts.map((a) => [a.artifact, a.type, String(a.versions), a.latest?.version ?? "-", formatBytes(a.bytes), a.keep_last ? `keep_last ${a.keep_last}` : "-", a.built ? a.built.version : "-"]);
             table(out, ["ARTIFACT", "TYPE", "VERSIONS", "NEWEST", "SIZE", "RETENTION", "BUILT HERE"], rows);
           };
-          return { fields: artifactsOverviewView(r), text };
+          return { fields, text };
         }
-        const r = await listArtifactVersions({ ...projectOptions(flags), name }, ctx);
+        const r = fields;
         const text = () => {
-          out.line(`${out.style("bold", r.artifact)} in ${r.project}/${r.target}${r.type ? ` (${r.type}${r.keepLast ? `, keep_last ${r.keepLast}` : ""})` : ""}: ${r.versions.length} version(s)`);
+          out.line(`${out.style("bold", r.artifact)} in ${r.project}/${r.target}${r.type ? ` (${r.type}${r.keep_last ? `, keep_last ${r.keep_last}` : ""})` : ""}: ${r.versions.length} version(s)`);
           if (r.versions.length === 0) return out.line(`  none published (slipway artifacts publish ${r.artifact} -t ${r.target})`);
           table(
             out,
@@ -79,57 +91,66 @@ export function registerArtifacts(program: Command): void {
             r.versions.map((v) => [v.version, formatBytes(v.size), v.sha256.slice(0, 12), v.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z"), v.published_by, describeUse(v.in_use)]),
           );
         };
-        return { fields: artifactVersionsView(r), text };
+        return { fields, text };
       }),
     );
 
-  withCommonOptions(artifacts.command("install").description("install a chosen version of an artifact into a deployed compute environment of the target"))
+  withProjectOptions(artifacts.command("install").description("install a chosen version of an artifact into a deployed compute environment of the target"))
     .argument("<artifact@version>", 'for example "dqm@2.6.11"')
     .requiredOption("--into <environment>", "the compute environment (resources.compute) to install into")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
-    .action((library: string, flags: CommonFlags & { into: string; forceUnlock?: boolean }) =>
-      execute("artifacts install", flags, async ({ out, ctx }) => {
-        const r = await installArtifact({ ...projectOptions(flags), library, into: flags.into, forceUnlock: flags.forceUnlock }, ctx);
+    .action((library: string, flags: ProjectFlags & { into: string; forceUnlock?: boolean }) =>
+      execute("artifacts install", flags, async (rt) => {
+        const { out } = rt;
+        const { fields: r } = await onProject(rt, flags, "artifacts install", { library, into: flags.into, forceUnlock: flags.forceUnlock });
         const text = () => {
           if (r.outcome === "unchanged") out.line(`${r.artifact} ${r.version} is already installed in compute.${r.environment} (${r.project}/${r.target}).`);
           else out.line(out.style("green", `installed ${r.artifact} ${r.version} into compute.${r.environment} (${r.project}/${r.target})${r.previous ? `, replacing ${r.previous}` : ""}.`));
         };
-        return { fields: installView(r), text };
+        return { fields: r, text };
       }),
     );
 
-  withCommonOptions(artifacts.command("gc").description("retention: show (and with --yes delete) versions past keep_last that nothing uses; uninstall installs of removed versions"))
+  withProjectOptions(artifacts.command("gc").description("retention: show (and with --yes delete) versions past keep_last that nothing uses; uninstall installs of removed versions"))
     .argument("[names...]", "only these artifacts")
     .addOption(intOption("--keep-last <n>", "keep the newest N versions (overrides retention.keep_last; applies to artifacts without retention too)"))
-    .option("--yes", "delete without asking")
+    .option("--yes", "delete without asking (needed with --server)")
     .option("--force-unlock", "take the target's lock even if its holder looks alive")
-    .action((names: string[], flags: CommonFlags & { keepLast?: number; yes?: boolean; forceUnlock?: boolean }) =>
-      execute("artifacts gc", flags, async ({ out, ctx }) => {
+    .action((names: string[], flags: ProjectFlags & { keepLast?: number; yes?: boolean; forceUnlock?: boolean }) =>
+      execute("artifacts gc", flags, async (rt) => {
+        const { out } = rt;
         if (flags.keepLast === 0) throw new InvalidInputError([{ message: "--keep-last must be at least 1", hint: "keep at least the newest version" }], "invalid_flag");
-        const r = await collectGarbage({ ...projectOptions(flags), names, keepLast: flags.keepLast, yes: flags.yes, forceUnlock: flags.forceUnlock, onPlan: (p) => printGcPlan(out, p) }, ctx);
-        const text = () => {
-          const nothing = r.delete.length === 0 && r.staleInstalls.length === 0 && r.strandedEnvironments.length === 0;
-          if (nothing) return;
-          if (r.dryRun) out.line(`Nothing was deleted (dry run). Re-run with --yes to delete.`);
-          else out.line(out.style("green", `Deleted ${r.delete.length} version(s) (${formatBytes(r.freedBytes)} freed)${r.staleInstalls.length ? `, uninstalled ${r.staleInstalls.length} stale install(s)` : ""}${r.strandedEnvironments.length ? `, removed ${r.strandedEnvironments.length} stranded environment(s)` : ""}.`));
+        let shown = false;
+        const onPlan = (p: GcJson) => {
+          shown = true;
+          printGcPlan(out, p);
         };
-        return { fields: gcView(r), text };
+        const { fields: r } = await onProject(rt, flags, "artifacts gc", { names, keepLast: flags.keepLast, yes: flags.yes, forceUnlock: flags.forceUnlock, onPlan });
+        // A server sends the plan with the document.
+        if (!shown) printGcPlan(out, r);
+        const text = () => {
+          const nothing = r.delete.length === 0 && r.stale_installs.length === 0 && r.stranded_environments.length === 0;
+          if (nothing) return;
+          if (r.dry_run) out.line(`Nothing was deleted (dry run). Re-run with --yes to delete.`);
+          else out.line(out.style("green", `Deleted ${r.delete.length} version(s) (${formatBytes(r.freed_bytes)} freed)${r.stale_installs.length ? `, uninstalled ${r.stale_installs.length} stale install(s)` : ""}${r.stranded_environments.length ? `, removed ${r.stranded_environments.length} stranded environment(s)` : ""}.`));
+        };
+        return { fields: r, text };
       }),
     );
 }
 
-function printGcPlan(out: Output, p: GcPlan): void {
-  if (p.artifacts.length === 0 && p.staleInstalls.length === 0 && p.strandedEnvironments.length === 0) {
+function printGcPlan(out: Output, p: GcJson): void {
+  if (p.artifacts.length === 0 && p.stale_installs.length === 0 && p.stranded_environments.length === 0) {
     out.line(`no artifact of ${p.project} has retention (retention: { keep_last: N }, or pass --keep-last N); nothing to collect in ${p.target}.`);
     return;
   }
   out.line(out.style("bold", `artifacts gc on ${p.project}/${p.target}:`));
-  for (const a of p.artifacts) out.line(`  ${a.artifact}: ${a.versions} version(s), keep_last ${a.keepLast}`);
+  for (const a of p.artifacts) out.line(`  ${a.artifact}: ${a.versions} version(s), keep_last ${a.keep_last}`);
   for (const d of p.delete) out.line(`  ${out.style("red", "-")} delete    ${d.artifact} ${d.version} (${formatBytes(d.size)}, published ${d.created_at})`);
-  for (const k of p.keptInUse) out.line(`  ${out.style("yellow", "=")} keep      ${k.artifact} ${k.version}: in use by ${describeUse(k.in_use)}`);
-  for (const s of p.staleInstalls) out.line(`  ${out.style("red", "-")} uninstall ${s.artifact} ${s.version} from compute.${s.environment}${s.instance ? ` (run ${s.instance})` : ""}: that version is no longer in the store`);
-  for (const e of p.strandedEnvironments) out.line(`  ${out.style("red", "-")} remove    ephemeral compute.${e.name} of finished run ${e.instance} (${e.path})`);
-  if (p.delete.length === 0 && p.staleInstalls.length === 0 && p.strandedEnvironments.length === 0) out.line("Nothing to delete.");
+  for (const k of p.kept_in_use) out.line(`  ${out.style("yellow", "=")} keep      ${k.artifact} ${k.version}: in use by ${describeUse(k.in_use)}`);
+  for (const s of p.stale_installs) out.line(`  ${out.style("red", "-")} uninstall ${s.artifact} ${s.version} from compute.${s.environment}${s.instance ? ` (run ${s.instance})` : ""}: that version is no longer in the store`);
+  for (const e of p.stranded_environments) out.line(`  ${out.style("red", "-")} remove    ephemeral compute.${e.name} of finished run ${e.instance} (${e.path})`);
+  if (p.delete.length === 0 && p.stale_installs.length === 0 && p.stranded_environments.length === 0) out.line("Nothing to delete.");
 }
 
 function describeUse(sites: UseSite[]): string {

@@ -1,15 +1,14 @@
 import type { Command } from "commander";
-import { cancelRun } from "../../operations/runs.js";
-import { runSummaryView } from "../../views/runs.js";
-import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { execute } from "../common.js";
+import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";
 
 export function registerCancel(program: Command): void {
-  withCommonOptions(program.command("cancel").description("stop a run: its runner and every process its tasks started"))
+  withProjectOptions(program.command("cancel").description("stop a run: its runner and every process its tasks started"))
     .argument("<run>", "run id (or a unique prefix)")
-    .action((run: string, flags: CommonFlags) =>
-      execute("cancel", flags, async ({ out, ctx }) => {
-        const r = await cancelRun({ ...projectOptions(flags), run }, ctx);
-        return { fields: runSummaryView(r), text: () => out.line(`${r.id} ${r.status}.`) };
+    .action((run: string, flags: ProjectFlags) =>
+      execute("cancel", flags, async (rt) => {
+        const { fields: r } = await onProject(rt, flags, "cancel", { run });
+        return { fields: r, text: () => rt.out.line(`${r.id} ${r.status}.`) };
       }),
     );
 }

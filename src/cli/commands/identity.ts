@@ -13,7 +13,7 @@ import type { FieldsOf } from "../../views/documents.js";
 import { auditVerifyFailure } from "../../views/identity.js";
 import { collect, execute, intOption, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
-import { remoteFor, withServerOption, type ServerFlags } from "../remote.js";
+import { remoteFor, remoteIdentity, withServerOption, type ServerFlags } from "../remote.js";
 
 type Flags = Pick<CommonFlags, "json"> & ServerFlags;
 const JSON_FLAG = "print a stable machine-readable JSON document";
@@ -21,7 +21,7 @@ const JSON_FLAG = "print a stable machine-readable JSON document";
 /** Runs a control-plane command on the server when one is configured, else on the local home. */
 export async function onControlPlane<C extends IdentityCommand>(env: RuntimeEnv, flags: ServerFlags, command: C, args: Parameters<IdentityCommands[C]>[0]): Promise<FieldsOf<C>> {
   const remote = remoteFor(env, flags);
-  if (remote) return remote.identity(command, args);
+  if (remote) return remoteIdentity(remote, command, args);
   const cp = await openControlPlane(env);
   try {
     const commands = identityCommands(cp, localActor(env.user));

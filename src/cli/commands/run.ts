@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { runAttached, startRun } from "../../operations/runs.js";
-import { runDetailsView, runFailure, runSummaryView } from "../../views/runs.js";
-import { collect, execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { runAttached } from "../../operations/runs.js";
+import { runDetailsView, runFailure } from "../../views/runs.js";
+import { collect, execute, projectOptions } from "../common.js";
+import { localOnly, onProject, remoteProjectFor, withProjectOptions, type ProjectFlags } from "../project.js";
 import { printRunDetails } from "../render.js";
 
-interface RunFlags extends CommonFlags {
+interface RunFlags extends ProjectFlags {
   bundle?: string;
   param?: string[];
   wait?: boolean;
@@ -15,38 +16,57 @@ interface RunFlags extends CommonFlags {
 }
 
 export function registerRun(program: Command): void {
-  withCommonOptions(program.command("run").description("start a run of a job deployed to the target; prints its id at once (the run goes on after this command exits)"))
-    .argument("<job>", "job name")
+  withProjectOptions(program.command("run").description("start a run of a job deployed to the target; prints its id at once (the run goes on after this command exits)"))
+    .argument("<job>", "job key, or its title (e.g. \"[dev] Entity Matching - Setup\")")
     .option("--param <name=value>", "set a job parameter (repeatable)", collect)
     .option("--wait", "run attached: stream the logs, wait for the end (Ctrl-C cancels the run); exit 1 unless it succeeded")
     .option("--keep-workdir", "keep the run's working folder afterwards")
     .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
-    .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder")
+    .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder (not with --server)")
     .option("--from-source", "run the job as the config declares it now, even if it is not deployed to the target or differs from what is (development)")
     .action((job: string, flags: RunFlags) =>
-      execute("run", flags, async ({ out, ctx }) => {
+      execute("run", flags, async (rt) => {
+        const { out } = rt;
         const params: Record<string, string> = Object.create(null); // --param __proto__=x is a parameter like any other
         for (const pair of flags.param ?? []) {
           const eq = pair.indexOf("=");
           if (eq <= 0) throw new InvalidInputError([{ message: `--param "${pair}" is not NAME=value`, hint: "write --param lr=0.1" }], "invalid_flag");
           params[pair.slice(0, eq)] = pair.slice(eq + 1);
         }
-        const project = projectOptions(flags);
-        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, bundleArchive: flags.bundle, fromSource: flags.fromSource };
+        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, fromSource: flags.fromSource };
+        if (flags.bundle !== undefined) localOnly(flags, "run --bundle", "the archive is on this machine: run it without --server (or deploy the project to the server and run the job there)");
+        const remote = flags.bundle === undefined ? remoteProjectFor(rt, flags) : undefined;
         if (!flags.wait) {
-          const run = await startRun({ ...project, ...submit }, ctx);
-          return { fields: runSummaryView(run), text: () => out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`) };
+          const { fields: run } = await onProject(rt, remote ? flags : { ...flags, server: false }, "run", { ...submit, bundleArchive: flags.bundle });
+          return { fields: run, text: () => out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`) };
+        }
+        if (remote) {
+          // On the server the run executes on the server's executor; this follows its logs, then shows it.
+          const { fields: run } = await remote.command("run", submit, { onEvent: (e) => rt.progress(e) });
+          out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`);
+          // Ctrl-C cancels the run, as attached runs are cancelled; the logs then end with it.
+          const cancel = () => void remote.command("cancel", { run: run.id }).catch(() => {});
+          process.once("SIGINT", cancel);
+          try {
+            await remote.command("logs", { run: run.id, follow: true, onLine: (task, line) => out.line(`[${task}] ${line}`) }, { onEvent: (e) => rt.progress(e) });
+          } finally {
+            process.off("SIGINT", cancel);
+          }
+          const { fields: done } = await remote.command("runs show", { run: run.id });
+          return { fields: done, error: runFailure({ id: done.id, status: done.status, error: done.reason }), text: () => printRunDetails(out, done) };
         }
         const done = await runAttached(
           {
-            ...project,
+            ...projectOptions(flags),
             ...submit,
+            bundleArchive: flags.bundle,
             onStarted: (run) => out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`),
             onLine: (task, line) => out.line(`[${task}] ${line}`),
           },
-          ctx,
+          rt.ctx,
         );
-        return { fields: runDetailsView(done), error: runFailure(done), text: () => printRunDetails(out, done) };
+        const fields = runDetailsView(done);
+        return { fields, error: runFailure(done), text: () => printRunDetails(out, fields) };
       }),
     );
 }

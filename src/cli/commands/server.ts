@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { SlipwayError, RefusedError } from "../../errors.js";
-import { reapExpiredEndpoints } from "../../operations/endpoints.js";
 import { runningServer, serverStatus, STOP_WAIT_MS, stopServer } from "../../serving/control.js";
 import { startControlPlaneServer } from "../../server/index.js";
+import { startBackground } from "../../server/background/index.js";
 import { readServerInfo } from "../../serving/server-file.js";
 import { processAlive } from "../../util/run-script.js";
 import { serverStatusView, serverStopView, serverView } from "../../views/server.js";
@@ -13,7 +13,7 @@ const JSON_FLAG = "print a stable machine-readable JSON document";
 export function registerServer(program: Command): void {
   const server = program
     .command("server")
-    .description("run the Slipway server in the foreground: the HTTP API (/api/v1), the serving gateway, model runtimes, background work (deploy starts one in the background when needed)")
+    .description("run the Slipway server in the foreground: the HTTP API (/api/v1), the serving gateway, model runtimes, background work (schedules, endpoint TTLs, retention, lost runs); deploy starts one in the background when needed")
     .option("--host <address>", "address to listen on (default 127.0.0.1; for others put a TLS proxy in front, see docs/server.md)")
     .addOption(intOption("--port <port>", "port (default: SLIPWAY_SERVER_PORT, else 7878; 0 picks a free one)"))
     .option("--no-bootstrap", "do not create the first administrator (deploy's background server)")
@@ -31,8 +31,7 @@ export function registerServer(program: Command): void {
           bootstrap: flags.bootstrap,
           host: flags.host,
           port: flags.port ?? env.serverPort,
-          reapEveryMs: env.reapEveryMs,
-          reap: (stores) => reapExpiredEndpoints(stores, env),
+          background: (stores) => startBackground(env, stores, { log }),
           log,
           idleExitMs: flags.idleExit ?? env.serverIdleMs ?? 0,
           onIdle: () => stop(),
@@ -71,7 +70,7 @@ export function registerServer(program: Command): void {
     );
   server
     .command("status")
-    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served")
+    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served, background work (last run, outcome, next run)")
     .option("--json", JSON_FLAG)
     .action((flags: Pick<CommonFlags, "json">) =>
       execute("server status", { json: flags.json }, async ({ env, out }) => {
@@ -89,6 +88,12 @@ export function registerServer(program: Command): void {
             }
             const l = s.inference_log;
             if (l) out.line(`inference log: ${l.written} row(s) written, ${l.queued} queued (at most ${l.max_queued}), ${l.dropped} dropped${l.write_failures ? `, ${l.write_failures} failed write(s)` : ""}`);
+            const background = s.background ?? [];
+            out.line(`background work: ${background.length ? "" : "none yet"}`);
+            for (const b of background) {
+              out.line(`  ${b.unit.padEnd(28)} last ${b.last_started_at ?? "never"}${b.last_outcome ? ` (${b.last_outcome})` : ""}  next ${b.next_at ?? "-"}`);
+              if (b.last_message) out.line(`    ${b.last_message}`);
+            }
           },
         };
       }),

@@ -1,15 +1,15 @@
 import type { Command } from "commander";
-import { listSettings } from "../../operations/queries.js";
-import { settingsView } from "../../views/deployments.js";
-import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { execute } from "../common.js";
+import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";
 
 export function registerSettings(program: Command): void {
   const settings = program.command("settings").description("the settings table: module settings written while modules are deployed");
-  withCommonOptions(settings.command("list", { isDefault: true }).description("list settings of a target"))
+  withProjectOptions(settings.command("list", { isDefault: true }).description("list settings of a target"))
     .option("--module <name>", "only this module's settings")
-    .action((flags: CommonFlags & { module?: string }) =>
-      execute("settings list", flags, async ({ out, ctx }) => {
-        const r = await listSettings({ ...projectOptions(flags), module: flags.module }, ctx);
+    .action((flags: ProjectFlags & { module?: string }) =>
+      execute("settings list", flags, async (rt) => {
+        const { out } = rt;
+        const { fields: r } = await onProject(rt, flags, "settings list", { module: flags.module });
         const text = () => {
           if (r.settings.length === 0) return out.line(`no settings in ${r.project}/${r.target}.`);
           const width = Math.max(6, ...r.settings.map((s) => s.module.length)) + 2;
@@ -17,7 +17,7 @@ export function registerSettings(program: Command): void {
           out.line(`${"MODULE".padEnd(width)}${"KEY".padEnd(keyWidth)}VALUE`);
           for (const s of r.settings) out.line(`${s.module.padEnd(width)}${s.key.padEnd(keyWidth)}${s.value}`);
         };
-        return { fields: settingsView(r), text };
+        return { fields: r, text };
       }),
     );
 }

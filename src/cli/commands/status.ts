@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { status, type StatusResult } from "../../operations/queries.js";
-import { statusView } from "../../views/deployments.js";
-import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
-import { describeDrift } from "../../compute/drift.js";
+import type { FieldsOf } from "../../views/documents.js";
+import { execute } from "../common.js";
 import type { Output } from "../output.js";
+import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";
+import { describeDrift } from "../render.js";
 
 /** How status shows an endpoint the local server does not serve right now. */
 const SERVING: Record<string, string> = {
@@ -15,23 +15,29 @@ const SERVING: Record<string, string> = {
 };
 
 export function registerStatus(program: Command): void {
-  withCommonOptions(program.command("status").alias("summary").description("what is deployed to a target, who holds its lock, what a deploy would change")).action((flags: CommonFlags) =>
-    execute("status", flags, async ({ out, ctx }) => {
-      const s = await status(projectOptions(flags), ctx);
-      return { fields: statusView(s), text: () => printStatus(out, s) };
+  withProjectOptions(program.command("status").alias("summary").description("what is deployed to a target, who holds its lock, what a deploy would change")).action((flags: ProjectFlags) =>
+    execute("status", flags, async (rt) => {
+      const { fields } = await onProject(rt, flags, "status", {});
+      return { fields, text: () => printStatus(rt.out, fields) };
     }),
   );
 }
 
-function printStatus(out: Output, s: StatusResult): void {
+function printStatus(out: Output, s: FieldsOf<"status">): void {
   out.line(out.style("bold", `${s.project}/${s.target}`) + (s.protected ? " (protected)" : "") + (s.revision ? `  revision ${s.revision}` : "  never deployed"));
-  if (s.lastDeployment) out.line(`last ${s.lastDeployment.operation}: ${s.lastDeployment.status} at ${s.lastDeployment.finishedAt ?? s.lastDeployment.startedAt} by ${s.lastDeployment.user}`);
+  if (s.last_deployment) out.line(`last ${s.last_deployment.operation}: ${s.last_deployment.status} at ${s.last_deployment.finished_at ?? s.last_deployment.started_at} by ${s.last_deployment.user}`);
   if (s.lock) out.line(out.style("yellow", `locked by ${s.lock.user}@${s.lock.host} (pid ${s.lock.pid}) running ${s.lock.operation} since ${s.lock.since}`));
   out.line("modules:");
   for (const m of s.modules) {
-    out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.dependsOn.length ? `, depends on ${m.dependsOn.join(", ")}` : ""}`);
+    out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.depends_on.length ? `, depends on ${m.depends_on.join(", ")}` : ""}`);
   }
-  for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expiresAt ? `, expires ${e.expiresAt} (TTL, reset by each deploy)` : ""}${SERVING[e.serving]}`);
+  for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expires_at ? `, expires ${e.expires_at} (TTL, reset by each deploy)` : ""}${SERVING[e.serving]}`);
+  if (s.permissions.length) {
+    out.line("permissions:");
+    const who = (g: (typeof s.permissions)[number]) => `${g.principal_kind === "service_principal" ? "service principal" : g.principal_kind} ${g.principal}`;
+    const width = Math.max(...s.permissions.map((g) => who(g).length)) + 2;
+    for (const g of s.permissions) out.line(`  ${g.level.padEnd(11)} ${who(g).padEnd(width)}on ${g.resource ?? "the target"} (${g.source})`);
+  }
   const kinds = Object.entries(s.resources).map(([k, n]) => `${n} ${k}`).join(", ");
   out.line(`resources: ${kinds || "none"}`);
   const p = s.pending;

@@ -1,15 +1,14 @@
 import type { Command } from "commander";
-import { validate } from "../../operations/deploy.js";
-import { validateView } from "../../views/deployments.js";
-import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
+import { execute } from "../common.js";
+import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";
 
 export function registerValidate(program: Command): void {
-  withCommonOptions(program.command("validate").description("check the project files for one target; exit 2 with every problem if invalid")).action((flags: CommonFlags) =>
-    execute("validate", flags, async ({ out, ctx }) => {
-      const r = validate(projectOptions(flags), ctx);
+  withProjectOptions(program.command("validate").description("check the project files for one target; exit 2 with every problem if invalid")).action((flags: ProjectFlags) =>
+    execute("validate", flags, async (rt) => {
+      const { fields: r } = await onProject(rt, flags, "validate", {});
       return {
-        fields: validateView(r),
-        text: () => out.line(`${r.project}/${r.target} is valid: ${r.modules.length} module(s), ${r.resources} resource(s) (${Object.entries(r.byKind).map(([k, n]) => `${n} ${k}`).join(", ")}).`),
+        fields: r,
+        text: () => rt.out.line(`${r.project}/${r.target} is valid: ${r.modules.length} module(s), ${r.resources} resource(s) (${Object.entries(r.by_kind).map(([k, n]) => `${n} ${k}`).join(", ")}).`),
       };
     }),
   );

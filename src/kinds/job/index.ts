@@ -21,6 +21,8 @@ export type TaskSpec = {
 export type JobSpec = {
   module: string;
   description?: string;
+  /** A human name (`slipway run` accepts it as well as the key). */
+  title?: string;
   /** Folder bundled for every run, relative to the module folder. */
   source?: string;
   command?: string;

@@ -11,6 +11,7 @@ const taskSchema = z.strictObject({
 export const jobSchema = z
   .strictObject({
     description: z.string().optional(),
+    title: z.string().min(1).optional().describe('A human name, e.g. "[dev] Entity Matching - Setup": `slipway jobs list` shows it and `slipway run` accepts it'),
     phase: phase.optional(),
     source: z.string().min(1).optional().describe("Folder bundled for every run, relative to module.yaml"),
     command: z.string().min(1).optional(),

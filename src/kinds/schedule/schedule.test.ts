@@ -10,8 +10,24 @@ describe("schedule: compile", () => {
   it("the block with its module; depends on the job it runs; names may be interpolated", () => {
     const c = compileFiles(module(`    nightly-\${target.name}:\n      job: score\n      cron: "0 2 * * *"\n      timezone: Europe/Paris\n      params: { day: today }\n      paused: true\n`));
     const s = resourceAt<ScheduleSpec>(c, "schedule.nightly-dev");
-    assert.deepEqual(s.spec, { module: "ml", job: "score", cron: "0 2 * * *", timezone: "Europe/Paris", params: { day: "today" }, paused: true });
+    assert.deepEqual(s.spec, { module: "ml", job: "score", cron: "0 2 * * *", timezone: "Europe/Paris", params: { day: "today" }, paused: true, catch_up: "none", concurrency: "skip" });
     assert.deepEqual(s.dependsOn, ["job.score"]);
+  });
+
+  it("applies the defaults: UTC, not paused, catch_up none, concurrency skip; takes the policies as written", () => {
+    const c = compileFiles(module(`    a: { job: score, cron: "0 2 * * *" }
+    b: { job: score, cron: "0 2 * * *", catch_up: once, concurrency: cancel_previous }
+`));
+    assert.deepEqual(resourceAt<ScheduleSpec>(c, "schedule.a").spec, { module: "ml", job: "score", cron: "0 2 * * *", timezone: "UTC", paused: false, catch_up: "none", concurrency: "skip" });
+    assert.deepEqual(resourceAt<ScheduleSpec>(c, "schedule.b").spec, { module: "ml", job: "score", cron: "0 2 * * *", timezone: "UTC", paused: false, catch_up: "once", concurrency: "cancel_previous" });
+  });
+
+  it("reports an unknown policy at its value", () => {
+    const problems = compileProblems(module(`    a: { job: score, cron: "0 2 * * *", concurrency: parallel }
+`));
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0]!.where, "modules/ml/module.yaml:6:54");
+    assert.match(problems[0]!.message, /skip|queue|cancel_previous/);
   });
 
   it("reports a cron with the wrong number of fields, an invalid one, and an unknown job, at their values", () => {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
-import { captureBundle, fileBlobKey } from "../../bundles/index.js";
+import { captureBundle, fileBlobKey, scanSource } from "../../bundles/index.js";
 import { canonicalJson, sha256 } from "../../util/hash.js";
 import { ManualClock } from "../../clock.js";
 import { readRuntimeEnvWith, type RuntimeEnv } from "../../env.js";
@@ -234,6 +234,61 @@ describe("API: sources, deployments, runs, models, identity", () => {
     assert.equal(broken.body.error_code, "audit_tampered");
     assert.equal(broken.body.broken_at, 2);
     assert.match(broken.body.reason, /entry 2 was changed/);
+  });
+});
+
+describe("API: format-2 uploads and progress streams", () => {
+  let h: Harness;
+  before(async () => (h = await harness()));
+  after(() => h.close());
+
+  const put = async (kind: "files" | "trees", sha: string, data: string | Buffer) => {
+    const res = await h.app.request(`/api/v1/sources/${kind}/${sha}`, { method: "PUT", headers: { authorization: `Bearer ${h.tokens.admin}` }, body: data });
+    return { status: res.status, body: JSON.parse(await res.text()) };
+  };
+
+  it("a tree node is kept only once everything it names is here; then the record registers the source", async () => {
+    const dir = join(h.root, "tree-project");
+    const files = { ...PROJECT, "modules/core/module.yaml": "module: core\nhooks:\n  - name: setup\n    deploy: deploy.sh\n", "modules/core/deploy.sh": "#!/usr/bin/env bash\necho core ran\n" };
+    for (const [p, c] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, p)), { recursive: true });
+      writeFileSync(join(dir, p), c, { mode: p.endsWith(".sh") ? 0o755 : 0o644 });
+    }
+    const scan = await scanSource(dir, join(h.root, "tree.index"));
+    const tree = scan.tree();
+    const root = tree.nodes.at(-1)!; // children before their parents: the root is last
+    assert.equal(root.hash, tree.root);
+    const early = await put("trees", root.hash, root.data);
+    assert.equal(early.status, 404, "a node naming what the server lacks is refused");
+    assert.equal(early.body.error_code, "unknown_source");
+    const missing = await h.call("admin", "POST", "/sources/missing", { trees: [tree.root] });
+    assert.deepEqual(missing.body.missing_trees, [tree.root]);
+    for (const f of scan.files) assert.equal((await put("files", f.sha256, readFileSync(scan.paths.get(f.path)!))).status, 200);
+    for (const n of tree.nodes) assert.equal((await put("trees", n.hash, n.data)).status, 200, n.hash);
+    const registered = await h.call("admin", "POST", "/sources", { manifest: tree.record.data });
+    assert.equal(registered.status, 200, registered.text);
+    assert.deepEqual(registered.body, { ok: true, source: scan.hash, project: "demo" });
+    assert.deepEqual((await h.call("admin", "POST", "/sources/missing", { trees: [tree.root] })).body.missing_trees, [], "the root stands for the whole tree");
+    const bad = await put("trees", "0".repeat(64), root.data);
+    assert.equal(bad.status, 400, "the bytes must hash to the name");
+  });
+
+  it("asked for newline-delimited JSON, a deploy streams its plan, actions and hook output, then the document", async () => {
+    const res = await h.app.request("/api/v1/projects/demo/deploy", { method: "POST", headers: { authorization: `Bearer ${h.tokens.admin}`, accept: "application/x-ndjson", "content-type": "application/json" }, body: "{}" });
+    assert.match(res.headers.get("content-type") ?? "", /application\/x-ndjson/);
+    const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
+    assert.ok(lines[0].plan, "the plan comes first");
+    assert.ok(lines.some((l) => l.action_finished?.address === "hook.core.setup" && l.ok === true));
+    assert.ok(lines.some((l) => l.output?.address === "hook.core.setup"), "hook output");
+    const last = lines.at(-1);
+    assert.equal(last.document.ok, true);
+    assert.equal(last.document.revision, 1);
+    assert.ok(!JSON.stringify(lines).includes("s3cr3t-value"), "events are masked");
+    const audit = await h.call("admin", "GET", "/audit?limit=5");
+    assert.ok(audit.body.entries.some((e: any) => e.action === "deploy" && e.outcome === "ok"), "a streamed change is audited");
+    const failed = await h.app.request("/api/v1/projects/nope/status", { headers: { authorization: `Bearer ${h.tokens.admin}`, accept: "application/x-ndjson" } });
+    const end = JSON.parse((await failed.text()).trim().split("\n").at(-1)!);
+    assert.equal(end.failure.error_code, "unknown_project");
   });
 });
 

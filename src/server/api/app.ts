@@ -12,7 +12,9 @@ import type { Actor } from "../auth/actor.js";
 import { FailureLimiter } from "../auth/rate-limit.js";
 import { openApiDocument } from "./openapi.js";
 import { documentAnswer, errorAnswer, type Answer } from "./respond.js";
-import { ROUTES, type ApiDeps, type Call, type Route } from "./routes.js";
+import { ROUTES, type ApiDeps, type Call, type Result, type Route, type Stream } from "./routes.js";
+import { envelope } from "../../views/documents.js";
+import { redactValue } from "../../util/redact.js";
 
 export interface ApiOptions {
   /** Largest JSON body (default 1 MiB). */
@@ -72,18 +74,21 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
         const raw = await readBody(c.req.raw, route.rawBody ? maxFile : maxJson);
         const input = parseInput(route, c, raw);
         const call: Call = { actor, token, params: c.req.param() as Record<string, string>, raw, deps };
-        let result;
-        try {
-          result = await route.handle(call, input);
-        } catch (e) {
-          if (route.audit) await audit(deps, route, call, input, undefined, (e as { code?: string }).code ?? "internal");
-          throw e;
+        if (route.progress && wantsProgress(c)) {
+          // Progress events as they come, then the document (or the failure), one JSON object per line.
+          status = 200;
+          return streamAnswer(async (write) => {
+            call.events = (event) => write(event);
+            const result = await handleAudited(deps, route, call, input);
+            if ("stream" in result) return result.stream(write);
+            write({ document: redactValue(envelope(result.fields, result.error), result.secrets ?? []) as object });
+          });
         }
+        const result = await handleAudited(deps, route, call, input);
         if ("stream" in result) {
           status = 200;
           return streamAnswer(result.stream);
         }
-        if (route.audit) await audit(deps, route, call, input, result.fields, result.error?.code ?? "ok");
         const answer = documentAnswer(result.fields, result.error, result.secrets);
         status = answer.status;
         return send(answer);
@@ -100,6 +105,24 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
   app.notFound((c) => send(errorAnswer(new SlipwayError("unknown_route", `no API route for ${c.req.method} ${new URL(c.req.url).pathname}`, { hint: `the routes are listed in ${API_PREFIX}/openapi.json` }))));
   app.onError((e) => send(errorAnswer(e)));
   return app;
+}
+
+/** Runs a route's handler and appends its audit entry (a change's outcome: ok, or the error code). */
+async function handleAudited(deps: ApiDeps, route: Route, call: Call, input: unknown): Promise<Result | Stream> {
+  let result: Result | Stream;
+  try {
+    result = await route.handle(call, input);
+  } catch (e) {
+    if (route.audit) await audit(deps, route, call, input, undefined, (e as { code?: string }).code ?? "internal");
+    throw e;
+  }
+  if (route.audit && !("stream" in result)) await audit(deps, route, call, input, result.fields, result.error?.code ?? "ok");
+  return result;
+}
+
+/** The client asked for progress: `Accept: application/x-ndjson`. */
+function wantsProgress(c: Context): boolean {
+  return (c.req.header("accept") ?? "").includes("application/x-ndjson");
 }
 
 async function audit(deps: ApiDeps, route: Route, call: Call, input: any, fields: any, outcome: string): Promise<void> {
@@ -168,15 +191,27 @@ function unwrap(t: z.ZodType): z.ZodType {
 
 function streamAnswer(run: (write: (line: object) => void) => Promise<void>): Response {
   const encoder = new TextEncoder();
+  // A client that goes away (Ctrl-C) must not break the work: writes after that are dropped.
+  let open = true;
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      const write = (line: object) => controller.enqueue(encoder.encode(JSON.stringify(line) + "\n"));
+      const write = (line: object) => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(JSON.stringify(line) + "\n"));
+        } catch {
+          open = false;
+        }
+      };
       try {
         await run(write);
       } catch (e) {
         write({ failure: JSON.parse(errorAnswer(e).body) });
       }
-      controller.close();
+      if (open) controller.close();
+    },
+    cancel() {
+      open = false;
     },
   });
   return new Response(body, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8" } });

@@ -29,7 +29,13 @@ export function openApiDocument(): Record<string, unknown> {
       security: [{ bearer: [] }],
       parameters: [...params, ...query],
       responses: {
-        "200": { description: "the document", content: { [route.path.endsWith("/logs") ? "application/json, application/x-ndjson" : "application/json"]: { schema: route.command ? jsonSchema(documentSchema(route.command)) : { type: "object" } } } },
+        "200": {
+          description: route.progress ? "the document; with Accept: application/x-ndjson, progress events one per line, then {document} (docs/api.md#progress-newline-delimited-json)" : "the document",
+          content: {
+            "application/json": { schema: route.command ? jsonSchema(documentSchema(route.command)) : { type: "object" } },
+            ...(route.progress ? { "application/x-ndjson": { schema: { type: "object", description: "one JSON object per line: a progress event, {task, line} (logs), then {document} or {failure}" } } } : {}),
+          },
+        },
         default: { description: "an error: status from the error code (see docs/cli.md#errors)", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
       },
     };

@@ -4,7 +4,7 @@
 import { httpStatusOf } from "../../error-codes.js";
 import { envelope } from "../../views/documents.js";
 import { errorView, type ErrorJson } from "../../views/error.js";
-import { redact } from "../../util/redact.js";
+import { redactValue } from "../../util/redact.js";
 
 export interface Answer {
   status: number;
@@ -17,7 +17,8 @@ export interface Answer {
 export function documentAnswer(fields: object, error: ErrorJson | undefined, secrets: readonly string[] = []): Answer {
   const doc = envelope(fields, error);
   const body = error ? { error_code: error.code, message: error.message, hint: error.hint, ...doc } : doc;
-  return { status: error ? httpStatusOf(error.code) : 200, body: redact(JSON.stringify(body, null, 2), secrets) };
+  // Masked value by value, as the CLI masks its documents (masking the text could break the JSON).
+  return { status: error ? httpStatusOf(error.code) : 200, body: JSON.stringify(redactValue(body, secrets), null, 2) };
 }
 
 /** Any thrown value as an answer: its registered status and the error document. */

@@ -1,31 +1,24 @@
 // Every route of /api/v1, as data: method, path, the command whose document it answers with, the access
 // it needs, its input schema, whether it is an audited change, and its handler. The Hono app (app.ts)
-// registers them and the OpenAPI document (openapi.ts) is generated from the same table.
+// registers them and the OpenAPI document (openapi.ts) is generated from the same table. Project routes
+// run the project commands (../project-documents.ts), the same the embedded CLI runs.
 import { z } from "zod";
 import { silentReporter } from "../../engine/reporter.js";
-import { collectGarbage, installArtifact, listArtifacts, listArtifactVersions } from "../../operations/artifacts.js";
 import type { OperationContext, ProjectOptions } from "../../operations/context.js";
-import { deploy, plan, validate } from "../../operations/deploy.js";
-import { destroy } from "../../operations/destroy.js";
-import { endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from "../../operations/endpoints.js";
-import { listModels, modelVersions, setModelAlias, showModelVersion } from "../../operations/models.js";
-import { history, listSettings, status } from "../../operations/queries.js";
-import { rollback } from "../../operations/rollback.js";
-import { cancelRun, listRuns, runLogs, showRun, startRun } from "../../operations/runs.js";
-import { authorizeFor, compileFor, withStores } from "../../operations/context.js";
-import { gcView, installView, artifactsOverviewView, artifactVersionsView } from "../../views/artifacts.js";
-import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../../views/deployments.js";
 import type { CommandName } from "../../views/documents.js";
-import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../../views/endpoints.js";
+import { envelope } from "../../views/documents.js";
 import type { ErrorJson } from "../../views/error.js";
-import { modelVersionsView, modelVersionView, modelsView } from "../../views/models.js";
-import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView } from "../../views/runs.js";
 import { auditVerifyFailure } from "../../views/identity.js";
+import { progressReporter, type ProgressEvent } from "../../views/progress.js";
+import { redactValue } from "../../util/redact.js";
 import type { Actor } from "../auth/actor.js";
 import type { ControlPlane } from "../control-plane.js";
 import { identityCommands, type IdentityCommand } from "../identity-documents.js";
+import { projectCommands, type ProjectArgs, type ProjectCommand } from "../project-documents.js";
 import type { SourceStore } from "./sources.js";
 import { toUserName, type RuntimeEnv } from "../../env.js";
+import { decideApproval, listPipelineRuns, listPipelines, pipelineStageLogs, pipelineStatus, runPipeline } from "../../operations/pipelines.js";
+import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRunsView, pipelineRunView, pipelinesView } from "../../views/pipelines.js";
 import { InvalidInputError } from "../../errors.js";
 
 export interface ApiDeps {
@@ -43,6 +36,8 @@ export interface Call {
   /** Raw request body (file uploads). */
   raw: Uint8Array;
   deps: ApiDeps;
+  /** Set when the client asked for progress (Accept: application/x-ndjson): each event, masked, as a line. */
+  events?: (event: ProgressEvent) => void;
 }
 
 export interface Result {
@@ -76,6 +71,12 @@ export interface Route {
   audit?: string;
   /** Answers the route without a token. */
   public?: true;
+  /**
+   * A project route that can stream its progress: asked with `Accept: application/x-ndjson`, it answers
+   * with newline-delimited JSON, one progress event per line (views/progress.ts), then `{"document": …}`
+   * (the envelope) or `{"failure": …}` (the error answer).
+   */
+  progress?: true;
   handle(call: Call, input: any): Promise<Result | Stream>;
 }
 
@@ -85,48 +86,96 @@ const projectQuery = {
   target: z.string().min(1).optional().describe("target (default: the one marked default)"),
   source: hex64.optional().describe("a source uploaded with POST /sources (default: the project's latest)"),
   var: z.array(z.string()).optional().describe("NAME=value (repeatable), like --var"),
+  env_var: z.array(z.string()).optional().describe("NAME=value (repeatable), like SLIPWAY_VAR_NAME=value in the caller's environment (the server's own are not used)"),
+  shown_dir: z.string().max(4096).optional().describe("how messages show the project folder, e.g. \".\" (default: the server's path)"),
 };
 const projectBody = {
   target: z.string().min(1).optional().describe("target (default: the one marked default)"),
   source: hex64.optional().describe("a source uploaded with POST /sources (default: the project's latest)"),
   vars: z.record(z.string(), z.string()).optional().describe("variables, like --var"),
+  env_vars: z.record(z.string(), z.string()).optional().describe("variables like SLIPWAY_VAR_NAME=value in the caller's environment (the server's own are not used)"),
+  shown_dir: z.string().max(4096).optional().describe("how messages show the project folder, e.g. \".\" (default: the server's path)"),
 };
-const applyBody = { yes: z.boolean().optional().describe("confirm deletes and replaces"), force: z.boolean().optional(), force_unlock: z.boolean().optional() };
+const applyBody = {
+  yes: z.boolean().optional().describe("confirm deletes and replaces"),
+  force: z.boolean().optional(),
+  force_unlock: z.boolean().optional(),
+  kill_orphans: z.boolean().optional().describe("kill a hook script an interrupted deploy left running instead of waiting for it"),
+};
 const int = z.coerce.number().int().min(0);
 const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")]);
 
-async function projectOf(call: Call, input: { target?: string; source?: string; var?: string[]; vars?: Record<string, string> }): Promise<ProjectOptions> {
-  const vars: Record<string, string> = { ...input.vars };
-  for (const pair of input.var ?? []) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) throw new InvalidInputError([{ message: `var "${pair}" is not NAME=value`, hint: "var=catalog=main" }], "invalid_request");
-    vars[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return { dir: await call.deps.sources.dirFor(call.params.project!, input.source), target: input.target, vars };
+function applyArgs(i: { yes?: boolean; force?: boolean; force_unlock?: boolean; kill_orphans?: boolean }) {
+  return { yes: i.yes, force: i.force, forceUnlock: i.force_unlock, killOrphans: i.kill_orphans };
 }
 
-/** The operation context of a call: the server's environment as the actor, secrets collected, every operation authorized. */
-function contextOf(call: Call): { ctx: OperationContext; secrets: string[] } {
+type ProjectInput = { target?: string; source?: string; var?: string[]; vars?: Record<string, string>; env_var?: string[]; env_vars?: Record<string, string>; shown_dir?: string };
+
+/** NAME=value pairs (query) and a record (body) as one record without a prototype. */
+function pairs(list: string[] | undefined, record: Record<string, string> | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null); // names are data: __proto__ is a variable like any other
+  Object.assign(out, record);
+  for (const pair of list ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new InvalidInputError([{ message: `${what} "${pair}" is not NAME=value`, hint: `${what}=catalog=main` }], "invalid_request");
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+async function projectOf(call: Call, input: ProjectInput): Promise<ProjectOptions> {
+  return { dir: await call.deps.sources.dirFor(call.params.project!, input.source), target: input.target, vars: pairs(input.var, input.vars, "var"), shownDir: input.shown_dir };
+}
+
+/**
+ * The operation context of a call: the server's environment as the actor (with the caller's
+ * SLIPWAY_VAR_ values instead of the server's), secrets collected, every operation authorized, and
+ * progress streamed (masked) when the client asked for it.
+ */
+function contextOf(call: Call, input: ProjectInput): { ctx: OperationContext; secrets: string[] } {
   const secrets: string[] = [];
   const { cp } = call.deps;
+  const collect = (values: readonly string[]) => void secrets.push(...values);
+  const events = call.events;
   const ctx: OperationContext = {
-    env: { ...call.deps.env, user: toUserName(call.actor.name, "the signed-in user"), token: undefined },
-    reporter: { ...silentReporter, secrets: (values) => void secrets.push(...values) },
+    env: { ...call.deps.env, user: toUserName(call.actor.name, "the signed-in user"), token: undefined, varOverrides: pairs(input.env_var, input.env_vars, "env_var") },
+    reporter: events ? progressReporter((e) => events(redactValue(e, secrets) as ProgressEvent), collect) : { ...silentReporter, secrets: collect },
     authorize: (request, recorded) => cp.authorizer.authorize(call.actor, request, recorded),
+    controlPlaneAccess: async (project, target) => ({ grants: await cp.identities.grants(project, target), owner: (await cp.identities.owner(project, target)) ?? null }),
   };
   return { ctx, secrets };
 }
 
-/** A project route: the project's source, an authorized context, the document. */
-function op<I>(run: (ctx: OperationContext, project: ProjectOptions, input: I, call: Call) => Promise<{ fields: object; error?: ErrorJson }>): (call: Call, input: I) => Promise<Result> {
-  return async (call, input) => {
-    const { ctx, secrets } = contextOf(call);
-    const project = await projectOf(call, input as never);
-    return { ...(await run(ctx, project, input, call)), secrets };
+const P = "/projects/:project";
+
+/** A project route: the project's source, an authorized context, the project command's document. */
+function project<C extends ProjectCommand, S extends z.ZodRawShape>(
+  method: Method,
+  path: string,
+  command: C,
+  summary: string,
+  access: string,
+  shape: S,
+  args: (call: Call, input: z.infer<z.ZodObject<S>>) => ProjectArgs[C],
+  audit?: string,
+): Route {
+  const base = method === "GET" || method === "DELETE" ? projectQuery : projectBody;
+  return {
+    method,
+    path: `${P}${path}`,
+    command,
+    summary,
+    access,
+    audit,
+    progress: true,
+    input: () => z.strictObject({ ...base, ...shape }),
+    handle: async (call, input) => {
+      const { ctx, secrets } = contextOf(call, input);
+      const p = await projectOf(call, input);
+      return { ...(await projectCommands[command](ctx, p, args(call, input))), secrets };
+    },
   };
 }
-
-const P = "/projects/:project";
 
 function identity<C extends IdentityCommand>(command: C, args: (call: Call, input: any) => unknown): (call: Call, input: any) => Promise<Result> {
   return async (call, input) => ({ fields: await (identityCommands(call.deps.cp, call.actor)[command] as (a: unknown) => Promise<object>)(args(call, input)) });
@@ -165,10 +214,10 @@ export const ROUTES: Route[] = [
     method: "POST",
     path: "/sources/missing",
     command: null,
-    summary: "which of these files (by sha256) the server lacks: upload only those",
+    summary: "which of these files and tree nodes (by sha256) the server lacks: upload only those. A tree node the server has comes with everything below it",
     access: "any token",
-    input: () => z.strictObject({ files: z.array(hex64).max(200_000) }),
-    handle: async (call, i: { files: string[] }) => ({ fields: { missing: await call.deps.sources.missing(i.files) } }),
+    input: () => z.strictObject({ files: z.array(hex64).max(200_000).optional(), trees: z.array(hex64).max(200_000).optional() }),
+    handle: async (call, i: { files?: string[]; trees?: string[] }) => ({ fields: { missing: await call.deps.sources.missing(i.files ?? []), missing_trees: await call.deps.sources.missingTrees(i.trees ?? []) } }),
   },
   {
     method: "PUT",
@@ -183,209 +232,143 @@ export const ROUTES: Route[] = [
     },
   },
   {
+    method: "PUT",
+    path: "/sources/trees/:sha256",
+    command: null,
+    summary: "uploads one tree node of a format-2 source (its bytes must hash to :sha256); every file and node it names must be uploaded first",
+    access: "any token",
+    rawBody: true,
+    handle: async (call) => {
+      await call.deps.sources.putTree(call.params.sha256!, Buffer.from(call.raw));
+      return { fields: { stored: call.params.sha256 } };
+    },
+  },
+  {
     method: "POST",
     path: "/sources",
     command: null,
-    summary: "registers a source from its bundle manifest (every file uploaded first); it becomes the project's latest",
+    summary: "registers a source from its bundle record (format 2: its tree uploaded first) or flat manifest (format 1: every file uploaded first); it becomes the project's latest",
     access: "any token",
-    input: () => z.strictObject({ manifest: z.string().describe("the bundle manifest's JSON text (its sha256 is the source's id)") }),
+    input: () => z.strictObject({ manifest: z.string().describe("the bundle record's (or flat manifest's) JSON text; its sha256 is the source's id") }),
     handle: async (call, i: { manifest: string }) => ({ fields: await call.deps.sources.putManifest(i.manifest) }),
   },
 
   // ---- deployments
-  { method: "GET", path: `${P}/validate`, command: "validate", summary: "checks the project files for one target", access: "any token", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p) => ({ fields: validateView(validate(p, ctx)) })) },
-  {
-    method: "GET",
-    path: `${P}/plan`,
-    command: "plan",
-    summary: "what deploy would change",
-    access: "CAN_VIEW on the target",
-    input: () => z.strictObject({ ...projectQuery, phase: int.optional(), module: z.array(z.string()).optional(), with_deps: bool.optional() }),
-    handle: op(async (ctx, p, i: { phase?: number; module?: string[]; with_deps?: boolean }) => ({ fields: planView(await plan({ ...p, phase: i.phase, modules: i.module, withDeps: i.with_deps }, ctx)) })),
-  },
-  {
-    method: "POST",
-    path: `${P}/deploy`,
-    command: "deploy",
-    summary: "applies the plan; the first user to deploy a target owns it (CAN_MANAGE)",
-    access: "CAN_MANAGE on the target (or a target nobody has claimed)",
-    audit: "deploy",
-    input: () => z.strictObject({ ...projectBody, ...applyBody, phase: z.number().int().min(0).optional(), modules: z.array(z.string()).optional(), with_deps: z.boolean().optional() }),
-    handle: op(async (ctx, p, i: { phase?: number; modules?: string[]; with_deps?: boolean; yes?: boolean; force?: boolean; force_unlock?: boolean }) => {
-      const r = await deploy({ ...p, phase: i.phase, modules: i.modules, withDeps: i.with_deps, yes: i.yes, force: i.force, forceUnlock: i.force_unlock }, ctx);
-      return { fields: deploymentView(r), error: deploymentFailure(r, "deploy") };
-    }),
-  },
-  {
-    method: "POST",
-    path: `${P}/destroy`,
-    command: "destroy",
-    summary: "removes what is deployed to the target (or some modules)",
-    access: "CAN_MANAGE on the target",
-    audit: "destroy",
-    input: () => z.strictObject({ ...projectBody, ...applyBody, modules: z.array(z.string()).optional() }),
-    handle: op(async (ctx, p, i: { modules?: string[]; yes?: boolean; force?: boolean; force_unlock?: boolean }) => {
-      const r = await destroy({ ...p, modules: i.modules, yes: i.yes, force: i.force, forceUnlock: i.force_unlock }, ctx);
-      return { fields: deploymentView(r), error: deploymentFailure(r, "destroy") };
-    }),
-  },
-  {
-    method: "POST",
-    path: `${P}/rollback`,
-    command: "rollback",
-    summary: "plans and applies the difference back to revision `to`",
-    access: "CAN_MANAGE on the target",
-    audit: "rollback",
-    input: () => z.strictObject({ ...projectBody, ...applyBody, to: z.number().int().min(0) }),
-    handle: op(async (ctx, p, i: { to: number; yes?: boolean; force?: boolean; force_unlock?: boolean }) => {
-      const r = await rollback({ ...p, to: i.to, yes: i.yes, force: i.force, forceUnlock: i.force_unlock }, ctx);
-      return { fields: deploymentView(r), error: deploymentFailure(r, "rollback") };
-    }),
-  },
-  { method: "GET", path: `${P}/status`, command: "status", summary: "what is deployed, the lock, pending changes", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p) => ({ fields: statusView(await status(p, ctx)) })) },
-  {
-    method: "GET",
-    path: `${P}/history`,
-    command: "history",
-    summary: "deployments of the target, newest first",
-    access: "CAN_VIEW on the target",
-    input: () => z.strictObject({ ...projectQuery, limit: int.optional() }),
-    handle: op(async (ctx, p, i: { limit?: number }) => ({ fields: historyView(await history({ ...p, limit: i.limit ?? 50 }, ctx)) })),
-  },
-  {
-    method: "GET",
-    path: `${P}/settings`,
-    command: "settings list",
-    summary: "the settings table of the target",
-    access: "CAN_VIEW on the target",
-    input: () => z.strictObject({ ...projectQuery, module: z.string().optional() }),
-    handle: op(async (ctx, p, i: { module?: string }) => ({ fields: settingsView(await listSettings({ ...p, module: i.module }, ctx)) })),
-  },
+  project("GET", "/validate", "validate", "checks the project files for one target", "any token", {}, () => ({})),
+  project("GET", "/plan", "plan", "what deploy would change", "CAN_VIEW on the target", { phase: int.optional(), module: z.array(z.string()).optional(), with_deps: bool.optional(), reconcile: bool.optional() }, (_c, i) => ({
+    phase: i.phase,
+    modules: i.module,
+    withDeps: i.with_deps,
+    reconcile: i.reconcile,
+  })),
+  project(
+    "POST",
+    "/deploy",
+    "deploy",
+    "applies the plan; the first user to deploy a target owns it (CAN_MANAGE)",
+    "CAN_MANAGE on the target (or a target nobody has claimed)",
+    { ...applyBody, phase: z.number().int().min(0).optional(), modules: z.array(z.string()).optional(), with_deps: z.boolean().optional(), reconcile: z.boolean().optional() },
+    (_c, i) => ({ phase: i.phase, modules: i.modules, withDeps: i.with_deps, reconcile: i.reconcile, ...applyArgs(i) }),
+    "deploy",
+  ),
+  project("POST", "/destroy", "destroy", "removes what is deployed to the target (or some modules)", "CAN_MANAGE on the target", { ...applyBody, modules: z.array(z.string()).optional() }, (_c, i) => ({ modules: i.modules, ...applyArgs(i) }), "destroy"),
+  project("POST", "/rollback", "rollback", "plans and applies the difference back to revision `to`", "CAN_MANAGE on the target", { ...applyBody, to: z.number().int().min(0) }, (_c, i) => ({ to: i.to, ...applyArgs(i) }), "rollback"),
+  project("GET", "/status", "status", "what is deployed, the lock, pending changes", "CAN_VIEW on the target", {}, () => ({})),
+  project("GET", "/history", "history", "deployments of the target, newest first", "CAN_VIEW on the target", { limit: int.optional() }, (_c, i) => ({ limit: i.limit })),
+  project("GET", "/settings", "settings list", "the settings table of the target", "CAN_VIEW on the target", { module: z.string().optional() }, (_c, i) => ({ module: i.module })),
 
-  // ---- runs
-  {
-    method: "POST",
-    path: `${P}/runs`,
-    command: "run",
-    summary: "starts a run of a job on the server's executor; answers at once with its id",
-    access: "CAN_RUN on the target or the job",
-    audit: "run",
-    input: () => z.strictObject({ ...projectBody, job: z.string().min(1), params: z.record(z.string(), z.string()).optional(), keep_workdir: z.boolean().optional(), no_cache: z.boolean().optional() }),
-    handle: op(async (ctx, p, i: { job: string; params?: Record<string, string>; keep_workdir?: boolean; no_cache?: boolean }) => ({ fields: runSummaryView(await startRun({ ...p, job: i.job, params: i.params ?? {}, keepWorkdir: i.keep_workdir, noCache: i.no_cache }, ctx)) })),
-  },
-  {
-    method: "GET",
-    path: `${P}/runs`,
-    command: "runs",
-    summary: "runs of the target, newest first",
-    access: "CAN_VIEW on the target",
-    input: () => z.strictObject({ ...projectQuery, job: z.string().optional(), limit: int.optional() }),
-    handle: op(async (ctx, p, i: { job?: string; limit?: number }) => ({ fields: runsView(await listRuns({ ...p, job: i.job, limit: i.limit ?? 20 }, ctx)) })),
-  },
-  { method: "GET", path: `${P}/runs/:run`, command: "runs show", summary: "one run: tasks, timings, results, provenance", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p, _i, call) => ({ fields: runDetailsView(await showRun({ ...p, run: call.params.run! }, ctx)) })) },
-  { method: "GET", path: `${P}/runs/:run/results`, command: "runs results", summary: "what the run wrote to results.json and metrics.json", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p, _i, call) => ({ fields: runResultsView(await showRun({ ...p, run: call.params.run! }, ctx)) })) },
+  // ---- runs, jobs, schedules
+  project(
+    "POST",
+    "/runs",
+    "run",
+    "starts a run of a job on the server's executor; answers at once with its id",
+    "CAN_RUN on the target or the job",
+    { job: z.string().min(1), params: z.record(z.string(), z.string()).optional(), keep_workdir: z.boolean().optional(), no_cache: z.boolean().optional(), from_source: z.boolean().optional() },
+    (_c, i) => ({ job: i.job, params: i.params, keepWorkdir: i.keep_workdir, noCache: i.no_cache, fromSource: i.from_source }),
+    "run",
+  ),
+  project("GET", "/runs", "runs", "runs of the target, newest first", "CAN_VIEW on the target", { job: z.string().optional(), limit: int.optional() }, (_c, i) => ({ job: i.job, limit: i.limit })),
+  project("GET", "/runs/:run", "runs show", "one run: tasks, timings, results, provenance", "CAN_VIEW on the target", {}, (c) => ({ run: c.params.run! })),
+  project("GET", "/runs/:run/results", "runs results", "what the run wrote to results.json and metrics.json", "CAN_VIEW on the target", {}, (c) => ({ run: c.params.run! })),
   {
     method: "GET",
     path: `${P}/runs/:run/logs`,
     command: "logs",
-    summary: "a run's log lines; with follow=true, newline-delimited JSON: {task, line} objects as they come, then {document} when the run has finished",
+    summary: "a run's log lines; with follow=true, newline-delimited JSON: {task, line} objects as they come, then {document} (the envelope) when the run has finished",
     access: "CAN_VIEW on the target",
+    progress: true,
     input: () => z.strictObject({ ...projectQuery, task: z.string().optional(), follow: bool.optional() }),
-    handle: async (call, i: { task?: string; follow?: boolean; target?: string; source?: string; var?: string[] }) => {
-      const { ctx, secrets } = contextOf(call);
-      const project = await projectOf(call, i);
-      if (!i.follow) {
-        const lines: Array<{ task: string; line: string }> = [];
-        const r = await runLogs({ ...project, run: call.params.run!, task: i.task, onLine: (task, line) => lines.push({ task, line }) }, ctx);
-        return { fields: logsView(r, lines), secrets };
-      }
+    handle: async (call, i: ProjectInput & { task?: string; follow?: boolean }) => {
+      const { ctx, secrets } = contextOf(call, i);
+      const p = await projectOf(call, i);
+      if (!i.follow) return { ...(await projectCommands.logs(ctx, p, { run: call.params.run!, task: i.task })), secrets };
       return {
         stream: async (write) => {
-          const r = await runLogs({ ...project, run: call.params.run!, task: i.task, follow: true, onLine: (task, line) => write({ task, line }) }, ctx);
-          write({ document: { ...logsView(r, []), ...(runFailure(r) ? { error: runFailure(r) } : {}) } });
+          const r = await projectCommands.logs(ctx, p, { run: call.params.run!, task: i.task, follow: true, onLine: (task, line) => write(redactValue({ task, line }, secrets) as object) });
+          write({ document: redactValue(envelope(r.fields, r.error), secrets) as object });
         },
       };
     },
   },
-  { method: "POST", path: `${P}/runs/:run/cancel`, command: "cancel", summary: "stops a run", access: "CAN_RUN on the target", audit: "cancel", input: () => z.strictObject(projectBody), handle: op(async (ctx, p, _i, call) => ({ fields: runSummaryView(await cancelRun({ ...p, run: call.params.run! }, ctx)) })) },
+  project("POST", "/runs/:run/cancel", "cancel", "stops a run", "CAN_RUN on the target", {}, (c) => ({ run: c.params.run! }), "cancel"),
+  project("GET", "/jobs", "jobs list", "the target's deployed jobs: key, title, module, schedules that run it, latest run", "CAN_VIEW on the target", {}, () => ({})),
+  project("GET", "/schedules", "schedules list", "the target's deployed schedules: next fire time, last fire", "CAN_VIEW on the target", {}, () => ({})),
+  project("POST", "/schedules/:name/pause", "schedules pause", "stops a deployed schedule from firing (until unpause)", "CAN_MANAGE on the target or the schedule", {}, (c) => ({ name: c.params.name! }), "schedules pause"),
+  project("POST", "/schedules/:name/unpause", "schedules unpause", "lets a paused schedule fire again", "CAN_MANAGE on the target or the schedule", {}, (c) => ({ name: c.params.name! }), "schedules unpause"),
 
   // ---- artifacts
-  { method: "GET", path: `${P}/artifacts`, command: "artifacts list", summary: "every artifact of the project in the target's store", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p) => ({ fields: artifactsOverviewView(await listArtifacts(p, ctx)) })) },
-  { method: "GET", path: `${P}/artifacts/:name`, command: "artifacts list", summary: "versions of one artifact and where each is in use", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p, _i, call) => ({ fields: artifactVersionsView(await listArtifactVersions({ ...p, name: call.params.name! }, ctx)) })) },
-  {
-    method: "POST",
-    path: `${P}/artifacts/install`,
-    command: "artifacts install",
-    summary: "installs ARTIFACT@VERSION into a deployed compute environment",
-    access: "CAN_MANAGE on the target",
-    audit: "artifacts install",
-    input: () => z.strictObject({ ...projectBody, library: z.string().min(1), into: z.string().min(1), force_unlock: z.boolean().optional() }),
-    handle: op(async (ctx, p, i: { library: string; into: string; force_unlock?: boolean }) => ({ fields: installView(await installArtifact({ ...p, library: i.library, into: i.into, forceUnlock: i.force_unlock }, ctx)) })),
-  },
-  {
-    method: "POST",
-    path: `${P}/artifacts/gc`,
-    command: "artifacts gc",
-    summary: "retention: versions past keep_last that nothing uses (deleted with yes)",
-    access: "CAN_MANAGE on the target",
-    audit: "artifacts gc",
-    input: () => z.strictObject({ ...projectBody, names: z.array(z.string()).optional(), keep_last: z.number().int().min(1).optional(), yes: z.boolean().optional(), force_unlock: z.boolean().optional() }),
-    handle: op(async (ctx, p, i: { names?: string[]; keep_last?: number; yes?: boolean; force_unlock?: boolean }) => ({ fields: gcView(await collectGarbage({ ...p, names: i.names, keepLast: i.keep_last, yes: i.yes, forceUnlock: i.force_unlock }, ctx)) })),
-  },
+  project("GET", "/artifacts", "artifacts list", "every artifact of the project in the target's store", "CAN_VIEW on the target", {}, () => ({})),
+  project("GET", "/artifacts/:name", "artifacts list", "versions of one artifact and where each is in use", "CAN_VIEW on the target", {}, (c) => ({ name: c.params.name! })),
+  project(
+    "POST",
+    "/artifacts/install",
+    "artifacts install",
+    "installs ARTIFACT@VERSION into a deployed compute environment",
+    "CAN_MANAGE on the target",
+    { library: z.string().min(1), into: z.string().min(1), force_unlock: z.boolean().optional() },
+    (_c, i) => ({ library: i.library, into: i.into, forceUnlock: i.force_unlock }),
+    "artifacts install",
+  ),
+  project(
+    "POST",
+    "/artifacts/gc",
+    "artifacts gc",
+    "retention: versions past keep_last that nothing uses (deleted with yes)",
+    "CAN_MANAGE on the target",
+    { names: z.array(z.string()).optional(), keep_last: z.number().int().min(1).optional(), yes: z.boolean().optional(), force_unlock: z.boolean().optional() },
+    (_c, i) => ({ names: i.names, keepLast: i.keep_last, yes: i.yes, forceUnlock: i.force_unlock }),
+    "artifacts gc",
+  ),
 
   // ---- models
-  { method: "GET", path: `${P}/models`, command: "models list", summary: "models of the target, latest version and aliases", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p) => ({ fields: modelsView(await listModels(p, ctx)) })) },
-  { method: "GET", path: `${P}/models/:model/versions`, command: "models versions", summary: "versions of one model, newest first", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p, _i, call) => ({ fields: modelVersionsView(call.params.model!, await modelVersions({ ...p, model: call.params.model! }, ctx)) })) },
-  { method: "GET", path: `${P}/models/:ref`, command: "models show", summary: "one version: NAME@VERSION, NAME@ALIAS or NAME (the latest)", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p, _i, call) => ({ fields: modelVersionView(await showModelVersion({ ...p, ref: call.params.ref! }, ctx)) })) },
-  {
-    method: "PUT",
-    path: `${P}/models/:model/aliases/:alias`,
-    command: "models alias set",
-    summary: "points an alias (champion, …) at a version",
-    access: "CAN_MANAGE on the target or the model",
-    audit: "alias move",
-    input: () => z.strictObject({ ...projectBody, version: z.number().int().min(1) }),
-    handle: op(async (ctx, p, i: { version: number }, call) => ({ fields: modelVersionView(await setModelAlias({ ...p, model: call.params.model!, alias: call.params.alias!, version: i.version }, ctx)) })),
-  },
+  project("GET", "/models", "models list", "models of the target, latest version and aliases", "CAN_VIEW on the target", {}, () => ({})),
+  project("GET", "/models/:model/versions", "models versions", "versions of one model, newest first", "CAN_VIEW on the target", {}, (c) => ({ model: c.params.model! })),
+  project("GET", "/models/:ref", "models show", "one version: NAME@VERSION, NAME@ALIAS or NAME (the latest)", "CAN_VIEW on the target", {}, (c) => ({ ref: c.params.ref! })),
+  project(
+    "PUT",
+    "/models/:model/aliases/:alias",
+    "models alias set",
+    "points an alias (champion, …) at a version",
+    "CAN_MANAGE on the target or the model",
+    { version: z.number().int().min(1) },
+    (c, i) => ({ model: c.params.model!, alias: c.params.alias!, version: i.version }),
+    "alias move",
+  ),
 
   // ---- endpoints
-  { method: "GET", path: `${P}/endpoints`, command: "endpoints list", summary: "endpoints of the target", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: op(async (ctx, p) => ({ fields: endpointsView(await listEndpoints(p, ctx)) })) },
-  {
-    method: "POST",
-    path: `${P}/endpoints/:name/query`,
-    command: "endpoints query",
-    summary: "sends one request through the gateway as the caller",
-    access: "CAN_QUERY (or CAN_MANAGE) on the endpoint",
-    input: () => z.strictObject({ ...projectBody, data: z.string().describe("the request body (JSON text)"), protocol: z.enum(["mlflow", "oip"]).optional() }),
-    handle: op(async (ctx, p, i: { data: string; protocol?: "mlflow" | "oip" }, call) => {
-      const r = await queryEndpoint({ ...p, name: call.params.name!, data: i.data, token: call.token, protocol: i.protocol ?? "mlflow" }, ctx);
-      return { fields: queryView(r), error: queryFailure(r) };
-    }),
-  },
-  {
-    method: "GET",
-    path: `${P}/endpoints/:name/logs`,
-    command: "endpoints logs",
-    summary: "the endpoint's inference table (latest rows)",
-    access: "CAN_VIEW on the target",
-    input: () => z.strictObject({ ...projectQuery, limit: int.optional() }),
-    handle: op(async (ctx, p, i: { limit?: number }, call) => ({ fields: endpointLogsView(call.params.name!, await endpointLogs({ ...p, name: call.params.name!, limit: i.limit ?? 20 }, ctx)) })),
-  },
-  {
-    method: "POST",
-    path: `${P}/endpoints/reap`,
-    command: "endpoints reap",
-    summary: "destroys the target's endpoints whose TTL has run out",
-    access: "CAN_MANAGE on the target",
-    audit: "endpoints reap",
-    input: () => z.strictObject(projectBody),
-    handle: op(async (ctx, p) => {
-      const compiled = compileFor(p, ctx);
-      await authorizeFor(compiled, ctx, "CAN_MANAGE", "endpoints reap");
-      const gone = await withStores(compiled, ctx.env, (stores) => reapExpiredEndpoints(stores, ctx.env, ctx, { project: compiled.project.name, target: compiled.project.target.name }));
-      return { fields: reapView(gone) };
-    }),
-  },
+  project("GET", "/endpoints", "endpoints list", "endpoints of the target", "CAN_VIEW on the target", {}, () => ({})),
+  project(
+    "POST",
+    "/endpoints/:name/query",
+    "endpoints query",
+    "sends one request through the gateway as the caller",
+    "CAN_QUERY (or CAN_MANAGE) on the endpoint",
+    { data: z.string().describe("the request body (JSON text)"), protocol: z.enum(["mlflow", "oip"]).optional() },
+    (c, i) => ({ name: c.params.name!, data: i.data, token: c.token, protocol: i.protocol }),
+  ),
+  project("GET", "/endpoints/:name/logs", "endpoints logs", "the endpoint's inference table (latest rows)", "CAN_VIEW on the target", { limit: int.optional() }, (c, i) => ({ name: c.params.name!, limit: i.limit })),
+  project("POST", "/endpoints/reap", "endpoints reap", "destroys the target's endpoints whose TTL has run out", "CAN_MANAGE on the target", {}, () => ({}), "endpoints reap"),
 
   // ---- tokens, users, groups, permissions, audit
   {
@@ -444,3 +427,62 @@ export const ROUTES: Route[] = [
     },
   },
 ];
+
+// ---- release pipelines (src/operations/pipelines.ts). The server's pipelines loop advances the runs;
+// a route records (a run, a decision) and answers at once. Approvers are the token's actor.
+function pipelineOp<I>(run: (ctx: OperationContext, project: ProjectOptions, input: I, call: Call) => Promise<{ fields: object; error?: ErrorJson }>): (call: Call, input: I) => Promise<Result> {
+  return async (call, input) => {
+    const { ctx, secrets } = contextOf(call, input as ProjectInput);
+    const project = await projectOf(call, input as ProjectInput);
+    return { ...(await run({ ...ctx, actor: { name: call.actor.name, groups: call.actor.groups }, inServer: true }, project, input, call)), secrets };
+  };
+}
+
+const decisionRoute = (decision: "approve" | "reject"): Route => ({
+  method: "POST",
+  path: `${P}/pipeline-runs/:run/${decision}`,
+  command: `pipelines ${decision}`,
+  summary: decision === "approve" ? "approves a waiting approval stage as the caller" : "rejects a waiting approval stage as the caller (the run fails)",
+  access: "a listed approver of the stage with CAN_MANAGE on the target it gates; with prevent_self_review, not the run's triggerer",
+  audit: `pipeline ${decision}`,
+  input: () => z.strictObject({ ...projectBody, stage: z.string().min(1), comment: z.string().max(10_000).optional() }),
+  handle: pipelineOp(async (ctx, p, i: { stage: string; comment?: string }, call) => ({ fields: pipelineDecisionView(await decideApproval({ ...p, run: call.params.run!, stage: i.stage, decision, comment: i.comment }, ctx)) })),
+});
+
+ROUTES.push(
+  { method: "GET", path: `${P}/pipelines`, command: "pipelines list", summary: "the target's deployed pipelines: stages, triggers, latest run", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: pipelineOp(async (ctx, p) => ({ fields: pipelinesView(await listPipelines(p, ctx)) })) },
+  {
+    method: "POST",
+    path: `${P}/pipelines/:name/runs`,
+    command: "pipelines run",
+    summary: "starts a run of a deployed pipeline (the server advances it); answers at once with the run",
+    access: "CAN_RUN on the target or the pipeline, and CAN_MANAGE on each target it deploys to or destroys without an approval stage first",
+    audit: "pipeline run",
+    input: () => z.strictObject({ ...projectBody, params: z.record(z.string(), z.string()).optional() }),
+    handle: pipelineOp(async (ctx, p, i: { params?: Record<string, string> }, call) => {
+      const r = await runPipeline({ ...p, name: call.params.name!, params: i.params }, ctx);
+      return { fields: pipelineRunView(r), error: pipelineRunFailure(r) };
+    }),
+  },
+  {
+    method: "GET",
+    path: `${P}/pipelines/:name/runs`,
+    command: "pipelines runs",
+    summary: "runs of a pipeline, newest first",
+    access: "CAN_VIEW on the target",
+    input: () => z.strictObject({ ...projectQuery, limit: int.optional() }),
+    handle: pipelineOp(async (ctx, p, i: { limit?: number }, call) => ({ fields: pipelineRunsView(await listPipelineRuns({ ...p, name: call.params.name!, limit: i.limit ?? 20 }, ctx)) })),
+  },
+  { method: "GET", path: `${P}/pipeline-runs/:run`, command: "pipelines status", summary: "one pipeline run: stages, approvals (who, what would be deployed), notifications", access: "CAN_VIEW on the target", input: () => z.strictObject(projectQuery), handle: pipelineOp(async (ctx, p, _i, call) => ({ fields: pipelineRunView(await pipelineStatus({ ...p, run: call.params.run! }, ctx)) })) },
+  decisionRoute("approve"),
+  decisionRoute("reject"),
+  {
+    method: "GET",
+    path: `${P}/pipeline-runs/:run/logs`,
+    command: "pipelines logs",
+    summary: "a stage's log lines",
+    access: "CAN_VIEW on the target",
+    input: () => z.strictObject({ ...projectQuery, stage: z.string().min(1) }),
+    handle: pipelineOp(async (ctx, p, i: { stage: string }, call) => ({ fields: pipelineLogsView(await pipelineStageLogs({ ...p, run: call.params.run!, stage: i.stage }, ctx)) })),
+  },
+);

@@ -1,25 +1,32 @@
 // Project sources uploaded to the server: content-addressed bundles (src/bundles). A client asks which
-// of its files the server lacks, uploads only those, then the manifest; the server materialises each
-// source once into its own folder and remembers the latest source of each project, so read-only calls
-// (status, history, runs, …) need no upload.
+// tree nodes and files the server lacks, uploads only those (files, then nodes, children before their
+// parents), then the bundle record; the server materialises each source once into its own folder and
+// remembers the latest source of each project, so API calls without `source` need no upload.
+//
+// A tree node is accepted only when everything it names is already here, so a node the server has
+// comes with its whole subtree: a client that finds a folder's node here sends nothing below it.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { fileBlobKey, loadManifest, materializeBundle, bundleKey } from "../../bundles/index.js";
+import { fileBlobKey, loadManifest, materializeBundle, bundleKey, parseNode, treeKey } from "../../bundles/index.js";
 import { InvalidInputError, SlipwayError } from "../../errors.js";
+import type { BlobStore } from "../../store/blobs/blob-store.js";
 import { FsBlobStore } from "../../store/blobs/fs/fs-blob-store.js";
 import { sha256 } from "../../util/hash.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export class SourceStore {
-  readonly blobs: FsBlobStore;
+  readonly blobs: BlobStore;
   private readonly root: string;
   private readonly materialising = new Map<string, Promise<string>>();
+  /** Project name of each materialised source (sources never change). */
+  private readonly names = new Map<string, string>();
 
-  constructor(home: string) {
+  /** `blobs`: where uploaded files and manifests go (SLIPWAY_SERVER_BLOBS); else SLIPWAY_HOME/server/sources/blobs. Materialised sources are always local. */
+  constructor(home: string, blobs?: BlobStore) {
     this.root = join(home, "server", "sources");
-    this.blobs = new FsBlobStore(join(this.root, "blobs"));
+    this.blobs = blobs ?? new FsBlobStore(join(this.root, "blobs"));
   }
 
   /** The files (by sha256) the server does not have. */
@@ -30,6 +37,33 @@ export class SourceStore {
       if (!(await this.blobs.has(fileBlobKey(sha)))) out.push(sha);
     }
     return out;
+  }
+
+  /** The tree nodes (by sha256) the server does not have (one it has comes with everything below it). */
+  async missingTrees(nodes: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const sha of new Set(nodes)) {
+      if (!HEX64.test(sha)) throw new InvalidInputError([{ message: `"${sha}" is not a sha256`, hint: "64 lowercase hex digits" }], "invalid_request");
+      if (!(await this.blobs.has(treeKey(sha)))) out.push(sha);
+    }
+    return out;
+  }
+
+  /** Stores one tree node, checked, once every file and node it names is here. */
+  async putTree(sha: string, data: Buffer): Promise<void> {
+    if (!HEX64.test(sha)) throw new InvalidInputError([{ message: `"${sha}" is not a sha256`, hint: "64 lowercase hex digits" }], "invalid_request");
+    if (sha256(data) !== sha) throw new InvalidInputError([{ message: `the uploaded node does not have sha256 ${sha}`, hint: "upload the node's exact bytes" }], "invalid_request");
+    if (await this.blobs.has(treeKey(sha))) return;
+    const node = parseNode("uploaded source", sha, data);
+    const absent: string[] = [];
+    if ("pages" in node) {
+      absent.push(...(await this.missingTrees(node.pages.map(([, child]) => child))));
+    } else {
+      absent.push(...(await this.missingTrees(node.entries.filter((e) => e[1] === "d").map((e) => e[3]))));
+      absent.push(...(await this.missing(node.entries.filter((e) => e[1] !== "d").map((e) => e[3]))));
+    }
+    if (absent.length) throw new SlipwayError("unknown_source", `tree node ${sha} names ${absent.length} file(s) or node(s) the server does not have`, { hint: "upload files first, then nodes, children before their parents", details: { missing: absent } });
+    await this.blobs.put(treeKey(sha), data);
   }
 
   async putFile(sha: string, data: Buffer): Promise<void> {
@@ -71,7 +105,9 @@ export class SourceStore {
     }
     if (!HEX64.test(source) || !(await this.blobs.has(bundleKey(source)))) throw new SlipwayError("unknown_source", `the server has no source ${source}`, { hint: "upload it first (POST /api/v1/sources)" });
     const dir = await this.materialise(source);
-    if (projectName(dir) !== project) throw new InvalidInputError([{ message: `source ${source} is project ${projectName(dir)}, not ${project}`, hint: `use /api/v1/projects/${projectName(dir)}/…` }], "invalid_request");
+    let name = this.names.get(source);
+    if (name === undefined) this.names.set(source, (name = projectName(dir)));
+    if (name !== project) throw new InvalidInputError([{ message: `source ${source} is project ${name}, not ${project}`, hint: `use /api/v1/projects/${name}/…` }], "invalid_request");
     return dir;
   }
 

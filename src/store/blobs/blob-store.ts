@@ -1,14 +1,46 @@
 // Blob storage by key; content-addressed helpers on top (sha256) for bundles, models, scripts, snapshots.
+// Implementations: fs/ (a folder, the default), s3/ (a bucket of an S3-compatible object store), and
+// memory-blob-store.ts (scratch space). test/conformance/blob-store.test.ts holds every one to the same
+// behaviour.
 import { sha256 } from "../../util/hash.js";
 
 export interface BlobStore {
-  /** Where the blobs live, for people (a folder path, later an s3:// address); never parsed. */
+  /**
+   * Where the blobs live, for people and for reopening the store with store/open.ts's `blobStoreAt`:
+   * a folder path, or `s3://BUCKET/PREFIX` (with `?endpoint=…&region=…` when they are set).
+   */
   readonly location: string;
+  /** Stores `data` under `key`, replacing what was there; readers see the old or the new content, never a part. */
   put(key: string, data: Uint8Array | string): Promise<void>;
+  /** Stores the content of the local file `file` under `key`, streamed: a large file is not read into memory. */
+  putFile(key: string, file: string): Promise<void>;
   get(key: string): Promise<Buffer | undefined>;
+  /** Writes the blob into the local file `file` (replaced), streamed; false (and no file written) when there is no such blob. */
+  getFile(key: string, file: string): Promise<boolean>;
   has(key: string): Promise<boolean>;
+  /** Every key that starts with `prefix` (a plain string prefix, not only whole segments), sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Removes the blob; removing one that is not there succeeds. */
   delete(key: string): Promise<void>;
+}
+
+/**
+ * Keys are "/"-separated relative paths: not empty, no empty segment (leading, trailing or doubled
+ * slash), no "." or ".." segment, no backslash or NUL. Every store refuses the same keys.
+ */
+export function checkKey(key: string): void {
+  if (typeof key !== "string" || key === "" || key.includes("\0") || key.includes("\\") || key.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new Error(`invalid blob key ${JSON.stringify(key)}`);
+  }
+}
+
+/** A list prefix may end with "/" or be empty; its complete segments follow the key rules. */
+export function checkPrefix(prefix: string): void {
+  if (prefix === "") return;
+  const complete = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+  if (prefix.includes("\0") || prefix.includes("\\") || (complete !== "" && complete.slice(0, -1).split("/").some((s) => s === "" || s === "." || s === ".."))) {
+    throw new Error(`invalid blob prefix ${JSON.stringify(prefix)}`);
+  }
 }
 
 /** Stores `data` under its own hash; storing the same content twice writes nothing. Returns the key. */

@@ -33,6 +33,18 @@ export class RunStore {
     return rows.map(normalizeRun);
   }
 
+  /** Queued or running runs that one trigger started (a schedule's, by its name). */
+  async activeTriggered(project: string, target: string, trigger: string, ref: string): Promise<RunRow[]> {
+    const rows = await this.db.selectFrom("runs").selectAll().where("project", "=", project).where("target", "=", target).where("trigger", "=", trigger).where("trigger_ref", "=", ref).where("status", "in", [...ACTIVE_RUN_STATUSES]).orderBy("created_at").execute();
+    return rows.map(normalizeRun);
+  }
+
+  /** Queued or running runs of one trigger kind (every schedule's, at once), oldest first. */
+  async activeByTrigger(trigger: string): Promise<RunRow[]> {
+    const rows = await this.db.selectFrom("runs").selectAll().where("trigger", "=", trigger).where("status", "in", [...ACTIVE_RUN_STATUSES]).orderBy("created_at").execute();
+    return rows.map(normalizeRun);
+  }
+
   async active(host?: string): Promise<RunRow[]> {
     let q = this.db.selectFrom("runs").selectAll().where("status", "in", [...ACTIVE_RUN_STATUSES]);
     if (host) q = q.where("host", "=", host);

@@ -5,6 +5,8 @@ import { migrationProvider } from "./migrations/index.js";
 import { ComputeStore } from "./compute-store.js";
 import { RunStore } from "./run-store.js";
 import { ModelStore, TokenStore } from "./model-store.js";
+import { BackgroundStore } from "./background-store.js";
+import { PipelineStore } from "./pipeline-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -39,7 +41,8 @@ export class StateStore {
     if (await this.upToDate(Object.keys(await provider.getMigrations()))) return;
     const run = async () => {
       // Inside the SQLite lock the whole run is already one transaction; Kysely must not open another.
-      const migrator = new Migrator({ db: this.db, provider, disableTransactions: this.migrationLock !== undefined });
+      // Unordered: migrations made on parallel branches (0005, 0006) apply in any order they arrive in.
+      const migrator = new Migrator({ db: this.db, provider, disableTransactions: this.migrationLock !== undefined, allowUnorderedMigrations: true });
       const { error, results } = await migrator.migrateToLatest();
       if (error) {
         const failed = results?.find((r) => r.status === "Error");
@@ -70,6 +73,16 @@ export class StateStore {
     return rows.map((r) => ({ ...toRecorded(r), project: r.project, target: r.target }));
   }
 
+  /** How many resources of a kind are recorded and the latest change among them: unchanged means the same set (a cheap check before reloading them). */
+  async kindFingerprint(kind: string): Promise<string> {
+    const row = await this.db
+      .selectFrom("resources")
+      .select((eb) => [eb.fn.countAll().as("n"), eb.fn.max("updated_at").as("latest")])
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return `${Number(row?.n ?? 0)}|${row?.latest ?? ""}`;
+  }
+
   /** The model registry of one (project, target). */
   models(project: string, target: string): ModelStore {
     return new ModelStore(this.db, project, target);
@@ -83,6 +96,16 @@ export class StateStore {
   /** Compute environments of one (project, target) and what is installed in them. */
   compute(project: string, target: string): ComputeStore {
     return new ComputeStore(this.db, project, target);
+  }
+
+  /** Schedules' fire times and pauses, leases on background work, each loop's last and next run. */
+  background(): BackgroundStore {
+    return new BackgroundStore(this.db);
+  }
+
+  /** Release pipelines' runs, stages, approvals, notifications, slots and git heads. */
+  pipelines(): PipelineStore {
+    return new PipelineStore(this.db);
   }
 
   forTarget(project: string, target: string): TargetState {

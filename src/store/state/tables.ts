@@ -105,6 +105,10 @@ export interface RunsTable {
   metrics: string | null; // JSON
   provenance: string | null; // JSON
   options: string; // JSON: keep_workdir, no_cache
+  /** Why it started: manual | schedule | deploy (run_on_deploy). */
+  trigger: string;
+  /** What started it, for a trigger that has a name: the schedule's name. */
+  trigger_ref: string | null;
 }
 
 export interface RunTasksTable {
@@ -266,6 +270,161 @@ export interface ComputeInstallsTable {
   installed_by: string;
 }
 
+export interface ScheduleFiresTable {
+  project: string;
+  target: string;
+  schedule: string;
+  /** The due time (ISO, UTC). The row is the claim on it: one per due time, whoever inserts it fires. */
+  due_at: string;
+  /** claimed | started | skipped | queued | failed */
+  status: string;
+  /** The run it started (picked when claiming, so a takeover never starts a second one). */
+  run_id: string | null;
+  /** host:pid of the server that claimed it. */
+  owner: string;
+  claimed_at: string;
+  /** Epoch ms: a claim still `claimed` after this may be taken over (its server died). */
+  expires_at: number;
+  message: string | null;
+}
+
+export interface ScheduleStatesTable {
+  project: string;
+  target: string;
+  schedule: string;
+  /** `schedules pause` (1) or `unpause` (0): overrides the config's `paused`. */
+  paused: number;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface BackgroundLeasesTable {
+  /** The unit of work and its due time, e.g. `retention/proj/dev@2026-01-02T00:00:00.000Z`. */
+  key: string;
+  owner: string;
+  acquired_at: string;
+  /** Epoch ms; renewed while the work runs. An unfinished lease past it may be taken over. */
+  expires_at: number;
+  finished_at: string | null;
+  /** ok | failed */
+  outcome: string | null;
+}
+
+export interface BackgroundStatusTable {
+  /** A loop (`schedules`, `ttl`, `lost-runs`) or a unit of one (`retention/proj/dev`). */
+  unit: string;
+  owner: string | null;
+  last_started_at: string | null;
+  last_finished_at: string | null;
+  /** ok | failed */
+  last_outcome: string | null;
+  last_message: string | null;
+  next_at: string | null;
+}
+
+export interface BackgroundTargetsTable {
+  project: string;
+  target: string;
+  /** The project folder it was last deployed from. */
+  dir: string;
+  /** JSON: the target's retention settings, or null. */
+  retention: string | null;
+  updated_at: string;
+}
+
+export interface PipelineRunsTable {
+  id: string;
+  project: string;
+  target: string;
+  pipeline: string;
+  /** queued | running | waiting | succeeded | failed | cancelled | skipped */
+  status: string;
+  /** manual | cron | after | git */
+  trigger: string;
+  /** The cron due time, the upstream run id, or the commit. */
+  trigger_ref: string | null;
+  /** Unique per pipeline when set (cron:<due>, after:<run>, git:<commit>): a trigger starts one run. */
+  trigger_key: string | null;
+  params: string; // JSON
+  /** JSON: the pipeline's spec as deployed when the run was triggered. */
+  spec: string;
+  /** The project folder deploy and run stages compile. */
+  dir: string;
+  /** JSON: the upstream run (after-trigger): pipeline, run, outcome, params, stages' results. */
+  upstream: string | null;
+  /** Who triggered it (manual), or the schedule/pipeline/branch's deployer. */
+  user: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  message: string | null;
+  /** The process advancing it and until when (epoch ms), renewed while it works. */
+  owner: string | null;
+  lease_expires_at: number | null;
+}
+
+export interface PipelineStagesTable {
+  run_id: string;
+  stage: string;
+  type: string;
+  /** pending | running | waiting | succeeded | failed | skipped | cancelled */
+  status: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Epoch ms: when a wait ends, when an approval times out. */
+  due_at: number | null;
+  /** A run stage's job run. */
+  job_run: string | null;
+  /** JSON: what the stage produced (conditions read it as stages.NAME.*). */
+  outputs: string | null;
+  /** JSON: approval (approvers, required, plan summary), deploy (plan summary, revision). */
+  details: string | null;
+  message: string | null;
+  /** The stage's own log lines (deploy, destroy, approval, wait, notify; a run stage's are its job run's). */
+  log: string | null;
+}
+
+export interface PipelineApprovalsTable {
+  run_id: string;
+  stage: string;
+  user: string;
+  /** approve | reject */
+  decision: string;
+  comment: string | null;
+  at: string;
+}
+
+export interface PipelineNotificationsTable {
+  run_id: string;
+  /** approval_waiting:<stage>, deployed:<stage>, notify:<stage>, succeeded, failed */
+  event: string;
+  /** The channel's index in the pipeline's notifications. */
+  channel: number;
+  /** sending | sent | failed */
+  status: string;
+  attempts: number;
+  at: string;
+  message: string | null;
+}
+
+export interface PipelineSlotsTable {
+  project: string;
+  target: string;
+  pipeline: string;
+  /** The run holding the pipeline (running or waiting); null when none. */
+  active_run: string | null;
+}
+
+export interface PipelineGitHeadsTable {
+  project: string;
+  target: string;
+  pipeline: string;
+  repo: string;
+  branch: string;
+  commit: string;
+  seen_at: string;
+}
+
 export interface Database {
   resources: ResourcesTable;
   deployments: DeploymentsTable;
@@ -285,4 +444,15 @@ export interface Database {
   grants: GrantsTable;
   target_owners: TargetOwnersTable;
   audit_log: AuditLogTable;
+  schedule_fires: ScheduleFiresTable;
+  schedule_states: ScheduleStatesTable;
+  background_leases: BackgroundLeasesTable;
+  background_status: BackgroundStatusTable;
+  background_targets: BackgroundTargetsTable;
+  pipeline_runs: PipelineRunsTable;
+  pipeline_stages: PipelineStagesTable;
+  pipeline_approvals: PipelineApprovalsTable;
+  pipeline_notifications: PipelineNotificationsTable;
+  pipeline_slots: PipelineSlotsTable;
+  pipeline_git_heads: PipelineGitHeadsTable;
 }

@@ -1,8 +1,8 @@
 // Embedded default blob store: files under SLIPWAY_HOME/blobs, written atomically (temp file + rename).
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { BlobStore } from "../blob-store.js";
+import { checkKey, checkPrefix, type BlobStore } from "../blob-store.js";
 import { listFiles } from "../../../util/list-files.js";
 
 export class FsBlobStore implements BlobStore {
@@ -13,39 +13,74 @@ export class FsBlobStore implements BlobStore {
   }
 
   private path(key: string): string {
-    // no empty segment (leading, trailing or doubled slash) and no ".." segment
-    if (key === "" || key.startsWith("/") || key.endsWith("/") || key.includes("//") || key === ".." || key.startsWith("../") || key.endsWith("/..") || key.includes("/../")) {
-      throw new Error(`invalid blob key "${key}"`);
-    }
+    checkKey(key);
     return join(this.root, key);
+  }
+
+  private static tmp(file: string): string {
+    return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   }
 
   async put(key: string, data: Uint8Array | string): Promise<void> {
     const file = this.path(key);
     await mkdir(dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = FsBlobStore.tmp(file);
     await writeFile(tmp, data);
     await rename(tmp, file);
+  }
+
+  async putFile(key: string, source: string): Promise<void> {
+    const file = this.path(key);
+    await mkdir(dirname(file), { recursive: true });
+    const tmp = FsBlobStore.tmp(file);
+    try {
+      await copyFile(source, tmp);
+      await rename(tmp, file);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
   }
 
   async get(key: string): Promise<Buffer | undefined> {
     try {
       return await readFile(this.path(key));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      // a key's folder ("a" when "a/b" is stored) is not a key
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "EISDIR") return undefined;
+      throw e;
+    }
+  }
+
+  async getFile(key: string, target: string): Promise<boolean> {
+    const file = this.path(key);
+    if (!(await this.has(key))) return false;
+    const tmp = FsBlobStore.tmp(target);
+    try {
+      await copyFile(file, tmp);
+      await rename(tmp, target);
+      return true;
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(file)) return false;
       throw e;
     }
   }
 
   async has(key: string): Promise<boolean> {
-    return existsSync(this.path(key));
+    try {
+      return (await stat(this.path(key))).isFile();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR") return false;
+      throw e;
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
     // Walk only the folder the prefix's complete segments name ("a/b/c" -> a/b), not the whole store.
     const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
-    if (folder.split("/").some((part) => part === "..")) throw new Error(`invalid blob prefix "${prefix}"`);
-    const files = await listFiles(this.root, folder ? join(this.root, ...folder.split("/").filter(Boolean)) : this.root);
+    const files = await listFiles(this.root, folder ? join(this.root, ...folder.split("/")) : this.root);
     return files.filter((k) => k.startsWith(prefix) && !k.endsWith(".tmp")).sort();
   }
 

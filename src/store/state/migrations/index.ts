@@ -6,6 +6,8 @@ import * as m0002 from "./0002_runs.js";
 import * as m0003 from "./0003_compute.js";
 import * as m0004 from "./0004_models.js";
 import * as m0005 from "./0005_control_plane.js";
+import * as m0006 from "./0006_background.js";
+import * as m0007 from "./0007_pipelines.js";
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
   "0001_initial": m0001,
@@ -13,6 +15,8 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): P
   "0003_compute": m0003,
   "0004_models": m0004,
   "0005_control_plane": m0005,
+  "0006_background": m0006,
+  "0007_pipelines": m0007,
 };
 
 export interface MigrationContext {

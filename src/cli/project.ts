@@ -1,0 +1,51 @@
+// Project commands in either mode: embedded (the project command runs here, on the local home) or remote
+// (--server, SLIPWAY_SERVER or a stored login: the project folder is uploaded as a content-addressed
+// bundle and the server runs the same command, streaming its progress). Both give the command's
+// document (src/server/project-documents.ts) and print progress through the same printer, so a command
+// renders the same text from it either way.
+import { join } from "node:path";
+import type { Command } from "commander";
+import { RemoteProject } from "../client/remote-project.js";
+import { RefusedError, SlipwayError } from "../errors.js";
+import { projectCommands, type ProjectAnswer, type ProjectArgs, type ProjectCommand } from "../server/project-documents.js";
+import { projectOptions, withCommonOptions, type CommandRuntime, type CommonFlags } from "./common.js";
+import { remoteFor, withServerOption, type ServerFlags } from "./remote.js";
+
+export type ProjectFlags = CommonFlags & ServerFlags;
+
+/** -t, --project, --var, --json, --server and --no-server. */
+export function withProjectOptions(cmd: Command): Command {
+  return withServerOption(withCommonOptions(cmd));
+}
+
+/** The project on the server the flags or the environment name, or undefined for embedded mode. */
+export function remoteProjectFor(rt: CommandRuntime, flags: ProjectFlags): RemoteProject | undefined {
+  const client = remoteFor(rt.env, flags);
+  if (!client) return undefined;
+  const p = projectOptions(flags);
+  return new RemoteProject(client, { dir: p.dir, target: p.target, vars: p.vars, envVars: rt.env.varOverrides, cacheDir: join(rt.env.home, "cache", "uploads") });
+}
+
+/**
+ * Runs a project command, embedded or on the server, printing its progress as it comes; `planHeading`
+ * shows the plan a deploy, destroy or rollback applies.
+ */
+export async function onProject<C extends ProjectCommand>(rt: CommandRuntime, flags: ProjectFlags, command: C, args: ProjectArgs[C], options: { planHeading?: (where: string) => string } = {}): Promise<ProjectAnswer<C>> {
+  rt.planHeading = options.planHeading;
+  const remote = remoteProjectFor(rt, flags);
+  if (!remote) return (projectCommands[command] as (ctx: CommandRuntime["ctx"], p: ReturnType<typeof projectOptions>, a: ProjectArgs[C]) => Promise<ProjectAnswer<C>>)(rt.ctx, projectOptions(flags), args);
+  try {
+    return await remote.command(command, args, { onEvent: (e) => rt.progress(e) });
+  } catch (e) {
+    // Embedded, a terminal would have been asked; the server cannot ask.
+    if (e instanceof SlipwayError && e.code === "confirmation_required" && rt.ctx.confirm) {
+      throw new RefusedError("confirmation_required", e.message.replace("there is no terminal to ask", `the server (${remote.client.url}) cannot ask`), { hint: "review the plan (slipway plan --server …), then re-run with --yes" });
+    }
+    throw e;
+  }
+}
+
+/** Refuses --server on a command that works on this machine only (SLIPWAY_SERVER and a stored login do not apply to it). */
+export function localOnly(flags: ServerFlags, what: string, why: string): void {
+  if (typeof flags.server === "string") throw new SlipwayError("not_remote", `${what} works on this machine only; it has no --server mode`, { hint: why });
+}

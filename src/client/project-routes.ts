@@ -1,0 +1,49 @@
+// Which API route each project command calls, with which input: the client side of the project routes
+// in src/server/api/routes.ts (the same commands, src/server/project-documents.ts).
+import type { ProjectArgs, ProjectCommand } from "../server/project-documents.js";
+
+export interface RouteCall {
+  method: "GET" | "POST" | "PUT";
+  /** Under /api/v1/projects/{project}. */
+  path: string;
+  /** Query parameters (GET) or the JSON body's fields. */
+  input?: Record<string, unknown>;
+}
+
+const seg = encodeURIComponent;
+
+type Apply = { yes?: boolean; force?: boolean; forceUnlock?: boolean; killOrphans?: boolean };
+const apply = (a: Apply) => ({ yes: a.yes, force: a.force, force_unlock: a.forceUnlock, kill_orphans: a.killOrphans });
+
+export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => RouteCall } = {
+  validate: () => ({ method: "GET", path: "/validate" }),
+  plan: (a) => ({ method: "GET", path: "/plan", input: { phase: a.phase, module: a.modules, with_deps: a.withDeps, reconcile: a.reconcile } }),
+  deploy: (a) => ({ method: "POST", path: "/deploy", input: { phase: a.phase, modules: a.modules, with_deps: a.withDeps, reconcile: a.reconcile, ...apply(a) } }),
+  destroy: (a) => ({ method: "POST", path: "/destroy", input: { modules: a.modules, ...apply(a) } }),
+  rollback: (a) => ({ method: "POST", path: "/rollback", input: { to: a.to, ...apply(a) } }),
+  status: () => ({ method: "GET", path: "/status" }),
+  history: (a) => ({ method: "GET", path: "/history", input: { limit: a.limit } }),
+  "settings list": (a) => ({ method: "GET", path: "/settings", input: { module: a.module } }),
+  run: (a) => ({ method: "POST", path: "/runs", input: { job: a.job, params: a.params, keep_workdir: a.keepWorkdir, no_cache: a.noCache, from_source: a.fromSource } }),
+  runs: (a) => ({ method: "GET", path: "/runs", input: { job: a.job, limit: a.limit } }),
+  "runs show": (a) => ({ method: "GET", path: `/runs/${seg(a.run)}` }),
+  "runs results": (a) => ({ method: "GET", path: `/runs/${seg(a.run)}/results` }),
+  logs: (a) => ({ method: "GET", path: `/runs/${seg(a.run)}/logs`, input: { task: a.task, follow: a.follow } }),
+  cancel: (a) => ({ method: "POST", path: `/runs/${seg(a.run)}/cancel` }),
+  "jobs list": () => ({ method: "GET", path: "/jobs" }),
+  "schedules list": () => ({ method: "GET", path: "/schedules" }),
+  "schedules pause": (a) => ({ method: "POST", path: `/schedules/${seg(a.name)}/pause` }),
+  "schedules unpause": (a) => ({ method: "POST", path: `/schedules/${seg(a.name)}/unpause` }),
+  "models list": () => ({ method: "GET", path: "/models" }),
+  "models versions": (a) => ({ method: "GET", path: `/models/${seg(a.model)}/versions` }),
+  "models show": (a) => ({ method: "GET", path: `/models/${seg(a.ref)}` }),
+  "models alias set": (a) => ({ method: "PUT", path: `/models/${seg(a.model)}/aliases/${seg(a.alias)}`, input: { version: a.version } }),
+  "endpoints list": () => ({ method: "GET", path: "/endpoints" }),
+  // The server queries its gateway with the caller's API token.
+  "endpoints query": (a) => ({ method: "POST", path: `/endpoints/${seg(a.name)}/query`, input: { data: a.data, protocol: a.protocol } }),
+  "endpoints logs": (a) => ({ method: "GET", path: `/endpoints/${seg(a.name)}/logs`, input: { limit: a.limit } }),
+  "endpoints reap": () => ({ method: "POST", path: "/endpoints/reap" }),
+  "artifacts list": (a) => ({ method: "GET", path: a.name === undefined ? "/artifacts" : `/artifacts/${seg(a.name)}` }),
+  "artifacts install": (a) => ({ method: "POST", path: "/artifacts/install", input: { library: a.library, into: a.into, force_unlock: a.forceUnlock } }),
+  "artifacts gc": (a) => ({ method: "POST", path: "/artifacts/gc", input: { names: a.names, keep_last: a.keepLast, yes: a.yes, force_unlock: a.forceUnlock } }),
+};

@@ -1,0 +1,41 @@
+// What deploy and destroy tell the server's background work: where each deployed project lives and
+// its retention (`background_targets`), and that a server must run while schedules, pipeline triggers
+// (cron, git) or retention are deployed (deploy starts the background server, which then does not stop idle).
+import { iso } from "../clock.js";
+import type { CompiledProject } from "../kinds/compile-project.js";
+import { ensureServer, runningServer } from "../serving/control.js";
+import type { Stores } from "../store/open.js";
+import type { OperationContext } from "./context.js";
+
+/** After a deploy: records the project's folder and retention; starts the server when it has work. */
+export async function recordBackgroundWork(compiled: CompiledProject, stores: Stores, ctx: OperationContext): Promise<void> {
+  const { project } = compiled;
+  const retention = project.retention.artifacts ? { artifacts: project.retention.artifacts } : null;
+  await stores.state.background().putTarget({ project: project.name, target: project.target.name, dir: project.dir, retention: retention && JSON.stringify(retention), updated_at: iso(ctx.env.clock.now()) });
+  const recorded = await stores.state.forTarget(project.name, project.target.name).listResources();
+  const schedules = recorded.filter((r) => r.kind === "schedule");
+  // Pipelines the server triggers by itself (cron, git); after-triggers follow runs, which start it anyway.
+  const triggered = recorded.filter((r) => r.kind === "pipeline" && ((r.spec.triggers as { cron?: string; git?: unknown } | undefined)?.cron || (r.spec.triggers as { git?: unknown } | undefined)?.git));
+  if (!schedules.length && !retention && !triggered.length) return;
+  const work = [schedules.length ? `${schedules.length} schedule(s)` : "", triggered.length ? `${triggered.length} pipeline trigger(s)` : "", retention ? `artifact retention every ${retention.artifacts.every}` : ""].filter(Boolean).join(" and ");
+  if (!servedByHomeServer(compiled)) {
+    ctx.reporter.warn(`${project.name}/${project.target.name} keeps its state outside SLIPWAY_HOME: its ${work} run only in a server started on that state`);
+    return;
+  }
+  if (await runningServer(ctx.env)) return;
+  const server = await ensureServer(ctx.env);
+  ctx.reporter.info(`started the Slipway server at ${server.url} for the background work of ${project.name}/${project.target.name} (${work}); it runs while they are deployed`);
+}
+
+/** After a destroy that left nothing recorded: the server no longer works for this target. */
+export async function forgetBackgroundWork(compiled: CompiledProject, stores: Stores): Promise<void> {
+  const { project } = compiled;
+  if ((await stores.state.forTarget(project.name, project.target.name).listResources()).length) return;
+  await stores.state.background().deleteTarget(project.name, project.target.name);
+}
+
+/** Whether the local server (which opens SLIPWAY_HOME/state.db) sees this target's state. */
+function servedByHomeServer(compiled: CompiledProject): boolean {
+  const state = compiled.project.target.config.state;
+  return !state || (state.type === "sqlite" && state.path === undefined);
+}
