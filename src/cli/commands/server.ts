@@ -70,7 +70,7 @@ export function registerServer(program: Command): void {
     );
   server
     .command("status")
-    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served, background work (last run, outcome, next run)")
+    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served, inference log (rows written, queued, dropped), background work (last run, outcome, next run)")
     .option("--json", JSON_FLAG)
     .action((flags: Pick<CommonFlags, "json">) =>
       execute("server status", { json: flags.json }, async ({ env, out }) => {
