@@ -36,9 +36,10 @@ export interface EndpointKey {
 
 export function openInferenceDb(file: string): Database.Database {
   const db = new Database(file);
+  // The busy timeout first: switching a new file to WAL needs a lock another opener may hold.
+  db.pragma("busy_timeout = 10000");
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 10000");
   db.exec(`create table if not exists inference (
     seq integer primary key autoincrement,
     request_id text not null, client_request_id text, project text not null, target text not null, endpoint text not null,
