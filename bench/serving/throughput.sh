@@ -29,7 +29,9 @@ for arg in "$@"; do
   root="$(cd "$arg" && pwd)"; i=${#ROOTS[@]}
   [ -f "$root/dist/cli.cjs" ] || (cd "$root" && npm run build --silent)
   home="$WORK/home$i"; project="$WORK/quickstart$i"
-  cp -r "$HERE/../../examples/quickstart" "$project"; ln -s "$root/node_modules" "$project/node_modules"
+  # Each build deploys its own quickstart (the example follows the configuration language of its build).
+  example="$root/examples/quickstart"; [ -d "$example" ] || example="$HERE/../../examples/quickstart"
+  cp -r "$example" "$project"; ln -s "$root/node_modules" "$project/node_modules"
   S="env SLIPWAY_HOME=$home SLIPWAY_SERVER_PORT=0 NO_COLOR=1 node $root/bin/slipway.cjs --project $project"
   $S deploy --phase 1 --yes >/dev/null
   $S run train_iris --wait >/dev/null
