@@ -44,5 +44,19 @@ keep=(HOME="$home" USER="$user" LOGNAME="$user" PATH="$path" LANG="${LANG:-C.UTF
 for v in CI TERM NO_COLOR NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy npm_config_registry; do
   if [ -n "${!v:-}" ]; then keep+=("$v=${!v}"); fi
 done
+# Slurm's daemons need root (munged as user munge, slurmd as root, which starts each job as its user),
+# so the cluster is started here, as root, and the user's test run submits to it: the Slurm executor is
+# tested as a user meets it, jobs running under the user's uid. It is stopped when the tests end.
+slurm_dir=""
+stop_slurm() { if [ -n "$slurm_dir" ]; then scripts/services/slurm.sh stop "$slurm_dir/cluster" >/dev/null 2>&1 || true; rm -rf "$slurm_dir"; fi; }
+trap stop_slurm EXIT
+slurm_dir="$(mktemp -d /tmp/slipway-slurm.XXXXXX)"
+chmod 755 "$slurm_dir"
+if slurm_conf="$(scripts/services/slurm.sh start "$slurm_dir/cluster")"; then
+  keep+=("SLIPWAY_TEST_SLURM_CONF=${slurm_conf#SLURM_CONF=}")
+else
+  keep+=("SLIPWAY_TEST_SLURM_SKIP=scripts/services/slurm.sh could not start the cluster as root (see its output above)")
+fi
+
 echo "test-as-user.sh: running the tests as $user ($(runuser -u "$user" -- id -u)), HOME=$home"
-exec runuser -u "$user" -- env -i "${keep[@]}" bash scripts/test.sh "$@"
+runuser -u "$user" -- env -i "${keep[@]}" bash scripts/test.sh "$@"

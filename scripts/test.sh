@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs dependencies, builds, starts the services the tests
 # need on 127.0.0.1 in temporary folders (PostgreSQL for the state conformance suite; OpenStack Swift
-# with its s3api middleware, a real S3-compatible server, for the blob store suite and the S3 tests),
-# runs every test, and stops what it started.
+# with its s3api middleware, a real S3-compatible server, for the blob store suite and the S3 tests; a
+# Slurm cluster for the Slurm executor, as root), runs every test, and stops what it started.
 #
 #   npm test                                   # everything
 #   npm test -- test/integration/deploy.test.ts   # only these files
@@ -45,11 +45,14 @@ services="$run_tmp/services"
 mkdir -p "$services" "$run_tmp/tmp"
 chmod 755 "$services"
 orig_tmpdir="${TMPDIR:-}"
+slurm_started=0
 cleanup() {
   local code=$?
   export TMPDIR="${orig_tmpdir:-/tmp}"
   scripts/services/postgres.sh stop "$services/pg" >/dev/null 2>&1 || true
   scripts/services/swift.sh stop "$services/swift" >/dev/null 2>&1 || true
+  # Before looking for leftovers: a job the tests left running carries this run's TMPDIR too.
+  if [ "$slurm_started" = 1 ]; then scripts/services/slurm.sh stop "$services/slurm" >/dev/null 2>&1 || true; fi
   # Processes a test started and did not stop (a server, a runner): their environment names this run's folder.
   local leaked=()
   local environ pid
@@ -98,6 +101,26 @@ else
     exit 1
   fi
   echo "test.sh: warning: no S3-compatible server (OpenStack Swift could not be started); the S3 tests are skipped" >&2
+fi
+
+# A single-node Slurm cluster (munged, slurmctld, slurmd on 127.0.0.1) for the Slurm executor's tests,
+# installed from Debian's packages when missing. Starting it needs root (as root, a failure to start it
+# fails the run); as another user the tests use a cluster someone started as root and named in
+# SLIPWAY_TEST_SLURM_CONF (scripts/test-as-user.sh does, and stops it), or skip with the reason in
+# SLIPWAY_TEST_SLURM_SKIP.
+slurm_started=0
+if [ -n "${SLIPWAY_TEST_SLURM_CONF:-}" ]; then
+  :
+elif [ "$(id -u)" = 0 ]; then
+  if slurm_conf="$(scripts/services/slurm.sh start "$services/slurm")"; then
+    export SLIPWAY_TEST_SLURM_CONF="${slurm_conf#SLURM_CONF=}"
+    slurm_started=1
+  else
+    echo "test.sh: could not start Slurm (scripts/services/slurm.sh)" >&2
+    exit 1
+  fi
+else
+  export SLIPWAY_TEST_SLURM_SKIP="starting Slurm needs root (munged runs as user munge, slurmd as root): run the suite as root, or through scripts/test-as-user.sh, or set SLIPWAY_TEST_SLURM_CONF to a running cluster's slurm.conf"
 fi
 export TMPDIR="$run_tmp/tmp"
 

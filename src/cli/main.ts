@@ -18,6 +18,7 @@ import { registerServer } from "./commands/server.js";
 import { registerInternalRunner } from "./commands/internal-runner.js";
 import { registerLogs } from "./commands/logs.js";
 import { registerRun } from "./commands/run.js";
+import { registerSweep } from "./commands/sweep.js";
 import { registerRuns } from "./commands/runs.js";
 import { registerIdentity } from "./commands/identity.js";
 import { registerLogin } from "./commands/login.js";
@@ -38,7 +39,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerRuns, registerJobs, registerSchedules, registerPipelines, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
   registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;

@@ -75,7 +75,7 @@ function capitalize(s: string): string {
 export function printRunDetails(out: Output, d: FieldsOf<"runs show">, full = false): void {
   const color = d.status === "succeeded" ? "green" : d.status === "running" || d.status === "queued" ? "yellow" : "red";
   out.line(`${out.style("bold", d.id)}  ${d.job} on ${d.project}/${d.target}: ${out.style(color, d.status)}${d.duration_ms !== null ? ` in ${(d.duration_ms / 1000).toFixed(2)}s` : ""}`);
-  if (d.reason && d.status !== "succeeded") out.line(`  error: ${d.reason}`);
+  if (d.reason && d.status !== "succeeded") out.line(`  ${d.status === "queued" ? "waiting" : "error"}: ${d.reason}`);
   if (Object.keys(d.params).length) out.line(`  params: ${Object.entries(d.params).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   for (const t of d.tasks) {
     const extra = [t.attempts > 1 ? `${t.attempts} attempts` : "", t.cached_from ? `cached from ${t.cached_from}` : "", t.exit_code !== null ? `exit ${t.exit_code}` : "", t.duration_ms !== null ? `${t.duration_ms} ms` : ""].filter(Boolean);

@@ -25,6 +25,7 @@ export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => Rou
   history: (a) => ({ method: "GET", path: "/history", input: { limit: a.limit } }),
   "settings list": (a) => ({ method: "GET", path: "/settings", input: { module: a.module } }),
   run: (a) => ({ method: "POST", path: "/runs", input: { job: a.job, params: a.params, keep_workdir: a.keepWorkdir, no_cache: a.noCache, from_source: a.fromSource } }),
+  sweep: (a) => ({ method: "POST", path: "/sweeps", input: { job: a.job, values: a.values, params: a.params, no_cache: a.noCache, from_source: a.fromSource } }),
   runs: (a) => ({ method: "GET", path: "/runs", input: { job: a.job, limit: a.limit } }),
   "runs show": (a) => ({ method: "GET", path: `/runs/${seg(a.run)}` }),
   "runs results": (a) => ({ method: "GET", path: `/runs/${seg(a.run)}/results` }),

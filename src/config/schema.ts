@@ -87,6 +87,45 @@ const retention = z
 
 const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
 
+/** Slurm's own names: partitions, accounts, QOS (no spaces, commas or option syntax). */
+const slurmName = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, `a Slurm ${what} name: letters, digits, "_", ".", "+" and "-"`);
+
+const SLURM_ONLY = ["partition", "account", "qos", "sbatch_args"] as const;
+const LOCAL_ONLY = ["max_parallel_runs"] as const;
+
+/** Where a target's runs execute; one object for every type, with the keys each type allows checked below. */
+export const executorSchema = z
+  .strictObject({
+    type: z.enum(["local", "slurm"]).describe("local: processes on this machine; slurm: a job per run on a Slurm cluster (sbatch)"),
+    max_parallel_runs: z.number().int().min(1).optional().describe("local only: runs executing at once on this machine (default 4); more wait queued"),
+    max_parallel_tasks: z.number().int().min(1).optional().describe("Tasks of one run executing at once (default 4)"),
+    partition: slurmName("partition").optional().describe("slurm: the partition runs are submitted to (sbatch --partition); default: the cluster's default partition"),
+    account: slurmName("account").optional().describe("slurm: the account charged (sbatch --account)"),
+    qos: slurmName("QOS").optional().describe("slurm: the quality of service (sbatch --qos)"),
+    sbatch_args: z
+      .array(z.string().regex(/^--[a-z][a-z-]*(=.*)?$/, 'an sbatch long option such as "--constraint=haswell"'))
+      .optional()
+      .describe("slurm: more sbatch options, one per item, passed as they are (e.g. --constraint=haswell)"),
+  })
+  .superRefine((e, ctx) => {
+    const misplaced = e.type === "local" ? SLURM_ONLY : LOCAL_ONLY;
+    for (const key of misplaced) {
+      if (e[key] === undefined) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: e.type === "local" ? `${key} applies to executors of type slurm, not local` : `${key} applies to the local executor only (Slurm decides how many runs execute at once)`,
+      });
+    }
+  })
+  .describe("Where the target's runs execute: { type: local } (default) or { type: slurm, partition, account, qos }");
+export type ExecutorConfig = z.infer<typeof executorSchema>;
+
 export const targetSchema = z.strictObject({
   default: z.boolean().optional().describe("Used when -t/--target is not given"),
   mode: z.enum(["development", "production"]).optional().describe("development: no approvals, TTL allowed"),
@@ -99,13 +138,7 @@ export const targetSchema = z.strictObject({
   variables: z.record(z.string(), scalar).optional().describe("Per-target variable values"),
   state: backend.optional(),
   blobs: blobsBackend.optional(),
-  executor: z
-    .strictObject({
-      type: z.enum(["local"]).describe("local: processes on this machine"),
-      max_parallel_runs: z.number().int().min(1).optional().describe("Runs executing at once on this machine (default 4); more wait queued"),
-      max_parallel_tasks: z.number().int().min(1).optional().describe("Tasks of one run executing at once (default 4)"),
-    })
-    .optional(),
+  executor: executorSchema.optional(),
   archives: archives.optional().describe("Overrides the project's archive stores for this target"),
   retention: retention.optional().describe("Overrides the project's retention for this target"),
 });

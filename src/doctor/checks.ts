@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
@@ -43,6 +43,7 @@ export async function runDoctor(options: ProjectOptions, env: RuntimeEnv): Promi
   const project = loadProject(options, env);
   checks.push(project.check);
   if (project.compiled) checks.push(...checkPython(project.compiled, env));
+  if (project.compiled?.project.target.config.executor?.type === "slurm") checks.push(checkSlurm(project.compiled.project.target.name, env));
   else if (!project.found) checks.push(checkPythonAlone(env));
 
   return {
@@ -192,6 +193,34 @@ function loadProject(options: ProjectOptions, env: RuntimeEnv): { found: boolean
     }
     if (e instanceof SlipwayError) return { found: true, check: { name: "project", status: "fail", message: e.message, fix: e.hint } };
     throw e;
+  }
+}
+
+/** A Slurm target needs Slurm's client commands and a controller that answers (the cluster SLURM_CONF names). */
+export function checkSlurm(target: string, env: RuntimeEnv): Check {
+  const fix = "install Slurm's client commands (Debian: apt-get install slurm-client) and point SLURM_CONF at the cluster's slurm.conf; `scontrol ping` must say UP";
+  const path = (env.processEnv.PATH ?? "").split(delimiter).filter(Boolean);
+  for (const command of ["sbatch", "scontrol", "scancel"]) {
+    if (!path.some((dir) => executable(join(dir, command)))) return { name: "slurm", status: "fail", message: `${command} is not installed (not found on PATH); target ${target} runs its jobs on Slurm`, fix };
+  }
+  const conf = env.processEnv.SLURM_CONF;
+  if (conf && !existsSync(conf)) return { name: "slurm", status: "fail", message: `SLURM_CONF names ${conf}, which does not exist; target ${target} runs its jobs on Slurm`, fix };
+  // A slurm.conf that cannot be read makes the commands retry for a minute: 20 s is enough to know.
+  const ping = spawnSync("scontrol", ["ping"], { env: env.processEnv, encoding: "utf8", timeout: 20_000 });
+  const answer = `${ping.stdout ?? ""}${ping.stderr ?? ""}`.trim().split("\n").filter(Boolean);
+  if (ping.status !== 0 || !answer.some((l) => /is UP/.test(l))) {
+    const said = answer.slice(0, 2).join("; ") || (ping.error ? "no answer within 20 s" : `exit ${ping.status ?? ping.signal}`);
+    return { name: "slurm", status: "fail", message: `the Slurm controller does not answer (scontrol ping: ${said}); target ${target} runs its jobs on Slurm`, fix };
+  }
+  return { name: "slurm", status: "ok", message: `${answer.find((l) => /is UP/.test(l))!.trim()}, for target ${target}` };
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 

@@ -1,14 +1,20 @@
-// Which executor runs a target's jobs.
-import type { TargetConfig } from "../config/schema.js";
+// Which executor runs a target's jobs. `executorFor` builds one with the target's settings (to submit);
+// `executorNamed` gives one that finds, checks and cancels runs from their handles alone.
+import type { ExecutorConfig, TargetConfig } from "../config/schema.js";
 import type { Executor } from "./executor.js";
 import { localExecutor } from "./local/local-executor.js";
+import { slurmExecutor } from "./slurm/slurm-executor.js";
 
-const executors: Record<string, Executor> = { local: localExecutor };
+const factories: Record<ExecutorConfig["type"], (config: ExecutorConfig | undefined) => Executor> = {
+  local: () => localExecutor,
+  slurm: (config) => slurmExecutor(config),
+};
 
 export function executorFor(target: TargetConfig): Executor {
-  return executors[target.executor?.type ?? "local"]!;
+  const config = target.executor;
+  return factories[config?.type ?? "local"](config);
 }
 
 export function executorNamed(name: string): Executor | undefined {
-  return executors[name];
+  return Object.hasOwn(factories, name) ? factories[name as ExecutorConfig["type"]](undefined) : undefined;
 }

@@ -1,13 +1,13 @@
 // Runs of jobs: start, list, show, wait for, read logs of, and cancel them.
 import { existsSync, openSync, readSync, closeSync, statSync } from "node:fs";
 import { iso } from "../clock.js";
-import { InvalidInputError, RefusedError } from "../errors.js";
-import { executorNamed } from "../executors/index.js";
+import { InvalidInputError, RefusedError, type Diagnostic } from "../errors.js";
+import { executorFor, executorNamed } from "../executors/index.js";
 import type { RunHandle } from "../executors/executor.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
-import { captureJobBundle, findJob, sourceOfConfig, submitRun, withMaskedSecrets, type RunSource, type SubmitOptions } from "../runs/submit.js";
+import { captureJobBundle, findJob, MAX_SWEEP_RUNS, sourceOfConfig, submitRun, submitRuns, withMaskedSecrets, type RunSource, type SubmitOptions } from "../runs/submit.js";
 import { jobDefinition } from "../runs/job-definition.js";
 import { packBundle } from "../bundles/index.js";
 import { writeFile } from "node:fs/promises";
@@ -100,6 +100,79 @@ function jobKey(name: string, recorded: RecordedResource[], compiled: CompiledPr
   return name;
 }
 
+export interface SweepRequest extends RunRequest {
+  /** Each parameter swept and its values; one run per combination (the first name varies slowest). */
+  values: Record<string, string[]>;
+}
+
+export interface SweepSummary {
+  /** The sweep's id (each run's provenance has `sweep: { id, index, of }`). */
+  sweep: string;
+  runs: RunSummary[];
+}
+
+/**
+ * Starts one run per combination of the swept values (with `params` fixed for all): a parameter
+ * sweep. The executor takes them in one request when it can (a Slurm job array), else one by one.
+ */
+export async function startSweep(options: SweepRequest, ctx: OperationContext): Promise<SweepSummary> {
+  const paramSets = sweepCombinations(options.values, options.params ?? {});
+  const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
+  return withStores(compiled, ctx.env, async (stores) => {
+    const rows = await submitRuns(compiled, stores, await runSource(compiled, stores, options, (m) => ctx.reporter.warn(m)), options, paramSets, ctx.env);
+    const sweep = (JSON.parse(rows[0]!.provenance ?? "{}") as { sweep?: { id: string } }).sweep?.id ?? rows[0]!.id;
+    return { sweep, runs: rows.map(summary) };
+  });
+}
+
+/** How many of a sweep's unfinished runs `waitForSweep` asks the executor about each second. */
+const SWEEP_CHECKS_PER_SECOND = 10;
+
+/** Waits until every run of a sweep has finished; `onFinished` is called as each one does. */
+export async function waitForSweep(options: ProjectOptions & { sweep: string; runs: string[]; onFinished?: (run: RunSummary) => void }, ctx: OperationContext): Promise<SweepSummary> {
+  const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "runs show");
+  return withStores(compiled, ctx.env, async (stores) => {
+    const runs = stores.state.runs();
+    const rows = new Map<string, RunRow>();
+    // Each poll reads the unfinished runs' rows; once a second it asks the executor about a few of
+    // them, in turn (on Slurm each ask is a process: a sweep of hundreds must not start hundreds a second).
+    let next = 0;
+    for (let poll = 0; ; poll++) {
+      const open = options.runs.filter((id) => !FINISHED.has(rows.get(id)?.status ?? "queued"));
+      const ask = new Set(poll % LIVENESS_EVERY_POLLS === 0 ? open.slice(next % Math.max(open.length, 1)).concat(open).slice(0, SWEEP_CHECKS_PER_SECOND) : []);
+      next += ask.size;
+      for (const id of open) {
+        let row = (await runs.get(id))!;
+        if (ask.has(id)) row = await refreshLiveness(runs, row, ctx.env.clock);
+        rows.set(id, row);
+        if (FINISHED.has(row.status)) options.onFinished?.(summary(row));
+      }
+      if (options.runs.every((id) => FINISHED.has(rows.get(id)?.status ?? "queued"))) break;
+      await new Promise((r) => setTimeout(r, open.length > 50 ? 1000 : 100));
+    }
+    return { sweep: options.sweep, runs: options.runs.map((id) => summary(rows.get(id)!)) };
+  });
+}
+
+/** Every combination of the swept values, each with the fixed parameters; checked before anything is recorded. */
+export function sweepCombinations(values: Record<string, string[]>, fixed: Record<string, string>): Record<string, string>[] {
+  const names = Object.keys(values);
+  const problems: Diagnostic[] = [];
+  if (names.length === 0) problems.push({ message: "a sweep needs at least one --values NAME=V1,V2,…", hint: "write --values learning_rate=0.1,0.01" });
+  for (const name of names) {
+    if (values[name]!.length === 0) problems.push({ message: `--values ${name} has no values`, hint: `write --values ${name}=V1,V2` });
+    if (Object.hasOwn(fixed, name)) problems.push({ message: `parameter "${name}" is both swept (--values) and fixed (--param)`, hint: "give it with one of the two" });
+  }
+  const count = names.reduce((n, name) => n * Math.max(1, values[name]!.length), 1);
+  if (count > MAX_SWEEP_RUNS) problems.push({ message: `the sweep makes ${count} runs, more than ${MAX_SWEEP_RUNS}`, hint: "sweep fewer values, or split it into several sweeps" });
+  if (problems.length) throw new InvalidInputError(problems, "invalid_flag");
+  let sets: Record<string, string>[] = [{ ...fixed }];
+  for (const name of names) sets = sets.flatMap((set) => values[name]!.map((v) => ({ ...set, [name]: v })));
+  return sets;
+}
+
 /**
  * The job a run executes: the one deployed to the target (its recorded spec, with the module's
  * environment as it is today), or with `fromSource` the one in the config. A job the config declares
@@ -175,11 +248,52 @@ export async function runAttached(
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_RUN", "run", `job.${options.job}`);
   return withStores(compiled, ctx.env, async (stores) => {
-    const row = await submitRun(compiled, stores, await runSource(compiled, stores, options, (m) => ctx.reporter.warn(m)), { ...options, attached: true }, ctx.env);
+    const source = await runSource(compiled, stores, options, (m) => ctx.reporter.warn(m));
+    if (!executorFor(compiled.project.target.config).capabilities.attach) {
+      // The run executes where the executor puts it (a Slurm node): submitted like any run, then followed.
+      const row = await submitRun(compiled, stores, source, { ...options, attached: false }, ctx.env);
+      options.onStarted?.(summary(row));
+      await followUntilFinished(stores, compiled, row.id, ctx, options.onLine);
+      return details(stores, row.id, ctx);
+    }
+    const row = await submitRun(compiled, stores, source, { ...options, attached: true }, ctx.env);
     options.onStarted?.(summary(row));
     await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine });
     return details(stores, row.id, ctx);
   });
+}
+
+/**
+ * Streams a submitted run's log lines until it has finished; Ctrl-C (SIGINT) or SIGTERM cancels it
+ * (once; the following goes on until the runner has recorded the end). A queued run's reason (a
+ * scheduler's "pending: waiting for resources") is reported when it changes.
+ */
+async function followUntilFinished(stores: Stores, compiled: CompiledProject, id: string, ctx: OperationContext, onLine?: (task: string, line: string) => void): Promise<void> {
+  let cancelling: Promise<unknown> | undefined;
+  const onSignal = () => {
+    cancelling ??= (async () => {
+      ctx.reporter.info(`cancelling run ${id}`);
+      const row = await stores.state.runs().get(id);
+      if (row && !FINISHED.has(row.status)) await cancelRunRow(stores, row, ctx.env);
+    })().catch((e: Error) => ctx.reporter.warn(`could not cancel run ${id}: ${e.message}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    let reason: string | null = null;
+    await followLogs(stores, compiled, id, ctx, {
+      follow: true,
+      onLine: onLine ?? (() => {}),
+      onRow: (row) => {
+        if (row.status === "queued" && row.error && row.error !== reason) ctx.reporter.info(`run ${row.id} is queued: ${row.error}`);
+        reason = row.error;
+      },
+    });
+    await cancelling;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
 
 export async function listRuns(options: ProjectOptions & { job?: string; limit?: number }, ctx: OperationContext): Promise<RunSummary[]> {
@@ -251,37 +365,53 @@ export async function runLogs(
 ): Promise<RunSummary> {
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_VIEW", "logs");
-  return withStores(compiled, ctx.env, async (stores) => {
-    const runs = stores.state.runs();
-    let row = await findRun(stores, options.run);
-    const allTasks = async () => (await runs.tasks(row.id)).map((t) => t.task);
-    const known = await allTasks();
-    if (options.task && known.length && !known.includes(options.task)) {
-      throw new InvalidInputError([{ message: `run ${row.id} has no task "${options.task}"`, hint: `its tasks: ${known.join(", ")}` }], "unknown_task");
-    }
-    const readers = new Map<string, LogReader>();
-    const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
-    const pump = async () => {
-      for (const task of options.task ? [options.task] : await allTasks()) {
-        let reader = readers.get(task);
-        if (!reader) readers.set(task, (reader = new LogReader(runPaths(runDir(ctx.env.home, row.id)).taskLog(task))));
-        if (reader.exists()) reader.read((line) => options.onLine(task, line));
-        else if (FINISHED.has(row.status) && !reader.fromArchive) {
-          reader.fromArchive = true;
-          const archived = await archives.stage_logs.get(`runs/${row.id}/${task}.log`);
-          for (const line of archived?.toString("utf8").split("\n").slice(0, -1) ?? []) options.onLine(task, line);
-        }
+  return withStores(compiled, ctx.env, async (stores) => summary(await followLogs(stores, compiled, (await findRun(stores, options.run)).id, ctx, options)));
+}
+
+/** A followed run's executor is asked whether its runner is still there every this many polls of 100 ms (on Slurm, each ask starts scontrol). */
+const LIVENESS_EVERY_POLLS = 10;
+
+/** Prints a run's log lines (what is there, or with `follow` until it finishes); returns the run as it ended. */
+async function followLogs(
+  stores: Stores,
+  compiled: CompiledProject,
+  id: string,
+  ctx: OperationContext,
+  options: { task?: string; follow?: boolean; onLine: (task: string, line: string) => void; onRow?: (row: RunRow) => void },
+): Promise<RunRow> {
+  const runs = stores.state.runs();
+  let row = (await runs.get(id))!;
+  const allTasks = async () => (await runs.tasks(row.id)).map((t) => t.task);
+  const known = await allTasks();
+  if (options.task && known.length && !known.includes(options.task)) {
+    throw new InvalidInputError([{ message: `run ${row.id} has no task "${options.task}"`, hint: `its tasks: ${known.join(", ")}` }], "unknown_task");
+  }
+  const readers = new Map<string, LogReader>();
+  const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
+  const pump = async () => {
+    for (const task of options.task ? [options.task] : await allTasks()) {
+      let reader = readers.get(task);
+      if (!reader) readers.set(task, (reader = new LogReader(runPaths(runDir(ctx.env.home, row.id)).taskLog(task))));
+      if (reader.exists()) reader.read((line) => options.onLine(task, line));
+      else if (FINISHED.has(row.status) && !reader.fromArchive) {
+        reader.fromArchive = true;
+        const archived = await archives.stage_logs.get(`runs/${row.id}/${task}.log`);
+        for (const line of archived?.toString("utf8").split("\n").slice(0, -1) ?? []) options.onLine(task, line);
       }
-    };
-    await pump();
-    while (options.follow && !FINISHED.has(row.status)) {
-      await new Promise((r) => setTimeout(r, 100));
-      row = await refreshLiveness(runs, (await runs.get(row.id))!, ctx.env.clock);
-      await pump();
+    }
+  };
+  await pump();
+  for (let poll = 1; options.follow && !FINISHED.has(row.status); poll++) {
+    await new Promise((r) => setTimeout(r, 100));
+    row = (await runs.get(row.id))!;
+    if (poll % LIVENESS_EVERY_POLLS === 0) {
+      row = await refreshLiveness(runs, row, ctx.env.clock);
+      options.onRow?.(row);
     }
     await pump();
-    return summary(row);
-  });
+  }
+  await pump();
+  return row;
 }
 
 /** Reads a growing log file incrementally, whole lines at a time. */

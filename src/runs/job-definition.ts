@@ -23,7 +23,7 @@ export interface JobDefinition {
   params: Record<string, string>;
   retries: number;
   timeoutMs?: number;
-  compute: { cpus?: number; memory?: string; gpus?: number; environment?: string };
+  compute: { cpus?: number; memory?: string; gpus?: number; time_limit?: string; environment?: string };
   registers?: RegistersSpec;
   source?: string;
 }
@@ -60,6 +60,18 @@ export function jobDefinition(resource: DesiredResource<JobSpec>, paramOverrides
     registers: spec.registers,
     source: spec.source,
   };
+}
+
+/** Time a run needs besides its tasks' attempts: checking out the bundle, an environment, archiving. */
+export const RUN_TIME_ALLOWANCE_MS = 10 * 60_000;
+
+/**
+ * The whole run's time limit: compute.time_limit, else the longest the run can take when every attempt
+ * of every task runs to its timeout one after another, plus an allowance. None without either.
+ */
+export function runTimeLimit(job: JobDefinition): number | undefined {
+  if (job.compute.time_limit) return parseDuration(job.compute.time_limit);
+  return job.timeoutMs === undefined ? undefined : job.timeoutMs * (job.retries + 1) * Object.keys(job.tasks).length + RUN_TIME_ALLOWANCE_MS;
 }
 
 /** Slipway's runner script, shipped in every bundle: runs one task's script in the bundle folder. */

@@ -24,6 +24,8 @@ import type { JobDefinition, TaskDefinition } from "./job-definition.js";
 import { runDag } from "../util/dag.js";
 import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import { runPaths, workDirPool } from "./paths.js";
+import { executorNamed } from "../executors/index.js";
+import type { RunHandle } from "../executors/executor.js";
 
 /** `key` identifies the task's inputs (its own and, through theirs, its upstream tasks'). */
 type TaskOutcome = { ok: boolean; outputs: FileHashes; key: string };
@@ -84,7 +86,10 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     const outcomes = await runTaskGraph(context);
     const cancelled = stop.signal.aborted;
     const ok = !cancelled && [...outcomes.values()].every((o) => o.ok) && outcomes.size === Object.keys(job.tasks).length;
-    await finish(context, cancelled ? "cancelled" : ok ? "succeeded" : "failed");
+    // Stopped by a signal: a cancellation, unless the executor is ending the run for a reason of its
+    // own (Slurm's time limit, a preemption), which is then what the run records.
+    const ending = cancelled ? await executorEnding(runs, runId) : undefined;
+    await finish(context, ending?.status ?? (cancelled ? "cancelled" : ok ? "succeeded" : "failed"), ending?.reason);
   } catch (e) {
     await runs.transition(runId, ["queued", "running"], { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message });
   } finally {
@@ -122,7 +127,8 @@ async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions
     const running = (await runs.active(hostname())).filter((r) => r.status === "running" && r.executor === "local").length;
     if (running < instr.maxParallelRuns) {
       const now = env.clock.now();
-      return runs.transition(runId, ["queued"], { status: "running", started_at: iso(now), heartbeat_at: now });
+      // `error` held why it was queued (a scheduler's reason); it is running now.
+      return runs.transition(runId, ["queued"], { status: "running", started_at: iso(now), heartbeat_at: now, error: null });
     }
     if (!waited) appendFileSync(runnerLog, `${iso(env.clock.now())} waiting for a slot: ${running} of at most ${instr.maxParallelRuns} run(s) running on this host\n`);
     await env.clock.sleep(100, signal);
@@ -336,7 +342,16 @@ function inEnvironment(base: NodeJS.ProcessEnv, environment: EnvironmentProvenan
   return env;
 }
 
-async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancelled"): Promise<void> {
+/** How the executor says the run is ending, when it knows better than "cancelled" (see ExecutorStatus.outcome). */
+async function executorEnding(runs: RunStore, runId: string): Promise<{ status: "failed" | "cancelled" | "lost"; reason?: string } | undefined> {
+  const row = await runs.get(runId);
+  const executor = row && executorNamed(row.executor);
+  if (!row || !executor) return undefined;
+  const status = await executor.status(JSON.parse(row.handle) as RunHandle).catch(() => undefined);
+  return status?.outcome ? { status: status.outcome, reason: status.reason } : undefined;
+}
+
+async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancelled" | "lost", reason?: string): Promise<void> {
   const outputs = await hashTree(ctx.paths.output);
   await archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs);
   await ctx.archives.persisted_data.put(`runs/${ctx.runId}/outputs.json`, JSON.stringify(outputs, null, 2));
@@ -389,7 +404,7 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     results: results === undefined ? null : JSON.stringify(results),
     metrics: metrics === undefined ? null : JSON.stringify(metrics),
     provenance: JSON.stringify(provenance),
-    error: status === "failed" ? failedTasks.join("; ") || "a task failed" : status === "cancelled" ? "cancelled" : null,
+    error: reason ?? (status === "failed" ? failedTasks.join("; ") || "a task failed" : status === "cancelled" ? "cancelled" : status === "lost" ? "lost" : null),
   });
 }
 

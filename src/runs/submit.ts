@@ -18,14 +18,15 @@ import type { BlobStore } from "../store/blobs/blob-store.js";
 import { executorFor } from "../executors/index.js";
 import { openArchives } from "../store/archives.js";
 import type { Stores } from "../store/open.js";
-import type { RunRow } from "../store/state/run-store.js";
+import type { RunRow, RunStore } from "../store/state/run-store.js";
+import type { RunHandle } from "../executors/executor.js";
 import { gitInfo } from "../util/git.js";
 import { hashValue, sha256 } from "../util/hash.js";
 import { didYouMean } from "../util/suggest.js";
 import { redact } from "../util/redact.js";
 import { newId } from "../util/ids.js";
 import { INSTRUCTIONS_FILE, writeInstructions, type RunEnvironment } from "./instructions.js";
-import { bundleExtras, jobDefinition, type JobDefinition } from "./job-definition.js";
+import { bundleExtras, jobDefinition, runTimeLimit, type JobDefinition } from "./job-definition.js";
 import { runDir } from "./paths.js";
 
 export interface SubmitOptions {
@@ -117,45 +118,131 @@ export async function captureJobBundle(
 }
 
 export async function submitRun(compiled: CompiledProject, stores: Stores, source: RunSource, options: SubmitOptions, env: RuntimeEnv): Promise<RunRow> {
+  return (await submitRuns(compiled, stores, source, options, [options.params ?? {}], env))[0]!;
+}
+
+/** Largest sweep: one run per combination of values, each a row, a bundle record and (on Slurm) an array index. */
+export const MAX_SWEEP_RUNS = 1000;
+
+/**
+ * Submits one run of the job per parameter set (a sweep when there are several): every run is
+ * recorded and gets its instructions first, then the executor takes them all at once when it can
+ * (a Slurm job array), else one by one. `options.params` is ignored here: `paramSets` are complete.
+ */
+export async function submitRuns(compiled: CompiledProject, stores: Stores, source: RunSource, options: SubmitOptions, paramSets: Record<string, string>[], env: RuntimeEnv): Promise<RunRow[]> {
   const { project } = compiled;
   const resource = source.job;
   const jobName = resource.name;
-  const job = jobDefinition(resource, options.params ?? {});
-  if (job.registers) {
+  if (paramSets.length === 0) return [];
+  if (options.attached && paramSets.length > 1) throw new Error("only one run can execute attached");
+  const jobs = paramSets.map((params) => jobDefinition(resource, params));
+  for (const job of jobs) {
+    if (!job.registers) continue;
     const model = source.resource("model", job.registers.model);
     job.registers.name = model?.spec.name ?? job.registers.model;
     job.registers.tags = model?.spec.tags ?? {};
   }
+  const first = jobs[0]!;
   const executor = executorFor(project.target.config);
-  if ((job.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
-    throw new SlipwayError("unsupported", `job ${jobName} asks for ${job.compute.gpus} GPU(s), but the ${executor.name} executor of target ${project.target.name} has none`, {
+  if ((first.compute.gpus ?? 0) > 0 && !executor.capabilities.gpus) {
+    throw new SlipwayError("unsupported", `job ${jobName} asks for ${first.compute.gpus} GPU(s), but the ${executor.name} executor of target ${project.target.name} has none`, {
       exitCode: 2,
       hint: "set compute.gpus: 0, or run it on a target whose executor has GPUs",
     });
   }
 
   const archives = openArchives(env.home, project.dir, project.archives);
-  const environment = await runEnvironment(compiled, source, stores, job, archives.artifacts);
+  const environment = await runEnvironment(compiled, source, stores, first, archives.artifacts);
+  const runs = stores.state.runs();
+  const sweep = paramSets.length > 1 ? newId("s", env.clock.now()) : undefined;
+  const prepared: Array<{ row: RunRow; dir: string; job: JobDefinition }> = [];
+  // A run that could not be handed over must not stay queued forever, nor leave its instructions
+  // (which hold the module environment) on disk.
+  const abandon = async (e: unknown) => {
+    for (const { row, dir } of prepared) {
+      rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
+      await runs.transition(row.id, ["queued"], { status: "failed", finished_at: iso(env.clock.now()), error: `could not start: ${(e as Error).message}` }).catch(() => {});
+    }
+  };
+  try {
+    for (const [index, job] of jobs.entries()) {
+      prepared.push(await recordRun(compiled, runs, source, options, job, environment, env, executor.name, archives.job_source, sweep ? { id: sweep, index, of: jobs.length } : undefined));
+    }
+  } catch (e) {
+    await abandon(e);
+    throw e;
+  }
+
+  const handed: RunRow[] = [];
+  try {
+    const requests = prepared.map(({ row, dir, job }) => ({
+      runId: row.id,
+      runDir: dir,
+      env: { ...env.processEnv, SLIPWAY_HOME: env.home },
+      job: jobName,
+      resources: { cpus: job.compute.cpus, memory: job.compute.memory, gpus: job.compute.gpus, timeLimitMs: runTimeLimit(job) },
+    }));
+    let handles: RunHandle[];
+    if (options.attached) handles = [{ executor: executor.name, pid: process.pid, host: env.host, attached: true }];
+    else if (requests.length > 1 && executor.capabilities.arrays && executor.submitMany) handles = await executor.submitMany(requests);
+    else {
+      handles = [];
+      for (const request of requests) {
+        handles.push(await executor.submit(request));
+        const { row } = prepared[handles.length - 1]!;
+        await runs.update(row.id, { handle: JSON.stringify(handles.at(-1)) });
+        handed.push({ ...row, handle: JSON.stringify(handles.at(-1)) });
+      }
+      return handed;
+    }
+    for (const [i, { row }] of prepared.entries()) {
+      await runs.update(row.id, { handle: JSON.stringify(handles[i]) });
+      handed.push({ ...row, handle: JSON.stringify(handles[i]) });
+    }
+    return handed;
+  } catch (e) {
+    // Runs already handed over go on; the others are recorded failed.
+    const done = new Set(handed.map((r) => r.id));
+    prepared.splice(0, prepared.length, ...prepared.filter((p) => !done.has(p.row.id)));
+    await abandon(e);
+    throw e;
+  }
+}
+
+/** Captures one run's bundle, records the run queued and writes the runner's instructions. */
+async function recordRun(
+  compiled: CompiledProject,
+  runs: RunStore,
+  source: RunSource,
+  options: SubmitOptions,
+  job: JobDefinition,
+  environment: RunEnvironment | undefined,
+  env: RuntimeEnv,
+  executorName: string,
+  jobSource: BlobStore,
+  sweep: { id: string; index: number; of: number } | undefined,
+): Promise<{ row: RunRow; dir: string; job: JobDefinition }> {
+  const { project } = compiled;
   // The bundle is content-addressed and kept: secret values never go into it (the runner gets them
   // through the run's instructions file, mode 0600, deleted when the run ends).
-  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, env, options.bundleArchive, source.moduleDir);
-
-  const id = options.runId ?? newId("r", env.clock.now());
+  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), jobSource, env, options.bundleArchive, source.moduleDir);
+  // A caller-chosen id names one run only (a sweep's runs get their own).
+  const id = (!sweep && options.runId) || newId("r", env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
   const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
-  const runtime = resource.runtime!;
+  const runtime = source.job.runtime!;
   const row: RunRow = {
     id,
     project: project.name,
     target: project.target.name,
-    job: jobName,
+    job: source.job.name,
     status: "queued",
     params: JSON.stringify(job.params),
     bundle: bundle.hash,
     config_hash: hashValue(job),
-    executor: executor.name,
-    handle: JSON.stringify({ executor: executor.name }),
+    executor: executorName,
+    handle: JSON.stringify({ executor: executorName }),
     user: env.user,
     host: env.host,
     created_at: iso(env.clock.now()),
@@ -172,15 +259,14 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
       bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null },
       env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
       ...(environment ? { environment: { name: environment.name, ephemeral: environment.ephemeral } } : {}),
+      ...(sweep ? { sweep } : {}),
     }),
     options: JSON.stringify({ keep_workdir: !!options.keepWorkdir, no_cache: !!options.noCache }),
     trigger: options.trigger?.kind ?? "manual",
     trigger_ref: options.trigger?.ref ?? null,
   };
-  const runs = stores.state.runs();
   await runs.create(row);
-  // A run that could not be handed over must not stay queued forever, nor leave its instructions
-  // (which hold the module environment) on disk.
+  const entry = { row, dir, job };
   try {
     writeInstructions(dir, {
       runId: id,
@@ -202,16 +288,12 @@ export async function submitRun(compiled: CompiledProject, stores: Stores, sourc
       retryBackoffMs: env.retryBackoffMs,
       environment,
     });
-    const handle = options.attached
-      ? { executor: executor.name, pid: process.pid, host: env.host, attached: true }
-      : await executor.submit({ runId: id, runDir: dir, env: { ...env.processEnv, SLIPWAY_HOME: env.home } });
-    await runs.update(id, { handle: JSON.stringify(handle) });
-    return { ...row, handle: JSON.stringify(handle) };
   } catch (e) {
     rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
     await runs.transition(id, ["queued"], { status: "failed", finished_at: iso(env.clock.now()), error: `could not start: ${(e as Error).message}` }).catch(() => {});
     throw e;
   }
+  return entry;
 }
 
 /**

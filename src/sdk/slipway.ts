@@ -22,7 +22,7 @@ import { rollback } from "../operations/rollback.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion, type ModelVersionView, type ModelView } from "../operations/models.js";
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
 import type { InferenceRow } from "../serving/inference-log.js";
-import { cancelRun, listRuns, runLogs, showRun, startRun, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
+import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
 import {
   buildArtifacts,
@@ -174,6 +174,16 @@ export class Slipway {
     const args = { job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource };
     const id = this.b.remote ? (await onServer(this.b, "run", args)).fields.id : (await startRun({ ...this.b.project, ...args }, this.b.ctx)).id;
     return new Run(id, this.b);
+  }
+
+  /**
+   * Starts one run of `job` per combination of `values` (a parameter sweep; `params` fixed for all)
+   * and returns them at once: on a Slurm target one job array. `await Promise.all(runs.map((r) => r.wait()))` waits.
+   */
+  async sweep(job: string, values: Record<string, string[]>, options: RunOptions = {}): Promise<Run[]> {
+    const args = { job, values, params: options.params, noCache: options.noCache, fromSource: options.fromSource };
+    const ids = this.b.remote ? (await onServer(this.b, "sweep", args)).fields.runs.map((r) => r.id) : (await startSweep({ ...this.b.project, ...args, keepWorkdir: options.keepWorkdir }, this.b.ctx)).runs.map((r) => r.id);
+    return ids.map((id) => new Run(id, this.b));
   }
 
   /** A run started earlier (by id or unique prefix). */

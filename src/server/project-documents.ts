@@ -10,7 +10,7 @@ import { listJobs } from "../operations/jobs.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion } from "../operations/models.js";
 import { history, listSettings, status } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
-import { cancelRun, listRuns, runLogs, showRun, startRun } from "../operations/runs.js";
+import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep } from "../operations/runs.js";
 import { listSchedules, setSchedulePaused } from "../operations/schedules.js";
 import { artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../views/deployments.js";
@@ -18,7 +18,7 @@ import type { FieldsOf } from "../views/documents.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../views/endpoints.js";
 import type { ErrorJson } from "../views/error.js";
 import { modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
-import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView } from "../views/runs.js";
+import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../views/runs.js";
 import { jobsView, schedulePauseView, schedulesView } from "../views/schedules.js";
 
 interface Apply {
@@ -40,6 +40,8 @@ export interface ProjectArgs {
   "settings list": { module?: string };
   /** Starts a run (`run` without --wait; `run --wait` is run, logs with follow, runs show). */
   run: { job: string; params?: Record<string, string>; keepWorkdir?: boolean; noCache?: boolean; fromSource?: boolean; /** A `slipway bundle` archive on this machine (embedded only). */ bundleArchive?: string };
+  /** Starts one run per combination of `values` (a sweep); `sweep --wait` is this, then runs show of each until all finished. */
+  sweep: { job: string; values: Record<string, string[]>; params?: Record<string, string>; noCache?: boolean; fromSource?: boolean };
   runs: { job?: string; limit?: number };
   "runs show": { run: string };
   "runs results": { run: string };
@@ -93,6 +95,7 @@ export const projectCommands: ProjectCommands = {
   history: async (ctx, p, a) => ({ fields: historyView(await history({ ...p, limit: a.limit ?? 50 }, ctx)) }),
   "settings list": async (ctx, p, a) => ({ fields: settingsView(await listSettings({ ...p, module: a.module }, ctx)) }),
   run: async (ctx, p, a) => ({ fields: runSummaryView(await startRun({ ...p, job: a.job, params: a.params ?? {}, keepWorkdir: a.keepWorkdir, noCache: a.noCache, fromSource: a.fromSource, bundleArchive: a.bundleArchive }, ctx)) }),
+  sweep: async (ctx, p, a) => ({ fields: sweepView(await startSweep({ ...p, job: a.job, values: a.values, params: a.params ?? {}, noCache: a.noCache, fromSource: a.fromSource }, ctx)) }),
   runs: async (ctx, p, a) => ({ fields: runsView(await listRuns({ ...p, job: a.job, limit: a.limit ?? 20 }, ctx)) }),
   "runs show": async (ctx, p, a) => ({ fields: runDetailsView(await showRun({ ...p, run: a.run }, ctx)) }),
   "runs results": async (ctx, p, a) => ({ fields: runResultsView(await showRun({ ...p, run: a.run }, ctx)) }),

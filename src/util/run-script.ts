@@ -42,13 +42,13 @@ export interface ProcessRun {
 
 /**
  * The wrapper of a durable child: $1 "hold" or "go", $2 stdout file, $3 stderr file, $4 status file,
- * then the program. Held, it first waits for a line on stdin (see runProcess) and runs nothing on end
+ * then the program. Held, it first waits for a line on fd 3 (see runProcess) and runs nothing on end
  * of file: the process that started it died before it could journal it.
  */
-const DURABLE_WRAPPER = `if [ "$1" = hold ]; then read -r _ || exit 125; fi
+const DURABLE_WRAPPER = `if [ "$1" = hold ]; then read -r _ <&3 || exit 125; fi
 out=$2 err=$3 status=$4
 shift 4
-exec </dev/null >>"$out" 2>>"$err"
+exec </dev/null >>"$out" 2>>"$err" 3<&-
 "$@"
 rc=$?
 printf '%s\\n' "$rc" >"$status.tmp"
@@ -71,17 +71,19 @@ export function runProcess(run: ProcessRun): Promise<number> {
     if (run.signal?.aborted) return resolvePromise(128 + 15);
     // With onStart (which records the process group, e.g. in the deploy journal), the program waits
     // until that record is written: a crash between the start and the record can then never leave a
-    // running program nobody knows about. A tiny bash wrapper holds it until a line arrives on stdin,
-    // and runs nothing if stdin ends first (this process died).
+    // running program nobody knows about. A tiny bash wrapper holds it until a line arrives on fd 3,
+    // and runs nothing if fd 3 ends first (this process died). Not on stdin: Node's pipes are socket
+    // pairs, and bash started with a socket on stdin and no SHLVL (a service, a Slurm job) takes itself
+    // for a remote shell and sources ~/.bashrc, changing PATH under the program.
     const held = run.onStart !== undefined;
     const durable = run.durable;
     const program = [run.command, ...(run.args ?? [])];
     const [command, args] = durable
       ? ["bash", ["-c", DURABLE_WRAPPER, "slipway-durable", held ? "hold" : "go", durable.stdout, durable.stderr, durable.status, ...program]]
       : held
-        ? ["bash", ["-c", 'read -r _ || exit 125; exec "$@"', "slipway-hold", ...program]]
+        ? ["bash", ["-c", 'read -r _ <&3 || exit 125; exec 3<&-; exec "$@"', "slipway-hold", ...program]]
         : [run.command, run.args ?? []];
-    const child = spawn(command, args, { cwd: run.cwd, env: run.env, detached: true, stdio: [held ? "pipe" : "ignore", durable ? "ignore" : "pipe", durable ? "ignore" : "pipe"] });
+    const child = spawn(command, args, { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", durable ? "ignore" : "pipe", durable ? "ignore" : "pipe", held ? "pipe" : "ignore"] });
     const followers = durable ? [new FileFollower(durable.stdout, (line) => run.onLine("stdout", line)), new FileFollower(durable.stderr, (line) => run.onLine("stderr", line))] : [];
     // On abort: SIGTERM to the whole group, SIGKILL for whatever is still there 2 s later.
     const killGroup = () => {
@@ -100,8 +102,9 @@ export function runProcess(run: ProcessRun): Promise<number> {
       reject(e);
     });
     if (child.pid && held) {
-      const release = () => child.stdin?.end("\n");
-      child.stdin?.on("error", () => {});
+      const hold = child.stdio[3] as NodeJS.WritableStream | null;
+      const release = () => hold?.end("\n");
+      hold?.on("error", () => {});
       Promise.resolve(run.onStart!(child.pid)).then(release, release);
     }
     let open = durable ? 0 : 2;

@@ -13,7 +13,7 @@ import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSc
 import { errorSchema, type ErrorJson } from "./error.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
-import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema } from "./runs.js";
+import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
 import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
 import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
 import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
@@ -39,6 +39,7 @@ export const DOCUMENTS = {
   history: { fields: historySchema },
   "settings list": { fields: settingsSchema },
   run: { fields: runSchema, unsuccessful: true },
+  sweep: { fields: sweepSchema, unsuccessful: true },
   runs: { fields: runsSchema },
   "runs show": { fields: runDetailsSchema },
   "runs results": { fields: runResultsSchema },

@@ -1,6 +1,6 @@
 // Public JSON of run, runs, runs show, runs results, logs, cancel and bundle.
 import { z } from "zod";
-import type { RunDetails, RunSummary, TaskSummary } from "../operations/runs.js";
+import type { RunDetails, RunSummary, SweepSummary, TaskSummary } from "../operations/runs.js";
 import { failureView, type ErrorJson } from "./error.js";
 import { lazy } from "./lazy.js";
 
@@ -126,6 +126,20 @@ export const runsSchema = lazy(() => z.strictObject({ runs: z.array(runSummarySc
 
 export function runsView(list: RunSummary[]): Infer<typeof runsSchema> {
   return { runs: list.map(runSummaryView) };
+}
+
+/** `sweep`: its id and its runs (as started, or with --wait as they ended). */
+export const sweepSchema = lazy(() => z.strictObject({ sweep: z.string(), runs: z.array(runSummarySchema()) }));
+
+export function sweepView(s: SweepSummary): Infer<typeof sweepSchema> {
+  return { sweep: s.sweep, runs: s.runs.map(runSummaryView) };
+}
+
+/** The envelope's `error` for a sweep that was waited for and has runs that did not succeed. */
+export function sweepFailure(s: { sweep: string; runs: ReadonlyArray<{ id: string; status: string }> }): ErrorJson | undefined {
+  const bad = s.runs.filter((r) => r.status !== "succeeded");
+  if (!bad.length) return undefined;
+  return failureView("run_failed", `${bad.length} of ${s.runs.length} run(s) of sweep ${s.sweep} did not succeed: ${bad.map((r) => `${r.id} ${r.status}`).join(", ")}`, `see their logs: slipway logs ${bad[0]!.id}`);
 }
 
 export const runResultsSchema = lazy(() => z.strictObject({ run: z.string(), status: z.string(), results: z.unknown(), metrics: z.unknown() }));

@@ -5,6 +5,8 @@ import { sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 import { contractProject } from "./projects.js";
 import { finishSnapshots, jsonCase, Normaliser } from "./snapshot.js";
 
+const FINISHED = ["succeeded", "failed", "cancelled", "lost"];
+
 describe("--json contract: runs", () => {
   let box: Sandbox;
   let n: Normaliser;
@@ -15,7 +17,7 @@ describe("--json contract: runs", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["run", "runs", "runs show", "runs results", "logs", "cancel", "bundle"]);
+    finishSnapshots(["run", "sweep", "runs", "runs show", "runs results", "logs", "cancel", "bundle"]);
   });
 
   it("run: started, waited for (succeeded and failed), refused", async () => {
@@ -62,5 +64,15 @@ describe("--json contract: runs", () => {
   it("bundle", () => {
     jsonCase(box, n, "bundle", "written", ["bundle", "hello", "-o", "hello.tgz"]);
     assert.equal(jsonCase(box, n, "bundle", "unknown_job", ["bundle", "nope", "-o", "nope.tgz"]).code, 2);
+  });
+
+  it("sweep: started, waited for, refused", async () => {
+    const started = jsonCase(box, n, "sweep", "started", ["sweep", "hello", "--values", "who=ada,bob"]);
+    assert.equal(started.code, 0);
+    for (const r of started.doc.runs) await waitFor(() => FINISHED.includes(statusOf(r.id)), 15_000, "the sweep's runs to finish");
+    const waited = jsonCase(box, n, "sweep", "wait_succeeded", ["sweep", "hello", "--values", "who=cy,di", "--wait"]);
+    assert.deepEqual(waited.doc.runs.map((r: { status: string }) => r.status), ["succeeded", "succeeded"]);
+    assert.equal(jsonCase(box, n, "sweep", "unknown_param", ["sweep", "hello", "--values", "nope=1,2"]).code, 2);
+    assert.equal(jsonCase(box, n, "sweep", "no_values", ["sweep", "hello"]).code, 2);
   });
 });

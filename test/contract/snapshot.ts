@@ -23,7 +23,7 @@ const VOLATILE_NUMBERS = new Set(["duration_ms", "uptime_s", "ms", "latency_ms",
 /** Replaces what differs between runs with placeholders; ids become <run-1>, <deployment-1>, … in order of appearance. */
 export class Normaliser {
   private readonly ids = new Map<string, string>();
-  private readonly counts = { r: 0, d: 0, p: 0 };
+  private readonly counts = { r: 0, d: 0, p: 0, s: 0 };
   constructor(private readonly box: Sandbox) {}
 
   value(v: unknown, key?: string): unknown {
@@ -47,9 +47,9 @@ export class Normaliser {
       .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>")
       .replace(/\(pid \d+\)/g, "(pid <pid>)")
       .replace(/@[^\s@()]+ \(pid/g, (m) => (m.slice(1, -5) === hostname() ? "@<host> (pid" : m))
-      .replace(/\b([rdp])m[0-9a-z]{8,13}\b/g, (id, prefix: "r" | "d" | "p") => {
+      .replace(/\b([rdps])m[0-9a-z]{8,13}\b/g, (id, prefix: "r" | "d" | "p" | "s") => {
         let name = this.ids.get(id);
-        if (!name) this.ids.set(id, (name = `<${prefix === "r" ? "run" : prefix === "p" ? "pipeline-run" : "deployment"}-${++this.counts[prefix]}>`));
+        if (!name) this.ids.set(id, (name = `<${{ r: "run", d: "deployment", p: "pipeline-run", s: "sweep" }[prefix]}-${++this.counts[prefix]}>`));
         return name;
       });
   }

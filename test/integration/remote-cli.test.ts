@@ -22,7 +22,7 @@ class Normaliser {
     for (const h of this.homes) s = s.split(h).join("<home>");
     return s
       .replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\b/g, "<time>")
-      .replace(/\b([rd])m[0-9a-z]{8,13}\b/g, (id, kind: string) => {
+      .replace(/\b([rds])m[0-9a-z]{8,13}\b/g, (id, kind: string) => {
         let name = this.ids.get(id);
         if (!name) this.ids.set(id, (name = `<${kind}${[...this.ids.values()].filter((v) => v.startsWith(`<${kind}`)).length + 1}>`));
         return name;
@@ -103,6 +103,8 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
     await both((run) => ["cancel", run], 3); // already finished
     await same(["jobs", "list"], 0);
     await same(["artifacts", "list", "--json"], 0);
+    await same(["sweep", "hello", "--values", "who=ada,bob", "--wait"], 0);
+    await same(["sweep", "hello", "--values", "nope=1"], 2);
   });
 
   it("errors read the same: invalid input, a failed deploy, a missing --yes; rollback and destroy", async () => {

@@ -25,4 +25,27 @@ describe("SDK runs", () => {
       box.cleanup();
     }
   });
+
+  it("sweep: one run per combination, each waited for on its own", async () => {
+    const box = sandbox(jobsProject());
+    try {
+      const slipway = new Slipway({ project: box.dir, home: box.home });
+      assert.equal((await slipway.deploy()).status, "succeeded");
+      const runs = await slipway.sweep("train", { lr: ["0.1", "0.2"], epochs: ["1", "2"] });
+      const done = await Promise.all(runs.map((r) => r.wait()));
+      assert.deepEqual(
+        done.map((d) => [d.status, d.params]),
+        [
+          ["succeeded", { lr: "0.1", epochs: "1" }],
+          ["succeeded", { lr: "0.1", epochs: "2" }],
+          ["succeeded", { lr: "0.2", epochs: "1" }],
+          ["succeeded", { lr: "0.2", epochs: "2" }],
+        ],
+      );
+      assert.deepEqual(done.map((d) => (d.provenance as { sweep: { index: number; of: number } }).sweep.index), [0, 1, 2, 3]);
+      await assert.rejects(slipway.sweep("train", { lr: ["0.1"] }, { params: { lr: "0.3" } }), /both swept \(--values\) and fixed/);
+    } finally {
+      box.cleanup();
+    }
+  });
 });

@@ -144,6 +144,38 @@ resources:
     }
   });
 
+  it("executor settings: each type's keys only, Slurm names checked, file:line for each problem", () => {
+    const box = sandbox({
+      "slipway.yaml": `project: demo
+targets:
+  dev:
+    default: true
+    executor: { type: slurm, partition: "debug --x", max_parallel_runs: 2, qos: normal, partiton: x }
+  loc:
+    executor:
+      type: local
+      account: ml
+  typo:
+    executor: { type: slrum }
+  args:
+    executor: { type: slurm, sbatch_args: ["-p debug"] }
+`,
+    });
+    try {
+      const r = box.run(["validate"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /^slipway\.yaml:5:\d+: error: targets\.dev\.executor\.partition: a Slurm partition name: letters, digits/m);
+      assert.match(r.stderr, /^slipway\.yaml:5:\d+: error: unknown key "partiton" in targets\.dev\.executor\n  hint: did you mean "partition"\?/m);
+      assert.match(r.stderr, /^slipway\.yaml:5:\d+: error: targets\.dev\.executor\.max_parallel_runs: max_parallel_runs applies to the local executor only/m);
+      const loc = r;
+      assert.match(loc.stderr, /^slipway\.yaml:9:\d+: error: targets\.loc\.executor\.account: account applies to executors of type slurm, not local/m);
+      assert.match(loc.stderr, /^slipway\.yaml:11:\d+: error: targets\.typo\.executor\.type: "slrum" is not allowed; expected one of local, slurm\n  hint: did you mean "slurm"\?/m);
+      assert.match(loc.stderr, /^slipway\.yaml:13:\d+: error: targets\.args\.executor\.sbatch_args\[0\]: an sbatch long option/m);
+    } finally {
+      box.cleanup();
+    }
+  });
+
   it("a YAML syntax error points at its position", () => {
     const box = sandbox({ "slipway.yaml": "project: demo\ntargets:\n  dev: {\n" });
     try {

@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { killProcessGroup, processAlive } from "../../util/run-script.js";
 import { cliEntry } from "../../util/package-root.js";
 import type { Clock } from "../../clock.js";
-import type { Executor, Liveness, RunHandle, SubmitRequest } from "../executor.js";
+import type { Executor, ExecutorStatus, RunHandle, SubmitRequest } from "../executor.js";
 
 /** How long a cancelled runner has to archive what its run produced before it is killed. */
 export const CANCEL_GRACE_MS = 15_000;
 
 export const localExecutor: Executor = {
   name: "local",
-  capabilities: { gpus: false, cancel: true, logsFollow: true },
+  capabilities: { gpus: false, cancel: true, logsFollow: true, attach: true, arrays: false },
 
   async submit(request: SubmitRequest): Promise<RunHandle> {
     mkdirSync(request.runDir, { recursive: true });
@@ -34,10 +34,10 @@ export const localExecutor: Executor = {
     }
   },
 
-  async liveness(handle: RunHandle): Promise<Liveness> {
-    if (typeof handle.pid !== "number") return "unknown";
-    if (handle.host !== hostname()) return "unknown";
-    return processAlive(handle.pid) ? "alive" : "gone";
+  async status(handle: RunHandle): Promise<ExecutorStatus> {
+    if (typeof handle.pid !== "number" || handle.host !== hostname()) return { liveness: "unknown" };
+    if (processAlive(handle.pid)) return { liveness: "alive" };
+    return { liveness: "gone", reason: `its runner (pid ${handle.pid} on ${String(handle.host)}) stopped without finishing` };
   },
 
   async cancel(handle: RunHandle, taskProcessGroups: number[], clock: Clock): Promise<void> {

@@ -29,7 +29,7 @@ export type JobSpec = {
   tasks?: Record<string, TaskSpec>;
   env?: Record<string, Scalar>;
   params?: Record<string, Scalar>;
-  compute?: { cpus?: number; memory?: string; gpus?: number; timeout?: string; environment?: string };
+  compute?: { cpus?: number; memory?: string; gpus?: number; timeout?: string; time_limit?: string; environment?: string };
   retries?: number;
   run_on_deploy?: boolean;
   registers?: { model: string; path: string; metric?: string; only_if_better?: boolean };

@@ -23,7 +23,8 @@ export const jobSchema = z
         cpus: z.number().positive().optional(),
         memory: z.string().regex(/^\d+(\.\d+)?[KMGT]i?B?$/i, 'a size such as "512M" or "4G"').optional(),
         gpus: z.number().int().min(0).optional(),
-        timeout: duration.optional(),
+        timeout: duration.optional().describe("Each attempt of each task is stopped after this long"),
+        time_limit: duration.optional().describe("The whole run's time limit, for executors that enforce one (Slurm's --time, in whole minutes); default: derived from timeout"),
         environment: z.string().min(1).optional().describe("A compute environment (resources.compute) the tasks run in"),
       })
       .optional(),

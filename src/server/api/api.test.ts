@@ -18,6 +18,7 @@ import { createApi } from "./app.js";
 import { ROUTES } from "./routes.js";
 import { SourceStore } from "./sources.js";
 import type { Hono } from "hono";
+import { waitFor } from "../../../test/helpers/wait.js";
 
 const PROJECT: Record<string, string> = {
   "slipway.yaml": `project: demo
@@ -38,6 +39,7 @@ resources:
   jobs:
     hello:
       command: 'echo "hello"'
+      params: { who: world }
   models:
     ghost: {}
 `,
@@ -176,6 +178,12 @@ describe("API: sources, deployments, runs, models, identity", () => {
     for (const path of [`runs`, `runs/${id}`, `runs/${id}/results`, `runs/${id}/logs`, "models", "models/ghost/versions", "endpoints", "artifacts"]) {
       const r = await h.call("admin", "GET", `/projects/demo/${path}`);
       assert.equal(r.status, 200, `${path}: ${r.text}`);
+    }
+    const sweep = await h.call("admin", "POST", "/projects/demo/sweeps", { job: "hello", values: { who: ["a", "b"] } });
+    assert.equal(sweep.status, 200, sweep.text);
+    assert.deepEqual(sweep.body.runs.map((r: any) => r.params.who), ["a", "b"]);
+    for (const r of sweep.body.runs) {
+      await waitFor(async () => ["succeeded", "failed"].includes((await h.call("admin", "GET", `/projects/demo/runs/${r.id}`)).body.status), { what: `sweep run ${r.id} to finish` });
     }
     const cancel = await h.call("admin", "POST", `/projects/demo/runs/${id}/cancel`, {});
     assert.equal(cancel.status, 409);
@@ -380,6 +388,8 @@ const FAMILIES: Array<{ family: keyof typeof NEEDS; method: string; path: string
   { family: "view", method: "GET", path: "/projects/demo/artifacts" },
   { family: "view", method: "GET", path: "/permissions?project=demo&target=dev" },
   { family: "run", method: "POST", path: "/projects/demo/runs", body: { job: "hello" } },
+  // A parameter the job lacks: refused after the permission check, so no runs outlive the test.
+  { family: "run", method: "POST", path: "/projects/demo/sweeps", body: { job: "hello", values: { nope: ["a", "b"] } } },
   { family: "run", method: "POST", path: "/projects/demo/runs/rnope/cancel", body: {} },
   { family: "manage", method: "POST", path: "/projects/demo/deploy", body: {} },
   { family: "manage", method: "POST", path: "/projects/demo/rollback", body: { to: 1 } },
@@ -405,7 +415,11 @@ describe("API: the permission matrix", () => {
       assert.equal((await h.call("admin", "POST", "/permissions", { level, project: "demo", ...scope, user: who })).status, 200);
     }
   });
-  after(() => h.close());
+  after(async () => {
+    // The runs the allowed POST /runs started must end before their home is removed.
+    await waitFor(async () => !(await h.call("admin", "GET", "/projects/demo/runs")).body.runs.some((r: { status: string }) => r.status === "queued" || r.status === "running"), { timeoutMs: 60_000, what: "the matrix's runs to finish" });
+    await h.close();
+  });
 
   for (const [level, who] of Object.entries(holders) as Array<[Level, string]>) {
     it(`${level}: the routes it allows succeed (or fail for another reason), the others are 403 naming the level needed`, async () => {
