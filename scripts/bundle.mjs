@@ -4,19 +4,18 @@
 // Native and optional backends stay external.
 import { build } from "esbuild";
 
+const common = { bundle: true, platform: "node", format: "cjs", target: "node20", minify: true, keepNames: true, sourcemap: true, logLevel: "warning" };
+
 await build({
+  ...common,
   entryPoints: ["src/cli/main.ts"],
   outfile: "dist/cli.cjs",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  minify: true,
-  keepNames: true,
-  sourcemap: true,
   external: ["better-sqlite3", "pg", "onnxruntime-node", "@aws-sdk/*"],
   // Source files use import.meta.url (ESM); in the CommonJS bundle it comes from __filename.
   define: { "import.meta.url": "__slipwayModuleUrl" },
   banner: { js: 'const __slipwayModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-  logLevel: "warning",
 });
+
+// The inference table's writer runs in a worker thread, which loads a file of its own: it goes beside
+// the CLI bundle, where src/serving/inference-log.ts looks for it (dist/inference-writer.cjs).
+await build({ ...common, entryPoints: ["src/serving/inference-writer.ts"], outfile: "dist/inference-writer.cjs", external: ["better-sqlite3"] });

@@ -55,6 +55,10 @@ export interface RuntimeEnv {
   serverPort: number;
   /** How often the server's TTL reaper runs. */
   reapEveryMs: number;
+  /** SLIPWAY_INFERENCE_QUEUE_ROWS: inference-table rows the server holds before they are written, at most (beyond, it drops and counts them). */
+  inferenceQueueRows: number;
+  /** SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS: how often the server applies the inference tables' retention (`keep`, `keep_rows`). */
+  inferenceRetentionEveryMs: number;
   /** SLIPWAY_SERVER_BLOBS: where the control plane keeps uploaded sources (a folder, or s3://BUCKET/PREFIX?endpoint=…&region=…); else SLIPWAY_HOME/server/sources/blobs. */
   serverBlobs?: string;
   /** SLIPWAY_SERVER_IDLE_MS: the server stops after this long with nothing to serve (0: never; unset: the default of how it was started). */
@@ -112,6 +116,8 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     retryBackoffMs: positiveNumber(env.SLIPWAY_RETRY_BACKOFF_MS, 1000),
     serverPort: env.SLIPWAY_SERVER_PORT !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_PORT) ? Number(env.SLIPWAY_SERVER_PORT) : 7878,
     reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
+    inferenceQueueRows: positiveNumber(env.SLIPWAY_INFERENCE_QUEUE_ROWS, 100_000),
+    inferenceRetentionEveryMs: positiveNumber(env.SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS, 60_000),
     serverBlobs: env.SLIPWAY_SERVER_BLOBS || undefined,
     serverIdleMs: env.SLIPWAY_SERVER_IDLE_MS !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_IDLE_MS) ? Number(env.SLIPWAY_SERVER_IDLE_MS) : undefined,
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",

@@ -26,7 +26,9 @@ for arg in "$@"; do
   root="$(cd "$arg" && pwd)"; i=${#ROOTS[@]}
   [ -f "$root/dist/cli.cjs" ] || (cd "$root" && npm run build --silent)
   home="$WORK/home$i"; project="$WORK/quickstart$i"
-  cp -r "$HERE/../../examples/quickstart" "$project"; ln -s "$root/node_modules" "$project/node_modules"
+  # Each build deploys its own quickstart (the example follows the configuration language of its build).
+  example="$root/examples/quickstart"; [ -d "$example" ] || example="$HERE/../../examples/quickstart"
+  cp -r "$example" "$project"; ln -s "$root/node_modules" "$project/node_modules"
   S="env SLIPWAY_HOME=$home SLIPWAY_SERVER_PORT=0 NO_COLOR=1 node $root/bin/slipway.cjs --project $project"
   $S deploy --phase 1 --yes >/dev/null
   $S run train_iris --wait >/dev/null
@@ -36,7 +38,8 @@ for arg in "$@"; do
   URLS+=("$($S endpoints list --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).endpoints[0].url)')")
   PIDS+=("$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).pid)' "$home/server.json")")
 done
-BARE_PORT=$(mktemp); node "$HERE/bare-server.mjs" 0 > "$BARE_PORT" & BARE_PID=$!
+# In a session of its own, as the gateway (see throughput.sh: autogroup scheduling favours a server in wrk's session).
+BARE_PORT=$(mktemp); setsid node "$HERE/bare-server.mjs" 0 > "$BARE_PORT" & BARE_PID=$!
 for _ in $(seq 50); do [ -s "$BARE_PORT" ] && break; sleep 0.05; done
 BARE="http://127.0.0.1:$(cat "$BARE_PORT")/"
 

@@ -7,10 +7,24 @@
 // No HTTP and no other process: this is the gateway's own code, compared without machine noise from
 // load generators. Run through hotpath.sh, which makes the endpoint configuration.
 //   node hotpath.mjs CONFIG.json NAME=DIST [NAME=DIST …]
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const builds = Object.fromEntries(process.argv.slice(3).map((b) => b.split("=")));
 const handlers = {};
+// LOG=1: each build logs to a real inference table of its own (its InferenceLog, in a temp folder), so
+// the figures include the log's whole cost (the process's CPU time counts every thread).
+const logDir = process.env.LOG === "1" ? mkdtempSync(join(tmpdir(), "slipway-hotpath-")) : undefined;
+const logs = [];
+async function inferenceLog(dist, name) {
+  if (!logDir) return { source: () => 0, record() {} };
+  const { InferenceLog } = await import(`${dist}/serving/inference-log.js`);
+  const file = join(logDir, `${name}.db`);
+  const log = InferenceLog.open ? await InferenceLog.open(file) : new InferenceLog(file);
+  logs.push(log);
+  return log;
+}
 for (const [name, dist] of Object.entries(builds)) {
   const { createGateway } = await import(`${dist}/serving/gateway.js`);
   const { Endpoints } = await import(`${dist}/serving/endpoints.js`);
@@ -20,7 +34,7 @@ for (const [name, dist] of Object.entries(builds)) {
     const endpoints = new Endpoints({ env: process.env, log() {} });
     await endpoints.apply(c);
     const identity = { user: "root", groups: [] };
-    handlers[key] = createGateway({ endpoints, tokens: { identify: async () => identity }, log: { record() {} }, now: () => Date.now() });
+    handlers[key] = createGateway({ endpoints, tokens: { identify: async () => identity }, log: await inferenceLog(dist, key), now: () => Date.now() });
   }
 }
 const headers = { authorization: "Bearer x", "content-type": "application/json" };
@@ -68,10 +82,14 @@ for (let r = 0; r < ROUNDS; r++) {
     const n = key.endsWith("-64") ? N / 8 : N;
     const c0 = process.cpuUsage();
     await run(h, req, n);
+    // The log's work for these requests is part of their cost: wait until it is written.
+    for (const log of logs) await log.flush();
     const c = process.cpuUsage(c0);
     samples[key].push((c.user + c.system) / n);
   }
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 for (const [k, v] of Object.entries(samples)) console.log(`${k}: median ${median(v).toFixed(2)} µs CPU per request (${v.map((x) => x.toFixed(1)).join(" ")})${k.endsWith("-64") ? " [64 rows per request]" : ""}`);
+for (const log of logs) await log.close();
+if (logDir) rmSync(logDir, { recursive: true, force: true });
 process.exit(0);

@@ -2,7 +2,7 @@
 # The gateway hot path of one or more builds, in-process, in turns (see hotpath.mjs): CPU µs per request.
 #   bash bench/serving/hotpath.sh                      # this checkout
 #   bash bench/serving/hotpath.sh /tmp/base .          # compare builds (each ROOT needs dist/ and node_modules/)
-# Knob: ROUNDS (12).
+# Knobs: ROUNDS (12); KINDS (comma-separated request kinds, default all); LOG=1 logs to a real inference table.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"

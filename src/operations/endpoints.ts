@@ -11,7 +11,7 @@ import { silentReporter } from "../engine/reporter.js";
 import type { EndpointOutputs } from "../kinds/endpoint/index.js";
 import { createToken, type Identity } from "../serving/auth.js";
 import { adminCall, ensureServer, fetchRetrying, runningServer } from "../serving/control.js";
-import { InferenceTable, type InferenceRow } from "../serving/inference-log.js";
+import { InferenceTable, type InferenceRow } from "../serving/inference-table.js";
 import type { Stores } from "../store/open.js";
 import { didYouMean } from "../util/suggest.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";

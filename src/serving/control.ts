@@ -12,7 +12,8 @@ import { processAlive } from "../util/run-script.js";
 import { restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { EndpointConfig } from "./endpoints.js";
-import { InferenceTable } from "./inference-log.js";
+import type { InferenceLogStats } from "./inference-log.js";
+import { InferenceTable } from "./inference-table.js";
 import { readServerInfo, type ServerInfo } from "./server-file.js";
 
 export async function runningServer(env: RuntimeEnv): Promise<ServerInfo | undefined> {
@@ -95,7 +96,7 @@ function isServerProcess(pid: number): boolean {
  * environment of whichever command happened to start it (its secrets, tokens, cloud credentials) —
  * one server serves every project of this SLIPWAY_HOME.
  */
-const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS)$/;
+const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS)$/;
 
 export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => SERVER_ENV.test(k)));
@@ -230,6 +231,8 @@ export interface ServerStatus {
   stopping: boolean;
   restoring: string[];
   endpoints: Array<{ name: string; project: string; target: string; config_version: number; ready: boolean; served: Array<{ model: string; version: number; percent: number; ready: boolean; replicas: number; ready_replicas: number; pids: number[] }> }>;
+  /** The inference log's counters (absent from a server older than them). */
+  inference_log?: InferenceLogStats;
   /** Each background loop's and unit's last run and next run (src/server/background). */
   background?: Array<{ unit: string; owner: string | null; last_started_at: string | null; last_finished_at: string | null; last_outcome: string | null; last_message: string | null; next_at: string | null }>;
 }

@@ -26,7 +26,8 @@ export interface EndpointConfig {
   configVersion: number;
   served: ServedConfig[];
   grants: Permission[];
-  inference: { sample: number; maxBodyBytes: number };
+  /** The inference table: share of requests logged, body bound, and retention (rows older than keepMs, or beyond the newest keepRows, are archived then deleted). */
+  inference: { sample: number; maxBodyBytes: number; keepMs?: number; keepRows?: number };
   replicas: { min: number; max: number };
   /** How the MLflow route answers `onnx` models: as MLflow's scoring server (`mlflow`, and when absent) or one entry per row (`compact`). */
   responseFormat?: "mlflow" | "compact";
@@ -54,12 +55,19 @@ export class ServedVersion {
    */
   async invoke(request: InvokeRequest): Promise<{ result: InvokeResult; queueMs: number; modelMs: number }> {
     const queued = performance.now();
-    if (this.inFlight >= this.maxInFlight) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let started = queued;
+    if (this.inFlight >= this.maxInFlight) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      started = performance.now();
+    }
     this.inFlight++;
-    const started = performance.now();
     try {
-      const ready = this.replicas.filter((r) => r.ready());
-      const replica = ready[this.next++ % Math.max(1, ready.length)] ?? this.replicas[0]!;
+      // One replica (every onnx version): no choice to make, and a crash is handled by failover.
+      let replica = this.replicas[0]!;
+      if (this.replicas.length > 1) {
+        const ready = this.replicas.filter((r) => r.ready());
+        replica = ready[this.next++ % Math.max(1, ready.length)] ?? replica;
+      }
       let result: InvokeResult;
       try {
         result = await replica.invoke(request);

@@ -13,7 +13,8 @@ import type { ModelManifest } from "../registry/manifest.js";
 import { createToken, TokenVerifier } from "./auth.js";
 import { Endpoints, type EndpointConfig, type ServedConfig } from "./endpoints.js";
 import { asFetchHandler, createGateway } from "./gateway.js";
-import { InferenceLog, InferenceTable } from "./inference-log.js";
+import { InferenceLog } from "./inference-log.js";
+import { InferenceTable } from "./inference-table.js";
 import { BadRequest } from "./protocols/index.js";
 import type { InvokeRequest, InvokeResult, ModelRuntime } from "./runtimes/runtime.js";
 
@@ -72,7 +73,7 @@ describe("gateway routes (fetch handler)", () => {
     root = mkdtempSync(join(tmpdir(), "slipway-gateway-"));
     store = openSqliteState(":memory:");
     await store.migrate();
-    log = new InferenceLog(join(root, "inference.db"));
+    log = await InferenceLog.open(join(root, "inference.db"));
     endpoints = new Endpoints({ env: {}, log: () => {} });
     // The runtimes are fakes: no process, no onnxruntime.
     (endpoints as unknown as { runtimeFor(c: EndpointConfig, s: ServedConfig, i: number): ModelRuntime }).runtimeFor = (c, s, i) => {
@@ -89,7 +90,7 @@ describe("gateway routes (fetch handler)", () => {
     fetchHandler = asFetchHandler(createGateway({ endpoints, tokens: new TokenVerifier(store.tokens()), log, now: () => Date.UTC(2026, 0, 2) }), { maxBodyBytes: 1024 });
   });
   after(async () => {
-    log.close();
+    await log.close();
     await store.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -225,12 +226,12 @@ describe("gateway routes (fetch handler)", () => {
   it("logs answered requests in the inference table (client request id, truncated bodies), and nothing for an endpoint that samples none", async () => {
     const table = new InferenceTable(join(root, "inference.db"));
     try {
-      log.flush();
+      await log.flush();
       const before = table.count({ project: "p", target: "dev", endpoint: "fraud" });
       const r = await call("POST", "/serving-endpoints/fraud/invocations", { client_request_id: "c-1", inputs: [[1, 2, 3, 4]], padding: "x".repeat(100) });
       assert.equal(r.status, 200);
       assert.equal((await call("POST", "/serving-endpoints/quiet/invocations", { inputs: [[1]] })).status, 200);
-      log.flush();
+      await log.flush();
       assert.equal(table.count({ project: "p", target: "dev", endpoint: "fraud" }), before + 1);
       const row = table.read({ project: "p", target: "dev", endpoint: "fraud" }, 1)[0]!;
       assert.equal(row.client_request_id, "c-1");

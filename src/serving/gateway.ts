@@ -6,15 +6,16 @@
 // holds what they share: routing, and the inference path (endpoint, token, version, model, log).
 import { randomUUID } from "node:crypto";
 import { canQuery, type TokenVerifier } from "./auth.js";
-import { pickServed, type Endpoints, type LiveEndpoint } from "./endpoints.js";
-import type { InferenceLog } from "./inference-log.js";
+import { pickServed, type Endpoints, type LiveEndpoint, type ServedVersion } from "./endpoints.js";
+import type { InferenceEntry, InferenceSource } from "./inference-log.js";
 import { mlflow, oip, PROTOCOLS, ProtocolError, type GatewayServices, type InferCall, type Protocol, type ReadRequest } from "./protocols/index.js";
 import { Unavailable } from "./runtimes/runtime.js";
 
 export interface GatewayDeps {
   endpoints: Endpoints;
-  tokens: TokenVerifier;
-  log: InferenceLog;
+  tokens: Pick<TokenVerifier, "identify"> & Partial<Pick<TokenVerifier, "known">>;
+  /** The inference table (InferenceLog): rows are queued, never waited for. */
+  log: { source(s: InferenceSource): number; record(e: InferenceEntry): boolean };
   now(): number;
 }
 
@@ -79,10 +80,11 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | un
 const ROUTES = PROTOCOLS.flatMap((protocol) => protocol.routes.map((route) => ({ protocol, route })));
 
 export function createGateway(deps: GatewayDeps): GatewayHandler {
+  const served: ServedInfo = new WeakMap();
   const services: GatewayServices = {
     endpoints: deps.endpoints,
     notServed: (protocol, name) => notServed(deps, protocol, name),
-    infer: (request, name, call) => infer(deps, request, name, call),
+    infer: (request, name, call) => infer(deps, served, request, name, call),
   };
   return async (request) => {
     const path = request.path;
@@ -108,7 +110,25 @@ function notServed(deps: GatewayDeps, protocol: Protocol, name: string): Gateway
   return protocol.error(503, "TEMPORARILY_UNAVAILABLE", `endpoint ${name} is deployed but could not be started after the server started: ${why.failed} (\`slipway deploy\` starts it again)`);
 }
 
-async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, call: InferCall): Promise<GatewayResponse> {
+/**
+ * What the answer and the log need of each served version of an endpoint configuration (a new
+ * configuration makes new ServedVersion objects): its inference-log source and its
+ * `x-served-model-version`, made once instead of per request.
+ */
+type ServedInfo = WeakMap<ServedVersion, { source: number; label: string }>;
+
+function servedInfo(deps: GatewayDeps, cache: ServedInfo, endpoint: LiveEndpoint, served: ServedVersion): { source: number; label: string } {
+  let info = cache.get(served);
+  if (!info) {
+    const c = endpoint.config;
+    const source = deps.log.source({ project: c.project, target: c.target, endpoint: c.name, config_version: c.configVersion, model: served.config.model, model_version: served.config.version });
+    info = { source, label: `${served.config.model}@${served.config.version}` };
+    cache.set(served, info);
+  }
+  return info;
+}
+
+async function infer(deps: GatewayDeps, cache: ServedInfo, request: GatewayRequest, name: string, call: InferCall): Promise<GatewayResponse> {
   const started = performance.now();
   const { protocol } = call;
   const endpoint = deps.endpoints.get(name);
@@ -116,7 +136,8 @@ async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, c
   const auth = request.header("authorization");
   const token = auth?.startsWith("Bearer ") ? auth.slice(7).trim() : undefined;
   if (!token) return protocol.error(401, "UNAUTHENTICATED", "send a bearer token: Authorization: Bearer <token> (create one with `slipway tokens create`)", { "www-authenticate": "Bearer" });
-  const identity = await deps.tokens.identify(token);
+  // A token seen in the last seconds is answered without waiting (most requests).
+  const identity = deps.tokens.known?.(token) ?? (await deps.tokens.identify(token));
   if (!identity) return protocol.error(401, "UNAUTHENTICATED", "the bearer token is not valid", { "www-authenticate": "Bearer" });
   if (!canQuery(identity, endpoint.config.grants)) return protocol.error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
   let served;
@@ -160,35 +181,32 @@ async function infer(deps: GatewayDeps, request: GatewayRequest, name: string, c
   const body = errorResponse?.body ?? encoded?.bytes ?? JSON.stringify(responseBody);
   const text = encoded?.logText ?? (typeof body === "string" ? body : "");
   const latency = performance.now() - started;
-  record(deps, endpoint, { requestId, clientRequestId: read.clientRequestId ?? null, served: served.config, status, latency, queueMs, modelMs, raw: read.logText, text });
+  const info = servedInfo(deps, cache, endpoint, served);
+  record(deps, endpoint, info.source, { requestId, clientRequestId: read.clientRequestId ?? null, status, latency, queueMs, modelMs, raw: read.logText, text });
   headers["x-request-id"] = requestId;
-  headers["x-served-model-version"] = `${served.config.model}@${served.config.version}`;
+  headers["x-served-model-version"] = info.label;
   return { status, headers, body };
 }
 
 function record(
   deps: GatewayDeps,
   endpoint: LiveEndpoint,
-  r: { requestId: string; clientRequestId: string | null; served: { model: string; version: number }; status: number; latency: number; queueMs: number; modelMs: number; raw: string; text: string },
+  source: number,
+  r: { requestId: string; clientRequestId: string | null; status: number; latency: number; queueMs: number; modelMs: number; raw: string; text: string },
 ): void {
   const table = endpoint.config.inference;
   if (table.sample <= 0 || (table.sample < 1 && Math.random() >= table.sample)) return;
   const cap = (s: string) => (s.length > table.maxBodyBytes ? s.slice(0, table.maxBodyBytes) : s);
   deps.log.record({
-    request_id: r.requestId,
-    client_request_id: r.clientRequestId,
-    project: endpoint.config.project,
-    target: endpoint.config.target,
-    endpoint: endpoint.config.name,
-    timestamp: new Date(deps.now()).toISOString(),
-    config_version: endpoint.config.configVersion,
-    model: r.served.model,
-    model_version: r.served.version,
+    source,
+    requestId: r.requestId,
+    clientRequestId: r.clientRequestId,
+    time: deps.now(),
     status: r.status,
-    latency_ms: round(r.latency),
-    gateway_ms: round(Math.max(0, r.latency - r.queueMs - r.modelMs)),
-    queue_ms: round(r.queueMs),
-    model_ms: round(r.modelMs),
+    latencyMs: round(r.latency),
+    gatewayMs: round(Math.max(0, r.latency - r.queueMs - r.modelMs)),
+    queueMs: round(r.queueMs),
+    modelMs: round(r.modelMs),
     request: cap(r.raw),
     response: cap(r.text),
   });

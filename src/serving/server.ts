@@ -11,12 +11,13 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { RuntimeEnv } from "../env.js";
-import { openStores, type Stores } from "../store/open.js";
+import { blobStoreAt, openStores, type Stores } from "../store/open.js";
 import { TokenVerifier } from "./auth.js";
 import { Drainer } from "./drain.js";
 import { Endpoints, type EndpointConfig, type LiveEndpoint } from "./endpoints.js";
 import { createGateway } from "./gateway.js";
 import { InferenceLog } from "./inference-log.js";
+import { applyRetention, type RetentionTarget } from "./inference-retention.js";
 import { ProcessGroups } from "./process-groups.js";
 import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
 import { SlipwayError } from "../errors.js";
@@ -99,7 +100,14 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const leftovers = groups.stopLeftovers();
   if (leftovers) options.log(`stopped ${leftovers} model process group(s) left by a server that is gone`);
   const stores = await openStores(env.home);
-  const inference = new InferenceLog(join(env.home, "inference.db"));
+  let inference: InferenceLog;
+  try {
+    inference = await InferenceLog.open(join(env.home, "inference.db"), { maxQueuedRows: env.inferenceQueueRows, log: options.log });
+  } catch (e) {
+    await stores.close();
+    releaseServerLock(env.home, process.pid);
+    throw e;
+  }
   const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups, clock: env.clock });
   const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), log: inference, now: () => env.clock.now() });
   const adminToken = randomBytes(24).toString("base64url");
@@ -122,12 +130,12 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     }
     if (path === "/admin/remove") {
       await endpoints.remove((body as { name: string }).name);
-      inference.flush();
+      await inference.flush();
       return { status: 200, body: { removed: (body as { name: string }).name } };
     }
     if (path === "/admin/flush") {
-      inference.flush();
-      return { status: 200, body: { written: inference.written } };
+      await inference.flush();
+      return { status: 200, body: { written: inference.stats().written } };
     }
     if (path === "/admin/status") return { status: 200, body: endpoints.list().map(endpointStatus) };
     if (path === "/admin/server") {
@@ -141,6 +149,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
           restoring: endpoints.restoringNames(),
           endpoints: endpoints.list().map(endpointStatus),
           background: (await background?.status()) ?? [],
+          inference_log: inference.stats(),
         },
       };
     }
@@ -229,7 +238,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       http.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
     });
   } catch (e) {
-    inference.close();
+    await inference.close();
     await stores.close();
     releaseServerLock(env.home, process.pid);
     throw e;
@@ -244,6 +253,23 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   writeServerInfo(env.home, info);
 
   const background = options.background?.(stores);
+
+  // Inference-table retention (`inference_table.keep` / `keep_rows` of recorded endpoints), one pass at a time.
+  const stopRetention = new AbortController();
+  let retaining: Promise<void> | undefined;
+  const retention = setInterval(() => {
+    retaining ??= retainInferenceRows(inference, recordedRetention, env.clock.now(), stopRetention.signal, options.log).finally(() => (retaining = undefined));
+  }, env.inferenceRetentionEveryMs);
+  retention.unref();
+  async function recordedRetention(): Promise<RetentionTarget[]> {
+    const recorded = await stores.state.resourcesOfKind("endpoint");
+    return recorded.flatMap((r) => {
+      const config = r.outputs.config as EndpointConfig | undefined;
+      if (!config || (config.inference.keepMs === undefined && config.inference.keepRows === undefined)) return [];
+      const root = typeof r.outputs.archive_root === "string" ? r.outputs.archive_root : join(env.home, "archives", "misc");
+      return [{ where: { project: config.project, target: config.target, endpoint: config.name }, rule: { keepMs: config.inference.keepMs, keepRows: config.inference.keepRows }, archive: blobStoreAt(root) }];
+    });
+  }
 
   // Idle: no endpoint served or restoring, no request for idleExitMs, none recorded in state (the TTL
   // loop then has nothing to do either), and no background work that keeps it (deployed schedules).
@@ -278,6 +304,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     close() {
       closing ??= (async () => {
         clearInterval(idleCheck);
+        clearInterval(retention);
+        stopRetention.abort();
         await background?.stop().catch((e: Error) => options.log(`background work: ${e.message}`));
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
@@ -285,7 +313,11 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         await endpoints.stopAll();
         await restored.catch(() => {});
         groups.clear();
-        inference.close();
+        await retaining;
+        // Every row recorded before the stop is written now.
+        const { unwritten } = await inference.close();
+        const stats = inference.stats();
+        options.log(`inference log: wrote ${stats.written} row(s) since the start, dropped ${stats.dropped} row(s)${unwritten ? `; ${unwritten} row(s) could not be written (see the errors above)` : ""}`);
         await stores.close();
         removeServerInfo(env.home, process.pid);
         releaseServerLock(env.home, process.pid);
@@ -293,6 +325,16 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       return closing;
     },
   };
+}
+
+/** One retention pass over the recorded endpoints that have a rule; what it did goes to the server log. */
+async function retainInferenceRows(inference: InferenceLog, targets: () => Promise<RetentionTarget[]>, now: number, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+  try {
+    const outcomes = await applyRetention(inference, await targets(), now, { signal, onError: (w, e) => log(`inference retention: ${w.project}/${w.target}/${w.endpoint}: ${e.message}`) });
+    for (const o of outcomes) log(`inference retention: archived ${o.rows} row(s) of ${o.where.project}/${o.where.target}/${o.where.endpoint} in ${o.files.length} file(s), last ${o.files[o.files.length - 1]}`);
+  } catch (e) {
+    log(`inference retention: ${(e as Error).message}`);
+  }
 }
 
 /** Largest request body the server reads (a bound on memory per request). */

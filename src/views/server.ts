@@ -57,12 +57,14 @@ export const serverStatusSchema = lazy(() =>
         next_at: z.string().nullable(),
       }),
     ),
+    /** The inference table's writer: rows written since the start, dropped because its queue was full, queued now, the queue's bound, failed writes. */
+    inference_log: z.strictObject({ written: z.number().int(), dropped: z.number().int(), queued: z.number().int(), max_queued: z.number().int(), write_failures: z.number().int() }).nullable(),
   }),
 );
 
 /** What the running server says about itself; `running: false` (and nulls) when none runs. Never the admin token. */
 export function serverStatusView(s: ServerStatus | undefined): Infer<typeof serverStatusSchema> {
-  if (!s) return { running: false, url: null, pid: null, port: null, started_at: null, uptime_s: null, idle_exit_ms: null, stopping: null, restoring: [], endpoints: [], background: [] };
+  if (!s) return { running: false, url: null, pid: null, port: null, started_at: null, uptime_s: null, idle_exit_ms: null, stopping: null, restoring: [], endpoints: [], background: [], inference_log: null };
   return {
     running: true,
     url: s.url,
@@ -82,6 +84,9 @@ export function serverStatusView(s: ServerStatus | undefined): Infer<typeof serv
       served: e.served.map((v) => ({ model: v.model, version: v.version, percent: v.percent, ready: v.ready, replicas: v.replicas, ready_replicas: v.ready_replicas, pids: [...v.pids] })),
     })),
     background: (s.background ?? []).map((b) => ({ unit: b.unit, owner: b.owner, last_started_at: b.last_started_at, last_finished_at: b.last_finished_at, last_outcome: b.last_outcome, last_message: b.last_message, next_at: b.next_at })),
+    inference_log: s.inference_log
+      ? { written: s.inference_log.written, dropped: s.inference_log.dropped, queued: s.inference_log.queued, max_queued: s.inference_log.max_queued, write_failures: s.inference_log.write_failures }
+      : null,
   };
 }
 

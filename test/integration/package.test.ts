@@ -8,13 +8,13 @@
 // minutes on two cores). Everything else is the real install: npm's dependency tree, bin links,
 // install scripts (onnxruntime-node's skipped with ONNXRUNTIME_NODE_INSTALL=skip, as the README says).
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO } from "../helpers/cli.js";
+import { REPO, waitFor } from "../helpers/cli.js";
 
 const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { name: string; version: string };
 
@@ -74,7 +74,7 @@ describe("npm pack + npm install -g", { timeout: 600_000 }, () => {
 
   it("packs the CLI, the SDK and the templates, and nothing of the repository's tests or sources", () => {
     assert.equal(basename(tarball), `${pkg.name}-${pkg.version}.tgz`);
-    for (const f of ["bin/slipway.cjs", "dist/cli.cjs", "dist/index.js", "dist/index.d.ts", "package.json", "README.md", "templates/ml/README.md", "templates/ml/gitignore", "templates/minimal/modules/app/deploy.sh"]) {
+    for (const f of ["bin/slipway.cjs", "dist/cli.cjs", "dist/inference-writer.cjs", "dist/serving/inference-writer.js", "dist/index.js", "dist/index.d.ts", "package.json", "README.md", "templates/ml/README.md", "templates/ml/gitignore", "templates/minimal/modules/app/deploy.sh"]) {
       assert.ok(packed.includes(f), `${f} is in the package`);
     }
     assert.ok(!packed.some((f) => f.startsWith("test/") || f.startsWith("src/") || f.startsWith("examples/")), "no tests, sources or examples");
@@ -99,6 +99,20 @@ describe("npm pack + npm install -g", { timeout: 600_000 }, () => {
       assert.equal(r.code, 0, `slipway ${args.join(" ")}:\n${r.out}`);
     }
     assert.match(run(["history"], dir).out, /^2 +destroy +succeeded/m);
+  });
+
+  it("the installed server starts the inference log's writer thread (a file of its own beside the CLI bundle)", async () => {
+    const server = spawn("slipway", ["server", "--port", "0", "--no-bootstrap"], { cwd: join(root, "work"), env, stdio: "ignore" });
+    try {
+      const status = () => JSON.parse(spawnSync("slipway", ["server", "status", "--json"], { env, encoding: "utf8" }).stdout) as { running: boolean; inference_log: { written: number; dropped: number } | null };
+      await waitFor(() => server.exitCode !== null || status().running, { timeoutMs: 30_000, what: "the installed server to start" });
+      const s = status();
+      assert.equal(s.running, true, "the server started (it could load its writer thread)");
+      assert.deepEqual([s.inference_log?.written, s.inference_log?.dropped], [0, 0]);
+      assert.equal(run(["server", "stop"]).code, 0);
+    } finally {
+      if (server.exitCode === null) server.kill();
+    }
   });
 
   it("prints completion scripts for bash and zsh", () => {

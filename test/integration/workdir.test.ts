@@ -28,13 +28,13 @@ describe("working folders", () => {
   after(() => box.cleanup());
 
   it("a task writing into its working folder changes neither the stored blob nor the next run's input", () => {
-    const first = box.run(["run", "scribble", "--wait"]);
+    const first = box.run(["run", "scribble", "--from-source", "--wait"]);
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, /notes: original\|/);
     const pools = join(box.home, "cache", "workdirs");
     assert.equal(readdirSync(pools).length, 1, "the folder went back to the job's pool");
 
-    const second = box.run(["run", "scribble", "--wait"]);
+    const second = box.run(["run", "scribble", "--from-source", "--wait"]);
     assert.equal(second.code, 0, second.stdout + second.stderr);
     assert.match(second.stdout, /notes: original\|(\s|$)/, "the next run sees the bundle, not what the last run wrote");
     assert.doesNotMatch(second.stdout, /scribbled/);

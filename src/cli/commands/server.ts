@@ -70,7 +70,7 @@ export function registerServer(program: Command): void {
     );
   server
     .command("status")
-    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served, background work (last run, outcome, next run)")
+    .description("what the local server of this SLIPWAY_HOME runs: pid, address, uptime, endpoints served, inference log (rows written, queued, dropped), background work (last run, outcome, next run)")
     .option("--json", JSON_FLAG)
     .action((flags: Pick<CommonFlags, "json">) =>
       execute("server status", { json: flags.json }, async ({ env, out }) => {
@@ -86,6 +86,8 @@ export function registerServer(program: Command): void {
               out.line(`  ${e.name}  ${e.project}/${e.target}  config ${e.config_version}`);
               for (const v of e.served) out.line(`    ${v.model}@${v.version}  ${v.percent}%  ${v.ready ? "ready" : "not ready"}  ${v.ready_replicas}/${v.replicas} replica(s)${v.pids.length ? `  pid ${v.pids.join(", ")}` : ""}`);
             }
+            const l = s.inference_log;
+            if (l) out.line(`inference log: ${l.written} row(s) written, ${l.queued} queued (at most ${l.max_queued}), ${l.dropped} dropped${l.write_failures ? `, ${l.write_failures} failed write(s)` : ""}`);
             const background = s.background ?? [];
             out.line(`background work: ${background.length ? "" : "none yet"}`);
             for (const b of background) {

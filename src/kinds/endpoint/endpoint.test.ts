@@ -65,6 +65,21 @@ describe("endpoint: compile", () => {
     );
   });
 
+  it("inference_table retention: keep (a duration) and keep_rows, recorded only when given; bad values reported where they are written", () => {
+    const c = compileFiles(files(`    ep:\n      served: [{ model: clf }]\n      inference_table: { keep: 30d, keep_rows: 1000000 }\n    plain:\n      served: [{ model: clf }]\n      inference_table: { keep: 12h }\n`));
+    assert.deepEqual(resourceAt<EndpointSpec>(c, "endpoint.ep").spec.inference_table, { sample: 1, max_body_bytes: 65_536, keep: "30d", keep_rows: 1_000_000 });
+    assert.deepEqual(resourceAt<EndpointSpec>(c, "endpoint.plain").spec.inference_table, { sample: 1, max_body_bytes: 65_536, keep: "12h" });
+    const problems = compileProblems(files(`    ep:\n      served: [{ model: clf }]\n      inference_table:\n        keep: 30 days\n        keep_rows: 0\n    zero:\n      served: [{ model: clf }]\n      inference_table: { keep: 0d }\n`));
+    assert.deepEqual(
+      problems.map((p) => [p.where, p.message]),
+      [
+        ["modules/serving/module.yaml:12:15", 'resources.endpoints.ep.inference_table.keep: a duration such as "90s", "30m", "2h" or "7d"'],
+        ["modules/serving/module.yaml:13:20", "resources.endpoints.ep.inference_table.keep_rows: Too small: expected number to be >0"],
+        ["modules/serving/module.yaml:16:32", 'endpoint "zero": inference_table.keep is 0d: every row would be removed as soon as it is written'],
+      ],
+    );
+  });
+
   it("reports an unknown model at the entry that names it, and a version together with an alias", () => {
     const problems = compileProblems(files(`    ep:\n      served:\n        - { model: cfl }\n        - { model: clf, version: 1, alias: champion }\n`));
     assert.deepEqual(
@@ -142,6 +157,13 @@ describe("endpoint: provider", () => {
     const withTtl = { ...ep, spec: { ...ep.spec, ttl: "90m" } };
     const outputs = (await endpointKind.provider.create(h.context(), withTtl)) as EndpointOutputs;
     assert.equal(outputs.expires_at, iso(h.clock.now() + 90 * 60_000));
+  });
+
+  it("hands the server the inference table's retention in ms and rows, and where removed rows are archived", async () => {
+    const ep = endpoint(`    ep:\n      served: [{ model: clf, version: 1 }]\n      inference_table: { keep: 30d, keep_rows: 500 }\n`);
+    const outputs = (await endpointKind.provider.create(h.context(), ep)) as EndpointOutputs;
+    assert.deepEqual(h.serving.applied.at(-1)!.inference, { sample: 1, maxBodyBytes: 65_536, keepMs: 30 * 86_400_000, keepRows: 500 });
+    assert.equal(outputs.archive_root, h.archives.misc.location);
   });
 
   it("delete retires the endpoint and archives its table where the deploy recorded; a missing record archives to misc", async () => {

@@ -32,7 +32,8 @@ export type EndpointSpec = {
   description?: string;
   served: ServedSpec[];
   replicas: { min: number; max: number };
-  inference_table: { sample: number; max_body_bytes: number };
+  /** `keep` and `keep_rows` only when set: an endpoint without retention keeps the spec (and hash) it had before they existed. */
+  inference_table: { sample: number; max_body_bytes: number; keep?: string; keep_rows?: number };
   /** How the MLflow route answers `onnx` models (see docs/serving.md#mlflow-scoring). */
   response_format: "mlflow" | "compact";
   /** The grants the server enforces (the project's permissions plus the endpoint's own). */
@@ -83,7 +84,12 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
     configVersion: (previous?.config?.configVersion ?? 0) + 1,
     served,
     grants: withOwner(spec.access, owner),
-    inference: { sample: spec.inference_table.sample, maxBodyBytes: spec.inference_table.max_body_bytes },
+    inference: {
+      sample: spec.inference_table.sample,
+      maxBodyBytes: spec.inference_table.max_body_bytes,
+      ...(spec.inference_table.keep !== undefined ? { keepMs: parseDuration(spec.inference_table.keep) } : {}),
+      ...(spec.inference_table.keep_rows !== undefined ? { keepRows: spec.inference_table.keep_rows } : {}),
+    },
     replicas: spec.replicas,
     responseFormat: spec.response_format,
   };
@@ -116,6 +122,9 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
       const total = block.served.reduce((sum, s) => sum + (s.percent ?? 0), 0);
       if (Math.abs(total - 100) > 1e-9) cx.report({ location: cx.at(["served"]), message: `endpoint "${name}": served percentages add up to ${total}, not 100`, hint: "make the `percent` values sum to 100" });
     }
+    if (block.inference_table?.keep !== undefined && parseDuration(block.inference_table.keep) === 0) {
+      cx.report({ location: cx.at(["inference_table", "keep"]), message: `endpoint "${name}": inference_table.keep is ${block.inference_table.keep}: every row would be removed as soon as it is written`, hint: 'give a duration longer than 0, e.g. "30d", or leave keep out to keep rows until the endpoint is deleted' });
+    }
     if (block.replicas && block.replicas.min > block.replicas.max) cx.report({ location: cx.at(["replicas"]), message: `endpoint "${name}": replicas.min (${block.replicas.min}) is above replicas.max (${block.replicas.max})` });
     const { phase: _phase, permissions, ...rest } = block;
     const ttl = cx.project.target.config.ttl;
@@ -124,7 +133,12 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
       ...rest,
       served: rest.served.map((s) => ({ ...s })),
       replicas: rest.replicas ?? { min: 1, max: 1 },
-      inference_table: { sample: rest.inference_table?.sample ?? 1, max_body_bytes: rest.inference_table?.max_body_bytes ?? 65_536 },
+      inference_table: {
+        sample: rest.inference_table?.sample ?? 1,
+        max_body_bytes: rest.inference_table?.max_body_bytes ?? 65_536,
+        ...(rest.inference_table?.keep !== undefined ? { keep: rest.inference_table.keep } : {}),
+        ...(rest.inference_table?.keep_rows !== undefined ? { keep_rows: rest.inference_table.keep_rows } : {}),
+      },
       response_format: rest.response_format ?? "mlflow",
       // The server enforces access itself, and a target's TTL applies to its endpoints.
       access: [...cx.project.permissions, ...(permissions ?? [])],

@@ -79,7 +79,12 @@ export class AuditLog {
           return row;
         });
       } catch (e) {
-        if (attempt >= 20 || !/unique|primary key|constraint|SQLITE_BUSY/i.test((e as Error).message)) throw e;
+        // Another writer appended first (a duplicate seq), or holds SQLite's write lock: this
+        // transaction read before writing, so SQLite answers "database is locked" at once instead of
+        // waiting (it cannot upgrade the read). Both are retried after a short pause.
+        const busy = (e as { code?: string }).code === "SQLITE_BUSY" || /database is locked/i.test((e as Error).message);
+        if (attempt >= 20 || !(busy || /unique|primary key|constraint/i.test((e as Error).message))) throw e;
+        await new Promise((r) => setTimeout(r, 5 + attempt * 10));
       }
     }
   }

@@ -21,6 +21,9 @@ const MAX_BATCH = 64;
 
 export class OnnxRuntime implements ModelRuntime {
   private session?: import("onnxruntime-node").InferenceSession;
+  /** The model's input names, in order and as a set (checked on every request). */
+  private readonly names: string[];
+  private readonly known: Set<string>;
   /** Requests that arrived in the same turn of the event loop run as one batch (dynamic batching). */
   private pending: Pending[] = [];
   private scheduled = false;
@@ -29,7 +32,10 @@ export class OnnxRuntime implements ModelRuntime {
     readonly label: string,
     private readonly dir: string,
     private readonly manifest: OnnxManifest,
-  ) {}
+  ) {
+    this.names = manifest.inputs.map((i) => i.name);
+    this.known = new Set(this.names);
+  }
 
   async start(): Promise<void> {
     // Loaded on first use (require, not import(): the CLI bundle is CommonJS with a compile cache).
@@ -44,18 +50,20 @@ export class OnnxRuntime implements ModelRuntime {
   /** The protocol's codec reads the request's tensors; shapes are checked against model.yaml; outputs go back through the codec. */
   async invoke(request: InvokeRequest): Promise<InvokeResult> {
     if (!request.codec) throw new BadRequest(`${this.label} takes tensors, and the ${request.protocol} request carries none`);
-    const names = this.manifest.inputs.map((i) => i.name);
+    const names = this.names;
     const tensors = request.codec.decode(this.manifest);
     for (const input of this.manifest.inputs) {
       const t = tensors[input.name];
       if (!t) throw new BadRequest(`input "${input.name}" is missing (the model takes ${names.join(", ")})`);
       if (t.shape.length !== input.shape.length) throw new BadRequest(`input "${input.name}" has ${t.shape.length} dimension(s) (shape ${JSON.stringify(t.shape)}), the model expects ${input.shape.length} (shape ${JSON.stringify(input.shape)}, -1: any)`);
-      input.shape.forEach((d, i) => {
+      for (let i = 0; i < input.shape.length; i++) {
+        const d = input.shape[i]!;
         if (d >= 0 && t.shape[i] !== d) throw new BadRequest(`input "${input.name}" has shape ${JSON.stringify(t.shape)}, the model expects ${JSON.stringify(input.shape)} (-1: any)`);
-      });
+      }
     }
-    const extra = Object.keys(tensors).filter((n) => !names.includes(n));
-    if (extra.length) throw new BadRequest(`unknown input(s) ${extra.join(", ")}; the model takes ${names.join(", ")}`);
+    for (const n in tensors) {
+      if (!this.known.has(n)) throw new BadRequest(`unknown input(s) ${Object.keys(tensors).filter((k) => !this.known.has(k)).join(", ")}; the model takes ${names.join(", ")}`);
+    }
     const outputs = await new Promise<Tensors>((resolve, reject) => {
       this.pending.push({ tensors, rows: tensors[names[0]!]!.shape[0] ?? 1, resolve, reject });
       if (!this.scheduled) {
@@ -80,8 +88,11 @@ export class OnnxRuntime implements ModelRuntime {
       // Only requests whose tensors agree beyond the batch dimension can be stacked.
       const byShape = new Map<string, Pending[]>();
       for (const p of all) {
-        const shape = JSON.stringify(this.manifest.inputs.map((i) => p.tensors[i.name]!.shape.slice(1)));
-        byShape.set(shape, [...(byShape.get(shape) ?? []), p]);
+        let shape = "";
+        for (const name of this.names) shape += `${p.tensors[name]!.shape.slice(1).join(",")};`;
+        const same = byShape.get(shape);
+        if (same) same.push(p);
+        else byShape.set(shape, [p]);
       }
       for (const same of byShape.values()) for (let i = 0; i < same.length; i += MAX_BATCH) groups.push(same.slice(i, i + MAX_BATCH));
     } else for (const p of all) groups.push([p]);

@@ -10,9 +10,11 @@ import type { Database as Schema } from "../tables.js";
 export function openSqliteState(file: string): StateStore {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
+  // The busy timeout first: on a new file, switching to WAL needs a lock that another process
+  // opening the same file at that moment may hold ("database is locked" at once without it).
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = NORMAL");
-  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return new StateStore(new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) }), "sqlite", exclusively(sqlite, file));
 }
 
