@@ -2,15 +2,16 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { Header } from "tar";
 import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import { captureBundle, materializeBundle, packBundle, unpackArchive, type BundleManifest } from "./index.js";
+import { listTree, writeTree } from "../../test/helpers/files.js";
 
 let tmp: string;
 before(async () => {
@@ -28,27 +29,7 @@ async function fresh(name: string): Promise<string> {
   return dir;
 }
 
-async function writeTree(root: string, files: Record<string, string | Buffer>): Promise<void> {
-  for (const [p, content] of Object.entries(files)) {
-    const abs = join(root, ...p.split("/"));
-    await mkdir(dirname(abs), { recursive: true });
-    await writeFile(abs, content);
-  }
-}
 
-/** Every path (files, folders, links) under `root`, posix, sorted. */
-async function listTree(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, rel: string) => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      out.push(r);
-      if (e.isDirectory()) await walk(join(dir, e.name), r);
-    }
-  };
-  if (existsSync(root)) await walk(root, "");
-  return out.sort();
-}
 
 function paths(m: BundleManifest): string[] {
   return m.files.map((f) => f.path);

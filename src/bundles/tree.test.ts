@@ -1,16 +1,16 @@
 // Bundles as trees (format 2): what one changed file writes, whatever the tree's size; the flat format 1
 // still read; tampered trees refused before anything is written; the capture index appended to.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { appendFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import { captureBundle, loadManifest, materializeBundle, packBundle, unpackArchive, type BundleFile } from "./index.js";
 import { PAGE_BYTES, buildTree } from "./tree.js";
 import { RACY_MS } from "./paths.js";
+import { listTree, writeTree } from "../../test/helpers/files.js";
 
 let tmp: string;
 before(async () => {
@@ -25,13 +25,6 @@ async function fresh(name: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   return dir;
 }
-async function writeTree(root: string, files: Record<string, string | Buffer>): Promise<void> {
-  for (const [p, content] of Object.entries(files)) {
-    const abs = join(root, ...p.split("/"));
-    await mkdir(dirname(abs), { recursive: true });
-    await writeFile(abs, content);
-  }
-}
 /**
  * Waits out the index's racy window (RACY_MS): a file changed less than 2 s before it was hashed is
  * hashed again next time, so a test that counts what the index writes starts from files at rest.
@@ -41,18 +34,6 @@ async function settle(): Promise<void> {
 }
 async function keys(blobs: FsBlobStore): Promise<Set<string>> {
   return new Set([...(await blobs.list("files/")), ...(await blobs.list("trees/")), ...(await blobs.list("bundles/"))]);
-}
-async function listTree(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, rel: string) => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      out.push(r);
-      if (e.isDirectory()) await walk(join(dir, e.name), r);
-    }
-  };
-  if (existsSync(root)) await walk(root, "");
-  return out.sort();
 }
 const file = (path: string, content: string, mode = 0o644): BundleFile => ({ path, mode, size: Buffer.byteLength(content), sha256: sha256(content) });
 

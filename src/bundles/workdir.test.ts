@@ -5,12 +5,13 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FsBlobStore } from "../store/blobs/fs/fs-blob-store.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import { captureBundle, checkoutBundle, releaseSlot, returnWorkDir, type CaptureResult } from "./index.js";
 import { POOL_SIZE } from "./workdir.js";
+import { listTree, writeTree } from "../../test/helpers/files.js";
 
 let tmp: string;
 before(async () => {
@@ -30,25 +31,6 @@ async function fresh(name: string): Promise<string> {
   const dir = join(tmp, `${name}-${++counter}`);
   await mkdir(dir, { recursive: true });
   return dir;
-}
-async function writeTree(root: string, files: Record<string, string>): Promise<void> {
-  for (const [p, content] of Object.entries(files)) {
-    const abs = join(root, ...p.split("/"));
-    await mkdir(dirname(abs), { recursive: true });
-    await writeFile(abs, content);
-  }
-}
-async function listTree(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, rel: string) => {
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      out.push(r);
-      if (e.isDirectory()) await walk(join(dir, e.name), r);
-    }
-  };
-  if (existsSync(root)) await walk(root, "");
-  return out.sort();
 }
 /** The folder holds exactly the bundle: the same paths (and folders), contents and modes. */
 async function assertIsBundle(work: string, bundle: CaptureResult): Promise<void> {
