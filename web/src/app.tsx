@@ -94,7 +94,7 @@ export function App() {
   return (
     <AppContext.Provider value={ctx}>
       <header class="top">
-        <a class="brand" href={ctx.link("/")}>⛵ Slipway</a>
+        <a class="brand" href={ctx.link("/")}>Slipway</a>
         <select
           aria-label="project and target"
           data-testid="target-picker"

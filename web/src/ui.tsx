@@ -155,7 +155,9 @@ export function Chart({ title, x, series, testid }: { title: string; x: number[]
           width: Math.max(320, el.current.clientWidth || 640),
           height: 220,
           series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: colors[i % colors.length], width: 2, points: { show: true } }))],
-          scales: { x: { time: x.length > 0 && x[0]! > 1e8 } },
+          // Time on x (seconds) for series over time, else whole numbers (model versions); one point gets room around it.
+          scales: { x: { time: x.length > 0 && x[0]! > 1e8, range: (_u: unknown, min: number, max: number) => (min === max ? [min - (min > 1e8 ? 300 : 1), max + (min > 1e8 ? 300 : 1)] : [min, max]) } },
+          axes: x.length > 0 && x[0]! > 1e8 ? undefined : [{ incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u: unknown, vals: number[]) => vals.map((v) => String(v)) }, {}],
         },
         [x, ...series.map((s) => s.values)] as never,
         el.current,

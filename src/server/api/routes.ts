@@ -22,7 +22,7 @@ import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRun
 import { InvalidInputError, SlipwayError } from "../../errors.js";
 import { iso } from "../../clock.js";
 import { dashboardRoutes } from "./dashboard-routes.js";
-import { clearedCookie, overHttps, sessionCookie, sessionHash, SESSION_TTL_MS } from "./session.js";
+import { clearedCookie, cookieValue, overHttps, SESSION_COOKIE, sessionCookie, sessionHash, SESSION_TTL_MS } from "./session.js";
 
 export interface ApiDeps {
   /** The server's environment; each call runs as its actor (env.user). */
@@ -530,6 +530,9 @@ ROUTES.push(
         await cp.audit.append({ actor: "", action: "sign in", client, outcome: "unauthenticated" });
         throw new SlipwayError("unauthenticated", "the token is not valid (unknown, revoked or expired)", { hint: "sign in with a token from `slipway tokens create` (or the one the server printed on its first start)" });
       }
+      // Signing in again ends the session this browser had.
+      const previous = cookieValue(call.request!.header("cookie"), SESSION_COOKIE);
+      if (previous) await cp.identities.revokeToken(sessionHash(previous), iso(now));
       const expiresAt = iso(now + SESSION_TTL_MS);
       const { token, info } = await cp.identities.createToken(actor.name, { description: "dashboard session", expiresAt, groups: actor.groups }, iso(now));
       await cp.audit.append({ actor: actor.name, action: "sign in", client, outcome: "ok", detail: { session: info.id } });

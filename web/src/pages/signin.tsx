@@ -33,7 +33,7 @@ export function SignIn() {
 
   return (
     <main class="signin">
-      <h1>⛵ Slipway</h1>
+      <h1>Slipway</h1>
       <form
         onSubmit={(e) => {
           e.preventDefault();
