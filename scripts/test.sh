@@ -39,6 +39,18 @@ if ! /usr/bin/python3 -c 'import setuptools, wheel, pip, venv, ensurepip' >/dev/
   fi
 fi
 
+# The dashboard's browser tests (test/dashboard) drive Debian's Chromium with playwright-core (Playwright's
+# own browser download does not work offline). As root it is installed when missing; otherwise those
+# tests are skipped with the reason.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: /usr/bin/chromium is missing; installing Debian's chromium package for the dashboard's browser tests" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test.sh: warning: /usr/bin/chromium is missing (apt-get install chromium, as root); the dashboard's browser tests are skipped" >&2
+  fi
+fi
+
 run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/slipway-test-run.XXXXXX")"
 chmod 755 "$run_tmp"
 services="$run_tmp/services"

@@ -176,6 +176,23 @@ describe("dashboard in headless Chromium", { skip }, () => {
     assert.equal(settings.find((s: any) => s.key === "region").value, "local-1");
   });
 
+  it("runs a pipeline: its stage graph follows the run, and the approver approves the waiting stage", async () => {
+    await visit(admin, "/pipelines", "pipeline-run-release");
+    await admin.page.getByTestId("pipeline-run-release").click();
+    await admin.page.getByTestId("stage-graph").waitFor();
+    await admin.page.getByTestId("approve").waitFor({ timeout: 30_000 });
+    assert.match(await admin.page.getByTestId("approval-approve").innerText(), /ship the report\?/);
+    await admin.page.screenshot({ path: join(SHOTS, "pipeline.png"), fullPage: true });
+    // The viewer sees the waiting approval, without the buttons.
+    await visit(viewer, "/pipelines", "pipelines");
+    await viewer.page.getByRole("button", { name: "release" }).click();
+    await viewer.page.getByRole("button", { name: /^p[0-9a-z]{10,}$/ }).first().click();
+    await viewer.page.getByTestId("approval-approve").waitFor();
+    assert.equal(await viewer.page.getByTestId("approve").count(), 0);
+    await admin.page.getByTestId("approve").click();
+    await admin.page.getByTestId("stage-graph").locator(".stage.succeeded").nth(2).waitFor({ timeout: 30_000 });
+  });
+
   it("a viewer sees every page they may, with no action button", async () => {
     const pages: Array<[string, string]> = [["/", "recent-runs"], ["/deployments", "history"], ["/modules", "hooks"], ["/jobs", "jobs"], ["/models", "versions"], ["/endpoints", "endpoints"], ["/pipelines", "target-picker"], ["/tokens", "tokens"]];
     const run = (await api("/projects/quickstart/runs?limit=1")).body.runs[0].id as string;

@@ -28,6 +28,13 @@ resources:
       description: Prints a line every 300 ms (for following logs live)
       command: 'for i in $(seq 1 $SLIPWAY_PARAM_lines); do echo "report line $i"; sleep 0.3; done'
       params: { lines: "20" }
+  pipelines:
+    release:
+      description: a report, then an approval before the wait
+      stages:
+        - { name: report, type: run, job: slow, params: { lines: "2" } }
+        - { name: approve, type: approval, approvers: [admin], prevent_self_review: false, message: "ship the report?" }
+        - { name: settle, type: wait, duration: 1s }
 `;
 
 export async function startDashboardFixture(options: { iris?: boolean } = {}): Promise<DashboardFixture> {

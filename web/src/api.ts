@@ -15,7 +15,11 @@ export class ApiError extends Error {
 
 export const CSRF = { "x-slipway-csrf": "1" };
 
+/** Set once the server said the session is gone: no more calls (each would count as a failed authentication). */
+let signedOut = false;
+
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  if (signedOut && !path.startsWith("/session")) throw new ApiError(401, "unauthenticated", "signed out", null);
   const headers: Record<string, string> = { accept: "application/json" };
   if (method !== "GET") Object.assign(headers, CSRF);
   if (body !== undefined) headers["content-type"] = "application/json";
@@ -28,6 +32,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     doc = { message: text };
   }
   if (res.status === 401 && !path.startsWith("/session")) {
+    signedOut = true;
     toSignIn();
     throw new ApiError(401, "unauthenticated", "signed out", null);
   }

@@ -41,8 +41,13 @@ export function App() {
 
   useEffect(() => {
     if (path === "/signin") return;
-    get<Me>("/whoami").then(setMe, (e) => (e.status === 401 ? setMe(null) : setError(e)));
-    get<{ projects: Project[] }>("/projects").then((d) => setProjects(d.projects), setError);
+    // Who first: without a session, one failed call (it counts toward the failed-authentication limit), then the sign-in page.
+    get<Me>("/whoami")
+      .then((me) => {
+        setMe(me);
+        return get<{ projects: Project[] }>("/projects").then((d) => setProjects(d.projects));
+      })
+      .catch((e) => (e.status === 401 ? setMe(null) : setError(e)));
   }, [path === "/signin"]);
 
   const project = query.get("p") ?? projects?.[0]?.name ?? null;

@@ -14,7 +14,7 @@ import { openApiDocument } from "./openapi.js";
 import { documentAnswer, errorAnswer, type Answer } from "./respond.js";
 import { ROUTES, type ApiDeps, type Call, type Result, type Route, type Stream } from "./routes.js";
 import { envelope } from "../../views/documents.js";
-import { checkCsrf, cookieValue, SESSION_COOKIE } from "./session.js";
+import { checkCsrf, clearedCookie, cookieValue, overHttps, SESSION_COOKIE } from "./session.js";
 import { redactValue } from "../../util/redact.js";
 
 export interface ApiOptions {
@@ -110,6 +110,10 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
       } catch (e) {
         const answer = errorAnswer(e);
         status = answer.status;
+        // A session cookie that no longer works (expired, revoked) is cleared: the browser stops sending it.
+        if (status === 401 && cookieValue(c.req.header("cookie"), SESSION_COOKIE) && !c.req.header("authorization")) {
+          answer.headers = { ...answer.headers, "set-cookie": clearedCookie(overHttps(c.req.url, c.req.header("x-forwarded-proto"))) };
+        }
         return send(answer);
       } finally {
         log(`api ${c.req.method} ${new URL(c.req.url).pathname} ${status} ${who} ${(performance.now() - started).toFixed(1)} ms`);

@@ -150,7 +150,9 @@ describe("dashboard API: sign-in session, CSRF, dashboard routes", () => {
     const out = await request("/session", { method: "DELETE", headers: { cookie: `slipway_session=${cookie}`, "x-slipway-csrf": "1", origin: ORIGIN } });
     assert.equal(out.status, 200, out.text);
     assert.match(out.headers.get("set-cookie")!, /^slipway_session=; HttpOnly; SameSite=Strict; Path=\/; Max-Age=0/);
-    assert.equal((await request("/whoami", { headers: { cookie: `slipway_session=${cookie}` } })).status, 401);
+    const after = await request("/whoami", { headers: { cookie: `slipway_session=${cookie}` } });
+    assert.equal(after.status, 401);
+    assert.match(after.headers.get("set-cookie")!, /^slipway_session=; .*Max-Age=0/, "a dead session cookie is cleared");
     const audit = await request("/audit?limit=1000", { headers: bearer("admin") });
     const actions = audit.body.entries.map((e: any) => `${e.action} ${e.actor} ${e.outcome}`);
     assert.ok(actions.includes("sign in viewer ok"));

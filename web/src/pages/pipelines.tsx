@@ -125,7 +125,8 @@ function PipelineRun({ base, id }: { base: string; id: string }) {
             {(r.stages ?? [])
               .filter((s: any) => s.type === "approval" && s.status === "waiting" && s.approval)
               .map((s: any) => {
-                const mayDecide = can(access, "CAN_MANAGE") && (me.admin || s.approval.approvers.includes(me.user) || me.groups.some((g) => s.approval.approvers.includes(g) || s.approval.approvers.includes(`group:${g}`)));
+                const selfReview = s.approval.prevent_self_review && r.user === me.user;
+                const mayDecide = !selfReview && can(access, "CAN_MANAGE") && (me.admin || s.approval.approvers.includes(me.user) || me.groups.some((g) => s.approval.approvers.includes(g) || s.approval.approvers.includes(`group:${g}`)));
                 return (
                   <div class="card" key={s.name} data-testid={`approval-${s.name}`}>
                     <strong>Approval {s.name}</strong> for {s.approval.target}: {s.approval.decisions.length}/{s.approval.required} · approvers {s.approval.approvers.join(", ")}
@@ -135,6 +136,7 @@ function PipelineRun({ base, id }: { base: string; id: string }) {
                         {p.target}: +{p.create} ~{p.update + p.replace} -{p.delete}
                       </p>
                     ))}
+                    {selfReview && <p class="muted">You started this run: another approver decides.</p>}
                     {mayDecide && (
                       <div class="row">
                         <Action label="Approve" testid="approve" run={() => api("POST", `${base}/pipeline-runs/${encodeURIComponent(id)}/approve`, { target, stage: s.name }).then(run.reload)} />
