@@ -116,7 +116,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await visit(admin, "/endpoints", "latency-chart", "endpoints");
     await admin.page.locator("[data-testid=latency-chart] canvas").waitFor();
     assert.match(await admin.page.getByTestId("requests").innerText(), /iris@2/);
-    await visit(admin, "/pipelines", "target-picker", "pipelines");
+    await visit(admin, "/pipelines", "pipelines");
     await visit(admin, "/audit", "audit", "audit");
     assert.match(await admin.page.getByTestId("audit").innerText(), /sign in/);
     await visit(admin, "/people", "users", "people");
