@@ -26,6 +26,8 @@ fi
 
 # Layers point down only, and running code has no import cycles (.dependency-cruiser.cjs).
 npm run check:layers --silent
+# The dashboard's sources (web/): Vite strips their types without checking them, so tsc does here.
+npx tsc -p web/tsconfig.json
 
 # The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip,
 # venv). Import setuptools first: imported after ensurepip/pip, its distutils shim raises an

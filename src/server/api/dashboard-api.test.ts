@@ -13,7 +13,8 @@ import { FsBlobStore } from "../../store/blobs/fs/fs-blob-store.js";
 import { canonicalJson } from "../../util/hash.js";
 import { openControlPlane, type ControlPlane } from "../control-plane.js";
 import { createApi } from "./app.js";
-import { fieldDiff, requestMetrics } from "./dashboard-routes.js";
+import { fieldDiff, requestMetrics, revisionDiff } from "./dashboard-routes.js";
+import type { RecordedResource } from "../../resources.js";
 import { SourceStore } from "./sources.js";
 
 const PROJECT: Record<string, string> = {
@@ -222,6 +223,9 @@ describe("dashboard API: sign-in session, CSRF, dashboard routes", () => {
       { at: "2026-01-01T00:00:00.000Z", requests: 5, rate_per_s: 5 / 60, errors: 1, error_rate: 0.2, p50_ms: 30, p99_ms: 1000 },
       { at: "2026-01-01T00:01:00.000Z", requests: 1, rate_per_s: 1 / 60, errors: 0, error_rate: 0, p50_ms: 5, p99_ms: 5 },
     ]);
+    const setting = (value: string, sensitive?: boolean) => ({ address: "setting.app.pw", kind: "setting", spec: { module: "app", key: "pw", value, ...(sensitive ? { sensitive } : {}) }, specHash: value }) as unknown as RecordedResource;
+    assert.deepEqual(revisionDiff([setting("old-secret", true)], [setting("new-secret", true)]).changed, [{ address: "setting.app.pw", fields: [{ field: "value", from: "***", to: "***" }] }], "a secret setting's values never show");
+    assert.deepEqual(revisionDiff([setting("old-secret", true)], [setting("plain")]).changed[0]!.fields, [{ field: "sensitive", from: true, to: null }, { field: "value", from: "***", to: "***" }]);
     assert.deepEqual(fieldDiff({ a: 1, b: { c: [1] } }, { a: 1, b: { c: [2] }, d: "x" }), [
       { field: "b.c", from: [1], to: [2] },
       { field: "d", from: null, to: "x" },

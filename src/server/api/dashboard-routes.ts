@@ -48,7 +48,12 @@ export function revisionDiff(from: RecordedResource[], to: RecordedResource[]) {
   const changed = [...after.keys()]
     .filter((a) => before.has(a) && before.get(a)!.specHash !== after.get(a)!.specHash)
     .sort()
-    .map((address) => ({ address, fields: fieldDiff(before.get(address)!.spec, after.get(address)!.spec) }));
+    .map((address) => {
+      const [b, a] = [before.get(address)!.spec, after.get(address)!.spec];
+      const fields = fieldDiff(b, a);
+      // As the plan does: a sensitive resource (a setting holding a secret, then or now) shows which fields changed, never their values.
+      return { address, fields: b.sensitive || a.sensitive ? fields.map((f) => (f.field === "sensitive" ? f : { field: f.field, from: f.from === null ? null : "***", to: f.to === null ? null : "***" })) : fields };
+    });
   return { added: added.map((address) => ({ address, kind: after.get(address)!.kind })), removed: removed.map((address) => ({ address, kind: before.get(address)!.kind })), changed };
 }
 
