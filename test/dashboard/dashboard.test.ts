@@ -2,10 +2,10 @@
 // a real server holding a real deployment (fixture.ts): sign in as an administrator and as a viewer,
 // open every page, run a job and follow its logs live, move an alias, roll back, check that a viewer
 // sees no action buttons, that forged requests are refused, and that no page logs a console error.
-// Screenshots of every page go to $TMPDIR/dashboard-screenshots, or to docs/images/dashboard with
-// UPDATE_SCREENSHOTS=1 (docs/dashboard.md shows them).
+// Screenshots of every page go to docs/images/dashboard with UPDATE_SCREENSHOTS=1 (docs/dashboard.md
+// shows them), to SLIPWAY_SCREENSHOTS_DIR when set, else to a temporary folder removed at the end.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -14,7 +14,7 @@ import { REPO } from "../helpers/cli.js";
 import { startDashboardFixture, type DashboardFixture } from "./fixture.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(REPO, "docs", "images", "dashboard") : join(tmpdir(), "dashboard-screenshots");
+const KEEP_SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(REPO, "docs", "images", "dashboard") : process.env.SLIPWAY_SCREENSHOTS_DIR;
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install chromium; scripts/test.sh installs it when run as root)`;
 
 interface Session {
@@ -29,6 +29,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
   let browser: Browser;
   let admin: Session;
   let viewer: Session;
+  let shots: string;
   const api = async (path: string, init: RequestInit = {}, token = f.server.token) => {
     const res = await fetch(`${f.server.url}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
     return { status: res.status, body: (await res.json()) as any };
@@ -54,12 +55,13 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await s.page.getByTestId(ready).first().waitFor({ timeout: 20_000 });
     if (shot) {
       await s.page.waitForLoadState("networkidle").catch(() => undefined);
-      await s.page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true });
+      await s.page.screenshot({ path: join(shots, `${shot}.png`), fullPage: true });
     }
   };
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    shots = KEEP_SHOTS ?? mkdtempSync(join(tmpdir(), "slipway-dashboard-shots-"));
+    mkdirSync(shots, { recursive: true });
     f = await startDashboardFixture();
     const { chromium } = await import("playwright-core");
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
@@ -69,6 +71,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
   after(async () => {
     await browser?.close();
     await f?.stop();
+    if (!KEEP_SHOTS && shots) rmSync(shots, { recursive: true, force: true });
   });
 
   it("the sign-in page: a wrong token is refused with a message; next= is followed only to this site", async () => {
@@ -133,7 +136,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
     const linesThen = (await admin.page.getByTestId("logs").innerText()).split("\n").length;
     assert.equal(whileRunning, "following");
     assert.ok(linesThen < 20, `only some lines yet (${linesThen})`);
-    await admin.page.screenshot({ path: join(SHOTS, "run-live.png"), fullPage: true });
+    await admin.page.screenshot({ path: join(shots, "run-live.png"), fullPage: true });
     await admin.page.getByTestId("log-state").filter({ hasText: "finished" }).waitFor({ timeout: 30_000 });
     assert.match(await admin.page.getByTestId("logs").innerText(), /\[main\] report line 20/);
     await admin.page.getByTestId("timeline").filter({ hasText: "succeeded" }).waitFor({ timeout: 10_000 });
@@ -145,7 +148,20 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await admin.page.getByTestId("log-state").filter({ hasText: "finished" }).waitFor();
     assert.match(await admin.page.getByTestId("results").innerText(), /accuracy/);
     assert.match(await admin.page.getByTestId("outputs").innerText(), /model\/model\.onnx/);
-    await admin.page.screenshot({ path: join(SHOTS, "run.png"), fullPage: true });
+    await admin.page.screenshot({ path: join(shots, "run.png"), fullPage: true });
+  });
+
+  it("cancels a running job from its page", async () => {
+    await visit(admin, "/jobs", "run-slow");
+    await admin.page.getByTestId("run-slow").click();
+    await admin.page.waitForURL(/\/runs\/r/);
+    await admin.page.getByTestId("logs").filter({ hasText: "report line 1" }).waitFor({ timeout: 20_000 });
+    await admin.page.getByTestId("cancel").click();
+    await admin.page.getByTestId("log-state").filter({ hasText: "finished" }).waitFor({ timeout: 30_000 });
+    const id = admin.page.url().split("/runs/")[1]!.split("?")[0]!;
+    await admin.page.locator("h1 + p").filter({ hasText: "cancelled" }).waitFor({ timeout: 10_000 });
+    assert.equal((await api(`/projects/quickstart/runs/${id}`)).body.status, "cancelled");
+    assert.equal(await admin.page.getByTestId("cancel").count(), 0, "no cancel button on a finished run");
   });
 
   it("moves an alias", async () => {
@@ -166,7 +182,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
     const plan = admin.page.getByTestId("rollback-plan");
     await plan.filter({ hasText: "setting.core.region" }).waitFor();
     assert.match(await plan.innerText(), /"local-2"\s*→\s*"local-1"/);
-    await admin.page.screenshot({ path: join(SHOTS, "rollback-plan.png"), fullPage: true });
+    await admin.page.screenshot({ path: join(shots, "rollback-plan.png"), fullPage: true });
     await admin.page.getByTestId("rollback-confirm").click();
     await admin.page.getByTestId("rollback-outcome").waitFor({ timeout: 30_000 });
     const history = (await api("/projects/quickstart/history")).body.deployments;
@@ -182,7 +198,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await admin.page.getByTestId("stage-graph").waitFor();
     await admin.page.getByTestId("approve").waitFor({ timeout: 30_000 });
     assert.match(await admin.page.getByTestId("approval-approve").innerText(), /ship the report\?/);
-    await admin.page.screenshot({ path: join(SHOTS, "pipeline.png"), fullPage: true });
+    await admin.page.screenshot({ path: join(shots, "pipeline.png"), fullPage: true });
     // The viewer sees the waiting approval, without the buttons.
     await visit(viewer, "/pipelines", "pipelines");
     await viewer.page.getByRole("button", { name: "release" }).click();
