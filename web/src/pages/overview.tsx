@@ -5,7 +5,6 @@ import { useApp } from "../context";
 import { Badge, Countdown, duration, Show, Table, Time, useGet } from "../ui";
 
 function TargetCard({ project, target }: { project: string; target: string }) {
-  const { link } = useApp();
   const s = useGet(`/projects/${encodeURIComponent(project)}/status${qs({ target })}`, 10_000);
   return (
     <section class="card" data-testid={`target-${project}-${target}`}>
@@ -24,7 +23,7 @@ function TargetCard({ project, target }: { project: string; target: string }) {
             </p>
             {d.endpoints.filter((e: any) => e.expires_at).map((e: any) => (
               <p key={e.name}>
-                <a href={link("/endpoints")}>{e.name}</a> deleted by its TTL in <Countdown at={e.expires_at} />
+                <a href={`/endpoints${qs({ p: project, t: target })}`}>{e.name}</a> deleted by its TTL in <Countdown at={e.expires_at} />
               </p>
             ))}
           </>
