@@ -1,0 +1,103 @@
+"""HTTP with the standard library: JSON calls, raw uploads and newline-delimited JSON streams."""
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from ._errors import SlipwayError, error_from_answer
+
+
+def _query_string(query):
+    pairs = []
+    for key, value in (query or {}).items():
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if v is None:
+                continue
+            pairs.append((key, "true" if v is True else "false" if v is False else str(v)))
+    return urllib.parse.urlencode(pairs)
+
+
+def fill(path, params):
+    """A route's path with its {parameters} filled in, each quoted as one segment."""
+    for key, value in params.items():
+        path = path.replace("{" + key + "}", urllib.parse.quote(str(value), safe=""))
+    return path
+
+
+class Http:
+    def __init__(self, url, token, timeout):
+        self.url = url
+        self._token = token
+        self.timeout = timeout
+
+    def open(self, method, path, query=None, body=None, raw=None, accept="application/json", timeout=None):
+        """Sends a request; answers with the response, or raises the error answer as a SlipwayError."""
+        qs = _query_string(query)
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": accept, "User-Agent": "slipway-python"}
+        data = None
+        if raw is not None:
+            data = raw
+            headers["Content-Type"] = "application/octet-stream"
+        elif body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path + ("?" + qs if qs else ""), data=data, headers=headers, method=method)
+        try:
+            return urllib.request.urlopen(request, timeout=timeout or self.timeout)
+        except urllib.error.HTTPError as e:
+            raw_body = e.read()
+            try:
+                answer = json.loads(raw_body)
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                text = raw_body.decode("utf-8", "replace").strip()[:300]
+                raise SlipwayError(f"http_{e.code}", text or f"{self.url} answered {e.code}", None, e.code) from None
+            e.close()
+            if answer.get("ok") is False and _has_fields(answer):
+                # A command that finished unsuccessfully with its document (a failed deploy): an outcome.
+                return _Answered(answer, e.code)
+            raise error_from_answer(e.code, answer) from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise SlipwayError("server_unreachable", f"cannot reach {self.url}: {reason}", "is the server running (slipway server)? check the URL") from None
+
+    def json(self, method, path, **kwargs):
+        """A call answering with one JSON document."""
+        response = self.open(method, path, **kwargs)
+        if isinstance(response, _Answered):
+            return response.document
+        with response:
+            text = response.read()
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise SlipwayError("server_unreachable", f"{self.url} answered something that is not JSON", "check the URL (the server's address, without /api/v1)") from None
+
+    def stream(self, method, path, **kwargs):
+        """A call asking for newline-delimited JSON: yields each object as it arrives."""
+        response = self.open(method, path, accept="application/x-ndjson", **kwargs)
+        if isinstance(response, _Answered):
+            yield {"document": response.document}
+            return
+        with response:
+            if "application/x-ndjson" not in (response.headers.get("Content-Type") or ""):
+                document = json.loads(response.read())
+                yield {"failure": document} if document.get("ok") is False else {"document": document}
+                return
+            for line in response:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def _has_fields(answer):
+    return any(k not in ("ok", "error", "error_code", "message", "hint") for k in answer)
+
+
+class _Answered:
+    """An error status whose body is a command's document (it is returned, not raised)."""
+
+    def __init__(self, document, status):
+        document = {k: v for k, v in document.items() if k not in ("error_code", "message", "hint")}
+        self.document = document
+        self.status = status
