@@ -1,0 +1,93 @@
+"""What needs no server: request bodies, ignore rules, errors and the source's hash."""
+import os
+import unittest
+
+from slipway import Slipway, SlipwayError
+from slipway._ignore import IgnoreRules
+from slipway._source import Source
+from slipway.client import mlflow_body
+
+from ._server import PROJECT
+
+
+class FakeFrame:
+    """Duck-typed like a pandas DataFrame: only to_dict(orient="split")."""
+
+    def to_dict(self, orient):
+        assert orient == "split"
+        return {"index": [0, 1], "columns": ["a", "b"], "data": [[0.1, 0.2], [0.4, 0.3]]}
+
+
+class BodiesTest(unittest.TestCase):
+    def test_records(self):
+        self.assertEqual(mlflow_body([{"a": 1, "b": 2}]), {"dataframe_records": [{"a": 1, "b": 2}]})
+
+    def test_columns(self):
+        self.assertEqual(mlflow_body({"a": [1, 3], "b": [2, 4]}), {"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2], [3, 4]]}})
+
+    def test_dataframe(self):
+        self.assertEqual(mlflow_body(FakeFrame()), {"dataframe_split": {"columns": ["a", "b"], "data": [[0.1, 0.2], [0.4, 0.3]]}})
+
+    def test_mlflow_body_as_is(self):
+        self.assertEqual(mlflow_body({"inputs": [[1, 2]]}), {"inputs": [[1, 2]]})
+
+    def test_ragged_columns(self):
+        with self.assertRaises(SlipwayError) as caught:
+            mlflow_body({"a": [1, 2], "b": [3]})
+        self.assertEqual(caught.exception.error_code, "invalid_request")
+        self.assertIn("a: 2, b: 1", caught.exception.message)
+
+
+class IgnoreTest(unittest.TestCase):
+    def rules(self, text, folder=""):
+        r = IgnoreRules()
+        r.add(text, folder)
+        return r
+
+    def test_patterns(self):
+        r = self.rules("*.log\n!keep.log\nbuild/\n/top.txt\ndocs/*.md\n**/cache\n")
+        self.assertTrue(r.ignores("a/b/x.log", False))
+        self.assertFalse(r.ignores("a/keep.log", False))
+        self.assertTrue(r.ignores("a/build", True))
+        self.assertFalse(r.ignores("a/build", False))
+        self.assertTrue(r.ignores("top.txt", False))
+        self.assertFalse(r.ignores("a/top.txt", False))
+        self.assertTrue(r.ignores("docs/x.md", False))
+        self.assertFalse(r.ignores("docs/sub/x.md", False))
+        self.assertTrue(r.ignores("x/y/cache", True))
+
+    def test_nested_file_applies_below_its_folder(self):
+        r = self.rules("*.tmp\n/only-here\n", "sub")
+        self.assertTrue(r.ignores("sub/a/b.tmp", False))
+        self.assertFalse(r.ignores("b.tmp", False))
+        self.assertTrue(r.ignores("sub/only-here", False))
+        self.assertFalse(r.ignores("sub/a/only-here", False))
+
+
+class ClientTest(unittest.TestCase):
+    def test_token_is_never_shown(self):
+        sw = Slipway("http://127.0.0.1:9", "swt_secret-value")
+        self.assertNotIn("swt_secret-value", repr(sw))
+
+    def test_needs_a_token(self):
+        saved = os.environ.pop("SLIPWAY_TOKEN", None)
+        try:
+            with self.assertRaises(SlipwayError) as caught:
+                Slipway("http://127.0.0.1:9")
+            self.assertEqual(caught.exception.error_code, "not_logged_in")
+        finally:
+            if saved is not None:
+                os.environ["SLIPWAY_TOKEN"] = saved
+
+    def test_unreachable_server(self):
+        with self.assertRaises(SlipwayError) as caught:
+            Slipway("http://127.0.0.1:9", "swt_x").whoami()
+        self.assertEqual(caught.exception.error_code, "server_unreachable")
+
+    @unittest.skipUnless(os.environ.get("SLIPWAY_TEST_SOURCE_HASH") and PROJECT, "needs the CLI's hash of the project (client.test.ts)")
+    def test_same_source_hash_as_the_cli(self):
+        self.assertEqual(Source(PROJECT).hash, os.environ["SLIPWAY_TEST_SOURCE_HASH"])
+
+
+if __name__ == "__main__":
+    unittest.main()
