@@ -1,5 +1,5 @@
 // The Python client (clients/python) against a real `slipway server`: its unittest suite runs with
-// Debian's python3, offline, on a copy of test/python-client/project (deploy, runs, models, endpoint
+// Debian's python3, offline, on a copy of examples/python (deploy, runs, models, endpoint
 // queries, errors, and the OpenAPI check that every route it calls exists). Its source upload must
 // give the CLI's bundle hash (the same files, the same tree), also for a tree with ignore rules,
 // executables, links and a folder large enough to be paged. And the client is released with
@@ -35,7 +35,7 @@ describe("the Python client", () => {
     server = await startTestServer();
     scratch = mkdtempSync(join(tmpdir(), "slipway-python-"));
     project = join(scratch, "project");
-    cpSync(join(REPO, "test", "python-client", "project"), project, { recursive: true });
+    cpSync(join(REPO, "examples", "python"), project, { recursive: true });
     // what the project's .gitignore leaves out must not change its hash on either side
     mkdirSync(join(project, "scratch"));
     writeFileSync(join(project, "scratch", "big.bin"), "x".repeat(1000));

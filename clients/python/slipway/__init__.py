@@ -2,6 +2,10 @@
 from ._errors import AuthenticationError, PermissionDeniedError, SlipwayError
 from .client import Endpoints, Models, Run, Slipway
 
+# Shown as slipway.SlipwayError (tracebacks, doctests), where programs import them from.
+for _cls in (Slipway, Run, Models, Endpoints, SlipwayError, AuthenticationError, PermissionDeniedError):
+    _cls.__module__ = "slipway"
+
 __all__ = ["Slipway", "Run", "Models", "Endpoints", "SlipwayError", "AuthenticationError", "PermissionDeniedError", "__version__"]
 
 

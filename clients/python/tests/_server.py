@@ -1,7 +1,7 @@
 """Where the tests find the server: test/python-client/client.test.ts starts a real one and sets these.
 
 SLIPWAY_TEST_URL, SLIPWAY_TEST_TOKEN (an administrator's token) and SLIPWAY_TEST_PROJECT (a copy of
-test/python-client/project). Without them the server tests are skipped (the node test fails on skips).
+examples/python). Without them the server tests are skipped (the node test fails on skips).
 """
 import os
 import unittest

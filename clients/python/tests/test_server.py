@@ -34,11 +34,11 @@ class ServerTest(unittest.TestCase):
         self.assertTrue(any("plan" in e for e in self.events), "progress events reach on_event")
         self.assertTrue(any("action_finished" in e and e["action_finished"]["address"] == "job.train" for e in self.events))
         self.assertEqual(self.second_deploy["status"], "succeeded")
-        self.assertEqual(self.second_deploy["summary"]["create"], 2)  # endpoint.pyclient-scorer and its permission
+        self.assertEqual(self.second_deploy["summary"]["create"], 2)  # endpoint.scorer-dev and its permission
 
     def test_status_and_an_unchanged_deploy(self):
         status = self.sw.status()
-        self.assertEqual((status["project"], status["target"]), ("pyclient", "dev"))
+        self.assertEqual((status["project"], status["target"]), ("scoring", "dev"))
         self.assertGreaterEqual(status["revision"], 2)
         self.assertEqual(status["pending"]["create"] + status["pending"]["update"] + status["pending"]["delete"], 0)
         self.assertEqual(self.sw.deploy()["status"], "no-changes")
@@ -90,14 +90,14 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(self.sw.models.versions("scorer")[-1]["version"], 1)
 
     def test_endpoints(self):
-        self.assertEqual(self.sw.endpoints.query("pyclient-scorer", [{"a": 0.1, "b": 0.2}, {"a": 0.4, "b": 0.3}]), {"predictions": [0, 1]})
-        self.assertEqual(self.sw.endpoints.query("pyclient-scorer", {"a": [0.1, 0.4], "b": [0.2, 0.3]}), {"predictions": [0, 1]})
-        self.assertEqual(self.sw.endpoints.query("pyclient-scorer", FakeFrame()), {"predictions": [0, 1]})
-        self.assertEqual(self.sw.endpoints.query("pyclient-scorer", {"inputs": [[1, 1]]}), {"predictions": [1]})
+        self.assertEqual(self.sw.endpoints.query("scorer-dev", [{"a": 0.1, "b": 0.2}, {"a": 0.4, "b": 0.3}]), {"predictions": [0, 1]})
+        self.assertEqual(self.sw.endpoints.query("scorer-dev", {"a": [0.1, 0.4], "b": [0.2, 0.3]}), {"predictions": [0, 1]})
+        self.assertEqual(self.sw.endpoints.query("scorer-dev", FakeFrame()), {"predictions": [0, 1]})
+        self.assertEqual(self.sw.endpoints.query("scorer-dev", {"inputs": [[1, 1]]}), {"predictions": [1]})
         listed = self.sw.endpoints.list()
-        self.assertEqual([e["name"] for e in listed], ["pyclient-scorer"])
-        self.assertTrue(listed[0]["url"].endswith("/serving-endpoints/pyclient-scorer/invocations"))
-        self.assertGreaterEqual(len(self.sw.endpoints.logs("pyclient-scorer", 2)), 1)
+        self.assertEqual([e["name"] for e in listed], ["scorer-dev"])
+        self.assertTrue(listed[0]["url"].endswith("/serving-endpoints/scorer-dev/invocations"))
+        self.assertGreaterEqual(len(self.sw.endpoints.logs("scorer-dev", 2)), 1)
 
     def test_unknown_endpoint(self):
         with self.assertRaises(SlipwayError) as caught:
@@ -128,8 +128,8 @@ class ServerTest(unittest.TestCase):
         self.assertTrue(e.hint)
 
     def test_project_by_name(self):
-        by_name = Slipway(URL, TOKEN, project="pyclient")
-        self.assertEqual(by_name.status()["project"], "pyclient")
+        by_name = Slipway(URL, TOKEN, project="scoring")
+        self.assertEqual(by_name.status()["project"], "scoring")
         self.assertGreaterEqual(len(by_name.runs()), 1)
         self.assertEqual(by_name.whoami()["user"], "admin")
 
