@@ -24,6 +24,17 @@ def fill(path, params):
     return path
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """The API never redirects; following one would send the token to wherever it points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+NO_LIMIT = object()
+
+
 class Http:
     def __init__(self, url, token, timeout):
         self.url = url
@@ -31,6 +42,7 @@ class Http:
         self.timeout = timeout
 
     def open(self, method, path, query=None, body=None, raw=None, accept="application/json", timeout=None):
+        """``timeout``: seconds for this request (default: the client's), or NO_LIMIT."""
         """Sends a request; answers with the response, or raises the error answer as a SlipwayError."""
         qs = _query_string(query)
         headers = {"Authorization": f"Bearer {self._token}", "Accept": accept, "User-Agent": "slipway-python"}
@@ -43,7 +55,8 @@ class Http:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path + ("?" + qs if qs else ""), data=data, headers=headers, method=method)
         try:
-            return urllib.request.urlopen(request, timeout=timeout or self.timeout)
+            limit = None if timeout is NO_LIMIT else timeout if timeout is not None else self.timeout
+            return _opener.open(request, timeout=limit)
         except urllib.error.HTTPError as e:
             raw_body = e.read()
             try:

@@ -8,7 +8,7 @@ import os
 import time
 
 from ._errors import SlipwayError, error_from_answer
-from ._http import Http, fill
+from ._http import NO_LIMIT, Http, fill
 from ._routes import GATEWAY_ROUTES, ROUTES
 from ._source import PROJECT_NAME, Source, project_name
 
@@ -23,10 +23,11 @@ class Slipway:
     ``SLIPWAY_TOKEN``). ``project``: a folder holding slipway.yaml (its files are sent, only what the
     server lacks, as the CLI's ``--server`` does) or a project's name (the server's latest source of
     it). ``target``: default target of every call (else the project's default). ``vars``: variables,
-    like ``--var``.
+    like ``--var``. ``timeout``: seconds to wait for the server on one request (default: no limit,
+    like the CLI: a deploy answers when it is done); never applied to following a run's logs.
     """
 
-    def __init__(self, url=None, token=None, *, project=".", target=None, vars=None, timeout=60):
+    def __init__(self, url=None, token=None, *, project=".", target=None, vars=None, timeout=None):
         url = url or os.environ.get("SLIPWAY_SERVER")
         token = token or os.environ.get("SLIPWAY_TOKEN")
         if not url:
@@ -105,7 +106,7 @@ class Slipway:
             raise SlipwayError("project_not_found", f"{folder} is neither a project folder nor a project name", "pass the folder that holds slipway.yaml, or the project's name")
         return project_name(folder), Source(folder)
 
-    def _project(self, key, fields=None, path_params=None, target=None, on_event=None, on_line=None):
+    def _project(self, key, fields=None, path_params=None, target=None, on_event=None, on_line=None, timeout=None):
         """Calls a project route with the folder's source, uploading it once when the server lacks it."""
         method, path, _ = ROUTES[key]
         name, source = self._where()
@@ -119,6 +120,7 @@ class Slipway:
             request = {"query": {**common, "var": [f"{k}={v}" for k, v in self.vars.items()], "env_var": [f"{k}={v}" for k, v in env_vars.items()], **given}}
         else:
             request = {"body": {k: v for k, v in {**common, "vars": self.vars, "env_vars": env_vars, **given}.items() if v is not None}}
+        request["timeout"] = timeout
         for attempt in (0, 1):
             try:
                 if on_event is None and on_line is None:
@@ -181,7 +183,8 @@ class Run:
         """
         if timeout is None:
             try:
-                self._client._project("runs.logs", {"follow": True}, path_params={"run": self.id}, target=self.target, on_line=on_line or (lambda task, line: None))
+                # a run may print nothing for hours: no read timeout on this stream
+                self._client._project("runs.logs", {"follow": True}, path_params={"run": self.id}, target=self.target, on_line=on_line or (lambda task, line: None), timeout=NO_LIMIT)
             except SlipwayError as e:
                 if e.error_code != "run_failed":
                     raise

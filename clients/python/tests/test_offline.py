@@ -1,6 +1,8 @@
 """What needs no server: request bodies, ignore rules, errors and the source's hash."""
 import os
+import threading
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from slipway import Slipway, SlipwayError
 from slipway._ignore import IgnoreRules
@@ -83,6 +85,40 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(SlipwayError) as caught:
             Slipway("http://127.0.0.1:9", "swt_x").whoami()
         self.assertEqual(caught.exception.error_code, "server_unreachable")
+
+    def test_redirects_are_not_followed_with_the_token(self):
+        seen = []
+
+        class Elsewhere(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                seen.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+
+        class Redirecting(Elsewhere):
+            def do_GET(self):
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{elsewhere.server_port}/steal")
+                self.end_headers()
+
+        redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+        for server in (elsewhere, redirecting):
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with self.assertRaises(SlipwayError) as caught:
+                Slipway(f"http://127.0.0.1:{redirecting.server_port}", "swt_secret-value").whoami()
+            self.assertEqual((caught.exception.error_code, caught.exception.status), ("http_302", 302))
+            self.assertEqual(seen, [])
+        finally:
+            for server in (elsewhere, redirecting):
+                server.shutdown()
+                server.server_close()
 
     @unittest.skipUnless(os.environ.get("SLIPWAY_TEST_SOURCE_HASH") and PROJECT, "needs the CLI's hash of the project (client.test.ts)")
     def test_same_source_hash_as_the_cli(self):
