@@ -63,7 +63,7 @@ class ServerTest(unittest.TestCase):
         done = run.wait(on_line=lambda task, line: lines.append((task, line)))
         self.assertEqual(done["status"], "succeeded")
         self.assertEqual(run.status, "succeeded")
-        self.assertEqual(done["params"], {"threshold": "0.6"})
+        self.assertEqual(done["params"], {"threshold": "0.6", "seconds": "0"})
         self.assertEqual(run.results()["threshold"], 0.6)
         self.assertEqual(run.metrics(), {"accuracy": 0.9})
         self.assertIn(("main", "training with threshold 0.6"), lines)
@@ -74,6 +74,18 @@ class ServerTest(unittest.TestCase):
     def test_wait_with_a_timeout(self):
         run = self.sw.run("train")
         self.assertEqual(run.wait(timeout=120)["status"], "succeeded")
+
+    def test_a_silent_run_outlasts_the_request_timeout(self):
+        impatient = Slipway(URL, TOKEN, project=PROJECT, timeout=1)
+        run = impatient.run("train", {"seconds": 2})  # prints nothing for 2 s
+        self.assertEqual(run.wait()["status"], "succeeded")
+
+    def test_wait_timeout_then_cancel(self):
+        run = self.sw.run("train", {"seconds": 60})
+        with self.assertRaises(TimeoutError):
+            run.wait(timeout=0.5)
+        self.assertIn(run.cancel()["status"], ("cancelled", "running", "queued"))
+        self.assertEqual(run.wait()["status"], "cancelled")
 
     def test_cancel_a_finished_run(self):
         with self.assertRaises(SlipwayError) as caught:

@@ -1,9 +1,10 @@
 # Writes results, metrics and a model folder whose server answers sum(row) > threshold for each row.
-import json, os
+import json, os, time
 
 out = os.environ["SLIPWAY_OUTPUT_DIR"]
 threshold = float(os.environ.get("SLIPWAY_PARAM_threshold", "0.5"))
 print(f"training with threshold {threshold}")
+time.sleep(float(os.environ.get("SLIPWAY_PARAM_seconds", "0")))  # how long "training" takes
 os.makedirs(os.path.join(out, "model"), exist_ok=True)
 with open(os.path.join(out, "results.json"), "w") as f:
     json.dump({"threshold": threshold, "accuracy": 0.9}, f)
@@ -12,7 +13,7 @@ with open(os.path.join(out, "metrics.json"), "w") as f:
 with open(os.path.join(out, "model", "model.yaml"), "w") as f:
     f.write("flavor: command\ncommand: python3 serve.py\nhealth: /health\n")
 with open(os.path.join(out, "model", "serve.py"), "w") as f:
-    f.write(f"""import json, os
+    f.write(f"""import json, os, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 THRESHOLD = {threshold!r}
