@@ -10,6 +10,7 @@ import json
 import os
 import re
 import stat
+import time
 
 from ._errors import SlipwayError
 from ._ignore import IgnoreRules
@@ -17,6 +18,9 @@ from ._ignore import IgnoreRules
 PAGE_BYTES = 1024
 PAGE_BITS = 3
 MAX_LEVEL = 256 // PAGE_BITS
+# A file changed this close to the moment it was hashed may change again within the same mtime tick:
+# it is hashed again next time (as the CLI's capture index does).
+RACY_NS = 2_000_000_000
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -49,8 +53,10 @@ def _unsafe(name):
 class Source:
     """The files of a folder (what .gitignore and .slipwayignore leave, never .git), their tree and hash."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, hashes=None):
+        """``hashes``: a dict kept between scans (path -> stat and sha256), so unchanged files are not read again."""
         self.root = os.path.realpath(folder)
+        self._hashes = hashes if hashes is not None else {}
         self.files = {}  # bundle path -> (mode "f"/"x", size, sha256, absolute path)
         self.skipped = []
         self._rules = IgnoreRules()
@@ -106,9 +112,20 @@ class Source:
             elif stat.S_ISREG(st.st_mode):
                 if self._rules.ignores(path, False):
                     continue
-                with open(read_from, "rb") as f:
-                    data = f.read()
-                self.files[path] = ("x" if st.st_mode & 0o111 else "f", len(data), sha256(data), read_from)
+                key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+                known = self._hashes.get(read_from)
+                if known is not None and known[0] == key:
+                    digest, size = known[1], st.st_size
+                else:
+                    hashed_at = time.time_ns()
+                    with open(read_from, "rb") as f:
+                        data = f.read()
+                    digest, size = sha256(data), len(data)
+                    if hashed_at - st.st_mtime_ns > RACY_NS and len(data) == st.st_size:
+                        self._hashes[read_from] = (key, digest)
+                    else:
+                        self._hashes.pop(read_from, None)
+                self.files[path] = ("x" if st.st_mode & 0o111 else "f", size, digest, read_from)
             elif not self._rules.ignores(path, False):
                 self.skipped.append(path)  # socket, FIFO, device
 

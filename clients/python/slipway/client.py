@@ -41,6 +41,7 @@ class Slipway:
         self.target = target
         self.vars = dict(vars or {})
         self._http = Http(self.url, token, timeout)
+        self._hashes = {}  # the folder's files as last hashed (stat -> sha256): unchanged files are not read again
         self.models = Models(self)
         self.endpoints = Endpoints(self)
 
@@ -104,7 +105,7 @@ class Slipway:
         folder = os.fspath(p)
         if not os.path.isdir(folder):
             raise SlipwayError("project_not_found", f"{folder} is neither a project folder nor a project name", "pass the folder that holds slipway.yaml, or the project's name")
-        return project_name(folder), Source(folder)
+        return project_name(folder), Source(folder, self._hashes)
 
     def _project(self, key, fields=None, path_params=None, target=None, on_event=None, on_line=None, timeout=None):
         """Calls a project route with the folder's source, uploading it once when the server lacks it."""

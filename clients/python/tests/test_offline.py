@@ -66,6 +66,39 @@ class IgnoreTest(unittest.TestCase):
         self.assertFalse(r.ignores("sub/a/only-here", False))
 
 
+class SourceTest(unittest.TestCase):
+    def test_unchanged_files_are_not_read_again(self):
+        import tempfile
+
+        from slipway import _source
+
+        with tempfile.TemporaryDirectory() as folder:
+            for name in ("slipway.yaml", "a.txt", "b.txt"):
+                with open(os.path.join(folder, name), "w") as f:
+                    f.write(f"{name}\n")
+                os.utime(os.path.join(folder, name), (1_000_000_000, 1_000_000_000))  # long ago: not racy
+            hashes = {}
+            first = Source(folder, hashes)
+            reads = []
+
+            def counting_open(path, *args, **kwargs):
+                reads.append(os.path.basename(path))
+                return open(path, *args, **kwargs)
+
+            _source.open = counting_open
+            try:
+                self.assertEqual(Source(folder, hashes).hash, first.hash)
+                self.assertEqual(reads, [])
+                with open(os.path.join(folder, "b.txt"), "w") as f:
+                    f.write("changed\n")
+                changed = Source(folder, hashes)
+                self.assertEqual(reads, ["b.txt"])
+                self.assertNotEqual(changed.hash, first.hash)
+                self.assertEqual(changed.hash, Source(folder).hash)
+            finally:
+                del _source.open
+
+
 class ClientTest(unittest.TestCase):
     def test_token_is_never_shown(self):
         sw = Slipway("http://127.0.0.1:9", "swt_secret-value")
