@@ -1,5 +1,7 @@
 """HTTP with the standard library: JSON calls, raw uploads and newline-delimited JSON streams."""
+import http.client
 import json
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -101,6 +103,83 @@ class Http:
             for line in response:
                 if line.strip():
                     yield json.loads(line)
+
+
+class Uploader:
+    """PUTs many raw bodies over a few kept-alive connections (a project's missing files).
+
+    One TCP connection per request (urllib) costs more than a small file: a first upload of 2,000
+    files took 17 s that way. ``UPLOADS_AT_ONCE`` threads, each with its own http.client connection.
+    """
+
+    UPLOADS_AT_ONCE = 4
+
+    def __init__(self, http_):
+        self._http = http_
+        parsed = urllib.parse.urlsplit(http_.url)
+        self._https = parsed.scheme == "https"
+        self._host = parsed.hostname
+        self._port = parsed.port
+        self._base = parsed.path.rstrip("/")
+        self._local = threading.local()
+        self._connections = []
+        self._lock = threading.Lock()
+
+    def _connection(self):
+        c = getattr(self._local, "connection", None)
+        if c is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            c = cls(self._host, self._port, timeout=self._http.timeout)
+            self._local.connection = c
+            with self._lock:
+                self._connections.append(c)
+        return c
+
+    def put(self, path, data):
+        headers = {"Authorization": f"Bearer {self._http._token}", "Content-Type": "application/octet-stream", "Accept": "application/json", "User-Agent": "slipway-python"}
+        for attempt in (0, 1):
+            c = self._connection()
+            try:
+                c.request("PUT", self._base + path, body=data, headers=headers)
+                response = c.getresponse()
+                body = response.read()
+                break
+            except (http.client.HTTPException, OSError) as e:
+                # a kept-alive connection the server closed meanwhile: once more on a new one
+                c.close()
+                self._local.connection = None
+                if attempt == 1:
+                    raise SlipwayError("server_unreachable", f"cannot reach {self._http.url}: {e}", "is the server running (slipway server)? check the URL") from None
+        if response.status >= 300:
+            try:
+                answer = json.loads(body)
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                raise SlipwayError(f"http_{response.status}", body.decode("utf-8", "replace").strip()[:300] or f"{self._http.url} answered {response.status}", None, response.status)
+            raise error_from_answer(response.status, answer)
+
+    def _proxied(self):
+        scheme = "https" if self._https else "http"
+        return scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(self._host)
+
+    def put_all(self, items):
+        """``items``: (path, read) pairs, ``read()`` giving the body; the first error is raised."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if self._proxied():
+            # through the proxy urllib was told about (http_proxy, ...), one request at a time
+            for path, read in items:
+                self._http.json("PUT", path, raw=read())
+            return
+
+        try:
+            with ThreadPoolExecutor(max_workers=self.UPLOADS_AT_ONCE) as pool:
+                for future in [pool.submit(lambda p, r: self.put(p, r()), path, read) for path, read in items]:
+                    future.result()
+        finally:
+            for c in self._connections:
+                c.close()
 
 
 def _has_fields(answer):

@@ -13,6 +13,7 @@ import stat
 import time
 
 from ._errors import SlipwayError
+from ._http import Uploader
 from ._ignore import IgnoreRules
 
 PAGE_BYTES = 1024
@@ -198,17 +199,25 @@ class Source:
                 files.update(dict.fromkeys(node_files))
             missing_files.update(dict.fromkeys(_ask(http, "files", list(files))))
             frontier = list(nxt)
-        sent = 0
-        for sha in missing_files:
-            with open(path_of[sha], "rb") as f:
-                data = f.read()
-            if sha256(data) != sha:
-                raise SlipwayError("source_changed", f"{path_of[sha]} changed while it was being uploaded", "run the call again")
-            http.json("PUT", f"/api/v1/sources/files/{sha}", raw=data)
-            sent += len(data)
-        for h in reversed(missing_nodes):
-            http.json("PUT", f"/api/v1/sources/trees/{h}", raw=self.nodes[h])
-            sent += len(self.nodes[h])
+        sizes = []
+
+        def reader(sha):
+            def read():
+                with open(path_of[sha], "rb") as f:
+                    data = f.read()
+                if sha256(data) != sha:
+                    raise SlipwayError("source_changed", f"{path_of[sha]} changed while it was being uploaded", "run the call again")
+                sizes.append(len(data))
+                return data
+
+            return read
+
+        Uploader(http).put_all([(f"/api/v1/sources/files/{sha}", reader(sha)) for sha in missing_files])
+        # nodes one at a time, children before their parents: the server takes a node only once it has what it names
+        nodes = Uploader(http)
+        nodes.UPLOADS_AT_ONCE = 1
+        nodes.put_all([(f"/api/v1/sources/trees/{h}", (lambda h=h: self.nodes[h])) for h in reversed(missing_nodes)])
+        sent = sum(sizes) + sum(len(self.nodes[h]) for h in missing_nodes)
         http.json("POST", "/api/v1/sources", body={"manifest": self.record})
         return {"source": self.hash, "files": len(missing_files), "nodes": len(missing_nodes), "bytes": sent}
 
