@@ -54,6 +54,13 @@ class Slipway:
         return self._api("whoami")
 
     # ---- deployments of the project
+    def validate(self, *, target=None):
+        """Checks the project files for one target on the server: ``{project, target, modules, resources, by_kind}``.
+
+        Invalid files raise SlipwayError (``invalid_config``, ...) with every problem in ``diagnostics``.
+        """
+        return self._project("validate", target=target)
+
     def plan(self, *, phase=None, modules=None, with_deps=None, target=None, on_event=None):
         """What a deploy would change: the ``plan`` document (``plan.summary``, ``plan.actions``)."""
         return self._project("plan", {"phase": phase, "module": modules, "with_deps": with_deps}, target=target, on_event=on_event)

@@ -36,6 +36,29 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(self.second_deploy["status"], "succeeded")
         self.assertEqual(self.second_deploy["summary"]["create"], 2)  # endpoint.scorer-dev and its permission
 
+    def test_validate(self):
+        self.assertEqual(self.sw.validate()["by_kind"], {"module": 1, "model": 1, "permission": 3, "job": 1, "endpoint": 1})
+
+    def test_invalid_files_name_the_callers_file(self):
+        import shutil
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            broken = os.path.join(scratch, "broken")
+            shutil.copytree(PROJECT, broken)
+            # another project name: the upload becomes that project's latest source, not scoring's
+            with open(os.path.join(broken, "slipway.yaml")) as f:
+                text = f.read().replace("project: scoring", "project: scoring-broken")
+            with open(os.path.join(broken, "slipway.yaml"), "w") as f:
+                f.write(text)
+            with open(os.path.join(broken, "modules", "app", "module.yaml"), "a") as f:
+                f.write("  bogus: 1\n")
+            with self.assertRaises(SlipwayError) as caught:
+                Slipway(URL, TOKEN, project=broken).plan()
+        e = caught.exception
+        self.assertEqual((e.error_code, e.status), ("invalid_config", 400))
+        self.assertEqual([(d["file"], d["message"]) for d in e.diagnostics], [(os.path.join(os.path.realpath(broken), "modules", "app", "module.yaml"), 'unknown key "bogus" in resources')])
+
     def test_status_and_an_unchanged_deploy(self):
         status = self.sw.status()
         self.assertEqual((status["project"], status["target"]), ("scoring", "dev"))
