@@ -143,11 +143,12 @@ class Slipway:
 
     def _streamed(self, method, url, request, on_event, on_line):
         for line in self._http.stream(method, url, **request):
-            if "document" in line:
+            if not isinstance(line, dict):
+                continue  # not an event of docs/api.md: ignored rather than trusted
+            if isinstance(line.get("document"), dict):
                 return line["document"]
-            if "failure" in line:
-                failure = line["failure"]
-                raise error_from_answer(None, failure)
+            if isinstance(line.get("failure"), dict):
+                raise error_from_answer(None, line["failure"])
             if on_line is not None and isinstance(line.get("task"), str) and isinstance(line.get("line"), str):
                 on_line(line["task"], line["line"])
             elif on_event is not None and any(k in line for k in _PROGRESS):
