@@ -93,7 +93,7 @@ describe("the Python client", () => {
     assert.equal(py.hash, ts.hash);
   });
 
-  it("is released as a wheel by `slipway artifacts build`, which installs into a fresh venv and imports", () => {
+  it("is released as a wheel by `slipway artifacts build` and `publish`; the wheel installs into a fresh venv and imports", () => {
     const home = join(scratch, "release-home");
     const out = join(scratch, "wheels");
     const env = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1" };
@@ -102,6 +102,16 @@ describe("the Python client", () => {
     const version = /^version = "([^"]+)"/m.exec(readFileSync(join(CLIENT, "pyproject.toml"), "utf8"))![1]!;
     const wheels = readdirSync(out);
     assert.deepEqual(wheels, [`slipway_client-${version}-py3-none-any.whl`]);
+    // released to the project's release target: immutable, so a rebuild of the same code is "unchanged"
+    const publish = (): { version: string; targets: Array<{ target: string; outcome: string }> } => {
+      const r = spawnSync(process.execPath, [BIN, "artifacts", "publish", "slipway-client", "--project", CLIENT, "--json"], { env, encoding: "utf8", timeout: 120_000 });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const published = publish();
+    assert.equal(published.version, version);
+    assert.deepEqual(published.targets.map((t) => [t.target, t.outcome]), [["release", "published"]]);
+    assert.deepEqual(publish().targets.map((t) => t.outcome), ["unchanged"]);
     const venv = join(scratch, "venv");
     const made = spawnSync(PYTHON, ["-m", "venv", venv], { encoding: "utf8" });
     assert.equal(made.status, 0, made.stderr);
