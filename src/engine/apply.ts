@@ -142,13 +142,17 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
     try {
       await ctx.state.atomically(async (state) => {
         now = ctx.clock.now();
+        // Records are written together at the end (multi-row statements), deletes as they come: no
+        // provider reads resource records, so the order within the transaction does not show.
+        const records: RecordedResource[] = [];
         for (const action of actions) {
           ctx.failpoints.hit("apply.before-action");
           const outputs = await callProvider(ctx.kinds, action, stateOnlyContext(ctx, action, state, stop.signal, log), () => {});
           ctx.failpoints.hit("apply.after-action");
           if (action.action === "delete") await state.forgetResource(action.address);
-          else await state.putResource(recordOf(action, outputs, iso(now)));
+          else records.push(recordOf(action, outputs, iso(now)));
         }
+        await state.putResources(records);
       });
     } catch {
       // One of them failed and the transaction left nothing behind: each alone, journaled, so the

@@ -152,15 +152,35 @@ export class TargetState {
   /**
    * Runs `fn` on this target's state inside one transaction: everything it writes is committed
    * together, or nothing is (the engine applies state-only actions this way, see engine/apply.ts).
-   * Inside, `putResource` and `forgetResource` record without a journal: the transaction is the unit.
+   * Inside, `putResources` and `forgetResource` record without a journal: the transaction is the unit.
    */
   async atomically<T>(fn: (state: TargetState) => Promise<T>): Promise<T> {
     return this.db.transaction().execute((tx) => fn(new TargetState(tx, this.project, this.target)));
   }
 
-  /** Records a resource (no journal; see `atomically`). */
-  async putResource(resource: RecordedResource): Promise<void> {
-    await upsertResource(this.db, this.project, this.target, resource);
+  /** Records many resources with multi-row statements (no journal; see `atomically`). */
+  async putResources(resources: readonly RecordedResource[]): Promise<void> {
+    // 13 columns a row: 200 rows stay far below SQLite's and PostgreSQL's limits on bound parameters.
+    for (let i = 0; i < resources.length; i += 200) {
+      const rows = resources.slice(i, i + 200).map((r) => resourceRow(this.project, this.target, r));
+      await this.db
+        .insertInto("resources")
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(["project", "target", "address"]).doUpdateSet((eb) => ({
+            kind: eb.ref("excluded.kind"),
+            name: eb.ref("excluded.name"),
+            module: eb.ref("excluded.module"),
+            phase: eb.ref("excluded.phase"),
+            spec_hash: eb.ref("excluded.spec_hash"),
+            spec: eb.ref("excluded.spec"),
+            depends_on: eb.ref("excluded.depends_on"),
+            outputs: eb.ref("excluded.outputs"),
+            updated_at: eb.ref("excluded.updated_at"),
+          })),
+        )
+        .execute();
+    }
   }
 
   /** Forgets a resource (no journal; see `atomically`). */
@@ -326,8 +346,8 @@ export class TargetState {
   }
 }
 
-async function upsertResource(db: Kysely<Database> | Transaction<Database>, project: string, target: string, resource: RecordedResource): Promise<void> {
-  const row = {
+function resourceRow(project: string, target: string, resource: RecordedResource) {
+  return {
     project,
     target,
     address: resource.address,
@@ -342,6 +362,10 @@ async function upsertResource(db: Kysely<Database> | Transaction<Database>, proj
     created_at: resource.createdAt,
     updated_at: resource.updatedAt,
   };
+}
+
+async function upsertResource(db: Kysely<Database> | Transaction<Database>, project: string, target: string, resource: RecordedResource): Promise<void> {
+  const row = resourceRow(project, target, resource);
   await db
     .insertInto("resources")
     .values(row)
