@@ -39,6 +39,7 @@ export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => Rou
   "models versions": (a) => ({ method: "GET", path: `/models/${seg(a.model)}/versions` }),
   "models show": (a) => ({ method: "GET", path: `/models/${seg(a.ref)}` }),
   "models alias set": (a) => ({ method: "PUT", path: `/models/${seg(a.model)}/aliases/${seg(a.alias)}`, input: { version: a.version } }),
+  "models promote": (a) => ({ method: "POST", path: `/models/${seg(a.ref)}/promote`, input: { from: a.from, to: a.to, alias: a.alias } }),
   "endpoints list": () => ({ method: "GET", path: "/endpoints" }),
   // The server queries its gateway with the caller's API token.
   "endpoints query": (a) => ({ method: "POST", path: `/endpoints/${seg(a.name)}/query`, input: { data: a.data, protocol: a.protocol } }),
@@ -47,4 +48,5 @@ export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => Rou
   "artifacts list": (a) => ({ method: "GET", path: a.name === undefined ? "/artifacts" : `/artifacts/${seg(a.name)}` }),
   "artifacts install": (a) => ({ method: "POST", path: "/artifacts/install", input: { library: a.library, into: a.into, force_unlock: a.forceUnlock } }),
   "artifacts gc": (a) => ({ method: "POST", path: "/artifacts/gc", input: { names: a.names, keep_last: a.keepLast, yes: a.yes, force_unlock: a.forceUnlock } }),
+  "artifacts promote": (a) => ({ method: "POST", path: `/artifacts/${seg(a.ref)}/promote`, input: { from: a.from, to: a.to } }),
 };

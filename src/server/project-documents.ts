@@ -8,16 +8,17 @@ import { destroy } from "../operations/destroy.js";
 import { endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from "../operations/endpoints.js";
 import { listJobs } from "../operations/jobs.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion } from "../operations/models.js";
+import { promoteArtifact, promoteModel } from "../operations/promote.js";
 import { history, listSettings, status } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep } from "../operations/runs.js";
 import { listSchedules, setSchedulePaused } from "../operations/schedules.js";
-import { artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
+import { artifactPromotionView, artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../views/deployments.js";
 import type { FieldsOf } from "../views/documents.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../views/endpoints.js";
 import type { ErrorJson } from "../views/error.js";
-import { modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
+import { modelPromotionView, modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
 import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../views/runs.js";
 import { jobsView, schedulePauseView, schedulesView } from "../views/schedules.js";
 
@@ -56,6 +57,8 @@ export interface ProjectArgs {
   "models versions": { model: string };
   "models show": { ref: string };
   "models alias set": { model: string; alias: string; version: number };
+  /** Copies REF's version from `from` to `to` (the project's target is not used). */
+  "models promote": { ref: string; from: string; to: string; alias?: string };
   "endpoints list": Record<string, never>;
   "endpoints query": { name: string; data: string; token?: string; protocol?: "mlflow" | "oip" };
   "endpoints logs": { name: string; limit?: number };
@@ -64,6 +67,7 @@ export interface ProjectArgs {
   "artifacts install": { library: string; into: string; forceUnlock?: boolean };
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
   "artifacts gc": { names?: string[]; keepLast?: number; yes?: boolean; forceUnlock?: boolean; onPlan?: (plan: FieldsOf<"artifacts gc">) => void };
+  "artifacts promote": { ref: string; from: string; to: string };
 }
 
 export type ProjectCommand = keyof ProjectArgs;
@@ -114,6 +118,7 @@ export const projectCommands: ProjectCommands = {
   "models versions": async (ctx, p, a) => ({ fields: modelVersionsView(a.model, await modelVersions({ ...p, model: a.model }, ctx)) }),
   "models show": async (ctx, p, a) => ({ fields: modelVersionView(await showModelVersion({ ...p, ref: a.ref }, ctx)) }),
   "models alias set": async (ctx, p, a) => ({ fields: modelVersionView(await setModelAlias({ ...p, model: a.model, alias: a.alias, version: a.version }, ctx)) }),
+  "models promote": async (ctx, p, a) => ({ fields: modelPromotionView(await promoteModel({ ...p, ref: a.ref, from: a.from, to: a.to, alias: a.alias }, ctx)) }),
   "endpoints list": async (ctx, p) => ({ fields: endpointsView(await listEndpoints(p, ctx)) }),
   "endpoints query": async (ctx, p, a) => {
     const r = await queryEndpoint({ ...p, name: a.name, data: a.data, token: a.token, protocol: a.protocol ?? "mlflow" }, ctx);
@@ -133,4 +138,5 @@ export const projectCommands: ProjectCommands = {
     const onPlan = a.onPlan && ((plan: GcPlan) => a.onPlan!(gcView({ ...plan, dryRun: false, freedBytes: 0 })));
     return { fields: gcView(await collectGarbage({ ...p, names: a.names, keepLast: a.keepLast, yes: a.yes, forceUnlock: a.forceUnlock, onPlan }, ctx)) };
   },
+  "artifacts promote": async (ctx, p, a) => ({ fields: artifactPromotionView(await promoteArtifact({ ...p, ref: a.ref, from: a.from, to: a.to }, ctx)) }),
 };

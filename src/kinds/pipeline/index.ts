@@ -105,7 +105,7 @@ export const STAGE_FIELDS: Record<StageType, string[]> = {
   wait: ["status"],
   notify: ["status"],
   promote: ["status", "target", "model", "version", "artifact", "promoted"],
-  rollout: ["status", "endpoint", "version", "percent", "rolled_back"],
+  rollout: ["status", "target", "endpoint", "version", "percent", "rolled_back"],
 };
 const OPEN_FIELDS = new Set(["results", "metrics"]);
 const TRIGGER_FIELDS = ["kind", "user", "commit", "branch", "due_at", "pipeline", "run"];
