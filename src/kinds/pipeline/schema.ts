@@ -66,7 +66,7 @@ const smtpSchema = z.strictObject({
 });
 
 const channelSchema = z.strictObject({
-  events: z.array(z.enum(EVENTS)).min(1).optional().describe("what to send (default: all of approval_waiting, succeeded, failed, deployed, notify)"),
+  events: z.array(z.enum(EVENTS)).min(1).optional().describe("what to send (default: all of approval_waiting, succeeded, failed, deployed, notify, promoted, rolled_back)"),
   webhook: z
     .strictObject({
       url: z.string().regex(/^https?:\/\/\S+$/, "an http:// or https:// URL"),
