@@ -127,7 +127,7 @@ export const ERROR_CODES = {
   audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
   server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
   source_changed: { exit: 1, http: 409, description: "`--server`: a project file changed while it was being uploaded; run the command again" },
-  not_remote: { exit: 2, http: 400, description: "`--server` on a command that works on this machine only (artifacts build and publish, bundle, run --bundle), or a pipelines command with a server configured (they work on the local home only, for now)" },
+  not_remote: { exit: 2, http: 400, description: "`--server` on a command that works on this machine only (artifacts build and publish, bundle, run --bundle)" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
   pipeline_failed: { exit: 1, http: 500, description: "`pipelines run` (in the foreground) or `status`: the pipeline run ended without succeeding (failed or cancelled)" },
   executor_failed: { exit: 1, http: 502, description: "the target's executor could not take a run: a Slurm command failed or is missing (the message has its error); the run is recorded failed" },

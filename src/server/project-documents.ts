@@ -9,6 +9,8 @@ import { endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from
 import { listJobs } from "../operations/jobs.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion } from "../operations/models.js";
 import { promoteArtifact, promoteModel } from "../operations/promote.js";
+import { decideApproval, listPipelineRuns, listPipelines, pipelineStageLogs, pipelineStatus, runPipeline } from "../operations/pipelines.js";
+import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRunsView, pipelineRunView, pipelinesView } from "../views/pipelines.js";
 import { history, listSettings, status } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep } from "../operations/runs.js";
@@ -68,6 +70,15 @@ export interface ProjectArgs {
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
   "artifacts gc": { names?: string[]; keepLast?: number; yes?: boolean; forceUnlock?: boolean; onPlan?: (plan: FieldsOf<"artifacts gc">) => void };
   "artifacts promote": { ref: string; from: string; to: string };
+  "pipelines list": Record<string, never>;
+  /** Embedded: runs the stages in the foreground (unless `detach`), lines to `onLine`. Remote: the server records the run and answers at once. */
+  "pipelines run": { name: string; params?: Record<string, string>; detach?: boolean; onLine?: (line: string) => void };
+  "pipelines runs": { name: string; limit?: number };
+  "pipelines status": { run: string };
+  /** The approver is ctx.actor (the API's caller; embedded: the local user with their groups). */
+  "pipelines approve": { run: string; stage: string; comment?: string };
+  "pipelines reject": { run: string; stage: string; comment?: string };
+  "pipelines logs": { run: string; stage: string };
 }
 
 export type ProjectCommand = keyof ProjectArgs;
@@ -139,4 +150,14 @@ export const projectCommands: ProjectCommands = {
     return { fields: gcView(await collectGarbage({ ...p, names: a.names, keepLast: a.keepLast, yes: a.yes, forceUnlock: a.forceUnlock, onPlan }, ctx)) };
   },
   "artifacts promote": async (ctx, p, a) => ({ fields: artifactPromotionView(await promoteArtifact({ ...p, ref: a.ref, from: a.from, to: a.to }, ctx)) }),
+  "pipelines list": async (ctx, p) => ({ fields: pipelinesView(await listPipelines(p, ctx)) }),
+  "pipelines run": async (ctx, p, a) => {
+    const r = await runPipeline({ ...p, name: a.name, params: a.params, detach: a.detach, onLine: a.onLine }, ctx);
+    return { fields: pipelineRunView(r), error: pipelineRunFailure(r) };
+  },
+  "pipelines runs": async (ctx, p, a) => ({ fields: pipelineRunsView(await listPipelineRuns({ ...p, name: a.name, limit: a.limit ?? 20 }, ctx)) }),
+  "pipelines status": async (ctx, p, a) => ({ fields: pipelineRunView(await pipelineStatus({ ...p, run: a.run }, ctx)) }),
+  "pipelines approve": async (ctx, p, a) => ({ fields: pipelineDecisionView(await decideApproval({ ...p, run: a.run, stage: a.stage, decision: "approve", comment: a.comment }, ctx)) }),
+  "pipelines reject": async (ctx, p, a) => ({ fields: pipelineDecisionView(await decideApproval({ ...p, run: a.run, stage: a.stage, decision: "reject", comment: a.comment }, ctx)) }),
+  "pipelines logs": async (ctx, p, a) => ({ fields: pipelineLogsView(await pipelineStageLogs({ ...p, run: a.run, stage: a.stage }, ctx)) }),
 };
