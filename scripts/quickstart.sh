@@ -42,7 +42,9 @@ slipway jobs list                   # deployed jobs, their titles, the schedules
 slipway schedules list              # nightly-train: next fire time (the server deploy started fires it)
 slipway run train_iris --wait       # trains the iris classifier, writes ONNX, registers iris@champion
 slipway models versions iris
-slipway deploy                      # every phase: adds the phase-2 endpoint serving iris@champion
+slipway deploy                      # every phase: adds the phase-2 endpoint serving iris@champion and a minutely schedule
+slipway schedules wait heartbeat-every-minute   # within a minute the server fires it: a run with trigger schedule
+slipway schedules pause heartbeat-every-minute  # no more fires (unpause lets it fire again)
 slipway endpoints query iris-dev --data '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
 slipway endpoints logs iris-dev
 slipway status

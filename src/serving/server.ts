@@ -15,7 +15,7 @@ import { blobStoreAt, openStores, type Stores } from "../store/open.js";
 import { TokenVerifier } from "./auth.js";
 import { Drainer } from "./drain.js";
 import { Endpoints, type EndpointConfig, type LiveEndpoint } from "./endpoints.js";
-import { createGateway } from "./gateway.js";
+import { createGateway, type QueryAccess } from "./gateway.js";
 import { InferenceLog } from "./inference-log.js";
 import { applyRetention, type RetentionTarget } from "./inference-retention.js";
 import { ProcessGroups } from "./process-groups.js";
@@ -39,6 +39,8 @@ export interface ServerOptions {
    */
   background?: (stores: Stores) => BackgroundHooks;
   log(line: string): void;
+  /** Who may query beyond an endpoint's configured grants (the control plane's API grants, owners, admins). */
+  queryAccess?: QueryAccess;
   /**
    * Stop by itself after this many ms with no endpoint served or being restored, none recorded in the
    * state under SLIPWAY_HOME, no request, and no background work that keeps it (0: never).
@@ -109,7 +111,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     throw e;
   }
   const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups, clock: env.clock });
-  const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), log: inference, now: () => env.clock.now() });
+  const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), access: options.queryAccess, log: inference, now: () => env.clock.now() });
   const adminToken = randomBytes(24).toString("base64url");
   const idleExitMs = options.idleExitMs ?? 0;
   const startedAt = performance.now();

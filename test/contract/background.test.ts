@@ -1,4 +1,4 @@
-// The --json documents of `jobs list`, `schedules list`, `schedules pause` and `schedules unpause`.
+// The --json documents of `jobs list`, `schedules list`, `schedules pause`, `schedules unpause` and `schedules wait`.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
@@ -36,7 +36,7 @@ describe("--json contract: jobs and schedules", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["jobs list", "schedules list", "schedules pause", "schedules unpause"]);
+    finishSnapshots(["jobs list", "schedules list", "schedules pause", "schedules unpause", "schedules wait"]);
   });
 
   it("before and after a deploy; a run by title", async () => {
@@ -59,5 +59,12 @@ describe("--json contract: jobs and schedules", () => {
     jsonCase(box, n, "schedules unpause", "unpaused", ["schedules", "unpause", "yearly"]);
     assert.equal(jsonCase(box, n, "schedules pause", "unknown_schedule", ["schedules", "pause", "yearl"]).code, 2);
     assert.equal(jsonCase(box, n, "schedules unpause", "unknown_schedule", ["schedules", "unpause", "nope"]).code, 2);
+  });
+
+  // A fire is shown by the quickstart (docs/getting-started.md, checked by its docs test).
+  it("schedules wait: an unknown schedule, one that does not fire in time", () => {
+    assert.equal(jsonCase(box, n, "schedules wait", "unknown_schedule", ["schedules", "wait", "nope"]).code, 2);
+    assert.equal(jsonCase(box, n, "schedules wait", "schedule_wait_timeout", ["schedules", "wait", "yearly", "--timeout", "1s"]).code, 1);
+    assert.equal(jsonCase(box, n, "schedules wait", "invalid_flag", ["schedules", "wait", "yearly", "--timeout", "soon"]).code, 2);
   });
 });

@@ -15,6 +15,7 @@ import { documentAnswer, errorAnswer, type Answer } from "./respond.js";
 import { ROUTES, type ApiDeps, type Call, type Result, type Route, type Stream } from "./routes.js";
 import { envelope } from "../../views/documents.js";
 import { redactValue } from "../../util/redact.js";
+import { projectAuditEntry } from "../project-documents.js";
 
 export interface ApiOptions {
   /** Largest JSON body (default 1 MiB). */
@@ -127,12 +128,8 @@ function wantsProgress(c: Context): boolean {
 
 async function audit(deps: ApiDeps, route: Route, call: Call, input: any, fields: any, outcome: string): Promise<void> {
   const p = call.params;
-  const resource = p.run ?? (p.model ? `model.${p.model}${p.alias ? `@${p.alias}` : ""}` : undefined) ?? (input?.job ? `job.${input.job}` : undefined) ?? p.name;
-  const detail: Record<string, unknown> = {};
-  if (fields?.revision !== undefined) detail.revision = fields.revision;
-  if (route.audit === "run" && fields?.id) detail.run = fields.id;
-  if (route.audit === "alias move" && fields?.version !== undefined) detail.version = fields.version;
-  await deps.cp.audit.append({ actor: call.actor.name, action: route.audit!, project: p.project, target: fields?.target ?? input?.target ?? "", resource, client: call.actor.client, outcome, detail });
+  const entry = projectAuditEntry(route.audit!, { project: p.project, target: input?.target }, { ...p, job: input?.job }, fields, outcome);
+  await deps.cp.audit.append({ ...entry, actor: call.actor.name, client: call.actor.client });
 }
 
 /** The request body, refused (413) past `limit` bytes without reading the rest. */

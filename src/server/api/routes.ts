@@ -14,7 +14,7 @@ import { redactValue } from "../../util/redact.js";
 import type { Actor } from "../auth/actor.js";
 import type { ControlPlane } from "../control-plane.js";
 import { identityCommands, type IdentityCommand } from "../identity-documents.js";
-import { projectCommands, type ProjectArgs, type ProjectCommand } from "../project-documents.js";
+import { AUDITED_PROJECT_COMMANDS, projectCommands, type ProjectArgs, type ProjectCommand } from "../project-documents.js";
 import type { SourceStore } from "./sources.js";
 import { toUserName, type RuntimeEnv } from "../../env.js";
 import { decideApproval, listPipelineRuns, listPipelines, pipelineStageLogs, pipelineStatus, runPipeline } from "../../operations/pipelines.js";
@@ -166,7 +166,7 @@ function project<C extends ProjectCommand, S extends z.ZodRawShape>(
     command,
     summary,
     access,
-    audit,
+    audit: audit ?? AUDITED_PROJECT_COMMANDS[command],
     progress: true,
     input: () => z.strictObject({ ...base, ...shape }),
     handle: async (call, input) => {
