@@ -109,6 +109,8 @@ export const AUDITED_PROJECT_COMMANDS: Partial<Record<ProjectCommand, string>> =
   "endpoints reap": "endpoints reap",
   "artifacts install": "artifacts install",
   "artifacts gc": "artifacts gc",
+  "models promote": "models promote",
+  "artifacts promote": "artifacts promote",
 };
 
 /** What one audited project command did, for its audit entry (who and from where are the caller's). */

@@ -358,7 +358,6 @@ export const ROUTES: Route[] = [
     "CAN_VIEW on `from`, CAN_MANAGE on `to` (or the artifact there)",
     { from: z.string().min(1), to: z.string().min(1) },
     (c, i) => ({ ref: c.params.ref!, from: i.from, to: i.to }),
-    "artifacts promote",
   ),
 
   // ---- models
@@ -383,7 +382,6 @@ export const ROUTES: Route[] = [
     "CAN_VIEW on `from`, CAN_MANAGE on `to` (or the model there)",
     { from: z.string().min(1), to: z.string().min(1), alias: z.string().min(1).optional().describe("pointed at the promoted version in `to`") },
     (c, i) => ({ ref: c.params.ref!, from: i.from, to: i.to, alias: i.alias }),
-    "models promote",
   ),
 
   // ---- endpoints
