@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { Slipway } from "../../src/index.js";
 import { sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
 
 const MAKE = `import json, os
@@ -105,7 +106,7 @@ resources:
     await new Promise<void>((r) => hooks.close(() => r()));
   });
 
-  it("models promote copies a version with its files, metrics and lineage, moves the alias, and says so once", () => {
+  it("models promote copies a version with its files, metrics and lineage, moves the alias, and says so once (CLI and SDK)", async () => {
     const first = box.json(["models", "promote", "m@champion", "--from", "dev", "--to", "qa", "--alias", "champion"]);
     assert.equal(first.code, 0, first.stderr);
     assert.equal(first.doc.promoted, true);
@@ -130,6 +131,9 @@ resources:
     const same = box.run(["models", "promote", "m@1", "--from", "dev", "--to", "dev"]);
     assert.equal(same.code, 2);
     assert.match(same.stderr, /--from and --to are both dev/);
+    // The SDK: the same operation.
+    const sdk = await new Slipway({ project: box.dir, home: box.home }).models.promote("m/1", { from: "dev", to: "qa" });
+    assert.deepEqual([sdk.promoted, sdk.to, sdk.version.promotedFrom?.target], [false, { target: "qa", version: 1 }, "dev"]);
     const unknown = box.run(["models", "promote", "m@1", "--from", "dev", "--to", "prod"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown target "prod"/);
