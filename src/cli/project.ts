@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { RemoteProject } from "../client/remote-project.js";
-import { RefusedError, SlipwayError } from "../errors.js";
+import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { AUDITED_PROJECT_COMMANDS, projectAuditEntry, projectCommands, type ProjectAnswer, type ProjectArgs, type ProjectCommand } from "../server/project-documents.js";
 import { openControlPlane } from "../server/control-plane.js";
 import type { RuntimeEnv } from "../env.js";
@@ -73,18 +73,22 @@ export async function auditedLocally<A extends { fields: object; error?: { code:
     return answer;
   } catch (e) {
     outcome = (e as { code?: string }).code ?? "internal";
+    // Invalid files or flags: refused before anything was touched (not even the state database).
+    if (e instanceof InvalidInputError) outcome = "";
     throw e;
   } finally {
     const fields = answer?.fields as { project?: string; target?: string } | undefined;
-    try {
-      const cp = await openControlPlane(env);
+    if (outcome) {
       try {
-        await cp.audit.append({ ...projectAuditEntry(action, { project: fields?.project, target }, ref, fields, outcome), actor: env.user, client: "local" });
-      } finally {
-        await cp.stores.close();
+        const cp = await openControlPlane(env);
+        try {
+          await cp.audit.append({ ...projectAuditEntry(action, { project: fields?.project, target }, ref, fields, outcome), actor: env.user, client: "local" });
+        } finally {
+          await cp.stores.close();
+        }
+      } catch (e) {
+        warn(`warning: the change was not appended to the audit log: ${(e as Error).message}`);
       }
-    } catch (e) {
-      warn(`warning: the change was not appended to the audit log: ${(e as Error).message}`);
     }
   }
 }

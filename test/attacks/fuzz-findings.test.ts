@@ -61,7 +61,7 @@ targets:
       const r = box.run(["validate"]);
       assertNoCrash(r);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /module\.yaml:6:11: error: resources\.pipelines\.release\.stages\[0\]\.type is required: one of run, deploy, approval, wait, destroy, notify\n  hint: add `type:`/);
+      assert.match(r.stderr, /module\.yaml:6:11: error: resources\.pipelines\.release\.stages\[0\]\.type is required: one of run, deploy, approval, wait, destroy, notify, promote, rollout\n  hint: add `type:`/);
       assert.doesNotMatch(r.stderr, /undefined/);
     } finally {
       box.cleanup();

@@ -58,7 +58,7 @@ function registerWait(schedules: Command): void {
         };
         const first = await find();
         const before = first.s.last?.due_at ?? null;
-        const deadline = Date.now() + timeoutMs;
+        const deadline = rt.env.clock.now() + timeoutMs;
         for (;;) {
           const { r, s } = await find();
           // A fire is a new due time handled by the server; "queued" waits for its run to start.
@@ -66,7 +66,7 @@ function registerWait(schedules: Command): void {
             const fields = { project: r.project, target: r.target, schedule: s };
             return { fields, text: () => printSchedule(rt.out, s) };
           }
-          if (Date.now() >= deadline) {
+          if (rt.env.clock.now() >= deadline) {
             const why = s.paused ? "it is paused" : !r.server_running ? "no Slipway server runs for this SLIPWAY_HOME" : `its next due time is ${s.next_at}`;
             throw new SlipwayError("schedule_wait_timeout", `schedule ${schedule} did not fire within ${flags.timeout}: ${why}`, { hint: "slipway schedules list shows its next fire time; a longer --timeout waits longer" });
           }
