@@ -184,7 +184,7 @@ export async function expireTargets(stores: Stores, env: RuntimeEnv, o: ExpireOp
           keepServer: true,
           guard: async () => {
             const current = await store.get(row.project, row.target);
-            if (!current || current.generation !== row.generation || current.pinned_by || env.clock.now() < current.due_ms) {
+            if (!current || current.generation !== row.generation || current.pinned_by || (current.status !== "armed" && current.status !== "retrying") || env.clock.now() < current.due_ms) {
               throw new RefusedError("ttl_restarted", `${where}: the clock was restarted, extended or pinned; nothing deleted`);
             }
           },
@@ -200,6 +200,11 @@ export async function expireTargets(stores: Stores, env: RuntimeEnv, o: ExpireOp
     } catch (e) {
       if ((e as { code?: string }).code === "ttl_restarted") {
         did.push((e as Error).message);
+        continue;
+      }
+      // Someone else holds the target's lock (a deploy, another server's deletion): not a failed attempt; the next pass looks again.
+      if ((e as { code?: string }).code === "lock_held") {
+        did.push(`${where}: locked (${(e as Error).message}); tried again at the next pass`);
         continue;
       }
       const attempts = row.attempts + 1;
