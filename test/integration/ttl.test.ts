@@ -268,3 +268,35 @@ describe("ttl: a deletion that fails", () => {
     assert.deepEqual(rx.hooks.slice(hooksBefore).map((h) => h.delivery), ["tl/dev/1/deletion_failed/0", "tl/dev/1/deletion_done/0"]);
   });
 });
+
+describe("ttl through the API (--server)", () => {
+  it("deploy, ttl show, extend, pin and unpin on a real server, each change in the audit log", async () => {
+    const { startTestServer } = await import("../helpers/server.js");
+    const server = await startTestServer();
+    const box = sandbox({
+      "slipway.yaml": "project: remote-tl\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: { default: true, ttl: { after: 24h } }\n",
+      "modules/m/module.yaml": "module: m\nsettings:\n  colour: blue\n",
+    });
+    try {
+      const remote = (args: string[]) => box.json([...args, "--server", server.url], { SLIPWAY_TOKEN: server.token });
+      assert.equal(remote(["deploy"]).code, 0);
+      const shown = remote(["ttl", "show", "dev"]);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.equal(shown.doc.ttl.status, "armed");
+      assert.equal(shown.doc.ttl.deployed_by, "admin");
+      const extended = remote(["ttl", "extend", "dev", "12h"]);
+      assert.equal(extended.code, 0, extended.stderr);
+      assert.equal(Date.parse(extended.doc.ttl.due_at) - Date.parse(shown.doc.ttl.due_at), 12 * HOUR);
+      assert.equal(remote(["ttl", "pin", "dev"]).doc.ttl.pinned_by, "admin");
+      assert.equal(remote(["ttl", "unpin", "dev"]).doc.ttl.pinned_by, null);
+      assert.equal(remote(["status"]).doc.ttl.extended_ms, 12 * HOUR);
+      const audit = box.json(["audit", "--server", server.url], { SLIPWAY_TOKEN: server.token });
+      assert.equal(audit.code, 0, audit.stderr);
+      const actions = audit.doc.entries.map((e: any) => e.action).filter((a: string) => a.startsWith("ttl "));
+      assert.deepEqual(actions.sort(), ["ttl extend", "ttl pin", "ttl unpin"]);
+    } finally {
+      box.cleanup();
+      await server.stop();
+    }
+  });
+});
