@@ -6,13 +6,13 @@
 // `ok` is true exactly when the exit code is 0. The CLI (and the coming HTTP API) print these
 // documents through the view functions beside this file; nothing imports commander here.
 import { z } from "zod";
-import { artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
+import { artifactPromotionSchema, artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
 import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSchema, validateSchema } from "./deployments.js";
 import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./endpoints.js";
 import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
-import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
+import { modelPromotionSchema, modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
 import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
 import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
@@ -55,6 +55,7 @@ export const DOCUMENTS = {
   "ttl extend": { fields: ttlSchema },
   "ttl pin": { fields: ttlSchema },
   "ttl unpin": { fields: ttlSchema },
+  "schedules wait": { fields: schedulePauseSchema },
   "pipelines list": { fields: pipelinesSchema },
   "pipelines run": { fields: pipelineRunSchema, unsuccessful: true },
   "pipelines runs": { fields: pipelineRunsSchema },
@@ -66,6 +67,7 @@ export const DOCUMENTS = {
   "models versions": { fields: modelVersionsSchema },
   "models show": { fields: modelVersionSchema },
   "models alias set": { fields: modelVersionSchema },
+  "models promote": { fields: modelPromotionSchema },
   "endpoints list": { fields: endpointsSchema },
   "endpoints query": { fields: querySchema, unsuccessful: true },
   "endpoints logs": { fields: endpointLogsSchema },
@@ -93,6 +95,7 @@ export const DOCUMENTS = {
   "artifacts list": { fields: artifactsListSchema },
   "artifacts install": { fields: installSchema },
   "artifacts gc": { fields: gcSchema },
+  "artifacts promote": { fields: artifactPromotionSchema },
   schema: { fields: schemaDocSchema },
   init: { fields: initSchema },
   doctor: { fields: doctorSchema, unsuccessful: true },
