@@ -130,6 +130,7 @@ describe("examples/release: the reference release workflow", () => {
     const q = box.json(["endpoints", "query", "iris-dev", "--data", '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}'], ann);
     assert.equal(q.code, 0, JSON.stringify(q.doc));
     assert.equal(box.json(["status", "-t", "qa"]).doc.endpoints[0].name, "iris-qa");
+    assert.equal(stage(run1, "qa-model").outputs.promoted, true, "dev's version promoted to qa");
     const clock1 = box.json(["ttl", "show", "dev"]).doc.ttl;
     assert.equal(clock1.status, "armed");
 
@@ -162,6 +163,7 @@ describe("examples/release: the reference release workflow", () => {
     assert.equal(bob.code, 0, bob.stderr);
     await waitFor(() => runStatus(prod.doc.id).status === "succeeded", { what: "prod deployed after the approval", timeoutMs: 120_000 });
     assert.equal(box.json(["status", "-t", "prod"]).doc.endpoints[0].name, "iris-prod");
+    assert.equal(box.json(["models", "show", "iris@champion", "-t", "prod"]).doc.version, 1, "prod serves the version trained once, in dev");
 
     // ---- 25 h later (the server was down meanwhile): dev destroyed, with a notification; qa and prod stay
     await serverAt(25 * HOUR);
