@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   dependencies_not_deployed: { exit: 3, http: 409, description: "`--module` whose dependencies are not deployed (adds `missing`)" },
   dependents_deployed: { exit: 3, http: 409, description: "`destroy --module` while deployed modules depend on it (adds `dependents`)" },
   not_deployed: { exit: 3, http: 409, description: "`destroy --module` of a module that is not deployed" },
+  ttl_not_running: { exit: 3, http: 409, description: "`ttl extend`, `pin` or `unpin` of a target whose TTL clock is not running (no `ttl: { after }`, not deployed since, or already destroyed)" },
+  ttl_restarted: { exit: 3, http: 409, description: "a TTL deletion found the target's clock restarted, extended or pinned under its lock: nothing was deleted" },
   run_finished: { exit: 3, http: 409, description: "`cancel` of a run that has finished or is lost" },
   run_elsewhere: { exit: 3, http: 409, description: "`cancel` of a run on another host" },
   server_running: { exit: 3, http: 409, description: "`slipway server` while a server for this `SLIPWAY_HOME` runs" },

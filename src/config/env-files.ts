@@ -60,3 +60,12 @@ export function moduleEnvironment(project: LoadedProject, moduleName: string, mo
   for (const [name, value] of Object.entries(project.variables)) vars[`SLIPWAY_VAR_${name}`] = value;
   return { vars, secrets: [...secrets] };
 }
+
+/** The target's own environment (application.env, then its env_files): what its notifications read secrets from. */
+export function targetEnvironment(project: LoadedProject): Record<string, string> {
+  const vars: Record<string, string> = Object.create(null);
+  for (const file of [join(project.dir, "application.env"), ...(project.target.config.env_files ?? []).map((f) => join(project.dir, f))]) {
+    for (const [key, value] of Object.entries(readEnvFile(project, file) ?? {})) vars[key] = value;
+  }
+  return vars;
+}

@@ -126,11 +126,59 @@ export const executorSchema = z
   .describe("Where the target's runs execute: { type: local } (default) or { type: slurm, partition, account, qos }");
 export type ExecutorConfig = z.infer<typeof executorSchema>;
 
+/** The target's own notification events (its TTL); pipelines have theirs in the pipeline's `notifications:`. */
+export const TARGET_EVENTS = ["deletion_upcoming", "deletion_done", "deletion_failed"] as const;
+export type TargetEvent = (typeof TARGET_EVENTS)[number];
+
+/** One channel of a target's `notifications:`: the same webhook and e-mail keys as a pipeline's channels. */
+function targetChannelSchema() {
+  return z.strictObject({
+    events: z.array(z.enum(TARGET_EVENTS)).min(1).optional().describe("what to send (default: all of deletion_upcoming, deletion_done, deletion_failed)"),
+    webhook: z
+      .strictObject({
+        url: z.string().regex(/^https?:\/\/\S+$/, "an http:// or https:// URL"),
+        secret_env: envName.optional().describe("the environment variable (or env-file key) holding the HMAC-SHA256 signing secret"),
+      })
+      .optional(),
+    email: z
+      .strictObject({
+        to: z.array(z.string().regex(/^[^\s@]+@[^\s@]+$/, "an e-mail address")).min(1),
+        from: z.string().min(1).optional().describe("default slipway@<host name>"),
+        smtp: z
+          .strictObject({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).optional().describe("default 587 (465 with secure: true)"),
+            secure: z.boolean().optional(),
+            user: z.string().min(1).optional(),
+            password_env: envName.optional().describe("the environment variable (or env-file key) holding the password; never the password itself"),
+          })
+          .optional()
+          .describe("default: SLIPWAY_SMTP_URL (smtp://user:password@host:port)"),
+      })
+      .optional(),
+  }).refine((c) => !!c.webhook !== !!c.email, "a notification channel needs exactly one of webhook or email");
+}
+export type TargetChannel = z.infer<ReturnType<typeof targetChannelSchema>>;
+
 export const targetSchema = z.strictObject({
   default: z.boolean().optional().describe("Used when -t/--target is not given"),
   mode: z.enum(["development", "production"]).optional().describe("development: no approvals, TTL allowed"),
   env_files: z.array(z.string().min(1)).optional().describe("Env files read after application.env and before module.env"),
-  ttl: duration.optional().describe("Endpoints in this target are destroyed this long after their last deploy"),
+  ttl: z
+    .union([
+      duration,
+      z.strictObject({
+        after: duration.describe("How long after the last deploy what is deployed is destroyed"),
+        scope: z.enum(["target", "endpoints"]).optional().describe("target (default): everything deployed to the target is destroyed; endpoints: each endpoint, like `ttl: 24h`"),
+        notify_before: duration.optional().describe("scope target: send deletion_upcoming this long before the deletion"),
+      }),
+    ])
+    .optional()
+    .describe("`ttl: 24h`: endpoints in this target are destroyed this long after their last deploy; `ttl: { after: 24h, notify_before: 1h }`: the whole target is"),
+  notifications: z
+    .array(targetChannelSchema())
+    .optional()
+    .describe("Channels for the target's own events (deletion_upcoming, deletion_done, deletion_failed of its ttl)"),
   protected: z.boolean().optional().describe("destroy needs --force as well as confirmation"),
   approval: z
     .strictObject({ approvers: z.array(z.string().min(1)).min(1), required: z.number().int().min(1).optional() })

@@ -2,6 +2,7 @@
 // its retention (`background_targets`), and that a server must run while schedules, pipeline triggers
 // (cron, git) or retention are deployed (deploy starts the background server, which then does not stop idle).
 import { iso } from "../clock.js";
+import { targetTtl } from "../config/ttl.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { ensureServer, runningServer } from "../serving/control.js";
 import type { Stores } from "../store/open.js";
@@ -16,8 +17,11 @@ export async function recordBackgroundWork(compiled: CompiledProject, stores: St
   const schedules = recorded.filter((r) => r.kind === "schedule");
   // Pipelines the server triggers by itself (cron, git); after-triggers follow runs, which start it anyway.
   const triggered = recorded.filter((r) => r.kind === "pipeline" && ((r.spec.triggers as { cron?: string; git?: unknown } | undefined)?.cron || (r.spec.triggers as { git?: unknown } | undefined)?.git));
-  if (!schedules.length && !retention && !triggered.length) return;
-  const work = [schedules.length ? `${schedules.length} schedule(s)` : "", triggered.length ? `${triggered.length} pipeline trigger(s)` : "", retention ? `artifact retention every ${retention.artifacts.every}` : ""].filter(Boolean).join(" and ");
+  // A target-wide TTL is destroyed by the server's ttl unit.
+  const ttl = targetTtl(project.target.config);
+  const expiring = ttl?.scope === "target" ? ttl.after : undefined;
+  if (!schedules.length && !retention && !triggered.length && !expiring) return;
+  const work = [schedules.length ? `${schedules.length} schedule(s)` : "", triggered.length ? `${triggered.length} pipeline trigger(s)` : "", retention ? `artifact retention every ${retention.artifacts.every}` : "", expiring ? `its ttl of ${expiring}` : ""].filter(Boolean).join(" and ");
   if (!servedByHomeServer(compiled)) {
     ctx.reporter.warn(`${project.name}/${project.target.name} keeps its state outside SLIPWAY_HOME: its ${work} run only in a server started on that state`);
     return;

@@ -1,4 +1,6 @@
 // validate, plan and deploy: the config's desired state, compared with (and applied to) the target.
+import { endpointTtl } from "../config/ttl.js";
+import { restartTargetClock } from "./ttl-clock.js";
 import { kindLookup } from "../kinds/index.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
@@ -110,6 +112,8 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
           return attachDeleteRuntimes(planChanges(compiled.resources, base, kindLookup.changeKind, scope, kindLookup.removedAfter), compiled);
         },
         check: (_plan, recorded) => checkModuleDependencies(compiled, scope, options, recorded),
+        // Under the lease: a TTL deletion waiting for it finds the clock restarted and does nothing.
+        started: () => restartTargetClock(compiled, stores, ctx),
         confirmation: (p) => deletionConfirmation(p, project.target.protected, `${project.name}/${project.target.name}`),
         yes: options.yes,
         force: options.force,
@@ -161,7 +165,7 @@ async function startRunsOnDeploy(compiled: CompiledProject, stores: Stores, outc
  * deployed_at and expires_at (the ones it created or updated got theirs from the provider).
  */
 async function restartEndpointClocks(compiled: CompiledProject, stores: Stores, scope: PlanScope, outcome: DeploymentOutcome, ctx: OperationContext): Promise<void> {
-  const ttl = compiled.project.target.config.ttl;
+  const ttl = endpointTtl(compiled.project.target.config);
   if (!ttl) return;
   const touched = new Set(outcome.plan.actions.map((a) => a.address));
   const inScope = new Set(compiled.resources.filter((r) => r.kind === "endpoint" && (!scope.modules || scope.modules.has(r.module)) && (scope.phase === undefined || r.phase <= scope.phase)).map((r) => r.address));

@@ -32,6 +32,12 @@ export interface DeploymentRequest {
   makePlan(recorded: RecordedResource[]): Plan | Promise<Plan>;
   /** Refuses (throws) before anything changes, e.g. dependents still deployed. */
   check?(plan: Plan, recorded: RecordedResource[]): void;
+  /**
+   * Runs under the lease once the deployment goes ahead (confirmed, or nothing to change), before it
+   * applies: a deploy restarts its target's TTL clock here, so a TTL deletion (which takes the same
+   * lease) never destroys what a deploy is bringing up.
+   */
+  started?(): Promise<void>;
   /** Why this plan needs a person's yes, or undefined when it does not. */
   confirmation(plan: Plan): { question: string; needsForce?: string } | undefined;
   yes?: boolean;
@@ -68,6 +74,7 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
     reporter.plan?.(plan, `${request.projectName}/${request.targetName}`);
 
     if (isEmpty(plan)) {
+      await request.started?.();
       const revision = await recordRevisionIfChanged(stores, state, request, ctx, undefined, recorded);
       return { plan, status: "no-changes", revision: revision?.revision, deploymentId: revision?.deploymentId };
     }
@@ -82,6 +89,7 @@ export async function runDeployment(stores: Stores, request: DeploymentRequest, 
       }
     }
 
+    await request.started?.();
     const deploymentId = newId("d", env.clock.now());
     const started = env.clock.now();
     await state.createDeployment({

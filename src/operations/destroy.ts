@@ -8,6 +8,7 @@ import { runDeployment } from "./deployment.js";
 import type { DeployResult } from "./deploy.js";
 import { stopServerIfIdle } from "../serving/control.js";
 import { forgetBackgroundWork } from "./background.js";
+import { stopTargetClock } from "./ttl-clock.js";
 
 export interface DestroyOptions extends ProjectOptions {
   modules?: string[];
@@ -16,6 +17,12 @@ export interface DestroyOptions extends ProjectOptions {
   forceUnlock?: boolean;
   /** Kill a hook script an interrupted deploy left running instead of waiting for it. */
   killOrphans?: boolean;
+  /** `expire`: the target's TTL ran out (recorded as such in history). */
+  operation?: "expire";
+  /** Checked under the target's lease before anything is deleted (the TTL's deletion: the clock was not restarted meanwhile). */
+  guard?: () => Promise<void>;
+  /** Run inside the server (the TTL's deletion): do not ask the server to stop when nothing is left. */
+  keepServer?: boolean;
 }
 
 export async function destroy(options: DestroyOptions, ctx: OperationContext): Promise<DeployResult> {
@@ -28,14 +35,17 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
     const result = await runDeployment(
       stores,
       {
-        operation: "destroy",
+        operation: options.operation ?? "destroy",
         projectName: project.name,
         targetName: project.target.name,
         projectDir: project.dir,
         archives: project.archives,
         options: { modules: options.modules },
         // Nothing is desired in scope, so everything recorded there is deleted.
-        makePlan: (recorded) => attachDeleteRuntimes(planChanges([], recorded, kindLookup.changeKind, { modules: scope }, kindLookup.removedAfter), compiled),
+        makePlan: async (recorded) => {
+          await options.guard?.();
+          return attachDeleteRuntimes(planChanges([], recorded, kindLookup.changeKind, { modules: scope }, kindLookup.removedAfter), compiled);
+        },
         check: (plan, recorded) => {
           if (!scope) return;
           const unknown = [...scope].filter((m) => !recorded.some((r) => r.module === m));
@@ -63,12 +73,13 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
       },
       ctx,
     );
+    if (result.status !== "failed" && !scope) await stopTargetClock(project.name, project.target.name, stores, ctx);
     if (result.status !== "failed") await forgetBackgroundWork(compiled, stores);
     return result;
   });
   // The background server stops once no endpoint and no background work is left (a server started with
   // `slipway server` keeps running unless it was given an idle timeout).
-  if (outcome.status !== "failed") {
+  if (outcome.status !== "failed" && !options.keepServer) {
     const stopped = await stopServerIfIdle(ctx.env);
     if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint or background work is left (it was at ${stopped.url}, pid ${stopped.pid})`);
   }

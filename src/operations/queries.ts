@@ -1,4 +1,5 @@
 // Read-only views of a target: status, history, settings.
+import { ttlInfo, type TtlInfo } from "./ttl.js";
 import type { RecordedResource } from "../resources.js";
 import { kindLookup, specOf } from "../kinds/index.js";
 import { iso } from "../clock.js";
@@ -40,6 +41,8 @@ export interface StatusResult {
    * the control plane, and the owner (CAN_MANAGE). Sorted by resource (the target first), level, principal.
    */
   permissions: TargetGrant[];
+  /** The target's `ttl`: when what is deployed is destroyed (the countdown), pins, a failing deletion. */
+  ttl: TtlInfo | null;
 }
 
 export interface TargetGrant {
@@ -117,6 +120,7 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
         // The running server's address when there is one (it may have restarted on another port).
         .map((r) => ({ name: r.name, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null, serving: serving.get(r.name) ?? "no_server" })),
       permissions: targetGrants(recorded, controlPlane, firstDeployer),
+      ttl: await ttlInfo(compiled, stores, ctx.env.clock.now()),
     };
   });
 }

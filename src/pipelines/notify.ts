@@ -6,6 +6,7 @@
 import { createHmac } from "node:crypto";
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
+import type { TargetEvent } from "../config/schema.js";
 import type { ChannelSpec, PipelineEvent } from "../kinds/pipeline/index.js";
 import type { PlanSummary } from "./effects.js";
 
@@ -29,6 +30,20 @@ export interface NotificationMessage {
   trigger: { kind: string; user: string; ref: string | null };
 }
 
+/** A target's own event (its TTL): what was deployed, when it is (or was) destroyed, why a deletion failed. */
+export interface TargetNotificationMessage {
+  event: TargetEvent;
+  project: string;
+  target: string;
+  title: string;
+  lines: string[];
+  at: string;
+  ttl: { after: string; deployed_at: string; deployed_by: string; due_at: string; attempts: number; error: string | null; next_attempt_at: string | null };
+}
+
+/** Where a message goes: the webhook or e-mail keys of a pipeline's or a target's channel. */
+export type ChannelTransport = Pick<ChannelSpec, "webhook" | "email">;
+
 export interface SendOptions {
   clock: Clock;
   /** Reads a secret by name from the pipeline's environment. */
@@ -46,7 +61,7 @@ export const DEFAULT_RETRY_DELAYS_MS = [500, 1000, 2000] as const;
 class Permanent extends Error {}
 
 /** Sends the message on the channel, retrying with backoff; resolves with the attempts it took, or throws the last error. */
-export async function sendNotification(channel: ChannelSpec, message: NotificationMessage, delivery: string, o: SendOptions): Promise<number> {
+export async function sendNotification(channel: ChannelTransport, message: NotificationMessage | TargetNotificationMessage, delivery: string, o: SendOptions): Promise<number> {
   const delays = o.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const send = channel.webhook ? await webhookSender(channel.webhook, message, delivery, o) : await emailSender(channel.email!, message, o);
   for (let attempt = 1; ; attempt++) {
@@ -61,7 +76,7 @@ export async function sendNotification(channel: ChannelSpec, message: Notificati
 }
 
 /** A channel as it may be shown: a webhook's origin (its path may hold a token), an e-mail's recipients. */
-export function describeChannel(channel: ChannelSpec): string {
+export function describeChannel(channel: ChannelTransport): string {
   if (channel.webhook) {
     try {
       return `webhook ${new URL(channel.webhook.url).origin}`;
@@ -72,7 +87,7 @@ export function describeChannel(channel: ChannelSpec): string {
   return `e-mail to ${channel.email?.to.join(", ")}`;
 }
 
-async function webhookSender(hook: NonNullable<ChannelSpec["webhook"]>, message: NotificationMessage, delivery: string, o: SendOptions): Promise<() => Promise<void>> {
+async function webhookSender(hook: NonNullable<ChannelSpec["webhook"]>, message: NotificationMessage | TargetNotificationMessage, delivery: string, o: SendOptions): Promise<() => Promise<void>> {
   const body = JSON.stringify({ ...message, text: [message.title, ...message.lines].join("\n") });
   const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "slipway", "x-slipway-event": message.event, "x-slipway-delivery": delivery };
   if (hook.secret_env) {
@@ -85,16 +100,16 @@ async function webhookSender(hook: NonNullable<ChannelSpec["webhook"]>, message:
     try {
       res = await fetch(hook.url, { method: "POST", headers, body, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000), redirect: "error" });
     } catch (e) {
-      throw new Error(`${describeChannel({ events: [], webhook: hook })}: ${(e as Error).cause ? String(((e as Error).cause as Error).message ?? (e as Error).cause) : (e as Error).message}`);
+      throw new Error(`${describeChannel({ webhook: hook })}: ${(e as Error).cause ? String(((e as Error).cause as Error).message ?? (e as Error).cause) : (e as Error).message}`);
     }
     await res.arrayBuffer().catch(() => undefined);
     if (res.ok) return;
-    const error = `${describeChannel({ events: [], webhook: hook })} answered ${res.status}`;
+    const error = `${describeChannel({ webhook: hook })} answered ${res.status}`;
     throw res.status >= 500 || res.status === 429 || res.status === 408 ? new Error(error) : new Permanent(error);
   };
 }
 
-async function emailSender(email: NonNullable<ChannelSpec["email"]>, message: NotificationMessage, o: SendOptions): Promise<() => Promise<void>> {
+async function emailSender(email: NonNullable<ChannelSpec["email"]>, message: NotificationMessage | TargetNotificationMessage, o: SendOptions): Promise<() => Promise<void>> {
   const { createTransport } = await import("nodemailer");
   let transport: ReturnType<typeof createTransport>;
   if (email.smtp) {
@@ -118,14 +133,14 @@ async function emailSender(email: NonNullable<ChannelSpec["email"]>, message: No
     from: email.from ?? `slipway@${hostname()}`,
     to: email.to.join(", "),
     subject: message.title,
-    text: [...message.lines, "", `event ${message.event}, run ${message.run}, ${message.at}`].join("\n"),
+    text: [...message.lines, "", "run" in message ? `event ${message.event}, run ${message.run}, ${message.at}` : `event ${message.event}, target ${message.project}/${message.target}, ${message.at}`].join("\n"),
     headers: { "X-Slipway-Event": message.event },
   };
   return async () => {
     try {
       await transport.sendMail(mail);
     } catch (e) {
-      throw new Error(`${describeChannel({ events: [], email })}: ${(e as Error).message}`);
+      throw new Error(`${describeChannel({ email })}: ${(e as Error).message}`);
     }
   };
 }

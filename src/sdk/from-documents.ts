@@ -91,6 +91,27 @@ export function toStatus(d: FieldsOf<"status">): StatusResult {
     drift: d.drift.map(toDrift),
     endpoints: d.endpoints.map((e) => ({ name: e.name, url: e.url, deployedAt: e.deployed_at, expiresAt: e.expires_at, serving: e.serving })),
     permissions: d.permissions.map((g) => ({ resource: g.resource, level: g.level, principalKind: g.principal_kind, principal: g.principal, source: g.source })),
+    ttl: d.ttl
+      ? {
+          scope: d.ttl.scope,
+          after: d.ttl.after,
+          notifyBefore: d.ttl.notify_before,
+          status: d.ttl.status,
+          deployedAt: d.ttl.deployed_at,
+          deployedBy: d.ttl.deployed_by,
+          dueAt: d.ttl.due_at,
+          remainingMs: d.ttl.remaining_ms,
+          extendedMs: d.ttl.extended_ms,
+          pinnedBy: d.ttl.pinned_by,
+          pinnedAt: d.ttl.pinned_at,
+          attempts: d.ttl.attempts,
+          lastError: d.ttl.last_error,
+          nextAttemptAt: d.ttl.next_attempt_at,
+          finishedAt: d.ttl.finished_at,
+          deliveries: d.ttl.notifications.map((n) => ({ ...n })),
+          endpoints: d.ttl.endpoints.map((e) => ({ name: e.name, expiresAt: e.expires_at })),
+        }
+      : null,
   };
   if (d.revision !== null) s.revision = d.revision;
   if (d.last_deployment) s.lastDeployment = toHistoryEntry(d.last_deployment);

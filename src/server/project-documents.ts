@@ -15,6 +15,7 @@ import { history, listSettings, status } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep } from "../operations/runs.js";
 import { listSchedules, setSchedulePaused } from "../operations/schedules.js";
+import { extendTtl, setTtlPinned, showTtl } from "../operations/ttl.js";
 import { artifactPromotionView, artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../views/deployments.js";
 import type { FieldsOf } from "../views/documents.js";
@@ -24,6 +25,7 @@ import type { ErrorJson } from "../views/error.js";
 import { modelPromotionView, modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
 import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../views/runs.js";
 import { jobsView, schedulePauseView, schedulesView } from "../views/schedules.js";
+import { ttlView } from "../views/ttl.js";
 
 interface Apply {
   yes?: boolean;
@@ -56,6 +58,10 @@ export interface ProjectArgs {
   "schedules list": Record<string, never>;
   "schedules pause": { name: string };
   "schedules unpause": { name: string };
+  "ttl show": Record<string, never>;
+  "ttl extend": { by: string };
+  "ttl pin": Record<string, never>;
+  "ttl unpin": Record<string, never>;
   "models list": Record<string, never>;
   "models versions": { model: string };
   "models show": { ref: string };
@@ -105,6 +111,9 @@ export const AUDITED_PROJECT_COMMANDS: Partial<Record<ProjectCommand, string>> =
   cancel: "cancel",
   "schedules pause": "schedules pause",
   "schedules unpause": "schedules unpause",
+  "ttl extend": "ttl extend",
+  "ttl pin": "ttl pin",
+  "ttl unpin": "ttl unpin",
   "models alias set": "alias move",
   "endpoints reap": "endpoints reap",
   "artifacts install": "artifacts install",
@@ -164,6 +173,10 @@ export const projectCommands: ProjectCommands = {
   "schedules list": async (ctx, p) => ({ fields: schedulesView(await listSchedules(p, ctx)) }),
   "schedules pause": async (ctx, p, a) => ({ fields: schedulePauseView(await setSchedulePaused({ ...p, name: a.name, paused: true }, ctx)) }),
   "schedules unpause": async (ctx, p, a) => ({ fields: schedulePauseView(await setSchedulePaused({ ...p, name: a.name, paused: false }, ctx)) }),
+  "ttl show": async (ctx, p) => ({ fields: ttlView(await showTtl(p, ctx)) }),
+  "ttl extend": async (ctx, p, a) => ({ fields: ttlView(await extendTtl({ ...p, by: a.by }, ctx)) }),
+  "ttl pin": async (ctx, p) => ({ fields: ttlView(await setTtlPinned({ ...p, pinned: true }, ctx)) }),
+  "ttl unpin": async (ctx, p) => ({ fields: ttlView(await setTtlPinned({ ...p, pinned: false }, ctx)) }),
   "models list": async (ctx, p) => ({ fields: modelsView(await listModels(p, ctx)) }),
   "models versions": async (ctx, p, a) => ({ fields: modelVersionsView(a.model, await modelVersions({ ...p, model: a.model }, ctx)) }),
   "models show": async (ctx, p, a) => ({ fields: modelVersionView(await showModelVersion({ ...p, ref: a.ref }, ctx)) }),

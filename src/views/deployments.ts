@@ -1,5 +1,6 @@
 // Public JSON of validate, plan, deploy / destroy / rollback, status, history and settings: each field
 // named and copied here, so renaming an internal field cannot change a document.
+import { ttlInfoSchema, ttlInfoView } from "./ttl.js";
 import { z } from "zod";
 import type { LibraryDrift } from "../compute/drift.js";
 import type { FieldChange, Plan, PlannedAction, PlanSummary } from "../engine/plan.js";
@@ -220,6 +221,8 @@ export const statusSchema = lazy(() =>
         source: z.enum(["config", "granted", "owner"]),
       }),
     ),
+    /** The target's ttl (null without one): see `ttl show`. */
+    ttl: ttlInfoSchema().nullable(),
   }),
 );
 
@@ -237,6 +240,7 @@ export function statusView(s: StatusResult): Infer<typeof statusSchema> {
     drift: s.drift.map(driftView),
     endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
     permissions: s.permissions.map((g) => ({ resource: g.resource, level: g.level, principal_kind: g.principalKind, principal: g.principal, source: g.source })),
+    ttl: s.ttl ? ttlInfoView(s.ttl) : null,
   };
 }
 

@@ -16,6 +16,7 @@ import { modelPromotionSchema, modelVersionSchema, modelsSchema, modelVersionsSc
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
 import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
 import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
+import { ttlSchema } from "./ttl.js";
 import { runnerSchema, schemaDocSchema, serverSchema, serverStatusSchema, serverStopSchema } from "./server.js";
 
 type Fields = z.ZodObject | z.ZodUnion<readonly z.ZodObject[]>;
@@ -50,6 +51,10 @@ export const DOCUMENTS = {
   "schedules list": { fields: schedulesSchema },
   "schedules pause": { fields: schedulePauseSchema },
   "schedules unpause": { fields: schedulePauseSchema },
+  "ttl show": { fields: ttlSchema },
+  "ttl extend": { fields: ttlSchema },
+  "ttl pin": { fields: ttlSchema },
+  "ttl unpin": { fields: ttlSchema },
   "schedules wait": { fields: schedulePauseSchema },
   "pipelines list": { fields: pipelinesSchema },
   "pipelines run": { fields: pipelineRunSchema, unsuccessful: true },

@@ -18,7 +18,7 @@ export function snapshotFile(command: CommandName): string {
 }
 
 /** Numbers that differ from run to run, by key. */
-const VOLATILE_NUMBERS = new Set(["duration_ms", "uptime_s", "ms", "latency_ms", "gateway_ms", "queue_ms", "model_ms", "pid", "port", "size", "bytes", "freed_bytes", "bytes_written"]);
+const VOLATILE_NUMBERS = new Set(["duration_ms", "remaining_ms", "uptime_s", "ms", "latency_ms", "gateway_ms", "queue_ms", "model_ms", "pid", "port", "size", "bytes", "freed_bytes", "bytes_written"]);
 
 /** Replaces what differs between runs with placeholders; ids become <run-1>, <deployment-1>, … in order of appearance. */
 export class Normaliser {

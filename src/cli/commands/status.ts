@@ -4,6 +4,7 @@ import { execute } from "../common.js";
 import type { Output } from "../output.js";
 import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";
 import { describeDrift } from "../render.js";
+import { ttlLines } from "./ttl.js";
 
 /** How status shows an endpoint the local server does not serve right now. */
 const SERVING: Record<string, string> = {
@@ -31,6 +32,7 @@ function printStatus(out: Output, s: FieldsOf<"status">): void {
   for (const m of s.modules) {
     out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.depends_on.length ? `, depends on ${m.depends_on.join(", ")}` : ""}`);
   }
+  if (s.ttl?.scope === "target") for (const line of ttlLines(s.ttl, "ttl", s.target)) out.line(line.replace(/^ttl: ttl /, "ttl "));
   for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expires_at ? `, expires ${e.expires_at} (TTL, reset by each deploy)` : ""}${SERVING[e.serving]}`);
   if (s.permissions.length) {
     out.line("permissions:");

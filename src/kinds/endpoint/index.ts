@@ -2,6 +2,7 @@
 // has their files laid out, and hands the configuration to the server through ServingControl, which
 // switches traffic once the new versions are ready (a rolling change). Deleting one stops its traffic,
 // then archives its inference table to the `misc` archive store before the record goes.
+import { endpointTtl } from "../../config/ttl.js";
 import { iso } from "../../clock.js";
 import type { Permission } from "../../config/schema.js";
 import type { ProviderContext } from "../../engine/provider.js";
@@ -127,7 +128,8 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
     }
     if (block.replicas && block.replicas.min > block.replicas.max) cx.report({ location: cx.at(["replicas"]), message: `endpoint "${name}": replicas.min (${block.replicas.min}) is above replicas.max (${block.replicas.max})` });
     const { phase: _phase, permissions, ...rest } = block;
-    const ttl = cx.project.target.config.ttl;
+    // Only `ttl: 24h` (scope endpoints) is per endpoint; a target-wide TTL is the target's clock (src/operations/ttl.ts).
+    const ttl = endpointTtl(cx.project.target.config);
     return {
       module: cx.module.name,
       ...rest,
@@ -140,7 +142,7 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
         ...(rest.inference_table?.keep_rows !== undefined ? { keep_rows: rest.inference_table.keep_rows } : {}),
       },
       response_format: rest.response_format ?? "mlflow",
-      // The server enforces access itself, and a target's TTL applies to its endpoints.
+      // The server enforces access itself, and a target's per-endpoint TTL applies to its endpoints.
       access: [...cx.project.permissions, ...(permissions ?? [])],
       ...(ttl ? { ttl } : {}),
     };

@@ -340,6 +340,12 @@ export const ROUTES: Route[] = [
   project("POST", "/schedules/:name/pause", "schedules pause", "stops a deployed schedule from firing (until unpause)", "CAN_MANAGE on the target or the schedule", {}, (c) => ({ name: c.params.name! }), "schedules pause"),
   project("POST", "/schedules/:name/unpause", "schedules unpause", "lets a paused schedule fire again", "CAN_MANAGE on the target or the schedule", {}, (c) => ({ name: c.params.name! }), "schedules unpause"),
 
+  // ---- the target's ttl
+  project("GET", "/ttl", "ttl show", "the target's ttl: when what is deployed is destroyed, pins, deletion attempts, notifications sent", "CAN_VIEW on the target", {}, () => ({})),
+  project("POST", "/ttl/extend", "ttl extend", "moves the target's deletion later by a duration (a deploy restarts the clock)", "CAN_MANAGE on the target", { by: z.string().min(1).max(20) }, (_c, i) => ({ by: i.by }), "ttl extend"),
+  project("POST", "/ttl/pin", "ttl pin", "keeps the target from being destroyed by its ttl until unpinned", "CAN_MANAGE on the target", {}, () => ({}), "ttl pin"),
+  project("POST", "/ttl/unpin", "ttl unpin", "lets the target's ttl destroy it again (at once when overdue)", "CAN_MANAGE on the target", {}, () => ({}), "ttl unpin"),
+
   // ---- artifacts
   project("GET", "/artifacts", "artifacts list", "every artifact of the project in the target's store", "CAN_VIEW on the target", {}, () => ({})),
   project("GET", "/artifacts/:name", "artifacts list", "versions of one artifact and where each is in use", "CAN_VIEW on the target", {}, (c) => ({ name: c.params.name! })),

@@ -4,7 +4,8 @@
 // records its last run, outcome and next run (`slipway server status`).
 //
 //   schedules   start runs of deployed schedules at their due times (schedules.ts)
-//   ttl         destroy endpoints whose target TTL ran out (operations/endpoints.ts)
+//   ttl         destroy endpoints whose target TTL ran out (operations/endpoints.ts), and targets whose
+//               target-wide TTL ran out, with their notifications and retries (operations/ttl.ts)
 //   lost-runs   mark runs whose runner died as lost; forget old leases and fire records
 //   retention/<project>/<target>   `artifacts gc --yes` on the target's `retention.artifacts.every`
 //   pipelines   advance pipeline runs; fire pipelines' cron triggers; poll their git branches (pipelines.ts)
@@ -14,6 +15,7 @@ import type { RuntimeEnv } from "../../env.js";
 import { silentReporter } from "../../engine/reporter.js";
 import { collectGarbage } from "../../operations/artifacts.js";
 import { reapExpiredEndpoints } from "../../operations/endpoints.js";
+import { expireTargets } from "../../operations/ttl.js";
 import { cancelRunRow } from "../../operations/runs.js";
 import { refreshLiveness } from "../../runs/liveness.js";
 import type { Stores } from "../../store/open.js";
@@ -89,8 +91,14 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
     unit: "ttl",
     everyMs: env.reapEveryMs,
     run: async () => {
-      const gone = await reapExpiredEndpoints(stores, env);
-      return gone.length ? `destroyed expired endpoint(s) ${gone.join(", ")}` : "no endpoint expired";
+      // Each part runs even when the other fails; a failure of either is the unit's outcome.
+      const [gone, targets] = await Promise.allSettled([reapExpiredEndpoints(stores, env), expireTargets(stores, env, { log, retryDelaysMs: options.pipelines?.retryDelaysMs })]);
+      const parts: string[] = [];
+      if (gone.status === "rejected") throw gone.reason;
+      parts.push(gone.value.length ? `destroyed expired endpoint(s) ${gone.value.join(", ")}` : "no endpoint expired");
+      if (targets.status === "rejected") throw targets.reason;
+      if (targets.value.length) parts.push(...targets.value);
+      return parts.join("; ");
     },
   };
   const lostRuns: PeriodicUnit = {
@@ -190,6 +198,7 @@ export function startBackground(env: RuntimeEnv, stores: Stores, options: Backgr
     async hasDeployedWork() {
       if ((await stores.state.resourcesOfKind("schedule")).length) return true;
       if (await pipelines.hasWork()) return true;
+      if ((await stores.state.ttl().open()).length) return true;
       return (await stores.state.background().targets()).some((t) => t.retention && JSON.parse(t.retention).artifacts?.every);
     },
     status: () => stores.state.background().statuses(),

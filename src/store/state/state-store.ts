@@ -7,6 +7,7 @@ import { RunStore } from "./run-store.js";
 import { ModelStore, TokenStore } from "./model-store.js";
 import { BackgroundStore } from "./background-store.js";
 import { PipelineStore } from "./pipeline-store.js";
+import { TtlStore } from "./ttl-store.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -106,6 +107,11 @@ export class StateStore {
   /** Release pipelines' runs, stages, approvals, notifications, slots and git heads. */
   pipelines(): PipelineStore {
     return new PipelineStore(this.db);
+  }
+
+  /** Target-wide TTLs: each target's clock, pins, deletion attempts and notifications. */
+  ttl(): TtlStore {
+    return new TtlStore(this.db);
   }
 
   forTarget(project: string, target: string): TargetState {

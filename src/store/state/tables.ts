@@ -457,4 +457,48 @@ export interface Database {
   pipeline_notifications: PipelineNotificationsTable;
   pipeline_slots: PipelineSlotsTable;
   pipeline_git_heads: PipelineGitHeadsTable;
+  target_ttls: TargetTtlsTable;
+  target_ttl_deliveries: TargetTtlDeliveriesTable;
+}
+
+/** A target-wide TTL's clock and deletion (src/operations/ttl.ts). */
+export interface TargetTtlsTable {
+  project: string;
+  target: string;
+  /** The project folder of the last deploy (the deletion compiles it, like `slipway destroy`). */
+  dir: string;
+  deployed_by: string;
+  deployed_at: string;
+  after: string;
+  notify_before: string | null;
+  /** JSON: the target's `notifications:` as last deployed. */
+  channels: string;
+  /** Bumped by each deploy: a deletion planned for an older generation is cancelled. */
+  generation: number;
+  /** When the target is destroyed (ms since the epoch): the last deploy + after + extensions. */
+  due_ms: number;
+  extended_ms: number;
+  pinned_by: string | null;
+  pinned_at: string | null;
+  /** armed (counting down) | retrying (a deletion failed; retried at next_attempt_ms) | expired (destroyed by the TTL) | destroyed (by a person). */
+  status: string;
+  attempts: number;
+  next_attempt_ms: number | null;
+  last_error: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface TargetTtlDeliveriesTable {
+  project: string;
+  target: string;
+  generation: number;
+  event: string;
+  channel: number;
+  description: string;
+  /** sending | sent | failed */
+  status: string;
+  attempts: number;
+  error: string | null;
+  at: string;
 }
