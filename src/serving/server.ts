@@ -23,6 +23,10 @@ import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, 
 import { SlipwayError } from "../errors.js";
 import { processAlive } from "../util/run-script.js";
 import { answerClientError } from "./client-errors.js";
+import { Apps, type AppIdentity } from "./apps/apps.js";
+import type { AppConfig } from "./apps/config.js";
+import { createAppProxy, type AppAccess } from "./apps/proxy.js";
+import { serverEnvironment } from "./control.js";
 
 export interface ServerOptions {
   port: number;
@@ -38,6 +42,10 @@ export interface ServerOptions {
    * started with the open stores once the server listens, stopped before they close.
    */
   background?: (stores: Stores) => BackgroundHooks;
+  /** Apps' service principals and tokens (the control plane's identity store); without it apps get no token. */
+  appIdentity?: (stores: Stores) => AppIdentity;
+  /** Who may pass /apps/NAME/ (the control plane's authentication and API grants); without it, state's tokens and config grants. */
+  appAccess?: (stores: Stores) => AppAccess;
   log(line: string): void;
   /**
    * Stop by itself after this many ms with no endpoint served or being restored, none recorded in the
@@ -64,6 +72,7 @@ export interface BackgroundHooks {
 export interface RunningServer {
   info: ServerInfo;
   endpoints: Endpoints;
+  apps: Apps;
   /** Drains requests in flight, stops the model processes, removes server.json. Idempotent. */
   close(): Promise<void>;
 }
@@ -110,6 +119,29 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   }
   const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups, clock: env.clock });
   const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), log: inference, now: () => env.clock.now() });
+  let serverUrl = "";
+  const apps = new Apps({
+    home: env.home,
+    // Apps get the server's plain environment (PATH, HOME, locale), none of its SLIPWAY_* settings.
+    env: Object.fromEntries(Object.entries(serverEnvironment(env.processEnv)).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith("SLIPWAY_"))),
+    serverUrl: () => serverUrl,
+    log: options.log,
+    groups,
+    identity: options.appIdentity?.(stores),
+    clock: env.clock,
+  });
+  const tokenVerifier = new TokenVerifier(stores.state.tokens(), undefined, env.clock);
+  const appProxy = createAppProxy(
+    apps,
+    options.appAccess?.(stores) ?? {
+      authenticate: async (token) => {
+        const identity = await tokenVerifier.identify(token);
+        return identity ? { name: identity.user, kind: "local", admin: false, groups: identity.groups } : undefined;
+      },
+    },
+    options.log,
+  );
+  const recordedApps = async () => (await stores.state.resourcesOfKind("app")).map((r) => r.outputs.config as AppConfig | undefined).filter((c): c is AppConfig => !!c);
   const adminToken = randomBytes(24).toString("base64url");
   const idleExitMs = options.idleExitMs ?? 0;
   const startedAt = performance.now();
@@ -133,6 +165,21 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       await inference.flush();
       return { status: 200, body: { removed: (body as { name: string }).name } };
     }
+    if (path === "/admin/apps/apply") {
+      await apps.apply(body as AppConfig);
+      return { status: 200, body: { applied: (body as AppConfig).name } };
+    }
+    if (path === "/admin/apps/remove") {
+      const b = body as { name: string; project?: string; target?: string };
+      const removed = await apps.remove(b.name, b.project !== undefined && b.target !== undefined ? { project: b.project, target: b.target } : undefined);
+      return { status: 200, body: { removed } };
+    }
+    if (path === "/admin/apps/status") return { status: 200, body: apps.status() };
+    if (path === "/admin/apps/logs") {
+      const b = body as { name: string; offset?: number; tail?: number };
+      if (!apps.get(b.name) && !apps.status().some((a) => a.name === b.name)) return { status: 404, body: { message: `no app named ${b.name} runs on this server` } };
+      return { status: 200, body: apps.logOf(b.name).read(b.offset, b.tail) };
+    }
     if (path === "/admin/flush") {
       await inference.flush();
       return { status: 200, body: { written: inference.stats().written } };
@@ -148,6 +195,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
           stopping: closing !== undefined || stopRequested,
           restoring: endpoints.restoringNames(),
           endpoints: endpoints.list().map(endpointStatus),
+          apps: apps.status().map(({ recent_logs: _logs, ...a }) => a),
           background: (await background?.status()) ?? [],
           inference_log: inference.stats(),
         },
@@ -175,6 +223,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       // Destroy asks: stop now if nothing is left to serve (only a server that would stop when idle).
       if (idleExitMs <= 0) return { status: 200, body: { stopping: false, reason: "this server does not stop when idle" } };
       if (endpoints.list().length || endpoints.restoringNames().length || (await recordedEndpoints()).length) return { status: 200, body: { stopping: false, reason: "it still has endpoints" } };
+      if (apps.list().length || apps.restoringNames().length || (await recordedApps()).length) return { status: 200, body: { stopping: false, reason: "it still has apps" } };
       if (await background?.hasDeployedWork()) return { status: 200, body: { stopping: false, reason: "it still has background work (schedules, retention)" } };
       setImmediate(() => stopByItself("no endpoint is left to serve: stopping"));
       return { status: 200, body: { stopping: true } };
@@ -190,6 +239,11 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     if (options.api && req.url?.startsWith("/api/")) {
       if (drainer.draining) res.setHeader("connection", "close");
       return options.api(req, res);
+    }
+    // Apps stream their bodies both ways (no buffering, no size bound of the gateway's).
+    if (req.url?.startsWith("/apps/") || req.url === "/apps") {
+      if (drainer.draining) res.setHeader("connection", "close");
+      return appProxy(req, res);
     }
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
@@ -231,8 +285,10 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
 
   // The endpoints recorded in state count as restoring from the first request on (503, not 404).
   let recorded: EndpointConfig[];
+  let recordedAppConfigs: AppConfig[];
   try {
     recorded = await recordedEndpoints();
+    recordedAppConfigs = await recordedApps();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
       http.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
@@ -249,7 +305,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
   const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
   // Restoring starts before server.json is written: a client that finds the server sees them restoring.
+  serverUrl = info.url;
   const restored = endpoints.restore(recorded);
+  const appsRestored = apps.restore(recordedAppConfigs);
   writeServerInfo(env.home, info);
 
   const background = options.background?.(stores);
@@ -280,16 +338,16 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     idleExitMs > 0
       ? setInterval(() => {
           if (checking || closing) return;
-          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || background?.busy()) {
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || apps.list().length || apps.restoringNames().length || apps.changing() || drainer.requests !== seenRequests || background?.busy()) {
             seenRequests = drainer.requests;
             idleSince = performance.now();
             return;
           }
           if (performance.now() - idleSince < idleExitMs) return;
           checking = true;
-          Promise.all([recordedEndpoints(), background?.hasDeployedWork()])
-            .then(([left, busy]) => {
-              if (left.length || busy) idleSince = performance.now();
+          Promise.all([recordedEndpoints(), background?.hasDeployedWork(), recordedApps()])
+            .then(([left, busy, leftApps]) => {
+              if (left.length || busy || leftApps.length) idleSince = performance.now();
               else stopByItself(`no endpoint to serve for ${idleExitMs} ms: stopping`);
             })
             .catch((e: Error) => options.log(`idle check: ${e.message}`))
@@ -301,6 +359,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   return {
     info,
     endpoints,
+    apps,
     close() {
       closing ??= (async () => {
         clearInterval(idleCheck);
@@ -310,8 +369,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
         if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);
-        await endpoints.stopAll();
+        await Promise.all([endpoints.stopAll(), apps.stopAll()]);
         await restored.catch(() => {});
+        await appsRestored.catch(() => {});
         groups.clear();
         await retaining;
         // Every row recorded before the stop is written now.

@@ -183,7 +183,7 @@ function identity<C extends IdentityCommand>(command: C, args: (call: Call, inpu
 
 const grantInput = () =>
   z.strictObject({
-    level: z.enum(["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_QUERY"]),
+    level: z.enum(["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_QUERY", "CAN_USE"]),
     project: z.string().min(1),
     target: z.string().optional().describe("one target (default: every target of the project)"),
     resource: z.string().optional().describe("one resource of the target, e.g. endpoint.churn"),

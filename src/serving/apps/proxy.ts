@@ -1,0 +1,223 @@
+// The route /apps/NAME/...: who may pass, and the request streamed to a ready replica of the app.
+// - The prefix is stripped: the app sees /... and gets the prefix in X-Forwarded-Prefix (and in
+//   $SLIPWAY_APP_PREFIX); a redirect the app answers with an absolute path is put back under the prefix.
+// - Sign-in: `Authorization: Bearer TOKEN` or the dashboard's session cookie `slipway_session` (its
+//   value a token). Without a valid one, a browser (it accepts text/html) is sent to
+//   /signin?next=<path>, any other client gets 401. With one, the user needs CAN_USE or CAN_MANAGE
+//   on the app (config grants, the owner, grants made through the API; administrators always).
+//   `anonymous: true` lets anyone in.
+// - The app never sees the credentials: Authorization and the session cookie are removed, and the
+//   user's name goes in X-Slipway-User (one sent by the client is dropped). A response that tries to
+//   set the session cookie loses that header.
+// - A request signed in by cookie that changes something (not GET/HEAD/OPTIONS) must come from the
+//   server's own origin (Origin, else Referer): a page elsewhere cannot ride on the user's session.
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Permission } from "../../config/schema.js";
+import type { Apps, LiveApp } from "./apps.js";
+import type { AppReplica } from "./app-replica.js";
+
+export const SESSION_COOKIE = "slipway_session";
+
+/** Who a credential speaks for. */
+export interface AppActor {
+  name: string;
+  kind: "user" | "service_principal" | "local";
+  admin: boolean;
+  groups: string[];
+}
+
+export interface AppAccess {
+  /** The actor of a token, or undefined (unknown, revoked, expired). */
+  authenticate(token: string, client: string): Promise<AppActor | undefined>;
+  /** Grants made through the API on the app (its project, target, or the resource app.NAME). */
+  apiGrants?(project: string, target: string, address: string): Promise<Permission[]>;
+}
+
+const USE_LEVELS = new Set(["CAN_USE", "CAN_MANAGE"]);
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"]);
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function grantAllows(actor: AppActor, g: Permission): boolean {
+  if (!USE_LEVELS.has(g.level)) return false;
+  if (g.user !== undefined) return actor.kind !== "service_principal" && g.user === actor.name;
+  if (g.service_principal !== undefined) return actor.kind !== "user" && g.service_principal === actor.name;
+  if (g.group !== undefined) return g.group === "users" || actor.groups.includes(g.group);
+  return false;
+}
+
+/** The value of one cookie in a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+function withoutCookie(header: string | undefined, name: string): string | undefined {
+  const kept = (header ?? "")
+    .split(";")
+    .filter((p) => p.trim() && p.split("=")[0]!.trim() !== name)
+    .map((p) => p.trim());
+  return kept.length ? kept.join("; ") : undefined;
+}
+
+function json(res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+function wantsHtml(req: IncomingMessage): boolean {
+  return (req.method === "GET" || req.method === "HEAD") && /text\/html/.test(String(req.headers.accept ?? ""));
+}
+
+/** The request handler for paths under /apps/. */
+export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  const cache = new Map<string, { actor: AppActor | undefined; until: number }>();
+  async function identify(token: string, client: string): Promise<AppActor | undefined> {
+    const now = performance.now();
+    const hit = cache.get(token);
+    if (hit && hit.until > now) return hit.actor;
+    const actor = await access.authenticate(token, client);
+    // Only valid tokens are remembered (for 5 s: a revocation takes effect within that), bounded.
+    if (actor) {
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(token, { actor, until: now + 5000 });
+    }
+    return actor;
+  }
+
+  async function allowed(actor: AppActor, app: LiveApp): Promise<boolean> {
+    if (actor.admin) return true;
+    if (app.config.grants.some((g) => grantAllows(actor, g))) return true;
+    const api = (await access.apiGrants?.(app.config.project, app.config.target, `app.${app.config.name}`)) ?? [];
+    return api.some((g) => grantAllows(actor, g));
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((e: Error) => {
+      log(`apps: ${e.message}`);
+      if (!res.headersSent) json(res, 500, { error_code: "INTERNAL_ERROR", message: "the app route failed" });
+      else res.destroy();
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? "" : url.slice(q);
+    const m = /^\/apps\/([^/]+)(\/.*)?$/.exec(path);
+    if (!m) return json(res, 404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no app here: apps are at /apps/NAME/" });
+    const name = m[1]!;
+    const prefix = `/apps/${name}`;
+    if (m[2] === undefined) {
+      res.writeHead(301, { location: `${prefix}/${query}`, "content-length": "0" });
+      return void res.end();
+    }
+    const app = apps.get(name);
+    if (!app) {
+      if (apps.isRestoring(name)) return json(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: `app ${name} is starting` }, { "retry-after": "1" });
+      return json(res, 404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `no app named ${name} on this server` });
+    }
+
+    const client = req.socket.remoteAddress ?? "unknown";
+    const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ""))?.[1];
+    const session = cookieValue(req.headers.cookie, SESSION_COOKIE);
+    const token = bearer ?? session;
+    const actor = token ? await identify(token, client) : undefined;
+    if (!app.config.anonymous) {
+      if (!actor) {
+        if (wantsHtml(req)) {
+          res.writeHead(302, { location: `/signin?next=${encodeURIComponent(url)}`, "content-length": "0", "cache-control": "no-store" });
+          return void res.end();
+        }
+        return json(res, 401, { error_code: "UNAUTHENTICATED", message: token ? "the token is not valid (unknown, revoked or expired)" : `app ${name} needs a signed-in user: send Authorization: Bearer TOKEN` }, { "www-authenticate": 'Bearer realm="slipway"' });
+      }
+      if (!(await allowed(actor, app))) {
+        return json(res, 403, { error_code: "PERMISSION_DENIED", message: `${actor.name} may not use app ${name}: that needs CAN_USE (or CAN_MANAGE)`, hint: `ask its owner to grant it: permissions: [{ level: CAN_USE, user: ${actor.name} }] on apps.${name}` });
+      }
+    }
+    if (!bearer && session && actor && !SAFE_METHODS.has(req.method ?? "GET") && !sameOrigin(req)) {
+      return json(res, 403, { error_code: "PERMISSION_DENIED", message: "a request signed in by the session cookie that changes something must come from this server's own pages (Origin or Referer)" });
+    }
+
+    const headers = forwardHeaders(req.headers, prefix, actor, client);
+    const target = `${m[2]}${query}`;
+    const first = apps.pick(app);
+    if (!first) return json(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: `app ${name} has no ready replica; it is restarting` }, { "retry-after": "1" });
+    // A request without a body can be tried again on another replica when the first could not be reached.
+    const retryable = (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") && !req.headers["content-length"] && !req.headers["transfer-encoding"];
+    forward(req, res, first, target, headers, prefix, retryable ? () => apps.pick(app, first) : undefined);
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, replica: AppReplica, target: string, headers: IncomingHttpHeaders, prefix: string, another?: () => AppReplica | undefined): void {
+    replica.inFlight++;
+    let done = false;
+    const finish = () => {
+      if (!done) (done = true), replica.inFlight--;
+    };
+    const upstream = httpRequest({ host: "127.0.0.1", port: replica.port, method: req.method, path: target, headers });
+    upstream.on("response", (r) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(r.headers)) {
+        if (v === undefined || HOP_BY_HOP.has(k)) continue;
+        if (k === "set-cookie") {
+          const kept = (v as string[]).filter((c) => c.split("=")[0]!.trim() !== SESSION_COOKIE);
+          if (kept.length) out[k] = kept;
+          continue;
+        }
+        if (k === "location" && typeof v === "string" && v.startsWith("/") && !v.startsWith("//") && !v.startsWith(`${prefix}/`)) out[k] = `${prefix}${v}`;
+        else out[k] = v;
+      }
+      res.writeHead(r.statusCode ?? 502, out);
+      r.pipe(res);
+      r.on("end", finish);
+      r.on("error", () => (finish(), res.destroy()));
+    });
+    upstream.on("error", (e: NodeJS.ErrnoException) => {
+      finish();
+      if (res.headersSent) return void res.destroy();
+      // Refused or reset before an answer: the replica died or is dying.
+      replica.suspect();
+      const next = another?.();
+      if (next) return forward(req, res, next, target, headers, prefix);
+      json(res, 502, { error_code: "BAD_GATEWAY", message: `the app did not answer (${e.code ?? e.message}); it is restarting` }, { "retry-after": "1" });
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+      finish();
+    });
+    if (req.readableEnded) upstream.end();
+    else req.pipe(upstream);
+  }
+}
+
+function sameOrigin(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  const origin = req.headers.origin ?? req.headers.referer;
+  if (!host || !origin) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function forwardHeaders(incoming: IncomingHttpHeaders, prefix: string, actor: AppActor | undefined, client: string): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(incoming)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || k === "authorization" || k === "cookie" || k.startsWith("x-slipway-") || k.startsWith("x-forwarded-")) continue;
+    headers[k] = v;
+  }
+  if (incoming["transfer-encoding"]) headers["transfer-encoding"] = incoming["transfer-encoding"];
+  const cookie = withoutCookie(incoming.cookie, SESSION_COOKIE);
+  if (cookie) headers.cookie = cookie;
+  if (actor) headers["x-slipway-user"] = actor.name;
+  headers["x-forwarded-prefix"] = prefix;
+  headers["x-forwarded-for"] = client;
+  headers["x-forwarded-proto"] = "http";
+  if (incoming.host) headers["x-forwarded-host"] = incoming.host;
+  return headers;
+}
