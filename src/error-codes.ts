@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   unknown_model_version: { exit: 2, http: 404, description: "no such model version or alias" },
   invalid_alias: { exit: 2, http: 400, description: "a malformed alias name" },
   model_version_missing: { exit: 2, http: 409, description: "a deploy's endpoint serves a model version or alias that does not exist (yet): run the job that registers it first" },
+  unknown_app: { exit: 2, http: 404, description: "`apps logs` of an app not deployed to the target" },
   unknown_endpoint: { exit: 2, http: 404, description: "`endpoints query` or `logs` of an endpoint not deployed to the target" },
   query_rejected: { exit: 2, http: 400, description: "`endpoints query`: the endpoint answered 400 (a malformed request)" },
   unknown_artifact: { exit: 2, http: 404, description: "`artifacts` names an artifact that is not declared" },

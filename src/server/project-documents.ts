@@ -16,6 +16,8 @@ import { artifactsOverviewView, artifactVersionsView, gcView, installView } from
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../views/deployments.js";
 import type { FieldsOf } from "../views/documents.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../views/endpoints.js";
+import { appLogsView, appsView } from "../views/apps.js";
+import { appLogs, listApps } from "../operations/apps.js";
 import type { ErrorJson } from "../views/error.js";
 import { modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
 import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../views/runs.js";
@@ -60,6 +62,8 @@ export interface ProjectArgs {
   "endpoints query": { name: string; data: string; token?: string; protocol?: "mlflow" | "oip" };
   "endpoints logs": { name: string; limit?: number };
   "endpoints reap": Record<string, never>;
+  "apps list": Record<string, never>;
+  "apps logs": { name: string; offset?: number; tail?: number };
   "artifacts list": { name?: string };
   "artifacts install": { library: string; into: string; forceUnlock?: boolean };
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
@@ -115,6 +119,8 @@ export const projectCommands: ProjectCommands = {
   "models show": async (ctx, p, a) => ({ fields: modelVersionView(await showModelVersion({ ...p, ref: a.ref }, ctx)) }),
   "models alias set": async (ctx, p, a) => ({ fields: modelVersionView(await setModelAlias({ ...p, model: a.model, alias: a.alias, version: a.version }, ctx)) }),
   "endpoints list": async (ctx, p) => ({ fields: endpointsView(await listEndpoints(p, ctx)) }),
+  "apps list": async (ctx, p) => ({ fields: appsView(await listApps(p, ctx)) }),
+  "apps logs": async (ctx, p, a) => ({ fields: appLogsView(await appLogs({ ...p, name: a.name, offset: a.offset, tail: a.tail }, ctx)) }),
   "endpoints query": async (ctx, p, a) => {
     const r = await queryEndpoint({ ...p, name: a.name, data: a.data, token: a.token, protocol: a.protocol ?? "mlflow" }, ctx);
     // A non-2xx answer is still the document; its exit code comes from the registry (query_rejected, …).

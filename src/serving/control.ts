@@ -198,7 +198,7 @@ export function localAppControl(env: RuntimeEnv, project: string, target: string
         await rm(dir, { recursive: true, force: true });
         removed.push(dir);
       }
-      for (const dir of [appRoot, root, join(env.home, "apps", project)]) {
+      for (const dir of [appRoot, root, join(env.home, "apps", project), join(env.home, "apps")]) {
         if (!existsSync(dir) || readdirSync(dir).length) break;
         await rm(dir, { recursive: true, force: true });
       }
