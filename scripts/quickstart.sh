@@ -45,6 +45,7 @@ slipway models versions iris
 slipway deploy                      # every phase: adds the phase-2 endpoint serving iris@champion
 slipway endpoints query iris-dev --data '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
 slipway endpoints logs iris-dev
+slipway apps list                   # the core module's console app at /apps/console/ (sign in to open it)
 slipway status
 slipway settings list
 slipway runs
