@@ -21,6 +21,7 @@ import { history, listSettings, status, type HistoryEntry, type StatusResult } f
 import { rollback } from "../operations/rollback.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion, type ModelVersionView, type ModelView } from "../operations/models.js";
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
+import { appLogs, listApps, type AppLogs, type AppView } from "../operations/apps.js";
 import type { InferenceRow } from "../serving/inference-log.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
@@ -102,6 +103,8 @@ export class Slipway {
   readonly models: Models;
   /** Serving endpoints (`slipway endpoints …`, `slipway tokens create`). */
   readonly endpoints: Endpoints;
+  /** Web apps the server runs at /apps/NAME/ (`slipway apps …`). */
+  readonly apps: Apps;
 
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnvWith(options.home ? { SLIPWAY_HOME: options.home } : {});
@@ -118,6 +121,7 @@ export class Slipway {
     this.artifacts = new Artifacts(this.b);
     this.models = new Models(this.b);
     this.endpoints = new Endpoints(this.b);
+    this.apps = new Apps(this.b);
   }
 
   /**
@@ -325,6 +329,23 @@ export class Models {
   async setAlias(model: string, alias: string, version: number): Promise<ModelVersionView> {
     if (this.b.remote) return doc.toModelVersion((await onServer(this.b, "models alias set", { model, alias, version })).fields);
     return setModelAlias({ ...this.b.project, model, alias, version }, this.b.ctx);
+  }
+}
+
+/** Apps of the Slipway's target, run by the local server (or by the Slipway's server). */
+export class Apps {
+  /** @internal */
+  constructor(private readonly b: Backend) {}
+
+  async list(): Promise<AppView[]> {
+    if (this.b.remote) return doc.toApps((await onServer(this.b, "apps list", {})).fields);
+    return listApps(this.b.project, this.b.ctx);
+  }
+
+  /** The app's log lines from `offset` (default: the last `tail` lines), and the offset to read from next. */
+  async logs(name: string, options: { offset?: number; tail?: number } = {}): Promise<AppLogs> {
+    if (this.b.remote) return (await onServer(this.b, "apps logs", { name, offset: options.offset, tail: options.tail })).fields;
+    return appLogs({ ...this.b.project, name, offset: options.offset, tail: options.tail }, this.b.ctx);
   }
 }
 

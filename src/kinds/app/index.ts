@@ -108,6 +108,7 @@ async function apply(ctx: ProviderContext<TargetServices>, desired: DesiredResou
     grants: withOwner(spec.access, owner),
   };
   const { url } = await ctx.services.apps.apply(config);
+  ctx.log.output("stdout", `serving at ${url}/apps/${name}/ (configuration ${config.configVersion}, ${spec.replicas} replica(s))`);
   // Bundles no longer run by this app go from the local folder (the blob store keeps them).
   await ctx.services.apps.sweepAppDirs(name, new Set([dir]));
   return { config, url: `${url}/apps/${name}/`, bundle: captured.hash, deployed_at: iso(ctx.clock.now()), owner };
