@@ -123,6 +123,7 @@ export const ERROR_CODES = {
   server_error: { exit: 1, http: 502, description: "the local server refused an admin request" },
   server_stop_timeout: { exit: 1, http: 500, description: "`server stop`: the server did not exit within 45 s (its drain plus stopping models)" },
   endpoint_not_served: { exit: 1, http: 503, description: "a deployed endpoint could not be served again by the local server (deploy reports which and why)" },
+  app_not_running: { exit: 1, http: 503, description: "a deployed app could not be started again by the local server (deploy reports which and why)" },
   audit_tampered: { exit: 1, http: 500, description: "`audit verify`: an entry of the audit log does not match its hash or its predecessor's (adds `seq`)" },
   server_unreachable: { exit: 1, http: 502, description: "`--server`: the server could not be reached, or answered something that is not Slipway's API" },
   source_changed: { exit: 1, http: 409, description: "`--server`: a project file changed while it was being uploaded; run the command again" },

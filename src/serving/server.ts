@@ -175,6 +175,23 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       return { status: 200, body: { removed } };
     }
     if (path === "/admin/apps/status") return { status: 200, body: apps.status() };
+    if (path === "/admin/apps/ensure") {
+      // Deploy asks that these recorded apps run: wait for a restore in progress, start the ones not running.
+      const out = { running: [] as string[], started: [] as string[], failed: [] as Array<{ name: string; message: string }> };
+      await Promise.all(
+        ((body as { configs?: AppConfig[] }).configs ?? []).map(async (config) => {
+          await apps.restored(config.name);
+          if (apps.get(config.name)) return void out.running.push(config.name);
+          try {
+            await apps.apply(config);
+            out.started.push(config.name);
+          } catch (e) {
+            out.failed.push({ name: config.name, message: (e as Error).message });
+          }
+        }),
+      );
+      return { status: 200, body: out };
+    }
     if (path === "/admin/apps/logs") {
       const b = body as { name: string; offset?: number; tail?: number };
       if (!apps.get(b.name) && !apps.status().some((a) => a.name === b.name)) return { status: 404, body: { message: `no app named ${b.name} runs on this server` } };

@@ -114,6 +114,36 @@ describe("apps", () => {
     assert.match(box.run(["apps", "logs", "web"]).stdout, /crashing on request[\s\S]*exited \(code 3\); restarting/);
   });
 
+  it("follows the log with apps logs -f", async () => {
+    const follower = box.start(["apps", "logs", "web", "-f", "--tail", "1"]);
+    let out = "";
+    follower.stdout!.on("data", (d: Buffer) => (out += d.toString("utf8")));
+    try {
+      await waitFor(() => out.length > 0, 10_000);
+      await get("/apps/web/crash", tokens.alice);
+      await waitFor(() => /crashing on request/.test(out.split("\n").slice(1).join("\n")) || (out.match(/crashing on request/g) ?? []).length >= 2, 20_000, "the new line in the follower's output");
+    } finally {
+      follower.kill("SIGTERM");
+    }
+    await waitFor(() => appsList()[0].ready_replicas === 1, 20_000);
+  });
+
+  it("the app dies with its server (kill -9 included), and the next deploy runs it again", async () => {
+    const server = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")).pid as number;
+    const pids = appsList()[0].pids as number[];
+    process.kill(server, "SIGKILL");
+    await waitFor(() => pids.every((p) => !processAlive(p)), 10_000, "the app's processes to end with the server");
+    const r = box.run(["deploy"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr + r.stdout, /the Slipway server was not running: started it at .*; running app\(s\) web again/);
+    const [app] = appsList();
+    assert.equal(app.state, "running");
+    url = new URL(app.url).origin;
+    assert.equal((await get("/apps/web/whoami", tokens.alice)).status, 200);
+    const whoami = (await (await get("/apps/web/api?path=/api/v1/whoami", tokens.alice)).json()) as any;
+    assert.equal(whoami.status, 200, "a new token after the restart");
+  });
+
   it("rolls an update under load without a failed request", async () => {
     const old = appsList()[0];
     let stop = false;

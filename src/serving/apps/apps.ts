@@ -78,6 +78,11 @@ export class Apps {
     return this.restoring.has(name);
   }
 
+  /** Resolves when the app's restore (if one runs) has finished. */
+  async restored(name: string): Promise<void> {
+    await this.restoring.get(name);
+  }
+
   restoringNames(): string[] {
     return [...this.restoring.keys()];
   }
