@@ -250,6 +250,11 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
 
   const http = createServer(handle);
   const drainer = new Drainer(http);
+  // Upgrades (WebSockets) are for apps only; the gateway has none.
+  http.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    if (req.url?.startsWith("/apps/") && !drainer.draining) appProxy.upgrade(req, socket, head);
+    else socket.destroy();
+  });
   http.on("clientError", answerClientError);
   function handle(req: IncomingMessage, res: ServerResponse): void {
     drainer.requests++;

@@ -44,6 +44,11 @@ http
     }
     send(404, { path: url.pathname });
   })
+  .on("upgrade", (req, socket) => {
+    // Not WebSocket framing: an echo over the upgraded connection is enough to see the tunnel.
+    socket.write("HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: echo\\r\\nConnection: Upgrade\\r\\nX-User: " + (req.headers["x-slipway-user"] || "") + "\\r\\n\\r\\n");
+    socket.pipe(socket);
+  })
   .listen(Number(process.env.PORT), "127.0.0.1", () => console.log("listening on " + process.env.PORT + " with key " + process.env.API_KEY));
 `;
 

@@ -2,6 +2,7 @@
 // bundle, supervises it and routes /apps/NAME/ to it behind the sign-in; updates roll; destroy stops it.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
@@ -87,6 +88,28 @@ describe("apps", () => {
     assert.equal(home.headers.get("location"), "/apps/web/whoami");
   });
 
+  it("tunnels upgrades (WebSockets) for signed-in users only, and not for a page elsewhere riding on the session", async () => {
+    const open = (headers: Record<string, string>) =>
+      new Promise<{ status: number; user?: string; echo?: string }>((resolve, reject) => {
+        const req = httpRequest(`${url}/apps/web/ws`, { headers: { connection: "Upgrade", upgrade: "echo", ...headers } });
+        req.on("upgrade", (res, socket) => {
+          socket.once("data", (d: Buffer) => {
+            resolve({ status: res.statusCode ?? 0, user: String(res.headers["x-user"]), echo: d.toString("utf8") });
+            socket.destroy();
+          });
+          socket.write("ping");
+        });
+        req.on("response", (res) => (res.resume(), resolve({ status: res.statusCode ?? 0 })));
+        req.on("error", reject);
+        req.end();
+      });
+    assert.deepEqual(await open({ authorization: `Bearer ${tokens.alice}` }), { status: 101, user: "alice", echo: "ping" });
+    assert.equal((await open({})).status, 401);
+    assert.equal((await open({ authorization: `Bearer ${tokens.mallory}` })).status, 403);
+    assert.equal((await open({ cookie: `slipway_session=${tokens.alice}`, origin: "https://evil.example" })).status, 403);
+    assert.equal((await open({ cookie: `slipway_session=${tokens.alice}`, origin: url })).status, 101);
+  });
+
   it("gives the app its own identity: a token for app-web that the API knows, refused beyond its grants, never logged", async () => {
     const call = async (path: string, method = "GET") => (await (await get(`/apps/web/api?path=${encodeURIComponent(path)}&method=${method}`, tokens.alice)).json()) as any;
     const me = await call("/api/v1/whoami");
@@ -167,6 +190,17 @@ describe("apps", () => {
     assert.equal(now.replicas, 2);
     assert.equal(now.ready_replicas, 2);
     for (const pid of old.pids) assert.equal(processAlive(pid), false, "the old replica stopped");
+  });
+
+  it("a new configuration that does not start fails the deploy with the app's last lines; the old one keeps serving", async () => {
+    const files = appProject({ version: "3", replicas: 2 });
+    box.write({ ...files, "modules/core/app/server.js": "this is not javascript\n" });
+    const r = box.run(["deploy"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /`node server\.js` exited before \/healthz answered 200; its last lines:[\s\S]*SyntaxError/);
+    const served = (await (await get("/apps/web/whoami", tokens.alice)).json()) as any;
+    assert.equal(served.version, "2");
+    box.write(appProject({ version: "2", replicas: 2 }));
   });
 
   it("destroy stops the app, removes its route and revokes its token", async () => {

@@ -33,7 +33,7 @@ export class AppReplica {
   restarts = 0;
   /** Requests being proxied to it now (a replica being replaced finishes them before it stops). */
   inFlight = 0;
-  /** When it last became healthy (ms on the clock), for status. */
+  /** When it last became healthy (ms on the clock), for status; null until it first is. */
   startedAt: number | null = null;
 
   constructor(
@@ -91,6 +91,8 @@ export class AppReplica {
       if (this.child !== child) return;
       this.healthy = false;
       if (this.stopping) return;
+      // Never ready yet: the first start fails (the deploy says why), nothing to restart.
+      if (this.startedAt === null) return this.options.log(`exited (${signal ?? `code ${code}`}) before ${this.options.health} answered 200`);
       const wait = this.backoff;
       this.backoff = Math.min(this.backoff * 2, 30_000);
       this.restarts++;

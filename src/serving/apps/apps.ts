@@ -174,7 +174,9 @@ export class Apps {
       await Promise.all(started.map((r) => this.stopReplica(r, 0)));
       if (issued) await this.options.identity?.revoke(config.name, current?.tokenId).catch(() => {});
       log.write("slipway", `configuration ${config.configVersion} did not start: ${(e as Error).message}`);
-      throw e;
+      // The app's last words say why (a syntax error, a missing module); they are masked already.
+      const last = log.recent(16).slice(0, -1).filter((l) => !l.includes("] exited (")).slice(-12).map((l) => `\n    ${l}`).join("");
+      throw new Error(`${(e as Error).message}${last ? `; its last lines:${last}` : ""}`);
     }
     // The switch: new requests go to the new replicas from here on.
     this.live.set(config.name, { config, replicas: started, log, tokenId: issued?.id, next: 0 });

@@ -1,4 +1,6 @@
 // The route /apps/NAME/...: who may pass, and the request streamed to a ready replica of the app.
+// - WebSockets (any upgrade) are admitted like requests, then the client's and the replica's sockets
+//   are joined; one signed in by the session cookie must come from the server's own origin.
 // - The prefix is stripped: the app sees /... and gets the prefix in X-Forwarded-Prefix (and in
 //   $SLIPWAY_APP_PREFIX); a redirect the app answers with an absolute path is put back under the prefix.
 // - Sign-in: `Authorization: Bearer TOKEN` or the dashboard's session cookie `slipway_session` (its
@@ -11,7 +13,8 @@
 //   set the session cookie loses that header.
 // - A request signed in by cookie that changes something (not GET/HEAD/OPTIONS) must come from the
 //   server's own origin (Origin, else Referer): a page elsewhere cannot ride on the user's session.
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { request as httpRequest, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Permission } from "../../config/schema.js";
 import type { Apps, LiveApp } from "./apps.js";
 import type { AppReplica } from "./app-replica.js";
@@ -72,8 +75,14 @@ function wantsHtml(req: IncomingMessage): boolean {
   return (req.method === "GET" || req.method === "HEAD") && /text\/html/.test(String(req.headers.accept ?? ""));
 }
 
-/** The request handler for paths under /apps/. */
-export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string) => void): (req: IncomingMessage, res: ServerResponse) => void {
+export interface AppProxy {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** The server's 'upgrade' event for paths under /apps/ (WebSockets). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** The request handler for paths under /apps/, and its upgrade handler. */
+export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string) => void): AppProxy {
   const cache = new Map<string, { actor: AppActor | undefined; until: number }>();
   async function identify(token: string, client: string): Promise<AppActor | undefined> {
     const now = performance.now();
@@ -95,31 +104,41 @@ export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string
     return api.some((g) => grantAllows(actor, g));
   }
 
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: Error) => {
       log(`apps: ${e.message}`);
       if (!res.headersSent) json(res, 500, { error_code: "INTERNAL_ERROR", message: "the app route failed" });
       else res.destroy();
     });
   };
+  handler.upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(req, socket, head).catch((e: Error) => {
+      log(`apps: ${e.message}`);
+      socket.destroy();
+    });
+  };
+  return handler;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  type Admission =
+    | { ok: true; app: LiveApp; actor: AppActor | undefined; target: string; prefix: string; headers: IncomingHttpHeaders }
+    | { ok: false; status: number; headers: Record<string, string>; body?: Record<string, unknown> };
+
+  /** Who may pass, for a request or a WebSocket upgrade: the app, the path it sees and the headers it gets; or the answer. */
+  async function admit(req: IncomingMessage, upgrade: boolean): Promise<Admission> {
+    const refuse = (status: number, body?: Record<string, unknown>, headers: Record<string, string> = {}): Admission => ({ ok: false, status, body, headers });
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? "" : url.slice(q);
     const m = /^\/apps\/([^/]+)(\/.*)?$/.exec(path);
-    if (!m) return json(res, 404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no app here: apps are at /apps/NAME/" });
+    if (!m) return refuse(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no app here: apps are at /apps/NAME/" });
     const name = m[1]!;
     const prefix = `/apps/${name}`;
-    if (m[2] === undefined) {
-      res.writeHead(301, { location: `${prefix}/${query}`, "content-length": "0" });
-      return void res.end();
-    }
+    if (m[2] === undefined) return refuse(301, undefined, { location: `${prefix}/${query}` });
     const app = apps.get(name);
     if (!app) {
-      if (apps.isRestoring(name)) return json(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: `app ${name} is starting` }, { "retry-after": "1" });
-      return json(res, 404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `no app named ${name} on this server` });
+      if (apps.isRestoring(name)) return refuse(503, { error_code: "TEMPORARILY_UNAVAILABLE", message: `app ${name} is starting` }, { "retry-after": "1" });
+      return refuse(404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: `no app named ${name} on this server` });
     }
 
     const client = req.socket.remoteAddress ?? "unknown";
@@ -129,27 +148,71 @@ export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string
     const actor = token ? await identify(token, client) : undefined;
     if (!app.config.anonymous) {
       if (!actor) {
-        if (wantsHtml(req)) {
-          res.writeHead(302, { location: `/signin?next=${encodeURIComponent(url)}`, "content-length": "0", "cache-control": "no-store" });
-          return void res.end();
-        }
-        return json(res, 401, { error_code: "UNAUTHENTICATED", message: token ? "the token is not valid (unknown, revoked or expired)" : `app ${name} needs a signed-in user: send Authorization: Bearer TOKEN` }, { "www-authenticate": 'Bearer realm="slipway"' });
+        if (!upgrade && wantsHtml(req)) return refuse(302, undefined, { location: `/signin?next=${encodeURIComponent(url)}`, "cache-control": "no-store" });
+        return refuse(401, { error_code: "UNAUTHENTICATED", message: token ? "the token is not valid (unknown, revoked or expired)" : `app ${name} needs a signed-in user: send Authorization: Bearer TOKEN` }, { "www-authenticate": 'Bearer realm="slipway"' });
       }
       if (!(await allowed(actor, app))) {
-        return json(res, 403, { error_code: "PERMISSION_DENIED", message: `${actor.name} may not use app ${name}: that needs CAN_USE (or CAN_MANAGE)`, hint: `ask its owner to grant it: permissions: [{ level: CAN_USE, user: ${actor.name} }] on apps.${name}` });
+        return refuse(403, { error_code: "PERMISSION_DENIED", message: `${actor.name} may not use app ${name}: that needs CAN_USE (or CAN_MANAGE)`, hint: `ask its owner to grant it: permissions: [{ level: CAN_USE, user: ${actor.name} }] on apps.${name}` });
       }
     }
-    if (!bearer && session && actor && !SAFE_METHODS.has(req.method ?? "GET") && !sameOrigin(req)) {
-      return json(res, 403, { error_code: "PERMISSION_DENIED", message: "a request signed in by the session cookie that changes something must come from this server's own pages (Origin or Referer)" });
+    // A WebSocket opened by a page elsewhere carries the cookie too (cross-site WebSocket hijacking).
+    if (!bearer && session && actor && (upgrade || !SAFE_METHODS.has(req.method ?? "GET")) && !sameOrigin(req)) {
+      return refuse(403, { error_code: "PERMISSION_DENIED", message: "a request signed in by the session cookie that changes something (or opens a WebSocket) must come from this server's own pages (Origin or Referer)" });
     }
+    return { ok: true, app, actor, target: `${m[2]}${query}`, prefix, headers: forwardHeaders(req.headers, prefix, actor, client) };
+  }
 
-    const headers = forwardHeaders(req.headers, prefix, actor, client);
-    const target = `${m[2]}${query}`;
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const a = await admit(req, false);
+    if (!a.ok) {
+      if (a.body) return json(res, a.status, a.body, a.headers);
+      res.writeHead(a.status, { ...a.headers, "content-length": "0" });
+      return void res.end();
+    }
+    const { app, target, headers, prefix } = a;
     const first = apps.pick(app);
-    if (!first) return json(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: `app ${name} has no ready replica; it is restarting` }, { "retry-after": "1" });
+    if (!first) return json(res, 503, { error_code: "TEMPORARILY_UNAVAILABLE", message: `app ${app.config.name} has no ready replica; it is restarting` }, { "retry-after": "1" });
     // A request without a body can be tried again on another replica when the first could not be reached.
     const retryable = (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") && !req.headers["content-length"] && !req.headers["transfer-encoding"];
     forward(req, res, first, target, headers, prefix, retryable ? () => apps.pick(app, first) : undefined);
+  }
+
+  /** A WebSocket (or other) upgrade under /apps/NAME/: admitted like a request, then the two sockets are joined. */
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    const a = await admit(req, true);
+    const answer = (status: number, headers: Record<string, string>, body = ""): void =>
+      void socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${Object.entries({ ...headers, "content-length": String(Buffer.byteLength(body)), connection: "close" }).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`);
+    if (!a.ok) return answer(a.status, { ...a.headers, ...(a.body ? { "content-type": "application/json" } : {}) }, a.body ? JSON.stringify(a.body) : "");
+    const replica = apps.pick(a.app);
+    if (!replica) return answer(503, { "retry-after": "1" });
+    const headers = { ...a.headers, connection: "Upgrade", upgrade: String(req.headers.upgrade ?? "websocket") };
+    const upstream = httpRequest({ host: "127.0.0.1", port: replica.port, method: req.method, path: a.target, headers });
+    replica.inFlight++;
+    let done = false;
+    const finish = () => {
+      if (!done) (done = true), replica.inFlight--;
+    };
+    upstream.on("upgrade", (r, upSocket, upHead) => {
+      const lines = [`HTTP/1.1 ${r.statusCode ?? 101} ${r.statusMessage ?? "Switching Protocols"}`];
+      for (let i = 0; i < r.rawHeaders.length; i += 2) if (r.rawHeaders[i]!.toLowerCase() !== "set-cookie") lines.push(`${r.rawHeaders[i]}: ${r.rawHeaders[i + 1]}`);
+      socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (upHead.length) socket.write(upHead);
+      if (head.length) upSocket.write(head);
+      upSocket.on("error", () => socket.destroy());
+      socket.on("close", () => (upSocket.destroy(), finish()));
+      upSocket.on("close", () => (socket.destroy(), finish()));
+      upSocket.pipe(socket).pipe(upSocket);
+    });
+    upstream.on("response", (r) => {
+      // The app refused the upgrade: its answer goes back as it is.
+      finish();
+      const body: Buffer[] = [];
+      r.on("data", (c: Buffer) => body.push(c));
+      r.on("end", () => answer(r.statusCode ?? 502, { "content-type": String(r.headers["content-type"] ?? "text/plain") }, Buffer.concat(body).toString("utf8")));
+    });
+    upstream.on("error", () => (finish(), answer(502, { "retry-after": "1" })));
+    upstream.end();
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, replica: AppReplica, target: string, headers: IncomingHttpHeaders, prefix: string, another?: () => AppReplica | undefined): void {
