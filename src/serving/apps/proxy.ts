@@ -13,7 +13,7 @@
 //   set the session cookie loses that header.
 // - A request signed in by cookie that changes something (not GET/HEAD/OPTIONS) must come from the
 //   server's own origin (Origin, else Referer): a page elsewhere cannot ride on the user's session.
-import { request as httpRequest, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent, request as httpRequest, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Permission } from "../../config/schema.js";
 import type { Apps, LiveApp } from "./apps.js";
@@ -39,6 +39,8 @@ export interface AppAccess {
 const USE_LEVELS = new Set(["CAN_USE", "CAN_MANAGE"]);
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection"]);
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Connections to the replicas are kept open between requests (a new TCP connection per request costs more than the proxying). */
+const AGENT = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
 
 export function grantAllows(actor: AppActor, g: Permission): boolean {
   if (!USE_LEVELS.has(g.level)) return false;
@@ -97,11 +99,21 @@ export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string
     return actor;
   }
 
-  async function allowed(actor: AppActor, app: LiveApp): Promise<boolean> {
+  // Decisions for (token, app configuration), kept 5 s like identities: grants made or revoked
+  // through the API take effect within that, and the hot path does not query state per request.
+  const decisions = new Map<string, { allowed: boolean; until: number }>();
+  async function allowed(actor: AppActor, app: LiveApp, token: string): Promise<boolean> {
     if (actor.admin) return true;
     if (app.config.grants.some((g) => grantAllows(actor, g))) return true;
+    const key = `${token}\0${app.config.name}\0${app.config.configVersion}`;
+    const now = performance.now();
+    const hit = decisions.get(key);
+    if (hit && hit.until > now) return hit.allowed;
     const api = (await access.apiGrants?.(app.config.project, app.config.target, `app.${app.config.name}`)) ?? [];
-    return api.some((g) => grantAllows(actor, g));
+    const decision = api.some((g) => grantAllows(actor, g));
+    if (decisions.size >= 10_000) decisions.clear();
+    decisions.set(key, { allowed: decision, until: now + 5000 });
+    return decision;
   }
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -151,7 +163,7 @@ export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string
         if (!upgrade && wantsHtml(req)) return refuse(302, undefined, { location: `/signin?next=${encodeURIComponent(url)}`, "cache-control": "no-store" });
         return refuse(401, { error_code: "UNAUTHENTICATED", message: token ? "the token is not valid (unknown, revoked or expired)" : `app ${name} needs a signed-in user: send Authorization: Bearer TOKEN` }, { "www-authenticate": 'Bearer realm="slipway"' });
       }
-      if (!(await allowed(actor, app))) {
+      if (!(await allowed(actor, app, token!))) {
         return refuse(403, { error_code: "PERMISSION_DENIED", message: `${actor.name} may not use app ${name}: that needs CAN_USE (or CAN_MANAGE)`, hint: `ask its owner to grant it: permissions: [{ level: CAN_USE, user: ${actor.name} }] on apps.${name}` });
       }
     }
@@ -221,7 +233,7 @@ export function createAppProxy(apps: Apps, access: AppAccess, log: (line: string
     const finish = () => {
       if (!done) (done = true), replica.inFlight--;
     };
-    const upstream = httpRequest({ host: "127.0.0.1", port: replica.port, method: req.method, path: target, headers });
+    const upstream = httpRequest({ host: "127.0.0.1", port: replica.port, method: req.method, path: target, headers, agent: AGENT });
     upstream.on("response", (r) => {
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(r.headers)) {
