@@ -42,7 +42,9 @@ slipway jobs list                   # deployed jobs, their titles, the schedules
 slipway schedules list              # nightly-train: next fire time (the server deploy started fires it)
 slipway run train_iris --wait       # trains the iris classifier, writes ONNX, registers iris@champion
 slipway models versions iris
-slipway deploy                      # every phase: adds the phase-2 endpoint serving iris@champion
+slipway deploy                      # every phase: adds the phase-2 endpoint serving iris@champion and a minutely schedule
+slipway schedules wait heartbeat-every-minute   # within a minute the server fires it: a run with trigger schedule
+slipway schedules pause heartbeat-every-minute  # no more fires (unpause lets it fire again)
 slipway endpoints query iris-dev --data '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
 slipway endpoints logs iris-dev
 slipway apps list                   # the core module's console app at /apps/console/ (sign in to open it)
@@ -58,5 +60,13 @@ slipway status
 echo
 echo "\$ slipway server status"
 cli server status
+# The dashboard (docs/dashboard.md): the server's web pages show the history, runs and models kept
+# above. A sign-in link for an administrator ("admin", made here the first time), valid one hour.
+cli users create admin --admin >/dev/null 2>&1 || true
+token="$(cli tokens create --user admin --expires-in 1h --description "quickstart dashboard sign-in" --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).token)')"
+echo
+echo "dashboard: start the server with \`node bin/slipway.cjs server\`, then open"
+echo "  http://127.0.0.1:${SLIPWAY_SERVER_PORT:-7878}/signin#token=${token}"
+echo "  (a sign-in link; its token expires in one hour)"
 echo
 echo "quickstart: done; nothing is deployed or running. History and runs stay in ${SLIPWAY_HOME:-~/.slipway} (remove it with rm -rf to forget them)."

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { RemoteProject } from "../client/remote-project.js";
 import { RefusedError, SlipwayError } from "../errors.js";
-import { projectCommands, type ProjectAnswer, type ProjectArgs, type ProjectCommand } from "../server/project-documents.js";
+import { AUDITED_PROJECT_COMMANDS, projectAuditEntry, projectCommands, type ProjectAnswer, type ProjectArgs, type ProjectCommand } from "../server/project-documents.js";
+import { openControlPlane } from "../server/control-plane.js";
+import type { RuntimeEnv } from "../env.js";
 import { projectOptions, withCommonOptions, type CommandRuntime, type CommonFlags } from "./common.js";
 import { remoteFor, withServerOption, type ServerFlags } from "./remote.js";
 
@@ -33,7 +35,12 @@ export function remoteProjectFor(rt: CommandRuntime, flags: ProjectFlags): Remot
 export async function onProject<C extends ProjectCommand>(rt: CommandRuntime, flags: ProjectFlags, command: C, args: ProjectArgs[C], options: { planHeading?: (where: string) => string } = {}): Promise<ProjectAnswer<C>> {
   rt.planHeading = options.planHeading;
   const remote = remoteProjectFor(rt, flags);
-  if (!remote) return (projectCommands[command] as (ctx: CommandRuntime["ctx"], p: ReturnType<typeof projectOptions>, a: ProjectArgs[C]) => Promise<ProjectAnswer<C>>)(rt.ctx, projectOptions(flags), args);
+  if (!remote) {
+    const p = projectOptions(flags);
+    const run = () => (projectCommands[command] as (ctx: CommandRuntime["ctx"], p: ReturnType<typeof projectOptions>, a: ProjectArgs[C]) => Promise<ProjectAnswer<C>>)(rt.ctx, p, args);
+    const action = AUDITED_PROJECT_COMMANDS[command];
+    return action ? auditedLocally(rt.env, action, p.target, args as AuditRef, run, (line) => rt.out.err(line)) : run();
+  }
   try {
     return await remote.command(command, args, { onEvent: (e) => rt.progress(e) });
   } catch (e) {
@@ -48,4 +55,36 @@ export async function onProject<C extends ProjectCommand>(rt: CommandRuntime, fl
 /** Refuses --server on a command that works on this machine only (SLIPWAY_SERVER and a stored login do not apply to it). */
 export function localOnly(flags: ServerFlags, what: string, why: string): void {
   if (typeof flags.server === "string") throw new SlipwayError("not_remote", `${what} works on this machine only; it has no --server mode`, { hint: why });
+}
+
+export type AuditRef = { run?: string; model?: string; alias?: string; job?: string; name?: string };
+
+/**
+ * Runs an embedded change and appends it to the local home's audit log (the same entry the API writes,
+ * with the local user and client "local"), whatever its outcome. A failure to append is reported on
+ * stderr and does not turn a done change into a failed command.
+ */
+export async function auditedLocally<A extends { fields: object; error?: { code: string } }>(env: RuntimeEnv, action: string, target: string | undefined, ref: AuditRef, run: () => Promise<A>, warn: (line: string) => void): Promise<A> {
+  let answer: A | undefined;
+  let outcome = "ok";
+  try {
+    answer = await run();
+    outcome = answer.error?.code ?? "ok";
+    return answer;
+  } catch (e) {
+    outcome = (e as { code?: string }).code ?? "internal";
+    throw e;
+  } finally {
+    const fields = answer?.fields as { project?: string; target?: string } | undefined;
+    try {
+      const cp = await openControlPlane(env);
+      try {
+        await cp.audit.append({ ...projectAuditEntry(action, { project: fields?.project, target }, ref, fields, outcome), actor: env.user, client: "local" });
+      } finally {
+        await cp.stores.close();
+      }
+    } catch (e) {
+      warn(`warning: the change was not appended to the audit log: ${(e as Error).message}`);
+    }
+  }
 }

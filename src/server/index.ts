@@ -14,6 +14,8 @@ import { appPrincipal } from "../serving/apps/config.js";
 import type { AppAccess } from "../serving/apps/proxy.js";
 import type { Permission } from "../config/schema.js";
 import { RefusedError } from "../errors.js";
+import { ControlPlaneQueryAccess } from "./auth/query-access.js";
+import { webHandler, webRoot } from "./web.js";
 
 export interface ControlPlaneServerOptions extends ServerOptions {
   /** Create the first administrator (and print its token once) when there is none. */
@@ -88,7 +90,14 @@ export async function startControlPlaneServer(env: RuntimeEnv, options: ControlP
   try {
     const bootstrap = await bootstrapAdmin(cp, env, options.bootstrap);
     const api = createApi({ env, cp, sources: new SourceStore(env.home, env.serverBlobs ? blobStoreAt(env.serverBlobs) : undefined) }, { log: options.log });
-    const running = await startServer(env, { ...options, api: getRequestListener(api.fetch), appIdentity: () => appIdentity(cp), appAccess: () => appAccess(cp) });
+    const running = await startServer(env, {
+      ...options,
+      api: getRequestListener(api.fetch),
+      queryAccess: new ControlPlaneQueryAccess(cp.authorizer, env.clock),
+      web: webHandler(webRoot()),
+      appIdentity: () => appIdentity(cp),
+      appAccess: () => appAccess(cp),
+    });
     return {
       ...running,
       bootstrap,

@@ -15,6 +15,7 @@ import { listSchedules, setSchedulePaused } from "../operations/schedules.js";
 import { artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../views/deployments.js";
 import type { FieldsOf } from "../views/documents.js";
+import type { AuditEvent } from "./auth/audit.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../views/endpoints.js";
 import { appLogsView, appsView } from "../views/apps.js";
 import { appLogs, listApps } from "../operations/apps.js";
@@ -79,6 +80,42 @@ export interface ProjectAnswer<C extends ProjectCommand> {
 }
 
 export type ProjectCommands = { [C in ProjectCommand]: (ctx: OperationContext, project: ProjectOptions, args: ProjectArgs[C]) => Promise<ProjectAnswer<C>> };
+
+/**
+ * The project commands that change something, with their audit log action: the API appends one entry
+ * per call of these (src/server/api/app.ts), the embedded CLI the same (src/cli/project.ts).
+ */
+export const AUDITED_PROJECT_COMMANDS: Partial<Record<ProjectCommand, string>> = {
+  deploy: "deploy",
+  destroy: "destroy",
+  rollback: "rollback",
+  run: "run",
+  sweep: "sweep",
+  cancel: "cancel",
+  "schedules pause": "schedules pause",
+  "schedules unpause": "schedules unpause",
+  "models alias set": "alias move",
+  "endpoints reap": "endpoints reap",
+  "artifacts install": "artifacts install",
+  "artifacts gc": "artifacts gc",
+};
+
+/** What one audited project command did, for its audit entry (who and from where are the caller's). */
+export function projectAuditEntry(
+  action: string,
+  where: { project?: string; target?: string },
+  ref: { run?: string; model?: string; alias?: string; job?: string; name?: string },
+  fields: { target?: unknown; revision?: unknown; id?: unknown; version?: unknown } | undefined,
+  outcome: string,
+): Omit<AuditEvent, "actor" | "client"> {
+  const resource = ref.run ?? (ref.model ? `model.${ref.model}${ref.alias ? `@${ref.alias}` : ""}` : undefined) ?? (ref.job ? `job.${ref.job}` : undefined) ?? ref.name;
+  const detail: Record<string, unknown> = {};
+  if (fields?.revision !== undefined) detail.revision = fields.revision;
+  if (action === "run" && fields?.id) detail.run = fields.id;
+  if (action === "alias move" && fields?.version !== undefined) detail.version = fields.version;
+  const target = typeof fields?.target === "string" ? fields.target : (where.target ?? "");
+  return { action, project: where.project, target, resource, outcome, detail };
+}
 
 export const projectCommands: ProjectCommands = {
   validate: async (ctx, p) => ({ fields: validateView(validate(p, ctx)) }),

@@ -5,7 +5,7 @@
 // The routes are the protocols' (protocols/: MLflow scoring, the Open Inference Protocol); this file
 // holds what they share: routing, and the inference path (endpoint, token, version, model, log).
 import { randomUUID } from "node:crypto";
-import { canQuery, type TokenVerifier } from "./auth.js";
+import { canQuery, type Identity, type TokenVerifier } from "./auth.js";
 import { pickServed, type Endpoints, type LiveEndpoint, type ServedVersion } from "./endpoints.js";
 import type { InferenceEntry, InferenceSource } from "./inference-log.js";
 import { mlflow, oip, PROTOCOLS, ProtocolError, type GatewayServices, type InferCall, type Protocol, type ReadRequest } from "./protocols/index.js";
@@ -14,9 +14,19 @@ import { Unavailable } from "./runtimes/runtime.js";
 export interface GatewayDeps {
   endpoints: Endpoints;
   tokens: Pick<TokenVerifier, "identify"> & Partial<Pick<TokenVerifier, "known">>;
+  /**
+   * Who else may query beyond the endpoint's configured grants (grants made through the API, the
+   * target's owner, administrators): asked only when the configured grants refuse, so the hot path of
+   * an allowed caller never waits for it. The control plane provides it (src/server/auth/query-access.ts).
+   */
+  access?: QueryAccess;
   /** The inference table (InferenceLog): rows are queued, never waited for. */
   log: { source(s: InferenceSource): number; record(e: InferenceEntry): boolean };
   now(): number;
+}
+
+export interface QueryAccess {
+  allows(identity: Identity, endpoint: { project: string; target: string; name: string }): Promise<boolean>;
 }
 
 export interface GatewayRequest {
@@ -139,7 +149,7 @@ async function infer(deps: GatewayDeps, cache: ServedInfo, request: GatewayReque
   // A token seen in the last seconds is answered without waiting (most requests).
   const identity = deps.tokens.known?.(token) ?? (await deps.tokens.identify(token));
   if (!identity) return protocol.error(401, "UNAUTHENTICATED", "the bearer token is not valid", { "www-authenticate": "Bearer" });
-  if (!canQuery(identity, endpoint.config.grants)) return protocol.error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
+  if (!canQuery(identity, endpoint.config.grants) && !(await deps.access?.allows(identity, endpoint.config))) return protocol.error(403, "PERMISSION_DENIED", `${identity.user} may not query ${name}: CAN_QUERY or CAN_MANAGE is needed`);
   let served;
   if (call.version === undefined) served = pickServed(endpoint);
   else {

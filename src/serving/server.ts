@@ -15,7 +15,7 @@ import { blobStoreAt, openStores, type Stores } from "../store/open.js";
 import { TokenVerifier } from "./auth.js";
 import { Drainer } from "./drain.js";
 import { Endpoints, type EndpointConfig, type LiveEndpoint } from "./endpoints.js";
-import { createGateway } from "./gateway.js";
+import { createGateway, type QueryAccess } from "./gateway.js";
 import { InferenceLog } from "./inference-log.js";
 import { applyRetention, type RetentionTarget } from "./inference-retention.js";
 import { ProcessGroups } from "./process-groups.js";
@@ -38,6 +38,11 @@ export interface ServerOptions {
    */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
   /**
+   * The dashboard's static files (src/server/web.ts): asked after /api/, before the gateway; answers
+   * and returns true only for GET/HEAD of its own paths, so inference requests pass straight on.
+   */
+  web?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
    * The background work (src/server/background: schedules, endpoint TTLs, retention, lost runs),
    * started with the open stores once the server listens, stopped before they close.
    */
@@ -47,6 +52,8 @@ export interface ServerOptions {
   /** Who may pass /apps/NAME/ (the control plane's authentication and API grants); without it, state's tokens and config grants. */
   appAccess?: (stores: Stores) => AppAccess;
   log(line: string): void;
+  /** Who may query beyond an endpoint's configured grants (the control plane's API grants, owners, admins). */
+  queryAccess?: QueryAccess;
   /**
    * Stop by itself after this many ms with no endpoint served or being restored, none recorded in the
    * state under SLIPWAY_HOME, no request, and no background work that keeps it (0: never).
@@ -118,7 +125,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     throw e;
   }
   const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups, clock: env.clock });
-  const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), log: inference, now: () => env.clock.now() });
+  const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), access: options.queryAccess, log: inference, now: () => env.clock.now() });
   let serverUrl = "";
   const apps = new Apps({
     home: env.home,
@@ -267,6 +274,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       if (drainer.draining) res.setHeader("connection", "close");
       return appProxy(req, res);
     }
+    if (options.web && req.method === "GET" && options.web(req, res)) return;
+    if (options.web && req.method === "HEAD" && options.web(req, res)) return;
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
     let size = 0;

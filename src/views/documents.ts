@@ -51,6 +51,7 @@ export const DOCUMENTS = {
   "schedules list": { fields: schedulesSchema },
   "schedules pause": { fields: schedulePauseSchema },
   "schedules unpause": { fields: schedulePauseSchema },
+  "schedules wait": { fields: schedulePauseSchema },
   "pipelines list": { fields: pipelinesSchema },
   "pipelines run": { fields: pipelineRunSchema, unsuccessful: true },
   "pipelines runs": { fields: pipelineRunsSchema },

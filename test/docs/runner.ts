@@ -218,7 +218,7 @@ export interface Sandbox {
 }
 
 const LINKED = ["bin", "dist", "node_modules", "package.json", "package-lock.json", "src", "tsconfig.json", "templates"];
-const COPIED = ["examples", "README.md", "docs"];
+const COPIED = ["examples", "README.md", "docs", "clients"];
 
 /**
  * A throw-away world for one file: a clone-like copy of the repository (examples copied, the rest

@@ -3,7 +3,7 @@ import { InvalidInputError } from "../../errors.js";
 import { runAttached } from "../../operations/runs.js";
 import { runDetailsView, runFailure } from "../../views/runs.js";
 import { collect, execute, projectOptions } from "../common.js";
-import { localOnly, onProject, remoteProjectFor, withProjectOptions, type ProjectFlags } from "../project.js";
+import { auditedLocally, localOnly, onProject, remoteProjectFor, withProjectOptions, type ProjectFlags } from "../project.js";
 import { printRunDetails } from "../render.js";
 
 interface RunFlags extends ProjectFlags {
@@ -55,17 +55,27 @@ export function registerRun(program: Command): void {
           const { fields: done } = await remote.command("runs show", { run: run.id });
           return { fields: done, error: runFailure({ id: done.id, status: done.status, error: done.reason }), text: () => printRunDetails(out, done) };
         }
-        const done = await runAttached(
-          {
-            ...projectOptions(flags),
-            ...submit,
-            bundleArchive: flags.bundle,
-            onStarted: (run) => out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`),
-            onLine: (task, line) => out.line(`[${task}] ${line}`),
+        // Audited as a run the API starts: "ok" once it ran (its own outcome is the run's status).
+        const { fields, done } = await auditedLocally(
+          rt.env,
+          "run",
+          projectOptions(flags).target,
+          { job },
+          async () => {
+            const done = await runAttached(
+              {
+                ...projectOptions(flags),
+                ...submit,
+                bundleArchive: flags.bundle,
+                onStarted: (run) => out.line(`${run.id}  started ${job} on ${run.project}/${run.target}`),
+                onLine: (task, line) => out.line(`[${task}] ${line}`),
+              },
+              rt.ctx,
+            );
+            return { fields: runDetailsView(done), done };
           },
-          rt.ctx,
+          (line) => out.err(line),
         );
-        const fields = runDetailsView(done);
         return { fields, error: runFailure(done), text: () => printRunDetails(out, fields) };
       }),
     );

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import type { FieldsOf } from "../../views/documents.js";
+import { InvalidInputError, SlipwayError } from "../../errors.js";
+import { parseDuration } from "../../util/duration.js";
 import { execute } from "../common.js";
 import type { Output } from "../output.js";
 import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";
@@ -30,6 +32,48 @@ export function registerSchedules(program: Command): void {
         }),
       );
   }
+  registerWait(schedules);
+}
+
+/** How often `schedules wait` asks; a fire is seen within this time. */
+const WAIT_POLL_MS = 1000;
+
+function registerWait(schedules: Command): void {
+  withProjectOptions(schedules.command("wait").description("wait until a deployed schedule fires next (the server starts its run), then show it"))
+    .argument("<name>", "schedule name")
+    .option("--timeout <duration>", "give up after this long (e.g. 90s, 10m)", "2m")
+    .action((schedule: string, flags: ProjectFlags & { timeout: string }) =>
+      execute("schedules wait", flags, async (rt) => {
+        let timeoutMs: number;
+        try {
+          timeoutMs = parseDuration(flags.timeout);
+        } catch {
+          throw new InvalidInputError([{ message: `--timeout "${flags.timeout}" is not a duration`, hint: "write a number and a unit: 90s, 10m, 2h" }], "invalid_flag");
+        }
+        const find = async () => {
+          const { fields: r } = await onProject(rt, flags, "schedules list", {});
+          const s = r.schedules.find((x) => x.name === schedule);
+          if (!s) throw new SlipwayError("unknown_schedule", `no schedule "${schedule}" is deployed to ${r.project}/${r.target}`, { hint: `deployed: ${r.schedules.map((x) => x.name).join(", ") || "none"} (slipway schedules list)` });
+          return { r, s };
+        };
+        const first = await find();
+        const before = first.s.last?.due_at ?? null;
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const { r, s } = await find();
+          // A fire is a new due time handled by the server; "queued" waits for its run to start.
+          if (s.last && s.last.due_at !== before && s.last.status !== "queued") {
+            const fields = { project: r.project, target: r.target, schedule: s };
+            return { fields, text: () => printSchedule(rt.out, s) };
+          }
+          if (Date.now() >= deadline) {
+            const why = s.paused ? "it is paused" : !r.server_running ? "no Slipway server runs for this SLIPWAY_HOME" : `its next due time is ${s.next_at}`;
+            throw new SlipwayError("schedule_wait_timeout", `schedule ${schedule} did not fire within ${flags.timeout}: ${why}`, { hint: "slipway schedules list shows its next fire time; a longer --timeout waits longer" });
+          }
+          await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+        }
+      }),
+    );
 }
 
 export function registerJobs(program: Command): void {
