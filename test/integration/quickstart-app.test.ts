@@ -1,7 +1,7 @@
-// The quickstart's console app driven in a real Chromium (playwright-core, /usr/bin/chromium): signed
-// in by the dashboard's session cookie, it shows the signed-in user and the project's endpoints, and
-// queries iris-dev with the app's own token (CAN_QUERY granted to app-console in the serving module).
-// Without a session the browser is sent to the sign-in page; a user without CAN_USE is refused.
+// The quickstart's console app driven in a real Chromium (playwright-core, /usr/bin/chromium): the app's
+// route sends the browser to the dashboard's sign-in page, which sets the session cookie and comes
+// back; the app shows the signed-in user and the project's endpoints, and queries iris-dev with its
+// own token (CAN_QUERY granted to app-console in the serving module). A user without CAN_USE is refused.
 import assert from "node:assert/strict";
 import { cpSync, existsSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -38,14 +38,21 @@ describe("quickstart console app in Chromium", { skip: !existsSync(CHROMIUM) && 
     box.cleanup();
   });
 
-  it("shows the signed-in user and the endpoints, and queries iris-dev with the app's token", async () => {
+  it("signs in through the dashboard's sign-in page, then shows the user and the endpoints, and queries iris-dev with the app's token", async () => {
     const context = await browser.newContext();
-    await context.addCookies([{ name: "slipway_session", value: token, url: origin }]);
     const page = await context.newPage();
-    const answer = await page.goto(`${origin}/apps/console/`);
-    assert.equal(answer?.status(), 200);
+    // No session yet: the app's route sends the browser to the sign-in page, which comes back after.
+    await page.goto(`${origin}/apps/console/`);
+    const signin = new URL(page.url());
+    assert.equal(signin.pathname, "/signin");
+    assert.equal(signin.searchParams.get("next"), "/apps/console/");
+    await page.fill("[data-testid=token]", token);
+    await page.click("[data-testid=sign-in]");
+    await page.waitForURL(`${origin}/apps/console/`);
     assert.equal(await page.textContent("#user"), "Signed in as tester");
     assert.match((await page.textContent("#endpoints")) ?? "", /iris-dev/);
+    // The session is an HttpOnly cookie the app never sees; the page cannot read it either.
+    assert.equal(await page.evaluate(() => document.cookie.includes("slipway_session")), false);
     await page.click("#query-iris-dev");
     await page.waitForSelector("#status");
     assert.equal(page.url(), `${origin}/apps/console/query?endpoint=iris-dev`);
@@ -55,20 +62,15 @@ describe("quickstart console app in Chromium", { skip: !existsSync(CHROMIUM) && 
     await context.close();
   });
 
-  it("sends a browser without a session to the sign-in page, and refuses a user without CAN_USE", async () => {
-    const anonymous = await browser.newContext();
-    const page = await anonymous.newPage();
-    await page.goto(`${origin}/apps/console/`);
-    const url = new URL(page.url());
-    assert.equal(url.pathname, "/signin");
-    assert.equal(url.searchParams.get("next"), "/apps/console/");
-    await anonymous.close();
-
+  it("refuses a signed-in user without CAN_USE", async () => {
     const outsider = box.json(["tokens", "create", "--user", "mallory"]).doc.token;
-    const other = await browser.newContext();
-    await other.addCookies([{ name: "slipway_session", value: outsider, url: origin }]);
-    const refused = await (await other.newPage()).goto(`${origin}/apps/console/`);
-    assert.equal(refused?.status(), 403);
-    await other.close();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/signin?next=${encodeURIComponent("/apps/console/")}`);
+    await page.fill("[data-testid=token]", outsider);
+    const refused = page.waitForResponse((r) => r.url() === `${origin}/apps/console/`);
+    await page.click("[data-testid=sign-in]");
+    assert.equal((await refused).status(), 403);
+    await context.close();
   });
 });
