@@ -323,6 +323,8 @@ function override(r, path, ctx, schema) {
     if (/^resources\/compute$/.test(where)) return r.chance(0.15) ? undefined : OMIT; // virtual environments: real Python, slow
     if (/^resources\/compute\/[^/]+\/(python|libraries|pip)$/.test(where)) return OMIT;
     if (/^resources\/endpoints$/.test(where) && !r.chance(0.2)) return OMIT;
+    // Apps need a real web server that answers its health path (test/integration/apps.test.ts and the app invariant project cover them).
+    if (/^resources\/apps$/.test(where)) return OMIT;
   }
   if (/permissions$/.test(where) && !r.chance(0.3)) return OMIT;
   if (/permissions\/\d+$/.test(where)) {

@@ -47,6 +47,7 @@ slipway schedules wait heartbeat-every-minute   # within a minute the server fir
 slipway schedules pause heartbeat-every-minute  # no more fires (unpause lets it fire again)
 slipway endpoints query iris-dev --data '{"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}'
 slipway endpoints logs iris-dev
+slipway apps list                   # the core module's console app at /apps/console/ (sign in to open it)
 slipway status
 slipway settings list
 slipway runs

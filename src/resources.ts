@@ -1,7 +1,7 @@
 // The vocabulary shared by config compilation, planning, providers and state.
 import type { SourceLocation } from "./errors.js";
 
-export const RESOURCE_KINDS = ["module", "hook", "setting", "artifact", "compute", "job", "model", "endpoint", "schedule", "pipeline", "permission"] as const;
+export const RESOURCE_KINDS = ["module", "hook", "setting", "artifact", "compute", "job", "model", "endpoint", "app", "schedule", "pipeline", "permission"] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
 
 /** What a resource needs at apply time but must not influence its identity or hash. */

@@ -14,6 +14,7 @@ import { registerBundle } from "./commands/bundle.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerModels } from "./commands/models.js";
 import { registerEndpoints } from "./commands/endpoints.js";
+import { registerApps } from "./commands/apps.js";
 import { registerServer } from "./commands/server.js";
 import { registerInternalRunner } from "./commands/internal-runner.js";
 import { registerLogs } from "./commands/logs.js";
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerTtl, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerTtl, registerBundle, registerModels, registerEndpoints, registerApps, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
   registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;

@@ -49,6 +49,8 @@ export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => Rou
   "endpoints query": (a) => ({ method: "POST", path: `/endpoints/${seg(a.name)}/query`, input: { data: a.data, protocol: a.protocol } }),
   "endpoints logs": (a) => ({ method: "GET", path: `/endpoints/${seg(a.name)}/logs`, input: { limit: a.limit } }),
   "endpoints reap": () => ({ method: "POST", path: "/endpoints/reap" }),
+  "apps list": () => ({ method: "GET", path: "/apps" }),
+  "apps logs": (a) => ({ method: "GET", path: `/apps/${seg(a.name)}/logs`, input: { offset: a.offset, tail: a.tail } }),
   "artifacts list": (a) => ({ method: "GET", path: a.name === undefined ? "/artifacts" : `/artifacts/${seg(a.name)}` }),
   "artifacts install": (a) => ({ method: "POST", path: "/artifacts/install", input: { library: a.library, into: a.into, force_unlock: a.forceUnlock } }),
   "artifacts gc": (a) => ({ method: "POST", path: "/artifacts/gc", input: { names: a.names, keep_last: a.keepLast, yes: a.yes, force_unlock: a.forceUnlock } }),

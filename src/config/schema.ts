@@ -21,7 +21,7 @@ export const phase = z.number().int().min(0).describe("Deploy with `deploy --pha
 /** Users, groups and service principals follow the one rule for user names (see env.ts). */
 const identity = (what: string) => z.string().min(1).max(USER_NAME_MAX).regex(USER_NAME, `${what} names are ${USER_NAME_RULE}`);
 
-export const PERMISSION_LEVELS = ["CAN_MANAGE", "CAN_RUN", "CAN_QUERY", "CAN_VIEW"] as const;
+export const PERMISSION_LEVELS = ["CAN_MANAGE", "CAN_RUN", "CAN_QUERY", "CAN_USE", "CAN_VIEW"] as const;
 export const permissionSchema = z
   .strictObject({
     level: z.enum(PERMISSION_LEVELS),
@@ -32,7 +32,7 @@ export const permissionSchema = z
   .refine((p) => [p.user, p.group, p.service_principal].filter((x) => x !== undefined).length === 1, {
     message: "a permission names exactly one of user, group or service_principal",
   })
-  .describe("Who may do what: CAN_MANAGE > CAN_RUN > CAN_QUERY > CAN_VIEW");
+  .describe("Who may do what: CAN_MANAGE > CAN_RUN > CAN_QUERY > CAN_VIEW; CAN_USE opens an app");
 export const permissions = z.array(permissionSchema);
 
 /** A bucket of an S3-compatible object store (targets.NAME.blobs, an archive kind). */

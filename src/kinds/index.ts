@@ -2,6 +2,7 @@
 // plan, apply, config compilation, operations) reaches a kind only through this list.
 import type { ChangeKind, KindLookup, Provider } from "../engine/provider.js";
 import type { DesiredResource, RecordedResource, ResourceKind } from "../resources.js";
+import { appKind } from "./app/index.js";
 import { artifactKind } from "./artifact/index.js";
 import { computeKind } from "./compute/index.js";
 import { endpointKind } from "./endpoint/index.js";
@@ -20,7 +21,7 @@ import { settingKind } from "./setting/index.js";
 /** In the order their sections appear in module.yaml's `resources:` and in compiled projects. */
 export type { KindSpecs } from "./specs.js";
 
-export const KINDS = [moduleKind, hookKind, settingKind, artifactKind, computeKind, modelKind, jobKind, endpointKind, scheduleKind, pipelineKind, permissionKind] as const;
+export const KINDS = [moduleKind, hookKind, settingKind, artifactKind, computeKind, modelKind, jobKind, endpointKind, appKind, scheduleKind, pipelineKind, permissionKind] as const;
 
 const byKind = new Map<ResourceKind, KindDefinition>(KINDS.map((k) => [k.kind, k as KindDefinition]));
 

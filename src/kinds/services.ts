@@ -4,7 +4,7 @@
 import type { ArtifactStore } from "../artifacts/store.js";
 import type { EnvironmentContext } from "../compute/environments.js";
 import type { ProcessIO } from "../compute/venv.js";
-import type { ServingControl } from "../serving/control.js";
+import type { AppControl, ServingControl } from "../serving/control.js";
 import type { ArchiveStores } from "../store/archives.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { ModelStore } from "../store/state/model-store.js";
@@ -26,4 +26,6 @@ export interface TargetServices {
   environments(io: ProcessIO): EnvironmentContext;
   /** The server that serves this target's endpoints. */
   serving: ServingControl;
+  /** The server that runs this target's apps. */
+  apps: AppControl;
 }

@@ -1,4 +1,5 @@
 // Each kind's spec type by kind name, for code that reads a resource of a known kind (`specOf`).
+import type { AppSpec } from "./app/index.js";
 import type { ArtifactSpec } from "./artifact/index.js";
 import type { ComputeSpec } from "./compute/index.js";
 import type { EndpointSpec } from "./endpoint/index.js";
@@ -20,6 +21,7 @@ export interface KindSpecs {
   model: ModelSpec;
   job: JobSpec;
   endpoint: EndpointSpec;
+  app: AppSpec;
   schedule: ScheduleSpec;
   pipeline: PipelineSpec;
   permission: PermissionSpec;

@@ -55,8 +55,8 @@ export interface ControlPlaneAccess {
   owner: string | null;
 }
 
-/** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) is met by CAN_QUERY or CAN_MANAGE. */
-export type AccessLevel = "CAN_VIEW" | "CAN_RUN" | "CAN_MANAGE" | "CAN_QUERY";
+/** Permission levels: CAN_VIEW < CAN_RUN < CAN_MANAGE; CAN_QUERY (endpoints) and CAN_USE (apps) are met by themselves or CAN_MANAGE. */
+export type AccessLevel = "CAN_VIEW" | "CAN_RUN" | "CAN_MANAGE" | "CAN_QUERY" | "CAN_USE";
 
 /** What an operation asks to do: a level on a target, or on one resource of it (`address`). */
 export interface AccessRequest {

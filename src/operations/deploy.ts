@@ -16,7 +16,7 @@ import { iso } from "../clock.js";
 import { parseDuration } from "../util/duration.js";
 import { describeDrift, libraryDrift, withInstalledLibraries, type LibraryDrift } from "../compute/drift.js";
 import { accessWarnings } from "../serving/ownership.js";
-import { serveRecordedEndpoints } from "../serving/reconcile.js";
+import { runRecordedApps, serveRecordedEndpoints } from "../serving/reconcile.js";
 import { recordBackgroundWork } from "./background.js";
 
 export interface ScopeOptions {
@@ -129,6 +129,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     for (const warning of accessWarnings(result.apply?.done ?? [], recorded)) ctx.reporter.warn(warning);
     // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
     if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
+    if (result.status !== "failed") await runRecordedApps(ctx.env, recorded, ctx.reporter);
     if (result.status !== "failed") await recordBackgroundWork(compiled, stores, ctx);
     return result;
   });

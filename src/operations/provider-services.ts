@@ -4,7 +4,7 @@ import { ArtifactStore } from "../artifacts/store.js";
 import type { EnvironmentContext } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
 import type { TargetServices } from "../kinds/services.js";
-import { localServingControl } from "../serving/control.js";
+import { localAppControl, localServingControl } from "../serving/control.js";
 import type { ArchiveStores } from "../store/archives.js";
 import { blobStoreAt, type Stores } from "../store/open.js";
 
@@ -20,5 +20,6 @@ export function providerServices(env: RuntimeEnv, stores: Stores, project: strin
     artifacts,
     environments: (io): EnvironmentContext => ({ home: env.home, project, target, compute, artifacts, user: env.user, clock: env.clock, io }),
     serving: localServingControl(env, project, target),
+    apps: localAppControl(env, project, target),
   };
 }

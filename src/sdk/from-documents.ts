@@ -10,6 +10,7 @@ import { SlipwayError, type ErrorCode } from "../errors.js";
 import type { ArtifactListing, ArtifactsOverview, GcResult, InstallResult } from "../operations/artifacts.js";
 import type { DeployResult, PlanResult, ValidateResult } from "../operations/deploy.js";
 import type { EndpointView } from "../operations/endpoints.js";
+import type { AppView } from "../operations/apps.js";
 import type { ModelVersionView, ModelView } from "../operations/models.js";
 import type { ModelPromotion } from "../operations/promote.js";
 import type { HistoryEntry, StatusResult } from "../operations/queries.js";
@@ -173,6 +174,10 @@ export function toModelVersion(v: FieldsOf<"models show">): ModelVersionView {
 
 export function toModels(d: FieldsOf<"models list">): ModelView[] {
   return d.models.map((m) => ({ model: m.model, registeredName: m.registered_name, latestVersion: m.latest_version, versions: m.versions, aliases: { ...m.aliases } }));
+}
+
+export function toApps(d: FieldsOf<"apps list">): AppView[] {
+  return d.apps.map((a) => ({ name: a.name, url: a.url, state: a.state, message: a.message, configVersion: a.config_version, bundle: a.bundle, replicas: a.replicas, readyReplicas: a.ready_replicas, restarts: a.restarts, pids: [...a.pids], anonymous: a.anonymous, deployedAt: a.deployed_at, owner: a.owner, recentLogs: [...a.recent_logs] }));
 }
 
 export function toEndpoints(d: FieldsOf<"endpoints list">): EndpointView[] {

@@ -22,6 +22,7 @@ import { rollback } from "../operations/rollback.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion, type ModelVersionView, type ModelView } from "../operations/models.js";
 import { promoteArtifact, promoteModel, type ArtifactPromotion, type ModelPromotion } from "../operations/promote.js";
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
+import { appLogs, listApps, type AppLogs, type AppView } from "../operations/apps.js";
 import type { InferenceRow } from "../serving/inference-log.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
 import type { SettingRow } from "../store/state/state-store.js";
@@ -103,6 +104,8 @@ export class Slipway {
   readonly models: Models;
   /** Serving endpoints (`slipway endpoints …`, `slipway tokens create`). */
   readonly endpoints: Endpoints;
+  /** Web apps the server runs at /apps/NAME/ (`slipway apps …`). */
+  readonly apps: Apps;
 
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnvWith(options.home ? { SLIPWAY_HOME: options.home } : {});
@@ -119,6 +122,7 @@ export class Slipway {
     this.artifacts = new Artifacts(this.b);
     this.models = new Models(this.b);
     this.endpoints = new Endpoints(this.b);
+    this.apps = new Apps(this.b);
   }
 
   /**
@@ -342,6 +346,23 @@ export class Models {
   async promote(ref: string, options: { from: string; to: string; alias?: string }): Promise<ModelPromotion> {
     if (this.b.remote) return doc.toModelPromotion((await onServer(this.b, "models promote", { ref, from: options.from, to: options.to, alias: options.alias })).fields);
     return promoteModel({ ...this.b.project, ref, from: options.from, to: options.to, alias: options.alias }, this.b.ctx);
+  }
+}
+
+/** Apps of the Slipway's target, run by the local server (or by the Slipway's server). */
+export class Apps {
+  /** @internal */
+  constructor(private readonly b: Backend) {}
+
+  async list(): Promise<AppView[]> {
+    if (this.b.remote) return doc.toApps((await onServer(this.b, "apps list", {})).fields);
+    return listApps(this.b.project, this.b.ctx);
+  }
+
+  /** The app's log lines from `offset` (default: the last `tail` lines), and the offset to read from next. */
+  async logs(name: string, options: { offset?: number; tail?: number } = {}): Promise<AppLogs> {
+    if (this.b.remote) return (await onServer(this.b, "apps logs", { name, offset: options.offset, tail: options.tail })).fields;
+    return appLogs({ ...this.b.project, name, offset: options.offset, tail: options.tail }, this.b.ctx);
   }
 }
 

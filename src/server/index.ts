@@ -9,6 +9,11 @@ import { createApi } from "./api/app.js";
 import { SourceStore } from "./api/sources.js";
 import { blobStoreAt } from "../store/open.js";
 import { openControlPlane, type ControlPlane } from "./control-plane.js";
+import type { AppIdentity } from "../serving/apps/apps.js";
+import { appPrincipal } from "../serving/apps/config.js";
+import type { AppAccess } from "../serving/apps/proxy.js";
+import type { Permission } from "../config/schema.js";
+import { RefusedError } from "../errors.js";
 import { ControlPlaneQueryAccess } from "./auth/query-access.js";
 import { webHandler, webRoot } from "./web.js";
 
@@ -40,12 +45,59 @@ export async function bootstrapAdmin(cp: ControlPlane, env: RuntimeEnv, create: 
   return { user: BOOTSTRAP_ADMIN, token };
 }
 
+/**
+ * An app's identity: the service principal `app-NAME`, made on first use (refused when a user holds
+ * that name), and tokens the server issues each time it starts the app (stored hashed, like every
+ * token; the clear value lives only in the app's environment).
+ */
+export function appIdentity(cp: ControlPlane): AppIdentity {
+  return {
+    async issue(app) {
+      const name = appPrincipal(app);
+      const existing = await cp.identities.principal(name);
+      if (existing && existing.kind !== "service_principal") throw new RefusedError("principal_exists", `app ${app} speaks as the service principal ${name}, but a user has that name`, { hint: `rename the app, or remove the user ${name}` });
+      if (!existing) {
+        await cp.identities.createPrincipal(name, "service_principal", false, "server (app)", cp.now());
+        await cp.audit.append({ actor: "server", action: "service principal create", resource: name, client: "local", outcome: "ok", detail: { app } });
+      }
+      const { token, info } = await cp.identities.createToken(name, { description: `app ${app} (issued by the server when it started the app)`, expiresAt: null }, cp.now());
+      return { token, id: info.id };
+    },
+    async revoke(app, keep) {
+      const name = appPrincipal(app);
+      for (const t of await cp.identities.tokens(name)) {
+        if (t.revoked_at || t.id === keep) continue;
+        const found = await cp.identities.findToken(t.id);
+        await cp.identities.revokeToken(found.hash, cp.now());
+      }
+    },
+  };
+}
+
+/** Who may pass /apps/NAME/: the control plane's tokens (users, service principals, administrators) and API grants. */
+export function appAccess(cp: ControlPlane): AppAccess {
+  return {
+    authenticate: (token, client) => cp.identities.authenticate(token, cp.now(), client),
+    async apiGrants(project, target, address) {
+      const rows = await cp.identities.grants(project, target);
+      return rows.filter((r) => r.resource === "" || r.resource === address).map((r) => ({ level: r.level, [r.principal_kind]: r.principal }) as Permission);
+    },
+  };
+}
+
 export async function startControlPlaneServer(env: RuntimeEnv, options: ControlPlaneServerOptions): Promise<ControlPlaneServer> {
   const cp = await openControlPlane(env);
   try {
     const bootstrap = await bootstrapAdmin(cp, env, options.bootstrap);
     const api = createApi({ env, cp, sources: new SourceStore(env.home, env.serverBlobs ? blobStoreAt(env.serverBlobs) : undefined) }, { log: options.log });
-    const running = await startServer(env, { ...options, api: getRequestListener(api.fetch), queryAccess: new ControlPlaneQueryAccess(cp.authorizer, env.clock), web: webHandler(webRoot()) });
+    const running = await startServer(env, {
+      ...options,
+      api: getRequestListener(api.fetch),
+      queryAccess: new ControlPlaneQueryAccess(cp.authorizer, env.clock),
+      web: webHandler(webRoot()),
+      appIdentity: () => appIdentity(cp),
+      appAccess: () => appAccess(cp),
+    });
     return {
       ...running,
       bootstrap,

@@ -21,6 +21,8 @@ import { deploymentFailure, deploymentView, historyView, planView, settingsView,
 import type { FieldsOf } from "../views/documents.js";
 import type { AuditEvent } from "./auth/audit.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../views/endpoints.js";
+import { appLogsView, appsView } from "../views/apps.js";
+import { appLogs, listApps } from "../operations/apps.js";
 import type { ErrorJson } from "../views/error.js";
 import { modelPromotionView, modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
 import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../views/runs.js";
@@ -72,6 +74,8 @@ export interface ProjectArgs {
   "endpoints query": { name: string; data: string; token?: string; protocol?: "mlflow" | "oip" };
   "endpoints logs": { name: string; limit?: number };
   "endpoints reap": Record<string, never>;
+  "apps list": Record<string, never>;
+  "apps logs": { name: string; offset?: number; tail?: number };
   "artifacts list": { name?: string };
   "artifacts install": { library: string; into: string; forceUnlock?: boolean };
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
@@ -183,6 +187,8 @@ export const projectCommands: ProjectCommands = {
   "models alias set": async (ctx, p, a) => ({ fields: modelVersionView(await setModelAlias({ ...p, model: a.model, alias: a.alias, version: a.version }, ctx)) }),
   "models promote": async (ctx, p, a) => ({ fields: modelPromotionView(await promoteModel({ ...p, ref: a.ref, from: a.from, to: a.to, alias: a.alias }, ctx)) }),
   "endpoints list": async (ctx, p) => ({ fields: endpointsView(await listEndpoints(p, ctx)) }),
+  "apps list": async (ctx, p) => ({ fields: appsView(await listApps(p, ctx)) }),
+  "apps logs": async (ctx, p, a) => ({ fields: appLogsView(await appLogs({ ...p, name: a.name, offset: a.offset, tail: a.tail }, ctx)) }),
   "endpoints query": async (ctx, p, a) => {
     const r = await queryEndpoint({ ...p, name: a.name, data: a.data, token: a.token, protocol: a.protocol ?? "mlflow" }, ctx);
     // A non-2xx answer is still the document; its exit code comes from the registry (query_rejected, …).

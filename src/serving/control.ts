@@ -12,6 +12,9 @@ import { processAlive } from "../util/run-script.js";
 import { restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { EndpointConfig } from "./endpoints.js";
+import type { AppConfig } from "./apps/config.js";
+import type { AppStatus } from "./apps/apps.js";
+import { materializeBundle } from "../bundles/index.js";
 import type { InferenceLogStats } from "./inference-log.js";
 import { InferenceTable } from "./inference-table.js";
 import { readServerInfo, type ServerInfo } from "./server-file.js";
@@ -147,6 +150,67 @@ export function localServingControl(env: RuntimeEnv, project: string, target: st
     retire: (name, archive) => retireEndpoint(env, project, target, name, archive),
     sweepModelDirs: (keep) => sweepModelDirs(join(env.home, "models"), project, target, keep),
   };
+}
+
+/**
+ * What the app kind needs from the server: a local folder for a bundle, and the app's configuration
+ * handed over (rolling: the new replicas are healthy before the route switches) or withdrawn.
+ */
+export interface AppControl {
+  /** A local folder holding the app's bundle, laid out once from `blobs`. */
+  appDir(name: string, bundle: string, blobs: BlobStore): Promise<string>;
+  /** Hands the app to the server (starting it when needed); returns the server's base URL. */
+  apply(config: AppConfig): Promise<{ url: string }>;
+  /** Stops the app and removes its route (nothing to do when no server runs). */
+  remove(name: string): Promise<void>;
+  /** Removes the app's local bundle folders that `keep` does not name. */
+  sweepAppDirs(name: string, keep: ReadonlySet<string>): Promise<string[]>;
+}
+
+export function localAppControl(env: RuntimeEnv, project: string, target: string): AppControl {
+  const root = join(env.home, "apps", project, target);
+  return {
+    async appDir(name, bundle, blobs) {
+      const dir = join(root, name, bundle);
+      if (!existsSync(join(dir, ".slipway-complete"))) {
+        // A folder a crash left half written is laid out again from scratch.
+        await rm(dir, { recursive: true, force: true });
+        await materializeBundle(blobs, bundle, dir);
+        writeFileSync(join(dir, ".slipway-complete"), "");
+      }
+      return dir;
+    },
+    async apply(config) {
+      const server = await ensureServer(env);
+      await adminCall(server, "/admin/apps/apply", config);
+      return { url: server.url };
+    },
+    async remove(name) {
+      const server = await runningServer(env);
+      if (server) await adminCall(server, "/admin/apps/remove", { name, project, target });
+    },
+    async sweepAppDirs(name, keep) {
+      const removed: string[] = [];
+      const appRoot = join(root, name);
+      for (const bundle of existsSync(appRoot) ? readdirSync(appRoot) : []) {
+        const dir = join(appRoot, bundle);
+        if (keep.has(dir)) continue;
+        await rm(dir, { recursive: true, force: true });
+        removed.push(dir);
+      }
+      for (const dir of [appRoot, root, join(env.home, "apps", project), join(env.home, "apps")]) {
+        if (!existsSync(dir) || readdirSync(dir).length) break;
+        await rm(dir, { recursive: true, force: true });
+      }
+      return removed;
+    },
+  };
+}
+
+/** The apps the running server runs (empty when none runs). */
+export async function appsStatus(env: RuntimeEnv): Promise<AppStatus[]> {
+  const info = await runningServer(env);
+  return info ? adminCall<AppStatus[]>(info, "/admin/apps/status") : [];
 }
 
 async function sweepModelDirs(root: string, project: string, target: string, keep: ReadonlySet<string>): Promise<string[]> {

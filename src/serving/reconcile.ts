@@ -6,6 +6,7 @@ import type { RuntimeEnv } from "../env.js";
 import type { Reporter } from "../engine/reporter.js";
 import { adminCall, ensureServer, runningServer } from "./control.js";
 import type { EndpointConfig } from "./endpoints.js";
+import type { AppConfig } from "./apps/config.js";
 import type { ServerInfo } from "./server-file.js";
 
 interface RecordedEndpoint {
@@ -33,6 +34,25 @@ export async function serveRecordedEndpoints(env: RuntimeEnv, recorded: readonly
     throw new SlipwayError("endpoint_not_served", `deployed endpoint(s) could not be served: ${out.failed.map((f) => `${f.name}: ${f.message}`).join("; ")}`, {
       hint: `see ${env.home}/logs/server.log`,
     });
+  }
+}
+
+/**
+ * The same for recorded apps: the server (started when none runs, restoring them) runs each one; says
+ * what it did; throws when an app could not be started.
+ */
+export async function runRecordedApps(env: RuntimeEnv, recorded: readonly RecordedEndpoint[], reporter: Reporter): Promise<void> {
+  const configs = recorded.filter((r) => r.kind === "app").map((r) => r.outputs.config as AppConfig | undefined).filter((c): c is AppConfig => !!c);
+  if (configs.length === 0) return;
+  let server = await runningServer(env);
+  const wasRunning = !!server;
+  server ??= await ensureServer(env);
+  const out = await adminCall<{ running: string[]; started: string[]; failed: Array<{ name: string; message: string }> }>(server, "/admin/apps/ensure", { configs });
+  const back = configs.map((c) => c.name).filter((n) => !out.failed.some((f) => f.name === n)).sort();
+  if (!wasRunning) reporter.info(`the Slipway server was not running: started it at ${server.url}; running app(s) ${back.join(", ")} again`);
+  else if (out.started.length) reporter.info(`app(s) ${out.started.sort().join(", ")} were recorded but not running: running them again at ${server.url}`);
+  if (out.failed.length) {
+    throw new SlipwayError("app_not_running", `deployed app(s) could not be started: ${out.failed.map((f) => `${f.name}: ${f.message}`).join("; ")}`, { hint: `see \`slipway apps logs NAME\` and ${env.home}/logs/server.log` });
   }
 }
 

@@ -23,6 +23,10 @@ import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, 
 import { SlipwayError } from "../errors.js";
 import { processAlive } from "../util/run-script.js";
 import { answerClientError } from "./client-errors.js";
+import { Apps, type AppIdentity } from "./apps/apps.js";
+import type { AppConfig } from "./apps/config.js";
+import { createAppProxy, type AppAccess } from "./apps/proxy.js";
+import { serverEnvironment } from "./control.js";
 
 export interface ServerOptions {
   port: number;
@@ -43,6 +47,10 @@ export interface ServerOptions {
    * started with the open stores once the server listens, stopped before they close.
    */
   background?: (stores: Stores) => BackgroundHooks;
+  /** Apps' service principals and tokens (the control plane's identity store); without it apps get no token. */
+  appIdentity?: (stores: Stores) => AppIdentity;
+  /** Who may pass /apps/NAME/ (the control plane's authentication and API grants); without it, state's tokens and config grants. */
+  appAccess?: (stores: Stores) => AppAccess;
   log(line: string): void;
   /** Who may query beyond an endpoint's configured grants (the control plane's API grants, owners, admins). */
   queryAccess?: QueryAccess;
@@ -71,6 +79,7 @@ export interface BackgroundHooks {
 export interface RunningServer {
   info: ServerInfo;
   endpoints: Endpoints;
+  apps: Apps;
   /** Drains requests in flight, stops the model processes, removes server.json. Idempotent. */
   close(): Promise<void>;
 }
@@ -117,6 +126,29 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   }
   const endpoints = new Endpoints({ env: env.processEnv, log: options.log, groups, clock: env.clock });
   const gateway = createGateway({ endpoints, tokens: new TokenVerifier(stores.state.tokens(), undefined, env.clock), access: options.queryAccess, log: inference, now: () => env.clock.now() });
+  let serverUrl = "";
+  const apps = new Apps({
+    home: env.home,
+    // Apps get the server's plain environment (PATH, HOME, locale), none of its SLIPWAY_* settings.
+    env: Object.fromEntries(Object.entries(serverEnvironment(env.processEnv)).filter((e): e is [string, string] => e[1] !== undefined && !e[0].startsWith("SLIPWAY_"))),
+    serverUrl: () => serverUrl,
+    log: options.log,
+    groups,
+    identity: options.appIdentity?.(stores),
+    clock: env.clock,
+  });
+  const tokenVerifier = new TokenVerifier(stores.state.tokens(), undefined, env.clock);
+  const appProxy = createAppProxy(
+    apps,
+    options.appAccess?.(stores) ?? {
+      authenticate: async (token) => {
+        const identity = await tokenVerifier.identify(token);
+        return identity ? { name: identity.user, kind: "local", admin: false, groups: identity.groups } : undefined;
+      },
+    },
+    options.log,
+  );
+  const recordedApps = async () => (await stores.state.resourcesOfKind("app")).map((r) => r.outputs.config as AppConfig | undefined).filter((c): c is AppConfig => !!c);
   const adminToken = randomBytes(24).toString("base64url");
   const idleExitMs = options.idleExitMs ?? 0;
   const startedAt = performance.now();
@@ -140,6 +172,38 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       await inference.flush();
       return { status: 200, body: { removed: (body as { name: string }).name } };
     }
+    if (path === "/admin/apps/apply") {
+      await apps.apply(body as AppConfig);
+      return { status: 200, body: { applied: (body as AppConfig).name } };
+    }
+    if (path === "/admin/apps/remove") {
+      const b = body as { name: string; project?: string; target?: string };
+      const removed = await apps.remove(b.name, b.project !== undefined && b.target !== undefined ? { project: b.project, target: b.target } : undefined);
+      return { status: 200, body: { removed } };
+    }
+    if (path === "/admin/apps/status") return { status: 200, body: apps.status() };
+    if (path === "/admin/apps/ensure") {
+      // Deploy asks that these recorded apps run: wait for a restore in progress, start the ones not running.
+      const out = { running: [] as string[], started: [] as string[], failed: [] as Array<{ name: string; message: string }> };
+      await Promise.all(
+        ((body as { configs?: AppConfig[] }).configs ?? []).map(async (config) => {
+          await apps.restored(config.name);
+          if (apps.get(config.name)) return void out.running.push(config.name);
+          try {
+            await apps.apply(config);
+            out.started.push(config.name);
+          } catch (e) {
+            out.failed.push({ name: config.name, message: (e as Error).message });
+          }
+        }),
+      );
+      return { status: 200, body: out };
+    }
+    if (path === "/admin/apps/logs") {
+      const b = body as { name: string; offset?: number; tail?: number };
+      if (!apps.get(b.name) && !apps.status().some((a) => a.name === b.name)) return { status: 404, body: { message: `no app named ${b.name} runs on this server` } };
+      return { status: 200, body: apps.logOf(b.name).read(b.offset, b.tail) };
+    }
     if (path === "/admin/flush") {
       await inference.flush();
       return { status: 200, body: { written: inference.stats().written } };
@@ -155,6 +219,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
           stopping: closing !== undefined || stopRequested,
           restoring: endpoints.restoringNames(),
           endpoints: endpoints.list().map(endpointStatus),
+          apps: apps.status().map(({ recent_logs: _logs, ...a }) => a),
           background: (await background?.status()) ?? [],
           inference_log: inference.stats(),
         },
@@ -182,6 +247,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       // Destroy asks: stop now if nothing is left to serve (only a server that would stop when idle).
       if (idleExitMs <= 0) return { status: 200, body: { stopping: false, reason: "this server does not stop when idle" } };
       if (endpoints.list().length || endpoints.restoringNames().length || (await recordedEndpoints()).length) return { status: 200, body: { stopping: false, reason: "it still has endpoints" } };
+      if (apps.list().length || apps.restoringNames().length || (await recordedApps()).length) return { status: 200, body: { stopping: false, reason: "it still has apps" } };
       if (await background?.hasDeployedWork()) return { status: 200, body: { stopping: false, reason: "it still has background work (schedules, retention)" } };
       setImmediate(() => stopByItself("no endpoint is left to serve: stopping"));
       return { status: 200, body: { stopping: true } };
@@ -191,12 +257,22 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
 
   const http = createServer(handle);
   const drainer = new Drainer(http);
+  // Upgrades (WebSockets) are for apps only; the gateway has none.
+  http.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    if (req.url?.startsWith("/apps/") && !drainer.draining) appProxy.upgrade(req, socket, head);
+    else socket.destroy();
+  });
   http.on("clientError", answerClientError);
   function handle(req: IncomingMessage, res: ServerResponse): void {
     drainer.requests++;
     if (options.api && req.url?.startsWith("/api/")) {
       if (drainer.draining) res.setHeader("connection", "close");
       return options.api(req, res);
+    }
+    // Apps stream their bodies both ways (no buffering, no size bound of the gateway's).
+    if (req.url?.startsWith("/apps/") || req.url === "/apps") {
+      if (drainer.draining) res.setHeader("connection", "close");
+      return appProxy(req, res);
     }
     if (options.web && req.method === "GET" && options.web(req, res)) return;
     if (options.web && req.method === "HEAD" && options.web(req, res)) return;
@@ -240,8 +316,10 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
 
   // The endpoints recorded in state count as restoring from the first request on (503, not 404).
   let recorded: EndpointConfig[];
+  let recordedAppConfigs: AppConfig[];
   try {
     recorded = await recordedEndpoints();
+    recordedAppConfigs = await recordedApps();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
       http.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
@@ -258,7 +336,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
   const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
   // Restoring starts before server.json is written: a client that finds the server sees them restoring.
+  serverUrl = info.url;
   const restored = endpoints.restore(recorded);
+  const appsRestored = apps.restore(recordedAppConfigs);
   writeServerInfo(env.home, info);
 
   const background = options.background?.(stores);
@@ -289,16 +369,16 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     idleExitMs > 0
       ? setInterval(() => {
           if (checking || closing) return;
-          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || drainer.requests !== seenRequests || background?.busy()) {
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || apps.list().length || apps.restoringNames().length || apps.changing() || drainer.requests !== seenRequests || background?.busy()) {
             seenRequests = drainer.requests;
             idleSince = performance.now();
             return;
           }
           if (performance.now() - idleSince < idleExitMs) return;
           checking = true;
-          Promise.all([recordedEndpoints(), background?.hasDeployedWork()])
-            .then(([left, busy]) => {
-              if (left.length || busy) idleSince = performance.now();
+          Promise.all([recordedEndpoints(), background?.hasDeployedWork(), recordedApps()])
+            .then(([left, busy, leftApps]) => {
+              if (left.length || busy || leftApps.length) idleSince = performance.now();
               else stopByItself(`no endpoint to serve for ${idleExitMs} ms: stopping`);
             })
             .catch((e: Error) => options.log(`idle check: ${e.message}`))
@@ -310,6 +390,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   return {
     info,
     endpoints,
+    apps,
     close() {
       closing ??= (async () => {
         clearInterval(idleCheck);
@@ -319,8 +400,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
         if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);
-        await endpoints.stopAll();
+        await Promise.all([endpoints.stopAll(), apps.stopAll()]);
         await restored.catch(() => {});
+        await appsRestored.catch(() => {});
         groups.clear();
         await retaining;
         // Every row recorded before the stop is written now.

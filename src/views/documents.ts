@@ -9,6 +9,7 @@ import { z } from "zod";
 import { artifactPromotionSchema, artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
 import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSchema, validateSchema } from "./deployments.js";
 import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./endpoints.js";
+import { appLogsSchema, appsSchema } from "./apps.js";
 import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
@@ -72,6 +73,8 @@ export const DOCUMENTS = {
   "endpoints query": { fields: querySchema, unsuccessful: true },
   "endpoints logs": { fields: endpointLogsSchema },
   "endpoints reap": { fields: reapSchema },
+  "apps list": { fields: appsSchema },
+  "apps logs": { fields: appLogsSchema },
   "tokens create": { fields: tokenSchema },
   "tokens list": { fields: tokensSchema },
   "tokens revoke": { fields: tokenRevokedSchema },

@@ -90,7 +90,7 @@ const grantSchema = () =>
     resource: z.string().nullable(),
     principal_kind: z.enum(["user", "group", "service_principal"]),
     principal: z.string(),
-    level: z.enum(["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_QUERY"]),
+    level: z.enum(["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_QUERY", "CAN_USE"]),
     source: z.enum(["api", "owner"]),
   });
 
@@ -111,7 +111,7 @@ function grantView(g: GrantIn): z.infer<ReturnType<typeof grantSchema>> {
     resource: g.resource || null,
     principal_kind: g.principal_kind as "user" | "group" | "service_principal",
     principal: g.principal,
-    level: g.level as "CAN_VIEW" | "CAN_RUN" | "CAN_MANAGE" | "CAN_QUERY",
+    level: g.level as "CAN_VIEW" | "CAN_RUN" | "CAN_MANAGE" | "CAN_QUERY" | "CAN_USE",
     source: g.source,
   };
 }

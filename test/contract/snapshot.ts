@@ -18,7 +18,7 @@ export function snapshotFile(command: CommandName): string {
 }
 
 /** Numbers that differ from run to run, by key. */
-const VOLATILE_NUMBERS = new Set(["duration_ms", "remaining_ms", "uptime_s", "ms", "latency_ms", "gateway_ms", "queue_ms", "model_ms", "pid", "port", "size", "bytes", "freed_bytes", "bytes_written"]);
+const VOLATILE_NUMBERS = new Set(["duration_ms", "remaining_ms", "uptime_s", "ms", "latency_ms", "gateway_ms", "queue_ms", "model_ms", "pid", "port", "size", "bytes", "freed_bytes", "bytes_written", "offset", "restarts"]);
 
 /** Replaces what differs between runs with placeholders; ids become <run-1>, <deployment-1>, … in order of appearance. */
 export class Normaliser {
@@ -30,7 +30,7 @@ export class Normaliser {
     if (typeof v === "number" && key && VOLATILE_NUMBERS.has(key)) return "<number>";
     if (typeof v === "string" && (key === "id" || key === "token_id") && /^[0-9a-f]{12}$/.test(v)) return "<token-id>";
     if (typeof v === "string") return key === "host" ? "<host>" : key === "owner" && /^[^:\s]+:\d+$/.test(v) ? "<host>:<pid>" : this.text(v);
-    if (Array.isArray(v)) return v.map((x) => this.value(x));
+    if (Array.isArray(v)) return v.map((x) => this.value(x, key === "pids" ? "pid" : undefined));
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.value(x, k)]));
     return v;
   }

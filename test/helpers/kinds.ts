@@ -2,7 +2,7 @@
 // their file:line:column), and a ProviderContext on real stores — SQLite state and a filesystem blob
 // store in a temp folder, the target's real archive and artifact stores — with in-memory fakes only
 // for the TargetServices interfaces that reach outside the target (serving). See src/kinds/README.md.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { ArtifactStore } from "../../src/artifacts/store.js";
@@ -17,7 +17,9 @@ import { moduleFileSchema } from "../../src/kinds/module-file.js";
 import type { TargetServices } from "../../src/kinds/services.js";
 import type { DesiredResource, RecordedResource } from "../../src/resources.js";
 import type { FileHashes } from "../../src/bundles/output-files.js";
-import type { ServingControl } from "../../src/serving/control.js";
+import type { AppControl, ServingControl } from "../../src/serving/control.js";
+import type { AppConfig } from "../../src/serving/apps/config.js";
+import { materializeBundle } from "../../src/bundles/index.js";
 import type { EndpointConfig } from "../../src/serving/endpoints.js";
 import { openArchives, type ArchiveStores } from "../../src/store/archives.js";
 import type { BlobStore } from "../../src/store/blobs/blob-store.js";
@@ -111,6 +113,32 @@ export function registerVersion(models: ModelStore, model: string, manifest: Rec
 }
 
 /** A fake ServingControl: remembers what it was asked, serves nothing, starts no process. */
+/** The apps a deploy handed to "the server", in memory; bundles laid out for real under `root`. */
+export class FakeAppControl implements AppControl {
+  readonly applied: AppConfig[] = [];
+  readonly live = new Map<string, AppConfig>();
+  constructor(private readonly root: string) {}
+  async appDir(name: string, bundle: string, blobs: BlobStore): Promise<string> {
+    const dir = join(this.root, name, bundle);
+    if (!existsSync(dir)) await materializeBundle(blobs, bundle, dir);
+    return dir;
+  }
+  async apply(config: AppConfig): Promise<{ url: string }> {
+    this.applied.push(config);
+    this.live.set(config.name, config);
+    return { url: "http://127.0.0.1:7878" };
+  }
+  async remove(name: string): Promise<void> {
+    this.live.delete(name);
+  }
+  async sweepAppDirs(name: string, keep: ReadonlySet<string>): Promise<string[]> {
+    const appRoot = join(this.root, name);
+    const removed = existsSync(appRoot) ? readdirSync(appRoot).map((b) => join(appRoot, b)).filter((d) => !keep.has(d)) : [];
+    for (const d of removed) rmSync(d, { recursive: true, force: true });
+    return removed;
+  }
+}
+
 export class FakeServingControl implements ServingControl {
   readonly applied: EndpointConfig[] = [];
   readonly live = new Map<string, EndpointConfig>();
@@ -213,6 +241,7 @@ export async function kindHarness(options: { project?: string; target?: string }
     artifacts,
     environments: (io): EnvironmentContext => ({ home, project, target, compute, artifacts, user: "tester", clock, io }),
     serving,
+    apps: new FakeAppControl(join(home, "apps")),
   };
   let contexts = 0;
   return {

@@ -15,7 +15,7 @@
 // secrets?: values never to print }). The CLI's output is shown only when a property
 // fails (or always with INVARIANTS_VERBOSE=1). Adding a kind adds its projects here (src/kinds/README.md).
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { REPO, sandbox, type CliResult, type Sandbox } from "../helpers/cli.js";
@@ -50,14 +50,14 @@ function listTree(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [`${e.name}/`, ...listTree(join(dir, e.name)).map((f) => `${e.name}/${f}`)] : [e.name]));
 }
 
-/** Processes whose environment names this SLIPWAY_HOME (hooks, runners, model servers, the server). */
+/** Processes whose environment names this SLIPWAY_HOME (hooks, runners, model servers, the server), or that run in its apps/ folder (apps get no SLIPWAY_HOME). */
 function processesOf(home: string): Array<{ pid: number; cmdline: string }> {
   const marker = `SLIPWAY_HOME=${home}\0`;
   const found: Array<{ pid: number; cmdline: string }> = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(marker)) continue;
+      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(marker) && !readlinkSync(`/proc/${entry}/cwd`).startsWith(join(home, "apps"))) continue;
       found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, "latin1").replace(/\0/g, " ").trim() });
     } catch {
       /* gone, or not ours to read */
@@ -144,7 +144,7 @@ async function checkProject(name: string): Promise<void> {
     await waitFor(() => left().length === 0, { timeoutMs: 10_000, what: "the project's processes to end" }).catch(() =>
       fail("processes of the project are left after destroy", left().map((p) => `  ${p.pid} ${p.cmdline}`).join("\n")),
     );
-    for (const folder of ["envs", "models"]) {
+    for (const folder of ["envs", "models", "apps"]) {
       const path = join(box.home, folder, projectName(a));
       if (existsSync(path)) fail(`${relative(box.home, path)} is left after destroy`, listTree(path).map((f) => `  ${f}`).join("\n"));
     }

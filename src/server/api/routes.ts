@@ -196,7 +196,7 @@ function identity<C extends IdentityCommand>(command: C, args: (call: Call, inpu
 
 const grantInput = () =>
   z.strictObject({
-    level: z.enum(["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_QUERY"]),
+    level: z.enum(["CAN_VIEW", "CAN_RUN", "CAN_MANAGE", "CAN_QUERY", "CAN_USE"]),
     project: z.string().min(1),
     target: z.string().optional().describe("one target (default: every target of the project)"),
     resource: z.string().optional().describe("one resource of the target, e.g. endpoint.churn"),
@@ -415,6 +415,8 @@ export const ROUTES: Route[] = [
     (c, i) => ({ name: c.params.name!, data: i.data, token: c.token, protocol: i.protocol }),
   ),
   project("GET", "/endpoints/:name/logs", "endpoints logs", "the endpoint's inference table (latest rows)", "CAN_VIEW on the target", { limit: int.optional() }, (c, i) => ({ name: c.params.name!, limit: i.limit })),
+  project("GET", "/apps", "apps list", "apps of the target: URL, state, replicas, restarts, recent log lines", "CAN_VIEW on the target", {}, () => ({})),
+  project("GET", "/apps/:name/logs", "apps logs", "the app's log from a byte offset (default: the last `tail` lines); ask again from the offset answered to follow it", "CAN_VIEW on the target or the app", { offset: int.optional(), tail: int.optional() }, (c, i) => ({ name: c.params.name!, offset: i.offset, tail: i.tail })),
   project("POST", "/endpoints/reap", "endpoints reap", "destroys the target's endpoints whose TTL has run out", "CAN_MANAGE on the target", {}, () => ({}), "endpoints reap"),
 
   // ---- tokens, users, groups, permissions, audit

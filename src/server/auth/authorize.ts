@@ -91,7 +91,7 @@ export class Authorizer {
       if (request.operation === "deploy" && evidence.owner === null) await this.claimOnDeploy(actor, request, recorded);
       return;
     }
-    if (actor.kind === "user" && unclaimed(request, evidence) && request.level !== "CAN_QUERY") {
+    if (actor.kind === "user" && unclaimed(request, evidence) && request.level !== "CAN_QUERY" && request.level !== "CAN_USE") {
       // A new target: its first deployer becomes its owner.
       if (request.operation === "deploy") await this.identities.claim(request.project, request.target, actor.name, iso(this.clock.now()));
       return;
@@ -128,7 +128,7 @@ export class Authorizer {
 
 export function forbidden(actor: Actor, request: AccessRequest): SlipwayError {
   const on = `${request.project}/${request.target}${request.address ? ` (${request.address})` : ""}`;
-  return new SlipwayError("forbidden", `${actor.name} may not ${request.operation} on ${on}: that needs ${request.level}${request.level === "CAN_QUERY" ? " (or CAN_MANAGE)" : ""}`, {
+  return new SlipwayError("forbidden", `${actor.name} may not ${request.operation} on ${on}: that needs ${request.level}${request.level === "CAN_QUERY" || request.level === "CAN_USE" ? " (or CAN_MANAGE)" : ""}`, {
     hint: `ask someone with CAN_MANAGE on ${request.project}/${request.target} (or an administrator) to grant it: slipway permissions grant ${request.level} ${request.project}/${request.target}${request.address ? `/${request.address}` : ""} --${actor.kind === "service_principal" ? "service-principal" : "user"} ${actor.name}`,
     details: { level_needed: request.level },
   });
