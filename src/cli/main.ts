@@ -24,6 +24,7 @@ import { registerIdentity } from "./commands/identity.js";
 import { registerLogin } from "./commands/login.js";
 import { registerJobs, registerSchedules } from "./commands/schedules.js";
 import { registerPipelines } from "./commands/pipelines.js";
+import { registerExport } from "./commands/export.js";
 import { inheritCommonOptions, reportError, withCommonOptions } from "./common.js";
 import { exitCodeOf } from "../error-codes.js";
 import { envelope } from "../views/documents.js";
@@ -39,7 +40,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerBundle, registerModels, registerEndpoints, registerServer, registerLogs, registerCancel, registerArtifacts, registerExport, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
   registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;

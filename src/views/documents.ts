@@ -11,6 +11,7 @@ import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSche
 import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./endpoints.js";
 import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
+import { exportSchema } from "./export.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
@@ -89,6 +90,8 @@ export const DOCUMENTS = {
   "artifacts list": { fields: artifactsListSchema },
   "artifacts install": { fields: installSchema },
   "artifacts gc": { fields: gcSchema },
+  "export k8s": { fields: exportSchema },
+  "export helm": { fields: exportSchema },
   schema: { fields: schemaDocSchema },
   init: { fields: initSchema },
   doctor: { fields: doctorSchema, unsuccessful: true },
