@@ -59,5 +59,13 @@ slipway status
 echo
 echo "\$ slipway server status"
 cli server status
+# The dashboard (docs/dashboard.md): the server's web pages show the history, runs and models kept
+# above. A sign-in link for an administrator ("admin", made here the first time), valid one hour.
+cli users create admin --admin >/dev/null 2>&1 || true
+token="$(cli tokens create --user admin --expires-in 1h --description "quickstart dashboard sign-in" --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).token)')"
+echo
+echo "dashboard: start the server with \`node bin/slipway.cjs server\`, then open"
+echo "  http://127.0.0.1:${SLIPWAY_SERVER_PORT:-7878}/signin#token=${token}"
+echo "  (a sign-in link; its token expires in one hour)"
 echo
 echo "quickstart: done; nothing is deployed or running. History and runs stay in ${SLIPWAY_HOME:-~/.slipway} (remove it with rm -rf to forget them)."

@@ -26,6 +26,8 @@ fi
 
 # Layers point down only, and running code has no import cycles (.dependency-cruiser.cjs).
 npm run check:layers --silent
+# The dashboard's sources (web/): Vite strips their types without checking them, so tsc does here.
+npx tsc -p web/tsconfig.json
 
 # The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip,
 # venv). Import setuptools first: imported after ensurepip/pip, its distutils shim raises an
@@ -36,6 +38,18 @@ if ! /usr/bin/python3 -c 'import setuptools, wheel, pip, venv, ensurepip' >/dev/
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv python3-wheel python3-pip python3-setuptools >/dev/null
   else
     echo "test.sh: warning: /usr/bin/python3 lacks setuptools, wheel, pip or venv (apt-get install python3-venv python3-wheel, as root); the artifact tests will fail" >&2
+  fi
+fi
+
+# The dashboard's browser tests (test/dashboard) drive Debian's Chromium with playwright-core (Playwright's
+# own browser download does not work offline). As root it is installed when missing; otherwise those
+# tests are skipped with the reason.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test.sh: /usr/bin/chromium is missing; installing Debian's chromium package for the dashboard's browser tests" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test.sh: warning: /usr/bin/chromium is missing (apt-get install chromium, as root); the dashboard's browser tests are skipped" >&2
   fi
 fi
 

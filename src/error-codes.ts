@@ -84,6 +84,7 @@ export const ERROR_CODES = {
   environment_ephemeral: { exit: 3, http: 409, description: "`artifacts install` into an ephemeral compute environment" },
   unauthenticated: { exit: 3, http: 401, description: "an API request without a valid token (missing, unknown, revoked or expired)" },
   forbidden: { exit: 3, http: 403, description: "the caller lacks the permission level the operation needs (the message names it)" },
+  csrf_refused: { exit: 3, http: 403, description: "a change signed in by the dashboard's session cookie without the `X-Slipway-CSRF` header, or from another origin (a forged cross-site request)" },
   rate_limited: { exit: 3, http: 429, description: "too many failed authentications from this address; retry after `retry_after_s`" },
   principal_exists: { exit: 3, http: 409, description: "`users create` of a name that exists" },
   job_not_deployed: { exit: 3, http: 409, description: "`run` of a job the config declares but the target does not have deployed (deploy it, or `run --from-source`)" },

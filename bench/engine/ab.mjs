@@ -6,7 +6,8 @@
 //   node bench/engine/ab.mjs BASELINE_ROOT CANDIDATE_ROOT [N=1000] [ROUNDS=9]
 //
 // Prints, per command, the median wall time of whole processes for each build and their ratio, plus
-// the load average before and after.
+// the load average before and after. "first deploy" creates every resource in a fresh SLIPWAY_HOME
+// each round; the other commands run on the home deployed once before the rounds.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -44,7 +45,7 @@ try {
     homes[name] = join(work, `home-${name}`);
     run(root, homes[name], ["deploy", "--yes"]);
   }
-  const commands = { "node -e 0": null, "--version": ["--version"], validate: ["validate"], plan: ["plan"], "deploy (no-op)": ["deploy"] };
+  const commands = { "node -e 0": null, "--version": ["--version"], validate: ["validate"], plan: ["plan"], "deploy (no-op)": ["deploy"], "first deploy": ["deploy", "--yes"] };
   const times = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const [cmd, args] of Object.entries(commands)) {
@@ -52,7 +53,11 @@ try {
       const order = round % 2 ? ["candidate", "baseline"] : ["baseline", "candidate"];
       for (const name of order) {
         let ms;
-        if (!args) {
+        if (cmd === "first deploy") {
+          const home = join(work, `fresh-${name}-${round}`);
+          ms = run(builds[name], home, args).ms;
+          rmSync(home, { recursive: true, force: true });
+        } else if (!args) {
           const t = process.hrtime.bigint();
           spawnSync(process.execPath, ["-e", "0"]);
           ms = Number(process.hrtime.bigint() - t) / 1e6;

@@ -177,4 +177,59 @@ describe("applyPlan", () => {
     await applyPlan(planChanges([desired("model.q")], [], quiet.changeKind), context({ kinds: quiet }));
     assert.equal(existsSync(join(logDir, "output.log")), false);
   });
+
+  describe("state-only actions", () => {
+    /** Settings-like kind: writes a settings row through ctx.state; remembers which state object it was given. */
+    const stateOnlyKinds = (fail = new Set<string>()) => {
+      const seen: TargetState[] = [];
+      const k = new FakeKinds();
+      k.provider = () => ({
+        stateOnly: true,
+        create: async (ctx, d) => {
+          seen.push(ctx.state);
+          if (fail.has(d.address)) throw new Error(`${d.address} broke`);
+          await ctx.state.putSetting("m", d.name, "v", "2025-01-01T00:00:00.000Z");
+          return { wrote: d.name };
+        },
+        update: async () => ({}),
+        delete: async () => {},
+      });
+      return { kinds: k, seen };
+    };
+    const settings = (count: number) => Array.from({ length: count }, (_, i) => desired(`setting.s${String(i).padStart(2, "0")}`));
+
+    it("those ready together are applied with their records in one transaction, without journal entries", async () => {
+      const { kinds: k, seen } = stateOnlyKinds();
+      const ctx = context({ kinds: k, parallelism: 4 });
+      const result = await applyPlan(planChanges(settings(40), [], k.changeKind), ctx);
+      assert.equal(result.ok, true);
+      assert.equal(result.done.length, 40);
+      assert.equal(new Set(seen).size, 1, "one transaction's state for all 40 (more than the parallelism of 4)");
+      assert.notEqual(seen[0], state, "not the target's own state: the transaction's");
+      assert.equal((await state.listResources()).length, 40);
+      assert.equal((await state.listSettings()).length, 40);
+      assert.deepEqual(await journal(ctx.deploymentId), []);
+    });
+
+    it("a failure in a batch applies the others one by one: the failure is its own, journaled; nothing is half-written", async () => {
+      const { kinds: k } = stateOnlyKinds(new Set(["setting.s03"]));
+      const ctx = context({ kinds: k, parallelism: 4 });
+      const after = desired("setting.t-after", ["setting.s03"]);
+      const result = await applyPlan(planChanges([...settings(6), after], [], k.changeKind), ctx);
+      assert.equal(result.ok, false);
+      assert.deepEqual(result.failed.map((f) => f.action.address), ["setting.s03"]);
+      assert.deepEqual(result.skipped.map((a) => a.address), ["setting.s04", "setting.s05", "setting.t-after"], "after the failure nothing new starts");
+      assert.deepEqual((await state.listResources()).map((r) => r.address), ["setting.s00", "setting.s01", "setting.s02"]);
+      assert.deepEqual((await state.listSettings()).map((r) => r.key), ["s00", "s01", "s02"], "the failed batch's own writes were rolled back, then redone one by one");
+      assert.deepEqual((await journal(ctx.deploymentId)).map((j) => [j[0], j[2]]), [["setting.s00", "done"], ["setting.s01", "done"], ["setting.s02", "done"], ["setting.s03", "failed"]]);
+    });
+
+    it("with a parallelism of 1 they are applied one at a time, journaled, in plan order", async () => {
+      const { kinds: k, seen } = stateOnlyKinds();
+      const ctx = context({ kinds: k, parallelism: 1 });
+      await applyPlan(planChanges(settings(3), [], k.changeKind), ctx);
+      assert.ok(seen.every((st) => st === state));
+      assert.deepEqual((await journal(ctx.deploymentId)).map((j) => [j[0], j[2]]), [["setting.s00", "done"], ["setting.s01", "done"], ["setting.s02", "done"]]);
+    });
+  });
 });

@@ -8,6 +8,8 @@ import { SlipwayError } from "../errors.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { TargetState } from "../store/state/state-store.js";
 import { runDag } from "../util/dag.js";
+import type { RecordedResource } from "../resources.js";
+import { Batcher } from "./batch.js";
 import type { Failpoints } from "./failpoint.js";
 import { childFiles, writeIntent } from "./outcomes.js";
 import type { Plan, PlannedAction } from "./plan.js";
@@ -49,7 +51,7 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
   const log = new DeploymentLog(ctx.logDir);
   let seq = 0;
 
-  const runOne = async (action: PlannedAction): Promise<void> => {
+  const runJournaled = async (action: PlannedAction): Promise<void> => {
     const mySeq = ++seq;
     const started = ctx.clock.now();
     try {
@@ -107,43 +109,14 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
       services: ctx.services,
     };
     try {
-      const provider = ctx.kinds.provider(action.kind);
-      let outputs: Record<string, unknown> = {};
-      if (action.action === "delete") {
-        await provider.delete(pctx, action.recorded!, action.runtime);
-      } else if (action.action === "create") {
-        outputs = await provider.create(pctx, action.desired!);
-      } else if (action.action === "update") {
-        outputs = await provider.update(pctx, action.recorded!, action.desired!);
-      } else {
-        replacingOld = true;
-        await ctx.kinds.provider(action.recorded!.kind).delete(pctx, action.recorded!, action.desired!.runtime);
-        replacingOld = false;
-        outputs = await provider.create(pctx, action.desired!);
-      }
+      const outputs = await callProvider(ctx.kinds, action, pctx, (replacing) => (replacingOld = replacing));
       ctx.failpoints.hit("apply.after-action");
       const now = ctx.clock.now();
       const journal = { deploymentId: ctx.deploymentId, seq: mySeq, at: iso(now) };
       if (action.action === "delete") {
         await ctx.state.commitDelete(action.address, journal);
       } else {
-        const d = action.desired!;
-        await ctx.state.commitPut(
-          {
-            address: d.address,
-            kind: d.kind,
-            name: d.name,
-            module: d.module,
-            phase: d.phase,
-            spec: d.spec,
-            specHash: d.specHash,
-            dependsOn: d.dependsOn,
-            outputs,
-            createdAt: action.recorded?.createdAt ?? iso(now),
-            updatedAt: iso(now),
-          },
-          journal,
-        );
+        await ctx.state.commitPut(recordOf(action, outputs, iso(now)), journal);
       }
       ctx.failpoints.hit("apply.after-commit");
       result.done.push(action);
@@ -159,6 +132,51 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
     }
   };
 
+  // State-only actions (their provider writes to the state and nothing else) that are ready together
+  // are applied with their records in one transaction: no journal, since a crash leaves all of them
+  // or none recorded and nothing outside the state to recover.
+  const applyTogether = async (actions: PlannedAction[]): Promise<void> => {
+    if (stop.signal.aborted) return void result.skipped.push(...actions);
+    const started = ctx.clock.now();
+    let now = started;
+    try {
+      await ctx.state.atomically(async (state) => {
+        now = ctx.clock.now();
+        // Records are written together at the end (multi-row statements), deletes as they come: no
+        // provider reads resource records, so the order within the transaction does not show.
+        const records: RecordedResource[] = [];
+        for (const action of actions) {
+          ctx.failpoints.hit("apply.before-action");
+          const outputs = await callProvider(ctx.kinds, action, stateOnlyContext(ctx, action, state, stop.signal, log), () => {});
+          ctx.failpoints.hit("apply.after-action");
+          if (action.action === "delete") await state.forgetResource(action.address);
+          else records.push(recordOf(action, outputs, iso(now)));
+        }
+        await state.putResources(records);
+      });
+    } catch {
+      // One of them failed and the transaction left nothing behind: each alone, journaled, so the
+      // failure is reported as its own and the others are applied.
+      for (const action of actions) {
+        if (stop.signal.aborted) result.skipped.push(action);
+        else await runJournaled(action);
+      }
+      return;
+    }
+    const ms = ctx.clock.now() - started;
+    for (const action of actions) {
+      ctx.failpoints.hit("apply.after-commit");
+      result.done.push(action);
+      // Reported once committed: a batch that fails is applied again action by action, which reports them.
+      ctx.reporter.actionStarted?.(action);
+      ctx.reporter.actionFinished?.(action, { ok: true, ms });
+    }
+  };
+  const together = new Batcher<PlannedAction>(applyTogether);
+  // SLIPWAY_PARALLELISM=1 means one action at a time, state-only ones included (and in plan order).
+  const batched = (a: PlannedAction) => ctx.parallelism > 1 && isStateOnly(ctx.kinds, a);
+  const runOne = (a: PlannedAction): Promise<void> => (batched(a) ? together.add(a) : runJournaled(a));
+
   try {
     // Deletes: in the plan's order (`after`: dependents first; a module's marker after the rest of its
     // module). A plan made without it: a resource goes only after everything that depends on it.
@@ -173,10 +191,10 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
       }
     }
     const waitsFor = (a: PlannedAction) => (a.after ?? mustWaitFor.get(a.address) ?? []).filter((x) => deleteSet.has(x));
-    await runActions(deletes, waitsFor, ctx.parallelism, stop.signal, runOne, result);
+    await runActions(deletes, waitsFor, ctx.parallelism, stop.signal, runOne, result, batched);
     if (result.ok && !stop.signal.aborted) {
       const forwardSet = new Set(forward.map((a) => a.address));
-      await runActions(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result);
+      await runActions(forward, (a) => a.desired!.dependsOn.filter((d) => forwardSet.has(d)), ctx.parallelism, stop.signal, runOne, result, batched);
     } else {
       result.skipped.push(...forward);
     }
@@ -201,10 +219,72 @@ async function runActions(
   signal: AbortSignal,
   run: (a: PlannedAction) => Promise<void>,
   result: ApplyResult,
+  free: (a: PlannedAction) => boolean,
 ): Promise<void> {
-  // runOne records its own failures and aborts `signal`, which stops new work.
-  const { notStarted } = await runDag({ nodes: actions, key: (a) => a.address, prerequisites, limit, signal, run: (a) => run(a).then(() => !signal.aborted) });
+  // runOne records its own failures and aborts `signal`, which stops new work. Batched actions take no
+  // slot of the bound: they run no process, they wait for their batch.
+  const { notStarted } = await runDag({ nodes: actions, key: (a) => a.address, prerequisites, limit, free, signal, run: (a) => run(a).then(() => !signal.aborted) });
   result.skipped.push(...notStarted);
+}
+
+/** Runs the provider for one action (a replace: the old resource's delete, then the create); its outputs. */
+async function callProvider<S>(kinds: KindLookup<S>, action: PlannedAction, pctx: ProviderContext<S>, replacing: (old: boolean) => void): Promise<Record<string, unknown>> {
+  const provider = kinds.provider(action.kind);
+  if (action.action === "delete") {
+    await provider.delete(pctx, action.recorded!, action.runtime);
+    return {};
+  }
+  if (action.action === "create") return provider.create(pctx, action.desired!);
+  if (action.action === "update") return provider.update(pctx, action.recorded!, action.desired!);
+  replacing(true);
+  await kinds.provider(action.recorded!.kind).delete(pctx, action.recorded!, action.desired!.runtime);
+  replacing(false);
+  return provider.create(pctx, action.desired!);
+}
+
+/** Whether every provider the action calls is state-only (Provider.stateOnly). */
+function isStateOnly<S>(kinds: KindLookup<S>, action: PlannedAction): boolean {
+  if (kinds.provider(action.kind).stateOnly !== true) return false;
+  return action.action !== "replace" || kinds.provider(action.recorded!.kind).stateOnly === true;
+}
+
+/** A state-only provider's context: the transaction's state; no child processes. */
+function stateOnlyContext<S>(ctx: ApplyContext<S>, action: PlannedAction, state: TargetState, signal: AbortSignal, log: DeploymentLog): ProviderContext<S> {
+  return {
+    project: ctx.state.project,
+    target: ctx.state.target,
+    deploymentId: ctx.deploymentId,
+    state,
+    blobs: ctx.blobs,
+    clock: ctx.clock,
+    signal,
+    log: {
+      output: (stream, line) => {
+        log.write(action.address, line);
+        ctx.reporter.output?.(action.address, stream, line);
+      },
+      childStarted: () => Promise.reject(new Error(`${action.kind} is declared state-only and may not start processes`)),
+    },
+    services: ctx.services,
+  };
+}
+
+/** What a successful create, update or replace records. */
+function recordOf(action: PlannedAction, outputs: Record<string, unknown>, now: string): RecordedResource {
+  const d = action.desired!;
+  return {
+    address: d.address,
+    kind: d.kind,
+    name: d.name,
+    module: d.module,
+    phase: d.phase,
+    spec: d.spec,
+    specHash: d.specHash,
+    dependsOn: d.dependsOn,
+    outputs,
+    createdAt: action.recorded?.createdAt ?? now,
+    updatedAt: now,
+  };
 }
 
 /** Keeps every action's output with the deployment: one file per deployment, lines prefixed by address. */

@@ -45,6 +45,12 @@ export interface ProviderContext<Services = unknown> {
 }
 
 export interface Provider<Spec = Record<string, unknown>, Services = unknown> {
+  /**
+   * Its effects are writes through `ctx.state` and nothing else (no process, file, blob or service
+   * call). The engine may then apply it, with its record and other such actions, in one transaction
+   * and without journaling it (see engine/apply.ts).
+   */
+  stateOnly?: boolean;
   create(ctx: ProviderContext<Services>, desired: DesiredResource<Spec>): Promise<Outputs>;
   update(ctx: ProviderContext<Services>, recorded: RecordedResource<Spec>, desired: DesiredResource<Spec>): Promise<Outputs>;
   /** `runtime` is the folder and environment scripts run with (the module's, even if it left the config). */

@@ -6,6 +6,7 @@ import type { TargetServices } from "./services.js";
 
 export function recordOnly<Spec>(): Provider<Spec, TargetServices> {
   return {
+    stateOnly: true,
     async create() {
       return {};
     },

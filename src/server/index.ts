@@ -10,6 +10,7 @@ import { SourceStore } from "./api/sources.js";
 import { blobStoreAt } from "../store/open.js";
 import { openControlPlane, type ControlPlane } from "./control-plane.js";
 import { ControlPlaneQueryAccess } from "./auth/query-access.js";
+import { webHandler, webRoot } from "./web.js";
 
 export interface ControlPlaneServerOptions extends ServerOptions {
   /** Create the first administrator (and print its token once) when there is none. */
@@ -44,7 +45,7 @@ export async function startControlPlaneServer(env: RuntimeEnv, options: ControlP
   try {
     const bootstrap = await bootstrapAdmin(cp, env, options.bootstrap);
     const api = createApi({ env, cp, sources: new SourceStore(env.home, env.serverBlobs ? blobStoreAt(env.serverBlobs) : undefined) }, { log: options.log });
-    const running = await startServer(env, { ...options, api: getRequestListener(api.fetch), queryAccess: new ControlPlaneQueryAccess(cp.authorizer, env.clock) });
+    const running = await startServer(env, { ...options, api: getRequestListener(api.fetch), queryAccess: new ControlPlaneQueryAccess(cp.authorizer, env.clock), web: webHandler(webRoot()) });
     return {
       ...running,
       bootstrap,

@@ -34,6 +34,11 @@ export interface ServerOptions {
    */
   api?: (req: IncomingMessage, res: ServerResponse) => void;
   /**
+   * The dashboard's static files (src/server/web.ts): asked after /api/, before the gateway; answers
+   * and returns true only for GET/HEAD of its own paths, so inference requests pass straight on.
+   */
+  web?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
    * The background work (src/server/background: schedules, endpoint TTLs, retention, lost runs),
    * started with the open stores once the server listens, stopped before they close.
    */
@@ -193,6 +198,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       if (drainer.draining) res.setHeader("connection", "close");
       return options.api(req, res);
     }
+    if (options.web && req.method === "GET" && options.web(req, res)) return;
+    if (options.web && req.method === "HEAD" && options.web(req, res)) return;
     // Plain 'data'/'end' events: cheaper per request than an async iterator over the stream.
     const chunks: Buffer[] = [];
     let size = 0;

@@ -81,6 +81,16 @@ describe("runDag", () => {
     assert.equal(r.succeeded.length, 10);
   });
 
+  it("free nodes take no slot: they start as soon as they are ready, beside a full bound", async () => {
+    const g = gated(["a", "b", "c", "f1", "f2"], { f2: ["a"] }, { limit: 1, free: (n) => n.startsWith("f") });
+    await settle();
+    assert.deepEqual(g.running.sort(), ["a", "f1"], "one bounded node, and the free one that is ready");
+    await g.finish("a");
+    assert.deepEqual(g.running.sort(), ["b", "f1", "f2"], "f2 starts with its prerequisite done, although b holds the slot");
+    for (const n of ["f1", "f2", "b", "c"]) await g.finish(n);
+    assert.equal((await g.done).succeeded.length, 5);
+  });
+
   it("a limit below 1 still runs one at a time", async () => {
     const g = gated(["a", "b"], {}, { limit: 0 });
     await settle();

@@ -7,8 +7,10 @@ export interface DagOptions<T> {
   key(node: T): string;
   /** Keys of nodes that must succeed before this one starts (keys outside `nodes` are ignored). */
   prerequisites?(node: T): readonly string[];
-  /** At most this many nodes run at once. */
+  /** At most this many nodes run at once (nodes for which `free` answers true do not count). */
   limit: number;
+  /** Nodes that take no slot of `limit` (they only wait on something shared, such as a batch). */
+  free?(node: T): boolean;
   /** Stops starting new nodes when aborted. */
   signal?: AbortSignal;
   /** Runs one node: returning false or throwing is a failure. */
@@ -38,31 +40,40 @@ export async function runDag<T>(options: DagOptions<T>): Promise<DagResult<T>> {
       else dependents.set(b, [node]);
     }
   }
-  const ready = nodes.filter((n) => waiting.get(n) === 0);
+  // Two queues: nodes that take a slot, and free ones, which start as soon as they are ready.
+  const isFree = options.free ?? (() => false);
+  const ready: T[] = [];
+  const readyFree: T[] = [];
+  const push = (n: T) => (isFree(n) ? readyFree : ready).push(n);
+  for (const n of nodes) if (waiting.get(n) === 0) push(n);
   const started = new Set<T>();
   let running = 0;
+  let slotsTaken = 0;
   let stopped = false;
   await new Promise<void>((done) => {
+    const start = (node: T, free: boolean) => {
+      started.add(node);
+      running++;
+      if (!free) slotsTaken++;
+      options.run(node).then(
+        (ok) => finish(node, free, ok !== false),
+        (error: unknown) => finish(node, free, false, error),
+      );
+    };
     const pump = () => {
-      while (running < Math.max(1, limit) && ready.length > 0 && !stopped && !signal?.aborted) {
-        const node = ready.shift()!;
-        started.add(node);
-        running++;
-        options.run(node).then(
-          (ok) => finish(node, ok !== false),
-          (error: unknown) => finish(node, false, error),
-        );
-      }
+      while (readyFree.length > 0 && !stopped && !signal?.aborted) for (const node of readyFree.splice(0)) start(node, true);
+      while (slotsTaken < Math.max(1, limit) && ready.length > 0 && !stopped && !signal?.aborted) start(ready.shift()!, false);
       if (running === 0) done();
     };
-    const finish = (node: T, ok: boolean, error?: unknown) => {
+    const finish = (node: T, free: boolean, ok: boolean, error?: unknown) => {
       running--;
+      if (!free) slotsTaken--;
       if (ok) {
         result.succeeded.push(node);
         for (const next of dependents.get(key(node)) ?? []) {
           const left = waiting.get(next)! - 1;
           waiting.set(next, left);
-          if (left === 0) ready.push(next);
+          if (left === 0) push(next);
         }
       } else {
         result.failed.push({ node, error });

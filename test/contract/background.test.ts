@@ -36,7 +36,7 @@ describe("--json contract: jobs and schedules", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["jobs list", "schedules list", "schedules pause", "schedules unpause", "schedules wait"]);
+    finishSnapshots(["jobs list", "schedules list", "schedules pause", "schedules unpause"]);
   });
 
   it("before and after a deploy; a run by title", async () => {
@@ -61,10 +61,39 @@ describe("--json contract: jobs and schedules", () => {
     assert.equal(jsonCase(box, n, "schedules unpause", "unknown_schedule", ["schedules", "unpause", "nope"]).code, 2);
   });
 
-  // A fire is shown by the quickstart (docs/getting-started.md, checked by its docs test).
   it("schedules wait: an unknown schedule, one that does not fire in time", () => {
     assert.equal(jsonCase(box, n, "schedules wait", "unknown_schedule", ["schedules", "wait", "nope"]).code, 2);
     assert.equal(jsonCase(box, n, "schedules wait", "schedule_wait_timeout", ["schedules", "wait", "yearly", "--timeout", "1s"]).code, 1);
     assert.equal(jsonCase(box, n, "schedules wait", "invalid_flag", ["schedules", "wait", "yearly", "--timeout", "soon"]).code, 2);
+  });
+});
+
+describe("--json contract: schedules wait for a fire", () => {
+  let box: Sandbox;
+  let n: Normaliser;
+  before(() => {
+    box = sandbox({
+      "slipway.yaml": `project: sched\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: { default: true }\n`,
+      "modules/m/module.yaml": `module: m\nresources:\n  jobs:\n    tick:\n      command: 'echo tick'\n  schedules:\n    minutely:\n      job: tick\n      cron: "* * * * *"\n      timezone: UTC\n`,
+    });
+    n = new Normaliser(box);
+    // Slipway's clock (this CLI's, and the server's that deploy starts) 3 s before a minute starts: the
+    // schedule is due 3 s from now instead of up to a minute.
+    const toNextMinute = 60_000 - (Date.now() % 60_000);
+    box.env.SLIPWAY_CLOCK_OFFSET_MS = String(toNextMinute > 3000 ? toNextMinute - 3000 : toNextMinute + 57_000);
+  });
+  after(() => {
+    box.cleanup();
+    // With the error cases of the describe above.
+    finishSnapshots(["schedules wait"]);
+  });
+
+  it("waits until the server fires the schedule, then shows the run it started", () => {
+    const deployed = box.run(["deploy"]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const r = jsonCase(box, n, "schedules wait", "fired", ["schedules", "wait", "minutely", "--timeout", "60s"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.doc.schedule.last.status, "started");
+    assert.match(r.doc.schedule.last.run, /^r/);
   });
 });

@@ -74,7 +74,7 @@ describe("npm pack + npm install -g", { timeout: 600_000 }, () => {
 
   it("packs the CLI, the SDK and the templates, and nothing of the repository's tests or sources", () => {
     assert.equal(basename(tarball), `${pkg.name}-${pkg.version}.tgz`);
-    for (const f of ["bin/slipway.cjs", "dist/cli.cjs", "dist/inference-writer.cjs", "dist/serving/inference-writer.js", "dist/index.js", "dist/index.d.ts", "package.json", "README.md", "templates/ml/README.md", "templates/ml/gitignore", "templates/minimal/modules/app/deploy.sh"]) {
+    for (const f of ["bin/slipway.cjs", "dist/cli.cjs", "dist/inference-writer.cjs", "dist/serving/inference-writer.js", "dist/index.js", "dist/index.d.ts", "dist/web/index.html", "package.json", "README.md", "templates/ml/README.md", "templates/ml/gitignore", "templates/minimal/modules/app/deploy.sh"]) {
       assert.ok(packed.includes(f), `${f} is in the package`);
     }
     assert.ok(!packed.some((f) => f.startsWith("test/") || f.startsWith("src/") || f.startsWith("examples/")), "no tests, sources or examples");

@@ -16,6 +16,7 @@ export const moduleKind = defineKind<ModuleSpec>({
   kind: "module",
   removedAfter: (marker, deleting) => deleting.filter((r) => r.module === marker.module && r.address !== marker.address).map((r) => r.address),
   provider: {
+    stateOnly: true,
     async create(ctx) {
       return { deployed_at: iso(ctx.clock.now()) };
     },

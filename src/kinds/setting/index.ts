@@ -16,6 +16,8 @@ export const settingKind = defineKind<SettingSpec>({
   kind: "setting",
   removedAfter: (setting, deleting) => deleting.filter((r) => r.kind === "hook" && r.module === setting.module).map((r) => r.address),
   provider: {
+    // The settings table lives in the state: applied in one transaction with its record.
+    stateOnly: true,
     async create(ctx, desired) {
       const s = desired.spec;
       await ctx.state.putSetting(s.module, s.key, s.value, iso(ctx.clock.now()));

@@ -387,6 +387,9 @@ const FAMILIES: Array<{ family: keyof typeof NEEDS; method: string; path: string
   { family: "view", method: "GET", path: "/projects/demo/endpoints" },
   { family: "view", method: "GET", path: "/projects/demo/artifacts" },
   { family: "view", method: "GET", path: "/permissions?project=demo&target=dev" },
+  { family: "view", method: "GET", path: "/projects/demo/access" },
+  { family: "view", method: "GET", path: "/projects/demo/hooks" },
+  { family: "view", method: "GET", path: "/projects/demo/revisions/diff?from=1" },
   { family: "run", method: "POST", path: "/projects/demo/runs", body: { job: "hello" } },
   // A parameter the job lacks: refused after the permission check, so no runs outlive the test.
   { family: "run", method: "POST", path: "/projects/demo/sweeps", body: { job: "hello", values: { nope: ["a", "b"] } } },

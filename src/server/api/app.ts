@@ -14,6 +14,7 @@ import { openApiDocument } from "./openapi.js";
 import { documentAnswer, errorAnswer, type Answer } from "./respond.js";
 import { ROUTES, type ApiDeps, type Call, type Result, type Route, type Stream } from "./routes.js";
 import { envelope } from "../../views/documents.js";
+import { checkCsrf, clearedCookie, cookieValue, overHttps, SESSION_COOKIE } from "./session.js";
 import { redactValue } from "../../util/redact.js";
 import { projectAuditEntry } from "../project-documents.js";
 
@@ -49,19 +50,32 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
 
   app.get("/openapi.json", () => new Response((openapi ??= JSON.stringify(openApiDocument(), null, 2)), { headers: { "content-type": "application/json; charset=utf-8" } }));
 
-  const authenticate = async (c: Context, route: Route): Promise<{ actor: Actor; token: string }> => {
+  const requestOf = (c: Context) => ({ method: c.req.method, url: c.req.url, header: (n: string) => c.req.header(n) });
+
+  /**
+   * The caller: a bearer token, else the dashboard's session cookie (whose changes must pass the CSRF
+   * check first). Public routes (sign-in) get an anonymous actor, checked for CSRF and the rate limit only.
+   */
+  const authenticate = async (c: Context, route: Route): Promise<{ actor: Actor; token: string; viaCookie: boolean }> => {
     const client = clientOf(c);
     const wait = limiter.blockedFor(client);
     if (wait > 0) throw new SlipwayError("rate_limited", `too many failed authentications from ${client}; try again in ${wait} s`, { hint: "check the token (slipway login URL)", details: { retry_after_s: wait } });
     const header = c.req.header("authorization") ?? "";
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const cookie = bearer ? undefined : cookieValue(c.req.header("cookie"), SESSION_COOKIE);
+    if (route.public) {
+      checkCsrf(requestOf(c));
+      return { actor: { name: "-", kind: "user", admin: false, groups: [], client }, token: "", viaCookie: false };
+    }
+    if (cookie) checkCsrf(requestOf(c));
+    const token = bearer ?? cookie;
     const actor = token ? await deps.cp.identities.authenticate(token, iso(deps.env.clock.now()), client) : undefined;
     if (!actor || !token) {
       limiter.fail(client);
       if (route.audit === "login") await deps.cp.audit.append({ actor: "", action: "login", client, outcome: "unauthenticated" });
       throw new SlipwayError("unauthenticated", token ? "the token is not valid (unknown, revoked or expired)" : "this API needs a bearer token (Authorization: Bearer swt_…)", { hint: "slipway login URL, or create a token with `slipway tokens create`" });
     }
-    return { actor, token };
+    return { actor, token, viaCookie: cookie !== undefined };
   };
 
   for (const route of ROUTES) {
@@ -70,11 +84,11 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
       let who = "-";
       let status = 500;
       try {
-        const { actor, token } = await authenticate(c, route);
+        const { actor, token, viaCookie } = await authenticate(c, route);
         who = actor.name;
         const raw = await readBody(c.req.raw, route.rawBody ? maxFile : maxJson);
         const input = parseInput(route, c, raw);
-        const call: Call = { actor, token, params: c.req.param() as Record<string, string>, raw, deps };
+        const call: Call = { actor, token, params: c.req.param() as Record<string, string>, raw, deps, viaCookie, request: requestOf(c), limiter };
         if (route.progress && wantsProgress(c)) {
           // Progress events as they come, then the document (or the failure), one JSON object per line.
           status = 200;
@@ -88,14 +102,19 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
         const result = await handleAudited(deps, route, call, input);
         if ("stream" in result) {
           status = 200;
-          return streamAnswer(result.stream);
+          return result.sse ? sseAnswer(result.stream) : streamAnswer(result.stream);
         }
         const answer = documentAnswer(result.fields, result.error, result.secrets);
+        answer.headers = { ...answer.headers, ...result.headers };
         status = answer.status;
         return send(answer);
       } catch (e) {
         const answer = errorAnswer(e);
         status = answer.status;
+        // A session cookie that no longer works (expired, revoked) is cleared: the browser stops sending it.
+        if (status === 401 && cookieValue(c.req.header("cookie"), SESSION_COOKIE) && !c.req.header("authorization")) {
+          answer.headers = { ...answer.headers, "set-cookie": clearedCookie(overHttps(c.req.url, c.req.header("x-forwarded-proto"))) };
+        }
         return send(answer);
       } finally {
         log(`api ${c.req.method} ${new URL(c.req.url).pathname} ${status} ${who} ${(performance.now() - started).toFixed(1)} ms`);
@@ -212,4 +231,41 @@ function streamAnswer(run: (write: (line: object) => void) => Promise<void>): Re
     },
   });
   return new Response(body, { status: 200, headers: { "content-type": "application/x-ndjson; charset=utf-8" } });
+}
+
+/**
+ * Server-sent events (text/event-stream) for a browser's EventSource: each object as one `data:` line,
+ * a comment every 15 s so proxies keep the connection, and an `end` event when the stream is done.
+ */
+function sseAnswer(run: (write: (line: object) => void) => Promise<void>): Response {
+  const encoder = new TextEncoder();
+  let open = true;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const raw = (text: string) => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          open = false;
+        }
+      };
+      keepAlive = setInterval(() => raw(": keep-alive\n\n"), 15_000);
+      keepAlive.unref?.();
+      try {
+        await run((line) => raw(`data: ${JSON.stringify(line)}\n\n`));
+      } catch (e) {
+        raw(`data: ${JSON.stringify({ failure: JSON.parse(errorAnswer(e).body) })}\n\n`);
+      }
+      raw("event: end\ndata: {}\n\n");
+      clearInterval(keepAlive);
+      if (open) controller.close();
+    },
+    cancel() {
+      open = false;
+      clearInterval(keepAlive);
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" } });
 }

@@ -26,7 +26,7 @@ export function openApiDocument(): Record<string, unknown> {
       summary: route.summary,
       description: `Access: ${route.access}.${route.audit ? ` Audited as \`${route.audit}\`.` : ""}${route.command ? ` Answers with the document of \`slipway ${route.command} --json\`.` : ""}`,
       tags: [route.path.startsWith("/projects") ? route.path.split("/")[3] ?? "projects" : route.path.split("/")[1]!],
-      security: [{ bearer: [] }],
+      security: route.public ? [] : [{ bearer: [] }, { session: [] }],
       parameters: [...params, ...query],
       responses: {
         "200": {
@@ -48,7 +48,7 @@ export function openApiDocument(): Record<string, unknown> {
     openapi: "3.1.0",
     info: { title: "Slipway API", version: "1", description: "Every operation of the slipway CLI over HTTP. Successful answers are the CLI's --json documents; errors carry error_code, message and hint." },
     servers: [{ url: "/" }],
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "a token from `slipway tokens create` (swt_…)" } }, schemas: { Error: errorBody } },
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "a token from `slipway tokens create` (swt_…)" }, session: { type: "apiKey", in: "cookie", name: "slipway_session", description: "the dashboard's session (POST /api/v1/session); changes also need the header X-Slipway-CSRF: 1 and this server's Origin" } }, schemas: { Error: errorBody } },
     paths,
   };
 }

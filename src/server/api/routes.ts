@@ -19,7 +19,10 @@ import type { SourceStore } from "./sources.js";
 import { toUserName, type RuntimeEnv } from "../../env.js";
 import { decideApproval, listPipelineRuns, listPipelines, pipelineStageLogs, pipelineStatus, runPipeline } from "../../operations/pipelines.js";
 import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRunsView, pipelineRunView, pipelinesView } from "../../views/pipelines.js";
-import { InvalidInputError } from "../../errors.js";
+import { InvalidInputError, SlipwayError } from "../../errors.js";
+import { iso } from "../../clock.js";
+import { dashboardRoutes } from "./dashboard-routes.js";
+import { clearedCookie, cookieValue, overHttps, SESSION_COOKIE, sessionCookie, sessionHash, SESSION_TTL_MS } from "./session.js";
 
 export interface ApiDeps {
   /** The server's environment; each call runs as its actor (env.user). */
@@ -38,6 +41,12 @@ export interface Call {
   deps: ApiDeps;
   /** Set when the client asked for progress (Accept: application/x-ndjson): each event, masked, as a line. */
   events?: (event: ProgressEvent) => void;
+  /** The token came from the dashboard's session cookie (not an Authorization header). */
+  viaCookie?: boolean;
+  /** The request's URL and headers (session routes: cookie flags, the client's origin). */
+  request?: { url: string; header(name: string): string | undefined };
+  /** The door's failed-authentication limiter (sign-in counts its failures). */
+  limiter?: { fail(client: string): void };
 }
 
 export interface Result {
@@ -45,11 +54,15 @@ export interface Result {
   error?: ErrorJson;
   /** Values to mask in the answer (the project's secrets). */
   secrets?: readonly string[];
+  /** Extra response headers (the session cookie). */
+  headers?: Record<string, string>;
 }
 
-/** A streamed answer: newline-delimited JSON, one object per line (`logs` with follow). */
+/** A streamed answer: newline-delimited JSON, one object per line (`logs` with follow), or server-sent events (`sse`). */
 export interface Stream {
   stream: (write: (line: object) => void) => Promise<void>;
+  /** As text/event-stream: one `data:` event per object (what a browser's EventSource reads). */
+  sse?: true;
 }
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -123,7 +136,7 @@ function pairs(list: string[] | undefined, record: Record<string, string> | unde
   return out;
 }
 
-async function projectOf(call: Call, input: ProjectInput): Promise<ProjectOptions> {
+export async function projectOf(call: Call, input: ProjectInput): Promise<ProjectOptions> {
   return { dir: await call.deps.sources.dirFor(call.params.project!, input.source), target: input.target, vars: pairs(input.var, input.vars, "var"), shownDir: input.shown_dir };
 }
 
@@ -132,7 +145,7 @@ async function projectOf(call: Call, input: ProjectInput): Promise<ProjectOption
  * SLIPWAY_VAR_ values instead of the server's), secrets collected, every operation authorized, and
  * progress streamed (masked) when the client asked for it.
  */
-function contextOf(call: Call, input: ProjectInput): { ctx: OperationContext; secrets: string[] } {
+export function contextOf(call: Call, input: ProjectInput): { ctx: OperationContext; secrets: string[] } {
   const secrets: string[] = [];
   const { cp } = call.deps;
   const collect = (values: readonly string[]) => void secrets.push(...values);
@@ -496,3 +509,51 @@ ROUTES.push(
     handle: pipelineOp(async (ctx, p, i: { stage: string }, call) => ({ fields: pipelineLogsView(await pipelineStageLogs({ ...p, run: call.params.run!, stage: i.stage }, ctx)) })),
   },
 );
+
+// ---- the dashboard's sign-in session (session.ts): a token in, a new short-lived one out as an HttpOnly cookie.
+ROUTES.push(
+  {
+    method: "POST",
+    path: "/session",
+    command: null,
+    summary: "signs in to the dashboard: checks the token and answers with a new 12-hour session token, only as the HttpOnly, SameSite=Strict cookie `slipway_session`. Needs the header X-Slipway-CSRF: 1",
+    access: "a valid token in the body (no Authorization header); failures count toward the per-address limit",
+    public: true,
+    input: () => z.strictObject({ token: z.string().min(1).max(512).describe("a token (swt_…) of the user signing in") }),
+    handle: async (call, i: { token: string }) => {
+      const { cp, env } = call.deps;
+      const client = call.actor.client;
+      const now = env.clock.now();
+      const actor = await cp.identities.authenticate(i.token, iso(now), client);
+      if (!actor) {
+        call.limiter?.fail(client);
+        await cp.audit.append({ actor: "", action: "sign in", client, outcome: "unauthenticated" });
+        throw new SlipwayError("unauthenticated", "the token is not valid (unknown, revoked or expired)", { hint: "sign in with a token from `slipway tokens create` (or the one the server printed on its first start)" });
+      }
+      // Signing in again ends the session this browser had.
+      const previous = cookieValue(call.request!.header("cookie"), SESSION_COOKIE);
+      if (previous) await cp.identities.revokeToken(sessionHash(previous), iso(now));
+      const expiresAt = iso(now + SESSION_TTL_MS);
+      const { token, info } = await cp.identities.createToken(actor.name, { description: "dashboard session", expiresAt, groups: actor.groups }, iso(now));
+      await cp.audit.append({ actor: actor.name, action: "sign in", client, outcome: "ok", detail: { session: info.id } });
+      const secure = overHttps(call.request!.url, call.request!.header("x-forwarded-proto"));
+      return { fields: { user: actor.name, kind: actor.kind, admin: actor.admin, groups: actor.groups, expires_at: expiresAt }, headers: { "set-cookie": sessionCookie(token, secure) } };
+    },
+  },
+  {
+    method: "DELETE",
+    path: "/session",
+    command: null,
+    summary: "signs out of the dashboard: revokes the session token of the cookie and clears the cookie",
+    access: "the session cookie (with X-Slipway-CSRF: 1)",
+    handle: async (call) => {
+      const { cp, env } = call.deps;
+      if (call.viaCookie) await cp.identities.revokeToken(sessionHash(call.token), iso(env.clock.now()));
+      await cp.audit.append({ actor: call.actor.name, action: "sign out", client: call.actor.client, outcome: "ok" });
+      const secure = overHttps(call.request!.url, call.request!.header("x-forwarded-proto"));
+      return { fields: { signed_out: call.viaCookie === true }, headers: { "set-cookie": clearedCookie(secure) } };
+    },
+  },
+);
+
+ROUTES.push(...dashboardRoutes({ contextOf, projectOf, projectQuery }));

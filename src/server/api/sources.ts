@@ -5,7 +5,7 @@
 //
 // A tree node is accepted only when everything it names is already here, so a node the server has
 // comes with its whole subtree: a client that finds a folder's node here sends nothing below it.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { fileBlobKey, loadManifest, materializeBundle, bundleKey, parseNode, treeKey } from "../../bundles/index.js";
@@ -92,6 +92,17 @@ export class SourceStore {
     writeFileSync(`${latest}.tmp`, JSON.stringify({ source: hash }));
     renameSync(`${latest}.tmp`, latest);
     return { source: hash, project };
+  }
+
+  /** The names of the projects the server has a source of, sorted. */
+  async projects(): Promise<string[]> {
+    const dir = join(this.root, "projects");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(0, -5))
+      .filter((n) => /^[a-z0-9][a-z0-9_-]*$/.test(n))
+      .sort();
   }
 
   /** The folder of a project's source: the one named, else the latest uploaded for the project. */

@@ -144,28 +144,48 @@ export class TargetState {
   /** Records a resource and closes its journal entry in one transaction. */
   async commitPut(resource: RecordedResource, journal?: { deploymentId: string; seq: number; at: string }): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      const row = {
-        project: this.project,
-        target: this.target,
-        address: resource.address,
-        kind: resource.kind,
-        name: resource.name,
-        module: resource.module,
-        phase: resource.phase,
-        spec_hash: resource.specHash,
-        spec: JSON.stringify(resource.spec),
-        depends_on: JSON.stringify(resource.dependsOn),
-        outputs: JSON.stringify(resource.outputs),
-        created_at: resource.createdAt,
-        updated_at: resource.updatedAt,
-      };
-      await tx
-        .insertInto("resources")
-        .values(row)
-        .onConflict((oc) => oc.columns(["project", "target", "address"]).doUpdateSet({ ...row, created_at: (eb) => eb.ref("resources.created_at") }))
-        .execute();
+      await upsertResource(tx, this.project, this.target, resource);
       if (journal) await closeJournal(tx, journal.deploymentId, journal.seq, "done", journal.at, null);
     });
+  }
+
+  /**
+   * Runs `fn` on this target's state inside one transaction: everything it writes is committed
+   * together, or nothing is (the engine applies state-only actions this way, see engine/apply.ts).
+   * Inside, `putResources` and `forgetResource` record without a journal: the transaction is the unit.
+   */
+  async atomically<T>(fn: (state: TargetState) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((tx) => fn(new TargetState(tx, this.project, this.target)));
+  }
+
+  /** Records many resources with multi-row statements (no journal; see `atomically`). */
+  async putResources(resources: readonly RecordedResource[]): Promise<void> {
+    // 13 columns a row: 200 rows stay far below SQLite's and PostgreSQL's limits on bound parameters.
+    for (let i = 0; i < resources.length; i += 200) {
+      const rows = resources.slice(i, i + 200).map((r) => resourceRow(this.project, this.target, r));
+      await this.db
+        .insertInto("resources")
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(["project", "target", "address"]).doUpdateSet((eb) => ({
+            kind: eb.ref("excluded.kind"),
+            name: eb.ref("excluded.name"),
+            module: eb.ref("excluded.module"),
+            phase: eb.ref("excluded.phase"),
+            spec_hash: eb.ref("excluded.spec_hash"),
+            spec: eb.ref("excluded.spec"),
+            depends_on: eb.ref("excluded.depends_on"),
+            outputs: eb.ref("excluded.outputs"),
+            updated_at: eb.ref("excluded.updated_at"),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  /** Forgets a resource (no journal; see `atomically`). */
+  async forgetResource(addressToDelete: string): Promise<void> {
+    await this.db.deleteFrom("resources").where("project", "=", this.project).where("target", "=", this.target).where("address", "=", addressToDelete).execute();
   }
 
   /** Forgets a resource and closes its journal entry in one transaction. */
@@ -324,6 +344,33 @@ export class TargetState {
     const r = await this.db.updateTable("locks").set({ heartbeat_at: heartbeatAt, expires_at: expiresAt }).where("project", "=", this.project).where("target", "=", this.target).where("token", "=", token).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
+}
+
+function resourceRow(project: string, target: string, resource: RecordedResource) {
+  return {
+    project,
+    target,
+    address: resource.address,
+    kind: resource.kind,
+    name: resource.name,
+    module: resource.module,
+    phase: resource.phase,
+    spec_hash: resource.specHash,
+    spec: JSON.stringify(resource.spec),
+    depends_on: JSON.stringify(resource.dependsOn),
+    outputs: JSON.stringify(resource.outputs),
+    created_at: resource.createdAt,
+    updated_at: resource.updatedAt,
+  };
+}
+
+async function upsertResource(db: Kysely<Database> | Transaction<Database>, project: string, target: string, resource: RecordedResource): Promise<void> {
+  const row = resourceRow(project, target, resource);
+  await db
+    .insertInto("resources")
+    .values(row)
+    .onConflict((oc) => oc.columns(["project", "target", "address"]).doUpdateSet({ ...row, created_at: (eb) => eb.ref("resources.created_at") }))
+    .execute();
 }
 
 async function closeJournal(db: Kysely<Database> | Transaction<Database>, deploymentId: string, seq: number, status: string, at: string, error: string | null): Promise<void> {
