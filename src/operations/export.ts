@@ -55,8 +55,9 @@ export async function exportProject(req: ExportRequest, ctx: OperationContext): 
   const paths = built.files.map((f) => f.path);
   const removed = previous.filter((p) => !paths.includes(p));
   for (const p of previous) {
+    // A marker names files; a folder on the way that is a link is not followed (a forged marker must not delete elsewhere).
     const file = inside(out, p);
-    if (file && existsSync(file) && lstatSync(file).isFile()) rmSync(file);
+    if (file && foldersOnly(out, dirname(file)) && existsSync(file) && lstatSync(file).isFile()) rmSync(file);
   }
   for (const f of built.files) {
     const file = inside(out, f.path)!;
@@ -93,6 +94,17 @@ function shown(dir: string): string {
 function inside(root: string, p: string): string | undefined {
   const file = resolve(root, ...p.split("/"));
   return file.startsWith(root + sep) ? file : undefined;
+}
+
+/** True when every existing step from `root` down to `dir` is a real folder (no symbolic link). */
+function foldersOnly(root: string, dir: string): boolean {
+  let at = root;
+  for (const part of relative(root, dir).split(sep).filter(Boolean)) {
+    at = join(at, part);
+    if (!existsSync(at)) return true;
+    if (!lstatSync(at).isDirectory()) return false;
+  }
+  return true;
 }
 
 /** Creates `dir` under `root` one level at a time, refusing a symbolic link or a file on the way. */

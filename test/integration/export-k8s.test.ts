@@ -175,5 +175,11 @@ describe("slipway export k8s and helm", () => {
     assert.equal(through.code, 2, through.stderr);
     assert.equal(through.doc.error.code, "export_out_unsafe");
     assert.deepEqual(readdirSync(elsewhere), []);
+    // A forged marker that lists a file behind a linked folder: the file outside is not deleted.
+    writeFileSync(join(elsewhere, "victim.yaml"), "keep me\n");
+    writeFileSync(join(chart, ".slipway-export.json"), JSON.stringify({ written_by: "slipway export", files: ["templates/victim.yaml", "../elsewhere/victim.yaml"] }));
+    const forged = box.json(["export", "helm", "-t", "prod", "--out", chart]);
+    assert.equal(forged.code, 2, forged.stderr);
+    assert.equal(readFileSync(join(elsewhere, "victim.yaml"), "utf8"), "keep me\n");
   });
 });
