@@ -66,7 +66,8 @@ export async function exportProject(req: ExportRequest, ctx: OperationContext): 
     rmSync(file, { force: true }); // a link in its place is removed, not followed
     writeFileSync(file, f.content, { flag: "wx" });
   }
-  writeFileSync(join(out, MARKER), `${JSON.stringify({ written_by: "slipway export", format: req.format, project, target, files: paths }, null, 2)}\n`);
+  rmSync(join(out, MARKER), { force: true }); // a link in its place is removed, not followed
+  writeFileSync(join(out, MARKER), `${JSON.stringify({ written_by: "slipway export", format: req.format, project, target, files: paths }, null, 2)}\n`, { flag: "wx" });
 
   const apply =
     req.format === "k8s"

@@ -160,6 +160,14 @@ describe("slipway export k8s and helm", () => {
     const forced = box.run(["export", "k8s", "-t", "prod", "--out", foreign, "--force"]);
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(readFileSync(join(foreign, "keep.txt"), "utf8"), "mine\n");
+    // A marker that is a link to a file elsewhere is replaced, not written through.
+    const target = join(root, "target.txt");
+    writeFileSync(target, "untouched\n");
+    const linked = join(root, "linked-marker");
+    mkdirSync(linked);
+    symlinkSync(target, join(linked, ".slipway-export.json"));
+    assert.equal(box.run(["export", "k8s", "-t", "prod", "--out", linked, "--force"]).code, 0);
+    assert.equal(readFileSync(target, "utf8"), "untouched\n");
 
     const elsewhere = join(root, "elsewhere");
     mkdirSync(elsewhere);
