@@ -38,6 +38,24 @@ const noop: StageEffects = {
   async plan() {
     throw new Error("not used");
   },
+  async promote(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutStart(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutShift(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutHealth(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutRevert(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutFinish(): Promise<never> {
+    throw new Error("not used");
+  },
   async envValue() {
     return undefined;
   },

@@ -28,6 +28,8 @@ export interface ArtifactVersion {
   published_by: string;
   /** Content hash of the package folder it was built from. */
   source_sha256?: string;
+  /** Set on a version promoted from another target's store (`artifacts promote`). */
+  promoted_from?: { target: string; version: string; at: string };
 }
 
 export type PublishOutcome = "published" | "unchanged";

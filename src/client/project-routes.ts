@@ -39,6 +39,7 @@ export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => Rou
   "models versions": (a) => ({ method: "GET", path: `/models/${seg(a.model)}/versions` }),
   "models show": (a) => ({ method: "GET", path: `/models/${seg(a.ref)}` }),
   "models alias set": (a) => ({ method: "PUT", path: `/models/${seg(a.model)}/aliases/${seg(a.alias)}`, input: { version: a.version } }),
+  "models promote": (a) => ({ method: "POST", path: `/models/${seg(a.ref)}/promote`, input: { from: a.from, to: a.to, alias: a.alias } }),
   "endpoints list": () => ({ method: "GET", path: "/endpoints" }),
   // The server queries its gateway with the caller's API token.
   "endpoints query": (a) => ({ method: "POST", path: `/endpoints/${seg(a.name)}/query`, input: { data: a.data, protocol: a.protocol } }),
@@ -47,4 +48,13 @@ export const PROJECT_ROUTES: { [C in ProjectCommand]: (a: ProjectArgs[C]) => Rou
   "artifacts list": (a) => ({ method: "GET", path: a.name === undefined ? "/artifacts" : `/artifacts/${seg(a.name)}` }),
   "artifacts install": (a) => ({ method: "POST", path: "/artifacts/install", input: { library: a.library, into: a.into, force_unlock: a.forceUnlock } }),
   "artifacts gc": (a) => ({ method: "POST", path: "/artifacts/gc", input: { names: a.names, keep_last: a.keepLast, yes: a.yes, force_unlock: a.forceUnlock } }),
+  // The server records a run and answers at once (its pipelines loop advances it); `detach` is the CLI's.
+  "pipelines list": () => ({ method: "GET", path: "/pipelines" }),
+  "pipelines run": (a) => ({ method: "POST", path: `/pipelines/${seg(a.name)}/runs`, input: { params: a.params } }),
+  "pipelines runs": (a) => ({ method: "GET", path: `/pipelines/${seg(a.name)}/runs`, input: { limit: a.limit } }),
+  "pipelines status": (a) => ({ method: "GET", path: `/pipeline-runs/${seg(a.run)}` }),
+  "pipelines approve": (a) => ({ method: "POST", path: `/pipeline-runs/${seg(a.run)}/approve`, input: { stage: a.stage, comment: a.comment } }),
+  "pipelines reject": (a) => ({ method: "POST", path: `/pipeline-runs/${seg(a.run)}/reject`, input: { stage: a.stage, comment: a.comment } }),
+  "pipelines logs": (a) => ({ method: "GET", path: `/pipeline-runs/${seg(a.run)}/logs`, input: { stage: a.stage } }),
+  "artifacts promote": (a) => ({ method: "POST", path: `/artifacts/${seg(a.ref)}/promote`, input: { from: a.from, to: a.to } }),
 };

@@ -3,7 +3,7 @@ import { resourcesOfKind } from "../kinds/compile-project.js";
 import { iso } from "../clock.js";
 import { InvalidInputError } from "../errors.js";
 import { parseModelRef, resolveVersion } from "../registry/resolve.js";
-import type { ModelVersionRow } from "../store/state/model-store.js";
+import type { ModelStore, ModelVersionRow } from "../store/state/model-store.js";
 import { didYouMean } from "../util/suggest.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
 
@@ -19,6 +19,8 @@ export interface ModelVersionView {
   files: Record<string, string>;
   manifest: Record<string, unknown>;
   createdAt: string;
+  /** Set on a version promoted from another target's registry. */
+  promotedFrom: { target: string; version: number; at: string } | null;
 }
 
 export interface ModelView {
@@ -83,6 +85,12 @@ export async function setModelAlias(options: ProjectOptions & { model: string; a
   });
 }
 
+/** One version as the commands show it, with its aliases. */
+export async function modelVersionOf(models: ModelStore, model: string, version: number): Promise<ModelVersionView> {
+  const v = await resolveVersion(models, model, { version });
+  return view(v, (await models.aliases(model)).filter((a) => a.version === v.version).map((a) => a.alias));
+}
+
 function knownModel(configured: string[], model: string): void {
   if (!configured.includes(model)) throw new InvalidInputError([{ message: `no model "${model}"`, hint: didYouMean(model, configured) ?? `models: ${configured.join(", ") || "(none)"}` }], "unknown_model");
 }
@@ -100,5 +108,6 @@ function view(v: ModelVersionRow, aliases: string[]): ModelVersionView {
     files: JSON.parse(v.files),
     manifest: JSON.parse(v.manifest),
     createdAt: v.created_at,
+    promotedFrom: v.promoted_from ? (JSON.parse(v.promoted_from) as { target: string; version: number; at: string }) : null,
   };
 }

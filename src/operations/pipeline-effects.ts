@@ -9,7 +9,10 @@ import type { Plan } from "../engine/plan.js";
 import type { RuntimeEnv, UserName } from "../env.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import type { StageSpec } from "../kinds/pipeline/index.js";
-import type { ApplyOutcome, JobState, PlanSummary, StageEffects } from "../pipelines/effects.js";
+import type { ApplyOutcome, JobState, PlanSummary, PromoteOutcome, StageEffects } from "../pipelines/effects.js";
+import { promoteArtifact, promoteModel } from "./promote.js";
+import { recordedEndpoint, rolloutHealth, rolloutRevert, rolloutShift, rolloutStart } from "./rollout.js";
+import { iso } from "../clock.js";
 import { planLines } from "../pipelines/engine.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { submitRun } from "../runs/submit.js";
@@ -47,6 +50,10 @@ export function pipelineEffects(env: RuntimeEnv): ClosableEffects {
     return s;
   };
   const ctxFor = (run: PipelineRunRow, log: (line: string) => void): OperationContext => ({ env: asUser(run), reporter: capture(log) });
+  const whereOf = async (run: PipelineRunRow, stage: StageSpec) => {
+    const compiled = compiledFor(run, stage.target!);
+    return { compiled, stores: await storesFor(compiled), env: asUser(run), stage };
+  };
 
   return {
     async startJob(run, stage, jobRunId, params) {
@@ -87,6 +94,45 @@ export function pipelineEffects(env: RuntimeEnv): ClosableEffects {
     },
     async destroy(run, stage, log) {
       return applyOutcome(await destroy({ dir: run.dir, target: stage.target, modules: stage.modules, yes: true, force: stage.force }, ctxFor(run, log)));
+    },
+    async promote(run, stage, log): Promise<PromoteOutcome> {
+      const ctx = ctxFor(run, log);
+      const where = { dir: run.dir, from: stage.from!, to: stage.to! };
+      if (stage.model !== undefined) {
+        const p = await promoteModel({ ...where, ref: stage.model, alias: stage.alias }, ctx);
+        const alias = p.alias ? `; ${p.model}@${p.alias} -> version ${p.to.version}` : "";
+        const message = p.promoted ? `promoted ${p.model} version ${p.from.version} of ${p.from.target} to ${p.to.target} as version ${p.to.version}${alias}` : `${p.model} version ${p.from.version} of ${p.from.target} was already in ${p.to.target} as version ${p.to.version}: nothing to promote${alias}`;
+        log(message);
+        log(`files: ${p.copied.files} copied (${p.copied.bytes} bytes), ${p.copied.present} already in ${p.to.target}'s store`);
+        return { message, outputs: { target: p.to.target, model: p.model, version: p.to.version, artifact: null, promoted: p.promoted } };
+      }
+      const a = await promoteArtifact({ ...where, ref: stage.artifact! }, ctx);
+      const message = a.promoted ? `promoted ${a.artifact} ${a.version} from ${a.from} to ${a.to}${a.copied ? "" : " (content already in its store)"}` : `${a.artifact} ${a.version} was already in ${a.to}: nothing to promote`;
+      log(message);
+      return { message, outputs: { target: a.to, model: null, version: a.version, artifact: a.artifact, promoted: a.promoted } };
+    },
+    async rolloutStart(run, stage) {
+      return rolloutStart(await whereOf(run, stage));
+    },
+    async rolloutShift(run, stage, start, percent) {
+      return rolloutShift(await whereOf(run, stage), start, percent);
+    },
+    async rolloutHealth(run, stage, start, mark) {
+      return rolloutHealth(await whereOf(run, stage), start, mark);
+    },
+    async rolloutRevert(run, stage) {
+      await rolloutRevert(await whereOf(run, stage));
+    },
+    async rolloutFinish(run, stage, start, log) {
+      if (!stage.alias) {
+        log(`no alias: ${start.model}@${start.candidate} serves by a traffic override until the next deploy of ${stage.endpoint} (or a server restart)`);
+        return null;
+      }
+      const w = await whereOf(run, stage);
+      const { module } = await recordedEndpoint(w);
+      await w.stores.state.models(w.compiled.project.name, stage.target!).setAlias(start.model, stage.alias, start.candidate, iso(env.clock.now()));
+      log(`${start.model}@${stage.alias} -> version ${start.candidate} in ${stage.target}; deploying module ${module} of ${stage.target}`);
+      return applyOutcome(await deploy({ dir: run.dir, target: stage.target, modules: [module], yes: true }, ctxFor(run, log)));
     },
     async plan(run, stage): Promise<PlanSummary> {
       const ctx = ctxFor(run, () => {});

@@ -200,7 +200,7 @@ async function handToServer(compiled: CompiledProject, ctx: OperationContext): P
   ctx.reporter.info(`started the Slipway server at ${server.url}: it carries the pipeline run on`);
 }
 
-/** The targets a run deploys to or destroys without an approval stage before it. */
+/** The targets a run deploys to, destroys, promotes into or rolls out on without an approval stage before it. */
 export function ungatedTargets(spec: PipelineSpec): string[] {
   const deps = new Map(spec.stages.map((s) => [s.name, s.depends_on]));
   const type = new Map(spec.stages.map((s) => [s.name, s.type]));
@@ -210,7 +210,8 @@ export function ungatedTargets(spec: PipelineSpec): string[] {
       seen.add(d);
       return type.get(d) === "approval" || gated(d, seen);
     });
-  return [...new Set(spec.stages.filter((s) => (s.type === "deploy" || s.type === "destroy") && !gated(s.name)).map((s) => s.target!))];
+  const changes = (s: PipelineSpec["stages"][number]) => s.type === "deploy" || s.type === "destroy" || s.type === "promote" || s.type === "rollout";
+  return [...new Set(spec.stages.filter((s) => changes(s) && !gated(s.name)).map((s) => (s.type === "promote" ? s.to! : s.target!)))];
 }
 
 async function deployedPipeline(compiled: CompiledProject, stores: Stores, name: string): Promise<PipelineSpec> {

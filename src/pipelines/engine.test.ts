@@ -12,7 +12,7 @@ import type { PipelineRunRow } from "../store/state/pipeline-store.js";
 import type { StateStore } from "../store/state/state-store.js";
 import { stateBackends } from "../../test/helpers/state-backends.js";
 import { checkDecision } from "./approvals.js";
-import type { ApplyOutcome, JobState, StageEffects } from "./effects.js";
+import type { ApplyOutcome, JobState, RolloutHealth, RolloutStart, StageEffects } from "./effects.js";
 import { PipelineEngine } from "./engine.js";
 
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
@@ -56,6 +56,32 @@ class Recorded implements StageEffects {
   }
   async plan(_run: PipelineRunRow, stage: StageSpec) {
     return { target: stage.target!, create: 1, update: 0, replace: 0, delete: 0, noop: 0, changes: [{ action: "create", address: "endpoint.e" }] };
+  }
+  async promote(): Promise<never> {
+    throw new Error("not used");
+  }
+  /** A rollout's endpoint: the candidate's share over time, and what it answers (set by the test). */
+  shares: number[] = [];
+  answers: RolloutHealth = { requests: 20, errors: 0, p95_ms: 12 };
+  reverted = 0;
+  finished: string[] = [];
+  async rolloutStart(_run: PipelineRunRow, stage: StageSpec): Promise<RolloutStart> {
+    return { model: "m", candidate: 2, champion: 1, gate: stage.gate ? { passed: stage.gate.threshold! <= 0.9, message: `m@2: accuracy 0.9 against ${stage.gate.threshold}` } : null };
+  }
+  async rolloutShift(_run: PipelineRunRow, _stage: StageSpec, _start: RolloutStart, percent: number) {
+    this.shares.push(percent);
+    return { mark: this.shares.length * 100 };
+  }
+  async rolloutHealth(): Promise<RolloutHealth> {
+    return this.answers;
+  }
+  async rolloutRevert() {
+    this.reverted++;
+    this.shares.push(0);
+  }
+  async rolloutFinish(run: PipelineRunRow, stage: StageSpec): Promise<ApplyOutcome | null> {
+    this.finished.push(stage.name);
+    return stage.alias ? this.deploy(run, stage, () => {}) : null;
   }
   async envValue() {
     return undefined;
@@ -125,6 +151,62 @@ for (const backend of stateBackends()) {
         note: ["skipped", "dev was skipped"],
       });
       assert.equal(effects.deploys.length, 1);
+    });
+
+    it("rollout: each step serves its share for `bake` (the clock moves), then the next; the last moves the alias and deploys", async () => {
+      const { state, engine, effects, clock, project } = await setup();
+      const s = spec([{ name: "roll", type: "rollout", endpoint: "e", model: "m@challenger", steps: [10, 50, 100], bake: "10m", min_requests: 5, max_error_rate: 0.1, alias: "champion" }]);
+      const { run } = await trigger(engine, project, s);
+      await settle(engine, run.id);
+      assert.deepEqual(effects.shares, [10]);
+      assert.equal((await state.pipelines().run(run.id))!.status, "waiting", "a baking step leaves the run to whoever advances waits");
+      clock.advance(9 * 60_000);
+      await settle(engine, run.id);
+      assert.deepEqual(effects.shares, [10], "not before the bake has passed");
+      clock.advance(60_000);
+      await settle(engine, run.id);
+      assert.deepEqual(effects.shares, [10, 50]);
+      // Too few requests to judge: the step waits for them.
+      effects.answers = { requests: 2, errors: 0, p95_ms: 10 };
+      clock.advance(10 * 60_000);
+      await settle(engine, run.id);
+      assert.deepEqual(effects.shares, [10, 50]);
+      const row = async () => (await state.pipelines().stages(run.id))[0]!;
+      assert.match((await row()).log!, /2 of 5 request\(s\) needed to judge it/);
+      effects.answers = { requests: 30, errors: 1, p95_ms: 10 };
+      clock.advance(60_000);
+      await settle(engine, run.id);
+      assert.deepEqual(effects.shares, [10, 50, 100]);
+      clock.advance(10 * 60_000);
+      const done = await settle(engine, run.id);
+      assert.equal(done.status, "succeeded");
+      assert.deepEqual(effects.finished, ["roll"]);
+      const r = await row();
+      assert.match(r.message!, /^rolled out m@2 to 100% of e in 3 step\(s\); m@champion -> 2, deployed \(revision 1\)$/);
+      assert.deepEqual(JSON.parse(r.outputs!), { endpoint: "e", target: "dev", version: 2, percent: 100, rolled_back: false, status: "succeeded" });
+      assert.equal(effects.reverted, 0);
+    });
+
+    it("rollout: an error rate above max_error_rate rolls back at once (rolled_back), and the run fails; a failed gate moves no traffic", async () => {
+      const { state, engine, effects, clock, project } = await setup();
+      const s = spec([{ name: "roll", type: "rollout", endpoint: "e", model: "m@challenger", steps: [10, 100], bake: "5m", min_requests: 0, max_error_rate: 0.05 }]);
+      const { run } = await trigger(engine, project, s);
+      await settle(engine, run.id);
+      effects.answers = { requests: 10, errors: 3, p95_ms: 15 };
+      clock.advance(5 * 60_000);
+      const done = await settle(engine, run.id);
+      assert.equal(done.status, "failed");
+      assert.deepEqual(effects.shares, [10, 0], "back to what is deployed");
+      const r = (await state.pipelines().stages(run.id))[0]!;
+      assert.match(r.message!, /^rolled back m@2 on e: error rate 30\.0% at 10% is above max_error_rate 5% \(10 request\(s\), 3 error\(s\)/);
+      assert.equal(JSON.parse(r.outputs!).rolled_back, true);
+
+      effects.shares = [];
+      const gated = spec([{ name: "roll", type: "rollout", endpoint: "e", model: "m@challenger", steps: [100], bake: "1m", min_requests: 0, max_error_rate: 0.05, gate: { metric: "accuracy", threshold: 0.95 } }]);
+      const second = (await trigger(engine, project, gated)).run;
+      assert.equal((await settle(engine, second.id)).status, "failed");
+      assert.deepEqual(effects.shares, []);
+      assert.match((await state.pipelines().stages(second.id))[0]!.message!, /^the metric gate failed: m@2: accuracy 0\.9 against 0\.95; no traffic moved$/);
     });
 
     it("a failed stage fails the run and skips what depends on it; independent stages still run", async () => {

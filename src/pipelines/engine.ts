@@ -21,7 +21,7 @@ import { ACTIVE_PIPELINE_STATUSES, OPEN_PIPELINE_STATUSES, type PipelineRunRow, 
 import { newId } from "../util/ids.js";
 import { parseDuration } from "../util/duration.js";
 import { tally } from "./approvals.js";
-import type { ApplyOutcome, PlanSummary, StageEffects } from "./effects.js";
+import type { ApplyOutcome, PlanSummary, RolloutHealth, RolloutStart, StageEffects } from "./effects.js";
 import { describeChannel, sendNotification, type NotificationMessage, type SendOptions } from "./notify.js";
 
 export const FINISHED_STAGE = new Set(["succeeded", "failed", "skipped", "cancelled"]);
@@ -202,6 +202,8 @@ export class PipelineEngine {
       await store.transitionStage(runId, row.stage, [row.status], { status: "cancelled", finished_at: iso(this.now()), message: "the run was cancelled" });
       const stage = spec.stages.find((s) => s.name === row.stage);
       if (stage?.type === "run" && row.job_run && row.status === "running") await this.o.effects.cancelJob(run, stage, row.job_run).catch((e: Error) => this.o.log(`pipeline ${where(run)}: could not cancel job run ${row.job_run}: ${e.message}`));
+      // A rollout under way: the endpoint serves what is deployed again.
+      if (stage?.type === "rollout" && row.status !== "pending") await this.o.effects.rolloutRevert(run, stage).catch((e: Error) => this.o.log(`pipeline ${where(run)}: could not revert the rollout of ${stage.endpoint}: ${e.message}`));
     }
     await store.swapSlot(run.project, run.target, run.pipeline, runId, null);
     await store.releaseRun(runId, this.o.owner);
@@ -367,6 +369,21 @@ export class PipelineEngine {
       case "wait":
         if (row.due_at !== null && now >= row.due_at) return { changed: await this.settle(run, stage, "succeeded", `waited ${stage.duration}`) };
         return { changed: false, next: row.due_at ?? undefined };
+      case "rollout": {
+        if (this.inflight.has(key)) return { changed: false };
+        const details = row.details ? (JSON.parse(row.details) as RolloutDetails) : undefined;
+        if (row.status === "running") {
+          // Left by a process that died while it started the rollout or moved a step: do that step again.
+          const fresh = (await store.stages(run.id)).find((r) => r.stage === stage.name);
+          if (fresh?.status === "running" && !this.inflight.has(key)) this.track(key, details?.start ? this.rolloutStep(run, spec, stage, details, details.step) : this.rolloutBegin(run, spec, stage));
+          return { changed: false };
+        }
+        if (row.due_at !== null && now < row.due_at) return { changed: false, next: row.due_at };
+        // The step has baked: judge it (one process: the stage is taken back to running first).
+        if (!details || !(await store.transitionStage(run.id, stage.name, ["waiting"], { status: "running" }))) return { changed: false };
+        this.track(key, this.rolloutJudge(run, spec, stage, details));
+        return { changed: true };
+      }
       default: {
         // deploy, destroy, notify: in flight here, or left by a process that died (then done again).
         if (this.inflight.has(key)) return { changed: false };
@@ -400,6 +417,11 @@ export class PipelineEngine {
         this.track(key, this.approvalWaiting(run, spec, stage, details));
         return true;
       }
+      case "rollout": {
+        if (!(await store.transitionStage(run.id, stage.name, ["pending"], { status: "running", started_at: at }))) return false;
+        this.track(key, this.rolloutBegin(run, spec, stage));
+        return true;
+      }
       case "wait": {
         const due = now + parseDuration(stage.duration!);
         return store.transitionStage(run.id, stage.name, ["pending"], { status: "waiting", started_at: at, due_at: due, details: JSON.stringify({ until: iso(due) }) });
@@ -422,7 +444,7 @@ export class PipelineEngine {
     }
   }
 
-  /** Deploy, destroy and notify stages run in this process. */
+  /** Deploy, destroy, promote and notify stages run in this process. */
   private async runInProcess(run: PipelineRunRow, spec: PipelineSpec, stage: StageSpec): Promise<void> {
     const lines: string[] = [];
     const secrets = await this.o.effects.secrets(run).catch(() => [] as string[]);
@@ -433,6 +455,13 @@ export class PipelineEngine {
         const sent = await this.notifyNow(run, spec, "notify", `notify:${stage.name}`, { stage: stage.name, title: `${spec.description ?? run.pipeline}: ${stage.message}`, lines: [stage.message ?? ""] }, log);
         await flush();
         await this.settle(run, stage, sent.failed && !sent.sent ? "failed" : "succeeded", sent.channels === 0 ? "no notification channel takes notify: the message is in this stage's log" : `sent on ${sent.sent} of ${sent.channels} channel(s)`, {});
+        return;
+      }
+      if (stage.type === "promote") {
+        const r = await this.o.effects.promote(run, stage, log);
+        await flush();
+        const settled = await this.settle(run, stage, "succeeded", r.message, r.outputs);
+        if (settled && r.outputs.promoted) this.notifyLater(run, spec, "promoted", `promoted:${stage.name}`, { stage: stage.name, title: `${run.pipeline}: ${r.message}`, lines: [r.message] });
         return;
       }
       const outcome: ApplyOutcome = stage.type === "deploy" ? await this.o.effects.deploy(run, stage, log) : await this.o.effects.destroy(run, stage, log);
@@ -450,6 +479,98 @@ export class PipelineEngine {
       log(`error: ${(e as Error).message}`);
       await flush();
       await this.settle(run, stage, "failed", mask(`${stage.type} failed: ${(e as Error).message}`, secrets));
+    }
+  }
+
+  // ---- rollouts: a stage that waits (like a wait stage) between steps, its state in the stage's details
+
+  /** Resolves the candidate and the champion, checks the metric gate, then moves the first step. */
+  private async rolloutBegin(run: PipelineRunRow, spec: PipelineSpec, stage: StageSpec): Promise<void> {
+    let start: RolloutStart;
+    try {
+      start = await this.o.effects.rolloutStart(run, stage);
+    } catch (e) {
+      await this.settle(run, stage, "failed", `rollout of ${stage.endpoint} could not start: ${(e as Error).message}`, rolloutOutputs(stage, null, 0, false));
+      return;
+    }
+    const details: RolloutDetails = { start, step: 0, percent: 0, mark: 0, until: null, steps: [], log: [] };
+    if (start.gate) details.log.push(`gate: ${start.gate.message}`);
+    if (start.gate && !start.gate.passed) {
+      await this.store.updateStage(run.id, stage.name, { details: JSON.stringify(details), log: details.log.join("\n") });
+      await this.settle(run, stage, "failed", `the metric gate failed: ${start.gate.message}; no traffic moved`, rolloutOutputs(stage, start, 0, false));
+      return;
+    }
+    await this.rolloutStep(run, spec, stage, details, 0);
+  }
+
+  /** Serves the candidate at step `index`'s share, then waits `bake`. */
+  private async rolloutStep(run: PipelineRunRow, spec: PipelineSpec, stage: StageSpec, details: RolloutDetails, index: number): Promise<void> {
+    const steps = stage.steps!;
+    const percent = steps[index]!;
+    try {
+      const { mark } = await this.o.effects.rolloutShift(run, stage, details.start, percent);
+      const due = this.now() + parseDuration(stage.bake!);
+      const next: RolloutDetails = { ...details, step: index, percent, mark, until: iso(due) };
+      next.log = [...details.log, `${iso(this.now())} step ${index + 1}/${steps.length}: ${details.start.model}@${details.start.candidate} serves ${percent}%${details.start.champion !== null ? ` (the rest: as deployed, ${details.start.model}@${details.start.champion})` : ""}, baking until ${next.until}`];
+      const message = `step ${index + 1}/${steps.length}: ${details.start.model}@${details.start.candidate} at ${percent}% until ${next.until}`;
+      if (await this.store.transitionStage(run.id, stage.name, ["running"], { status: "waiting", due_at: due, details: JSON.stringify(next), message, log: next.log.join("\n") })) this.o.log(`pipeline ${where(run)}: run ${run.id} stage ${stage.name}: ${message}`);
+    } catch (e) {
+      await this.rollBack(run, spec, stage, details, `moving to ${percent}% failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** A step has baked: roll back when a threshold is crossed, wait for more requests, move on, or finish. */
+  private async rolloutJudge(run: PipelineRunRow, spec: PipelineSpec, stage: StageSpec, details: RolloutDetails): Promise<void> {
+    const steps = stage.steps!;
+    let health: RolloutHealth;
+    try {
+      health = await this.o.effects.rolloutHealth(run, stage, details.start, details.mark);
+    } catch (e) {
+      await this.rollBack(run, spec, stage, details, `the inference table could not be read: ${(e as Error).message}`);
+      return;
+    }
+    const rate = health.requests ? health.errors / health.requests : 0;
+    const seen = `${health.requests} request(s), ${health.errors} error(s) (${(rate * 100).toFixed(1)}%), p95 ${health.p95_ms === null ? "-" : `${Math.round(health.p95_ms)} ms`}`;
+    const judged: RolloutDetails = { ...details, steps: [...details.steps, { percent: details.percent, ...health, at: iso(this.now()) }], log: [...details.log, `${iso(this.now())} step ${details.step + 1}/${steps.length} at ${details.percent}%: ${seen}`] };
+    if (health.requests > 0 && rate > stage.max_error_rate!) return this.rollBack(run, spec, stage, judged, `error rate ${(rate * 100).toFixed(1)}% at ${details.percent}% is above max_error_rate ${stage.max_error_rate! * 100}% (${seen})`);
+    if (stage.max_latency_ms !== undefined && health.p95_ms !== null && health.p95_ms > stage.max_latency_ms) return this.rollBack(run, spec, stage, judged, `p95 latency ${Math.round(health.p95_ms)} ms at ${details.percent}% is above max_latency_ms ${stage.max_latency_ms} (${seen})`);
+    if (health.requests < stage.min_requests!) {
+      // Not enough traffic to judge yet: look again a tenth of the bake later (at least 1 s).
+      const due = this.now() + Math.max(1000, Math.floor(parseDuration(stage.bake!) / 10));
+      const waiting = { ...details, log: [...details.log, `${iso(this.now())} step ${details.step + 1}/${steps.length}: ${health.requests} of ${stage.min_requests} request(s) needed to judge it; looking again at ${iso(due)}`] };
+      await this.store.transitionStage(run.id, stage.name, ["running"], { status: "waiting", due_at: due, details: JSON.stringify(waiting), log: waiting.log.join("\n") });
+      return;
+    }
+    if (details.step + 1 < steps.length) return this.rolloutStep(run, spec, stage, judged, details.step + 1);
+    let outcome: ApplyOutcome | null;
+    const lines = [...judged.log];
+    try {
+      outcome = await this.o.effects.rolloutFinish(run, stage, details.start, (l) => lines.push(l));
+    } catch (e) {
+      await this.store.updateStage(run.id, stage.name, { details: JSON.stringify(judged), log: lines.join("\n") });
+      await this.settle(run, stage, "failed", `${details.start.model}@${details.start.candidate} serves ${details.percent}%, but making it durable failed: ${(e as Error).message}`, rolloutOutputs(stage, details.start, details.percent, false));
+      return;
+    }
+    await this.store.updateStage(run.id, stage.name, { details: JSON.stringify(judged), log: lines.join("\n") });
+    const revision = outcome?.revision ?? null;
+    const durable = stage.alias ? `; ${details.start.model}@${stage.alias} -> ${details.start.candidate}${outcome ? (outcome.status === "succeeded" ? `, deployed${revision !== null ? ` (revision ${revision})` : " (no changes)"}` : `, but the deploy failed: ${outcome.error ?? "see the log"}`) : ""}` : " (until the next deploy of the endpoint)";
+    const ok = !outcome || outcome.status === "succeeded";
+    await this.settle(run, stage, ok ? "succeeded" : "failed", `rolled out ${details.start.model}@${details.start.candidate} to ${details.percent}% of ${stage.endpoint} in ${steps.length} step(s)${durable}`, rolloutOutputs(stage, details.start, details.percent, false));
+  }
+
+  /** Serves the endpoint as deployed again, fails the stage and sends `rolled_back`. */
+  private async rollBack(run: PipelineRunRow, spec: PipelineSpec, stage: StageSpec, details: RolloutDetails, why: string): Promise<void> {
+    let reverted = "the endpoint serves what is deployed again";
+    try {
+      await this.o.effects.rolloutRevert(run, stage);
+    } catch (e) {
+      reverted = `reverting failed too: ${(e as Error).message}`;
+    }
+    const log = [...details.log, `${iso(this.now())} rolled back: ${why}; ${reverted}`];
+    await this.store.updateStage(run.id, stage.name, { details: JSON.stringify({ ...details, log }), log: log.join("\n") });
+    const message = `rolled back ${details.start.model}@${details.start.candidate} on ${stage.endpoint}: ${why}; ${reverted}`;
+    if (await this.settle(run, stage, "failed", message, rolloutOutputs(stage, details.start, 0, true))) {
+      this.notifyLater(run, spec, "rolled_back", `rolled_back:${stage.name}`, { stage: stage.name, title: `${run.pipeline} on ${run.project}/${stage.target}: rolled back ${details.start.model}@${details.start.candidate} on ${stage.endpoint}`, lines: [message, ...log] });
     }
   }
 
@@ -637,6 +758,23 @@ export function conditionScope(run: PipelineRunRow, rows: Map<string, PipelineSt
     trigger: { kind: run.trigger, user: run.user, commit: run.trigger === "git" ? run.trigger_ref : null, due_at: run.trigger === "cron" ? run.trigger_ref : null, pipeline: upstream?.pipeline ?? null, run: upstream?.run ?? null, branch: run.trigger === "git" ? (git?.branch ?? null) : null },
     upstream,
   };
+}
+
+/** A rollout stage's state between steps (the stage row's details). */
+export interface RolloutDetails {
+  start: RolloutStart;
+  /** The step serving now (0-based), its share, and the inference table's mark when it began. */
+  step: number;
+  percent: number;
+  mark: number;
+  until: string | null;
+  /** Each step judged: its share and what the candidate answered. */
+  steps: Array<{ percent: number; at: string } & RolloutHealth>;
+  log: string[];
+}
+
+function rolloutOutputs(stage: StageSpec, start: RolloutStart | null, percent: number, rolledBack: boolean): Outputs {
+  return { endpoint: stage.endpoint, target: stage.target, version: start?.candidate ?? null, percent, rolled_back: rolledBack };
 }
 
 export function planLines(p: PlanSummary): string[] {

@@ -23,8 +23,10 @@ export async function resolveVersion(models: ModelStore, model: string, ref: { v
   return found;
 }
 
-/** Parses NAME, NAME@VERSION or NAME@ALIAS. */
+/** Parses NAME, NAME@VERSION, NAME@ALIAS or NAME/VERSION. */
 export function parseModelRef(text: string): { model: string; version?: number; alias?: string } {
+  const slash = /^([^@/]+)\/(\d+)$/.exec(text);
+  if (slash) return { model: slash[1]!, version: Number(slash[2]) };
   const at = text.indexOf("@");
   if (at < 0) return { model: text };
   const model = text.slice(0, at);

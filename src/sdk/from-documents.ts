@@ -11,6 +11,7 @@ import type { ArtifactListing, ArtifactsOverview, GcResult, InstallResult } from
 import type { DeployResult, PlanResult, ValidateResult } from "../operations/deploy.js";
 import type { EndpointView } from "../operations/endpoints.js";
 import type { ModelVersionView, ModelView } from "../operations/models.js";
+import type { ModelPromotion } from "../operations/promote.js";
 import type { HistoryEntry, StatusResult } from "../operations/queries.js";
 import type { RunDetails, RunSummary } from "../operations/runs.js";
 import type { InferenceRow } from "../serving/inference-log.js";
@@ -145,6 +146,7 @@ export function toModelVersion(v: FieldsOf<"models show">): ModelVersionView {
     files: { ...v.files },
     manifest: { ...v.manifest },
     createdAt: v.created_at,
+    promotedFrom: v.promoted_from ? { ...v.promoted_from } : null,
   };
 }
 
@@ -184,6 +186,7 @@ export function toArtifactListing(d: Extract<FieldsOf<"artifacts list">, { versi
         in_use: v.in_use.map((u) => ({ by: u.by, reason: u.reason })),
       };
       if (v.source_sha256 !== null) out.source_sha256 = v.source_sha256;
+      if (v.promoted_from !== null) out.promoted_from = { ...v.promoted_from };
       return out as ArtifactListing["versions"][number];
     }),
   };
@@ -215,4 +218,8 @@ export function toGc(d: FieldsOf<"artifacts gc">): GcResult {
     dryRun: d.dry_run,
     freedBytes: d.freed_bytes,
   };
+}
+
+export function toModelPromotion(p: FieldsOf<"models promote">): ModelPromotion {
+  return { model: p.model, from: { ...p.from }, to: { ...p.to }, promoted: p.promoted, alias: p.alias, copied: { ...p.copied }, version: toModelVersion(p.version) };
 }

@@ -20,6 +20,7 @@ import { destroy } from "../operations/destroy.js";
 import { history, listSettings, status, type HistoryEntry, type StatusResult } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion, type ModelVersionView, type ModelView } from "../operations/models.js";
+import { promoteArtifact, promoteModel, type ArtifactPromotion, type ModelPromotion } from "../operations/promote.js";
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
 import type { InferenceRow } from "../serving/inference-log.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
@@ -278,6 +279,12 @@ export class Artifacts {
     return listArtifactVersions({ ...this.b.project, name }, this.b.ctx);
   }
 
+  /** Copies a published version ("name@1.2.0") from one target's artifact store to another's. */
+  async promote(ref: string, options: { from: string; to: string }): Promise<ArtifactPromotion> {
+    if (this.b.remote) return { ...(await onServer(this.b, "artifacts promote", { ref, from: options.from, to: options.to })).fields };
+    return promoteArtifact({ ...this.b.project, ref, from: options.from, to: options.to }, this.b.ctx);
+  }
+
   /** Every declared artifact with its number of versions in the target's store. */
   async list(): Promise<ArtifactsOverview> {
     if (this.b.remote) return doc.toArtifactsOverview((await onServer(this.b, "artifacts list", {})).fields as Parameters<typeof doc.toArtifactsOverview>[0]);
@@ -325,6 +332,16 @@ export class Models {
   async setAlias(model: string, alias: string, version: number): Promise<ModelVersionView> {
     if (this.b.remote) return doc.toModelVersion((await onServer(this.b, "models alias set", { model, alias, version })).fields);
     return setModelAlias({ ...this.b.project, model, alias, version }, this.b.ctx);
+  }
+
+  /**
+   * Copies a version ("name@champion", "name@3", "name/3") with its files, metrics and lineage from one
+   * target's registry to another's, and points `alias` at it there. Promoting it again adds nothing
+   * (`promoted: false`).
+   */
+  async promote(ref: string, options: { from: string; to: string; alias?: string }): Promise<ModelPromotion> {
+    if (this.b.remote) return doc.toModelPromotion((await onServer(this.b, "models promote", { ref, from: options.from, to: options.to, alias: options.alias })).fields);
+    return promoteModel({ ...this.b.project, ref, from: options.from, to: options.to, alias: options.alias }, this.b.ctx);
   }
 }
 

@@ -8,17 +8,20 @@ import { destroy } from "../operations/destroy.js";
 import { endpointLogs, listEndpoints, queryEndpoint, reapExpiredEndpoints } from "../operations/endpoints.js";
 import { listJobs } from "../operations/jobs.js";
 import { listModels, modelVersions, setModelAlias, showModelVersion } from "../operations/models.js";
+import { promoteArtifact, promoteModel } from "../operations/promote.js";
+import { decideApproval, listPipelineRuns, listPipelines, pipelineStageLogs, pipelineStatus, runPipeline } from "../operations/pipelines.js";
+import { pipelineDecisionView, pipelineLogsView, pipelineRunFailure, pipelineRunsView, pipelineRunView, pipelinesView } from "../views/pipelines.js";
 import { history, listSettings, status } from "../operations/queries.js";
 import { rollback } from "../operations/rollback.js";
 import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep } from "../operations/runs.js";
 import { listSchedules, setSchedulePaused } from "../operations/schedules.js";
-import { artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
+import { artifactPromotionView, artifactsOverviewView, artifactVersionsView, gcView, installView } from "../views/artifacts.js";
 import { deploymentFailure, deploymentView, historyView, planView, settingsView, statusView, validateView } from "../views/deployments.js";
 import type { FieldsOf } from "../views/documents.js";
 import type { AuditEvent } from "./auth/audit.js";
 import { endpointLogsView, endpointsView, queryFailure, queryView, reapView } from "../views/endpoints.js";
 import type { ErrorJson } from "../views/error.js";
-import { modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
+import { modelPromotionView, modelVersionsView, modelVersionView, modelsView } from "../views/models.js";
 import { logsView, runDetailsView, runFailure, runResultsView, runsView, runSummaryView, sweepView } from "../views/runs.js";
 import { jobsView, schedulePauseView, schedulesView } from "../views/schedules.js";
 
@@ -57,6 +60,8 @@ export interface ProjectArgs {
   "models versions": { model: string };
   "models show": { ref: string };
   "models alias set": { model: string; alias: string; version: number };
+  /** Copies REF's version from `from` to `to` (the project's target is not used). */
+  "models promote": { ref: string; from: string; to: string; alias?: string };
   "endpoints list": Record<string, never>;
   "endpoints query": { name: string; data: string; token?: string; protocol?: "mlflow" | "oip" };
   "endpoints logs": { name: string; limit?: number };
@@ -65,6 +70,16 @@ export interface ProjectArgs {
   "artifacts install": { library: string; into: string; forceUnlock?: boolean };
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
   "artifacts gc": { names?: string[]; keepLast?: number; yes?: boolean; forceUnlock?: boolean; onPlan?: (plan: FieldsOf<"artifacts gc">) => void };
+  "artifacts promote": { ref: string; from: string; to: string };
+  "pipelines list": Record<string, never>;
+  /** Embedded: runs the stages in the foreground (unless `detach`), lines to `onLine`. Remote: the server records the run and answers at once. */
+  "pipelines run": { name: string; params?: Record<string, string>; detach?: boolean; onLine?: (line: string) => void };
+  "pipelines runs": { name: string; limit?: number };
+  "pipelines status": { run: string };
+  /** The approver is ctx.actor (the API's caller; embedded: the local user with their groups). */
+  "pipelines approve": { run: string; stage: string; comment?: string };
+  "pipelines reject": { run: string; stage: string; comment?: string };
+  "pipelines logs": { run: string; stage: string };
 }
 
 export type ProjectCommand = keyof ProjectArgs;
@@ -94,6 +109,8 @@ export const AUDITED_PROJECT_COMMANDS: Partial<Record<ProjectCommand, string>> =
   "endpoints reap": "endpoints reap",
   "artifacts install": "artifacts install",
   "artifacts gc": "artifacts gc",
+  "models promote": "models promote",
+  "artifacts promote": "artifacts promote",
 };
 
 /** What one audited project command did, for its audit entry (who and from where are the caller's). */
@@ -151,6 +168,7 @@ export const projectCommands: ProjectCommands = {
   "models versions": async (ctx, p, a) => ({ fields: modelVersionsView(a.model, await modelVersions({ ...p, model: a.model }, ctx)) }),
   "models show": async (ctx, p, a) => ({ fields: modelVersionView(await showModelVersion({ ...p, ref: a.ref }, ctx)) }),
   "models alias set": async (ctx, p, a) => ({ fields: modelVersionView(await setModelAlias({ ...p, model: a.model, alias: a.alias, version: a.version }, ctx)) }),
+  "models promote": async (ctx, p, a) => ({ fields: modelPromotionView(await promoteModel({ ...p, ref: a.ref, from: a.from, to: a.to, alias: a.alias }, ctx)) }),
   "endpoints list": async (ctx, p) => ({ fields: endpointsView(await listEndpoints(p, ctx)) }),
   "endpoints query": async (ctx, p, a) => {
     const r = await queryEndpoint({ ...p, name: a.name, data: a.data, token: a.token, protocol: a.protocol ?? "mlflow" }, ctx);
@@ -170,4 +188,15 @@ export const projectCommands: ProjectCommands = {
     const onPlan = a.onPlan && ((plan: GcPlan) => a.onPlan!(gcView({ ...plan, dryRun: false, freedBytes: 0 })));
     return { fields: gcView(await collectGarbage({ ...p, names: a.names, keepLast: a.keepLast, yes: a.yes, forceUnlock: a.forceUnlock, onPlan }, ctx)) };
   },
+  "artifacts promote": async (ctx, p, a) => ({ fields: artifactPromotionView(await promoteArtifact({ ...p, ref: a.ref, from: a.from, to: a.to }, ctx)) }),
+  "pipelines list": async (ctx, p) => ({ fields: pipelinesView(await listPipelines(p, ctx)) }),
+  "pipelines run": async (ctx, p, a) => {
+    const r = await runPipeline({ ...p, name: a.name, params: a.params, detach: a.detach, onLine: a.onLine }, ctx);
+    return { fields: pipelineRunView(r), error: pipelineRunFailure(r) };
+  },
+  "pipelines runs": async (ctx, p, a) => ({ fields: pipelineRunsView(await listPipelineRuns({ ...p, name: a.name, limit: a.limit ?? 20 }, ctx)) }),
+  "pipelines status": async (ctx, p, a) => ({ fields: pipelineRunView(await pipelineStatus({ ...p, run: a.run }, ctx)) }),
+  "pipelines approve": async (ctx, p, a) => ({ fields: pipelineDecisionView(await decideApproval({ ...p, run: a.run, stage: a.stage, decision: "approve", comment: a.comment }, ctx)) }),
+  "pipelines reject": async (ctx, p, a) => ({ fields: pipelineDecisionView(await decideApproval({ ...p, run: a.run, stage: a.stage, decision: "reject", comment: a.comment }, ctx)) }),
+  "pipelines logs": async (ctx, p, a) => ({ fields: pipelineLogsView(await pipelineStageLogs({ ...p, run: a.run, stage: a.stage }, ctx)) }),
 };

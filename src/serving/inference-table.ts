@@ -20,6 +20,18 @@ export class InferenceTable {
     ).reverse();
   }
 
+  /** The endpoint's newest row's sequence number (0: none): rows written later have a larger one. */
+  lastSeq(where: EndpointKey): number {
+    return (this.db.prepare("select coalesce(max(seq), 0) n from inference where project = ? and target = ? and endpoint = ?").get(where.project, where.target, where.endpoint) as { n: number }).n;
+  }
+
+  /** Status and latency of what one served version answered after sequence number `after` (a rollout step's requests). */
+  answersSince(where: EndpointKey, after: number, model: string, version: number): Array<{ status: number; latency_ms: number }> {
+    return this.db
+      .prepare("select status, latency_ms from inference where project = ? and target = ? and endpoint = ? and seq > ? and model = ? and model_version = ? order by seq")
+      .all(where.project, where.target, where.endpoint, after, model, version) as Array<{ status: number; latency_ms: number }>;
+  }
+
   count(where: EndpointKey): number {
     return (this.db.prepare("select count(*) n from inference where project = ? and target = ? and endpoint = ?").get(where.project, where.target, where.endpoint) as { n: number }).n;
   }

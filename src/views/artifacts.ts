@@ -1,5 +1,6 @@
 // Public JSON of the artifacts commands.
 import { z } from "zod";
+import type { ArtifactPromotion } from "../operations/promote.js";
 import type { UseSite } from "../operations/artifact-usage.js";
 import type { ArtifactListing, ArtifactsOverview, BuildResult, GcResult, InstallResult, PublishResult } from "../operations/artifacts.js";
 import { failureView, type ErrorJson } from "./error.js";
@@ -129,6 +130,8 @@ export const artifactVersionsSchema = lazy(() =>
         created_at: z.string(),
         published_by: z.string(),
         source_sha256: z.string().nullable(),
+        /** Set on a version promoted from another target's store (`artifacts promote`). */
+        promoted_from: z.strictObject({ target: z.string(), version: z.string(), at: z.string() }).nullable(),
         in_use: z.array(useSiteSchema()),
       }),
     ),
@@ -156,6 +159,7 @@ export function artifactVersionsView(r: ArtifactListing): Infer<typeof artifactV
       created_at: v.created_at,
       published_by: v.published_by,
       source_sha256: v.source_sha256 ?? null,
+      promoted_from: v.promoted_from ? { ...v.promoted_from } : null,
       in_use: v.in_use.map(useSiteView),
     })),
   };
@@ -247,4 +251,23 @@ export function gcView(r: GcResult): Infer<typeof gcSchema> {
     dry_run: r.dryRun,
     freed_bytes: r.freedBytes,
   };
+}
+
+export const artifactPromotionSchema = lazy(() =>
+  z.strictObject({
+    artifact: z.string(),
+    version: z.string(),
+    from: z.string(),
+    to: z.string(),
+    /** False when `to` held this version (same content) already: nothing was written. */
+    promoted: z.boolean(),
+    sha256: z.string(),
+    size: z.number().int(),
+    /** Whether the content was copied (false: the destination store had it, or nothing was promoted). */
+    copied: z.boolean(),
+  }),
+);
+
+export function artifactPromotionView(r: ArtifactPromotion): Infer<typeof artifactPromotionSchema> {
+  return { artifact: r.artifact, version: r.version, from: r.from, to: r.to, promoted: r.promoted, sha256: r.sha256, size: r.size, copied: r.copied };
 }

@@ -6,14 +6,14 @@
 // `ok` is true exactly when the exit code is 0. The CLI (and the coming HTTP API) print these
 // documents through the view functions beside this file; nothing imports commander here.
 import { z } from "zod";
-import { artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
+import { artifactPromotionSchema, artifactsListSchema, buildSchema, gcSchema, installSchema, publishSchema } from "./artifacts.js";
 import { deploymentSchema, historySchema, planSchema, settingsSchema, statusSchema, validateSchema } from "./deployments.js";
 import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./endpoints.js";
 import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
 import { exportSchema } from "./export.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
-import { modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
+import { modelPromotionSchema, modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
 import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
 import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
@@ -63,6 +63,7 @@ export const DOCUMENTS = {
   "models versions": { fields: modelVersionsSchema },
   "models show": { fields: modelVersionSchema },
   "models alias set": { fields: modelVersionSchema },
+  "models promote": { fields: modelPromotionSchema },
   "endpoints list": { fields: endpointsSchema },
   "endpoints query": { fields: querySchema, unsuccessful: true },
   "endpoints logs": { fields: endpointLogsSchema },
@@ -90,6 +91,7 @@ export const DOCUMENTS = {
   "artifacts list": { fields: artifactsListSchema },
   "artifacts install": { fields: installSchema },
   "artifacts gc": { fields: gcSchema },
+  "artifacts promote": { fields: artifactPromotionSchema },
   "export k8s": { fields: exportSchema },
   "export helm": { fields: exportSchema },
   schema: { fields: schemaDocSchema },

@@ -1,6 +1,7 @@
 // Public JSON of the models commands.
 import { z } from "zod";
 import type { ModelVersionView, ModelView } from "../operations/models.js";
+import type { ModelPromotion } from "../operations/promote.js";
 import { lazy } from "./lazy.js";
 
 type Infer<S extends () => z.ZodType> = z.infer<ReturnType<S>>;
@@ -20,6 +21,8 @@ export const modelVersionSchema = lazy(() =>
     /** The version's model.yaml, defaults filled in. */
     manifest: z.record(z.string(), z.unknown()),
     created_at: z.string(),
+    /** Set on a version promoted from another target's registry (`models promote`). */
+    promoted_from: z.strictObject({ target: z.string(), version: z.number().int(), at: z.string() }).nullable(),
   }),
 );
 
@@ -36,7 +39,26 @@ export function modelVersionView(v: ModelVersionView): Infer<typeof modelVersion
     files: { ...v.files },
     manifest: { ...v.manifest },
     created_at: v.createdAt,
+    promoted_from: v.promotedFrom ? { ...v.promotedFrom } : null,
   };
+}
+
+export const modelPromotionSchema = lazy(() =>
+  z.strictObject({
+    model: z.string(),
+    from: z.strictObject({ target: z.string(), version: z.number().int() }),
+    to: z.strictObject({ target: z.string(), version: z.number().int() }),
+    /** False when this version was promoted there before: nothing was added. */
+    promoted: z.boolean(),
+    alias: z.string().nullable(),
+    /** Blobs copied into the destination's store, and those it already had (content-addressed). */
+    copied: z.strictObject({ files: z.number().int(), bytes: z.number().int(), present: z.number().int() }),
+    version: modelVersionSchema(),
+  }),
+);
+
+export function modelPromotionView(p: ModelPromotion): Infer<typeof modelPromotionSchema> {
+  return { model: p.model, from: { ...p.from }, to: { ...p.to }, promoted: p.promoted, alias: p.alias, copied: { ...p.copied }, version: modelVersionView(p.version) };
 }
 
 export const modelsSchema = lazy(() =>

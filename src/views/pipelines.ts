@@ -111,7 +111,7 @@ function planView(p: PlanSummary): z.infer<ReturnType<typeof planSchema>> {
 const stageSchema = () =>
   z.strictObject({
     name: z.string(),
-    type: z.enum(["run", "deploy", "destroy", "approval", "wait", "notify"]),
+    type: z.enum(["run", "deploy", "destroy", "approval", "wait", "notify", "promote", "rollout"]),
     status: z.enum(STAGE_STATUSES),
     depends_on: z.array(z.string()),
     when: z.string().nullable(),

@@ -14,7 +14,7 @@ describe("--json contract: artifacts", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["artifacts build", "artifacts publish", "artifacts list", "artifacts install", "artifacts gc"]);
+    finishSnapshots(["artifacts build", "artifacts publish", "artifacts list", "artifacts install", "artifacts gc", "artifacts promote"]);
   });
 
   it("build and publish", () => {
@@ -28,6 +28,9 @@ describe("--json contract: artifacts", () => {
     assert.equal(jsonCase(box, n, "artifacts publish", "not_built", ["artifacts", "publish", "assets"]).code, 2);
     jsonCase(box, n, "artifacts list", "versions", ["artifacts", "list", "dqm", "-t", "val"]);
     jsonCase(box, n, "artifacts list", "overview", ["artifacts", "list", "-t", "val"]);
+    jsonCase(box, n, "artifacts promote", "promoted", ["artifacts", "promote", "dqm@0.9.0", "--from", "val", "--to", "prod"]);
+    jsonCase(box, n, "artifacts promote", "already_there", ["artifacts", "promote", "dqm@1.0.0", "--from", "val", "--to", "prod"]);
+    assert.equal(jsonCase(box, n, "artifacts promote", "unknown_artifact_version", ["artifacts", "promote", "dqm@7.0.0", "--from", "val", "--to", "prod"]).code, 2);
   });
 
   it("install into a deployed environment; refusals", () => {

@@ -70,6 +70,7 @@ targets:
   dev:
     default: true
     ttl: 1h
+  qa: {}
 permissions:
   - { level: CAN_MANAGE, user: "\${user}" }
 `,

@@ -15,7 +15,7 @@ describe("--json contract: models, endpoints, server", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["models list", "models versions", "models show", "models alias set", "endpoints list", "endpoints query", "endpoints logs", "endpoints reap", "tokens create", "server", "server stop", "server status"]);
+    finishSnapshots(["models list", "models versions", "models show", "models alias set", "models promote", "endpoints list", "endpoints query", "endpoints logs", "endpoints reap", "tokens create", "server", "server stop", "server status"]);
   });
 
   it("models: declared, registered, shown, aliased", () => {
@@ -29,6 +29,9 @@ describe("--json contract: models, endpoints, server", () => {
     jsonCase(box, n, "models alias set", "challenger", ["models", "alias", "set", "echo", "challenger", "1"]);
     assert.equal(jsonCase(box, n, "models alias set", "invalid_alias", ["models", "alias", "set", "echo", "9lives", "1"]).code, 2);
     jsonCase(box, n, "models list", "registered", ["models", "list"]);
+    jsonCase(box, n, "models promote", "promoted", ["models", "promote", "echo@champion", "--from", "dev", "--to", "qa", "--alias", "champion"]);
+    jsonCase(box, n, "models promote", "already_there", ["models", "promote", "echo/1", "--from", "dev", "--to", "qa"]);
+    assert.equal(jsonCase(box, n, "models promote", "unknown_target", ["models", "promote", "echo@1", "--from", "dev", "--to", "prod"]).code, 2);
   });
 
   it("endpoints: list, query (answered, rejected, unauthorized), logs, tokens", () => {

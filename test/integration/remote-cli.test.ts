@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { sandbox, type CliResult, type Sandbox } from "../helpers/cli.js";
+import { exited, sandbox, waitFor, type CliResult, type Sandbox } from "../helpers/cli.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { contractProject } from "../contract/projects.js";
 import { RemoteClient } from "../../src/client/api-client.js";
@@ -22,7 +22,7 @@ class Normaliser {
     for (const h of this.homes) s = s.split(h).join("<home>");
     return s
       .replace(/\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\b/g, "<time>")
-      .replace(/\b([rds])m[0-9a-z]{8,13}\b/g, (id, kind: string) => {
+      .replace(/\b([rdsp])m[0-9a-z]{8,13}\b/g, (id, kind: string) => {
         let name = this.ids.get(id);
         if (!name) this.ids.set(id, (name = `<${kind}${[...this.ids.values()].filter((v) => v.startsWith(`<${kind}`)).length + 1}>`));
         return name;
@@ -150,6 +150,70 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
     const app = contractProject()["modules/app/module.yaml"]!;
     remote.write({ "modules/app/module.yaml": app });
     embedded.write({ "modules/app/module.yaml": app });
+  });
+
+  it("pipelines: list, run (followed to its approval), runs, status, approve, reject, logs: text and --json", async () => {
+    const module = `module: rel
+resources:
+  pipelines:
+    release:
+      stages:
+        - { name: note, type: notify, message: "hello from the pipeline" }
+        - { name: ok, type: approval, approvers: ["user:admin"], prevent_self_review: false, target: dev }
+        - { name: done, type: notify, message: "approved" }
+`;
+    embedded.write({ "modules/rel/module.yaml": module });
+    remote.write({ "modules/rel/module.yaml": module });
+    // The embedded side's server carries its runs on after the foreground, as the remote side's does.
+    const local = embedded.start(["server", "--port", "0"]);
+    try {
+      await waitFor(() => embedded.run(["server", "status", "--json"]).stdout.includes('"running": true'), 20_000);
+      await same(["deploy", "--module", "rel"], 0);
+      await same(["pipelines", "list"], 0);
+      await same(["pipelines", "list", "--json"], 0);
+      await same(["pipelines", "runs", "release"], 0);
+      await same(["pipelines", "run", "nope"], 2);
+      // A run: the embedded command runs it in the foreground, the remote one follows the server's
+      // run; both stop at the waiting approval with the same document (the embedded one also prints
+      // its foreground lines to stderr in --json mode).
+      const [e, r] = await Promise.all([embedded.runAsync(["pipelines", "run", "release", "--json"]), remote.runAsync(["pipelines", "run", "release", "--json", "--server", server.url], { SLIPWAY_TOKEN: server.token })]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(e.code, 0, e.stderr);
+      assert.equal(nR.text(r.stdout), nE.text(e.stdout), "pipelines run --json");
+      assert.equal(JSON.parse(e.stdout).status, "waiting");
+      const id = JSON.parse(e.stdout).id as string;
+      const rid = JSON.parse(r.stdout).id as string;
+      const both = async (args: (run: string) => string[], code: number) => {
+        const [be, br] = await Promise.all([embedded.runAsync(args(id)), remote.runAsync([...args(rid), "--server", server.url], { SLIPWAY_TOKEN: server.token })]);
+        assert.equal(br.code, code, br.stderr);
+        assert.equal(be.code, code, be.stderr);
+        assert.equal(nR.text(br.stdout), nE.text(be.stdout), args("RUN").join(" "));
+        assert.equal(nR.text(br.stderr), nE.text(be.stderr), args("RUN").join(" "));
+      };
+      await both((run) => ["pipelines", "status", run], 0);
+      await both((run) => ["pipelines", "logs", run, "--stage", "note"], 0);
+      await both((run) => ["pipelines", "logs", run, "--stage", "nope"], 2);
+      await both((run) => ["pipelines", "approve", run, "--stage", "note"], 2);
+      await both((run) => ["pipelines", "approve", run, "--stage", "ok", "--comment", "fine", "--json"], 0);
+      // Each server carries its run on to the end.
+      const finished = (box: Sandbox, run: string, extra: string[] = [], env?: NodeJS.ProcessEnv) => () => JSON.parse(box.run(["pipelines", "status", run, "--json", ...extra], env).stdout).status === "succeeded";
+      await waitFor(finished(embedded, id), 20_000);
+      await waitFor(finished(remote, rid, ["--server", server.url], { SLIPWAY_TOKEN: server.token }), 20_000);
+      await both((run) => ["pipelines", "status", run], 0);
+      await same(["pipelines", "runs", "release"], 0);
+      // A second run, rejected.
+      const [e2, r2] = await Promise.all([embedded.runAsync(["pipelines", "run", "release", "--json"]), remote.runAsync(["pipelines", "run", "release", "--json", "--server", server.url], { SLIPWAY_TOKEN: server.token })]);
+      assert.equal(nR.text(r2.stdout), nE.text(e2.stdout), "pipelines run --json, again");
+      const [be, br] = await Promise.all([
+        embedded.runAsync(["pipelines", "reject", JSON.parse(e2.stdout).id, "--stage", "ok", "--comment", "not today"]),
+        remote.runAsync(["pipelines", "reject", JSON.parse(r2.stdout).id, "--stage", "ok", "--comment", "not today", "--server", server.url], { SLIPWAY_TOKEN: server.token }),
+      ]);
+      assert.equal(be.code, 0, be.stderr);
+      assert.equal(nR.text(br.stdout), nE.text(be.stdout), "pipelines reject");
+    } finally {
+      embedded.run(["server", "stop"]);
+      await exited(local);
+    }
   });
 
   it("login stores the token with mode 0600; then commands use the server without --server; --no-server works locally", () => {

@@ -112,6 +112,8 @@ describe("SDK with a server: the same results as embedded", () => {
     assert.equal(runSummaryView((await remote.runs({ limit: 1 }))[0]!).job, "hello");
 
     await same("models", (s) => s.models.list(), modelsView);
+    const promoted = await Promise.allSettled([embedded.models.promote("ghost@1", { from: "dev", to: "dev" }), remote.models.promote("ghost@1", { from: "dev", to: "dev" })]);
+    assert.deepEqual(promoted.map((x) => (x.status === "rejected" ? `${(x.reason as { code: string }).code} ${(x.reason as Error).message}` : "ok")), ["invalid_flag --from and --to are both dev", "invalid_flag --from and --to are both dev"]);
     await same("endpoints", (s) => s.endpoints.list(), endpointsView);
     await same("artifacts", (s) => s.artifacts.list(), artifactsOverviewView);
 

@@ -111,6 +111,22 @@ export function registerArtifacts(program: Command): void {
       }),
     );
 
+  withProjectOptions(artifacts.command("promote").description("copy a published version from one target's artifact store to another's (content-addressed: a store that has the file is not written)"))
+    .argument("<artifact@version>", 'for example "dqm@2.6.11"')
+    .requiredOption("--from <target>", "the target whose store holds the version")
+    .requiredOption("--to <target>", "the target it is copied to")
+    .action((ref: string, flags: ProjectFlags & { from: string; to: string }) =>
+      execute("artifacts promote", flags, async (rt) => {
+        const { out } = rt;
+        const { fields: r } = await onProject(rt, flags, "artifacts promote", { ref, from: flags.from, to: flags.to });
+        const text = () => {
+          if (!r.promoted) out.line(`${r.artifact} ${r.version} is already in ${r.to} (sha256 ${r.sha256.slice(0, 12)}): nothing to promote.`);
+          else out.line(out.style("green", `promoted ${r.artifact} ${r.version} from ${r.from} to ${r.to} (sha256 ${r.sha256.slice(0, 12)}, ${r.copied ? "content copied" : "content already in the store"}).`));
+        };
+        return { fields: r, text };
+      }),
+    );
+
   withProjectOptions(artifacts.command("gc").description("retention: show (and with --yes delete) versions past keep_last that nothing uses; uninstall installs of removed versions"))
     .argument("[names...]", "only these artifacts")
     .addOption(intOption("--keep-last <n>", "keep the newest N versions (overrides retention.keep_last; applies to artifacts without retention too)"))

@@ -40,10 +40,28 @@ export function registerModels(program: Command): void {
           out.line(`${v.model} version ${v.version} (${v.flavor})${v.aliases.length ? `  aliases: ${v.aliases.join(", ")}` : ""}`);
           out.line(`  registered name: ${v.registered_name}`);
           out.line(`  created: ${v.created_at} by run ${v.lineage.run ?? "-"} (job ${v.lineage.job ?? "-"}, bundle ${v.lineage.bundle?.slice(0, 12) ?? "-"})`);
+          if (v.promoted_from) out.line(`  promoted from: ${v.promoted_from.target} version ${v.promoted_from.version} at ${v.promoted_from.at}`);
           out.line(`  metrics: ${JSON.stringify(v.metrics)}`);
           out.line(`  files: ${Object.keys(v.files).join(", ")}`);
         };
         return { fields: v, text };
+      }),
+    );
+  withProjectOptions(models.command("promote").description("copy a version (files, manifest, metrics, lineage) from one target's registry to another's, so it serves the build the first validated"))
+    .argument("<ref>", "e.g. flowers@champion, flowers@3 or flowers/3")
+    .requiredOption("--from <target>", "the target whose registry holds the version")
+    .requiredOption("--to <target>", "the target it is copied to")
+    .option("--alias <name>", "point this alias at the promoted version in --to (e.g. champion)")
+    .action((ref: string, flags: ProjectFlags & { from: string; to: string; alias?: string }) =>
+      execute("models promote", flags, async (rt) => {
+        const { out } = rt;
+        const { fields: p } = await onProject(rt, flags, "models promote", { ref, from: flags.from, to: flags.to, alias: flags.alias });
+        const text = () => {
+          const alias = p.alias ? `; ${p.model}@${p.alias} -> version ${p.to.version} in ${p.to.target}` : "";
+          if (!p.promoted) out.line(`${p.model} version ${p.from.version} of ${p.from.target} is already in ${p.to.target} as version ${p.to.version}: nothing to promote${alias}`);
+          else out.line(out.style("green", `promoted ${p.model} version ${p.from.version} of ${p.from.target} to ${p.to.target} as version ${p.to.version} (${p.copied.files} file(s) copied, ${p.copied.present} already there)${alias}`));
+        };
+        return { fields: p, text };
       }),
     );
   const alias = models.command("alias").description("move aliases (champion, challenger, …)");

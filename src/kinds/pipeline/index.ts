@@ -40,6 +40,20 @@ export interface StageSpec {
   timeout?: string;
   duration?: string;
   message?: string;
+  /** promote: the version to copy; rollout: the candidate (a version of the endpoint's model in its target). */
+  model?: string;
+  /** promote: NAME@VERSION of an artifact. */
+  artifact?: string;
+  from?: string;
+  to?: string;
+  alias?: string;
+  endpoint?: string;
+  steps?: number[];
+  bake?: string;
+  min_requests?: number;
+  max_error_rate?: number;
+  max_latency_ms?: number;
+  gate?: { metric: string; greater_is_better?: boolean; threshold?: number; min_absolute_change?: number; min_relative_change?: number };
 }
 
 export interface ChannelSpec {
@@ -73,7 +87,13 @@ const STAGE_KEYS: Record<StageType, { required: Array<keyof StageBlock>; allowed
   approval: { required: [], allowed: ["target", "approvers", "required", "prevent_self_review", "timeout", "message"] },
   wait: { required: ["duration"], allowed: ["duration"] },
   notify: { required: ["message"], allowed: ["message"] },
+  promote: { required: ["from", "to"], allowed: ["model", "artifact", "from", "to", "alias"] },
+  rollout: { required: ["endpoint", "model"], allowed: ["endpoint", "target", "model", "steps", "bake", "min_requests", "max_error_rate", "max_latency_ms", "gate", "alias"] },
 };
+
+export const DEFAULT_ROLLOUT_STEPS = [10, 50, 100];
+export const DEFAULT_BAKE = "5m";
+export const DEFAULT_MAX_ERROR_RATE = 0.05;
 const COMMON_KEYS = new Set(["name", "type", "description", "depends_on", "when"]);
 
 /** Fields each stage type's results offer to conditions (`stages.NAME.FIELD`); `results` and `metrics` take any path below. */
@@ -84,6 +104,8 @@ export const STAGE_FIELDS: Record<StageType, string[]> = {
   approval: ["status", "approved_by"],
   wait: ["status"],
   notify: ["status"],
+  promote: ["status", "target", "model", "version", "artifact", "promoted"],
+  rollout: ["status", "target", "endpoint", "version", "percent", "rolled_back"],
 };
 const OPEN_FIELDS = new Set(["results", "metrics"]);
 const TRIGGER_FIELDS = ["kind", "user", "commit", "branch", "due_at", "pipeline", "run"];
@@ -167,11 +189,35 @@ export const pipelineKind = defineKind<PipelineSpec, PipelineBlock>({
       (stage.modules ?? []).forEach((m, j) => {
         if (!modules.includes(m)) report({ location: at([...path, "modules", j]), message: `${label}: unknown module "${m}"`, hint: didYouMean(m, modules) ?? `modules: ${modules.join(", ")}` });
       });
+      for (const key of ["from", "to"] as const) {
+        const t = stage[key];
+        if (t !== undefined && !targets.includes(t)) report({ location: at([...path, key]), message: `${label}: unknown target "${t}"`, hint: didYouMean(t, targets) ?? `targets: ${targets.join(", ")}` });
+      }
+      if (stage.type === "promote") {
+        if ((stage.model === undefined) === (stage.artifact === undefined)) report({ location: at(path), message: `${label} needs exactly one of \`model\` or \`artifact\``, hint: "for example model: flowers@champion, or artifact: features@1.2.0" });
+        if (stage.alias !== undefined && stage.artifact !== undefined) report({ location: at([...path, "alias"], "key"), message: `${label}: \`alias\` applies to a model, not an artifact`, hint: "remove alias, or promote a model" });
+        if (stage.from !== undefined && stage.from === stage.to) report({ location: at([...path, "to"]), message: `${label} promotes from ${stage.from} to itself`, hint: "name two different targets" });
+      }
+      if (stage.type === "rollout" && stage.steps) {
+        stage.steps.forEach((p, j) => {
+          if (j > 0 && p <= stage.steps![j - 1]!) report({ location: at([...path, "steps", j]), message: `${label}: steps must rise (${stage.steps!.join(", ")})`, hint: "for example steps: [10, 50, 100]" });
+        });
+      }
+      if (stage.type === "rollout" && stage.gate && stage.gate.threshold === undefined && stage.gate.min_absolute_change === undefined && stage.gate.min_relative_change === undefined) {
+        report({ location: at([...path, "gate"], "key"), message: `${label}: gate compares nothing`, hint: "give threshold, min_absolute_change or min_relative_change" });
+      }
       if (stage.when !== undefined) checkCondition(stage.when, stage.name, at([...path, "when"]), label, report, { byName, ancestors: ancestors(stage.name), paramNames, hasUpstream: !!t.after });
       const spec: StageSpec = { ...stage, depends_on: dependsOn[i]! };
       if (stage.type === "run" || stage.type === "deploy" || stage.type === "destroy") spec.target = stage.target ?? own;
       if (stage.type === "deploy") spec.mode = stage.mode ?? "create_or_update";
       if (stage.type === "approval") Object.assign(spec, approvalSpec(stage, i));
+      if (stage.type === "rollout") {
+        spec.target = stage.target ?? own;
+        spec.steps = stage.steps ?? DEFAULT_ROLLOUT_STEPS;
+        spec.bake = stage.bake ?? DEFAULT_BAKE;
+        spec.min_requests = stage.min_requests ?? 0;
+        spec.max_error_rate = stage.max_error_rate ?? DEFAULT_MAX_ERROR_RATE;
+      }
       return spec;
     });
 
@@ -179,8 +225,8 @@ export const pipelineKind = defineKind<PipelineSpec, PipelineBlock>({
     function approvalSpec(stage: StageBlock, i: number): Partial<StageSpec> {
       const gated =
         stage.target ??
-        block.stages.find((s, j) => (s.type === "deploy" || s.type === "destroy") && dependsOn[j]!.includes(stage.name))?.target ??
-        block.stages.find((s) => (s.type === "deploy" || s.type === "destroy") && ancestors(s.name).has(stage.name))?.target ??
+        changedTarget(block.stages.find((s, j) => changesTarget(s) && dependsOn[j]!.includes(stage.name))) ??
+        changedTarget(block.stages.find((s) => changesTarget(s) && ancestors(s.name).has(stage.name))) ??
         own;
       const fromTarget = cx.project.targetConfigs[gated]?.approval;
       const approvers = stage.approvers ?? fromTarget?.approvers;
@@ -238,10 +284,22 @@ export const pipelineKind = defineKind<PipelineSpec, PipelineBlock>({
   changeKind: replaceOnModuleChange,
 });
 
+/** Stages that change a target (an approval before one gates that target). */
+function changesTarget(s: StageBlock): boolean {
+  return s.type === "deploy" || s.type === "destroy" || s.type === "promote" || s.type === "rollout";
+}
+
+/** The target such a stage changes: a promote's `to`, else its `target` (undefined: the pipeline's). */
+function changedTarget(s: StageBlock | undefined): string | undefined {
+  return s?.type === "promote" ? s.to : s?.target;
+}
+
 function requiredHint(type: StageType, key: keyof StageBlock): string {
   if (type === "run") return "name the job to run, e.g. job: train";
   if (type === "wait") return 'say how long, e.g. duration: "10m"';
   if (type === "notify") return "say what to send, e.g. message: \"released\"";
+  if (type === "promote") return key === "from" ? "name the target it comes from, e.g. from: dev" : "name the target it goes to, e.g. to: qa";
+  if (type === "rollout") return key === "endpoint" ? "name the endpoint, e.g. endpoint: flowers" : "name the candidate version, e.g. model: flowers@challenger";
   return `add ${key}`;
 }
 

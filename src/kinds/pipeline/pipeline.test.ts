@@ -72,6 +72,44 @@ describe("pipeline: compile", () => {
     );
   });
 
+  it("promote and rollout: defaults, and their problems located (one of model or artifact, targets, rising steps, an empty gate, keys of other types)", () => {
+    const c = compileFiles(
+      files(`    release:
+      stages:
+        - { name: up, type: promote, model: m@champion, from: dev, to: prod, alias: champion }
+        - { name: ok, type: approval, approvers: [user:ann] }
+        - { name: roll, type: rollout, endpoint: ep, model: m@challenger, target: prod }
+`),
+    );
+    const stages = resourceAt<PipelineSpec>(c, "pipeline.release").spec.stages;
+    assert.deepEqual(stages[0], { name: "up", type: "promote", model: "m@champion", from: "dev", to: "prod", alias: "champion", depends_on: [] });
+    assert.equal(stages[1]!.target, "prod", "an approval before a rollout gates the rollout's target");
+    assert.deepEqual(stages[2], { name: "roll", type: "rollout", endpoint: "ep", model: "m@challenger", target: "prod", depends_on: ["ok"], steps: [10, 50, 100], bake: "5m", min_requests: 0, max_error_rate: 0.05 });
+    const problems = compileProblems(
+      files(`    release:
+      stages:
+        - { name: a, type: promote, from: dev, to: dev }
+        - { name: b, type: promote, artifact: lib@1.0, from: dev, to: prd, alias: x }
+        - { name: c, type: rollout, endpoint: ep, model: m, steps: [50, 10], gate: { metric: auc }, job: train }
+        - { name: d, type: rollout }
+`),
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.where, p.message]),
+      [
+        ["modules/ml/module.yaml:8:11", 'pipeline "release": stage "a" (promote) needs exactly one of `model` or `artifact`'],
+        ["modules/ml/module.yaml:8:52", 'pipeline "release": stage "a" (promote) promotes from dev to itself'],
+        ["modules/ml/module.yaml:9:71", 'pipeline "release": stage "b" (promote): unknown target "prd"'],
+        ["modules/ml/module.yaml:9:76", 'pipeline "release": stage "b" (promote): `alias` applies to a model, not an artifact'],
+        ["modules/ml/module.yaml:10:101", 'pipeline "release": stage "c" (rollout) does not take `job`'],
+        ["modules/ml/module.yaml:10:73", 'pipeline "release": stage "c" (rollout): steps must rise (50, 10)'],
+        ["modules/ml/module.yaml:10:78", 'pipeline "release": stage "c" (rollout): gate compares nothing'],
+        ["modules/ml/module.yaml:11:11", 'pipeline "release": stage "d" (rollout) needs `endpoint`'],
+        ["modules/ml/module.yaml:11:11", 'pipeline "release": stage "d" (rollout) needs `model`'],
+      ],
+    );
+  });
+
   it("reports cycles, keys a stage type does not take, unknown targets and modules", () => {
     const problems = compileProblems(
       files(`    release:

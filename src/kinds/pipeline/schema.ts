@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { duration, envName, permissions, phase, scalar } from "../../config/schema.js";
 
-export const STAGE_TYPES = ["run", "deploy", "approval", "wait", "destroy", "notify"] as const;
-export const EVENTS = ["approval_waiting", "succeeded", "failed", "deployed", "notify"] as const;
+export const STAGE_TYPES = ["run", "deploy", "approval", "wait", "destroy", "notify", "promote", "rollout"] as const;
+export const EVENTS = ["approval_waiting", "succeeded", "failed", "deployed", "notify", "promoted", "rolled_back"] as const;
+
+/** NAME@ALIAS, NAME@VERSION or NAME/VERSION: a model version in a target's registry. */
+const modelRef = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*([@/][A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, "a model version: NAME@ALIAS, NAME@VERSION or NAME/VERSION (NAME alone: the latest)");
+const percent = z.number().gt(0).max(100);
 
 /**
  * One stage. Which keys a type needs or allows is checked by compile (src/kinds/pipeline/index.ts),
@@ -13,7 +17,7 @@ const stageSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "a stage name: letters, digits, _, . and -, starting with a letter, digit or _")
     .describe('Unique in the pipeline; conditions read its results as stages.NAME (stages["NAME"] when it has a - or a .)'),
-  type: z.enum(STAGE_TYPES).describe("run a job, deploy or destroy a target, wait for an approval, wait for a duration, notify"),
+  type: z.enum(STAGE_TYPES).describe("run a job, deploy or destroy a target, wait for an approval, wait for a duration, notify, promote a model or artifact version between targets, roll an endpoint out in steps"),
   description: z.string().optional(),
   depends_on: z.array(z.string()).optional().describe("Stages that must succeed first (default: the stage before it in the list; [] for none)"),
   when: z.string().min(1).optional().describe('A condition on earlier results, e.g. "stages.train.registered == true"; false skips the stage'),
@@ -30,6 +34,27 @@ const stageSchema = z.strictObject({
   timeout: duration.optional().describe("approval: the stage fails when not decided within this long (default 72h)"),
   duration: duration.optional().describe("wait: how long"),
   message: z.string().min(1).optional().describe("notify: the text sent; approval: shown to approvers"),
+  model: modelRef.optional().describe("promote: the model version to copy (NAME@ALIAS, NAME@VERSION, NAME/VERSION); rollout: the candidate version, in the endpoint's target"),
+  artifact: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*@[^\s/@]+$/, "an artifact version: NAME@VERSION").optional().describe("promote: the artifact version to copy (NAME@VERSION)"),
+  from: z.string().min(1).optional().describe("promote: the target whose registry or artifact store holds the version"),
+  to: z.string().min(1).optional().describe("promote: the target it is copied to"),
+  alias: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "an alias: a letter, then letters, digits, _ and -").optional().describe("promote: the alias pointed at the promoted version in `to`; rollout: the alias pointed at the candidate once it serves 100% (then the endpoint's module is deployed)"),
+  endpoint: z.string().min(1).optional().describe("rollout: the endpoint whose traffic shifts to the candidate"),
+  steps: z.array(percent).min(1).optional().describe("rollout: the candidate's share at each step, rising, e.g. [10, 50, 100] (default)"),
+  bake: duration.optional().describe("rollout: how long each step runs before it is judged (default 5m)"),
+  min_requests: z.number().int().min(0).optional().describe("rollout: requests the candidate must answer in a step before it is judged (default 0); a step waits for them"),
+  max_error_rate: z.number().min(0).max(1).optional().describe("rollout: the candidate's share of answers with status 5xx above which it is rolled back (default 0.05)"),
+  max_latency_ms: z.number().positive().optional().describe("rollout: the candidate's p95 latency (ms) above which it is rolled back"),
+  gate: z
+    .strictObject({
+      metric: z.string().min(1).describe("a metric the registry holds for both versions (metrics.json)"),
+      greater_is_better: z.boolean().optional().describe("default true"),
+      threshold: z.number().optional().describe("the candidate's metric must be at least this (at most, when greater_is_better is false)"),
+      min_absolute_change: z.number().min(0).optional().describe("the candidate must beat the champion by at least this much"),
+      min_relative_change: z.number().min(0).optional().describe("…and by at least this fraction of the champion's value (0.01 = 1%)"),
+    })
+    .optional()
+    .describe("rollout: compares the candidate's registry metric with the champion's before any traffic moves; failing it fails the stage"),
 });
 
 const smtpSchema = z.strictObject({
@@ -41,7 +66,7 @@ const smtpSchema = z.strictObject({
 });
 
 const channelSchema = z.strictObject({
-  events: z.array(z.enum(EVENTS)).min(1).optional().describe("what to send (default: all of approval_waiting, succeeded, failed, deployed, notify)"),
+  events: z.array(z.enum(EVENTS)).min(1).optional().describe("what to send (default: all of approval_waiting, succeeded, failed, deployed, notify, promoted, rolled_back)"),
   webhook: z
     .strictObject({
       url: z.string().regex(/^https?:\/\/\S+$/, "an http:// or https:// URL"),

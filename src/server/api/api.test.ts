@@ -460,3 +460,35 @@ describe("API: the permission matrix", () => {
     assert.equal((await h.call("viewer", "POST", "/projects/demo/deploy", { target: "qa" })).status, 403, "claimed now");
   });
 });
+
+describe("API: promotion needs CAN_VIEW on the source and CAN_MANAGE on the destination, and is audited", () => {
+  let h: Harness;
+  const TWO_TARGETS = { ...PROJECT, "slipway.yaml": PROJECT["slipway.yaml"]!.replace("targets:\n  dev:\n    default: true\n", "targets:\n  dev:\n    default: true\n  qa: {}\n") };
+  before(async () => {
+    h = await harness();
+    await upload(h, "admin", TWO_TARGETS);
+    for (const target of ["dev", "qa"]) assert.equal((await h.call("admin", "POST", "/projects/demo/deploy", { target })).status, 200);
+    const grant = (level: string, target: string, user: string) => h.call("admin", "POST", "/permissions", { level, project: "demo", target, user });
+    for (const r of [grant("CAN_VIEW", "dev", "viewer"), grant("CAN_MANAGE", "qa", "viewer"), grant("CAN_MANAGE", "dev", "manager"), grant("CAN_VIEW", "qa", "manager"), grant("CAN_MANAGE", "qa", "runner")]) assert.equal((await r).status, 200);
+  });
+  after(() => h.close());
+
+  // viewer: CAN_VIEW on dev, CAN_MANAGE on qa; manager: CAN_MANAGE on dev, CAN_VIEW on qa; runner: CAN_MANAGE on qa only.
+  it("each caller as its grants allow; the attempt is in the audit log either way", async () => {
+    const promote = (who: string) => h.call(who, "POST", "/projects/demo/models/ghost@champion/promote", { from: "dev", to: "qa", alias: "champion" });
+    const allowed = await promote("viewer");
+    assert.equal(allowed.status, 404, allowed.text);
+    assert.equal(allowed.body.error_code, "unknown_model_version", "allowed: it then finds no version to promote");
+    const devOnly = await promote("manager");
+    assert.equal(devOnly.status, 403);
+    assert.match(devOnly.body.message, /needs CAN_MANAGE/);
+    const qaOnly = await promote("runner");
+    assert.equal(qaOnly.status, 403);
+    assert.match(qaOnly.body.message, /needs CAN_VIEW/);
+    const artifact = await h.call("viewer", "POST", "/projects/demo/artifacts/dqm@1.0.0/promote", { from: "dev", to: "qa" });
+    assert.equal(artifact.status, 404, artifact.text);
+    const log = await h.call("admin", "GET", "/audit");
+    const actions = log.body.entries.map((e: any) => `${e.actor} ${e.action} ${e.outcome}`);
+    for (const expected of ["viewer models promote unknown_model_version", "manager models promote forbidden", "runner models promote forbidden", "viewer artifacts promote unknown_artifact_version"]) assert.ok(actions.includes(expected), `${expected} in ${actions.join(", ")}`);
+  });
+});

@@ -363,6 +363,15 @@ export const ROUTES: Route[] = [
     (_c, i) => ({ names: i.names, keepLast: i.keep_last, yes: i.yes, forceUnlock: i.force_unlock }),
     "artifacts gc",
   ),
+  project(
+    "POST",
+    "/artifacts/:ref/promote",
+    "artifacts promote",
+    "copies an artifact version (NAME@VERSION) from one target's artifact store to another's",
+    "CAN_VIEW on `from`, CAN_MANAGE on `to` (or the artifact there)",
+    { from: z.string().min(1), to: z.string().min(1) },
+    (c, i) => ({ ref: c.params.ref!, from: i.from, to: i.to }),
+  ),
 
   // ---- models
   project("GET", "/models", "models list", "models of the target, latest version and aliases", "CAN_VIEW on the target", {}, () => ({})),
@@ -377,6 +386,15 @@ export const ROUTES: Route[] = [
     { version: z.number().int().min(1) },
     (c, i) => ({ model: c.params.model!, alias: c.params.alias!, version: i.version }),
     "alias move",
+  ),
+  project(
+    "POST",
+    "/models/:ref/promote",
+    "models promote",
+    "copies a model version (NAME@ALIAS, NAME@VERSION, NAME/VERSION) with its files, metrics and lineage from one target's registry to another's; promoting it again does nothing",
+    "CAN_VIEW on `from`, CAN_MANAGE on `to` (or the model there)",
+    { from: z.string().min(1), to: z.string().min(1), alias: z.string().min(1).optional().describe("pointed at the promoted version in `to`") },
+    (c, i) => ({ ref: c.params.ref!, from: i.from, to: i.to, alias: i.alias }),
   ),
 
   // ---- endpoints

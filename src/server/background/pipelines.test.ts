@@ -34,6 +34,24 @@ const effects: StageEffects = {
   async plan(_run, stage) {
     return { target: stage.target!, create: 0, update: 0, replace: 0, delete: 0, noop: 0, changes: [] };
   },
+  async promote(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutStart(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutShift(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutHealth(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutRevert(): Promise<never> {
+    throw new Error("not used");
+  },
+  async rolloutFinish(): Promise<never> {
+    throw new Error("not used");
+  },
   async envValue() {
     return undefined;
   },

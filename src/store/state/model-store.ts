@@ -20,7 +20,8 @@ export class ModelStore {
   }
 
   /** Adds a version numbered one above the latest, in one transaction; returns the number. */
-  async addVersion(row: Omit<ModelVersionRow, "project" | "target" | "version">): Promise<number> {
+  async addVersion(input: Omit<ModelVersionRow, "project" | "target" | "version" | "promoted_from"> & { promoted_from?: string | null }): Promise<number> {
+    const row = { ...input, promoted_from: input.promoted_from ?? null };
     return this.db.transaction().execute(async (tx) => {
       const latest = await tx
         .selectFrom("model_versions")
@@ -33,6 +34,15 @@ export class ModelStore {
       await tx.insertInto("model_versions").values({ ...row, project: this.project, target: this.target, version }).execute();
       return version;
     });
+  }
+
+  /** The version promoted here from `from` (target and version there), if one was. */
+  async promotedFrom(model: string, from: { target: string; version: number }): Promise<ModelVersionRow | undefined> {
+    for (const v of await this.versions(model)) {
+      const p = v.promoted_from ? (JSON.parse(v.promoted_from) as { target: string; version: number }) : undefined;
+      if (p && p.target === from.target && p.version === from.version) return v;
+    }
+    return undefined;
   }
 
   async versions(model: string): Promise<ModelVersionRow[]> {

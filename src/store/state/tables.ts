@@ -157,6 +157,8 @@ export interface ModelVersionsTable {
   job: string | null;
   bundle: string | null;
   created_at: string;
+  /** JSON {target, version, at}: the version of another target's registry this one was promoted from. */
+  promoted_from: string | null;
 }
 
 export interface ModelAliasesTable {

@@ -8,6 +8,7 @@ import * as m0004 from "./0004_models.js";
 import * as m0005 from "./0005_control_plane.js";
 import * as m0006 from "./0006_background.js";
 import * as m0007 from "./0007_pipelines.js";
+import * as m0008 from "./0008_model_promotions.js";
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
   "0001_initial": m0001,
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): P
   "0005_control_plane": m0005,
   "0006_background": m0006,
   "0007_pipelines": m0007,
+  "0008_model_promotions": m0008,
 };
 
 export interface MigrationContext {
