@@ -15,6 +15,7 @@ const LAYERS = [
   ["src/kinds/"], // one folder per resource kind, and the registry
   ["src/runs/"], // a run from submission to archive
   ["src/pipelines/"], // release pipelines at run time: the engine (stages, approvals, concurrency, after-triggers), notifications, git heads; stage effects are handed in by operations
+  ["src/export/"], // compiled projects written for other platforms: Kubernetes manifests, Helm charts (pure: objects and text, no files written)
   ["src/operations/", "src/init/", "src/doctor/"], // what a user can do; init writes a project from a template, doctor checks machine, home and project
   ["src/views/"], // the public JSON documents of every command (the CLI and the HTTP API)
   ["src/server/"], // the control plane: the HTTP API, identity, permissions, the audit log, background work (schedules, TTLs, retention, lost runs), the composed server

@@ -62,6 +62,8 @@ export const ERROR_CODES = {
   unknown_pipeline: { exit: 2, http: 404, description: "a `pipelines` command names a pipeline that is neither declared nor deployed to the target" },
   unknown_stage: { exit: 2, http: 404, description: "`pipelines approve|reject|logs --stage` names a stage the pipeline run does not have" },
   not_an_approval: { exit: 2, http: 400, description: "`pipelines approve|reject --stage` names a stage that is not an approval" },
+  export_unsupported: { exit: 2, http: 400, description: "`export k8s` or `export helm`: the project holds a name Kubernetes cannot take (an environment variable or setting key that is not a ConfigMap key)" },
+  export_out_unsafe: { exit: 2, http: 400, description: "`export --out` is, or holds where the export writes, a symbolic link or a file that is not a folder" },
   not_installable: { exit: 2, http: 400, description: "installing an artifact that is not a Python wheel" },
 
   // ---- refused: exit 3, nothing was changed
@@ -81,6 +83,7 @@ export const ERROR_CODES = {
   run_elsewhere: { exit: 3, http: 409, description: "`cancel` of a run on another host" },
   server_running: { exit: 3, http: 409, description: "`slipway server` while a server for this `SLIPWAY_HOME` runs" },
   version_exists: { exit: 3, http: 409, description: "publishing a published artifact version with other content (adds `artifact`, `version`, `target`, `published_sha256`, `sha256`)" },
+  export_out_not_empty: { exit: 3, http: 409, description: "`export --out` names a folder that is not empty and was not written by `slipway export` (pass `--force`)" },
   environment_not_deployed: { exit: 3, http: 409, description: "`artifacts install` or `run` with a compute environment that is not deployed" },
   environment_ephemeral: { exit: 3, http: 409, description: "`artifacts install` into an ephemeral compute environment" },
   unauthenticated: { exit: 3, http: 401, description: "an API request without a valid token (missing, unknown, revoked or expired)" },

@@ -26,6 +26,7 @@ import { registerLogin } from "./commands/login.js";
 import { registerJobs, registerSchedules } from "./commands/schedules.js";
 import { registerTtl } from "./commands/ttl.js";
 import { registerPipelines } from "./commands/pipelines.js";
+import { registerExport } from "./commands/export.js";
 import { inheritCommonOptions, reportError, withCommonOptions } from "./common.js";
 import { exitCodeOf } from "../error-codes.js";
 import { envelope } from "../views/documents.js";
@@ -41,7 +42,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerTtl, registerBundle, registerModels, registerEndpoints, registerApps, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerTtl, registerBundle, registerModels, registerEndpoints, registerApps, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerExport, registerSchema, registerInternalRunner]) register(program);
   registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;

@@ -12,6 +12,7 @@ import { endpointLogsSchema, endpointsSchema, querySchema, reapSchema } from "./
 import { appLogsSchema, appsSchema } from "./apps.js";
 import { auditSchema, auditVerifySchema, groupsSchema, loginSchema, membershipSchema, permissionChangeSchema, permissionsSchema, tokenRevokedSchema, tokenSchema, tokensSchema, userSchema, usersSchema, whoamiSchema } from "./identity.js";
 import { errorSchema, type ErrorJson } from "./error.js";
+import { exportSchema } from "./export.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelPromotionSchema, modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
@@ -99,6 +100,8 @@ export const DOCUMENTS = {
   "artifacts install": { fields: installSchema },
   "artifacts gc": { fields: gcSchema },
   "artifacts promote": { fields: artifactPromotionSchema },
+  "export k8s": { fields: exportSchema },
+  "export helm": { fields: exportSchema },
   schema: { fields: schemaDocSchema },
   init: { fields: initSchema },
   doctor: { fields: doctorSchema, unsuccessful: true },
