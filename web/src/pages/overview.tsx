@@ -1,5 +1,5 @@
-// Overview: every target the user may view (what is deployed, the lock, endpoints whose TTL will delete
-// them, with a live countdown), then the selected target's recent deployments, runs and failures.
+// Overview: every target the user may view (what is deployed, the lock, the target's time limit and
+// endpoints whose TTL will delete them, with a live countdown), then the selected target's recent deployments, runs and failures.
 import { qs } from "../api";
 import { useApp } from "../context";
 import { Badge, Countdown, duration, Show, Table, Time, useGet } from "../ui";
@@ -21,6 +21,16 @@ function TargetCard({ project, target }: { project: string; target: string }) {
             <p>
               lock: {d.lock ? <span class="badge run" data-testid="lock">{d.lock.user} ({d.lock.operation}) since <Time at={d.lock.since} /></span> : <span class="muted">free</span>}
             </p>
+            {d.ttl?.scope === "target" && (d.ttl.pinned_by ? (
+              <p data-testid="target-ttl">
+                time limit ({d.ttl.after}) pinned by {d.ttl.pinned_by}
+              </p>
+            ) : d.ttl.due_at ? (
+              <p data-testid="target-ttl">
+                everything here is destroyed by its time limit in <Countdown at={d.ttl.due_at} />
+                {d.ttl.status === "retrying" && <span class="badge warn">retrying: {d.ttl.last_error}</span>}
+              </p>
+            ) : null)}
             {d.endpoints.filter((e: any) => e.expires_at).map((e: any) => (
               <p key={e.name}>
                 <a href={`/endpoints${qs({ p: project, t: target })}`}>{e.name}</a> deleted by its TTL in <Countdown at={e.expires_at} />
