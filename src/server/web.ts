@@ -9,7 +9,7 @@ import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The dashboard's page routes (first path segment); "" is the overview at /. */
-export const PAGE_ROUTES = new Set(["", "signin", "deployments", "modules", "jobs", "runs", "models", "endpoints", "pipelines", "audit", "people", "tokens"]);
+export const PAGE_ROUTES = new Set(["", "signin", "deployments", "modules", "jobs", "runs", "models", "endpoints", "applications", "pipelines", "audit", "people", "tokens"]);
 
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",

@@ -119,6 +119,8 @@ describe("dashboard in headless Chromium", { skip }, () => {
     await visit(admin, "/endpoints", "latency-chart", "endpoints");
     await admin.page.locator("[data-testid=latency-chart] canvas").waitFor();
     assert.match(await admin.page.getByTestId("requests").innerText(), /iris@2/);
+    await visit(admin, "/applications", "apps", "apps");
+    assert.match(await admin.page.getByTestId("apps").innerText(), /console[\s\S]*running[\s\S]*\/apps\/console\/[\s\S]*1\/1 ready/);
     await visit(admin, "/pipelines", "pipelines");
     await visit(admin, "/audit", "audit", "audit");
     assert.match(await admin.page.getByTestId("audit").innerText(), /sign in/);
@@ -210,7 +212,7 @@ describe("dashboard in headless Chromium", { skip }, () => {
   });
 
   it("a viewer sees every page they may, with no action button", async () => {
-    const pages: Array<[string, string]> = [["/", "recent-runs"], ["/deployments", "history"], ["/modules", "hooks"], ["/jobs", "jobs"], ["/models", "versions"], ["/endpoints", "endpoints"], ["/pipelines", "target-picker"], ["/tokens", "tokens"]];
+    const pages: Array<[string, string]> = [["/", "recent-runs"], ["/deployments", "history"], ["/modules", "hooks"], ["/jobs", "jobs"], ["/models", "versions"], ["/endpoints", "endpoints"], ["/applications", "apps"], ["/pipelines", "target-picker"], ["/tokens", "tokens"]];
     const run = (await api("/projects/quickstart/runs?limit=1")).body.runs[0].id as string;
     pages.push([`/runs/${run}`, "timeline"]);
     for (const [path, ready] of pages) {

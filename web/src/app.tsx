@@ -11,6 +11,7 @@ import { Modules } from "./pages/modules";
 import { Jobs, RunPage } from "./pages/jobs";
 import { Models } from "./pages/models";
 import { Endpoints } from "./pages/endpoints";
+import { Apps } from "./pages/apps";
 import { Pipelines } from "./pages/pipelines";
 import { Audit, People, Tokens } from "./pages/admin";
 
@@ -21,6 +22,7 @@ const NAV: Array<[string, string, boolean?]> = [
   ["/jobs", "Jobs & runs"],
   ["/models", "Models"],
   ["/endpoints", "Endpoints"],
+  ["/applications", "Apps"],
   ["/pipelines", "Pipelines"],
   ["/tokens", "Tokens"],
   ["/audit", "Audit log", true],
@@ -89,6 +91,8 @@ export function App() {
     if (path.startsWith("/runs/")) return <RunPage id={decodeURIComponent(path.slice(6))} />;
     if (path === "/models") return <Models />;
     if (path === "/endpoints") return <Endpoints />;
+    // Not /apps: that prefix is the apps' own route (/apps/NAME/).
+    if (path === "/applications") return <Apps />;
     if (path === "/pipelines") return <Pipelines />;
     if (path === "/tokens") return <Tokens />;
     if (path === "/audit") return <Audit />;
