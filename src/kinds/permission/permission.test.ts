@@ -39,7 +39,7 @@ resources:
   });
 
   it("the permissioned kinds are the ones users grant on", () => {
-    assert.deepEqual(KINDS.filter((k) => k.permissioned).map((k) => k.kind).sort(), ["endpoint", "job", "model", "pipeline"]);
+    assert.deepEqual(KINDS.filter((k) => k.permissioned).map((k) => k.kind).sort(), ["app", "endpoint", "job", "model", "pipeline"]);
   });
 
   it("reports a grant naming nobody, or two principals, at the grant", () => {
