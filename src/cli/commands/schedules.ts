@@ -61,8 +61,9 @@ function registerWait(schedules: Command): void {
         const deadline = rt.env.clock.now() + timeoutMs;
         for (;;) {
           const { r, s } = await find();
-          // A fire is a new due time handled by the server; "queued" waits for its run to start.
-          if (s.last && s.last.due_at !== before && s.last.status !== "queued") {
+          // A fire is a new due time the server has handled: "claimed" (its run being started) and
+          // "queued" (waiting for the previous run) are not yet.
+          if (s.last && s.last.due_at !== before && s.last.status !== "queued" && s.last.status !== "claimed") {
             const fields = { project: r.project, target: r.target, schedule: s };
             return { fields, text: () => printSchedule(rt.out, s) };
           }
