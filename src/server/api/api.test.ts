@@ -323,6 +323,11 @@ describe("API: errors and limits", () => {
     assert.equal((await h.call("admin", "GET", "/whoami", undefined, "10.9.9.10")).status, 200, "other addresses are not affected");
   });
 
+  it("requests without any credentials are refused but not counted as guesses", async () => {
+    for (let i = 0; i < 12; i++) assert.equal((await h.call("", "GET", "/whoami", undefined, "10.9.9.11")).status, 401);
+    assert.equal((await h.call("admin", "GET", "/whoami", undefined, "10.9.9.11")).status, 200);
+  });
+
   it("oversized bodies are refused (413); malformed ones are 400; unknown routes 404", async () => {
     const big = await h.call("admin", "POST", "/tokens", JSON.stringify({ description: "x".repeat(100_000) }));
     assert.equal(big.status, 413);

@@ -71,7 +71,9 @@ export function createApi(deps: ApiDeps, options: ApiOptions = {}): Hono {
     const token = bearer ?? cookie;
     const actor = token ? await deps.cp.identities.authenticate(token, iso(deps.env.clock.now()), client) : undefined;
     if (!actor || !token) {
-      limiter.fail(client);
+      // A wrong token (or a stale session cookie) is a guess; a request without any is not, and
+      // counting those would let any page that posts to the server block its users' address.
+      if (token) limiter.fail(client);
       if (route.audit === "login") await deps.cp.audit.append({ actor: "", action: "login", client, outcome: "unauthenticated" });
       throw new SlipwayError("unauthenticated", token ? "the token is not valid (unknown, revoked or expired)" : "this API needs a bearer token (Authorization: Bearer swt_…)", { hint: "slipway login URL, or create a token with `slipway tokens create`" });
     }
