@@ -13,7 +13,7 @@ import { Batcher } from "./batch.js";
 import type { Failpoints } from "./failpoint.js";
 import { childFiles, writeIntent } from "./outcomes.js";
 import type { Plan, PlannedAction } from "./plan.js";
-import type { KindLookup, ProviderContext } from "./provider.js";
+import type { ActionLog, KindLookup, ProviderContext } from "./provider.js";
 import type { Reporter } from "./reporter.js";
 
 export interface ApplyContext<Services = unknown> {
@@ -67,47 +67,33 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
     let children = 0;
     // While a replace deletes the old resource, a child does not settle the action.
     let replacingOld = false;
-    const pctx: ProviderContext<Services> = {
-      project: ctx.state.project,
-      target: ctx.state.target,
-      deploymentId: ctx.deploymentId,
-      state: ctx.state,
-      blobs: ctx.blobs,
-      clock: ctx.clock,
-      signal: stop.signal,
-      log: {
-        output: (stream, line) => {
-          log.write(action.address, line);
-          ctx.reporter.output?.(action.address, stream, line);
-        },
-        childStarted: (pid) => ctx.state.journalChild(ctx.deploymentId, mySeq, pid),
-        settlingChild: (outputs) => {
-          const child = ++children;
-          const d = action.desired;
-          writeIntent(ctx.logDir, {
-            address: action.address,
-            action: action.action,
-            seq: mySeq,
-            child,
-            settles: !replacingOld,
-            record: d && {
-              address: d.address,
-              kind: d.kind,
-              name: d.name,
-              module: d.module,
-              phase: d.phase,
-              spec: d.spec,
-              specHash: d.specHash,
-              dependsOn: d.dependsOn,
-              outputs,
-              createdAt: action.recorded?.createdAt,
-            },
-          });
-          return childFiles(ctx.logDir, mySeq, child);
-        },
+    const pctx = providerContext(ctx, action, ctx.state, stop.signal, log, {
+      childStarted: (pid) => ctx.state.journalChild(ctx.deploymentId, mySeq, pid),
+      settlingChild: (outputs) => {
+        const child = ++children;
+        const d = action.desired;
+        writeIntent(ctx.logDir, {
+          address: action.address,
+          action: action.action,
+          seq: mySeq,
+          child,
+          settles: !replacingOld,
+          record: d && {
+            address: d.address,
+            kind: d.kind,
+            name: d.name,
+            module: d.module,
+            phase: d.phase,
+            spec: d.spec,
+            specHash: d.specHash,
+            dependsOn: d.dependsOn,
+            outputs,
+            createdAt: action.recorded?.createdAt,
+          },
+        });
+        return childFiles(ctx.logDir, mySeq, child);
       },
-      services: ctx.services,
-    };
+    });
     try {
       const outputs = await callProvider(ctx.kinds, action, pctx, (replacing) => (replacingOld = replacing));
       ctx.failpoints.hit("apply.after-action");
@@ -147,7 +133,9 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
         const records: RecordedResource[] = [];
         for (const action of actions) {
           ctx.failpoints.hit("apply.before-action");
-          const outputs = await callProvider(ctx.kinds, action, stateOnlyContext(ctx, action, state, stop.signal, log), () => {});
+          // A state-only provider gets the transaction's state and may not start processes.
+          const pctx = providerContext(ctx, action, state, stop.signal, log, { childStarted: () => Promise.reject(new Error(`${action.kind} is declared state-only and may not start processes`)) });
+          const outputs = await callProvider(ctx.kinds, action, pctx, () => {});
           ctx.failpoints.hit("apply.after-action");
           if (action.action === "delete") await state.forgetResource(action.address);
           else records.push(recordOf(action, outputs, iso(now)));
@@ -248,8 +236,11 @@ function isStateOnly<S>(kinds: KindLookup<S>, action: PlannedAction): boolean {
   return action.action !== "replace" || kinds.provider(action.recorded!.kind).stateOnly === true;
 }
 
-/** A state-only provider's context: the transaction's state; no child processes. */
-function stateOnlyContext<S>(ctx: ApplyContext<S>, action: PlannedAction, state: TargetState, signal: AbortSignal, log: DeploymentLog): ProviderContext<S> {
+/**
+ * A provider's context for one action: output goes to the deployment's log and the reporter; `children`
+ * says what happens to processes the provider starts (journaled, or refused for state-only kinds).
+ */
+function providerContext<S>(ctx: ApplyContext<S>, action: PlannedAction, state: TargetState, signal: AbortSignal, log: DeploymentLog, children: Pick<ActionLog, "childStarted" | "settlingChild">): ProviderContext<S> {
   return {
     project: ctx.state.project,
     target: ctx.state.target,
@@ -263,7 +254,7 @@ function stateOnlyContext<S>(ctx: ApplyContext<S>, action: PlannedAction, state:
         log.write(action.address, line);
         ctx.reporter.output?.(action.address, stream, line);
       },
-      childStarted: () => Promise.reject(new Error(`${action.kind} is declared state-only and may not start processes`)),
+      ...children,
     },
     services: ctx.services,
   };
