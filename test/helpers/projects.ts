@@ -1,7 +1,31 @@
 // Small projects used by the integration tests. Hooks append to $SLIPWAY_HOME/../events.log so a test
 // can see exactly what ran, in which order, how many times.
+import { copyFileSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { REPO } from "./cli.js";
 
 export const EVENTS = "../events.log";
+
+/**
+ * A job source that registers the ONNX iris model MLflow's reference answers were recorded with
+ * (`modules/m/src/register.py`); `withIrisModel` puts the model file next to it.
+ */
+export const IRIS_REGISTER_PY = `import os, shutil
+out = os.path.join(os.environ["SLIPWAY_OUTPUT_DIR"], "model")
+os.makedirs(out, exist_ok=True)
+shutil.copy("iris.onnx", os.path.join(out, "model.onnx"))
+open(os.path.join(out, "model.yaml"), "w").write("""flavor: onnx
+file: model.onnx
+inputs: [{ name: X, type: float32, shape: [-1, 4] }]
+outputs: [{ name: probabilities, type: float32, shape: [-1, 3] }]
+""")
+`;
+
+/** Copies the iris model next to `IRIS_REGISTER_PY` and links the repository's node_modules (onnxruntime) into the project. */
+export function withIrisModel(projectDir: string, srcDir = "modules/m/src"): void {
+  copyFileSync(join(REPO, "test", "fixtures", "mlflow", "iris-quickstart.onnx"), join(projectDir, srcDir, "iris.onnx"));
+  symlinkSync(join(REPO, "node_modules"), join(projectDir, "node_modules"));
+}
 
 const hook = (label: string, extra = "") => `#!/usr/bin/env bash
 set -euo pipefail

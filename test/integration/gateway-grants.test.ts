@@ -6,10 +6,9 @@
 // gateway remembers answers for a few seconds (src/server/auth/query-access.ts), so the test waits for
 // the change rather than expecting it at once.
 import assert from "node:assert/strict";
-import { copyFileSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO, sandbox, type Sandbox } from "../helpers/cli.js";
+import { sandbox, type Sandbox } from "../helpers/cli.js";
+import { IRIS_REGISTER_PY, withIrisModel } from "../helpers/projects.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -34,16 +33,7 @@ resources:
       phase: 1
       served: [{ model: iris, version: 1 }]
 `,
-  "modules/m/src/register.py": `import os, shutil
-out = os.path.join(os.environ["SLIPWAY_OUTPUT_DIR"], "model")
-os.makedirs(out, exist_ok=True)
-shutil.copy("iris.onnx", os.path.join(out, "model.onnx"))
-open(os.path.join(out, "model.yaml"), "w").write("""flavor: onnx
-file: model.onnx
-inputs: [{ name: X, type: float32, shape: [-1, 4] }]
-outputs: [{ name: probabilities, type: float32, shape: [-1, 3] }]
-""")
-`,
+  "modules/m/src/register.py": IRIS_REGISTER_PY,
 };
 
 describe("gateway: grants made through the API (slipway permissions grant) are honoured", () => {
@@ -65,8 +55,7 @@ describe("gateway: grants made through the API (slipway permissions grant) are h
   before(async () => {
     server = await startTestServer();
     box = sandbox(files);
-    copyFileSync(join(REPO, "test", "fixtures", "mlflow", "iris-quickstart.onnx"), join(box.dir, "modules/m/src/iris.onnx"));
-    symlinkSync(join(REPO, "node_modules"), join(box.dir, "node_modules"));
+    withIrisModel(box.dir);
     for (const args of [["deploy", "--phase", "0"], ["run", "register", "--wait"], ["deploy"]]) admin(args);
     for (const who of ["querier", "viewer"]) {
       admin(["users", "create", who]);

@@ -7,10 +7,11 @@
 //   byte for byte as the binary tensor data extension describes: binary requests and answers, the
 //   {"error"} body, GET /v2, versioned routes, model config, datatype refusal, model_name.
 import assert from "node:assert/strict";
-import { copyFileSync, readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO, sandbox, type Sandbox } from "../helpers/cli.js";
+import { IRIS_REGISTER_PY, withIrisModel } from "../helpers/projects.js";
 
 const FIXTURES = join(REPO, "test", "fixtures", "mlflow");
 const CORPUS = JSON.parse(readFileSync(join(FIXTURES, "mlflow-scoring-iris.json"), "utf8")) as { cases: Array<{ kind: string; request_body: string; mlflow_status: number; mlflow_body: string }> };
@@ -49,16 +50,7 @@ resources:
       response_format: compact
 `,
   // The model MLflow served, as a Slipway model version.
-  "modules/m/src/register.py": `import os, shutil
-out = os.path.join(os.environ["SLIPWAY_OUTPUT_DIR"], "model")
-os.makedirs(out, exist_ok=True)
-shutil.copy("iris.onnx", os.path.join(out, "model.onnx"))
-open(os.path.join(out, "model.yaml"), "w").write("""flavor: onnx
-file: model.onnx
-inputs: [{ name: X, type: float32, shape: [-1, 4] }]
-outputs: [{ name: probabilities, type: float32, shape: [-1, 3] }]
-""")
-`,
+  "modules/m/src/register.py": IRIS_REGISTER_PY,
 };
 
 /** Equal JSON, numbers within a relative tolerance (float32 values printed by Python and by JavaScript). */
@@ -122,8 +114,7 @@ describe("protocol fidelity (MLflow scoring, Open Inference Protocol)", () => {
 
   before(() => {
     box = sandbox(files);
-    copyFileSync(join(FIXTURES, "iris-quickstart.onnx"), join(box.dir, "modules/m/src/iris.onnx"));
-    symlinkSync(join(REPO, "node_modules"), join(box.dir, "node_modules"));
+    withIrisModel(box.dir);
     for (const args of [["deploy", "--phase", "0"], ["run", "register", "--wait"], ["deploy"]]) {
       const r = box.run(args);
       assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
