@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { runDir } from "../../runs/paths.js";
-import { executeRun } from "../../runs/runner.js";
 import { execute } from "../common.js";
 
 /** The process an executor starts for a run (hidden from help: not for people). */
@@ -10,6 +8,7 @@ export function registerInternalRunner(program: Command): void {
     .argument("<run>", "run id")
     .action((run: string) =>
       execute("internal-runner", {}, async ({ env }) => {
+        const [{ runDir }, { executeRun }] = await Promise.all([import("../../runs/paths.js"), import("../../runs/runner.js")]);
         await executeRun(run, runDir(env.home, run), env);
         return { fields: { run } };
       }),
