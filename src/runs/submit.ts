@@ -230,7 +230,7 @@ async function recordRun(
   const id = (!sweep && options.runId) || newId("r", env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
-  const git = bundle.sourceDir ? await gitInfo(bundle.sourceDir) : undefined;
+  const git = bundle.sourceDir ? await gitInfo(bundle.sourceDir, env.processEnv) : undefined;
   const runtime = source.job.runtime!;
   const row: RunRow = {
     id,
