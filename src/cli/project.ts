@@ -41,7 +41,7 @@ export async function onProject<C extends ProjectCommand>(rt: CommandRuntime, fl
   const remote = await remoteProjectFor(rt, flags);
   if (!remote) {
     const p = projectOptions(flags);
-    const { AUDITED_PROJECT_COMMANDS, projectCommands } = await import("../server/project-documents.js");
+    const [{ projectCommands }, { AUDITED_PROJECT_COMMANDS }] = await Promise.all([import("../server/project-documents.js"), import("../server/project-audit.js")]);
     const run = () => (projectCommands[command] as (ctx: CommandRuntime["ctx"], p: ReturnType<typeof projectOptions>, a: ProjectArgs[C]) => Promise<ProjectAnswer<C>>)(rt.ctx, p, args);
     const action = AUDITED_PROJECT_COMMANDS[command];
     return action ? auditedLocally(rt.env, action, p.target, args as AuditRef, run, (line) => rt.out.err(line)) : run();
@@ -85,7 +85,7 @@ export async function auditedLocally<A extends { fields: object; error?: { code:
     const fields = answer?.fields as { project?: string; target?: string } | undefined;
     if (outcome) {
       try {
-        const [{ openControlPlane }, { projectAuditEntry }] = await Promise.all([import("../server/control-plane.js"), import("../server/project-documents.js")]);
+        const [{ openControlPlane }, { projectAuditEntry }] = await Promise.all([import("../server/control-plane.js"), import("../server/project-audit.js")]);
         const cp = await openControlPlane(env);
         try {
           await cp.audit.append({ ...projectAuditEntry(action, { project: fields?.project, target }, ref, fields, outcome), actor: env.user, client: "local" });
