@@ -3,7 +3,7 @@
 # `--help`, `validate` and `run noop --wait` (a job whose command is `true`), for this checkout and a
 # baseline checkout, interleaved in the same rounds (bench/startup/measure.mjs). See bench/README.md.
 #   BENCH_BASELINE=DIR | BENCH_BASELINE_REF=COMMIT (default 915a622, before this work)
-#   BENCH_ROUNDS=N (default 9)
+#   BENCH_ROUNDS=N (default 9); BENCH_LABEL names this checkout in the output (default: its commit)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -46,6 +46,6 @@ done
 spec+='{"name":"`node -e 0`","argv":["node","-e","0"]},{"name":"bash -c true","argv":["bash","-c","true"]}]'
 echo "$spec" > "$WORK/spec.json"
 {
-  echo "Machine: $(nproc) cores, $(node --version), $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); this checkout $(cd "$ROOT" && git rev-parse --short HEAD)$( (cd "$ROOT" && git diff --quiet HEAD) || echo '+changes'), baseline ${BENCH_BASELINE_REF:-915a622}."
+  echo "Machine: $(nproc) cores, $(node --version), $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); this checkout ${BENCH_LABEL:-$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$( (cd "$ROOT" && git diff --quiet HEAD 2>/dev/null) || echo '+changes')}, baseline ${BENCH_BASELINE_REF:-915a622}."
   node "$HERE/measure.mjs" "$WORK/spec.json" "${BENCH_ROUNDS:-9}" "$OUT/startup.json"
 } | tee "$OUT/startup.md"
