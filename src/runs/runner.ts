@@ -23,6 +23,7 @@ import { readInstructions, INSTRUCTIONS_FILE, type RunInstructions } from "./ins
 import type { JobDefinition, TaskDefinition } from "./job-definition.js";
 import { runDag } from "../util/dag.js";
 import { archiveFiles, changedFiles, hashTree, type FileHashes } from "../bundles/output-files.js";
+import { archiveRunArtifacts } from "./run-artifacts.js";
 import { cacheEntryKey, lookupEntry, publishEntry, restoreFromAny } from "./task-cache.js";
 import { runPaths, workDirPool } from "./paths.js";
 import { executorNamed } from "../executors/index.js";
@@ -394,6 +395,13 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     const file = ctx.paths.taskLog(task);
     if (existsSync(file)) await ctx.archives.stage_logs.putFile(`runs/${ctx.runId}/${task}.log`, file);
   }
+  // Declared artifacts, whatever the outcome (a failed run's report is often what explains it).
+  const artifacts = ctx.job.artifacts?.length
+    ? await archiveRunArtifacts(ctx.archives.artifacts, ctx.runId, ctx.paths.output, ctx.job.artifacts).catch((e: Error) => {
+        appendFileSync(ctx.paths.runnerLog, `${iso(ctx.env.clock.now())} could not archive the run's artifacts: ${e.message}\n`);
+        return undefined;
+      })
+    : undefined;
   let results = await readJson(join(ctx.paths.output, "results.json"));
   if (status === "succeeded" && ctx.job.registers) {
     const registration = await registerFromRun({
@@ -428,6 +436,7 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     status,
     tasks: Object.fromEntries(tasks.map((t) => [t.task, { status: t.status, exit_code: t.exit_code, attempts: t.attempts, cached_from: t.cached_from }])),
     outputs,
+    ...(artifacts ? { artifacts } : {}),
     archives: archiveLocations(ctx.archives),
     ...(ctx.environment ? { environment: ctx.environment } : {}),
   };
