@@ -104,13 +104,15 @@ export function entryProblem(data: Buffer, cacheKey: string, expect: { project: 
 
 /**
  * Writes the outputs back under `root` from the first store holding all of them, each file checked
- * against its sha256 (restoreFiles); throws with every store's reason when none does.
+ * against its sha256 (restoreFiles); throws with every store's reason when none does. A stored file
+ * whose content does not match its sha256 is removed from its store, so the next run that produces it
+ * stores it again (content-addressed writes skip keys that are there).
  */
 export async function restoreFromAny(stores: BlobStore[], outputs: FileHashes, root: string): Promise<void> {
   const reasons: string[] = [];
   for (const store of stores) {
     try {
-      await restoreFiles(store, outputs, root);
+      await restoreFiles(store, outputs, root, { dropCorrupt: true });
       return;
     } catch (e) {
       reasons.push((e as Error).message);
