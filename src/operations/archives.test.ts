@@ -14,6 +14,7 @@ describe("archives list", () => {
     assert.equal(groupOf("bundles/abc.json"), "bundles");
     assert.equal(groupOf("tasks/abc.json"), "tasks");
     assert.equal(groupOf("proj/dqm/targets/dev/1.0.json"), "proj/dqm");
+    assert.equal(groupOf("inference/proj/dev/iris/2026-01-01T00-00-00-000Z.jsonl.gz"), "inference/proj/dev/iris");
     assert.equal(groupOf("lonely"), "lonely");
   });
 

@@ -6,10 +6,12 @@
 //   files               file contents by sha256 (job source, persisted data, cache)
 //   tasks               task-cache entries (the cache archive)
 //   <project>/<name>    a published artifact's versions and contents (the artifacts archive)
+//   inference/<project>/<target>/<endpoint>   archived inference-table rows (the misc archive)
 //
 // An archive may be shared by several projects and targets (the embedded default is one folder for all
 // of them; a cache archive is meant to be shared between machines). What is keyed by run shows only for
-// runs of this project's target, a published artifact only for this project; content-addressed blobs
+// runs of this project's target, a published artifact only for this project, inference tables only for
+// the target's endpoints; content-addressed blobs
 // (named by their sha256 only) show for everyone who may view the target. The rest is counted, not shown.
 import { InvalidInputError } from "../errors.js";
 import { ARCHIVE_KINDS, openArchives, type ArchiveKind } from "../store/archives.js";
@@ -55,6 +57,8 @@ export function parseArchiveKind(kind: string): ArchiveKind {
 export function groupOf(key: string): string {
   const parts = key.split("/");
   if (parts[0] === "runs" && parts.length >= 2) return `runs/${parts.length === 2 ? parts[1]!.replace(/\.json$/, "") : parts[1]}`;
+  // the misc archive's inference tables: inference/<project>/<target>/<endpoint>/<file>
+  if (parts[0] === "inference" && parts.length >= 5) return parts.slice(0, 4).join("/");
   if (CONTENT_GROUPS.has(parts[0]!) || parts.length === 1) return parts[0]!;
   return `${parts[0]}/${parts[1]}`;
 }
@@ -83,7 +87,9 @@ export async function listArchive(options: ProjectOptions & { kind: string; run?
       entries = [];
       for (const e of await listEntries(store, "")) {
         const group = groupOf(e.key);
-        const visible = group.startsWith("runs/") ? own.has(group.slice("runs/".length)) : CONTENT_GROUPS.has(group) || (kind === "artifacts" ? e.key.startsWith(`${project.name}/`) : kind === "misc");
+        const visible = group.startsWith("runs/")
+          ? own.has(group.slice("runs/".length))
+          : CONTENT_GROUPS.has(group) || (kind === "artifacts" && e.key.startsWith(`${project.name}/`)) || e.key.startsWith(`inference/${project.name}/${project.target.name}/`);
         if (visible) entries.push(e);
         else hidden++;
       }
