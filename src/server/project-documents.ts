@@ -24,7 +24,7 @@ export interface ProjectArgs {
   history: { limit?: number };
   "settings list": { module?: string };
   /** Starts a run (`run` without --wait; `run --wait` is run, logs with follow, runs show). */
-  run: { job: string; params?: Record<string, string>; keepWorkdir?: boolean; noCache?: boolean; fromSource?: boolean; /** A `slipway bundle` archive on this machine (embedded only). */ bundleArchive?: string };
+  run: { job: string; params?: Record<string, string>; keepWorkdir?: boolean; noCache?: boolean; fromSource?: boolean; writeBundle?: boolean; /** A `slipway bundle` archive on this machine (embedded only). */ bundleArchive?: string };
   /** Starts one run per combination of `values` (a sweep); `sweep --wait` is this, then runs show of each until all finished. */
   sweep: { job: string; values: Record<string, string[]>; params?: Record<string, string>; noCache?: boolean; fromSource?: boolean };
   runs: { job?: string; limit?: number };
@@ -54,6 +54,8 @@ export interface ProjectArgs {
   "apps list": Record<string, never>;
   "apps logs": { name: string; offset?: number; tail?: number };
   "artifacts list": { name?: string };
+  /** One archive kind's blobs for the target, grouped; `run` limits it to one run's. */
+  "archives list": { kind: string; run?: string };
   "artifacts install": { library: string; into: string; forceUnlock?: boolean };
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
   "artifacts gc": { names?: string[]; keepLast?: number; yes?: boolean; forceUnlock?: boolean; onPlan?: (plan: FieldsOf<"artifacts gc">) => void };
@@ -131,7 +133,7 @@ export const projectCommands: ProjectCommands = {
   run: async (ctx, p, a) => {
     const { startRun } = await import("../operations/runs.js");
     const { runSummaryView } = await import("../views/runs.js");
-    return { fields: runSummaryView(await startRun({ ...p, job: a.job, params: a.params ?? {}, keepWorkdir: a.keepWorkdir, noCache: a.noCache, fromSource: a.fromSource, bundleArchive: a.bundleArchive }, ctx)) };
+    return { fields: runSummaryView(await startRun({ ...p, job: a.job, params: a.params ?? {}, keepWorkdir: a.keepWorkdir, noCache: a.noCache, fromSource: a.fromSource, bundleArchive: a.bundleArchive, writeBundle: a.writeBundle }, ctx)) };
   },
   sweep: async (ctx, p, a) => {
     const { startSweep } = await import("../operations/runs.js");
@@ -288,6 +290,11 @@ export const projectCommands: ProjectCommands = {
     const { promoteArtifact } = await import("../operations/promote.js");
     const { artifactPromotionView } = await import("../views/artifacts.js");
     return { fields: artifactPromotionView(await promoteArtifact({ ...p, ref: a.ref, from: a.from, to: a.to }, ctx)) };
+  },
+  "archives list": async (ctx, p, a) => {
+    const { listArchive } = await import("../operations/archives.js");
+    const { archiveListView } = await import("../views/archives.js");
+    return { fields: archiveListView(await listArchive({ ...p, kind: a.kind, run: a.run }, ctx)) };
   },
   "pipelines list": async (ctx, p) => {
     const { listPipelines } = await import("../operations/pipelines.js");
