@@ -10,7 +10,7 @@ await build({
   ...common,
   entryPoints: ["src/cli/main.ts"],
   outfile: "dist/cli.cjs",
-  external: ["better-sqlite3", "pg", "onnxruntime-node", "@aws-sdk/*"],
+  external: ["better-sqlite3", "pg", "onnxruntime-node", "@aws-sdk/*", "@kubernetes/client-node"],
   // Source files use import.meta.url (ESM); in the CommonJS bundle it comes from __filename.
   define: { "import.meta.url": "__slipwayModuleUrl" },
   banner: { js: 'const __slipwayModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
