@@ -14,11 +14,11 @@
 // activeDeadlineSeconds is enforced (DeadlineExceeded, then SIGTERM); `oomKill` and `evict` end a pod the
 // way the kubelet reports it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -82,6 +82,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
   const missingImages = new Set<string>();
   const state = { gpus: 0 };
   let podSeq = 0;
+  let kubeconfig = "";
   const now = () => new Date().toISOString();
 
   const status = (res: ServerResponse, code: number, reason: string, message: string) => send(res, code, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
@@ -158,7 +159,9 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
     const command: string[] = [...(container.command ?? []), ...(container.args ?? [])];
     const child = spawn(command[0]!, command.slice(1), {
       cwd: container.workingDir ?? podRoot,
-      env: { PATH: [...options.path, process.env.PATH ?? ""].join(delimiter), HOME: podRoot, TMPDIR: join(podRoot, "tmp"), LANG: "C.UTF-8", HOSTNAME: name, ...env },
+      // KUBECONFIG stands for the pod's service account (in-cluster access to the API), which the runner
+      // uses to ask why it is being stopped (its deadline, or a cancel).
+      env: { PATH: [...options.path, process.env.PATH ?? ""].join(delimiter), HOME: podRoot, TMPDIR: join(podRoot, "tmp"), LANG: "C.UTF-8", HOSTNAME: name, KUBECONFIG: kubeconfig, ...env },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -312,14 +315,14 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), "fake-kube-")), "kubeconfig");
+  kubeconfig = join(mkdtempSync(join(tmpdir(), "fake-kube-")), "kubeconfig");
   writeFileSync(
     kubeconfig,
     `apiVersion: v1
 kind: Config
 clusters:
   - name: fake
-    cluster: { server: "${url}" }
+    cluster: { server: "${url}", insecure-skip-tls-verify: true } # plain HTTP on 127.0.0.1: the client wants this said
 users:
   - name: fake
     user: { token: "${token}" }
@@ -363,6 +366,7 @@ current-context: fake
     },
     async close() {
       for (const j of jobs.values()) for (const p of j.pods) signalPod(p, "SIGKILL");
+      rmSync(dirname(kubeconfig), { recursive: true, force: true });
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

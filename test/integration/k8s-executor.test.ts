@@ -48,7 +48,7 @@ resources:
     hello:
       source: src
       params: { who: world }
-      command: 'echo "hello $SLIPWAY_PARAM_who token-length=\${#SLIPWAY_VAR_token} host=$HOSTNAME"; cat greeting.txt; echo "{\\"who\\": \\"$SLIPWAY_PARAM_who\\"}" > "$SLIPWAY_OUTPUT_DIR/results.json"'
+      command: 'echo "hello $SLIPWAY_PARAM_who token-length=$$\{#SLIPWAY_VAR_token} host=$HOSTNAME"; cat greeting.txt; echo "{\\"who\\": \\"$SLIPWAY_PARAM_who\\"}" > "$SLIPWAY_OUTPUT_DIR/results.json"'
       compute: { cpus: 2, memory: 64M }
     fail:
       command: 'echo about to fail; exit 7'
@@ -91,8 +91,10 @@ describe("kubernetes executor against a fake API server", { concurrency: true },
     fake.missingImages.add("registry.example.com/ml/missing:1.0");
     fake.secrets.set("ml/run-secrets", { SLIPWAY_VAR_token: TOKEN });
     Object.assign(box.env, { KUBECONFIG: fake.kubeconfig, K8S_SHARED: dirname(box.home), SLIPWAY_VAR_token: TOKEN });
-    const deployed = await box.runAsync(["deploy", "--yes"]);
-    assert.equal(deployed.code, 0, deployed.stderr);
+    for (const target of ["k8s", "badimage", "nowhere", "nocontext"]) {
+      const deployed = await box.runAsync(["deploy", "-t", target, "--yes"]);
+      assert.equal(deployed.code, 0, deployed.stderr);
+    }
   });
   after(async () => {
     await fake?.close();
@@ -168,7 +170,7 @@ describe("kubernetes executor against a fake API server", { concurrency: true },
     fake.oomKill(doc.id);
     const ended = await waitForValue(() => show(doc.id), (r) => r.status !== "running", { timeoutMs: 30_000 });
     assert.equal(ended.status, "failed");
-    assert.match(ended.error, /ran out of memory \(OOMKilled.*\): raise the job's compute\.memory/);
+    assert.match(ended.reason, /ran out of memory \(OOMKilled.*\): raise the job's compute\.memory/);
   });
 
   it("Evicted: the run is lost, with the kubelet's message", async () => {
@@ -177,7 +179,7 @@ describe("kubernetes executor against a fake API server", { concurrency: true },
     fake.evict(doc.id);
     const ended = await waitForValue(() => show(doc.id), (r) => r.status !== "running", { timeoutMs: 30_000 });
     assert.equal(ended.status, "lost");
-    assert.match(ended.error, /was evicted on fake-node-1: The node was low on resource: memory/);
+    assert.match(ended.reason, /was evicted on fake-node-1: The node was low on resource: memory/);
   });
 
   it("DeadlineExceeded: the job's time limit is activeDeadlineSeconds; the runner records failed with the reason", async () => {
@@ -185,7 +187,7 @@ describe("kubernetes executor against a fake API server", { concurrency: true },
     assert.equal(created(doc.id).spec.activeDeadlineSeconds, 2);
     const ended = await waitForValue(() => show(doc.id), (r) => r.status !== "queued" && r.status !== "running", { timeoutMs: 60_000 });
     assert.equal(ended.status, "failed", JSON.stringify(ended));
-    assert.match(ended.error, /reached its time limit \(DeadlineExceeded, activeDeadlineSeconds 2\): raise the job's compute\.time_limit/);
+    assert.match(ended.reason, /reached its time limit \(DeadlineExceeded, activeDeadlineSeconds 2\): raise the job's compute\.time_limit/);
   });
 
   it("ImagePullBackOff: the run stays queued with the reason shown, and cancel takes it off", async () => {

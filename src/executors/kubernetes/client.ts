@@ -9,9 +9,14 @@ import { SlipwayError } from "../../errors.js";
 type Library = typeof import("@kubernetes/client-node");
 let library: Promise<Library> | undefined;
 
-/** The library, loaded once. A function so that esbuild's CommonJS bundle keeps a real import() of the ES module. */
+/**
+ * The library, loaded once. It is an ES module only, and the CLI's CommonJS bundle is compiled by
+ * v8-compile-cache without import() support: bin/slipway.cjs hands in an import() of its own
+ * (`__slipwayImport`); the SDK (an ES module) imports it directly.
+ */
 async function load(): Promise<Library> {
-  library ??= import("@kubernetes/client-node").catch((e: Error) => {
+  const launcherImport = (globalThis as { __slipwayImport?: (specifier: string) => Promise<unknown> }).__slipwayImport;
+  library ??= (launcherImport ? (launcherImport("@kubernetes/client-node") as Promise<Library>) : import("@kubernetes/client-node")).catch((e: Error) => {
     library = undefined;
     throw new SlipwayError("executor_failed", `the Kubernetes client library could not be loaded: ${e.message}`, { hint: "reinstall slipway (npm install): @kubernetes/client-node is one of its dependencies" });
   });
@@ -45,7 +50,10 @@ export async function kubeClient(context?: string): Promise<KubeClient> {
   } catch (e) {
     throw new SlipwayError("executor_failed", `the kubeconfig could not be read: ${(e as Error).message}`, { hint: "set KUBECONFIG to a kubeconfig file (kubectl config view works with it)" });
   }
-  if (context !== undefined) {
+  // In a run's pod the configuration is the pod's service account (one context, "inClusterContext"):
+  // the context named for the submitting machine does not apply there.
+  const inCluster = config.getContexts().length === 1 && config.getContexts()[0]!.name === "inClusterContext";
+  if (context !== undefined && !inCluster) {
     if (!config.getContexts().some((c) => c.name === context)) {
       throw new SlipwayError("executor_failed", `the kubeconfig has no context "${context}"${config.getContexts().length ? ` (it has: ${config.getContexts().map((c) => c.name).join(", ")})` : ""}`, {
         hint: "fix the executor's context, or point KUBECONFIG at the kubeconfig that has it",
