@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   unknown_module: { exit: 2, http: 404, description: "`--module` names a module the project does not have" },
   unknown_revision: { exit: 2, http: 404, description: "`rollback --to` a revision that does not exist" },
   invalid_backend: { exit: 2, http: 400, description: "unknown or incomplete `state` / `blobs` backend" },
+  invalid_home_config: { exit: 2, http: 400, description: "`SLIPWAY_HOME/config.yaml` (the home's backends) has problems; each is a diagnostic with file, line and column" },
   unknown_job: { exit: 2, http: 404, description: "`run` or `bundle` of a job that is not declared (by key or title)" },
   unknown_schedule: { exit: 2, http: 404, description: "`schedules pause`, `unpause` or `wait` of a schedule not deployed to the target" },
   schedule_wait_timeout: { exit: 1, http: 503, description: "`schedules wait`: the schedule did not fire within `--timeout` (is a server running? is it paused?)" },
