@@ -34,6 +34,12 @@ describe("the runner's instructions carried into a pod", () => {
     assert.ok(transportInstructions(base({ state: { type: "postgres", url: "postgres://db/slipway" } }), "r").text.includes("postgres://db/slipway"));
   });
 
+  it("a secret of the project this run does not hold (another module's) is not sent, not even as a marker", () => {
+    const t = transportInstructions(base({ secrets: ["tok-$(x)-\"q\"", "other-module-secret"] }), "run r1");
+    assert.ok(!t.text.includes("other-module-secret"));
+    assert.deepEqual(expandInstructions(t.text, { SLIPWAY_VAR_token: "tok-$(x)-\"q\"" }).secrets, ["tok-$(x)-\"q\""]);
+  });
+
   it("a secret no variable holds on its own is refused; a missing Secret key in the pod is named", () => {
     assert.throws(() => transportInstructions(base({ env: { X: "pre-tok" }, secrets: ["tok"] }), "run r1"), /no environment variable holds on its own/);
     const t = transportInstructions(base(), "run r1");

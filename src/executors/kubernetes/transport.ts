@@ -61,9 +61,12 @@ export function transportInstructions(instructions: TransportedInstructions, whe
     for (const v of values) out = out.split(v).join(`${MARK}${holders.get(v)}${MARK}`);
     return out;
   };
-  const text = JSON.stringify(instructions, (_key, value: unknown) => (typeof value === "string" ? replace(value) : value));
+  // The values to mask in the pod are those it can know: a secret of the project that this run's
+  // environment does not hold (another module's) is not sent at all, not even as a marker.
+  const held = instructions.secrets.filter((s) => holders.has(s));
+  const text = JSON.stringify({ ...instructions, secrets: held }, (_key, value: unknown) => (typeof value === "string" ? replace(value) : value));
   // A secret no variable holds exactly (part of a longer value only) cannot be referred to: refused.
-  const left = instructions.secrets.filter((s) => s.length > 0 && text.includes(JSON.stringify(s).slice(1, -1)));
+  const left = instructions.secrets.filter((s) => s.length > 0 && !holders.has(s) && text.includes(JSON.stringify(s).slice(1, -1)));
   if (left.length) {
     throw new SlipwayError("secret_in_command", `${where}: the run holds a secret value that no environment variable holds on its own, so it cannot be read from the Kubernetes Secret`, {
       hint: "put the secret in a variable (variables: { NAME: { secret: true } }) and use ${var.NAME} as the whole value of an env entry",
