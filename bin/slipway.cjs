@@ -102,6 +102,11 @@ function writeCache(cache, script) {
   }
 }
 
+// ES-module-only dependencies loaded on demand (the Kubernetes client library) are imported through
+// this function, compiled by Node.js itself: import() inside the bundle's vm.Script depends on
+// importModuleDynamically support, which Node 20's older releases lack.
+globalThis.__slipwayImport = (specifier) => import(specifier);
+
 loadBundle()
   .main(argv)
   .then((code) => {

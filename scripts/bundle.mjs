@@ -23,7 +23,7 @@ await build({
   ...common,
   entryPoints: ["src/cli/main.ts"],
   outfile: "dist/cli.cjs",
-  external: ["better-sqlite3", "pg", "onnxruntime-node", "@aws-sdk/*"],
+  external: ["better-sqlite3", "pg", "onnxruntime-node", "@aws-sdk/*", "@kubernetes/client-node"],
 });
 
 // The inference table's writer runs in a worker thread, which loads a file of its own: it goes beside

@@ -160,6 +160,8 @@ export async function submitRuns(compiled: CompiledProject, stores: Stores, sour
     });
   }
 
+  // An executor whose runners run elsewhere (a Kubernetes pod) refuses stores they could not reach.
+  executor.check?.({ target: project.target.name, home: env.home, projectDir: project.dir, state: project.target.config.state, blobs: project.target.config.blobs, archives: project.archives });
   const archives = openArchives(env.home, project.dir, project.archives);
   const environment = await runEnvironment(compiled, source, stores, first, archives.artifacts);
   const runs = stores.state.runs();
