@@ -11,7 +11,7 @@ let library: Promise<Library> | undefined;
 
 /**
  * The library, loaded once. It is an ES module only, and the CLI's CommonJS bundle is compiled by
- * v8-compile-cache without import() support: bin/slipway.cjs hands in an import() of its own
+ * the launcher's vm.Script without import() support on older Node 20 releases: bin/slipway.cjs hands in an import() of its own
  * (`__slipwayImport`); the SDK (an ES module) imports it directly.
  */
 async function load(): Promise<Library> {
