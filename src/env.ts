@@ -38,6 +38,7 @@ export interface RuntimeEnv {
   home: string;
   /** SLIPWAY_USER, else the login name; always valid (see USER_NAME). */
   user: UserName;
+  /** SLIPWAY_HOST_ID, else the hostname: names this machine in run records (see hostIdentity). */
   host: string;
   pid: number;
   /** SLIPWAY_VAR_<NAME> values, by NAME. */
@@ -106,7 +107,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
   return {
     home: resolve(env.SLIPWAY_HOME ?? join(homedir(), ".slipway")),
     user,
-    host: hostname(),
+    host: hostIdentity(env),
     pid: process.pid,
     varOverrides,
     lockTtlMs: positiveNumber(env.SLIPWAY_LOCK_TTL_MS, 60_000),
@@ -128,6 +129,16 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     smtpUrl: env.SLIPWAY_SMTP_URL || undefined,
     processEnv: env,
   };
+}
+
+/**
+ * The name of this machine in run records and leases: SLIPWAY_HOST_ID, else the hostname. A run's
+ * processes are signalled only by a process on the machine of the same name, so two machines (or
+ * containers with separate process tables) that share a hostname must set different SLIPWAY_HOST_IDs.
+ */
+export function hostIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const id = env.SLIPWAY_HOST_ID?.trim();
+  return id ? id : hostname();
 }
 
 /** The process environment with some variables set (the SDK's `home` option sets SLIPWAY_HOME). */

@@ -8,7 +8,6 @@ import { loadHomeConfig } from "../config/home-config.js";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { RuntimeEnv } from "../env.js";
@@ -334,7 +333,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const port = (http.address() as { port: number }).port;
   // The URL clients on this machine use (a server bound to every address is reached on 127.0.0.1 too).
   const bound = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
-  const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
+  const info: ServerInfo = { pid: process.pid, host: env.host, port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
   const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
   // Restoring starts before server.json is written: a client that finds the server sees them restoring.
   serverUrl = info.url;
