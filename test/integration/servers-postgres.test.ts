@@ -277,3 +277,78 @@ resources:
     assert.ok(readdirSync(join(servers.b.home, "models", "two", "dev", "iris")).includes("1"));
   });
 });
+
+// One home whose config.yaml puts its state in PostgreSQL, worked with embedded (no --server): deploy
+// starts the home's background server (which gets the database's URL from config.yaml's ${env.…}, and
+// nothing else of the deploying shell), which serves the endpoint; a stopped server is brought back
+// with the endpoint by the next deploy.
+describe("one home on PostgreSQL: deploy serves its endpoints through the home's server", { skip: PG_URL ? false : "SLIPWAY_TEST_PG_URL is not set (npm test starts a PostgreSQL server)" }, () => {
+  const dbName = `slipway_home_${process.pid}_${randomBytes(4).toString("hex")}`;
+  let box: Sandbox;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  before(async () => {
+    await admin(`CREATE DATABASE ${dbName}`);
+    const u = new URL(PG_URL!);
+    u.pathname = `/${dbName}`;
+    box = sandbox({
+      "slipway.yaml": "project: solo\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: { default: true }\n",
+      "modules/m/module.yaml": `module: m
+resources:
+  jobs:
+    register:
+      source: src
+      command: python3 register.py
+      registers: { model: iris, path: model }
+  models:
+    iris: {}
+  endpoints:
+    solo-iris:
+      phase: 1
+      served: [{ model: iris, version: 1 }]
+`,
+      "modules/m/src/register.py": IRIS_REGISTER_PY,
+    });
+    withIrisModel(box.dir);
+    mkdirSync(box.home, { recursive: true });
+    writeFileSync(join(box.home, "config.yaml"), `state: { type: postgres, url: "\${env.TEAM_PG_URL}" }\n`);
+    box.env.TEAM_PG_URL = u.toString();
+  });
+  after(async () => {
+    box?.cleanup();
+    if (PG_URL) await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => admin(`DROP DATABASE IF EXISTS ${dbName}`));
+  });
+
+  it("deploy starts the server on the PostgreSQL state and it serves; status says so; no state.db is made", async () => {
+    for (const args of [["deploy", "--phase", "0"], ["run", "register", "--wait"]]) {
+      const r = await box.runAsync(args);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    }
+    const deployed = await box.runAsync(["deploy"]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const query = await box.runAsync(["endpoints", "query", "solo-iris", "--data", '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}']);
+    assert.equal(query.code, 0, query.stderr);
+    assert.match(query.stdout, /predictions/);
+    const status = JSON.parse((await box.runAsync(["status", "--json"])).stdout);
+    assert.equal(status.endpoints.find((e: { name: string }) => e.name === "solo-iris")?.serving, "ready");
+    assert.ok(!existsSync(join(box.home, "state.db")), "everything went to PostgreSQL");
+  });
+
+  it("after the server stopped, the next deploy starts it again and it restores the endpoint from PostgreSQL", async () => {
+    assert.equal((await box.runAsync(["server", "stop"])).code, 0);
+    const status = JSON.parse((await box.runAsync(["status", "--json"])).stdout);
+    assert.equal(status.endpoints.find((e: { name: string }) => e.name === "solo-iris")?.serving, "no_server");
+    const deployed = await box.runAsync(["deploy"]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    assert.match(deployed.stderr + deployed.stdout, /the Slipway server was not running: started it at \S+; serving solo-iris again/);
+    const query = await box.runAsync(["endpoints", "query", "solo-iris", "--data", '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}']);
+    assert.equal(query.code, 0, query.stderr);
+  });
+});
