@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -118,8 +118,8 @@ describe("two servers on one PostgreSQL database", { skip: PG_URL ? false : "SLI
     return r.stdout;
   };
   const json = async <T = any>(s: Server, args: string[]): Promise<T> => JSON.parse(await ok(s, [...args, "--json"])) as T;
-  const query = (s: Server) =>
-    fetch(`${s.url}/serving-endpoints/iris/invocations`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ inputs: [[5.1, 3.5, 1.4, 0.2]] }) });
+  const query = (s: Server, endpoint = "iris") =>
+    fetch(`${s.url}/serving-endpoints/${endpoint}/invocations`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ inputs: [[5.1, 3.5, 1.4, 0.2]] }) });
   /** "DUE -> run" for every fire either server's log says it started. */
   const fires = () =>
     (["a", "b"] as const).flatMap((n) => [...(servers[n]?.log() ?? "").matchAll(/schedule two\/dev\/tick: started run (\w+) of job tick for (\S+)/g)].map((m) => ({ server: n, run: m[1]!, due: m[2]! })));
@@ -164,6 +164,9 @@ resources:
       cron: "* * * * *"
   endpoints:
     iris:
+      phase: 2
+      served: [{ model: iris, version: 1 }]
+    extra:
       phase: 2
       served: [{ model: iris, version: 1 }]
 `,
@@ -236,6 +239,17 @@ resources:
       assert.equal(ep?.serving, "ready", `status through ${s.name}: ${JSON.stringify(ep)}`);
       assert.equal(ep.url, `${s.url}/serving-endpoints/iris/invocations`);
     }
+  });
+
+  it("an endpoint removed through A stops being served by B", async () => {
+    await waitFor(async () => (await query(servers.b, "extra")).status === 200, { timeoutMs: 60_000, what: "B to serve extra" });
+    const module = readFileSync(join(box.dir, "modules/m/module.yaml"), "utf8");
+    box.write({ "modules/m/module.yaml": module.replace(/    extra:\n      phase: 2\n      served: \[\{ model: iris, version: 1 \}\]\n/, "") });
+    await ok(servers.a, ["deploy", "--yes"]);
+    assert.equal((await query(servers.a, "extra")).status, 404);
+    await waitFor(async () => (await query(servers.b, "extra")).status === 404, { timeoutMs: 60_000, what: "B to stop serving extra" });
+    assert.match(servers.b.log(), /endpoint sync: stopped serving extra: its record is gone from the state/);
+    assert.equal((await query(servers.b)).status, 200, "B still serves iris");
   });
 
   it("the schedule fires once per due time across the two servers", async () => {
