@@ -90,3 +90,31 @@ function canonical(state: HomeConfig["state"]): unknown {
   if (!state || (state.type === "sqlite" && state.path === undefined)) return null;
   return Object.fromEntries(Object.entries(state).sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/**
+ * What of the environment the home's server needs to open the home's backends: the variables
+ * config.yaml names (`${env.NAME}`), the AWS SDK's when its blobs are in S3, and SLURM_CONF when its
+ * runs go to Slurm. The background server `deploy` starts gets these and no other credentials
+ * (src/serving/control.ts).
+ */
+export function homeBackendEnvironment(home: string, env: Record<string, string | undefined>): Record<string, string> {
+  const file = join(home, HOME_CONFIG_FILE);
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  const read = readProjectFile(file, file);
+  const text = "problem" in read ? "" : read.text;
+  for (const m of text.matchAll(/\$\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)) {
+    const value = env[m[1]!];
+    if (value !== undefined) out[m[1]!] = value;
+  }
+  let config: HomeConfig = {};
+  try {
+    config = loadHomeConfig(home, env);
+  } catch {
+    /* the server reports the problem when it starts */
+  }
+  if (config.blobs?.type === "s3") for (const [k, v] of Object.entries(env)) if (/^AWS_[A-Z0-9_]+$/.test(k) && v !== undefined) out[k] = v;
+  // Slurm's client commands find the cluster by SLURM_CONF (else /etc/slurm/slurm.conf).
+  if (config.executor?.type === "slurm" && env.SLURM_CONF !== undefined) out.SLURM_CONF = env.SLURM_CONF;
+  return out;
+}

@@ -8,6 +8,7 @@ import { SlipwayError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import type { RuntimeEnv } from "../env.js";
 import { cliEntry } from "../util/package-root.js";
+import { homeBackendEnvironment } from "../config/home-config.js";
 import { processAlive } from "../util/run-script.js";
 import { restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
@@ -60,7 +61,7 @@ async function startIfNeeded(env: RuntimeEnv, attempt = 1): Promise<ServerInfo> 
   try {
     // A server started for a deploy stops by itself once it has nothing left to serve.
     const idle = String(env.serverIdleMs ?? DEFAULT_BACKGROUND_IDLE_MS);
-    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle, "--no-bootstrap"], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle, "--no-bootstrap"], { env: { ...serverEnvironment(env.processEnv), ...homeBackendEnvironment(env.home, env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
     child.on("exit", (code) => (exited = code));
     child.unref();
   } finally {

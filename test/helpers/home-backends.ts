@@ -148,6 +148,16 @@ export function homeStateExec(home: string, sql: string): void {
   }
 }
 
+/**
+ * What names a home outside its folder (its prefix in the bucket, its database), for tests that
+ * compare two homes' output with each home's traces replaced by one placeholder.
+ */
+export function homeTraces(home: string): string[] {
+  const named = homes.get(home);
+  if (!named) return [home];
+  return [home, ...(named.prefix ? [named.prefix] : []), ...(named.pgUrl ? [new URL(named.pgUrl).pathname.slice(1)] : [])];
+}
+
 /** The number a one-value query (`select count(*) …`) gives on a home's state database. */
 export function homeStateNumber(home: string, sql: string): number {
   const url = homes.get(home)?.pgUrl;
