@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   unknown_param: { exit: 2, http: 400, description: "`--param` names a parameter the job does not declare" },
   unknown_run: { exit: 2, http: 404, description: "no run with that id, or a run-id prefix that is ambiguous" },
   unknown_task: { exit: 2, http: 404, description: "`logs --task` names a task the run does not have" },
+  unknown_archive_kind: { exit: 2, http: 404, description: "`archives list` of a kind that is not one of job_source, stage_logs, persisted_data, artifacts, provenance, cache, misc" },
   unsafe_archive: { exit: 2, http: 400, description: "`run --bundle` with an archive that is refused" },
   unsupported: { exit: 2, http: 400, description: "a job asks for GPUs the target's executor does not have" },
   secret_in_command: { exit: 2, http: 400, description: "a job's command holds a secret value, which would be stored in its bundle" },

@@ -22,6 +22,24 @@ export interface BlobStore {
   list(prefix: string): Promise<string[]>;
   /** Removes the blob; removing one that is not there succeeds. */
   delete(key: string): Promise<void>;
+  /**
+   * Like `list`, with each blob's size and last change (what `slipway archives list` shows). Optional:
+   * a store without it is listed by key only (see listEntries).
+   */
+  listDetailed?(prefix: string): Promise<BlobEntry[]>;
+}
+
+/** One blob as listed with its size in bytes and when it was last written (ISO 8601, UTC). */
+export interface BlobEntry {
+  key: string;
+  size: number | null;
+  modified: string | null;
+}
+
+/** Every blob under `prefix` with its size and time where the store can tell them, sorted by key. */
+export async function listEntries(store: BlobStore, prefix: string): Promise<BlobEntry[]> {
+  if (store.listDetailed) return store.listDetailed(prefix);
+  return (await store.list(prefix)).map((key) => ({ key, size: null, modified: null }));
 }
 
 /**
