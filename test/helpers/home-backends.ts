@@ -17,7 +17,8 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import type { BlobStore } from "../../src/store/blobs/blob-store.js";
 import { FsBlobStore } from "../../src/store/blobs/fs/fs-blob-store.js";
@@ -66,7 +67,8 @@ function processBucket(): string {
     const c = new S3Client({ endpoint: ${JSON.stringify(s3.endpoint)}, region: ${JSON.stringify(s3.region)}, forcePathStyle: true,
       credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY } });
     c.send(new CreateBucketCommand({ Bucket: ${JSON.stringify(name)} })).catch((e) => { console.error(e.message); process.exit(1); });`;
-  const r = spawnSync(process.execPath, ["-e", script], { env: { ...process.env, ...awsEnv() }, encoding: "utf8" });
+  // From the repository, where the SDK is installed. The bucket goes with the test server's folder.
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: resolve(dirname(fileURLToPath(import.meta.url)), "../.."), env: { ...process.env, ...awsEnv() }, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`could not create the test bucket ${name} at ${s3.endpoint}: ${r.stderr}`);
   return (bucket = name);
 }
