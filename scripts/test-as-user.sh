@@ -40,7 +40,8 @@ for d in "${entries[@]}"; do
 done
 
 # A clean environment, keeping what reaching the npm registry may need (a proxy, its CA certificates).
-keep=(HOME="$home" USER="$user" LOGNAME="$user" PATH="$path" LANG="${LANG:-C.UTF-8}")
+# SLIPWAY_TEST_MATRIX=0: the backend matrix pass (scripts/test.sh) runs once in CI, in the root pass.
+keep=(HOME="$home" USER="$user" LOGNAME="$user" PATH="$path" LANG="${LANG:-C.UTF-8}" SLIPWAY_TEST_MATRIX="${SLIPWAY_TEST_MATRIX:-0}")
 for v in CI TERM NO_COLOR NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy npm_config_registry; do
   if [ -n "${!v:-}" ]; then keep+=("$v=${!v}"); fi
 done

@@ -6,6 +6,15 @@
 #
 #   npm test                                   # everything
 #   npm test -- test/integration/deploy.test.ts   # only these files
+#   npm test -- --backend-matrix               # only the backend matrix pass (below), on its list
+#   npm test -- --backend-matrix test/integration/deploy.test.ts   # that pass on these files
+#
+# The backend matrix: after the whole suite, the integration files listed in test/backend-matrix.txt
+# (those that prove the embedded default through the CLI) run a second time with
+# SLIPWAY_TEST_BACKENDS=postgres,s3,slurm: every test home's config.yaml names PostgreSQL state, S3
+# blobs and the Slurm executor (test/helpers/home-backends.ts). It runs when PostgreSQL, Swift and
+# Slurm are all available and SLIPWAY_TEST_MATRIX is not 0 (scripts/test-as-user.sh sets it to 0:
+# CI runs the matrix once, in the root pass).
 #
 # Every temporary folder of the run lives under one folder (TMPDIR), removed at the end; processes the
 # tests left running (found by that folder in their environment) are stopped and reported. Output is
@@ -140,11 +149,40 @@ export TMPDIR="$run_tmp/tmp"
 
 files=()
 args=()
+matrix_only=0
 for a in "$@"; do
-  if [[ "$a" == *.test.ts ]]; then files+=("$a"); else args+=("$a"); fi
+  if [[ "$a" == *.test.ts ]]; then files+=("$a")
+  elif [ "$a" = --backend-matrix ]; then matrix_only=1
+  else args+=("$a"); fi
 done
+matrix_files=()
+mapfile -t matrix_files < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' test/backend-matrix.txt | grep -v '^$')
+# Whether the services the matrix needs run here (else: why not).
+matrix_missing=""
+[ -n "${SLIPWAY_TEST_PG_URL:-}" ] || matrix_missing+=" PostgreSQL"
+[ -n "${SLIPWAY_TEST_S3_ENDPOINT:-}" ] || matrix_missing+=" S3 (Swift)"
+[ -n "${SLIPWAY_TEST_SLURM_CONF:-}" ] || matrix_missing+=" Slurm"
+run_matrix=0
+if [ "$matrix_only" = 1 ]; then
+  if [ -n "$matrix_missing" ]; then echo "test.sh: --backend-matrix needs PostgreSQL, S3 and Slurm; missing:$matrix_missing" >&2; exit 1; fi
+  run_matrix=1
+elif [ "${#files[@]}" -eq 0 ] && [ "${SLIPWAY_TEST_MATRIX:-1}" != 0 ] && [ -z "${SLIPWAY_TEST_BACKENDS:-}" ]; then
+  if [ -z "$matrix_missing" ]; then run_matrix=1; else echo "test.sh: note: the backend matrix pass is skipped (missing:$matrix_missing)" >&2; fi
+fi
+if [ "$matrix_only" = 1 ] && [ "${#files[@]}" -gt 0 ]; then matrix_files=("${files[@]}"); fi
 if [ "${#files[@]}" -eq 0 ]; then
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 fi
 reporter="${SLIPWAY_TEST_REPORTER:-./scripts/test-reporter.mjs}"
-node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}"
+status=0
+if [ "$matrix_only" = 0 ]; then
+  node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}" || status=$?
+fi
+if [ "$run_matrix" = 1 ]; then
+  echo
+  echo "test.sh: the backend matrix: ${#matrix_files[@]} file(s) again with SLIPWAY_TEST_BACKENDS=postgres,s3,slurm (test/backend-matrix.txt)"
+  matrix_started=$SECONDS
+  SLIPWAY_TEST_BACKENDS=postgres,s3,slurm node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${matrix_files[@]}" || status=$?
+  echo "test.sh: the backend matrix pass took $((SECONDS - matrix_started)) s"
+fi
+exit "$status"

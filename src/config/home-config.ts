@@ -93,8 +93,9 @@ function canonical(state: HomeConfig["state"]): unknown {
 
 /**
  * What of the environment the home's server needs to open the home's backends: the variables
- * config.yaml names (`${env.NAME}`), and the AWS SDK's when its blobs are in S3. The background server
- * `deploy` starts gets these and no other credentials (src/serving/control.ts).
+ * config.yaml names (`${env.NAME}`), the AWS SDK's when its blobs are in S3, and SLURM_CONF when its
+ * runs go to Slurm. The background server `deploy` starts gets these and no other credentials
+ * (src/serving/control.ts).
  */
 export function homeBackendEnvironment(home: string, env: Record<string, string | undefined>): Record<string, string> {
   const file = join(home, HOME_CONFIG_FILE);
@@ -106,12 +107,14 @@ export function homeBackendEnvironment(home: string, env: Record<string, string 
     const value = env[m[1]!];
     if (value !== undefined) out[m[1]!] = value;
   }
-  let s3 = false;
+  let config: HomeConfig = {};
   try {
-    s3 = loadHomeConfig(home, env).blobs?.type === "s3";
+    config = loadHomeConfig(home, env);
   } catch {
     /* the server reports the problem when it starts */
   }
-  if (s3) for (const [k, v] of Object.entries(env)) if (/^AWS_[A-Z0-9_]+$/.test(k) && v !== undefined) out[k] = v;
+  if (config.blobs?.type === "s3") for (const [k, v] of Object.entries(env)) if (/^AWS_[A-Z0-9_]+$/.test(k) && v !== undefined) out[k] = v;
+  // Slurm's client commands find the cluster by SLURM_CONF (else /etc/slurm/slurm.conf).
+  if (config.executor?.type === "slurm" && env.SLURM_CONF !== undefined) out.SLURM_CONF = env.SLURM_CONF;
   return out;
 }

@@ -14,6 +14,7 @@ import { executorFor } from "../executors/index.js";
 import { kubeClient } from "../executors/kubernetes/client.js";
 import { readServerInfo, type ServerInfo } from "../serving/server-file.js";
 import { processAlive } from "../util/run-script.js";
+import { checkBackendReach, readHomeBackends, resolvedBackends, type ResolvedBackends } from "./backends.js";
 
 export type CheckStatus = "ok" | "note" | "warn" | "fail";
 
@@ -28,7 +29,8 @@ export interface Check {
 export interface DoctorReport {
   ok: boolean;
   home: string;
-  project?: { dir: string; name: string; target: string };
+  /** backends: which the target resolved to, and from where (its own, the home's config.yaml, the default). */
+  project?: { dir: string; name: string; target: string; backends: ResolvedBackends };
   checks: Check[];
 }
 
@@ -38,22 +40,33 @@ export async function runDoctor(options: ProjectOptions, env: RuntimeEnv): Promi
   const checks: Check[] = [];
   checks.push(checkNode(process.versions.node));
   checks.push(checkHome(env.home));
+  const home = readHomeBackends(env);
+  if (home.check) checks.push(home.check);
   const server = liveServer(env);
   checks.push(await checkPort(env.serverPort, server));
   checks.push(checkServer(env, server));
-  checks.push(...checkLocks(env));
+  if (home.config?.state && home.config.state.type !== "sqlite") checks.push({ name: "locks", status: "ok", message: `deploy locks are kept in the home's ${home.config.state.type} state: \`slipway status\` shows a target's holder` });
+  else checks.push(...checkLocks(env));
 
   const project = loadProject(options, env);
   checks.push(project.check);
+  const target = project.compiled?.project.target;
   if (project.compiled) checks.push(...checkPython(project.compiled, env));
-  if (project.compiled?.project.target.config.executor?.type === "slurm") checks.push(checkSlurm(project.compiled.project.target.name, env));
-  else if (project.compiled?.project.target.config.executor?.type === "kubernetes") checks.push(...(await checkKubernetes(project.compiled, env)));
-  else if (!project.found) checks.push(checkPythonAlone(env));
+  if (target) {
+    // The target's backends (its own, else the home's): each must answer.
+    checks.push(...(await checkBackendReach(target.config, `for target ${target.name}`)));
+    if (target.config.executor?.type === "slurm") checks.push(checkSlurm(target.name, env));
+    else if (target.config.executor?.type === "kubernetes") checks.push(...(await checkKubernetes(project.compiled!, env)));
+  } else if (home.config) {
+    checks.push(...(await checkBackendReach(home.config, "for this home")));
+    if (home.config.executor?.type === "slurm") checks.push(checkSlurm("", env, "this home"));
+  }
+  if (!project.found) checks.push(checkPythonAlone(env));
 
   return {
     ok: !checks.some((c) => c.status === "fail"),
     home: env.home,
-    project: project.compiled ? { dir: project.compiled.project.dir, name: project.compiled.project.name, target: project.compiled.project.target.name } : undefined,
+    project: project.compiled && target ? { dir: project.compiled.project.dir, name: project.compiled.project.name, target: target.name, backends: resolvedBackends(target.config, home.config ?? {}) } : undefined,
     checks,
   };
 }
@@ -211,22 +224,22 @@ function loadProject(options: ProjectOptions, env: RuntimeEnv): { found: boolean
 }
 
 /** A Slurm target needs Slurm's client commands and a controller that answers (the cluster SLURM_CONF names). */
-export function checkSlurm(target: string, env: RuntimeEnv): Check {
+export function checkSlurm(target: string, env: RuntimeEnv, who = `target ${target}`): Check {
   const fix = "install Slurm's client commands (Debian: apt-get install slurm-client) and point SLURM_CONF at the cluster's slurm.conf; `scontrol ping` must say UP";
   const path = (env.processEnv.PATH ?? "").split(delimiter).filter(Boolean);
   for (const command of ["sbatch", "scontrol", "scancel"]) {
-    if (!path.some((dir) => executable(join(dir, command)))) return { name: "slurm", status: "fail", message: `${command} is not installed (not found on PATH); target ${target} runs its jobs on Slurm`, fix };
+    if (!path.some((dir) => executable(join(dir, command)))) return { name: "slurm", status: "fail", message: `${command} is not installed (not found on PATH); ${who} runs its jobs on Slurm`, fix };
   }
   const conf = env.processEnv.SLURM_CONF;
-  if (conf && !existsSync(conf)) return { name: "slurm", status: "fail", message: `SLURM_CONF names ${conf}, which does not exist; target ${target} runs its jobs on Slurm`, fix };
+  if (conf && !existsSync(conf)) return { name: "slurm", status: "fail", message: `SLURM_CONF names ${conf}, which does not exist; ${who} runs its jobs on Slurm`, fix };
   // A slurm.conf that cannot be read makes the commands retry for a minute: 20 s is enough to know.
   const ping = spawnSync("scontrol", ["ping"], { env: env.processEnv, encoding: "utf8", timeout: 20_000 });
   const answer = `${ping.stdout ?? ""}${ping.stderr ?? ""}`.trim().split("\n").filter(Boolean);
   if (ping.status !== 0 || !answer.some((l) => /is UP/.test(l))) {
     const said = answer.slice(0, 2).join("; ") || (ping.error ? "no answer within 20 s" : `exit ${ping.status ?? ping.signal}`);
-    return { name: "slurm", status: "fail", message: `the Slurm controller does not answer (scontrol ping: ${said}); target ${target} runs its jobs on Slurm`, fix };
+    return { name: "slurm", status: "fail", message: `the Slurm controller does not answer (scontrol ping: ${said}); ${who} runs its jobs on Slurm`, fix };
   }
-  return { name: "slurm", status: "ok", message: `${answer.find((l) => /is UP/.test(l))!.trim()}, for target ${target}` };
+  return { name: "slurm", status: "ok", message: `${answer.find((l) => /is UP/.test(l))!.trim()}, for ${who}` };
 }
 
 /**

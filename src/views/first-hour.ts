@@ -26,11 +26,21 @@ export function initView(r: InitResult): Infer<typeof initSchema> {
 
 // ---- doctor
 
+const resolvedBackend = () => z.strictObject({ type: z.string(), from: z.enum(["target", "home", "default"]) });
+
 export const doctorSchema = lazy(() =>
   z.strictObject({
     home: z.string(),
     /** The project checked; null when there is none (or it does not compile). */
-    project: z.strictObject({ dir: z.string(), name: z.string(), target: z.string() }).nullable(),
+    project: z
+      .strictObject({
+        dir: z.string(),
+        name: z.string(),
+        target: z.string(),
+        /** The backends the target resolved to, and from where: its own setting, the home's config.yaml, the default. */
+        backends: z.strictObject({ state: resolvedBackend(), blobs: resolvedBackend(), executor: resolvedBackend() }),
+      })
+      .nullable(),
     checks: z.array(
       z.strictObject({
         name: z.string(),
@@ -45,7 +55,7 @@ export const doctorSchema = lazy(() =>
 export function doctorView(r: DoctorReport): Infer<typeof doctorSchema> {
   return {
     home: r.home,
-    project: r.project ? { dir: r.project.dir, name: r.project.name, target: r.project.target } : null,
+    project: r.project ? { dir: r.project.dir, name: r.project.name, target: r.project.target, backends: r.project.backends } : null,
     checks: r.checks.map((c) => ({ name: c.name, status: c.status, message: c.message, fix: c.fix ?? null })),
   };
 }

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { provisionHome } from "./home-backends.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = join(REPO, "bin", "slipway.cjs");
@@ -36,6 +37,8 @@ export function sandbox(files: Record<string, string>): Sandbox {
   const home = join(root, "home");
   const dir = join(root, "project");
   mkdirSync(dir, { recursive: true });
+  // Under the backend matrix (SLIPWAY_TEST_BACKENDS), the home's config.yaml names them.
+  const releaseBackends = provisionHome(home);
   const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1", SLIPWAY_USER: "tester", SLIPWAY_SERVER_PORT: "0" };
   delete env.SLIPWAY_FAILPOINT;
   // A developer's server or token must not turn the tests' commands into remote ones.
@@ -77,6 +80,7 @@ export function sandbox(files: Record<string, string>): Sandbox {
     cleanup() {
       // Stop the local server a deploy may have started for this home, by its pid.
       spawnSync(process.execPath, [BIN, "server", "stop"], { env, stdio: "ignore" });
+      releaseBackends();
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, exited } from "./cli.js";
+import { provisionHome } from "./home-backends.js";
 import { waitFor } from "./wait.js";
 
 export interface TestServer {
@@ -19,6 +20,8 @@ export interface TestServer {
 export async function startTestServer(extraEnv: NodeJS.ProcessEnv = {}): Promise<TestServer> {
   const root = mkdtempSync(join(tmpdir(), "slipway-server-"));
   const home = join(root, "home");
+  // Under the backend matrix (SLIPWAY_TEST_BACKENDS), the home's config.yaml names them.
+  const releaseBackends = provisionHome(home);
   const token = `swt_test-admin-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const env: NodeJS.ProcessEnv = { ...process.env, SLIPWAY_HOME: home, NO_COLOR: "1", SLIPWAY_BOOTSTRAP_TOKEN: token, ...extraEnv };
   for (const k of ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_FAILPOINT"]) delete env[k];
@@ -46,6 +49,7 @@ export async function startTestServer(extraEnv: NodeJS.ProcessEnv = {}): Promise
     async stop() {
       spawnSync(process.execPath, [BIN, "server", "stop"], { env, stdio: "ignore" });
       await done;
+      releaseBackends();
       rmSync(root, { recursive: true, force: true });
     },
   };

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import Database from "better-sqlite3";
 import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { homeStateNumber } from "../helpers/home-backends.js";
 import { processAlive } from "../../src/util/run-script.js";
 
 // A hook's first attempt waits while the file block-NAME exists, then fails if fail-NAME exists;
@@ -52,19 +52,12 @@ function assertConverged(box: Sandbox): void {
   const plan = box.json(["plan"]).doc;
   assert.equal(plan.actions.length, 0, `plan after recovery: ${JSON.stringify(plan.summary)}`);
   assert.equal(plan.summary.noop, TOTAL_ACTIONS);
-  const db = new Database(join(box.home, "state.db"), { readonly: true });
-  try {
-    const settings = db.prepare("select module, key, value from settings order by module, key").all() as Array<{ module: string; key: string }>;
-    assert.equal(settings.length, 30);
-    const recorded = db.prepare("select count(*) n from resources where kind = 'setting'").get() as { n: number };
-    assert.equal(recorded.n, 30);
-    const locks = db.prepare("select count(*) n from locks").get() as { n: number };
-    assert.equal(locks.n, 0, "the lock is released");
-    const open = db.prepare("select count(*) n from journal j join deployments d on d.id = j.deployment_id where j.status = 'started' and d.status = 'running'").get() as { n: number };
-    assert.equal(open.n, 0, "no deployment is left running");
-  } finally {
-    db.close();
-  }
+  // The home's state database: SQLite, or PostgreSQL under the backend matrix.
+  const n = (sql: string) => homeStateNumber(box.home, sql);
+  assert.equal(n("select count(*) n from settings"), 30);
+  assert.equal(n("select count(*) n from resources where kind = 'setting'"), 30);
+  assert.equal(n("select count(*) n from locks"), 0, "the lock is released");
+  assert.equal(n("select count(*) n from journal j join deployments d on d.id = j.deployment_id where j.status = 'started' and d.status = 'running'"), 0, "no deployment is left running");
 }
 
 function crashThenRecover(failpoint: string): { box: Sandbox; before: string[]; after: string[] } {

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import Database from "better-sqlite3";
 import { processAlive } from "../../src/util/run-script.js";
 import { exited, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { homeStateNumber } from "../helpers/home-backends.js";
 
 const TRIALS = Math.max(1, Number(process.env.SLIPWAY_TRIALS ?? 3) || 3);
 const SEED = Number(process.env.SLIPWAY_TRIAL_SEED ?? Date.now() % 1_000_000);
@@ -111,14 +111,10 @@ async function trial(seed: number): Promise<TrialResult> {
     // State converges: nothing left to do, no deployment left running, no lock held.
     const plan = box.json(["plan"]).doc;
     assert.equal(plan.actions.length, 0, `seed ${seed}: ${JSON.stringify(plan.summary)}`);
-    const db = new Database(join(box.home, "state.db"), { readonly: true });
-    try {
-      assert.equal((db.prepare("select count(*) n from deployments where status = 'running'").get() as { n: number }).n, 0);
-      assert.equal((db.prepare("select count(*) n from locks").get() as { n: number }).n, 0);
-      assert.equal((db.prepare("select count(*) n from settings").get() as { n: number }).n, 2);
-    } finally {
-      db.close();
-    }
+    // The home's state database: SQLite, or PostgreSQL under the backend matrix.
+    assert.equal(homeStateNumber(box.home, "select count(*) n from deployments where status = 'running'"), 0);
+    assert.equal(homeStateNumber(box.home, "select count(*) n from locks"), 0);
+    assert.equal(homeStateNumber(box.home, "select count(*) n from settings"), 2);
     const count = (re: RegExp) => (recovered.stderr.match(re) ?? []).length;
     return {
       killed,

@@ -5,8 +5,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import Database from "better-sqlite3";
 import { exited, sandbox, waitFor } from "../helpers/cli.js";
+import { homeStateExec } from "../helpers/home-backends.js";
 
 const project = {
   "slipway.yaml": "project: locky\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
@@ -65,11 +65,9 @@ describe("locks", () => {
     const box = sandbox(project);
     try {
       assert.equal(box.run(["deploy"]).code, 0);
-      const db = new Database(join(box.home, "state.db"));
+      // In the home's state database (SQLite, or PostgreSQL under the backend matrix).
       const plant = (expiresAt: number) =>
-        db
-          .prepare("insert into locks (project, target, token, operation, owner_user, owner_host, owner_pid, acquired_at, heartbeat_at, expires_at) values ('locky','dev','t0','deploy','alice','build-07',4242,'x','x',?)")
-          .run(expiresAt);
+        homeStateExec(box.home, `insert into locks (project, target, token, operation, owner_user, owner_host, owner_pid, acquired_at, heartbeat_at, expires_at) values ('locky','dev','t0','deploy','alice','build-07',4242,'x','x',${Math.trunc(expiresAt)})`);
       plant(Date.now() + 60_000);
       const refused = box.run(["deploy"]);
       assert.equal(refused.code, 3);
@@ -84,7 +82,6 @@ describe("locks", () => {
       const forced = box.run(["deploy", "--force-unlock"]);
       assert.equal(forced.code, 0, forced.stderr);
       assert.match(forced.stderr, /took over the lock of alice@build-07 \(pid 4242\): --force-unlock/);
-      db.close();
     } finally {
       box.cleanup();
     }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { exited, sandbox, waitFor, type CliResult, type Sandbox } from "../helpers/cli.js";
+import { homeTraces } from "../helpers/home-backends.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { contractProject } from "../contract/projects.js";
 import { RemoteClient } from "../../src/client/api-client.js";
@@ -33,6 +34,8 @@ class Normaliser {
       .replace(/\b\d+\.\ds\b/g, "<s>")
       .replace(/"(duration_ms|ms|pid|started_at|finished_at)": \d+/g, '"$1": <n>')
       .replace(/"(pid|host)": "?[^",\n]+"?/g, '"$1": <x>')
+      // Slurm's job ids (under the backend matrix): each side's own jobs.
+      .replace(/"(job_id|array_job_id)": "[\d_]+"/g, '"$1": <x>')
       // `run --wait` runs attached in the embedded CLI, in the server's runner remotely.
       .replace(/,\n\s*"attached": true/g, "");
   }
@@ -56,8 +59,8 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
     // The same user on both sides: the server's administrator is "admin".
     embedded.env.SLIPWAY_USER = "admin";
     remote.env.SLIPWAY_USER = "admin";
-    nE = new Normaliser([embedded.home]);
-    nR = new Normaliser([server.home]);
+    nE = new Normaliser(homeTraces(embedded.home));
+    nR = new Normaliser(homeTraces(server.home));
   });
   after(async () => {
     embedded?.cleanup();

@@ -11,6 +11,7 @@ import { endpointsView } from "../../src/views/endpoints.js";
 import { artifactsOverviewView } from "../../src/views/artifacts.js";
 import { runDetailsView, runSummaryView, runsView } from "../../src/views/runs.js";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
+import { homeTraces } from "../helpers/home-backends.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 import { contractProject } from "../contract/projects.js";
 
@@ -26,7 +27,8 @@ function normaliser(homes: string[]) {
         return name;
       });
   };
-  const VOLATILE = new Set(["duration_ms", "ms", "pid", "host", "started_at", "finished_at"]);
+  // job_id: Slurm's (under the backend matrix), each side's own jobs.
+  const VOLATILE = new Set(["duration_ms", "ms", "pid", "host", "started_at", "finished_at", "job_id", "array_job_id"]);
   const value = (v: unknown, key?: string): unknown => {
     if (key && VOLATILE.has(key) && v !== null) return "<x>";
     if (typeof v === "string") return text(v);
@@ -82,8 +84,8 @@ describe("SDK with a server: the same results as embedded", () => {
     const rr = recorder();
     const embedded = new Slipway({ project: e.dir, home: e.home, reporter: re.reporter });
     const remote = new Slipway({ project: r.dir, home: r.home, reporter: rr.reporter, server: server.url, token: server.token });
-    const nE = normaliser([e.home, e.dir]);
-    const nR = normaliser([server.home, r.dir]);
+    const nE = normaliser([...homeTraces(e.home), e.dir]);
+    const nR = normaliser([...homeTraces(server.home), r.dir]);
     const same = async <T>(what: string, call: (s: Slipway) => Promise<T>, view: (x: T) => unknown) => {
       const [a, b] = await Promise.all([call(embedded), call(remote)]);
       assert.deepEqual(nR(view(b)), nE(view(a)), what);

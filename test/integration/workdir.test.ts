@@ -1,11 +1,12 @@
 // Working folders through the real CLI and runner: a run reuses the folder of the previous run of its
 // job, and what a task writes into its folder reaches neither the stored bundle nor the next run.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sha256 } from "../../src/util/hash.js";
 import { sandbox, type Sandbox } from "../helpers/cli.js";
+import { homeArchive } from "../helpers/home-backends.js";
 
 const project = {
   "slipway.yaml": "project: scratch\ninclude: [modules/*/module.yaml]\ntargets:\n  dev:\n    default: true\n",
@@ -27,7 +28,7 @@ describe("working folders", () => {
   before(() => (box = sandbox(project)));
   after(() => box.cleanup());
 
-  it("a task writing into its working folder changes neither the stored blob nor the next run's input", () => {
+  it("a task writing into its working folder changes neither the stored blob nor the next run's input", async () => {
     const first = box.run(["run", "scribble", "--from-source", "--wait"]);
     assert.equal(first.code, 0, first.stdout + first.stderr);
     assert.match(first.stdout, /notes: original\|/);
@@ -44,8 +45,8 @@ describe("working folders", () => {
     assert.equal(inode(second.stdout), inode(first.stdout), "the folder was reused: an untouched file was not written again");
 
     // the stored blobs still hold what their names say
-    const blob = readFileSync(join(box.home, "archives", "job_source", "files", sha256("original\n")), "utf8");
-    assert.equal(blob, "original\n");
+    const blob = await homeArchive(box.home, "job_source").get(`files/${sha256("original\n")}`);
+    assert.equal(String(blob), "original\n");
     const [a, b] = box.json(["runs"]).doc.runs.map((r: { id: string }) => box.json(["runs", "show", r.id]).doc.provenance.bundle_hash);
     assert.equal(a, b, "same source, same bundle");
   });

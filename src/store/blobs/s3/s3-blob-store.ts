@@ -227,6 +227,15 @@ export class S3BlobStore implements BlobStore {
     return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /**
+   * Lists at most one key under the prefix: succeeds when the bucket exists and the credentials may
+   * read it, else the same blob_store_failed (with its hint) any operation would raise (`doctor`).
+   */
+  async probe(): Promise<void> {
+    const { sdk } = await loadSdk();
+    await this.send("LIST", this.prefix, new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 }));
+  }
+
   async delete(key: string): Promise<void> {
     const k = this.objectKey(key);
     const { sdk } = await loadSdk();
