@@ -285,6 +285,9 @@ function override(r, path, ctx, schema) {
     if (/archives$/.test(where)) return OMIT; // storage locations: never let a fuzzer write outside its folder
     if (/^targets\/[^/]+\/env_files$/.test(where)) return r.chance(0.5) ? ["site.env"] : OMIT;
     if (/^targets\/[^/]+\/default$/.test(where)) return OMIT; // set once below
+    // A target's ttl starts a clock the server acts on: a generated "2ms" destroys the target between
+    // deploy and the drift check. Long ones only (the ttl tests cover expiry with a moved clock).
+    if (/^targets\/[^/]+\/ttl$/.test(where)) return r.pick(["24h", { after: "30d" }, OMIT]);
     if (/^targets\/[^/]+\/variables\/[^/]+$/.test(where)) return r.pick(["t1", 42, true, "${target.name}-x"]);
     if (/^variables\/[^/]+$/.test(where)) return { ...sample(r, schema, [...path, "_"], { ...ctx, file: "none" }), default: r.pick(["v", "${target.name}", "${project.name}_${user}", 7, false]) };
     if (/^variables\/[^/]+\/default$/.test(where)) return r.pick(["v", "${target.name}", "${project.name}_${user}", 7, false, "x".repeat(r.int(1, 80))]);
@@ -304,6 +307,8 @@ function override(r, path, ctx, schema) {
     if (/\/command$/.test(where)) return r.pick(SAFE_COMMANDS);
     if (/^resources\/jobs\/[^/]+\/source$/.test(where)) return ctx.dirs.add("src"), "src";
     if (/^resources\/jobs\/[^/]+\/run_on_deploy$/.test(where)) return OMIT; // would start background runs
+    // Output globs: a string that is a valid glob relative to the output folder (no "\\", "..", leading "/" or "!").
+    if (/^resources\/jobs\/[^/]+\/(tasks\/[^/]+\/)?artifacts$/.test(where)) return r.chance(0.5) ? [r.pick(["reports/*.html", "model/**", "metrics.json"])] : OMIT;
     if (/^resources\/jobs\/[^/]+\/registers\/model$/.test(where)) return r.pick(ctx.pool.models);
     if (/^resources\/jobs\/[^/]+\/registers\/path$/.test(where)) return "model";
     if (/^resources\/jobs\/[^/]+\/compute\/environment$/.test(where)) return r.pick(ctx.pool.computes);
