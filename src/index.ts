@@ -1,9 +1,11 @@
 // Public API of the `slipway` package.
-export { Slipway, Run, Artifacts, Models, Endpoints, Apps, type SlipwayOptions, type ApplyOptions, type RunOptions } from "./sdk/slipway.js";
+export { Slipway, Run, Archives, Artifacts, Models, Endpoints, Apps, type SlipwayOptions, type ApplyOptions, type RunOptions } from "./sdk/slipway.js";
 export type { ArtifactListing, ArtifactsOverview, BuildResult, GcResult, GcPlan, InstallResult, PublishResult, VersionListing } from "./operations/artifacts.js";
 export type { ArtifactVersion } from "./artifacts/store.js";
 export type { UseSite } from "./operations/artifact-usage.js";
-export type { RunDetails, RunSummary, TaskSummary } from "./operations/runs.js";
+export type { BundleSummary, RunDetails, RunSummary, TaskSummary } from "./operations/runs.js";
+export type { ArchiveGroup, ArchiveListing } from "./operations/archives.js";
+export type { BlobEntry } from "./store/blobs/blob-store.js";
 export type { ModelView, ModelVersionView } from "./operations/models.js";
 export type { EndpointView } from "./operations/endpoints.js";
 export type { AppView, AppLogs } from "./operations/apps.js";

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Gateway throughput against a bare Node server, interleaved: requests/s under `wrk -t4 -c64` (the
-# load of issue 14) on the quickstart's ONNX iris endpoint, for one or more builds, and on the bare
-# Node server (bare-server.mjs: a constant JSON answer) in the same rounds. Each round measures every
-# server once, in an order that turns from round to round, so each ratio compares measurements seconds
-# apart; the figure is the median over rounds of gateway req/s / bare req/s of the same round. Prints
-# the machine load (`uptime`) at start and end, and checks that every answered request has its
-# inference row once the servers are stopped (and how many rows the log dropped).
+# Gateway throughput against bare Node servers, interleaved: requests/s under `wrk -t4 -c64` (the
+# load of issue 14) on the quickstart's ONNX iris endpoint, for one or more builds, and in the same
+# rounds on two raw baselines: a bare Node server answering a constant JSON body (bare-server.mjs), and
+# a bare Node server running the same ONNX model per request (bare-onnx-server.mjs: parse, onnxruntime,
+# encode; what any server of this model must do, so the gateway's own overhead is what it adds to this).
+# Each round measures every server once, in an order that turns from round to round, so each ratio
+# compares measurements seconds apart; the figure is the median over rounds of gateway req/s /
+# baseline req/s of the same round. Prints the machine load (`uptime`) at start and end, and checks
+# that every answered request has its inference row once the servers are stopped (and how many rows
+# the log dropped).
 #   bash bench/serving/throughput.sh                  # this checkout
 #   bash bench/serving/throughput.sh /tmp/base .      # two builds (each ROOT needs bin/, dist/, node_modules/)
 # Knobs: BENCH_ROUNDS (7), BENCH_DURATION (5s), BENCH_THREADS (4), BENCH_CONNECTIONS (64);
@@ -54,6 +57,16 @@ for burn in 0 ${BENCH_BURN:-}; do
   LABELS+=("$([ "$burn" = 0 ] && echo bare || echo "bare+${burn}us")"); URLS+=("http://127.0.0.1:$(cat "$port_file")/"); TOKENS+=(""); BUILD+=(-1)
 done
 BARE=${#ROOTS[@]}   # index of the bare server in LABELS/URLS
+# The bare server with the model call (bare-onnx-server.mjs): parse, onnxruntime, encode, nothing else.
+# What a gateway cannot avoid doing per request; the gateway's own overhead is what it adds to this.
+model="$(find "${HOMES[0]}" -name '*.onnx' -print -quit)"
+[ -n "$model" ] || { echo "no .onnx model under ${HOMES[0]}" >&2; exit 1; }
+port_file="$WORK/bare-onnx.port"
+setsid node "$HERE/bare-onnx-server.mjs" 0 "$model" "${ROOTS[0]}" > "$port_file" & BARE_PIDS+=($!)
+for _ in $(seq 200); do [ -s "$port_file" ] && break; sleep 0.05; done
+[ -s "$port_file" ] || { echo "bare-onnx-server.mjs did not start" >&2; exit 1; }
+LABELS+=("bare+onnx"); URLS+=("http://127.0.0.1:$(cat "$port_file")/"); TOKENS+=(""); BUILD+=(-1)
+ONNX=$(( ${#LABELS[@]} - 1 ))
 
 # wrk on URL $1 with token $2 for $3: prints "requests/s answered".
 measure() {
@@ -73,6 +86,7 @@ echo "uptime at start: $(uptime)"
 N=${#LABELS[@]}
 header="round"; for s in "${!LABELS[@]}"; do header="$header  ${LABELS[$s]}"; done
 for s in "${!LABELS[@]}"; do [ "$s" -ne "$BARE" ] && header="$header  ${LABELS[$s]}/bare"; done
+for s in "${!ROOTS[@]}"; do header="$header  ${LABELS[$s]}/bare+onnx"; done
 echo "$header  load (req/s, then % of bare in the same round)"
 results="$WORK/results"
 for r in $(seq "$ROUNDS"); do
@@ -90,6 +104,10 @@ for r in $(seq "$ROUNDS"); do
     ratio=$(node -e 'console.log((100 * process.argv[1] / process.argv[2]).toFixed(1))' "${got[$s]}" "${got[$BARE]}")
     line="$line  $ratio%"; echo "${LABELS[$s]} ${got[$s]} $ratio" >> "$results"
   done
+  for s in "${!ROOTS[@]}"; do
+    ratio=$(node -e 'console.log((100 * process.argv[1] / process.argv[2]).toFixed(1))' "${got[$s]}" "${got[$ONNX]}")
+    line="$line  $ratio%"; echo "${LABELS[$s]}/bare+onnx ${got[$s]} $ratio" >> "$results"
+  done
   echo "$line  $(cut -d' ' -f1 /proc/loadavg)"
 done
 echo "uptime at end: $(uptime)"
@@ -100,7 +118,7 @@ const by = {};
 for (const [k, rps, ratio] of rows) { const b = (by[k] ??= { rps: [], ratio: [] }); b.rps.push(Number(rps)); if (ratio) b.ratio.push(Number(ratio)); }
 for (const [k, v] of Object.entries(by)) {
   if (!v.ratio.length) console.log(`${k}: median ${median(v.rps).toFixed(0)} req/s`);
-  else console.log(`${k}: median ${median(v.rps).toFixed(0)} req/s; % of bare in the same round: median ${median(v.ratio).toFixed(1)}% (min ${Math.min(...v.ratio).toFixed(1)}%, max ${Math.max(...v.ratio).toFixed(1)}%)`);
+  else console.log(`${k}: median ${median(v.rps).toFixed(0)} req/s; % of ${k.endsWith("/bare+onnx") ? "bare+onnx" : "bare"} in the same round: median ${median(v.ratio).toFixed(1)}% (min ${Math.min(...v.ratio).toFixed(1)}%, max ${Math.max(...v.ratio).toFixed(1)}%)`);
 }' "$results"
 
 # Every answered request has its row: stop the servers (a stop writes what is queued), then count.

@@ -41,9 +41,10 @@ export async function archiveFiles(store: BlobStore, root: string, files: FileHa
 
 /**
  * Writes archived files back under `root` (streamed from the store), each checked against its sha256;
- * refuses any path that would land outside it.
+ * refuses any path that would land outside it. `dropCorrupt` removes a stored file whose content does
+ * not match its sha256.
  */
-export async function restoreFiles(store: BlobStore, files: FileHashes, root: string): Promise<void> {
+export async function restoreFiles(store: BlobStore, files: FileHashes, root: string, options: { dropCorrupt?: boolean } = {}): Promise<void> {
   const base = resolve(root);
   for (const [path, hash] of Object.entries(files)) {
     const target = resolve(base, path);
@@ -52,6 +53,9 @@ export async function restoreFiles(store: BlobStore, files: FileHashes, root: st
     if (!(await store.getFile(`files/${hash}`, target))) throw new Error(`archived output ${path} (${hash.slice(0, 12)}) is missing`);
     if ((await hashFile(target)) !== hash) {
       await rm(target, { force: true });
+      // Content that does not match its own name is wrong for everyone: removed (with dropCorrupt), the
+      // next run that produces it stores it again instead of skipping a key that is "already there".
+      if (options.dropCorrupt) await store.delete(`files/${hash}`).catch(() => {});
       throw new Error(`archived output ${path}: the stored content does not match its sha256 ${hash.slice(0, 12)}`);
     }
   }

@@ -11,6 +11,7 @@ import { registerStatus } from "./commands/status.js";
 import { registerValidate } from "./commands/validate.js";
 import { registerArtifacts } from "./commands/artifacts.js";
 import { registerBundle } from "./commands/bundle.js";
+import { registerArchives } from "./commands/archives.js";
 import { registerCancel } from "./commands/cancel.js";
 import { registerModels } from "./commands/models.js";
 import { registerEndpoints } from "./commands/endpoints.js";
@@ -42,7 +43,7 @@ export function buildProgram(): Command {
     .exitOverride();
   withCommonOptions(program);
   inheritCommonOptions(program);
-  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerTtl, registerBundle, registerModels, registerEndpoints, registerApps, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerExport, registerSchema, registerInternalRunner]) register(program);
+  for (const register of [registerValidate, registerPlan, registerDeploy, registerDestroy, registerStatus, registerHistory, registerRollback, registerSettings, registerRun, registerSweep, registerRuns, registerJobs, registerSchedules, registerPipelines, registerTtl, registerBundle, registerArchives, registerModels, registerEndpoints, registerApps, registerServer, registerLogs, registerCancel, registerArtifacts, registerIdentity, registerLogin, registerExport, registerSchema, registerInternalRunner]) register(program);
   registerFirstHour(program);
   program.addHelpText("after", "\nExit codes: 0 success, 1 failure, 2 invalid input, 3 refused (lock held, protection, confirmation missing).");
   return program;

@@ -83,6 +83,11 @@ export function printRunDetails(out: Output, d: FieldsOf<"runs show">, full = fa
   }
   if (d.results !== null) out.line(`  results: ${JSON.stringify(d.results)}`);
   if (d.metrics !== null) out.line(`  metrics: ${JSON.stringify(d.metrics)}`);
+  const artifacts = d.provenance?.artifacts as Record<string, { size?: number }> | undefined;
+  if (artifacts && typeof artifacts === "object" && Object.keys(artifacts).length) {
+    out.line(`  artifacts (slipway archives list artifacts --run ${d.id}):`);
+    for (const [path, a] of Object.entries(artifacts)) out.line(`    ${path}${typeof a?.size === "number" ? `  ${a.size} B` : ""}`);
+  }
   if (full && d.provenance) {
     out.line("  provenance:");
     for (const [k, v] of Object.entries(d.provenance)) out.line(`    ${k}: ${JSON.stringify(v)}`);

@@ -11,6 +11,7 @@ import { archiveConfigFor, type ArchiveConfig } from "../store/archives.js";
 import type { z } from "zod";
 import { projectFileSchema, type ModuleFileBase, type Permission, type TargetConfig } from "./schema.js";
 import { refuseOutside } from "./safe-paths.js";
+import { withHomeBackends, type HomeConfig } from "./home-config.js";
 import { parseYamlWithPositions, projectFileProblem, readProjectFile, type SourceMap } from "./yaml-source.js";
 
 export const PROJECT_FILE = "slipway.yaml";
@@ -38,6 +39,8 @@ export interface LoadOptions<M extends ModuleFileBase = ModuleFileBase> {
    * this is given, under it (the server shows the caller's own path, e.g. "." or "../demo").
    */
   shownDir?: string;
+  /** SLIPWAY_HOME/config.yaml's backends: the target's `state`, `blobs` and `executor` when it names none. */
+  homeBackends?: HomeConfig;
 }
 
 export interface LoadedModule<M extends ModuleFileBase = ModuleFileBase> {
@@ -155,7 +158,8 @@ export function loadProject<M extends ModuleFileBase>(options: LoadOptions<M>): 
     }
   });
 
-  const target = project?.targets[targetName];
+  const declared = project?.targets[targetName];
+  const target = declared && withHomeBackends(declared, options.homeBackends ?? {});
   if (target?.env_files) {
     target.env_files.forEach((envFile, i) => {
       const location = parsed.sourceMap.locate(["targets", targetName, "env_files", i]);

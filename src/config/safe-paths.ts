@@ -51,6 +51,16 @@ export function outputPathReason(path: string): string | undefined {
   return undefined;
 }
 
+/** Why a job's `artifacts` pattern (relative to the run's output folder) is unusable, or undefined. */
+export function artifactPatternProblem(pattern: string): string | undefined {
+  if (pattern.includes("\0")) return "contains a NUL byte";
+  if (pattern.startsWith("/") || pattern.startsWith("~") || /^[A-Za-z]:[\\/]/.test(pattern)) return "is absolute; patterns are relative to the run's output folder";
+  if (pattern.includes("\\")) return 'contains "\\"; write paths with "/"';
+  if (pattern.startsWith("!")) return 'starts with "!"; a pattern names files to keep (exclusions are not supported)';
+  if (pattern.split("/").some((s) => s === "..")) return 'contains ".."; patterns stay inside the run\'s output folder';
+  return undefined;
+}
+
 /** `inner` is `outer` itself or somewhere below it (both absolute, compared as written). */
 export function isInside(outer: string, inner: string): boolean {
   const rel = relative(outer, inner);

@@ -63,7 +63,7 @@ const archiveStore = z
     s3Backend,
   ])
   .describe("Where one kind of run archive is kept");
-const blobsBackend = z
+export const blobsBackend = z
   .discriminatedUnion("type", [
     z.strictObject({
       type: z.literal("fs").describe("fs: a local folder (the default, SLIPWAY_HOME/blobs)"),
@@ -85,7 +85,7 @@ const retention = z
   })
   .describe("Retention work the server runs for this target (background work)");
 
-const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
+export const backend = z.strictObject({ type: z.string().min(1) }).catchall(scalar).describe("A backend choice, e.g. { type: sqlite }");
 
 /** Slurm's own names: partitions, accounts, QOS (no spaces, commas or option syntax). */
 const slurmName = (what: string) =>

@@ -1,6 +1,7 @@
 // What deploy and destroy tell the server's background work: where each deployed project lives and
 // its retention (`background_targets`), and that a server must run while schedules, pipeline triggers
 // (cron, git) or retention are deployed (deploy starts the background server, which then does not stop idle).
+import { loadHomeConfig, usesHomeState } from "../config/home-config.js";
 import { iso } from "../clock.js";
 import { targetTtl } from "../config/ttl.js";
 import type { CompiledProject } from "../kinds/compile-project.js";
@@ -26,8 +27,8 @@ export async function recordBackgroundWork(compiled: CompiledProject, stores: St
   const expiring = ttl?.scope === "target" ? ttl.after : undefined;
   if (!schedules.length && !retention && !triggered.length && !expiring) return;
   const work = [schedules.length ? `${schedules.length} schedule(s)` : "", triggered.length ? `${triggered.length} pipeline trigger(s)` : "", retention ? `artifact retention every ${retention.artifacts.every}` : "", expiring ? `its ttl of ${expiring}` : ""].filter(Boolean).join(" and ");
-  if (!servedByHomeServer(compiled)) {
-    ctx.reporter.warn(`${project.name}/${project.target.name} keeps its state outside SLIPWAY_HOME: its ${work} run only in a server started on that state`);
+  if (!servedByHomeServer(compiled, ctx)) {
+    ctx.reporter.warn(`${project.name}/${project.target.name} keeps its state outside this home's state database: its ${work} run only in a server whose home uses that state (SLIPWAY_HOME/config.yaml, state:)`);
     return;
   }
   if (await runningServer(ctx.env)) return;
@@ -42,8 +43,7 @@ export async function forgetBackgroundWork(compiled: CompiledProject, stores: St
   await stores.state.background().deleteTarget(project.name, project.target.name);
 }
 
-/** Whether the local server (which opens SLIPWAY_HOME/state.db) sees this target's state. */
-function servedByHomeServer(compiled: CompiledProject): boolean {
-  const state = compiled.project.target.config.state;
-  return !state || (state.type === "sqlite" && state.path === undefined);
+/** Whether the local server (which opens the home's state database) sees this target's state. */
+export function servedByHomeServer(compiled: CompiledProject, ctx: OperationContext): boolean {
+  return usesHomeState(compiled.project.target.config, loadHomeConfig(ctx.env.home, ctx.env.processEnv));
 }

@@ -9,6 +9,7 @@ import type { RecordedResource, ResourceRuntime } from "../resources.js";
 import { loadProject } from "../config/load.js";
 import type { Reporter } from "../engine/reporter.js";
 import type { RuntimeEnv } from "../env.js";
+import { loadHomeConfig } from "../config/home-config.js";
 import { openStores, type Stores } from "../store/open.js";
 
 export interface ProjectOptions {
@@ -108,6 +109,7 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
     user: env.user,
     env: env.processEnv,
     shownDir: options.shownDir,
+    homeBackends: loadHomeConfig(env.home, env.processEnv),
   });
   return compileProject(project, diagnostics);
 }

@@ -6,6 +6,7 @@
 // then hands the run to the server of SLIPWAY_HOME (starting it, as deploy does for schedules), whose
 // pipelines loop carries on (approvals, waits, timeouts, later stages, triggers). Through the API
 // (inServer), or with --detach, the server does it all.
+import { servedByHomeServer } from "./background.js";
 import { hostname } from "node:os";
 import { iso } from "../clock.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
@@ -190,9 +191,8 @@ export async function runPipeline(options: RunPipelineOptions, ctx: OperationCon
 
 /** The server of SLIPWAY_HOME carries the run on (approvals, waits, later stages); started when none runs. */
 async function handToServer(compiled: CompiledProject, ctx: OperationContext): Promise<void> {
-  const state = compiled.project.target.config.state;
-  if (state && !(state.type === "sqlite" && state.path === undefined)) {
-    ctx.reporter.warn(`${compiled.project.name}/${compiled.project.target.name} keeps its state outside SLIPWAY_HOME: the run goes on only in a server started on that state`);
+  if (!servedByHomeServer(compiled, ctx)) {
+    ctx.reporter.warn(`${compiled.project.name}/${compiled.project.target.name} keeps its state outside this home's state database: the run goes on only in a server whose home uses that state (SLIPWAY_HOME/config.yaml, state:)`);
     return;
   }
   if (await runningServer(ctx.env)) return;

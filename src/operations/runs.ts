@@ -237,6 +237,51 @@ export async function exportBundle(options: ProjectOptions & { job: string; out:
   return { hash: bundle.hash, files: bundle.manifest.files.length, bytes: data.length, out: options.out };
 }
 
+export interface BundleSummary {
+  job: string;
+  /** The bundle's content hash (what a run records as its `bundle`). */
+  hash: string;
+  files: number;
+  /** Bytes of the files it holds. */
+  bytes: number;
+  /** Bytes this capture newly stored in the job-source archive (0 when nothing changed). */
+  bytesWritten: number;
+  /** The .tar.gz written (with `out`), else null. */
+  out: string | null;
+  archiveBytes: number | null;
+  /** Each file with its size and sha256, sorted by path. */
+  manifest: Array<{ path: string; size: number; sha256: string }>;
+}
+
+/**
+ * Captures a job's bundle (its source, resolved configuration, task scripts and runner) into the
+ * job-source archive and describes it; with `out`, also writes it as a .tar.gz (`slipway bundle`).
+ * The SDK's `Slipway.bundle()`.
+ */
+export async function describeBundle(options: ProjectOptions & { job: string; out?: string; params?: Record<string, string> }, ctx: OperationContext): Promise<BundleSummary> {
+  const compiled = compileFor(options, ctx);
+  await authorizeFor(compiled, ctx, "CAN_VIEW", "bundle");
+  const job = jobDefinition(findJob(compiled, options.job), options.params ?? {});
+  const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
+  const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), archives.job_source, ctx.env);
+  let archiveBytes: number | null = null;
+  if (options.out) {
+    const data = await packBundle(archives.job_source, bundle.hash);
+    await writeFile(options.out, data);
+    archiveBytes = data.length;
+  }
+  return {
+    job: job.job,
+    hash: bundle.hash,
+    files: bundle.manifest.files.length,
+    bytes: bundle.bytesTotal,
+    bytesWritten: bundle.bytesWritten,
+    out: options.out ?? null,
+    archiveBytes,
+    manifest: bundle.manifest.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
+  };
+}
+
 /**
  * Runs a job attached to this process (`run --wait`): one process instead of a CLI plus a runner, the
  * log lines as they are written, and Ctrl-C cancels the run.
@@ -440,7 +485,7 @@ class LogReader {
   }
 }
 
-async function findRun(stores: Stores, id: string): Promise<RunRow> {
+export async function findRun(stores: Stores, id: string): Promise<RunRow> {
   const runs = stores.state.runs();
   const exact = await runs.get(id);
   if (exact) return exact;

@@ -1,6 +1,7 @@
 // Schedules as deployed to a target: their next fire times and last fires (`schedules list`), and
 // pausing or unpausing one (`schedules pause|unpause NAME`, which overrides the config's `paused`
 // until the other command is given).
+import { servedByHomeServer } from "./background.js";
 import { iso } from "../clock.js";
 import { InvalidInputError } from "../errors.js";
 import { nextDue } from "../kinds/cron.js";
@@ -87,8 +88,7 @@ export async function setSchedulePaused(options: ProjectOptions & { name: string
       throw new InvalidInputError([{ message: `no schedule ${options.name} is deployed to ${project.name}/${project.target.name}`, hint: didYouMean(options.name, names) ?? (names.length ? `schedules: ${names.join(", ")}` : "deploy one first") }], "unknown_schedule");
     }
     await stores.state.background().setPaused(project.name, project.target.name, options.name, options.paused, iso(ctx.env.clock.now()), ctx.env.user);
-    const state = project.target.config.state;
-    if (!options.paused && (!state || (state.type === "sqlite" && state.path === undefined)) && !(await runningServer(ctx.env))) {
+    if (!options.paused && servedByHomeServer(compiled, ctx) && !(await runningServer(ctx.env))) {
       const server = await ensureServer(ctx.env);
       ctx.reporter.info(`started the Slipway server at ${server.url}: it fires the schedule`);
     }

@@ -26,6 +26,8 @@ export interface JobDefinition {
   compute: { cpus?: number; memory?: string; gpus?: number; time_limit?: string; environment?: string };
   registers?: RegistersSpec;
   source?: string;
+  /** Globs of output files kept in the artifacts archive (the job's and its tasks'); absent when none. */
+  artifacts?: string[];
 }
 
 
@@ -48,6 +50,7 @@ export function jobDefinition(resource: DesiredResource<JobSpec>, paramOverrides
     ? Object.fromEntries(Object.entries(spec.tasks).map(([name, t]) => [name, { command: t.command, dependsOn: t.depends_on ?? [], cache: t.cache ?? false, env: strings(t.env) }]))
     : { main: { command: spec.command!, dependsOn: [], cache: false, env: {} } };
   const { timeout, ...compute } = spec.compute ?? {};
+  const artifacts = [...new Set([...(spec.artifacts ?? []), ...Object.values(spec.tasks ?? {}).flatMap((t) => t.artifacts ?? [])])];
   return {
     job: resource.name,
     module: spec.module,
@@ -59,6 +62,8 @@ export function jobDefinition(resource: DesiredResource<JobSpec>, paramOverrides
     compute,
     registers: spec.registers,
     source: spec.source,
+    // Only when declared: the job definition is in the bundle, whose hash the task cache keys on.
+    ...(artifacts.length ? { artifacts } : {}),
   };
 }
 

@@ -22,7 +22,9 @@ import { killProcessGroup, runScript } from "../util/run-script.js";
 import { readInstructions, INSTRUCTIONS_FILE, type RunInstructions } from "./instructions.js";
 import type { JobDefinition, TaskDefinition } from "./job-definition.js";
 import { runDag } from "../util/dag.js";
-import { archiveFiles, changedFiles, hashTree, restoreFiles, type FileHashes } from "../bundles/output-files.js";
+import { archiveFiles, changedFiles, hashTree, type FileHashes } from "../bundles/output-files.js";
+import { archiveRunArtifacts } from "./run-artifacts.js";
+import { cacheEntryKey, lookupEntry, publishEntry, restoreFromAny } from "./task-cache.js";
 import { runPaths, workDirPool } from "./paths.js";
 import { executorNamed } from "../executors/index.js";
 import type { RunHandle } from "../executors/executor.js";
@@ -230,19 +232,13 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
     const key = hashValue({ project: ctx.instr.project, target: ctx.instr.target, bundle: ctx.row.bundle, task: name, command: task.command, params: ctx.job.params, moduleEnv: ctx.instr.env, env: ctx.instr.jobEnv, taskEnv: ctx.instr.taskEnv?.[name] ?? task.env, upstream, libraries });
     const cacheKey = task.cache ? key : null;
     if (cacheKey && !ctx.instr.noCache) {
-      const hit = await ctx.runs.cached(cacheKey);
+      const hit = await findCached(ctx, name, cacheKey, write);
       if (hit) {
-        const outputs = JSON.parse(hit.outputs) as FileHashes;
-        const restored = await restoreFiles(ctx.archives.persisted_data, outputs, ctx.paths.output).then(
-          () => true,
-          (e: Error) => (write(`cache entry of run ${hit.run_id} is unusable (${e.message}); running the task`), false),
-        );
-        if (restored) {
-          write(`cache hit: reusing the outputs of run ${hit.run_id} (task ${hit.task})`);
-          const now = iso(ctx.env.clock.now());
-          await ctx.runs.updateTask(ctx.runId, name, { status: "cached", cached_from: hit.run_id, cache_key: cacheKey, outputs: hit.outputs, started_at: now, finished_at: now, exit_code: 0 });
-          return { ok: true, outputs, key };
-        }
+        write(`cache hit: reusing the outputs of run ${hit.runId} (task ${hit.task}${hit.fromArchive ? ", from the cache archive" : ""})`);
+        const now = iso(ctx.env.clock.now());
+        const outputs = JSON.stringify(hit.outputs);
+        await ctx.runs.updateTask(ctx.runId, name, { status: "cached", cached_from: hit.runId, cache_key: cacheKey, outputs, started_at: now, finished_at: now, exit_code: 0 });
+        return { ok: true, outputs: hit.outputs, key };
       }
     }
     const attempts = ctx.job.retries + 1;
@@ -254,7 +250,14 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
       if (code === 0) {
         const outputs = changedFiles(before, await hashTree(ctx.paths.output));
         await archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs);
-        if (cacheKey) await ctx.runs.remember({ cache_key: cacheKey, run_id: ctx.runId, task: name, outputs: JSON.stringify(outputs), created_at: iso(ctx.env.clock.now()) });
+        if (cacheKey) {
+          const createdAt = iso(ctx.env.clock.now());
+          // The archive's entry first (other homes find it there), then this home's index.
+          await publishEntry(ctx.archives.cache, ctx.paths.output, { cache_key: cacheKey, project: ctx.instr.project, target: ctx.instr.target, task: name, run_id: ctx.runId, created_at: createdAt, outputs }).catch((e: Error) =>
+            write(`warning: could not write the cache entry to the cache archive (${e.message}); only this home will reuse it`),
+          );
+          await ctx.runs.remember({ cache_key: cacheKey, run_id: ctx.runId, task: name, outputs: JSON.stringify(outputs), created_at: createdAt });
+        }
         await ctx.runs.updateTask(ctx.runId, name, { status: "succeeded", exit_code: 0, attempts: attempt, pid: null, finished_at: iso(ctx.env.clock.now()), outputs: JSON.stringify(outputs) });
         return { ok: true, outputs, key };
       }
@@ -276,6 +279,39 @@ async function runTask(ctx: TaskContext, name: string, outcomes: Map<string, Tas
   } finally {
     await new Promise((r) => log.end(r));
   }
+}
+
+/**
+ * A usable earlier result for `cacheKey`, its outputs already restored into the output folder: this
+ * home's index first (outputs from persisted_data or the cache archive), then the cache archive's entry,
+ * which is verified before use (task-cache.ts) and then indexed here. An unusable one is reported and
+ * skipped; undefined means the task runs.
+ */
+async function findCached(ctx: TaskContext, task: string, cacheKey: string, write: (line: string) => void): Promise<{ runId: string; task: string; outputs: FileHashes; fromArchive: boolean } | undefined> {
+  const stores = [ctx.archives.persisted_data, ctx.archives.cache].filter((s, i, all) => all.findIndex((o) => o.location === s.location) === i);
+  const local = await ctx.runs.cached(cacheKey);
+  if (local) {
+    const outputs = JSON.parse(local.outputs) as FileHashes;
+    const ok = await restoreFromAny(stores, outputs, ctx.paths.output).then(
+      () => true,
+      (e: Error) => (write(`cache entry of run ${local.run_id} is unusable (${e.message}); looking in the cache archive`), false),
+    );
+    if (ok) return { runId: local.run_id, task: local.task, outputs, fromArchive: false };
+  }
+  const found = await lookupEntry(ctx.archives.cache, cacheKey, { project: ctx.instr.project, target: ctx.instr.target, task }).catch((e: Error) => ({ problem: `the cache archive could not be read: ${e.message}` }));
+  if (!found) return undefined;
+  if ("problem" in found) {
+    write(`warning: ignoring the cache archive's entry ${cacheEntryKey(cacheKey)}: ${found.problem}; running the task`);
+    return undefined;
+  }
+  const { entry } = found;
+  const restored = await restoreFromAny([ctx.archives.cache, ...stores.filter((s) => s.location !== ctx.archives.cache.location)], entry.outputs, ctx.paths.output).then(
+    () => true,
+    (e: Error) => (write(`warning: ignoring the cache archive's entry of run ${entry.run_id}: ${e.message}; running the task`), false),
+  );
+  if (!restored) return undefined;
+  await ctx.runs.remember({ cache_key: cacheKey, run_id: entry.run_id, task: entry.task, outputs: JSON.stringify(entry.outputs), created_at: entry.created_at });
+  return { runId: entry.run_id, task: entry.task, outputs: entry.outputs, fromArchive: true };
 }
 
 async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition, write: (line: string) => void, attempt: number): Promise<{ code: number; timedOut: boolean }> {
@@ -359,6 +395,13 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     const file = ctx.paths.taskLog(task);
     if (existsSync(file)) await ctx.archives.stage_logs.putFile(`runs/${ctx.runId}/${task}.log`, file);
   }
+  // Declared artifacts, whatever the outcome (a failed run's report is often what explains it).
+  const artifacts = ctx.job.artifacts?.length
+    ? await archiveRunArtifacts(ctx.archives.artifacts, ctx.runId, ctx.paths.output, ctx.job.artifacts).catch((e: Error) => {
+        appendFileSync(ctx.paths.runnerLog, `${iso(ctx.env.clock.now())} could not archive the run's artifacts: ${e.message}\n`);
+        return undefined;
+      })
+    : undefined;
   let results = await readJson(join(ctx.paths.output, "results.json"));
   if (status === "succeeded" && ctx.job.registers) {
     const registration = await registerFromRun({
@@ -393,6 +436,7 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     status,
     tasks: Object.fromEntries(tasks.map((t) => [t.task, { status: t.status, exit_code: t.exit_code, attempts: t.attempts, cached_from: t.cached_from }])),
     outputs,
+    ...(artifacts ? { artifacts } : {}),
     archives: archiveLocations(ctx.archives),
     ...(ctx.environment ? { environment: ctx.environment } : {}),
   };

@@ -1,7 +1,7 @@
 // Submitting a run: resolve the job, capture its bundle, record the run, hand it to the executor.
 // Returns as soon as the executor has the run; the run goes on without the caller.
 import { mkdirSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
@@ -12,7 +12,7 @@ import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
 import { ArtifactStore } from "../artifacts/store.js";
 import { resolveLibraries } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
-import { captureBundle, unpackArchive, type CaptureResult } from "../bundles/index.js";
+import { captureBundle, packBundle, unpackArchive, type CaptureResult } from "../bundles/index.js";
 import type { DesiredResource } from "../resources.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import { executorFor } from "../executors/index.js";
@@ -42,9 +42,18 @@ export interface SubmitOptions {
   attached?: boolean;
   /** Why the run starts (default manual); a schedule's runs name it in `ref`. */
   trigger?: { kind: RunTrigger; ref?: string };
+  /**
+   * Also write the run's bundle as a .tar.gz next to its working folder: `runs/<id>/bundle.tgz` under
+   * SLIPWAY_HOME (the reference process ships this archive to the backend; here it is kept to inspect,
+   * or to run elsewhere with `run --bundle`). It stays after the run.
+   */
+  writeBundle?: boolean;
   /** The run's id, picked by the caller (a schedule's fire claims it before starting, so a takeover never starts two). */
   runId?: string;
 }
+
+/** The bundle archive `writeBundle` asks for, in the run's folder beside `work/`. */
+export const RUN_BUNDLE_FILE = "bundle.tgz";
 
 export type RunTrigger = "manual" | "schedule" | "deploy" | "pipeline";
 
@@ -230,6 +239,8 @@ async function recordRun(
   const id = (!sweep && options.runId) || newId("r", env.clock.now());
   const dir = runDir(env.home, id);
   mkdirSync(dir, { recursive: true });
+  const archiveFile = options.writeBundle ? join(dir, RUN_BUNDLE_FILE) : undefined;
+  if (archiveFile) await writeFile(archiveFile, await packBundle(jobSource, bundle.hash));
   const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
   const runtime = source.job.runtime!;
   const row: RunRow = {
@@ -256,7 +267,7 @@ async function recordRun(
       git: git ?? null,
       // The job definition that ran: as deployed to the target, or as the config had it (--from-source).
       job_origin: source.origin,
-      bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null },
+      bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null, ...(archiveFile ? { archive_file: archiveFile } : {}) },
       env_names: Object.keys({ ...runtime.env, ...job.env }).sort(),
       ...(environment ? { environment: { name: environment.name, ephemeral: environment.ephemeral } } : {}),
       ...(sweep ? { sweep } : {}),

@@ -8,6 +8,8 @@ import type { Plan, PlannedAction } from "../engine/plan.js";
 import type { ResourceKind } from "../resources.js";
 import { SlipwayError, type ErrorCode } from "../errors.js";
 import type { ArtifactListing, ArtifactsOverview, GcResult, InstallResult } from "../operations/artifacts.js";
+import type { ArchiveListing } from "../operations/archives.js";
+import type { ArchiveKind } from "../store/archives.js";
 import type { DeployResult, PlanResult, ValidateResult } from "../operations/deploy.js";
 import type { EndpointView } from "../operations/endpoints.js";
 import type { AppView } from "../operations/apps.js";
@@ -248,4 +250,16 @@ export function toGc(d: FieldsOf<"artifacts gc">): GcResult {
 
 export function toModelPromotion(p: FieldsOf<"models promote">): ModelPromotion {
   return { model: p.model, from: { ...p.from }, to: { ...p.to }, promoted: p.promoted, alias: p.alias, copied: { ...p.copied }, version: toModelVersion(p.version) };
+}
+
+export function toArchiveListing(d: FieldsOf<"archives list">): ArchiveListing {
+  return {
+    kind: d.kind as ArchiveKind,
+    location: d.location,
+    run: d.run,
+    count: d.count,
+    bytes: d.bytes,
+    groups: d.groups.map((g) => ({ name: g.name, count: g.count, bytes: g.bytes, modified: g.modified, entries: g.entries.map((e) => ({ key: e.key, size: e.size, modified: e.modified })) })),
+    hidden: d.hidden,
+  };
 }

@@ -24,7 +24,8 @@ import { promoteArtifact, promoteModel, type ArtifactPromotion, type ModelPromot
 import { createAccessToken, endpointLogs, listEndpoints, queryEndpoint, type EndpointView } from "../operations/endpoints.js";
 import { appLogs, listApps, type AppLogs, type AppView } from "../operations/apps.js";
 import type { InferenceRow } from "../serving/inference-log.js";
-import { cancelRun, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type RunDetails, type RunSummary } from "../operations/runs.js";
+import { cancelRun, describeBundle, listRuns, runLogs, showRun, startRun, startSweep, waitForRun, type BundleSummary, type RunDetails, type RunSummary } from "../operations/runs.js";
+import { listArchive, type ArchiveListing } from "../operations/archives.js";
 import type { SettingRow } from "../store/state/state-store.js";
 import {
   buildArtifacts,
@@ -106,6 +107,8 @@ export class Slipway {
   readonly endpoints: Endpoints;
   /** Web apps the server runs at /apps/NAME/ (`slipway apps …`). */
   readonly apps: Apps;
+  /** The run archives (`slipway archives …`). */
+  readonly archives: Archives;
 
   constructor(options: SlipwayOptions = {}) {
     const env: RuntimeEnv = readRuntimeEnvWith(options.home ? { SLIPWAY_HOME: options.home } : {});
@@ -123,6 +126,7 @@ export class Slipway {
     this.models = new Models(this.b);
     this.endpoints = new Endpoints(this.b);
     this.apps = new Apps(this.b);
+    this.archives = new Archives(this.b);
   }
 
   /**
@@ -176,7 +180,7 @@ export class Slipway {
    * `fromSource` is set. With a server, it runs on the server's executor.
    */
   async run(job: string, options: RunOptions = {}): Promise<Run> {
-    const args = { job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource };
+    const args = { job, params: options.params, noCache: options.noCache, keepWorkdir: options.keepWorkdir, fromSource: options.fromSource, writeBundle: options.writeBundle };
     const id = this.b.remote ? (await onServer(this.b, "run", args)).fields.id : (await startRun({ ...this.b.project, ...args }, this.b.ctx)).id;
     return new Run(id, this.b);
   }
@@ -189,6 +193,16 @@ export class Slipway {
     const args = { job, values, params: options.params, noCache: options.noCache, fromSource: options.fromSource };
     const ids = this.b.remote ? (await onServer(this.b, "sweep", args)).fields.runs.map((r) => r.id) : (await startSweep({ ...this.b.project, ...args, keepWorkdir: options.keepWorkdir }, this.b.ctx)).runs.map((r) => r.id);
     return ids.map((id) => new Run(id, this.b));
+  }
+
+  /**
+   * Captures `job`'s bundle (its source folder, resolved configuration, task scripts and runner) into
+   * the job-source archive and returns its hash and manifest; with `out`, also writes it as a .tar.gz
+   * (what `slipway bundle JOB -o FILE` writes; `run --bundle FILE` runs it). On this machine only.
+   */
+  async bundle(job: string, options: { out?: string; params?: Record<string, string> } = {}): Promise<BundleSummary> {
+    if (this.b.remote) throw notRemote("bundle");
+    return describeBundle({ ...this.b.project, job, out: options.out, params: options.params }, this.b.ctx);
   }
 
   /** A run started earlier (by id or unique prefix). */
@@ -211,6 +225,8 @@ export interface RunOptions {
   keepWorkdir?: boolean;
   /** Run the job as the config declares it now, deployed or not (development). */
   fromSource?: boolean;
+  /** Also write the run's bundle as a .tar.gz next to its working folder (its path is in provenance.bundle.archive_file). */
+  writeBundle?: boolean;
 }
 
 /** One run of a job. */
@@ -253,6 +269,21 @@ export class Run {
   async cancel(): Promise<RunSummary> {
     if (this.b.remote) return doc.toRunSummary((await onServer(this.b, "cancel", { run: this.id })).fields);
     return cancelRun({ ...this.b.project, run: this.id }, this.b.ctx);
+  }
+}
+
+/** The run archives of the Slipway's target: the same as `slipway archives …`. */
+export class Archives {
+  /** @internal */
+  constructor(private readonly b: Backend) {}
+
+  /**
+   * What one archive kind (job_source, stage_logs, persisted_data, artifacts, provenance, cache, misc)
+   * holds for the target, grouped by run, bundle and content; `run` limits it to one run's blobs.
+   */
+  async list(kind: string, options: { run?: string } = {}): Promise<ArchiveListing> {
+    if (this.b.remote) return doc.toArchiveListing((await onServer(this.b, "archives list", { kind, run: options.run })).fields);
+    return listArchive({ ...this.b.project, kind, run: options.run }, this.b.ctx);
   }
 }
 

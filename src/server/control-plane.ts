@@ -1,6 +1,7 @@
 // The control plane's own operations (tokens, users, groups, permissions, the audit log), for the API
 // and for the embedded CLI alike: each asks the one Authorizer and appends every change to the audit log.
 // Identity lives in the state database of SLIPWAY_HOME (the server's home), whatever the targets use.
+import { loadHomeConfig } from "../config/home-config.js";
 import { iso, type Clock } from "../clock.js";
 import { toUserName, type RuntimeEnv } from "../env.js";
 import { InvalidInputError } from "../errors.js";
@@ -179,9 +180,9 @@ function checkGrant(g: GrantRequest): { scope: Scope; level: AccessLevel } {
   return { scope: { project: g.project, target: g.target, resource: g.resource }, level: g.level };
 }
 
-/** Opens the control plane of SLIPWAY_HOME (its own state database, migrated). */
+/** Opens the control plane of SLIPWAY_HOME (its state database, SLIPWAY_HOME/config.yaml's `state` or state.db; migrated). */
 export async function openControlPlane(env: RuntimeEnv): Promise<ControlPlane> {
-  return new ControlPlane(await openStores(env.home), env.clock);
+  return new ControlPlane(await openStores(env.home, loadHomeConfig(env.home, env.processEnv)), env.clock);
 }
 
 /**

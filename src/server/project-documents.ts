@@ -1,6 +1,8 @@
 // The project commands as documents: each runs its operation (src/operations) and answers with the
 // command's view (src/views). The API's project routes answer with these, and the embedded CLI prints
 // them, so both print the same bytes (the CLI renders its text from the document too).
+import { listArchive } from "../operations/archives.js";
+import { archiveListView } from "../views/archives.js";
 import { collectGarbage, installArtifact, listArtifacts, listArtifactVersions, type GcPlan } from "../operations/artifacts.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "../operations/context.js";
 import { deploy, plan, validate } from "../operations/deploy.js";
@@ -47,7 +49,7 @@ export interface ProjectArgs {
   history: { limit?: number };
   "settings list": { module?: string };
   /** Starts a run (`run` without --wait; `run --wait` is run, logs with follow, runs show). */
-  run: { job: string; params?: Record<string, string>; keepWorkdir?: boolean; noCache?: boolean; fromSource?: boolean; /** A `slipway bundle` archive on this machine (embedded only). */ bundleArchive?: string };
+  run: { job: string; params?: Record<string, string>; keepWorkdir?: boolean; noCache?: boolean; fromSource?: boolean; writeBundle?: boolean; /** A `slipway bundle` archive on this machine (embedded only). */ bundleArchive?: string };
   /** Starts one run per combination of `values` (a sweep); `sweep --wait` is this, then runs show of each until all finished. */
   sweep: { job: string; values: Record<string, string[]>; params?: Record<string, string>; noCache?: boolean; fromSource?: boolean };
   runs: { job?: string; limit?: number };
@@ -77,6 +79,8 @@ export interface ProjectArgs {
   "apps list": Record<string, never>;
   "apps logs": { name: string; offset?: number; tail?: number };
   "artifacts list": { name?: string };
+  /** One archive kind's blobs for the target, grouped; `run` limits it to one run's. */
+  "archives list": { kind: string; run?: string };
   "artifacts install": { library: string; into: string; forceUnlock?: boolean };
   /** `onPlan`: the plan (as the document holds it) before anything is deleted or asked. */
   "artifacts gc": { names?: string[]; keepLast?: number; yes?: boolean; forceUnlock?: boolean; onPlan?: (plan: FieldsOf<"artifacts gc">) => void };
@@ -161,7 +165,7 @@ export const projectCommands: ProjectCommands = {
   status: async (ctx, p) => ({ fields: statusView(await status(p, ctx)) }),
   history: async (ctx, p, a) => ({ fields: historyView(await history({ ...p, limit: a.limit ?? 50 }, ctx)) }),
   "settings list": async (ctx, p, a) => ({ fields: settingsView(await listSettings({ ...p, module: a.module }, ctx)) }),
-  run: async (ctx, p, a) => ({ fields: runSummaryView(await startRun({ ...p, job: a.job, params: a.params ?? {}, keepWorkdir: a.keepWorkdir, noCache: a.noCache, fromSource: a.fromSource, bundleArchive: a.bundleArchive }, ctx)) }),
+  run: async (ctx, p, a) => ({ fields: runSummaryView(await startRun({ ...p, job: a.job, params: a.params ?? {}, keepWorkdir: a.keepWorkdir, noCache: a.noCache, fromSource: a.fromSource, bundleArchive: a.bundleArchive, writeBundle: a.writeBundle }, ctx)) }),
   sweep: async (ctx, p, a) => ({ fields: sweepView(await startSweep({ ...p, job: a.job, values: a.values, params: a.params ?? {}, noCache: a.noCache, fromSource: a.fromSource }, ctx)) }),
   runs: async (ctx, p, a) => ({ fields: runsView(await listRuns({ ...p, job: a.job, limit: a.limit ?? 20 }, ctx)) }),
   "runs show": async (ctx, p, a) => ({ fields: runDetailsView(await showRun({ ...p, run: a.run }, ctx)) }),
@@ -208,6 +212,7 @@ export const projectCommands: ProjectCommands = {
     return { fields: gcView(await collectGarbage({ ...p, names: a.names, keepLast: a.keepLast, yes: a.yes, forceUnlock: a.forceUnlock, onPlan }, ctx)) };
   },
   "artifacts promote": async (ctx, p, a) => ({ fields: artifactPromotionView(await promoteArtifact({ ...p, ref: a.ref, from: a.from, to: a.to }, ctx)) }),
+  "archives list": async (ctx, p, a) => ({ fields: archiveListView(await listArchive({ ...p, kind: a.kind, run: a.run }, ctx)) }),
   "pipelines list": async (ctx, p) => ({ fields: pipelinesView(await listPipelines(p, ctx)) }),
   "pipelines run": async (ctx, p, a) => {
     const r = await runPipeline({ ...p, name: a.name, params: a.params, detach: a.detach, onLine: a.onLine }, ctx);

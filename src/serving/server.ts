@@ -4,6 +4,7 @@
 // Start: stops model processes a dead server left, marks the recorded endpoints as restoring (503 until
 // each is back), listens, then restores them in the background. Stop: drains requests (drain.ts),
 // then stops the model processes. With an idle timeout, it stops by itself when it has nothing to do.
+import { loadHomeConfig } from "../config/home-config.js";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -115,7 +116,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const groups = new ProcessGroups(env.home, process.pid);
   const leftovers = groups.stopLeftovers();
   if (leftovers) options.log(`stopped ${leftovers} model process group(s) left by a server that is gone`);
-  const stores = await openStores(env.home);
+  const stores = await openStores(env.home, loadHomeConfig(env.home, env.processEnv));
   let inference: InferenceLog;
   try {
     inference = await InferenceLog.open(join(env.home, "inference.db"), { maxQueuedRows: env.inferenceQueueRows, log: options.log });

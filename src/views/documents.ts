@@ -15,6 +15,7 @@ import { errorSchema, type ErrorJson } from "./error.js";
 import { exportSchema } from "./export.js";
 import { completionSchema, doctorSchema, initSchema } from "./first-hour.js";
 import { modelPromotionSchema, modelVersionSchema, modelsSchema, modelVersionsSchema } from "./models.js";
+import { archiveListSchema } from "./archives.js";
 import { bundleSchema, logsSchema, runDetailsSchema, runResultsSchema, runSchema, runsSchema, runSummarySchema, sweepSchema } from "./runs.js";
 import { pipelineDecisionSchema, pipelineLogsSchema, pipelineRunSchema, pipelineRunsSchema, pipelinesSchema } from "./pipelines.js";
 import { jobsSchema, schedulePauseSchema, schedulesSchema } from "./schedules.js";
@@ -49,6 +50,7 @@ export const DOCUMENTS = {
   logs: { fields: logsSchema, unsuccessful: true },
   cancel: { fields: runSummarySchema },
   bundle: { fields: bundleSchema },
+  "archives list": { fields: archiveListSchema },
   "jobs list": { fields: jobsSchema },
   "schedules list": { fields: schedulesSchema },
   "schedules pause": { fields: schedulePauseSchema },

@@ -160,6 +160,16 @@ for (const backend of backends) {
       assert.deepEqual(await s.list("a/q/"), []);
     });
 
+    test(name("listDetailed gives each blob's size and time, like list gives its key"), async () => {
+      const s = backend.create();
+      await s.put("sz/a", "12345");
+      await s.put("sz/b/c", "");
+      const entries = await s.listDetailed!("sz/");
+      assert.deepEqual(entries.map((e) => [e.key, e.size]), [["sz/a", 5], ["sz/b/c", 0]]);
+      for (const e of entries) assert.ok(e.modified && !Number.isNaN(Date.parse(e.modified)), `a time for ${e.key}`);
+      assert.deepEqual(await s.listDetailed!("none/"), []);
+    });
+
     test(name("keys with spaces, unicode, '+', '=', '%' and dots round-trip and list as written"), async () => {
       const s = backend.create();
       const keys = ["odd/ü name+x=y.txt", "odd/100%.json", "odd/.hidden", "odd/a..b/c~d", "odd/tab\there"];

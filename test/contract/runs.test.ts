@@ -17,7 +17,7 @@ describe("--json contract: runs", () => {
   });
   after(() => {
     box.cleanup();
-    finishSnapshots(["run", "sweep", "runs", "runs show", "runs results", "logs", "cancel", "bundle"]);
+    finishSnapshots(["run", "sweep", "runs", "runs show", "runs results", "logs", "cancel", "bundle", "archives list"]);
   });
 
   it("run: started, waited for (succeeded and failed), refused", async () => {
@@ -64,6 +64,12 @@ describe("--json contract: runs", () => {
   it("bundle", () => {
     jsonCase(box, n, "bundle", "written", ["bundle", "hello", "-o", "hello.tgz"]);
     assert.equal(jsonCase(box, n, "bundle", "unknown_job", ["bundle", "nope", "-o", "nope.tgz"]).code, 2);
+  });
+
+  it("archives list", () => {
+    const [latest] = box.json(["runs", "--limit", "1"]).doc.runs;
+    jsonCase(box, n, "archives list", "run_logs", ["archives", "list", "stage_logs", "--run", latest.id]);
+    assert.equal(jsonCase(box, n, "archives list", "unknown_kind", ["archives", "list", "logs"]).code, 2);
   });
 
   it("sweep: started, waited for, refused", async () => {

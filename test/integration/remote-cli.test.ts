@@ -101,6 +101,8 @@ describe("remote CLI: the same output as embedded, through a real server", () =>
     await both((run) => ["runs", "results", run, "--json"], 0);
     await both((run) => ["logs", run, "-f"], 0);
     await both((run) => ["cancel", run], 3); // already finished
+    await both((run) => ["archives", "list", "stage_logs", "--run", run], 0);
+    await both((run) => ["archives", "list", "stage_logs", "--run", run, "--json"], 0);
     await same(["jobs", "list"], 0);
     await same(["artifacts", "list", "--json"], 0);
     await same(["sweep", "hello", "--values", "who=ada,bob", "--wait"], 0);

@@ -33,6 +33,7 @@ ROUTES = {
     "runs.logs": ("GET", "/projects/{project}/runs/{run}/logs", PROJECT_QUERY + ("task", "follow")),
     "runs.cancel": ("POST", "/projects/{project}/runs/{run}/cancel", PROJECT_BODY),
     "jobs": ("GET", "/projects/{project}/jobs", PROJECT_QUERY),
+    "archives.list": ("GET", "/projects/{project}/archives/{kind}", PROJECT_QUERY + ("run",)),
     # models and endpoints
     "models.list": ("GET", "/projects/{project}/models", PROJECT_QUERY),
     "models.versions": ("GET", "/projects/{project}/models/{model}/versions", PROJECT_QUERY),

@@ -99,6 +99,11 @@ class Slipway:
         """The target's deployed jobs."""
         return self._project("jobs", target=target)["jobs"]
 
+    def archives(self, kind, run=None, *, target=None):
+        """One archive kind's blobs for the target (``slipway archives list KIND``): the document with
+        ``groups`` of ``entries`` (``key``, ``size``, ``modified``); ``run`` limits it to one run's."""
+        return self._project("archives.list", {"run": run}, path_params={"kind": kind}, target=target)
+
     # ---- plumbing
     def _api(self, key, params=None, **kwargs):
         method, path, _ = ROUTES[key]
@@ -218,6 +223,11 @@ class Run:
     def logs(self, task=None):
         """The log lines so far (masked), ``[{"task", "line"}, ...]``, of every task or one."""
         return self._client._project("runs.logs", {"task": task}, path_params={"run": self.id}, target=self.target)["lines"]
+
+    def artifacts(self):
+        """The files the job declared as artifacts, kept in the artifacts archive: ``[{"key", "size", "modified"}]``."""
+        listing = self._client._project("archives.list", {"run": self.id}, path_params={"kind": "artifacts"}, target=self.target)
+        return [e for g in listing["groups"] for e in g["entries"]]
 
     def cancel(self):
         """Stops the run; raises SlipwayError ``run_finished`` when it has already finished."""

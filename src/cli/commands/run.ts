@@ -13,6 +13,7 @@ interface RunFlags extends ProjectFlags {
   keepWorkdir?: boolean;
   cache?: boolean;
   fromSource?: boolean;
+  writeBundle?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -23,6 +24,7 @@ export function registerRun(program: Command): void {
     .option("--keep-workdir", "keep the run's working folder afterwards")
     .option("--no-cache", "run cached tasks even if an earlier run had the same inputs")
     .option("--bundle <file>", "run the code in this bundle archive (made by `slipway bundle`) instead of the source folder (not with --server)")
+    .option("--write-bundle", "also write the run's bundle as a .tar.gz next to its working folder (SLIPWAY_HOME/runs/<id>/bundle.tgz; its path is in the run's provenance)")
     .option("--from-source", "run the job as the config declares it now, even if it is not deployed to the target or differs from what is (development)")
     .action((job: string, flags: RunFlags) =>
       execute("run", flags, async (rt) => {
@@ -33,7 +35,7 @@ export function registerRun(program: Command): void {
           if (eq <= 0) throw new InvalidInputError([{ message: `--param "${pair}" is not NAME=value`, hint: "write --param lr=0.1" }], "invalid_flag");
           params[pair.slice(0, eq)] = pair.slice(eq + 1);
         }
-        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, fromSource: flags.fromSource };
+        const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, fromSource: flags.fromSource, writeBundle: flags.writeBundle };
         if (flags.bundle !== undefined) localOnly(flags, "run --bundle", "the archive is on this machine: run it without --server (or deploy the project to the server and run the job there)");
         const remote = flags.bundle === undefined ? remoteProjectFor(rt, flags) : undefined;
         if (!flags.wait) {

@@ -2,7 +2,7 @@
 // records it; `slipway run` runs the recorded job (src/runs/). Its spec is what a run executes.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { outputPathReason, projectPathProblem } from "../../config/safe-paths.js";
+import { artifactPatternProblem, outputPathReason, projectPathProblem } from "../../config/safe-paths.js";
 import { findCycle } from "../../util/graph.js";
 import { didYouMean } from "../../util/suggest.js";
 import { defineKind, type Reference } from "../kind.js";
@@ -16,6 +16,8 @@ export type TaskSpec = {
   depends_on?: string[];
   cache?: boolean;
   env?: Record<string, Scalar>;
+  /** Globs of output files kept in the artifacts archive (with the job's). */
+  artifacts?: string[];
 };
 
 export type JobSpec = {
@@ -33,6 +35,8 @@ export type JobSpec = {
   retries?: number;
   run_on_deploy?: boolean;
   registers?: { model: string; path: string; metric?: string; only_if_better?: boolean };
+  /** Globs of files in the run's output folder kept in the artifacts archive after the run. */
+  artifacts?: string[];
 };
 
 export const jobKind = defineKind<JobSpec, JobBlock>({
@@ -50,6 +54,12 @@ export const jobKind = defineKind<JobSpec, JobBlock>({
       cx.report({ location: cx.at(["source"]), message: `job "${cx.name}": source folder "${rest.source}" does not exist`, hint: "the path is relative to module.yaml" });
     }
     const tasks = rest.tasks ?? {};
+    const patterns: Array<[string, Array<string | number>]> = (rest.artifacts ?? []).map((p, i) => [p, ["artifacts", i]]);
+    for (const [task, t] of Object.entries(tasks)) (t.artifacts ?? []).forEach((p, i) => patterns.push([p, ["tasks", task, "artifacts", i]]));
+    for (const [pattern, path] of patterns) {
+      const why = artifactPatternProblem(pattern);
+      if (why) cx.report({ location: cx.at(path), message: `job "${cx.name}": artifact pattern ${JSON.stringify(pattern)} ${why}`, hint: "artifact patterns are globs relative to the run's output folder ($SLIPWAY_OUTPUT_DIR), e.g. `reports/*.html`" });
+    }
     const taskNames = Object.keys(tasks);
     for (const [task, t] of Object.entries(tasks)) {
       (t.depends_on ?? []).forEach((dep, i) => {

@@ -6,6 +6,7 @@ const taskSchema = z.strictObject({
   depends_on: z.array(z.string()).optional(),
   cache: z.boolean().optional(),
   env: z.record(envName, scalar).optional(),
+  artifacts: z.array(z.string().min(1)).optional().describe("Files of the run's output folder (globs) kept in the artifacts archive, like the job's `artifacts`"),
 });
 
 export const jobSchema = z
@@ -38,6 +39,10 @@ export const jobSchema = z
         only_if_better: z.boolean().optional(),
       })
       .optional(),
+    artifacts: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Files of the run's output folder ($SLIPWAY_OUTPUT_DIR) kept in the artifacts archive after the run: globs such as `reports/*.html` or `**/*.png`, relative to that folder"),
     permissions: permissions.optional(),
   })
   .refine((j) => (j.command === undefined) !== (j.tasks === undefined), { message: "a job has either `command` or `tasks`, not both and not neither" });

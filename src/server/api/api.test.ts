@@ -388,6 +388,7 @@ const FAMILIES: Array<{ family: keyof typeof NEEDS; method: string; path: string
   { family: "view", method: "GET", path: "/projects/demo/history" },
   { family: "view", method: "GET", path: "/projects/demo/settings" },
   { family: "view", method: "GET", path: "/projects/demo/runs" },
+  { family: "view", method: "GET", path: "/projects/demo/archives/stage_logs" },
   { family: "view", method: "GET", path: "/projects/demo/models" },
   { family: "view", method: "GET", path: "/projects/demo/endpoints" },
   { family: "view", method: "GET", path: "/projects/demo/artifacts" },

@@ -297,8 +297,8 @@ export const ROUTES: Route[] = [
     "run",
     "starts a run of a job on the server's executor; answers at once with its id",
     "CAN_RUN on the target or the job",
-    { job: z.string().min(1), params: z.record(z.string(), z.string()).optional(), keep_workdir: z.boolean().optional(), no_cache: z.boolean().optional(), from_source: z.boolean().optional() },
-    (_c, i) => ({ job: i.job, params: i.params, keepWorkdir: i.keep_workdir, noCache: i.no_cache, fromSource: i.from_source }),
+    { job: z.string().min(1), params: z.record(z.string(), z.string()).optional(), keep_workdir: z.boolean().optional(), no_cache: z.boolean().optional(), from_source: z.boolean().optional(), write_bundle: z.boolean().optional() },
+    (_c, i) => ({ job: i.job, params: i.params, keepWorkdir: i.keep_workdir, noCache: i.no_cache, fromSource: i.from_source, writeBundle: i.write_bundle }),
     "run",
   ),
   project(
@@ -313,6 +313,7 @@ export const ROUTES: Route[] = [
   ),
   project("GET", "/runs", "runs", "runs of the target, newest first", "CAN_VIEW on the target", { job: z.string().optional(), limit: int.optional() }, (_c, i) => ({ job: i.job, limit: i.limit })),
   project("GET", "/runs/:run", "runs show", "one run: tasks, timings, results, provenance", "CAN_VIEW on the target", {}, (c) => ({ run: c.params.run! })),
+  project("GET", "/archives/:kind", "archives list", "one archive kind's blobs for the target (keys, sizes, times), grouped by run, bundle, content; run=ID limits it to one run's", "CAN_VIEW on the target", { run: z.string().min(1).optional() }, (c, i) => ({ kind: c.params.kind!, run: i.run })),
   project("GET", "/runs/:run/results", "runs results", "what the run wrote to results.json and metrics.json", "CAN_VIEW on the target", {}, (c) => ({ run: c.params.run! })),
   {
     method: "GET",

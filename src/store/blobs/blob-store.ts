@@ -29,6 +29,24 @@ export interface BlobStore {
   missing?(keys: readonly string[]): Promise<string[]>;
   /** Optional: stores every item, each as put() would. Stores without it get one put() per item (putMany below). */
   putMany?(items: ReadonlyArray<{ key: string; data: Uint8Array | string }>): Promise<void>;
+  /**
+   * Like `list`, with each blob's size and last change (what `slipway archives list` shows). Optional:
+   * a store without it is listed by key only (see listEntries).
+   */
+  listDetailed?(prefix: string): Promise<BlobEntry[]>;
+}
+
+/** One blob as listed with its size in bytes and when it was last written (ISO 8601, UTC). */
+export interface BlobEntry {
+  key: string;
+  size: number | null;
+  modified: string | null;
+}
+
+/** Every blob under `prefix` with its size and time where the store can tell them, sorted by key. */
+export async function listEntries(store: BlobStore, prefix: string): Promise<BlobEntry[]> {
+  if (store.listDetailed) return store.listDetailed(prefix);
+  return (await store.list(prefix)).map((key) => ({ key, size: null, modified: null }));
 }
 
 /** How many single-key calls the fallbacks below keep in flight: thousands at once only queue up. */

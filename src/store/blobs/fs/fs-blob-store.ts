@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } fr
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { checkKey, checkPrefix, type BlobStore } from "../blob-store.js";
+import { checkKey, checkPrefix, type BlobEntry, type BlobStore } from "../blob-store.js";
 import { listFiles } from "../../../util/list-files.js";
 
 export class FsBlobStore implements BlobStore {
@@ -117,6 +117,16 @@ export class FsBlobStore implements BlobStore {
     const folder = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/")) : "";
     const files = await listFiles(this.root, folder ? join(this.root, ...folder.split("/")) : this.root);
     return files.filter((k) => k.startsWith(prefix) && !k.endsWith(".tmp")).sort();
+  }
+
+  async listDetailed(prefix: string): Promise<BlobEntry[]> {
+    const out: BlobEntry[] = [];
+    for (const key of await this.list(prefix)) {
+      // a blob removed between the listing and its stat is left out
+      const s = await stat(join(this.root, key)).catch(() => undefined);
+      if (s?.isFile()) out.push({ key, size: s.size, modified: s.mtime.toISOString() });
+    }
+    return out;
   }
 
   async delete(key: string): Promise<void> {

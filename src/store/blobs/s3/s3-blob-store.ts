@@ -12,7 +12,7 @@ import { pipeline } from "node:stream/promises";
 import type { GetObjectCommandOutput, ListObjectsV2CommandOutput, S3Client } from "@aws-sdk/client-s3";
 import { SlipwayError } from "../../../errors.js";
 import { quietAwsSdk } from "../../../env.js";
-import { checkKey, checkPrefix, type BlobStore } from "../blob-store.js";
+import { checkKey, checkPrefix, type BlobEntry, type BlobStore } from "../blob-store.js";
 
 export interface S3StoreOptions {
   bucket: string;
@@ -208,16 +208,23 @@ export class S3BlobStore implements BlobStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return (await this.listDetailed(prefix)).map((e) => e.key);
+  }
+
+  /** The listing already says each object's size and last change: no request per object. */
+  async listDetailed(prefix: string): Promise<BlobEntry[]> {
     checkPrefix(prefix);
     const { sdk } = await loadSdk();
-    const keys: string[] = [];
+    const entries: BlobEntry[] = [];
     let token: string | undefined;
     do {
       const out = await this.send<ListObjectsV2CommandOutput>("LIST", this.prefix + prefix, new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token, MaxKeys: this.options.listPageSize }));
-      for (const o of out?.Contents ?? []) if (o.Key?.startsWith(this.prefix)) keys.push(o.Key.slice(this.prefix.length));
+      for (const o of out?.Contents ?? []) {
+        if (o.Key?.startsWith(this.prefix)) entries.push({ key: o.Key.slice(this.prefix.length), size: o.Size ?? null, modified: o.LastModified ? o.LastModified.toISOString() : null });
+      }
       token = out?.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
-    return keys.sort();
+    return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {
