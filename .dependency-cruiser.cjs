@@ -38,6 +38,17 @@ module.exports = {
   forbidden: [
     ...forbidden,
     { name: "no-cycles", comment: "no import cycles between modules of running code", severity: "error", from: {}, to: { circular: true } },
+    {
+      name: "cli-start-up-light",
+      comment:
+        "the CLI's command files import operations, servers, stores, views with schemas and heavy packages with `await import()` in the action, so a command evaluates only what it runs (docs/architecture.md, start-up; bench/startup)",
+      severity: "error",
+      from: { path: "^src/cli/" },
+      to: {
+        dynamic: false,
+        path: "^(src/(operations|server|serving|store|runs|kinds|bundles|config|compute|artifacts|executors|registry|export|doctor|engine)/|src/pipelines/engine|src/views/(?!(envelope|error-view|plan-actions|countdown|progress|lazy)[.])|node_modules/(zod|kysely|yaml|better-sqlite3|hono|@hono|pg|tar|cron-parser)/)",
+      },
+    },
     { name: "layer-known", comment: "every source file belongs to a layer in .dependency-cruiser.cjs", severity: "error", from: { path: "^src/", pathNot: pattern(LAYERS.flat()) }, to: {} },
   ],
   options: {

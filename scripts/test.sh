@@ -87,10 +87,10 @@ cleanup() {
     for pid in "${leaked[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   fi
   # What the tests left in TMPDIR is reported, then removed; not the tools' own files: tsx's and
-  # v8-compile-cache's caches, and the empty mat-debug-PID.log and .ses that onnxruntime's library
+  # v8-compile-cache's and the launcher's compile caches (bin/slipway.cjs), and the empty mat-debug-PID.log and .ses that onnxruntime's library
   # writes into TMPDIR in every process that loads it.
   local left
-  left="$(find "$run_tmp/tmp" -mindepth 1 -maxdepth 1 -not -name 'tsx-*' -not -name 'v8-compile-cache-*' -not -name 'mat-debug-*.log' -not -name '.ses' -printf '  %f\n' 2>/dev/null | sort)"
+  left="$(find "$run_tmp/tmp" -mindepth 1 -maxdepth 1 -not -name 'tsx-*' -not -name 'v8-compile-cache-*' -not -name 'slipway-compile-cache-*' -not -name 'mat-debug-*.log' -not -name '.ses' -printf '  %f\n' 2>/dev/null | sort)"
   if [ -n "$left" ]; then
     echo "test.sh: note: temporary files the tests did not remove (removed now):" >&2
     echo "$left" | head -n 20 >&2

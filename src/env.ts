@@ -130,6 +130,17 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
   };
 }
 
+/**
+ * SLIPWAY_RUN_INSTRUCTIONS: a Kubernetes pod's runner instructions (src/executors/kubernetes). Taken out
+ * of the environment once read, with SLIPWAY_STATE_URL, so the tasks the runner starts never see them.
+ */
+export function takeRunInstructions(env: NodeJS.ProcessEnv = process.env): { text?: string; stateUrl?: string } {
+  const taken = { text: env.SLIPWAY_RUN_INSTRUCTIONS, stateUrl: env.SLIPWAY_STATE_URL };
+  delete env.SLIPWAY_RUN_INSTRUCTIONS;
+  delete env.SLIPWAY_STATE_URL;
+  return taken;
+}
+
 /** The process environment with some variables set (the SDK's `home` option sets SLIPWAY_HOME). */
 export function readRuntimeEnvWith(overrides: NodeJS.ProcessEnv): RuntimeEnv {
   return readRuntimeEnv({ ...process.env, ...overrides });

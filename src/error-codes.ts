@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   unsafe_archive: { exit: 2, http: 400, description: "`run --bundle` with an archive that is refused" },
   unsupported: { exit: 2, http: 400, description: "a job asks for GPUs the target's executor does not have" },
   secret_in_command: { exit: 2, http: 400, description: "a job's command holds a secret value, which would be stored in its bundle" },
+  kubernetes_unreachable_store: { exit: 2, http: 400, description: "a target whose runs execute on Kubernetes keeps its state, blobs or archives in local folders its pods cannot reach (not under `executor.volume`); nothing was run" },
+  kubernetes_unsupported: { exit: 2, http: 400, description: "a run cannot be carried into a Kubernetes pod as it is (a value holds the control character U+0001); nothing was run" },
   unknown_model: { exit: 2, http: 404, description: "a `models` command names a model that is neither declared nor registered" },
   unknown_model_version: { exit: 2, http: 404, description: "no such model version or alias" },
   unknown_artifact_version: { exit: 2, http: 404, description: "`artifacts promote` of a version the source target's store does not hold" },
@@ -141,7 +143,7 @@ export const ERROR_CODES = {
   not_remote: { exit: 2, http: 400, description: "`--server` on a command that works on this machine only (artifacts build and publish, bundle, run --bundle)" },
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
   pipeline_failed: { exit: 1, http: 500, description: "`pipelines run` (in the foreground) or `status`: the pipeline run ended without succeeding (failed or cancelled)" },
-  executor_failed: { exit: 1, http: 502, description: "the target's executor could not take a run: a Slurm command failed or is missing (the message has its error); the run is recorded failed" },
+  executor_failed: { exit: 1, http: 502, description: "the target's executor could not take a run: a Slurm command failed or is missing, or the Kubernetes API refused or could not be reached (the message has its error); the run is recorded failed" },
   checks_failed: { exit: 1, http: 500, description: "`doctor`: a check failed; each failed check says how to fix it" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

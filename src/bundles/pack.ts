@@ -4,7 +4,14 @@ import type { Stats } from "node:fs";
 import * as zlibModule from "node:zlib";
 import { constants as zlibConstants, deflateRaw, deflateRawSync } from "node:zlib";
 import { promisify } from "node:util";
-import { Header, Pax, Parser, Unpack, type ReadEntry } from "tar";
+import { createRequire } from "node:module";
+import type { ReadEntry } from "tar";
+
+let tarModule: typeof import("tar") | undefined;
+/** tar is required on first use, not imported: a run packs or unpacks an archive only on request (start-up, bench/startup). */
+function tar(): typeof import("tar") {
+  return (tarModule ??= createRequire(import.meta.url)("tar") as typeof import("tar"));
+}
 import { SlipwayError } from "../errors.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { BundleFile } from "./manifest.js";
@@ -15,11 +22,11 @@ export const ARCHIVE_MTIME = new Date(0);
 
 export function tarEntryHeader(f: BundleFile): Buffer {
   const fields = { path: f.path, mode: f.mode, uid: 0, gid: 0, size: f.size, mtime: ARCHIVE_MTIME, type: "File" as const, uname: "", gname: "" };
-  const header = new Header(fields);
+  const header = new (tar().Header)(fields);
   const block = Buffer.alloc(512);
   const needPax = header.encode(block, 0);
   if (!needPax) return block;
-  const pax = new Pax({ path: f.path, size: f.size, mtime: ARCHIVE_MTIME }).encode();
+  const pax = new (tar().Pax)({ path: f.path, size: f.size, mtime: ARCHIVE_MTIME }).encode();
   return Buffer.concat([pax, block]);
 }
 
@@ -137,7 +144,7 @@ export function archiveSegments(name: string): string[] {
 export function listArchive(data: Buffer): Promise<ArchiveEntry[]> {
   return new Promise((resolveList, reject) => {
     const entries: ArchiveEntry[] = [];
-    const parser = new Parser({
+    const parser = new (tar().Parser)({
       strict: true,
       onReadEntry: (e: ReadEntry) => {
         entries.push({ raw: e.path, type: e.type, linkpath: e.linkpath });
@@ -220,7 +227,7 @@ export async function unpackArchive(archive: Buffer | string, workDir: string): 
   const root = await prepareWorkDir(workDir);
   const refused: string[] = [];
   await new Promise<void>((resolveUnpack, reject) => {
-    const unpack = new Unpack({
+    const unpack = new (tar().Unpack)({
       cwd: root,
       strict: true,
       preservePaths: false,

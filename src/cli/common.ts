@@ -5,12 +5,13 @@ import { createInterface } from "node:readline/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { exitCodeOf, type ExitCode } from "../error-codes.js";
 import { formatDiagnostic, InvalidInputError, printable } from "../errors.js";
-import { envelope, type CommandName, type FieldsOf, type UnsuccessfulCommand } from "../views/documents.js";
-import { errorView, type ErrorJson } from "../views/error.js";
+import type { CommandName, FieldsOf, UnsuccessfulCommand } from "../views/documents.js";
+import { envelope } from "../views/envelope.js";
+import type { ErrorJson } from "../views/error.js";
+import { errorView } from "../views/error-view.js";
 import { debugRequested, readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import type { OperationContext, ProjectOptions } from "../operations/context.js";
 import { progressReporter, type ProgressEvent } from "../views/progress.js";
-import { localControlPlaneAccess } from "../server/control-plane.js";
 import { Output } from "./output.js";
 import { printProgress } from "./render.js";
 
@@ -99,7 +100,7 @@ export function makeRuntime(flags: CommonFlags): CommandRuntime {
   const rt: CommandRuntime = { env, out, ctx: undefined as unknown as OperationContext, progress: (e) => printProgress(out, e, rt.planHeading) };
   // The reporter's calls become progress events, printed as the remote CLI prints the server's.
   const reporter = progressReporter((e) => rt.progress(e), (values) => (out.secrets = [...values]));
-  rt.ctx = { env, reporter, confirm: interactive ? (q) => ask(q) : undefined, controlPlaneAccess: localControlPlaneAccess(env) };
+  rt.ctx = { env, reporter, confirm: interactive ? (q) => ask(q) : undefined, controlPlaneAccess: async (project, target) => (await import("../server/control-plane.js")).localControlPlaneAccess(env)(project, target) };
   return rt;
 }
 

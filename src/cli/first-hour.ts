@@ -4,7 +4,6 @@
 import { Command, type Option } from "commander";
 import { InvalidInputError } from "../errors.js";
 import { TEMPLATE_NAMES } from "../init/scaffold.js";
-import { completionView } from "../views/first-hour.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerInit } from "./commands/init.js";
 import { execute, type CommonFlags } from "./common.js";
@@ -34,6 +33,7 @@ export function registerFirstHour(program: Command): void {
         }
         // Generated from the whole command tree, so every command registered before this one runs.
         const script = shell === "bash" ? bashCompletion(program, HINTS) : zshCompletion(program, HINTS);
+        const { completionView } = await import("../views/first-hour.js");
         return { fields: completionView(shell as Shell, script), text: () => out.line(script.replace(/\n$/, "")) };
       }),
     );

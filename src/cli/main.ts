@@ -30,8 +30,8 @@ import { registerPipelines } from "./commands/pipelines.js";
 import { registerExport } from "./commands/export.js";
 import { inheritCommonOptions, reportError, withCommonOptions } from "./common.js";
 import { exitCodeOf } from "../error-codes.js";
-import { envelope } from "../views/documents.js";
-import { failureView } from "../views/error.js";
+import { envelope } from "../views/envelope.js";
+import { failureView } from "../views/error-view.js";
 import { Output } from "./output.js";
 import { registerFirstHour } from "./first-hour.js";
 

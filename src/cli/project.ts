@@ -3,12 +3,15 @@
 // bundle and the server runs the same command, streaming its progress). Both give the command's
 // document (src/server/project-documents.ts) and print progress through the same printer, so a command
 // renders the same text from it either way.
+//
+// The operations, the server's documents and the remote client are imported when a command runs (not
+// when the program is built): `slipway --help` or `slipway run` then loads none of what other
+// commands need (start-up, bench/startup).
 import { join } from "node:path";
 import type { Command } from "commander";
-import { RemoteProject } from "../client/remote-project.js";
+import type { RemoteProject } from "../client/remote-project.js";
 import { InvalidInputError, RefusedError, SlipwayError } from "../errors.js";
-import { AUDITED_PROJECT_COMMANDS, projectAuditEntry, projectCommands, type ProjectAnswer, type ProjectArgs, type ProjectCommand } from "../server/project-documents.js";
-import { openControlPlane } from "../server/control-plane.js";
+import type { ProjectAnswer, ProjectArgs, ProjectCommand } from "../server/project-documents.js";
 import type { RuntimeEnv } from "../env.js";
 import { projectOptions, withCommonOptions, type CommandRuntime, type CommonFlags } from "./common.js";
 import { remoteFor, withServerOption, type ServerFlags } from "./remote.js";
@@ -21,10 +24,11 @@ export function withProjectOptions(cmd: Command): Command {
 }
 
 /** The project on the server the flags or the environment name, or undefined for embedded mode. */
-export function remoteProjectFor(rt: CommandRuntime, flags: ProjectFlags): RemoteProject | undefined {
+export async function remoteProjectFor(rt: CommandRuntime, flags: ProjectFlags): Promise<RemoteProject | undefined> {
   const client = remoteFor(rt.env, flags);
   if (!client) return undefined;
   const p = projectOptions(flags);
+  const { RemoteProject } = await import("../client/remote-project.js");
   return new RemoteProject(client, { dir: p.dir, target: p.target, vars: p.vars, envVars: rt.env.varOverrides, cacheDir: join(rt.env.home, "cache", "uploads") });
 }
 
@@ -34,9 +38,10 @@ export function remoteProjectFor(rt: CommandRuntime, flags: ProjectFlags): Remot
  */
 export async function onProject<C extends ProjectCommand>(rt: CommandRuntime, flags: ProjectFlags, command: C, args: ProjectArgs[C], options: { planHeading?: (where: string) => string } = {}): Promise<ProjectAnswer<C>> {
   rt.planHeading = options.planHeading;
-  const remote = remoteProjectFor(rt, flags);
+  const remote = await remoteProjectFor(rt, flags);
   if (!remote) {
     const p = projectOptions(flags);
+    const [{ projectCommands }, { AUDITED_PROJECT_COMMANDS }] = await Promise.all([import("../server/project-documents.js"), import("../server/project-audit.js")]);
     const run = () => (projectCommands[command] as (ctx: CommandRuntime["ctx"], p: ReturnType<typeof projectOptions>, a: ProjectArgs[C]) => Promise<ProjectAnswer<C>>)(rt.ctx, p, args);
     const action = AUDITED_PROJECT_COMMANDS[command];
     return action ? auditedLocally(rt.env, action, p.target, args as AuditRef, run, (line) => rt.out.err(line)) : run();
@@ -80,6 +85,7 @@ export async function auditedLocally<A extends { fields: object; error?: { code:
     const fields = answer?.fields as { project?: string; target?: string } | undefined;
     if (outcome) {
       try {
+        const [{ openControlPlane }, { projectAuditEntry }] = await Promise.all([import("../server/control-plane.js"), import("../server/project-audit.js")]);
         const cp = await openControlPlane(env);
         try {
           await cp.audit.append({ ...projectAuditEntry(action, { project: fields?.project, target }, ref, fields, outcome), actor: env.user, client: "local" });

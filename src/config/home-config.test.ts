@@ -16,7 +16,7 @@ function home(text?: string): string {
 }
 
 test("a home without config.yaml uses the defaults", () => {
-  assert.deepEqual(loadHomeConfig(home()), {});
+  assert.deepEqual(loadHomeConfig(home(), {}), {});
 });
 
 test("config.yaml names the home's backends; ${env.NAME} is read from the environment", () => {

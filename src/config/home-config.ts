@@ -40,7 +40,7 @@ const cache = new Map<string, { stamp: string; config: HomeConfig }>();
  * Reads SLIPWAY_HOME/config.yaml (an empty config when it does not exist). Problems are an
  * InvalidInputError (`invalid_home_config`) with file:line:column. Read again only when the file changes.
  */
-export function loadHomeConfig(home: string, env: Record<string, string | undefined> = process.env): HomeConfig {
+export function loadHomeConfig(home: string, env: Record<string, string | undefined>): HomeConfig {
   const file = join(home, HOME_CONFIG_FILE);
   if (!existsSync(file)) return {};
   const st = statSync(file);

@@ -95,13 +95,27 @@ const slurmName = (what: string) =>
     .max(200)
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/, `a Slurm ${what} name: letters, digits, "_", ".", "+" and "-"`);
 
-const SLURM_ONLY = ["partition", "account", "qos", "sbatch_args"] as const;
-const LOCAL_ONLY = ["max_parallel_runs"] as const;
+/** Kubernetes names: namespaces, contexts are free text in kubeconfig, but objects are DNS-1123 names. */
+const k8sName = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `a Kubernetes ${what} name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit`);
+
+/** Which keys each executor type accepts (beyond `type` and `max_parallel_tasks`, which all do). */
+const EXECUTOR_KEYS = {
+  local: ["max_parallel_runs"],
+  slurm: ["partition", "account", "qos", "sbatch_args"],
+  kubernetes: ["namespace", "image", "context", "service_account", "secret", "image_pull_policy", "volume", "ttl_after_finished"],
+} as const;
 
 /** Where a target's runs execute; one object for every type, with the keys each type allows checked below. */
 export const executorSchema = z
   .strictObject({
-    type: z.enum(["local", "slurm"]).describe("local: processes on this machine; slurm: a job per run on a Slurm cluster (sbatch)"),
+    type: z
+      .enum(["local", "slurm", "kubernetes"])
+      .describe("local: processes on this machine; slurm: a job per run on a Slurm cluster (sbatch); kubernetes: a Kubernetes Job per run (official client library)"),
     max_parallel_runs: z.number().int().min(1).optional().describe("local only: runs executing at once on this machine (default 4); more wait queued"),
     max_parallel_tasks: z.number().int().min(1).optional().describe("Tasks of one run executing at once (default 4)"),
     partition: slurmName("partition").optional().describe("slurm: the partition runs are submitted to (sbatch --partition); default: the cluster's default partition"),
@@ -111,19 +125,47 @@ export const executorSchema = z
       .array(z.string().regex(/^--[a-z][a-z-]*(=.*)?$/, 'an sbatch long option such as "--constraint=haswell"'))
       .optional()
       .describe("slurm: more sbatch options, one per item, passed as they are (e.g. --constraint=haswell)"),
+    namespace: k8sName("namespace").max(63).optional().describe("kubernetes (required): the namespace runs' Jobs are created in"),
+    image: z
+      .string()
+      .min(1)
+      .max(1000)
+      .regex(/^[^\s]+$/, "an image reference without spaces, e.g. registry.example.com/ml/slipway-runner:1.4")
+      .optional()
+      .describe("kubernetes (required): the container image of every run's pod; it must contain Node.js and slipway (`slipway` on PATH)"),
+    context: z.string().min(1).max(253).optional().describe("kubernetes: the kubeconfig context to use (default: the kubeconfig's current context)"),
+    service_account: k8sName("service account").optional().describe("kubernetes: the service account of the runs' pods (default: the namespace's default)"),
+    secret: k8sName("Secret").optional().describe("kubernetes: the Secret the pods read secret values from, by key (default: <project>-secrets, as `slipway export` names it)"),
+    image_pull_policy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("kubernetes: the pods' imagePullPolicy (default IfNotPresent)"),
+    volume: z
+      .strictObject({
+        claim: k8sName("PersistentVolumeClaim").describe("the PersistentVolumeClaim mounted in every run's pod"),
+        path: z.string().regex(/^\/(?!.*\/\.\.?(\/|$))[^\0]*$/, "an absolute path without . or .. segments").describe("where it is mounted: the same path it has on this machine (SLIPWAY_HOME and folder stores under it are shared with the pods)"),
+      })
+      .optional()
+      .describe("kubernetes: a volume shared with this machine at the same path; without it, the target's state and stores must be reachable over the network (PostgreSQL, S3)"),
+    ttl_after_finished: duration.optional().describe("kubernetes: finished Jobs are deleted by Kubernetes this long after they end (ttlSecondsAfterFinished; default: kept)"),
   })
   .superRefine((e, ctx) => {
-    const misplaced = e.type === "local" ? SLURM_ONLY : LOCAL_ONLY;
-    for (const key of misplaced) {
-      if (e[key] === undefined) continue;
-      ctx.addIssue({
-        code: "custom",
-        path: [key],
-        message: e.type === "local" ? `${key} applies to executors of type slurm, not local` : `${key} applies to the local executor only (Slurm decides how many runs execute at once)`,
-      });
+    const allowed = new Set<string>(EXECUTOR_KEYS[e.type]);
+    for (const [type, keys] of Object.entries(EXECUTOR_KEYS)) {
+      if (type === e.type) continue;
+      for (const key of keys) {
+        if (allowed.has(key) || e[key] === undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: key === "max_parallel_runs" ? `${key} applies to the local executor only (${e.type === "slurm" ? "Slurm" : "Kubernetes"} decides how many runs execute at once)` : `${key} applies to executors of type ${type}, not ${e.type}`,
+        });
+      }
+    }
+    if (e.type === "kubernetes") {
+      for (const key of ["namespace", "image"] as const) {
+        if (e[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `a kubernetes executor needs \`${key}\`` });
+      }
     }
   })
-  .describe("Where the target's runs execute: { type: local } (default) or { type: slurm, partition, account, qos }");
+  .describe("Where the target's runs execute: { type: local } (default), { type: slurm, partition, account, qos } or { type: kubernetes, namespace, image }");
 export type ExecutorConfig = z.infer<typeof executorSchema>;
 
 /** The target's own notification events (its TTL); pipelines have theirs in the pipeline's `notifications:`. */

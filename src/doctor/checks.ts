@@ -9,6 +9,8 @@ import type { CompiledProject } from "../kinds/compile-project.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
 import { compile, type ProjectOptions } from "../operations/context.js";
+import { executorFor } from "../executors/index.js";
+import { kubeClient } from "../executors/kubernetes/client.js";
 import { readServerInfo, type ServerInfo } from "../serving/server-file.js";
 import { processAlive } from "../util/run-script.js";
 
@@ -44,6 +46,7 @@ export async function runDoctor(options: ProjectOptions, env: RuntimeEnv): Promi
   checks.push(project.check);
   if (project.compiled) checks.push(...checkPython(project.compiled, env));
   if (project.compiled?.project.target.config.executor?.type === "slurm") checks.push(checkSlurm(project.compiled.project.target.name, env));
+  else if (project.compiled?.project.target.config.executor?.type === "kubernetes") checks.push(...(await checkKubernetes(project.compiled, env)));
   else if (!project.found) checks.push(checkPythonAlone(env));
 
   return {
@@ -213,6 +216,33 @@ export function checkSlurm(target: string, env: RuntimeEnv): Check {
     return { name: "slurm", status: "fail", message: `the Slurm controller does not answer (scontrol ping: ${said}); target ${target} runs its jobs on Slurm`, fix };
   }
   return { name: "slurm", status: "ok", message: `${answer.find((l) => /is UP/.test(l))!.trim()}, for target ${target}` };
+}
+
+/**
+ * A kubernetes target: the kubeconfig loads (with the executor's context), the API server answers and
+ * lets these credentials list Jobs in the namespace; and the target's stores are ones a pod reaches.
+ * Reads only (GET /version, a list of at most one Job).
+ */
+export async function checkKubernetes(compiled: CompiledProject, env: RuntimeEnv): Promise<Check[]> {
+  const { target, dir, archives } = compiled.project;
+  const config = target.config.executor!;
+  const checks: Check[] = [];
+  try {
+    const api = await kubeClient(config.context);
+    const version = await api.version();
+    await api.listJobs(config.namespace!);
+    checks.push({ name: "kubernetes", status: "ok", message: `${api.server} (${version}, context ${api.context}) answers, and Jobs in namespace ${config.namespace} can be listed, for target ${target.name}` });
+  } catch (e) {
+    const err = e as SlipwayError;
+    checks.push({ name: "kubernetes", status: "fail", message: `${err.message}; target ${target.name} runs its jobs on Kubernetes`, fix: err.hint ?? "set KUBECONFIG to a kubeconfig whose context reaches the cluster (kubectl get jobs -n NAMESPACE works with it)" });
+  }
+  try {
+    executorFor(target.config).check?.({ target: target.name, home: env.home, projectDir: dir, state: target.config.state, blobs: target.config.blobs, archives });
+    checks.push({ name: "kubernetes stores", status: "ok", message: `the state and stores of target ${target.name} are ones its runs' pods can reach${config.volume ? ` (folders under the shared volume ${config.volume.path})` : ""}` });
+  } catch (e) {
+    checks.push({ name: "kubernetes stores", status: "fail", message: (e as SlipwayError).message, fix: (e as SlipwayError).hint });
+  }
+  return checks;
 }
 
 function executable(file: string): boolean {

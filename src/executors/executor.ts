@@ -1,7 +1,12 @@
-// The executor contract: where a run's runner process executes (local processes, a Slurm cluster;
-// Kubernetes follows as a folder of its own with the same shape). Capability flags, not
+// The executor contract: where a run's runner process executes (local processes, a Slurm cluster, a
+// Kubernetes cluster; one folder each with the same shape). Capability flags, not
 // `if (kind === "slurm")` branches, tell callers what an executor can do.
 import type { Clock } from "../clock.js";
+import type { ArchiveConfig } from "../store/archives.js";
+import type { BackendSpec, BlobBackend } from "../store/open.js";
+
+/** The runner's instructions in a run's folder (written by src/runs/instructions.ts; read by executors that carry them elsewhere). */
+export const INSTRUCTIONS_FILE = "run.json";
 
 export interface ExecutorCapabilities {
   /** Can give tasks GPUs. */
@@ -63,6 +68,16 @@ export interface ExecutorStatus {
   outcome?: "failed" | "cancelled" | "lost";
 }
 
+/** Where a target's runs read and write: what an executor whose runners run elsewhere checks before a run is recorded. */
+export interface TargetPlaces {
+  target: string;
+  home: string;
+  projectDir: string;
+  state?: BackendSpec;
+  blobs?: BlobBackend;
+  archives: ArchiveConfig;
+}
+
 export interface Executor {
   readonly name: string;
   readonly capabilities: ExecutorCapabilities;
@@ -72,6 +87,10 @@ export interface Executor {
   submitMany?(requests: SubmitRequest[]): Promise<RunHandle[]>;
   /** Whether the runner is still there (a run whose runner is gone is lost, not running forever), and why. */
   status(handle: RunHandle): Promise<ExecutorStatus>;
+  /** Refuses a target whose stores its runners could not reach (a Kubernetes pod and local folders); before anything is recorded. */
+  check?(places: TargetPlaces): void;
+  /** The runner's output as the executor keeps it (a pod's log), for runs whose task logs are not on this machine. */
+  readOutput?(handle: RunHandle): Promise<string | undefined>;
   /** Stops the runner and every task process it started; grace periods are measured on `clock`. */
   cancel(handle: RunHandle, taskProcessGroups: number[], clock: Clock): Promise<void>;
 }

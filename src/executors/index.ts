@@ -4,10 +4,12 @@ import type { ExecutorConfig, TargetConfig } from "../config/schema.js";
 import type { Executor } from "./executor.js";
 import { localExecutor } from "./local/local-executor.js";
 import { slurmExecutor } from "./slurm/slurm-executor.js";
+import { kubernetesExecutor } from "./kubernetes/kubernetes-executor.js";
 
 const factories: Record<ExecutorConfig["type"], (config: ExecutorConfig | undefined) => Executor> = {
   local: () => localExecutor,
   slurm: (config) => slurmExecutor(config),
+  kubernetes: (config) => kubernetesExecutor(config),
 };
 
 export function executorFor(target: TargetConfig): Executor {

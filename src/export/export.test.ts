@@ -5,8 +5,9 @@ import { describe, it } from "node:test";
 import { stringify } from "yaml";
 import { compileFiles, projectYaml } from "../../test/helpers/kinds.js";
 import { exportFiles } from "./files.js";
-import { buildManifests, quantity, type Parameters } from "./manifests.js";
-import { dnsLabel } from "./names.js";
+import { buildManifests, type Parameters } from "./manifests.js";
+import { quantity } from "../util/kubernetes/resources.js";
+import { dnsLabel } from "../util/kubernetes/names.js";
 
 const P: Parameters = { image: "img:1", imagePullPolicy: "IfNotPresent", secretName: "s", replicas: (_e, min) => min, jobNameSuffix: "", managedBy: "slipway" };
 const SECRET_VAR = "variables:\n  token: { default: sk-live-0123456789, secret: true }\n";

@@ -6,7 +6,7 @@
 import { stringify } from "yaml";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { buildManifests, SERVING_PORT, type Export, type Parameters } from "./manifests.js";
-import { dnsLabel, objectName } from "./names.js";
+import { dnsLabel, objectName } from "../util/kubernetes/names.js";
 
 export type ExportFormat = "k8s" | "helm";
 

@@ -4,7 +4,7 @@
 // creates (environment.ts). Objects are typed with the official client's models (type-only: nothing of
 // the client is loaded), built in a fixed order from sorted names, so the same project gives the same
 // text. Values the Helm chart leaves to values.yaml are passed in (`Parameters`) and may be placeholders.
-import type { V1ConfigMap, V1Container, V1CronJob, V1Deployment, V1EnvVar, V1Job, V1JobSpec, V1PodTemplateSpec, V1ResourceRequirements, V1Service } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Container, V1CronJob, V1Deployment, V1EnvVar, V1Job, V1JobSpec, V1PodTemplateSpec, V1Service } from "@kubernetes/client-node";
 import { posix, relative, sep } from "node:path";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import type { EndpointSpec } from "../kinds/endpoint/index.js";
@@ -15,8 +15,9 @@ import type { DesiredResource } from "../resources.js";
 import { SlipwayError } from "../errors.js";
 import { hashValue } from "../util/hash.js";
 import { parseDuration } from "../util/duration.js";
-import { assertNoSecret, k8sLiteral, splitEnvironment, withReferences, type ModuleEnvironment } from "./environment.js";
-import { DATA_KEY, dnsLabel, objectName } from "./names.js";
+import { assertNoSecret, k8sLiteral, secretEnv, splitEnvironment, withReferences, type ModuleEnvironment } from "../util/kubernetes/environment.js";
+import { resourcesOf } from "../util/kubernetes/resources.js";
+import { DATA_KEY, dnsLabel, objectName } from "../util/kubernetes/names.js";
 
 /** Where the image holds the project (the folder with slipway.yaml). */
 export const WORKSPACE = "/workspace";
@@ -255,10 +256,6 @@ function prefixed(prefix: string, values: Record<string, string | number | boole
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
-function secretEnv(keys: string[], secretName: string): V1EnvVar[] {
-  return keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
-}
-
 /** A job's own variables: a value holding a secret refers to the variable that holds it ($(NAME), expanded by Kubernetes). */
 function ownEnv(values: Record<string, string | number | boolean>, env: ModuleEnvironment, secrets: readonly string[], where: string): V1EnvVar[] {
   return Object.keys(values)
@@ -269,24 +266,6 @@ function ownEnv(values: Record<string, string | number | boolean>, env: ModuleEn
       assertNoSecret(value, secrets, `${where}: env ${name}`);
       return { name, value };
     });
-}
-
-/** Requests and limits from a job's compute: cpus, memory (as a Kubernetes quantity), gpus as nvidia.com/gpu. */
-function resourcesOf(compute: JobSpec["compute"]): V1ResourceRequirements | undefined {
-  if (!compute || (compute.cpus === undefined && compute.memory === undefined && !compute.gpus)) return undefined;
-  const q: Record<string, string> = {};
-  if (compute.cpus !== undefined) q.cpu = String(compute.cpus);
-  if (compute.memory !== undefined) q.memory = quantity(compute.memory);
-  const limits = { ...q, ...(compute.gpus ? { "nvidia.com/gpu": String(compute.gpus) } : {}) };
-  return { ...(Object.keys(q).length ? { requests: q } : {}), limits };
-}
-
-/** "512M", "4G", "4GB", "2GiB", "1g" as Kubernetes quantities ("512M", "4G", "2Gi"; kilo is "k"). */
-export function quantity(size: string): string {
-  const m = /^(\d+(?:\.\d+)?)([KMGT])(i?)B?$/i.exec(size);
-  if (!m) return size;
-  const unit = m[2]!.toUpperCase();
-  return `${m[1]}${m[3] ? `${unit}i` : unit === "K" ? "k" : unit}`;
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {

@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { RefusedError, SlipwayError } from "../errors.js";
 import { exportFiles, type ExportFormat } from "../export/files.js";
-import { objectName } from "../export/names.js";
+import { objectName } from "../util/kubernetes/names.js";
 import { compileFor, type OperationContext, type ProjectOptions } from "./context.js";
 
 export const MARKER = ".slipway-export.json";

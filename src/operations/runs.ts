@@ -433,19 +433,31 @@ async function followLogs(
   }
   const readers = new Map<string, LogReader>();
   const archives = openArchives(ctx.env.home, compiled.project.dir, compiled.project.archives);
-  const pump = async () => {
+  // A run whose task logs are not on this machine (a Kubernetes pod without a shared volume): its lines
+  // come from the executor (the pod's log) while it runs, then from the archive, without repeating.
+  const executor = executorNamed(row.executor);
+  const remote = executor?.readOutput ? new RemoteOutput((h) => executor.readOutput!(h)) : undefined;
+  const pump = async (askRemote: boolean) => {
+    let local = false;
     for (const task of options.task ? [options.task] : await allTasks()) {
       let reader = readers.get(task);
       if (!reader) readers.set(task, (reader = new LogReader(runPaths(runDir(ctx.env.home, row.id)).taskLog(task))));
-      if (reader.exists()) reader.read((line) => options.onLine(task, line));
-      else if (FINISHED.has(row.status) && !reader.fromArchive) {
+      if (reader.exists()) {
+        local = true;
+        reader.read((line) => options.onLine(task, line));
+      } else if (FINISHED.has(row.status) && !reader.fromArchive) {
         reader.fromArchive = true;
         const archived = await archives.stage_logs.get(`runs/${row.id}/${task}.log`);
-        for (const line of archived?.toString("utf8").split("\n").slice(0, -1) ?? []) options.onLine(task, line);
+        for (const line of archived?.toString("utf8").split("\n").slice(0, -1).slice(remote?.shown(task) ?? 0) ?? []) options.onLine(task, line);
       }
     }
+    if (remote && askRemote && !local && !FINISHED.has(row.status)) {
+      await remote.read(JSON.parse(row.handle) as RunHandle, (task, line) => {
+        if (!options.task || options.task === task) options.onLine(task, line);
+      });
+    }
   };
-  await pump();
+  await pump(true);
   for (let poll = 1; options.follow && !FINISHED.has(row.status); poll++) {
     await new Promise((r) => setTimeout(r, 100));
     row = (await runs.get(row.id))!;
@@ -453,10 +465,32 @@ async function followLogs(
       row = await refreshLiveness(runs, row, ctx.env.clock);
       options.onRow?.(row);
     }
-    await pump();
+    await pump(poll % LIVENESS_EVERY_POLLS === 0);
   }
-  await pump();
+  await pump(false);
   return row;
+}
+
+/** The task lines of a runner's output kept by its executor ("[task] line", as the pod's runner writes them), each shown once. */
+class RemoteOutput {
+  private consumed = 0;
+  private readonly counts = new Map<string, number>();
+  constructor(private readonly fetch: (handle: RunHandle) => Promise<string | undefined>) {}
+  shown(task: string): number {
+    return this.counts.get(task) ?? 0;
+  }
+  async read(handle: RunHandle, onLine: (task: string, line: string) => void): Promise<void> {
+    const text = await this.fetch(handle).catch(() => undefined);
+    if (text === undefined) return;
+    const lines = text.split("\n").slice(0, -1); // whole lines only
+    for (const line of lines.slice(this.consumed)) {
+      const m = /^\[([^\]]+)\] (.*)$/s.exec(line);
+      if (!m) continue;
+      this.counts.set(m[1]!, this.shown(m[1]!) + 1);
+      onLine(m[1]!, m[2]!);
+    }
+    this.consumed = Math.max(this.consumed, lines.length);
+  }
 }
 
 /** Reads a growing log file incrementally, whole lines at a time. */

@@ -22,6 +22,7 @@ import { newId } from "../util/ids.js";
 import { parseDuration } from "../util/duration.js";
 import { tally } from "./approvals.js";
 import type { ApplyOutcome, PlanSummary, RolloutHealth, RolloutStart, StageEffects } from "./effects.js";
+import { planLines } from "./plan-lines.js";
 import { describeChannel, sendNotification, type NotificationMessage, type SendOptions } from "./notify.js";
 
 export const FINISHED_STAGE = new Set(["succeeded", "failed", "skipped", "cancelled"]);
@@ -777,10 +778,7 @@ function rolloutOutputs(stage: StageSpec, start: RolloutStart | null, percent: n
   return { endpoint: stage.endpoint, target: stage.target, version: start?.candidate ?? null, percent, rolled_back: rolledBack };
 }
 
-export function planLines(p: PlanSummary): string[] {
-  const sign: Record<string, string> = { create: "+", update: "~", replace: "-/+", delete: "-" };
-  return [...p.changes.map((c) => `  ${sign[c.action] ?? "?"} ${c.action} ${c.address}`), `  ${p.create} to create, ${p.update} to update, ${p.replace} to replace, ${p.delete} to delete, ${p.noop} unchanged`];
-}
+export { planLines };
 
 function where(r: Pick<PipelineRunRow, "project" | "target" | "pipeline">): string {
   return `${r.project}/${r.target}/${r.pipeline}`;

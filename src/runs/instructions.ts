@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { TargetConfig } from "../config/schema.js";
 import type { ArchiveConfig } from "../store/archives.js";
 import type { ComputeSpec } from "../compute/environments.js";
+import { INSTRUCTIONS_FILE } from "../executors/executor.js";
 
 export interface RunInstructions {
   runId: string;
@@ -43,7 +44,7 @@ export interface RunEnvironment {
   spec: ComputeSpec;
 }
 
-export const INSTRUCTIONS_FILE = "run.json";
+export { INSTRUCTIONS_FILE };
 
 export function writeInstructions(runDir: string, instructions: RunInstructions): void {
   writeFileSync(join(runDir, INSTRUCTIONS_FILE), JSON.stringify(instructions), { mode: 0o600 });

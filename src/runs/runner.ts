@@ -35,10 +35,12 @@ type TaskOutcome = { ok: boolean; outputs: FileHashes; key: string };
 export interface RunnerHooks {
   /** Each task log line as it is written (already masked); used when the caller runs attached. */
   onLine?(task: string, line: string): void;
+  /** The instructions, when they did not come in the run's folder (a Kubernetes pod gets them in its environment). */
+  instructions?: RunInstructions;
 }
 
 export async function executeRun(runId: string, dir: string, env: RuntimeEnv, hooks: RunnerHooks = {}): Promise<void> {
-  const instr = readInstructions(dir);
+  const instr = hooks.instructions ?? readInstructions(dir);
   // Read once; the module environment (secrets included) does not stay on disk while the run goes on.
   rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
   const stores = await openStores(instr.home, { state: instr.state, blobs: instr.blobs } as TargetConfig);

@@ -160,6 +160,8 @@ export async function submitRuns(compiled: CompiledProject, stores: Stores, sour
     });
   }
 
+  // An executor whose runners run elsewhere (a Kubernetes pod) refuses stores they could not reach.
+  executor.check?.({ target: project.target.name, home: env.home, projectDir: project.dir, state: project.target.config.state, blobs: project.target.config.blobs, archives: project.archives });
   const archives = openArchives(env.home, project.dir, project.archives);
   const environment = await runEnvironment(compiled, source, stores, first, archives.artifacts);
   const runs = stores.state.runs();
@@ -241,7 +243,7 @@ async function recordRun(
   mkdirSync(dir, { recursive: true });
   const archiveFile = options.writeBundle ? join(dir, RUN_BUNDLE_FILE) : undefined;
   if (archiveFile) await writeFile(archiveFile, await packBundle(jobSource, bundle.hash));
-  const git = bundle.sourceDir ? gitInfo(bundle.sourceDir) : undefined;
+  const git = bundle.sourceDir ? await gitInfo(bundle.sourceDir, env.processEnv) : undefined;
   const runtime = source.job.runtime!;
   const row: RunRow = {
     id,

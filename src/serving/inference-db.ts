@@ -3,7 +3,8 @@
 // server's writer thread (inference-writer.ts, the one connection that inserts) and readers in any
 // process (inference-table.ts); keep it free of imports beyond better-sqlite3 and node: the writer
 // thread loads it on its own.
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 
 export interface InferenceRow {
@@ -35,7 +36,10 @@ export interface EndpointKey {
 }
 
 export function openInferenceDb(file: string): Database.Database {
-  const db = new Database(file);
+  // Required here, not imported: modules that reach this one (the gateway's control) are loaded by
+  // commands that never open the inference table.
+  const Sqlite = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+  const db = new Sqlite(file);
   // The busy timeout first: switching a new file to WAL needs a lock another opener may hold.
   db.pragma("busy_timeout = 10000");
   db.pragma("journal_mode = WAL");

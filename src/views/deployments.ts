@@ -3,13 +3,14 @@
 import { ttlInfoSchema, ttlInfoView } from "./ttl.js";
 import { z } from "zod";
 import type { LibraryDrift } from "../compute/drift.js";
-import type { FieldChange, Plan, PlannedAction, PlanSummary } from "../engine/plan.js";
+import type { Plan } from "../engine/plan.js";
 import type { ErrorCode } from "../error-codes.js";
 import { SlipwayError } from "../errors.js";
 import type { DeployResult, PlanResult, ValidateResult } from "../operations/deploy.js";
 import type { HistoryEntry, StatusResult } from "../operations/queries.js";
 import type { SettingRow } from "../store/state/state-store.js";
 import { errorCodeSchema, failureView, type ErrorJson } from "./error.js";
+import { actionView, summaryView } from "./plan-actions.js";
 import { lazy } from "./lazy.js";
 
 type Infer<S extends () => z.ZodType> = z.infer<ReturnType<S>>;
@@ -72,20 +73,7 @@ export const planSchema = lazy(() =>
   z.strictObject({ project: z.string(), target: z.string(), summary: summarySchema(), actions: z.array(actionSchema()), drift: z.array(driftSchema()) }),
 );
 
-export function summaryView(s: PlanSummary): Infer<typeof summarySchema> {
-  return { create: s.create, update: s.update, replace: s.replace, delete: s.delete, noop: s.noop };
-}
-
-function changeView(c: FieldChange): Infer<typeof changeSchema> {
-  const out: Infer<typeof changeSchema> = { path: c.path };
-  if (c.before !== undefined) out.before = c.before;
-  if (c.after !== undefined) out.after = c.after;
-  return out;
-}
-
-export function actionView(a: PlannedAction): Infer<typeof actionSchema> {
-  return { address: a.address, kind: a.kind, module: a.module, phase: a.phase, action: a.action, changes: a.changes.map(changeView) };
-}
+export { actionView, summaryView } from "./plan-actions.js";
 
 function planFields(plan: Plan) {
   return { summary: summaryView(plan.summary), actions: plan.actions.map(actionView) };

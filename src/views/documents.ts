@@ -125,16 +125,7 @@ export function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(DOCUMENTS, name);
 }
 
-/** The whole document a command prints with --json. */
-export interface Envelope {
-  ok: boolean;
-  error?: ErrorJson;
-  [field: string]: unknown;
-}
-
-export function envelope(fields: object, error?: ErrorJson): Envelope {
-  return error ? { ok: false, error, ...fields } : { ok: true, ...fields };
-}
+export { envelope, type Envelope } from "./envelope.js";
 
 /** The error document every command prints when it fails without a result. */
 export const errorDocumentSchema = () => z.strictObject({ ok: z.literal(false), error: errorSchema() });

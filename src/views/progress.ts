@@ -4,7 +4,7 @@
 // the same lines by construction. Secrets never travel: the server masks each event before it is sent.
 import type { PlannedAction, Plan } from "../engine/plan.js";
 import type { Reporter } from "../engine/reporter.js";
-import { actionView, summaryView } from "./deployments.js";
+import { actionView, summaryView } from "./plan-actions.js";
 
 export type ActionJson = ReturnType<typeof actionView>;
 

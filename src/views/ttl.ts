@@ -62,13 +62,4 @@ export function ttlView(r: TtlResult): Infer<typeof ttlSchema> {
   return { project: r.project, target: r.target, ttl: r.ttl ? ttlInfoView(r.ttl) : null };
 }
 
-/** "23h 59m", "12m 5s", "overdue by 3m" (readable countdowns for status and ttl show). */
-export function countdown(ms: number): string {
-  const abs = Math.abs(ms);
-  const d = Math.floor(abs / 86_400_000);
-  const h = Math.floor((abs % 86_400_000) / 3_600_000);
-  const m = Math.floor((abs % 3_600_000) / 60_000);
-  const s = Math.floor((abs % 60_000) / 1000);
-  const text = d ? `${d}d ${h}h` : h ? `${h}h ${m}m` : m ? `${m}m ${s}s` : `${s}s`;
-  return ms < 0 ? `overdue by ${text}` : `in ${text}`;
-}
+export { countdown } from "./countdown.js";

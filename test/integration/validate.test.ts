@@ -159,6 +159,8 @@ targets:
     executor: { type: slrum }
   args:
     executor: { type: slurm, sbatch_args: ["-p debug"] }
+  kube:
+    executor: { type: kubernetes, namespace: ML_Team, partition: debug, volume: { claim: shared, path: relative/dir } }
 `,
     });
     try {
@@ -169,8 +171,13 @@ targets:
       assert.match(r.stderr, /^slipway\.yaml:5:\d+: error: targets\.dev\.executor\.max_parallel_runs: max_parallel_runs applies to the local executor only/m);
       const loc = r;
       assert.match(loc.stderr, /^slipway\.yaml:9:\d+: error: targets\.loc\.executor\.account: account applies to executors of type slurm, not local/m);
-      assert.match(loc.stderr, /^slipway\.yaml:11:\d+: error: targets\.typo\.executor\.type: "slrum" is not allowed; expected one of local, slurm\n  hint: did you mean "slurm"\?/m);
+      assert.match(loc.stderr, /^slipway\.yaml:11:\d+: error: targets\.typo\.executor\.type: "slrum" is not allowed; expected one of local, slurm, kubernetes\n  hint: did you mean "slurm"\?/m);
       assert.match(loc.stderr, /^slipway\.yaml:13:\d+: error: targets\.args\.executor\.sbatch_args\[0\]: an sbatch long option/m);
+      // Kubernetes: names checked, the required keys named, another type's keys refused, an absolute mount path.
+      assert.match(r.stderr, /^slipway\.yaml:15:\d+: error: targets\.kube\.executor\.namespace: a Kubernetes namespace name: lowercase letters/m);
+      assert.match(r.stderr, /^slipway\.yaml:15:\d+: error: targets\.kube\.executor\.image: a kubernetes executor needs `image`/m);
+      assert.match(r.stderr, /^slipway\.yaml:15:\d+: error: targets\.kube\.executor\.partition: partition applies to executors of type slurm, not kubernetes/m);
+      assert.match(r.stderr, /^slipway\.yaml:15:\d+: error: targets\.kube\.executor\.volume\.path: an absolute path/m);
     } finally {
       box.cleanup();
     }

@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import { buildArtifacts, publishArtifact } from "../../operations/artifacts.js";
 import { InvalidInputError } from "../../errors.js";
 import type { FieldsOf } from "../../views/documents.js";
-import { buildFailure, buildView, publishView } from "../../views/artifacts.js";
 import { allowManyTargets, collect, execute, intOption, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
 import { localOnly, onProject, withProjectOptions, type ProjectFlags } from "../project.js";
@@ -23,6 +21,7 @@ export function registerArtifacts(program: Command): void {
     .action((names: string[], flags: CommonFlags & ServerFlags & { out?: string }) =>
       execute("artifacts build", flags, async ({ out, ctx }) => {
         localOnly(flags, "artifacts build", LOCAL);
+        const [{ buildArtifacts }, { buildFailure, buildView }] = await Promise.all([import("../../operations/artifacts.js"), import("../../views/artifacts.js")]);
         const r = await buildArtifacts({ ...projectOptions(flags), names, out: flags.out }, ctx);
         const text = () => {
           for (const b of r.builds) {
@@ -53,6 +52,7 @@ export function registerArtifacts(program: Command): void {
       execute("artifacts publish", flags as CommonFlags, async ({ out, ctx }) => {
         localOnly(flags, "artifacts publish", LOCAL);
         const targets = typeof flags.target === "string" ? [flags.target] : flags.target;
+        const [{ publishArtifact }, { publishView }] = await Promise.all([import("../../operations/artifacts.js"), import("../../views/artifacts.js")]);
         const r = await publishArtifact({ ...projectOptions({ ...flags, target: undefined }), name, targets, allTargets: flags.allTargets }, ctx);
         const text = () => {
           out.line(`${out.style("bold", `${r.artifact} ${r.version}`)} (${r.filename}, ${formatBytes(r.size)}, sha256 ${r.sha256.slice(0, 12)})`);

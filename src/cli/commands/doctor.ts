@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { runDoctor, type CheckStatus } from "../../doctor/checks.js";
-import { doctorFailure, doctorView } from "../../views/first-hour.js";
+import type { CheckStatus } from "../../doctor/checks.js";
 import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 
 const LABEL: Record<CheckStatus, [string, "green" | "cyan" | "yellow" | "red"]> = {
@@ -17,6 +16,7 @@ export function registerDoctor(program: Command): void {
       .description("check what this machine, SLIPWAY_HOME and the project need (Node.js, python3, home, port, server, locks) and how to fix each problem"),
   ).action((flags: CommonFlags) =>
     execute("doctor", flags, async ({ out, env }) => {
+      const [{ runDoctor }, { doctorFailure, doctorView }] = await Promise.all([import("../../doctor/checks.js"), import("../../views/first-hour.js")]);
       const r = await runDoctor(projectOptions(flags), env);
       const text = () => {
         for (const c of r.checks) {

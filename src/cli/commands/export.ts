@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { exportProject } from "../../operations/export.js";
 import type { ExportFormat } from "../../export/files.js";
-import { exportView } from "../../views/export.js";
 import { execute, projectOptions, withCommonOptions, type CommonFlags } from "../common.js";
 
 type ExportFlags = CommonFlags & { out?: string; image?: string; pullPolicy?: string; secretName?: string; force?: boolean };
@@ -22,6 +20,7 @@ export function registerExport(program: Command): void {
       .option("--force", "write into a non-empty folder that an export did not write")
       .action((flags: ExportFlags) =>
         execute(`export ${format}`, flags, async ({ out, ctx }) => {
+          const [{ exportProject }, { exportView }] = await Promise.all([import("../../operations/export.js"), import("../../views/export.js")]);
           const r = await exportProject({ ...projectOptions(flags), format, out: flags.out, image: flags.image, imagePullPolicy: flags.pullPolicy, secretName: flags.secretName, force: flags.force }, ctx);
           const text = () => {
             out.line(`wrote ${r.files.length} file(s) for ${r.project}/${r.target} to ${r.out}${r.removed.length ? ` (removed ${r.removed.length} of the previous export)` : ""}:`);

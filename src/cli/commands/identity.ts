@@ -5,12 +5,10 @@
 import { Option, type Command } from "commander";
 import type { RuntimeEnv } from "../../env.js";
 import { InvalidInputError } from "../../errors.js";
-import { localActor } from "../../server/auth/actor.js";
-import { openControlPlane, type GrantRequest } from "../../server/control-plane.js";
-import { identityCommands, type IdentityCommand, type IdentityCommands } from "../../server/identity-documents.js";
+import type { GrantRequest } from "../../server/control-plane.js";
+import type { IdentityCommand, IdentityCommands } from "../../server/identity-documents.js";
 import { parseDuration } from "../../util/duration.js";
 import type { FieldsOf } from "../../views/documents.js";
-import { auditVerifyFailure } from "../../views/identity.js";
 import { collect, execute, intOption, type CommonFlags } from "../common.js";
 import type { Output } from "../output.js";
 import { remoteFor, remoteIdentity, withServerOption, type ServerFlags } from "../remote.js";
@@ -22,6 +20,7 @@ const JSON_FLAG = "print a stable machine-readable JSON document";
 export async function onControlPlane<C extends IdentityCommand>(env: RuntimeEnv, flags: ServerFlags, command: C, args: Parameters<IdentityCommands[C]>[0]): Promise<FieldsOf<C>> {
   const remote = remoteFor(env, flags);
   if (remote) return remoteIdentity(remote, command, args);
+  const [{ openControlPlane }, { identityCommands }, { localActor }] = await Promise.all([import("../../server/control-plane.js"), import("../../server/identity-documents.js"), import("../../server/auth/actor.js")]);
   const cp = await openControlPlane(env);
   try {
     const commands = identityCommands(cp, localActor(env.user));
@@ -162,6 +161,7 @@ export function registerIdentity(program: Command): void {
   withServerOption(audit.command("verify").description("check the audit log's hash chain: exit 1 if an entry was changed, removed or reordered").option("--json", JSON_FLAG)).action((flags: Flags) =>
     execute("audit verify", flags, async ({ env, out }) => {
       const fields = await onControlPlane(env, flags, "audit verify", {});
+      const { auditVerifyFailure } = await import("../../views/identity.js");
       return {
         fields,
         error: auditVerifyFailure(fields),

@@ -3,7 +3,6 @@ import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { RefusedError } from "../../errors.js";
 import { checkProjectName, checkTemplate, initProject, projectNameFor, TEMPLATE_NAMES, TEMPLATES } from "../../init/scaffold.js";
-import { initView } from "../../views/first-hour.js";
 import { execute, type CommonFlags } from "../common.js";
 
 interface InitFlags extends CommonFlags {
@@ -42,6 +41,7 @@ export function registerInit(program: Command): void {
           out.line("  slipway validate");
           out.line(r.template === "ml" ? "  slipway deploy --phase 1       # then see README.md: train, deploy phase 2, query" : "  slipway deploy");
         };
+        const { initView } = await import("../../views/first-hour.js");
         return { fields: initView(r), text };
       }),
     );

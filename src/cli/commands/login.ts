@@ -3,7 +3,6 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { SlipwayError } from "../../errors.js";
-import { loginView } from "../../views/identity.js";
 import { execute, type CommonFlags } from "../common.js";
 import { normalizeServer, RemoteClient, remoteError, writeLogin } from "../remote.js";
 import type { ErrorJson } from "../../views/error.js";
@@ -24,6 +23,7 @@ export function registerLogin(program: Command): void {
         if (doc.ok === false) throw remoteError(doc.error as ErrorJson);
         const who = { name: String(doc.user), admin: doc.admin === true };
         const file = writeLogin(env, { server, token });
+        const { loginView } = await import("../../views/identity.js");
         return { fields: loginView(server, who, file), text: () => out.line(`logged in to ${server} as ${who.name}${who.admin ? " (administrator)" : ""}; token stored in ${file}`) };
       }),
     );

@@ -6,11 +6,9 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
 import type { RuntimeEnv } from "../../env.js";
-import { planLines } from "../../pipelines/engine.js";
-import { openControlPlane } from "../../server/control-plane.js";
-import { projectCommands, type ProjectArgs } from "../../server/project-documents.js";
+import { planLines } from "../../pipelines/plan-lines.js";
+import type { ProjectArgs } from "../../server/project-documents.js";
 import type { FieldsOf } from "../../views/documents.js";
-import { pipelineRunFailure } from "../../views/pipelines.js";
 import { collect, execute, intOption, projectOptions, type CommandRuntime } from "../common.js";
 import type { Output } from "../output.js";
 import { onProject, remoteProjectFor, withProjectOptions, type ProjectFlags } from "../project.js";
@@ -49,11 +47,12 @@ export function registerPipelines(program: Command): void {
       execute("pipelines run", flags, async (rt) => {
         const { out } = rt;
         const args = { name, params: params(flags.param), detach: flags.detach, onLine: (line: string) => out.line(out.style("dim", line)) };
-        const remote = remoteProjectFor(rt, flags);
+        const remote = await remoteProjectFor(rt, flags);
         let answer = await onProject(rt, flags, "pipelines run", args);
         // The server records the run and answers at once: follow it as the embedded command does, until
         // it ends or only approvals and waits are left.
         if (remote && !flags.detach) {
+          const { pipelineRunFailure } = await import("../../views/pipelines.js");
           for (let fields = answer.fields; !["succeeded", "failed", "cancelled", "skipped", "waiting"].includes(fields.status); ) {
             await rt.env.clock.sleep(FOLLOW_MS);
             fields = (await remote.command("pipelines status", { run: answer.fields.id })).fields;
@@ -100,7 +99,8 @@ export function registerPipelines(program: Command): void {
           const command = `pipelines ${decision}` as const;
           const args = { run, stage: flags.stage, comment: flags.comment };
           // Remotely the server decides as the token's user and audits it; embedded, the local user (with their groups in SLIPWAY_HOME).
-          const { fields: r } = remoteProjectFor(rt, flags)
+          const { projectCommands } = await import("../../server/project-documents.js");
+          const { fields: r } = (await remoteProjectFor(rt, flags))
             ? await onProject(rt, flags, command, args)
             : await asLocalApprover(env, (actor) => (projectCommands[command] as (typeof projectCommands)["pipelines approve"])({ ...ctx, actor }, projectOptions(flags), args), { run, stage: flags.stage, decision, comment: flags.comment });
           return {
@@ -136,12 +136,13 @@ const FOLLOW_MS = 250;
 type RunFields = FieldsOf<"pipelines status">;
 
 /** Enough of a run for pipelineRunFailure (the document's error when it ended without succeeding). */
-function fromRunFields(r: RunFields): Parameters<typeof pipelineRunFailure>[0] {
-  return { id: r.id, pipeline: r.pipeline, status: r.status, message: r.reason, target: r.target } as Parameters<typeof pipelineRunFailure>[0];
+function fromRunFields(r: RunFields): Parameters<typeof import("../../views/pipelines.js").pipelineRunFailure>[0] {
+  return { id: r.id, pipeline: r.pipeline, status: r.status, message: r.reason, target: r.target } as Parameters<typeof import("../../views/pipelines.js").pipelineRunFailure>[0];
 }
 
 /** The local user as an approver (with their groups in SLIPWAY_HOME); the decision, or the refusal, goes to the audit log. */
 async function asLocalApprover<T extends { fields: FieldsOf<"pipelines approve"> | FieldsOf<"pipelines reject"> }>(env: RuntimeEnv, decide: (actor: { name: string; groups: string[] }) => Promise<T>, what: { run: string; stage: string; decision: string; comment?: string }): Promise<T> {
+  const { openControlPlane } = await import("../../server/control-plane.js");
   const cp = await openControlPlane(env);
   try {
     const actor = { name: env.user, groups: await cp.identities.groupsOf(env.user) };

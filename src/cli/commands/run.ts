@@ -1,7 +1,5 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { runAttached } from "../../operations/runs.js";
-import { runDetailsView, runFailure } from "../../views/runs.js";
 import { collect, execute, projectOptions } from "../common.js";
 import { auditedLocally, localOnly, onProject, remoteProjectFor, withProjectOptions, type ProjectFlags } from "../project.js";
 import { printRunDetails } from "../render.js";
@@ -37,11 +35,12 @@ export function registerRun(program: Command): void {
         }
         const submit = { job, params, keepWorkdir: flags.keepWorkdir, noCache: flags.cache === false, fromSource: flags.fromSource, writeBundle: flags.writeBundle };
         if (flags.bundle !== undefined) localOnly(flags, "run --bundle", "the archive is on this machine: run it without --server (or deploy the project to the server and run the job there)");
-        const remote = flags.bundle === undefined ? remoteProjectFor(rt, flags) : undefined;
+        const remote = flags.bundle === undefined ? await remoteProjectFor(rt, flags) : undefined;
         if (!flags.wait) {
           const { fields: run } = await onProject(rt, remote ? flags : { ...flags, server: false }, "run", { ...submit, bundleArchive: flags.bundle });
           return { fields: run, text: () => out.line(`${run.id}  started ${job} on ${run.project}/${run.target} (follow it with: slipway logs ${run.id} -f)`) };
         }
+        const { runDetailsView, runFailure } = await import("../../views/runs.js");
         if (remote) {
           // On the server the run executes on the server's executor; this follows its logs, then shows it.
           const { fields: run } = await remote.command("run", submit, { onEvent: (e) => rt.progress(e) });
@@ -64,6 +63,7 @@ export function registerRun(program: Command): void {
           projectOptions(flags).target,
           { job },
           async () => {
+            const { runAttached } = await import("../../operations/runs.js");
             const done = await runAttached(
               {
                 ...projectOptions(flags),

@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { jsonSchema } from "../../kinds/module-file.js";
 import { didYouMean } from "../../util/suggest.js";
-import { documentJsonSchema, PUBLIC_COMMANDS, type CommandName } from "../../views/documents.js";
-import { schemaDocView } from "../../views/server.js";
+import type { CommandName } from "../../views/documents.js";
 import { execute, withCommonOptions, type CommonFlags } from "../common.js";
 
 export function registerSchema(program: Command): void {
@@ -13,19 +11,22 @@ export function registerSchema(program: Command): void {
     .option("--output <command>", 'the schema of this command\'s --json document instead, e.g. "deploy" or "models show"')
     .action((file: string, flags: CommonFlags & { output?: string }) =>
       execute("schema", flags, async ({ out }) => {
-        const schema = flags.output === undefined ? projectSchema(file) : outputSchema(flags.output);
+        const schema = flags.output === undefined ? await projectSchema(file) : await outputSchema(flags.output);
+        const { schemaDocView } = await import("../../views/server.js");
         return { fields: schemaDocView(schema), text: () => out.document(schema) };
       }),
     );
 }
 
-function projectSchema(file: string): Record<string, unknown> {
+async function projectSchema(file: string): Promise<Record<string, unknown>> {
   if (!["project", "module", "all"].includes(file)) throw new InvalidInputError([{ message: `unknown schema "${file}"`, hint: "choose project, module or all" }], "invalid_flag");
+  const { jsonSchema } = await import("../../kinds/module-file.js");
   return jsonSchema(file as "project" | "module" | "all");
 }
 
-function outputSchema(command: string): Record<string, unknown> {
+async function outputSchema(command: string): Promise<Record<string, unknown>> {
   // "models alias set", "models-alias-set" and "models.alias.set" all name the same command.
+  const { documentJsonSchema, PUBLIC_COMMANDS } = await import("../../views/documents.js");
   const name = command.trim().split(/[\s.-]+/).join(" ");
   const found = PUBLIC_COMMANDS.find((c) => c === name);
   if (!found) {

@@ -1,11 +1,5 @@
 import type { Command } from "commander";
 import { SlipwayError, RefusedError } from "../../errors.js";
-import { runningServer, serverStatus, STOP_WAIT_MS, stopServer } from "../../serving/control.js";
-import { startControlPlaneServer } from "../../server/index.js";
-import { startBackground } from "../../server/background/index.js";
-import { readServerInfo } from "../../serving/server-file.js";
-import { processAlive } from "../../util/run-script.js";
-import { serverStatusView, serverStopView, serverView } from "../../views/server.js";
 import { execute, intOption, type CommonFlags } from "../common.js";
 import { writeStdout } from "../output.js";
 
@@ -22,6 +16,7 @@ export function registerServer(program: Command): void {
     .option("--json", `${JSON_FLAG} once the server listens (log lines go to stderr)`)
     .action((flags: Pick<CommonFlags, "json"> & { host?: string; port?: number; idleExit?: number; bootstrap: boolean }) =>
       execute("server", { json: flags.json }, async ({ env, out }) => {
+        const [{ runningServer }, { startControlPlaneServer }, { startBackground }, { serverView }] = await Promise.all([import("../../serving/control.js"), import("../../server/index.js"), import("../../server/background/index.js"), import("../../views/server.js")]);
         const already = await runningServer(env);
         if (already) throw new RefusedError("server_running", `a Slipway server for ${env.home} is already running at ${already.url} (pid ${already.pid})`, { hint: "stop it with `slipway server stop`" });
         // Log lines: stdout for a person (and server.log when deploy started it), stderr with --json.
@@ -61,6 +56,7 @@ export function registerServer(program: Command): void {
     .option("--json", JSON_FLAG)
     .action((flags: Pick<CommonFlags, "json">) =>
       execute("server stop", { json: flags.json }, async ({ env, out }) => {
+        const [{ STOP_WAIT_MS, stopServer }, { readServerInfo }, { processAlive }, { serverStopView }] = await Promise.all([import("../../serving/control.js"), import("../../serving/server-file.js"), import("../../util/run-script.js"), import("../../views/server.js")]);
         const info = readServerInfo(env.home);
         if (!info || !processAlive(info.pid)) return { fields: serverStopView(undefined), text: () => out.line("no Slipway server is running.") };
         if ((await stopServer(info, env.clock)) === "timeout") {
@@ -75,6 +71,7 @@ export function registerServer(program: Command): void {
     .option("--json", JSON_FLAG)
     .action((flags: Pick<CommonFlags, "json">) =>
       execute("server status", { json: flags.json }, async ({ env, out }) => {
+        const [{ serverStatus }, { serverStatusView }] = await Promise.all([import("../../serving/control.js"), import("../../views/server.js")]);
         const s = await serverStatus(env);
         return {
           fields: serverStatusView(s),

@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
-import { waitForSweep } from "../../operations/runs.js";
 import type { FieldsOf } from "../../views/documents.js";
-import { sweepFailure, sweepView } from "../../views/runs.js";
 import { collect, execute, projectOptions, type CommandRuntime } from "../common.js";
 import { onProject, remoteProjectFor, withProjectOptions, type ProjectFlags } from "../project.js";
 
@@ -53,6 +51,7 @@ export function registerSweep(program: Command): void {
             out.line(`${r.id}  ${r.status.padEnd(10)} ${params}${r.reason && r.status !== "succeeded" ? `  (${r.reason})` : ""}`);
           }
         };
+        const { sweepFailure } = await import("../../views/runs.js");
         return { fields: sweep, error: flags.wait ? sweepFailure(sweep) : undefined, text };
       }),
     );
@@ -60,8 +59,11 @@ export function registerSweep(program: Command): void {
 
 /** Until every run of the sweep has finished: embedded, from the state store; with a server, from its `runs show`. */
 async function waitForAll(rt: CommandRuntime, flags: SweepFlags, sweep: FieldsOf<"sweep">): Promise<FieldsOf<"sweep">> {
-  const remote = remoteProjectFor(rt, flags);
-  if (!remote) return sweepView(await waitForSweep({ ...projectOptions(flags), sweep: sweep.sweep, runs: sweep.runs.map((r) => r.id) }, rt.ctx));
+  const remote = await remoteProjectFor(rt, flags);
+  if (!remote) {
+    const [{ sweepView }, { waitForSweep }] = await Promise.all([import("../../views/runs.js"), import("../../operations/runs.js")]);
+    return sweepView(await waitForSweep({ ...projectOptions(flags), sweep: sweep.sweep, runs: sweep.runs.map((r) => r.id) }, rt.ctx));
+  }
   const runs = [...sweep.runs];
   while (runs.some((r) => !FINISHED.has(r.status))) {
     await new Promise((r) => setTimeout(r, 1000));

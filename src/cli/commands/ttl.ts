@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "../../errors.js";
 import type { FieldsOf } from "../../views/documents.js";
-import { countdown } from "../../views/ttl.js";
+import { countdown } from "../../views/countdown.js";
 import { execute } from "../common.js";
 import type { Output } from "../output.js";
 import { onProject, withProjectOptions, type ProjectFlags } from "../project.js";

@@ -1,7 +1,8 @@
 // Embedded default: one SQLite file (WAL, so readers never block the deploy that holds the lease).
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
 import { RefusedError } from "../../../errors.js";
 import { StateStore, type MigrationLock } from "../state-store.js";
@@ -9,7 +10,10 @@ import type { Database as Schema } from "../tables.js";
 
 export function openSqliteState(file: string): StateStore {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new Database(file);
+  // The native driver is loaded when a database is opened, not when this module is: commands that
+  // never open one (validate, --help) do not pay for it.
+  const Sqlite = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+  const sqlite = new Sqlite(file);
   // The busy timeout first: on a new file, switching to WAL needs a lock that another process
   // opening the same file at that moment may hold ("database is locked" at once without it).
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

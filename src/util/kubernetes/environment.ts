@@ -1,10 +1,11 @@
-// What a container of a module sees: the module's environment (env files, SLIPWAY_PROJECT/TARGET/
-// MODULE, SLIPWAY_VAR_<name>) split in two. Plain values go into the module's ConfigMap; a value that
+// What a container of a module sees (an exported Job or Deployment; a run on the Kubernetes executor):
+// the module's environment (env files, SLIPWAY_PROJECT/TARGET/MODULE, SLIPWAY_VAR_<name>) split in two. Plain values go into the module's ConfigMap; a value that
 // holds a secret (a secret variable, a secret-looking env-file entry) becomes a key of the project's
 // Kubernetes Secret, which the export only *names*: its values are never written (the person deploying
 // creates the Secret, docs/scale-out.md). A job's own env and params that hold a secret refer to the
 // secret's variable with Kubernetes' $(NAME) expansion instead of carrying the value.
-import { SlipwayError } from "../errors.js";
+import type { V1EnvVar } from "@kubernetes/client-node";
+import { SlipwayError } from "../../errors.js";
 import { DATA_KEY } from "./names.js";
 
 export interface ModuleEnvironment {
@@ -66,4 +67,9 @@ export function assertNoSecret(value: string, secrets: readonly string[], where:
       hint: "put the secret in a variable (variables: { NAME: { secret: true } }) and use ${var.NAME} as the whole value of an env entry",
     });
   }
+}
+
+/** Each key of the Secret `secretName` as the container's variable of the same name (the value stays in the cluster). */
+export function secretEnv(keys: string[], secretName: string, optional?: boolean): V1EnvVar[] {
+  return keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key, ...(optional ? { optional } : {}) } } }));
 }
