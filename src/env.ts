@@ -38,6 +38,7 @@ export interface RuntimeEnv {
   home: string;
   /** SLIPWAY_USER, else the login name; always valid (see USER_NAME). */
   user: UserName;
+  /** SLIPWAY_HOST_ID, else the hostname: names this machine in run records (see hostIdentity). */
   host: string;
   pid: number;
   /** SLIPWAY_VAR_<NAME> values, by NAME. */
@@ -57,6 +58,8 @@ export interface RuntimeEnv {
   reapEveryMs: number;
   /** SLIPWAY_INFERENCE_QUEUE_ROWS: inference-table rows the server holds before they are written, at most (beyond, it drops and counts them). */
   inferenceQueueRows: number;
+  /** SLIPWAY_ENDPOINT_SYNC_MS: how often the server looks for endpoints deployed or removed through another server on its state database. */
+  endpointSyncMs: number;
   /** SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS: how often the server applies the inference tables' retention (`keep`, `keep_rows`). */
   inferenceRetentionEveryMs: number;
   /** SLIPWAY_SERVER_BLOBS: where the control plane keeps uploaded sources (a folder, or s3://BUCKET/PREFIX?endpoint=…&region=…); else SLIPWAY_HOME/server/sources/blobs. */
@@ -106,7 +109,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
   return {
     home: resolve(env.SLIPWAY_HOME ?? join(homedir(), ".slipway")),
     user,
-    host: hostname(),
+    host: hostIdentity(env),
     pid: process.pid,
     varOverrides,
     lockTtlMs: positiveNumber(env.SLIPWAY_LOCK_TTL_MS, 60_000),
@@ -118,6 +121,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     reapEveryMs: positiveNumber(env.SLIPWAY_REAP_INTERVAL_MS, 60_000),
     inferenceQueueRows: positiveNumber(env.SLIPWAY_INFERENCE_QUEUE_ROWS, 100_000),
     inferenceRetentionEveryMs: positiveNumber(env.SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS, 60_000),
+    endpointSyncMs: positiveNumber(env.SLIPWAY_ENDPOINT_SYNC_MS, 5_000),
     serverBlobs: env.SLIPWAY_SERVER_BLOBS || undefined,
     serverIdleMs: env.SLIPWAY_SERVER_IDLE_MS !== undefined && /^\d+$/.test(env.SLIPWAY_SERVER_IDLE_MS) ? Number(env.SLIPWAY_SERVER_IDLE_MS) : undefined,
     color: !env.NO_COLOR && env.FORCE_COLOR !== "0",
@@ -128,6 +132,16 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     smtpUrl: env.SLIPWAY_SMTP_URL || undefined,
     processEnv: env,
   };
+}
+
+/**
+ * The name of this machine in run records and leases: SLIPWAY_HOST_ID, else the hostname. A run's
+ * processes are signalled only by a process on the machine of the same name, so two machines (or
+ * containers with separate process tables) that share a hostname must set different SLIPWAY_HOST_IDs.
+ */
+export function hostIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const id = env.SLIPWAY_HOST_ID?.trim();
+  return id ? id : hostname();
 }
 
 /**

@@ -84,7 +84,7 @@ export const ERROR_CODES = {
   ttl_not_running: { exit: 3, http: 409, description: "`ttl extend`, `pin` or `unpin` of a target whose TTL clock is not running (no `ttl: { after }`, not deployed since, or already destroyed)" },
   ttl_restarted: { exit: 3, http: 409, description: "a TTL deletion found the target's clock restarted, extended or pinned under its lock: nothing was deleted" },
   run_finished: { exit: 3, http: 409, description: "`cancel` of a run that has finished or is lost" },
-  run_elsewhere: { exit: 3, http: 409, description: "`cancel` of a run on another host" },
+  run_elsewhere: { exit: 3, http: 409, description: "`cancel` of a run on another host whose runner did not stop it in time (the request stays recorded)" },
   server_running: { exit: 3, http: 409, description: "`slipway server` while a server for this `SLIPWAY_HOME` runs" },
   version_exists: { exit: 3, http: 409, description: "publishing a published artifact version with other content (adds `artifact`, `version`, `target`, `published_sha256`, `sha256`)" },
   export_out_not_empty: { exit: 3, http: 409, description: "`export --out` names a folder that is not empty and was not written by `slipway export` (pass `--force`)" },

@@ -90,3 +90,28 @@ function canonical(state: HomeConfig["state"]): unknown {
   if (!state || (state.type === "sqlite" && state.path === undefined)) return null;
   return Object.fromEntries(Object.entries(state).sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/**
+ * What of the environment the home's server needs to open the home's backends: the variables
+ * config.yaml names (`${env.NAME}`), and the AWS SDK's when its blobs are in S3. The background server
+ * `deploy` starts gets these and no other credentials (src/serving/control.ts).
+ */
+export function homeBackendEnvironment(home: string, env: Record<string, string | undefined>): Record<string, string> {
+  const file = join(home, HOME_CONFIG_FILE);
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  const read = readProjectFile(file, file);
+  const text = "problem" in read ? "" : read.text;
+  for (const m of text.matchAll(/\$\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g)) {
+    const value = env[m[1]!];
+    if (value !== undefined) out[m[1]!] = value;
+  }
+  let s3 = false;
+  try {
+    s3 = loadHomeConfig(home, env).blobs?.type === "s3";
+  } catch {
+    /* the server reports the problem when it starts */
+  }
+  if (s3) for (const [k, v] of Object.entries(env)) if (/^AWS_[A-Z0-9_]+$/.test(k) && v !== undefined) out[k] = v;
+  return out;
+}

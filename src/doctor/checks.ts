@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import type { CompiledProject } from "../kinds/compile-project.js";
 import { InvalidInputError, SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
+import { loadHomeConfig } from "../config/home-config.js";
 import { compile, type ProjectOptions } from "../operations/context.js";
 import { executorFor } from "../executors/index.js";
 import { kubeClient } from "../executors/kubernetes/client.js";
@@ -142,6 +143,16 @@ interface LockRowLike {
 
 /** Deploy locks in the home's SQLite state: stale ones (holder gone or lease expired) and live ones. */
 export function checkLocks(env: RuntimeEnv): Check[] {
+  // A home whose state is elsewhere (config.yaml's `state`, e.g. PostgreSQL) has no locks in state.db.
+  let homeState: ReturnType<typeof loadHomeConfig>["state"];
+  try {
+    homeState = loadHomeConfig(env.home, env.processEnv).state;
+  } catch {
+    homeState = undefined;
+  }
+  if (homeState && !(homeState.type === "sqlite" && homeState.path === undefined)) {
+    return [{ name: "locks", status: "ok", message: `the home's state is ${homeState.type === "sqlite" ? "a SQLite file named in config.yaml" : `a ${homeState.type} database (config.yaml)`}: not checked here`, fix: "`slipway status -t TARGET` shows a target's lock" }];
+  }
   const file = join(env.home, "state.db");
   if (!existsSync(file)) return [{ name: "locks", status: "ok", message: "no state database yet, so no locks" }];
   let rows: LockRowLike[];

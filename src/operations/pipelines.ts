@@ -7,7 +7,6 @@
 // pipelines loop carries on (approvals, waits, timeouts, later stages, triggers). Through the API
 // (inServer), or with --detach, the server does it all.
 import { servedByHomeServer } from "./background.js";
-import { hostname } from "node:os";
 import { iso } from "../clock.js";
 import { InvalidInputError, RefusedError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
@@ -102,7 +101,7 @@ export interface PipelinesResult {
 }
 
 /** The engine the CLI (foreground) and the API use on one state store; the server's loop makes its own. */
-export function pipelineEngine(env: RuntimeEnv, stores: Stores, log: (line: string) => void, owner = `cli:${hostname()}:${process.pid}`): { engine: PipelineEngine; close(): Promise<void> } {
+export function pipelineEngine(env: RuntimeEnv, stores: Stores, log: (line: string) => void, owner = `cli:${env.host}:${process.pid}`): { engine: PipelineEngine; close(): Promise<void> } {
   const effects = pipelineEffects(env);
   const engine = new PipelineEngine({ state: stores.state, clock: env.clock, owner, effects, log, send: { smtpUrl: env.smtpUrl } });
   return {

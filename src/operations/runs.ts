@@ -4,6 +4,7 @@ import { iso } from "../clock.js";
 import { InvalidInputError, RefusedError, type Diagnostic } from "../errors.js";
 import { executorFor, executorNamed } from "../executors/index.js";
 import type { RunHandle } from "../executors/executor.js";
+import { CANCEL_GRACE_MS } from "../executors/local/local-executor.js";
 import { refreshLiveness } from "../runs/liveness.js";
 import { executeRun } from "../runs/runner.js";
 import { runDir, runPaths } from "../runs/paths.js";
@@ -387,9 +388,7 @@ export async function cancelRunRow(stores: Stores, found: RunRow, env: RuntimeEn
   const row = await refreshLiveness(runs, found, env.clock);
   if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
   const handle = JSON.parse(row.handle) as RunHandle;
-  if (handle.host && handle.host !== env.host) {
-    throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${String(handle.host)}, not on this machine (${env.host})`, { hint: `cancel it from ${String(handle.host)}` });
-  }
+  if (handle.host && handle.host !== env.host) return cancelElsewhere(stores, row, String(handle.host), env, reason);
   const executor = executorNamed(row.executor);
   const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
   await executor?.cancel(handle, groups, env.clock);
@@ -398,6 +397,34 @@ export async function cancelRunRow(stores: Stores, found: RunRow, env: RuntimeEn
     for (const t of await runs.tasks(row.id)) if (t.status === "running" || t.status === "pending") await runs.updateTask(row.id, t.task, { status: "cancelled", finished_at: now });
   }
   return (await runs.get(row.id))!;
+}
+
+/** How long a cancel waits for a runner on another host to stop its run: its grace period, and a few heartbeats. */
+export const CANCEL_ELSEWHERE_WAIT_MS = CANCEL_GRACE_MS + 10_000;
+
+/**
+ * A run on another host (another server on the same state database, a cluster node): this process
+ * cannot signal its runner, so the request is recorded in the state, where the runner reads it with
+ * its heartbeat (every second) and stops as it would on SIGTERM. Waits for the run to end; a runner
+ * that stopped answering is found lost by the usual heartbeat rule meanwhile.
+ */
+async function cancelElsewhere(stores: Stores, row: RunRow, host: string, env: RuntimeEnv, reason: string): Promise<RunRow> {
+  const runs = stores.state.runs();
+  await runs.requestCancel({ run_id: row.id, requested_at: iso(env.clock.now()), requested_by: env.user, host: env.host, reason });
+  const deadline = env.clock.now() + CANCEL_ELSEWHERE_WAIT_MS;
+  let current = row;
+  while (!FINISHED.has(current.status)) {
+    if (env.clock.now() >= deadline) {
+      throw new RefusedError("run_elsewhere", `run ${row.id} runs on ${host}: its cancellation is recorded, but its runner has not stopped it within ${Math.round(CANCEL_ELSEWHERE_WAIT_MS / 1000)} s`, {
+        hint: `the runner stops the run when it next reads the state database; \`slipway runs show ${row.id}\` shows when it has`,
+      });
+    }
+    await env.clock.sleep(200);
+    const fresh = await runs.get(row.id);
+    if (!fresh) break;
+    current = await refreshLiveness(runs, fresh, env.clock);
+  }
+  return current;
 }
 
 /**

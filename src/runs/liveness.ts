@@ -1,6 +1,6 @@
 // A run whose runner is gone is lost (or failed, or cancelled, when its executor knows how it ended),
 // never "running" forever: checked whenever runs are read. A queued run shows why it waits.
-import { hostname } from "node:os";
+import { hostIdentity } from "../env.js";
 import { iso, type Clock } from "../clock.js";
 import { executorNamed } from "../executors/index.js";
 import type { ExecutorStatus, RunHandle } from "../executors/executor.js";
@@ -37,7 +37,7 @@ export async function refreshLiveness(runs: RunStore, row: RunRow, clock: Clock)
   if (await runs.transition(row.id, ["queued", "running"], { status: ending.status, finished_at: now, error: ending.why })) {
     // Task processes on this machine (the local executor's) are stopped here: nothing the lost runner
     // started may go on untracked. A remote executor's tasks end with their job.
-    const local = status.liveness === "gone" && handle.host === hostname();
+    const local = status.liveness === "gone" && handle.host === hostIdentity();
     for (const t of await runs.tasks(row.id)) {
       if (t.status !== "running" && t.status !== "pending") continue;
       if (t.pid && local) killProcessGroup(t.pid);

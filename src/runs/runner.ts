@@ -3,7 +3,6 @@
 // own process (started by an executor), so a run outlives the command that submitted it.
 import { appendFileSync, createWriteStream, existsSync, mkdirSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { hostname } from "node:os";
 import { delimiter, join } from "node:path";
 import { iso } from "../clock.js";
 import type { TargetConfig } from "../config/schema.js";
@@ -67,8 +66,19 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   let checkout: CheckoutResult | undefined;
   let pool: ReturnType<typeof workDirPool> | undefined;
   try {
-    if (!(await waitForSlot(runs, runId, instr, env, stop.signal, paths.runnerLog))) return;
-    heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).catch(() => {}), 1000);
+    // A cancellation asked from another host (recorded in the state: it cannot signal this process)
+    // stops the run as SIGTERM would; it is read with every heartbeat and while waiting for a slot.
+    let cancelReason: string | undefined;
+    const cancelAsked = async () => {
+      if (stop.signal.aborted) return;
+      const asked = await runs.cancelRequest(runId);
+      if (!asked || stop.signal.aborted) return;
+      cancelReason = asked.reason;
+      appendFileSync(paths.runnerLog, `${iso(env.clock.now())} cancel requested by ${asked.requested_by} on ${asked.host}\n`);
+      onTerm();
+    };
+    if (!(await waitForSlot(runs, runId, instr, env, stop.signal, paths.runnerLog, cancelAsked))) return;
+    heartbeat = setInterval(() => void runs.update(runId, { heartbeat_at: env.clock.now() }).then(cancelAsked).catch(() => {}), 1000);
     const row = (await runs.get(runId))!;
     // The working folder of an earlier run of this job, put right, or the bundle written afresh.
     pool = workDirPool(instr.home, instr.project, row.job);
@@ -93,7 +103,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     // Stopped by a signal: a cancellation, unless the executor is ending the run for a reason of its
     // own (Slurm's time limit, a preemption), which is then what the run records.
     const ending = cancelled ? await executorEnding(runs, runId) : undefined;
-    await finish(context, ending?.status ?? (cancelled ? "cancelled" : ok ? "succeeded" : "failed"), ending?.reason);
+    await finish(context, ending?.status ?? (cancelled ? "cancelled" : ok ? "succeeded" : "failed"), ending?.reason ?? (cancelled ? cancelReason : undefined));
   } catch (e) {
     await runs.transition(runId, ["queued", "running"], { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message });
   } finally {
@@ -122,13 +132,14 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
  * Waits until fewer than maxParallelRuns runs are running on this host, then marks this one running.
  * The first time it has to wait it says so in the runner's log (`runnerLog`).
  */
-async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal, runnerLog: string): Promise<boolean> {
+async function waitForSlot(runs: RunStore, runId: string, instr: RunInstructions, env: RuntimeEnv, signal: AbortSignal, runnerLog: string, cancelAsked: () => Promise<void>): Promise<boolean> {
   for (let waited = false; ; waited = true) {
+    await cancelAsked();
     if (signal.aborted) {
       await runs.transition(runId, ["queued"], { status: "cancelled", finished_at: iso(env.clock.now()) });
       return false;
     }
-    const running = (await runs.active(hostname())).filter((r) => r.status === "running" && r.executor === "local").length;
+    const running = (await runs.active(env.host)).filter((r) => r.status === "running" && r.executor === "local").length;
     if (running < instr.maxParallelRuns) {
       const now = env.clock.now();
       // `error` held why it was queued (a scheduler's reason); it is running now.
@@ -431,7 +442,7 @@ async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancel
     config_hash: ctx.row.config_hash,
     params: ctx.job.params,
     executor: ctx.row.executor,
-    host: hostname(),
+    host: ctx.env.host,
     user: ctx.row.user,
     started_at: ctx.row.started_at ?? ctx.row.created_at,
     finished_at: finishedAt,

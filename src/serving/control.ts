@@ -8,6 +8,7 @@ import { SlipwayError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import type { RuntimeEnv } from "../env.js";
 import { cliEntry } from "../util/package-root.js";
+import { homeBackendEnvironment } from "../config/home-config.js";
 import { processAlive } from "../util/run-script.js";
 import { restoreFiles, type FileHashes } from "../bundles/output-files.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
@@ -60,7 +61,7 @@ async function startIfNeeded(env: RuntimeEnv, attempt = 1): Promise<ServerInfo> 
   try {
     // A server started for a deploy stops by itself once it has nothing left to serve.
     const idle = String(env.serverIdleMs ?? DEFAULT_BACKGROUND_IDLE_MS);
-    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle, "--no-bootstrap"], { env: { ...serverEnvironment(env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
+    const child = spawn(process.execPath, [cliEntry(), "server", "--idle-exit", idle, "--no-bootstrap"], { env: { ...serverEnvironment(env.processEnv), ...homeBackendEnvironment(env.home, env.processEnv), SLIPWAY_HOME: env.home }, detached: true, stdio: ["ignore", out, out] });
     child.on("exit", (code) => (exited = code));
     child.unref();
   } finally {
@@ -99,7 +100,7 @@ function isServerProcess(pid: number): boolean {
  * environment of whichever command happened to start it (its secrets, tokens, cloud credentials) —
  * one server serves every project of this SLIPWAY_HOME.
  */
-const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS)$/;
+const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS|SLIPWAY_ENDPOINT_SYNC_MS|SLIPWAY_HOST_ID)$/;
 
 export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => SERVER_ENV.test(k)));
@@ -132,16 +133,24 @@ export interface ServingControl {
   sweepModelDirs(keep: ReadonlySet<string>): Promise<string[]>;
 }
 
+/** This home's folder for a model version's files. */
+export function modelDirOf(home: string, v: { project: string; target: string; model: string; version: number }): string {
+  return join(home, "models", v.project, v.target, v.model, String(v.version));
+}
+
+/** This home's folder holding a model version's files, restored once from `source` (the archive that keeps them). */
+export async function localModelDir(home: string, v: { project: string; target: string; model: string; version: number }, files: FileHashes, source: BlobStore): Promise<string> {
+  const dir = modelDirOf(home, v);
+  if (!existsSync(join(dir, ".complete"))) {
+    await restoreFiles(source, files, dir);
+    writeFileSync(join(dir, ".complete"), "");
+  }
+  return dir;
+}
+
 export function localServingControl(env: RuntimeEnv, project: string, target: string): ServingControl {
   return {
-    async modelDir(model, version, files, source) {
-      const dir = join(env.home, "models", project, target, model, String(version));
-      if (!existsSync(join(dir, ".complete"))) {
-        await restoreFiles(source, files, dir);
-        writeFileSync(join(dir, ".complete"), "");
-      }
-      return dir;
-    },
+    modelDir: (model, version, files, source) => localModelDir(env.home, { project, target, model, version }, files, source),
     async apply(config) {
       const server = await ensureServer(env);
       await adminCall(server, "/admin/apply", config);

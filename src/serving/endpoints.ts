@@ -169,9 +169,10 @@ export class Endpoints {
    * Brings back recorded endpoints: they count as restoring at once (call this before listening), and
    * start in the background. Resolves when all have started or failed.
    */
-  restore(configs: EndpointConfig[]): Promise<void> {
+  restore(configs: EndpointConfig[], prepare: (config: EndpointConfig) => Promise<EndpointConfig> = async (c) => c): Promise<void> {
     const all = configs.map((config) => {
-      const done = this.apply(config)
+      const done = prepare(config)
+        .then((prepared) => this.apply(prepared))
         .then(() => undefined)
         .catch((e: Error) => {
           this.failed.set(config.name, e.message);

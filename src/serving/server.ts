@@ -8,7 +8,6 @@ import { loadHomeConfig } from "../config/home-config.js";
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { hostname } from "node:os";
 import { join } from "node:path";
 import { iso } from "../clock.js";
 import type { RuntimeEnv } from "../env.js";
@@ -28,6 +27,7 @@ import { Apps, type AppIdentity } from "./apps/apps.js";
 import type { AppConfig } from "./apps/config.js";
 import { createAppProxy, type AppAccess } from "./apps/proxy.js";
 import { serverEnvironment } from "./control.js";
+import { EndpointSync, recordedEndpoints as recordedEndpointRows, type RecordedEndpoint } from "./endpoint-sync.js";
 
 export interface ServerOptions {
   port: number;
@@ -161,7 +161,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     options.log(why);
     options.onIdle?.();
   };
-  const recordedEndpoints = async () => (await stores.state.resourcesOfKind("endpoint")).map((r) => r.outputs.config as EndpointConfig | undefined).filter((c): c is EndpointConfig => !!c);
+  const recordedEndpoints = async () => (await recordedEndpointRows(stores.state)).map((r) => r.config);
+  // Other servers on the same state database deploy too: follow the recorded endpoints (endpoint-sync.ts).
+  const sync = new EndpointSync({ home: env.home, state: stores.state, endpoints, log: options.log, onRemoved: () => inference.flush().then(() => undefined) });
 
   const admin = async (path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
     if (path === "/admin/apply") {
@@ -230,12 +232,15 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       // Deploy asks that these recorded endpoints be served: wait for a restore in progress, start the
       // ones that are not served (the server was restarted without them, or restoring them failed).
       const out = { served: [] as string[], started: [] as string[], failed: [] as Array<{ name: string; message: string }> };
+      const rows = new Map((await recordedEndpointRows(stores.state)).map((r) => [r.config.name, r]));
       await Promise.all(
         ((body as { configs?: EndpointConfig[] }).configs ?? []).map(async (config) => {
           await endpoints.restored(config.name);
           if (endpoints.get(config.name)) return void out.served.push(config.name);
           try {
-            await endpoints.apply(config);
+            // Recorded by another server's deploy: its model files come into this home's folders.
+            const row = rows.get(config.name);
+            await endpoints.apply(await sync.localize(row && row.config.configVersion === config.configVersion ? { ...row, config } : { config }));
             out.started.push(config.name);
           } catch (e) {
             out.failed.push({ name: config.name, message: (e as Error).message });
@@ -316,10 +321,11 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   http.keepAliveTimeout = 30_000;
 
   // The endpoints recorded in state count as restoring from the first request on (503, not 404).
-  let recorded: EndpointConfig[];
+  let recorded: RecordedEndpoint[];
   let recordedAppConfigs: AppConfig[];
   try {
-    recorded = await recordedEndpoints();
+    recorded = await recordedEndpointRows(stores.state);
+    sync.remember(recorded);
     recordedAppConfigs = await recordedApps();
     await new Promise<void>((resolve, reject) => {
       http.once("error", reject);
@@ -334,11 +340,15 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const port = (http.address() as { port: number }).port;
   // The URL clients on this machine use (a server bound to every address is reached on 127.0.0.1 too).
   const bound = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
-  const info: ServerInfo = { pid: process.pid, host: hostname(), port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
+  const info: ServerInfo = { pid: process.pid, host: env.host, port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
   const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
   // Restoring starts before server.json is written: a client that finds the server sees them restoring.
   serverUrl = info.url;
-  const restored = endpoints.restore(recorded);
+  const byName = new Map(recorded.map((r) => [r.config.name, r]));
+  const restored = endpoints.restore(
+    recorded.map((r) => r.config),
+    (c) => sync.localize(byName.get(c.name)!),
+  );
   const appsRestored = apps.restore(recordedAppConfigs);
   writeServerInfo(env.home, info);
 
@@ -360,6 +370,16 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       return [{ where: { project: config.project, target: config.target, endpoint: config.name }, rule: { keepMs: config.inference.keepMs, keepRows: config.inference.keepRows }, archive: blobStoreAt(root) }];
     });
   }
+
+  // The recorded endpoints, followed every few seconds (a pass at a time), once the restore is done.
+  let syncing: Promise<unknown> | undefined;
+  const syncTimer = setInterval(() => {
+    syncing ??= restored
+      .then(() => sync.pass())
+      .catch((e: Error) => options.log(`endpoint sync: ${e.message}`))
+      .finally(() => (syncing = undefined));
+  }, env.endpointSyncMs);
+  syncTimer.unref();
 
   // Idle: no endpoint served or restoring, no request for idleExitMs, none recorded in state (the TTL
   // loop then has nothing to do either), and no background work that keeps it (deployed schedules).
@@ -396,11 +416,13 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
       closing ??= (async () => {
         clearInterval(idleCheck);
         clearInterval(retention);
+        clearInterval(syncTimer);
         stopRetention.abort();
         await background?.stop().catch((e: Error) => options.log(`background work: ${e.message}`));
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
         if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);
+        await syncing;
         await Promise.all([endpoints.stopAll(), apps.stopAll()]);
         await restored.catch(() => {});
         await appsRestored.catch(() => {});

@@ -35,6 +35,9 @@ const ALLOWED: Record<string, Record<string, string>> = {
   "src/bundles/capture.ts": {
     "Date.now()": "the bundle index compares when a file was hashed with the file's mtime, which the filesystem stamps with real time; a moved clock would make every file look changed or unchanged",
   },
+  "src/store/blobs/memory-blob-store.ts": {
+    "new Date() (the current time)": "a blob's write time, as the filesystem stamps a file's mtime and S3 its LastModified with real time (listed by `archives list`), not the operation's clock",
+  },
   "src/bundles/scan.ts": {
     "Date.now()": "the same capture index as capture.ts (scanning a project to upload it): hashing times are compared with filesystem mtimes, which are real time",
   },

@@ -660,6 +660,15 @@ for (const backend of backends) {
       assert.deepEqual(sortIds(await other.deploymentsWithStatus("succeeded")), [d(4), d(5)]);
     });
 
+    test(`${label}: a cancel request is recorded once, seen from another connection (the first request stands)`, opts, async () => {
+      const runs = store.runs();
+      assert.equal(await runs.cancelRequest("r-cancel"), undefined);
+      await runs.requestCancel({ run_id: "r-cancel", requested_at: "2026-01-01T00:00:00.000Z", requested_by: "ann", host: "host-b", reason: "cancelled" });
+      await runs.requestCancel({ run_id: "r-cancel", requested_at: "2026-01-01T00:00:01.000Z", requested_by: "bob", host: "host-c", reason: "again" });
+      const other = (await openAnother()).runs();
+      assert.deepEqual(await other.cancelRequest("r-cancel"), { run_id: "r-cancel", requested_at: "2026-01-01T00:00:00.000Z", requested_by: "ann", host: "host-b", reason: "cancelled" });
+    });
+
     test(`${label}: locks: insert once, read back numbers, renew and delete only with the token`, opts, async () => {
       const p = project("lock");
       const t = store.forTarget(p, "prod");

@@ -2,7 +2,7 @@
 // it outlives the CLI and can be stopped as a whole), with its output in the run folder.
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
-import { hostname } from "node:os";
+import { hostIdentity } from "../../env.js";
 import { join } from "node:path";
 import { killProcessGroup, processAlive } from "../../util/run-script.js";
 import { cliEntry } from "../../util/package-root.js";
@@ -28,14 +28,14 @@ export const localExecutor: Executor = {
       });
       child.unref();
       if (!child.pid) throw new Error("could not start the runner process");
-      return { executor: "local", pid: child.pid, host: hostname() };
+      return { executor: "local", pid: child.pid, host: hostIdentity(request.env) };
     } finally {
       closeSync(out);
     }
   },
 
   async status(handle: RunHandle): Promise<ExecutorStatus> {
-    if (typeof handle.pid !== "number" || handle.host !== hostname()) return { liveness: "unknown" };
+    if (typeof handle.pid !== "number" || handle.host !== hostIdentity()) return { liveness: "unknown" };
     if (processAlive(handle.pid)) return { liveness: "alive" };
     return { liveness: "gone", reason: `its runner (pid ${handle.pid} on ${String(handle.host)}) stopped without finishing` };
   },

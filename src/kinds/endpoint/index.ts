@@ -52,6 +52,11 @@ export interface EndpointOutputs {
   archive_root: string;
   /** The user who first deployed it: holds CAN_MANAGE (see serving/ownership.ts). */
   owner: string;
+  /**
+   * Where the served versions' files are archived (the persisted-data store's location): another
+   * server on the same state database fetches them from there into its own model folders.
+   */
+  models_root?: string;
   [key: string]: unknown;
 }
 
@@ -103,6 +108,7 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
     expires_at: spec.ttl ? iso(now + parseDuration(spec.ttl)) : null,
     archive_root: archives.misc.location,
     owner,
+    models_root: archives.persisted_data.location,
   };
 }
 

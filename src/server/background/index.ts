@@ -9,7 +9,6 @@
 //   lost-runs   mark runs whose runner died as lost; forget old leases and fire records
 //   retention/<project>/<target>   `artifacts gc --yes` on the target's `retention.artifacts.every`
 //   pipelines   advance pipeline runs; fire pipelines' cron triggers; poll their git branches (pipelines.ts)
-import { hostname } from "node:os";
 import { iso } from "../../clock.js";
 import type { RuntimeEnv } from "../../env.js";
 import { silentReporter } from "../../engine/reporter.js";
@@ -56,7 +55,7 @@ export interface BackgroundWork {
 
 export function startBackground(env: RuntimeEnv, stores: Stores, options: BackgroundOptions): BackgroundWork {
   const clock = env.clock;
-  const owner = options.owner ?? `${hostname()}:${process.pid}`;
+  const owner = options.owner ?? `${env.host}:${process.pid}`;
   const log = options.log;
   const lookEveryMs = options.lookEveryMs ?? 1000;
   const stopping = new AbortController();

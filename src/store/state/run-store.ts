@@ -1,10 +1,11 @@
 // Runs, their tasks and the task cache, in the same database as deployments.
 import type { Kysely } from "kysely";
-import type { Database, RunsTable, RunTasksTable, TaskCacheTable } from "./tables.js";
+import type { Database, RunCancelRequestsTable, RunsTable, RunTasksTable, TaskCacheTable } from "./tables.js";
 
 export type RunRow = RunsTable;
 export type RunTaskRow = RunTasksTable;
 export type CacheRow = TaskCacheTable;
+export type CancelRequestRow = RunCancelRequestsTable;
 
 export const ACTIVE_RUN_STATUSES = ["queued", "running"] as const;
 
@@ -59,6 +60,16 @@ export class RunStore {
   async transition(id: string, from: readonly string[], fields: Partial<Omit<RunRow, "id">>): Promise<boolean> {
     const r = await this.db.updateTable("runs").set(fields).where("id", "=", id).where("status", "in", [...from]).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Records that someone asked to cancel a run (the first request stands); the runner acts on it. */
+  async requestCancel(row: CancelRequestRow): Promise<void> {
+    await this.db.insertInto("run_cancel_requests").values(row).onConflict((oc) => oc.column("run_id").doNothing()).execute();
+  }
+
+  /** The cancellation asked for a run, if any. */
+  async cancelRequest(runId: string): Promise<CancelRequestRow | undefined> {
+    return this.db.selectFrom("run_cancel_requests").selectAll().where("run_id", "=", runId).executeTakeFirst();
   }
 
   async putTask(row: RunTaskRow): Promise<void> {

@@ -111,6 +111,18 @@ export interface RunsTable {
   trigger_ref: string | null;
 }
 
+/** A cancellation asked by a process on another host than the run's (its runner stops when it reads it). */
+export interface RunCancelRequestsTable {
+  run_id: string;
+  requested_at: string;
+  /** The user who asked. */
+  requested_by: string;
+  /** The host (SLIPWAY_HOST_ID or hostname) the request came from. */
+  host: string;
+  /** What the run records as its error when it ends cancelled. */
+  reason: string;
+}
+
 export interface RunTasksTable {
   run_id: string;
   task: string;
@@ -435,6 +447,7 @@ export interface Database {
   locks: LocksTable;
   runs: RunsTable;
   run_tasks: RunTasksTable;
+  run_cancel_requests: RunCancelRequestsTable;
   task_cache: TaskCacheTable;
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;

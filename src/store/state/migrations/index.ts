@@ -10,6 +10,7 @@ import * as m0006 from "./0006_background.js";
 import * as m0007 from "./0007_pipelines.js";
 import * as m0008 from "./0008_model_promotions.js";
 import * as m0009 from "./0009_target_ttl.js";
+import * as m0010 from "./0010_run_cancel_requests.js";
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
   "0001_initial": m0001,
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): P
   "0007_pipelines": m0007,
   "0008_model_promotions": m0008,
   "0009_target_ttl": m0009,
+  "0010_run_cancel_requests": m0010,
 };
 
 export interface MigrationContext {
