@@ -4,6 +4,52 @@ import { redact, redactValue } from "../util/redact.js";
 
 type Style = Parameters<typeof styleText>[0];
 
+// Text for a stdout that is not a terminal (a pipe, a file) is collected and written in pieces of
+// 64 KiB: a first deploy of 10,000 resources prints ~20,000 lines, and one write() each cost ~4x the
+// CPU. It goes out at the next turn of the event loop, before anything is written to stderr (so the
+// two streams interleave as before when they are merged), and when the process exits. A terminal
+// gets every line as it is printed.
+let pending = "";
+let scheduled = false;
+let exitHook = false;
+const FLUSH_AT = 64 * 1024;
+
+/** Writes what `writeStdout` collected. */
+export function flushStdout(): void {
+  if (!pending) return;
+  const text = pending;
+  pending = "";
+  process.stdout.write(text);
+}
+
+/** Writes to stdout through the collected text (see above), keeping the order of everything printed. */
+export function writeStdout(text: string): void {
+  if (process.stdout.isTTY) {
+    flushStdout();
+    process.stdout.write(text);
+    return;
+  }
+  pending += text;
+  if (pending.length >= FLUSH_AT) flushStdout();
+  else if (!scheduled) {
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      flushStdout();
+    });
+  }
+  if (!exitHook) {
+    exitHook = true;
+    // Writes to a pipe or a file are synchronous, so they still land from the exit event.
+    process.on("exit", flushStdout);
+  }
+}
+
+function writeStderr(text: string): void {
+  flushStdout();
+  process.stderr.write(text);
+}
+
 export class Output {
   secrets: string[] = [];
   constructor(
@@ -18,17 +64,17 @@ export class Output {
   /** Human-readable line to stdout (suppressed in --json mode, where it goes to stderr). */
   line(text = ""): void {
     const out = redact(text, this.secrets) + "\n";
-    if (this.json) process.stderr.write(out);
-    else process.stdout.write(out);
+    if (this.json) writeStderr(out);
+    else writeStdout(out);
   }
 
   /** Diagnostics and warnings: always stderr. */
   err(text: string): void {
-    process.stderr.write(redact(text, this.secrets) + "\n");
+    writeStderr(redact(text, this.secrets) + "\n");
   }
 
   /** The --json document: stdout, one JSON value. */
   document(value: unknown): void {
-    process.stdout.write(JSON.stringify(redactValue(value, this.secrets), null, 2) + "\n");
+    writeStdout(JSON.stringify(redactValue(value, this.secrets), null, 2) + "\n");
   }
 }

@@ -130,7 +130,7 @@ export async function deploy(options: DeployOptions, ctx: OperationContext): Pro
     // Recorded endpoints the server does not serve (it stopped, or restarted without them) come back.
     if (result.status !== "failed") await serveRecordedEndpoints(ctx.env, recorded, ctx.reporter);
     if (result.status !== "failed") await runRecordedApps(ctx.env, recorded, ctx.reporter);
-    if (result.status !== "failed") await recordBackgroundWork(compiled, stores, ctx);
+    if (result.status !== "failed") await recordBackgroundWork(compiled, stores, ctx, recorded);
     return result;
   });
   return { ...outcome, project: project.name, target: project.target.name, runs: started };

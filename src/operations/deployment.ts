@@ -229,7 +229,7 @@ async function recordRevisionIfChanged(
     return undefined;
   }
   // Format 2: unchanged resources are shared with earlier revisions (src/store/revisions.ts).
-  const key = await writeSnapshot(stores.blobs, stateHash, { project: request.projectName, target: request.targetName, resources, ...request.snapshotExtras });
+  const key = await writeSnapshot(stores.blobs, stateHash, { project: request.projectName, target: request.targetName, resources, ...request.snapshotExtras }, { previous: latest?.snapshot ?? undefined });
   const id = deploymentId ?? newId("d", ctx.env.clock.now());
   if (!deploymentId) {
     await state.createDeployment({

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { after, describe, it } from "node:test";
 import type { RecordedResource } from "../resources.js";
 import { FsBlobStore } from "./blobs/fs/fs-blob-store.js";
@@ -30,10 +30,10 @@ describe("revision snapshots (format 2)", () => {
   it("one changed resource of 1,000 writes the nodes on its path (its leaf included) and a root: under 2 KB", async () => {
     const blobs = new FsBlobStore(join(root, "b"));
     const resources = Array.from({ length: 1000 }, (_, i) => setting(i));
-    await writeSnapshot(blobs, "s1", { project: "p", target: "dev", resources });
+    const first = await writeSnapshot(blobs, "s1", { project: "p", target: "dev", resources });
     const before = new Set(await blobs.list(""));
     const changed = resources.map((r, i) => (i === 417 ? setting(i, "changed") : r));
-    const key = await writeSnapshot(blobs, "s2", { project: "p", target: "dev", resources: changed });
+    const key = await writeSnapshot(blobs, "s2", { project: "p", target: "dev", resources: changed }, { previous: first });
     const added = (await blobs.list("")).filter((k) => !before.has(k));
     const nodes = added.filter((k) => k.startsWith("revisions/n/"));
     // 1,000 addresses over a 16-way trie with leaves of at most 8: the path is 3 nodes deep (a few 2 or 4).
@@ -44,6 +44,45 @@ describe("revision snapshots (format 2)", () => {
     for (const k of added) bytes += (await blobs.get(k))!.length;
     assert.ok(bytes < 2048, `bytes newly stored: ${bytes}`);
     assert.deepEqual((await readSnapshot(blobs, key)).resources, sorted(changed));
+  });
+
+  it("a first revision of many nodes is one pack and a root, not a blob per node", async () => {
+    const blobs = new FsBlobStore(join(root, "f"));
+    const resources = Array.from({ length: 2000 }, (_, i) => setting(i));
+    const key = await writeSnapshot(blobs, "s1", { project: "p", target: "dev", resources });
+    const stored = await blobs.list("");
+    assert.equal(stored.filter((k) => k.startsWith("revisions/p/")).length, 1);
+    assert.deepEqual(stored.filter((k) => k.startsWith("revisions/n/")), []);
+    assert.deepEqual(stored.filter((k) => k.startsWith("snapshots/")), [key]);
+    assert.deepEqual((await readSnapshot(blobs, key)).resources, sorted(resources));
+  });
+
+  it("a later revision shares the packs it still uses and drops the ones it does not", async () => {
+    const blobs = new FsBlobStore(join(root, "g"));
+    const resources = Array.from({ length: 1000 }, (_, i) => setting(i));
+    const k1 = await writeSnapshot(blobs, "s1", { project: "p", target: "dev", resources });
+    // Every resource changed: all nodes new, another pack; the first pack is no longer used.
+    const all = resources.map((_, i) => setting(i, "all"));
+    const k2 = await writeSnapshot(blobs, "s2", { project: "p", target: "dev", resources: all }, { previous: k1 });
+    const packs = await blobs.list("revisions/p/");
+    assert.equal(packs.length, 2);
+    const root2 = JSON.parse(gunzipSync((await blobs.get(k2))!).toString()) as { packs: string[] };
+    assert.equal(root2.packs.length, 1);
+    // Half of them back to the first values: nodes from both packs (and maybe a few new ones).
+    const half = resources.map((r, i) => (i % 2 ? r : all[i]!));
+    const k3 = await writeSnapshot(blobs, "s3", { project: "p", target: "dev", resources: half }, { previous: k2 });
+    assert.deepEqual((await readSnapshot(blobs, k3)).resources, sorted(half));
+    assert.deepEqual((await readSnapshot(blobs, k1)).resources, sorted(resources));
+    assert.deepEqual((await readSnapshot(blobs, k2)).resources, sorted(all));
+  });
+
+  it("a previous revision that is gone (or of format 1) is not an error: nothing is shared", async () => {
+    const blobs = new FsBlobStore(join(root, "h"));
+    const resources = Array.from({ length: 100 }, (_, i) => setting(i));
+    for (const previous of ["snapshots/gone.v2.json.gz", "snapshots/old.json.gz"]) {
+      const key = await writeSnapshot(blobs, `s-${previous.length}`, { project: "p", target: "dev", resources }, { previous });
+      assert.deepEqual((await readSnapshot(blobs, key)).resources, sorted(resources));
+    }
   });
 
   it("the same state twice writes nothing", async () => {
@@ -67,5 +106,8 @@ describe("revision snapshots (format 2)", () => {
     const key = await writeSnapshot(blobs, "s1", { project: "p", target: "dev", resources: [setting(1)] });
     for (const k of await blobs.list("revisions/n/")) await blobs.delete(k);
     await assert.rejects(readSnapshot(blobs, key), { code: "snapshot_missing" });
+    const packed = await writeSnapshot(blobs, "s2", { project: "p", target: "dev", resources: Array.from({ length: 500 }, (_, i) => setting(i)) });
+    for (const k of await blobs.list("revisions/p/")) await blobs.delete(k);
+    await assert.rejects(readSnapshot(blobs, packed), { code: "snapshot_missing" });
   });
 });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { putContent, type BlobStore } from "../../src/store/blobs/blob-store.js";
+import { missingKeys, putContent, putMany, type BlobStore } from "../../src/store/blobs/blob-store.js";
 import { FsBlobStore } from "../../src/store/blobs/fs/fs-blob-store.js";
 import { MemoryBlobStore } from "../../src/store/blobs/memory-blob-store.js";
 import { blobStoreAt } from "../../src/store/blobs/open-blob-store.js";
@@ -251,6 +251,22 @@ for (const backend of backends) {
       assert.equal(k1, k2);
       assert.equal(k1, `sha256/${sha(Buffer.from("same content"))}`);
       assert.equal(s.puts, 1);
+    });
+
+    test(name("putMany stores every item (replacing), in new folders too; missingKeys names the absent keys in order"), async () => {
+      const s = backend.create();
+      await s.put("many/b", "old");
+      await s.put("many/dir/x", "x");
+      const items = Array.from({ length: 300 }, (_, i) => ({ key: `many/n/${String(i).padStart(3, "0")}`, data: `v${i}` }));
+      await putMany(s, [...items, { key: "many/b", data: Buffer.from("new") }]);
+      assert.equal((await s.get("many/n/299"))?.toString(), "v299");
+      assert.equal((await s.get("many/b"))?.toString(), "new");
+      assert.equal((await s.list("many/n/")).length, 300);
+      // "many/dir" is a folder on disk, not a key.
+      assert.deepEqual(await missingKeys(s, ["many/zz", "many/n/007", "many/dir", "many/a", "many/b"]), ["many/zz", "many/dir", "many/a"]);
+      await putMany(s, []);
+      await assert.rejects(() => putMany(s, [{ key: "../escape", data: "x" }]));
+      await assert.rejects(() => missingKeys(s, ["a/../b"]));
     });
 
     test(name("stores are isolated from each other"), async () => {

@@ -447,6 +447,47 @@ for (const backend of backends) {
       );
     });
 
+    test(`${label}: atomically: records and settings (many, one key twice, a delete between) commit together or not at all`, opts, async () => {
+      const p = project("batch");
+      const t = store.forTarget(p, "prod");
+      await t.putSetting("core", "gone", "old", "2025-01-01T00:00:00.000Z");
+      const at = "2025-01-02T00:00:00.000Z";
+      await t.atomically(async (tx) => {
+        // More than one multi-row statement's worth, and one key written twice (the last value wins:
+        // PostgreSQL refuses an upsert that names a row twice).
+        for (let i = 0; i < 1200; i++) await tx.putSetting("core", `k${String(i).padStart(4, "0")}`, `v${i}`, at);
+        await tx.putSetting("core", "k0001", "again", at);
+        // A delete after deferred writes sees them: the row written in this transaction goes.
+        await tx.putSetting("core", "gone", "new", at);
+        await tx.deleteSetting("core", "gone");
+        await tx.putSetting("core", "late", "after the delete", at);
+        // Reads inside the transaction see what it wrote.
+        assert.equal((await tx.listSettings("core")).length, 1201);
+        await tx.putResources(Array.from({ length: 450 }, (_, i) => resource(`model.m${String(i).padStart(3, "0")}`)));
+      });
+      const settings = await t.listSettings("core");
+      assert.equal(settings.length, 1201);
+      assert.deepEqual(settings.find((s) => s.key === "k0001"), { module: "core", key: "k0001", value: "again" });
+      assert.equal(settings.find((s) => s.key === "gone"), undefined);
+      assert.deepEqual(settings.find((s) => s.key === "late"), { module: "core", key: "late", value: "after the delete" });
+      assert.equal((await t.listResources()).length, 450);
+
+      // A failure inside leaves nothing of it: neither the settings written before it nor the records.
+      await assert.rejects(
+        t.atomically(async (tx) => {
+          await tx.putSetting("core", "k0000", "changed", at);
+          await tx.putSetting("core", "brand-new", "x", at);
+          await tx.putResources([resource("model.zzz")]);
+          throw new Error("provider failed");
+        }),
+        /provider failed/,
+      );
+      const after = await t.listSettings("core");
+      assert.equal(after.length, 1201);
+      assert.deepEqual(after.find((s) => s.key === "k0000"), { module: "core", key: "k0000", value: "v0" });
+      assert.equal((await t.listResources()).length, 450);
+    });
+
     test(`${label}: settings upsert, list sorted with a module filter, delete`, opts, async () => {
       const p = project("settings");
       const t = store.forTarget(p, "prod");

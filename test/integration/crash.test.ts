@@ -256,3 +256,66 @@ echo destroyed >> "$d/events.log"
     }
   });
 });
+
+// State-only actions ready together are applied in one transaction (engine/apply.ts, batch.ts): a
+// kill -9 inside it must leave none of the batch recorded, and the next deploy must apply it whole.
+describe("kill -9 inside a batch of state-only actions", () => {
+  const SETTINGS = 40;
+  const batchProject = () => ({
+    "slipway.yaml": "project: batchy\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: {}\n",
+    // No hooks: the 40 settings are ready at once (one batch); the module's marker follows in another.
+    "modules/core/module.yaml": `module: core\nsettings:\n${Array.from({ length: SETTINGS }, (_, i) => `  k${i}: v${i}`).join("\n")}\n`,
+  });
+
+  function counts(box: Sandbox): { resources: number; settings: number; journal: number; running: number } {
+    const db = new Database(join(box.home, "state.db"), { readonly: true });
+    try {
+      const n = (q: string) => (db.prepare(q).get() as { n: number }).n;
+      return {
+        resources: n("select count(*) n from resources"),
+        settings: n("select count(*) n from settings"),
+        journal: n("select count(*) n from journal"),
+        running: n("select count(*) n from deployments where status = 'running'"),
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  for (const n of [1, 20, SETTINGS]) {
+    it(`killed after ${n} of the batch's ${SETTINGS} actions ran in its transaction: nothing of it is recorded; the next deploy applies all`, () => {
+      const box = sandbox(batchProject());
+      try {
+        const crashed = box.run(["deploy"], { SLIPWAY_FAILPOINT: `apply.after-action=${n}` });
+        assert.equal(crashed.code, 137, `expected a SIGKILL; stderr: ${crashed.stderr}`);
+        // Neither a record nor a settings row of the batch, and no journal entry: the transaction is the unit.
+        assert.deepEqual(counts(box), { resources: 0, settings: 0, journal: 0, running: 1 });
+        const recovered = box.run(["deploy"]);
+        assert.equal(recovered.code, 0, recovered.stderr);
+        assert.match(recovered.stderr, /was interrupted/);
+        assert.deepEqual(counts(box), { resources: SETTINGS + 1, settings: SETTINGS, journal: 0, running: 0 });
+        assert.equal(box.json(["plan"]).doc.actions.length, 0);
+      } finally {
+        box.cleanup();
+      }
+    });
+  }
+
+  it("killed right after the batch committed: all of it is recorded, settings rows included; the next deploy adds only the marker", () => {
+    const box = sandbox(batchProject());
+    try {
+      const crashed = box.run(["deploy"], { SLIPWAY_FAILPOINT: "apply.after-commit=1" });
+      assert.equal(crashed.code, 137, `expected a SIGKILL; stderr: ${crashed.stderr}`);
+      assert.deepEqual(counts(box), { resources: SETTINGS, settings: SETTINGS, journal: 0, running: 1 });
+      const recovered = box.json(["deploy"]);
+      assert.equal(recovered.code, 0, recovered.stderr);
+      assert.deepEqual(
+        recovered.doc.actions.map((a: { address: string; action: string }) => `${a.action} ${a.address}`),
+        ["create module.core"],
+      );
+      assert.deepEqual(counts(box), { resources: SETTINGS + 1, settings: SETTINGS, journal: 0, running: 0 });
+    } finally {
+      box.cleanup();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { SlipwayError, RefusedError } from "../../errors.js";
 import { execute, intOption, type CommonFlags } from "../common.js";
+import { writeStdout } from "../output.js";
 
 const JSON_FLAG = "print a stable machine-readable JSON document";
 
@@ -34,7 +35,7 @@ export function registerServer(program: Command): void {
         log(`Slipway server listening on ${running.info.url} (home ${env.home}); restoring deployed endpoints`);
         // The first administrator's token is shown this once (stdout, or the --json document), never logged.
         const b = running.bootstrap;
-        if (b?.token && !out.json) process.stdout.write(`created the first administrator "${b.user}"; its token (shown once, keep it): ${b.token}\n  log in with: slipway login ${running.info.url} --token <token>\n  dashboard: ${running.info.url}/signin (paste the token), or open ${running.info.url}/signin#token=${b.token}\n`);
+        if (b?.token && !out.json) writeStdout(`created the first administrator "${b.user}"; its token (shown once, keep it): ${b.token}\n  log in with: slipway login ${running.info.url} --token <token>\n  dashboard: ${running.info.url}/signin (paste the token), or open ${running.info.url}/signin#token=${b.token}\n`);
         return {
           fields: serverView(running.info, env.home, b),
           // Serves until SIGINT, SIGTERM or an idle exit, after the document (or nothing, for a person) is printed.

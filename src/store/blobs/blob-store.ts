@@ -23,6 +23,13 @@ export interface BlobStore {
   /** Removes the blob; removing one that is not there succeeds. */
   delete(key: string): Promise<void>;
   /**
+   * Optional, for many small blobs at once (a revision's trie nodes): the keys of `keys` that are not
+   * stored. Stores without it are asked key by key (missingKeys below).
+   */
+  missing?(keys: readonly string[]): Promise<string[]>;
+  /** Optional: stores every item, each as put() would. Stores without it get one put() per item (putMany below). */
+  putMany?(items: ReadonlyArray<{ key: string; data: Uint8Array | string }>): Promise<void>;
+  /**
    * Like `list`, with each blob's size and last change (what `slipway archives list` shows). Optional:
    * a store without it is listed by key only (see listEntries).
    */
@@ -40,6 +47,31 @@ export interface BlobEntry {
 export async function listEntries(store: BlobStore, prefix: string): Promise<BlobEntry[]> {
   if (store.listDetailed) return store.listDetailed(prefix);
   return (await store.list(prefix)).map((key) => ({ key, size: null, modified: null }));
+}
+
+/** How many single-key calls the fallbacks below keep in flight: thousands at once only queue up. */
+const FALLBACK_CONCURRENCY = 16;
+
+async function eachBounded<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(FALLBACK_CONCURRENCY, items.length) }, worker));
+}
+
+/** The keys of `keys` that `store` does not hold, in their order. */
+export async function missingKeys(store: BlobStore, keys: readonly string[]): Promise<string[]> {
+  if (store.missing) return store.missing(keys);
+  const absent = new Set<string>();
+  await eachBounded(keys, async (key) => void (!(await store.has(key)) && absent.add(key)));
+  return keys.filter((k) => absent.has(k));
+}
+
+/** Stores every item (replacing what is there). */
+export async function putMany(store: BlobStore, items: ReadonlyArray<{ key: string; data: Uint8Array | string }>): Promise<void> {
+  if (store.putMany) return store.putMany(items);
+  await eachBounded(items, (item) => store.put(item.key, item.data));
 }
 
 /**

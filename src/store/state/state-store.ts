@@ -8,7 +8,7 @@ import { ModelStore, TokenStore } from "./model-store.js";
 import { BackgroundStore } from "./background-store.js";
 import { PipelineStore } from "./pipeline-store.js";
 import { TtlStore } from "./ttl-store.js";
-import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable } from "./tables.js";
+import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable, SettingsTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
 export type JournalRow = JournalTable;
@@ -125,11 +125,22 @@ export class StateStore {
 
 /** State of one (project, target). */
 export class TargetState {
+  /**
+   * Inside `atomically` (deferSettings): settings written and not sent yet, by module and key (the
+   * last value wins). They go out as multi-row upserts before any other settings statement and at
+   * the end of the transaction, so nothing in it sees the difference: a first deploy of 10,000
+   * settings makes 50 statements instead of 10,000.
+   */
+  private pendingSettings?: Map<string, SettingsTable>;
+
   constructor(
     private readonly db: Kysely<Database>,
     readonly project: string,
     readonly target: string,
-  ) {}
+    deferSettings = false,
+  ) {
+    if (deferSettings) this.pendingSettings = new Map();
+  }
 
   private scoped<T extends "resources" | "settings" | "deployments" | "locks">(table: T) {
     return this.db.selectFrom(table as "resources").where("project", "=", this.project).where("target", "=", this.target);
@@ -161,7 +172,12 @@ export class TargetState {
    * Inside, `putResources` and `forgetResource` record without a journal: the transaction is the unit.
    */
   async atomically<T>(fn: (state: TargetState) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((tx) => fn(new TargetState(tx, this.project, this.target)));
+    return this.db.transaction().execute(async (tx) => {
+      const state = new TargetState(tx, this.project, this.target, true);
+      const result = await fn(state);
+      await state.flushSettings();
+      return result;
+    });
   }
 
   /** Records many resources with multi-row statements (no journal; see `atomically`). */
@@ -206,6 +222,11 @@ export class TargetState {
 
   async putSetting(module: string, key: string, value: string, at: string): Promise<void> {
     const row = { project: this.project, target: this.target, module, key, value, updated_at: at };
+    if (this.pendingSettings) {
+      // JSON of the pair: module and key may hold any character, a separator could collide.
+      this.pendingSettings.set(JSON.stringify([module, key]), row);
+      return;
+    }
     await this.db
       .insertInto("settings")
       .values(row)
@@ -213,11 +234,28 @@ export class TargetState {
       .execute();
   }
 
+  /** Sends the settings `putSetting` deferred (see pendingSettings); a no-op outside `atomically`. */
+  async flushSettings(): Promise<void> {
+    if (!this.pendingSettings?.size) return;
+    const rows = [...this.pendingSettings.values()];
+    this.pendingSettings.clear();
+    // 6 columns a row; one row per (module, key) in a statement, which PostgreSQL's upsert requires.
+    for (let i = 0; i < rows.length; i += 500) {
+      await this.db
+        .insertInto("settings")
+        .values(rows.slice(i, i + 500))
+        .onConflict((oc) => oc.columns(["project", "target", "module", "key"]).doUpdateSet((eb) => ({ value: eb.ref("excluded.value"), updated_at: eb.ref("excluded.updated_at") })))
+        .execute();
+    }
+  }
+
   async deleteSetting(module: string, key: string): Promise<void> {
+    await this.flushSettings();
     await this.db.deleteFrom("settings").where("project", "=", this.project).where("target", "=", this.target).where("module", "=", module).where("key", "=", key).execute();
   }
 
   async listSettings(module?: string): Promise<SettingRow[]> {
+    await this.flushSettings();
     let q = this.db.selectFrom("settings").select(["module", "key", "value"]).where("project", "=", this.project).where("target", "=", this.target);
     if (module) q = q.where("module", "=", module);
     return q.orderBy("module").orderBy("key").execute();

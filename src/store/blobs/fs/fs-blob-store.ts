@@ -1,5 +1,6 @@
 // Embedded default blob store: files under SLIPWAY_HOME/blobs, written atomically (temp file + rename).
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { checkKey, checkPrefix, type BlobEntry, type BlobStore } from "../blob-store.js";
@@ -75,6 +76,40 @@ export class FsBlobStore implements BlobStore {
       throw e;
     }
   }
+
+  // Many small blobs (a first deploy of 10,000 resources writes ~4,000 revision nodes): plain
+  // synchronous calls in slices, yielding between slices. Thousands of concurrent fs promises (stat,
+  // mkdir, open, write, close, rename each a trip through libuv's thread pool) cost ~3x the CPU and
+  // ~10x the wall time of the same calls made in a row; a slice blocks the event loop for a few ms.
+  async missing(keys: readonly string[]): Promise<string[]> {
+    const absent: string[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      if (i > 0 && i % FsBlobStore.SLICE === 0) await nextTurn();
+      const st = statSync(this.path(keys[i]!), { throwIfNoEntry: false });
+      if (!st?.isFile()) absent.push(keys[i]!);
+    }
+    return absent;
+  }
+
+  async putMany(items: ReadonlyArray<{ key: string; data: Uint8Array | string }>): Promise<void> {
+    const made = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && i % FsBlobStore.SLICE === 0) await nextTurn();
+      const file = this.path(items[i]!.key);
+      const dir = dirname(file);
+      if (!made.has(dir)) (mkdirSync(dir, { recursive: true }), made.add(dir));
+      const tmp = FsBlobStore.tmp(file);
+      try {
+        writeFileSync(tmp, items[i]!.data);
+        renameSync(tmp, file);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+    }
+  }
+
+  private static readonly SLICE = 256;
 
   async list(prefix: string): Promise<string[]> {
     checkPrefix(prefix);
