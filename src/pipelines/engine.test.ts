@@ -105,13 +105,18 @@ for (const backend of stateBackends()) {
     };
     const trigger = (engine: PipelineEngine, project: string, s: PipelineSpec, extra: Partial<Parameters<PipelineEngine["trigger"]>[0]> = {}) =>
       engine.trigger({ project, target: "dev", pipeline: "release", spec: s, dir: "/nowhere", trigger: "manual", user: "ann", ...extra });
-    /** Steps until nothing moves and nothing is in flight. */
+    /**
+     * Steps until nothing moves and nothing is in flight, twice in a row: a stage's end steps its run
+     * from the effect's own continuation, which on a loaded machine can start after one quiet step.
+     */
     const settle = async (engine: PipelineEngine, id: string) => {
+      let quiet = 0;
       for (let i = 0; i < 50; i++) {
         await engine.claim(id);
         const r = await engine.step(id);
         await engine.drain();
-        if (!r.moved && !engine.busy(id)) return r.run;
+        quiet = !r.moved && !engine.busy(id) ? quiet + 1 : 0;
+        if (quiet === 2) return r.run;
       }
       throw new Error("the run did not settle");
     };
