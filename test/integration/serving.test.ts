@@ -1,13 +1,14 @@
 // Models and endpoints through the real CLI: real runs register real models, a real local server
 // (started by deploy) serves them on 127.0.0.1 with real onnxruntime and real model processes.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { processAlive } from "../../src/util/run-script.js";
 import { Slipway } from "../../src/index.js";
 import { exited, REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { homeArchive } from "../helpers/home-backends.js";
 import { servingProject } from "../helpers/projects.js";
 
 const IRIS = { inputs: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] };
@@ -196,7 +197,7 @@ describe("models and endpoints", () => {
     assert.match(last.response, /predictions/);
   });
 
-  it("shows when endpoints expire; a redeploy resets the clock; the reaper destroys them after the TTL, archiving the inference table", () => {
+  it("shows when endpoints expire; a redeploy resets the clock; the reaper destroys them after the TTL, archiving the inference table", async () => {
     const first = box.json(["status"]).doc.endpoints.find((e: any) => e.name === "ep-onnx");
     assert.equal(Date.parse(first.expires_at) - Date.parse(first.deployed_at), 3_600_000);
     const halfway = { SLIPWAY_CLOCK_OFFSET_MS: String(30 * 60_000) };
@@ -211,9 +212,10 @@ describe("models and endpoints", () => {
     assert.deepEqual(gone.sort(), ["serve/dev/ep-cmd", "serve/dev/ep-onnx"]);
     assert.deepEqual(box.json(["status"]).doc.endpoints, []);
     assert.equal(box.json(["history"]).doc.deployments[0].operation, "expire");
-    const dir = join(box.home, "archives", "misc", "inference", "serve", "dev", "ep-onnx");
-    const [file] = readdirSync(dir);
-    const rows = gunzipSync(readFileSync(join(dir, file!))).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
+    // The misc archive: a folder of the home by default, the bucket under the backend matrix.
+    const misc = homeArchive(box.home, "misc");
+    const [key] = await misc.list("inference/serve/dev/ep-onnx/");
+    const rows = gunzipSync((await misc.get(key!))!).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(rows.length, logged);
     assert.equal(box.run(["endpoints", "logs", "ep-onnx"]).code, 2, "the endpoint is gone");
   });
