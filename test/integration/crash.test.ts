@@ -267,19 +267,15 @@ describe("kill -9 inside a batch of state-only actions", () => {
     "modules/core/module.yaml": `module: core\nsettings:\n${Array.from({ length: SETTINGS }, (_, i) => `  k${i}: v${i}`).join("\n")}\n`,
   });
 
+  /** The home's state database (state.db, or PostgreSQL under the backend matrix). */
   function counts(box: Sandbox): { resources: number; settings: number; journal: number; running: number } {
-    const db = new Database(join(box.home, "state.db"), { readonly: true });
-    try {
-      const n = (q: string) => (db.prepare(q).get() as { n: number }).n;
-      return {
-        resources: n("select count(*) n from resources"),
-        settings: n("select count(*) n from settings"),
-        journal: n("select count(*) n from journal"),
-        running: n("select count(*) n from deployments where status = 'running'"),
-      };
-    } finally {
-      db.close();
-    }
+    const n = (q: string) => homeStateNumber(box.home, q);
+    return {
+      resources: n("select count(*) n from resources"),
+      settings: n("select count(*) n from settings"),
+      journal: n("select count(*) n from journal"),
+      running: n("select count(*) n from deployments where status = 'running'"),
+    };
   }
 
   for (const n of [1, 20, SETTINGS]) {
