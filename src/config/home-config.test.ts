@@ -33,6 +33,10 @@ test("problems name config.yaml with line and column and say how to fix them", (
     ["state: { type: postgres, url: '${env.NOPE_NOT_SET}' }\n", /NOPE_NOT_SET is not set/, 1],
     ["blobs: { type: s3 }\nexecutor:\n  type: cloud\n", /executor|bucket/, 1],
     ["\nstorage: x\n", /storage/, 2],
+    // Object machinery is data: a "__proto__" key is an unknown key, not a prototype.
+    ["__proto__: { type: postgres }\n", /__proto__/, 1],
+    // A YAML alias bomb stops at the parser's limit, with a position.
+    [`a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n`, /alias bomb/, 4],
   ] as const;
   for (const [text, message, line] of bad) {
     const dir = home(text);
