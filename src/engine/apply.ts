@@ -78,18 +78,7 @@ export async function applyPlan<Services>(plan: Plan, ctx: ApplyContext<Services
           seq: mySeq,
           child,
           settles: !replacingOld,
-          record: d && {
-            address: d.address,
-            kind: d.kind,
-            name: d.name,
-            module: d.module,
-            phase: d.phase,
-            spec: d.spec,
-            specHash: d.specHash,
-            dependsOn: d.dependsOn,
-            outputs,
-            createdAt: action.recorded?.createdAt,
-          },
+          record: d && { ...desiredFields(d, outputs), createdAt: action.recorded?.createdAt },
         });
         return childFiles(ctx.logDir, mySeq, child);
       },
@@ -262,20 +251,12 @@ function providerContext<S>(ctx: ApplyContext<S>, action: PlannedAction, state: 
 
 /** What a successful create, update or replace records. */
 function recordOf(action: PlannedAction, outputs: Record<string, unknown>, now: string): RecordedResource {
-  const d = action.desired!;
-  return {
-    address: d.address,
-    kind: d.kind,
-    name: d.name,
-    module: d.module,
-    phase: d.phase,
-    spec: d.spec,
-    specHash: d.specHash,
-    dependsOn: d.dependsOn,
-    outputs,
-    createdAt: action.recorded?.createdAt ?? now,
-    updatedAt: now,
-  };
+  return { ...desiredFields(action.desired!, outputs), createdAt: action.recorded?.createdAt ?? now, updatedAt: now };
+}
+
+/** The desired resource's fields a record keeps, with its outputs (the record and a child's intent share them). */
+function desiredFields(d: NonNullable<PlannedAction["desired"]>, outputs: Record<string, unknown>) {
+  return { address: d.address, kind: d.kind, name: d.name, module: d.module, phase: d.phase, spec: d.spec, specHash: d.specHash, dependsOn: d.dependsOn, outputs };
 }
 
 /** Keeps every action's output with the deployment: one file per deployment, lines prefixed by address. */

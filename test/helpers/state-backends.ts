@@ -18,6 +18,17 @@ export interface StateBackend {
   cleanup(): Promise<void>;
 }
 
+/** One statement on a PostgreSQL server through a connection of its own (CREATE/DROP DATABASE cannot run in a transaction). */
+export async function adminSql(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
 export function stateBackends(pgUrl = process.env.SLIPWAY_TEST_PG_URL || undefined): StateBackend[] {
   let dir: string | undefined;
   let n = 0;
@@ -35,15 +46,7 @@ export function stateBackends(pgUrl = process.env.SLIPWAY_TEST_PG_URL || undefin
     },
   };
   const created: string[] = [];
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string) => adminSql(pgUrl!, sql);
   const postgres: StateBackend = {
     name: "postgres",
     skip: pgUrl ? undefined : "SLIPWAY_TEST_PG_URL is not set (npm test starts a PostgreSQL server)",

@@ -8,11 +8,11 @@
 // simulates ImagePullBackOff, Unschedulable, OOMKilled, eviction and activeDeadlineSeconds on request).
 // This backend has not run against a live cluster (docs/scale-out.md says so too).
 import assert from "node:assert/strict";
+import { adminSql } from "../helpers/state-backends.js";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { BIN, sandbox, type Sandbox } from "../helpers/cli.js";
 import { startFakeKube, type FakeKube } from "../helpers/fake-kube-api.js";
 import { awsEnv, createBucket, listObjects, removeBucket, s3Skip, testS3 } from "../helpers/s3.js";
@@ -252,15 +252,7 @@ describe("kubernetes executor against a fake API server, with network stores (Po
   let bin: string;
   let bucket: string;
   let database: string;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string) => adminSql(pgUrl!, sql);
 
   before(async () => {
     bucket = await createBucket("k8s-exec");

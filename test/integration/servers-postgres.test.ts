@@ -13,6 +13,7 @@
 // The two servers name themselves host-a and host-b (SLIPWAY_HOST_ID), as two machines would: neither
 // can signal the other's processes, so everything crosses through the database.
 import assert from "node:assert/strict";
+import { adminSql } from "../helpers/state-backends.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -68,15 +69,7 @@ describe("two servers on one PostgreSQL database", { skip: PG_URL ? false : "SLI
   const servers: Record<"a" | "b", Server> = {} as never;
   let box: Sandbox;
 
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string) => adminSql(PG_URL!, sql);
 
   async function startServer(name: "a" | "b"): Promise<Server> {
     const home = join(root, name, "home");
@@ -299,15 +292,7 @@ resources:
 describe("one home on PostgreSQL: deploy serves its endpoints through the home's server", { skip: PG_URL ? false : "SLIPWAY_TEST_PG_URL is not set (npm test starts a PostgreSQL server)" }, () => {
   const dbName = `slipway_home_${process.pid}_${randomBytes(4).toString("hex")}`;
   let box: Sandbox;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string) => adminSql(PG_URL!, sql);
   before(async () => {
     await admin(`CREATE DATABASE ${dbName}`);
     const u = new URL(PG_URL!);
