@@ -36,7 +36,13 @@ function withStatementCache(sqlite: Database.Database): SqliteDatabase {
   const cache = new Map<string, Database.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string) {
+    prepare(text: string) {
+      // Kysely opens a transaction with a deferred "begin": its first read takes a snapshot, and its
+      // first write must then upgrade to the write lock, which SQLite refuses at once ("database is
+      // locked", no busy wait) when another process wrote since. Taking the write lock at the start
+      // makes every transaction wait its turn under the busy timeout instead (ten deploys at once on
+      // a fresh home, test/attacks/first-use.test.ts).
+      const sql = text === "begin" ? "begin immediate" : text;
       let statement = cache.get(sql);
       if (!statement) {
         statement = sqlite.prepare(sql);
