@@ -107,8 +107,31 @@ function writeCache(cache, script) {
 // importModuleDynamically support, which Node 20's older releases lack.
 globalThis.__slipwayImport = (specifier) => import(specifier);
 
-loadBundle()
-  .main(argv)
-  .then((code) => {
-    process.exitCode = code;
+// The bundle's identity for `run`'s hand-over (bin/run-handoff.cjs): a server started from this very
+// file (same path, size and modification time) writes it into server.json; a CLI hands its run over
+// only to a server of its own build. SLIPWAY_RUN_IN_PROCESS=1 always runs it here.
+function buildId() {
+  try {
+    const st = fs.statSync(bundle);
+    return `${bundle}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+const build = buildId();
+globalThis.__slipwayBuild = build;
+
+function start() {
+  loadBundle()
+    .main(argv)
+    .then((code) => {
+      process.exitCode = code;
+    });
+}
+
+if (commandWord() === "run" && process.env.SLIPWAY_RUN_IN_PROCESS !== "1") {
+  require("./run-handoff.cjs")(argv, build).then((code) => {
+    if (code === undefined) start();
+    else process.exitCode = code;
   });
+} else start();

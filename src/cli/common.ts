@@ -20,6 +20,8 @@ export interface CommonFlags {
   project?: string;
   var?: string[];
   json?: boolean;
+  /** Not an option: how messages show the project folder when the server runs a client's command (ProjectOptions.shownDir). */
+  shownDir?: string;
 }
 
 /** Adds -t/--target, --project, --var and --json to a command. */
@@ -80,7 +82,7 @@ export function projectOptions(flags: CommonFlags): ProjectOptions {
     else vars[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   if (problems.length) throw new InvalidInputError(problems, "invalid_flag");
-  return { dir: flags.project ?? ".", target: flags.target, vars };
+  return { dir: flags.project ?? ".", target: flags.target, vars, ...(flags.shownDir !== undefined ? { shownDir: flags.shownDir } : {}) };
 }
 
 export interface CommandRuntime {
@@ -97,10 +99,18 @@ export function makeRuntime(flags: CommonFlags): CommandRuntime {
   const env = readRuntimeEnv();
   const out = new Output(!!flags.json, env.color && !!process.stdout.isTTY && !flags.json);
   const interactive = !!process.stdin.isTTY && !!process.stdout.isTTY && !flags.json;
+  return runtimeWith(env, out, interactive ? (q) => ask(q) : undefined);
+}
+
+/**
+ * The runtime of a command given its environment and output: this process's (makeRuntime), or a
+ * client's whose run the server executes (src/cli/run-handoff/serve.ts); `ctx` adds to the context.
+ */
+export function runtimeWith(env: RuntimeEnv, out: Output, confirm?: (question: string) => Promise<boolean>, ctx: Partial<OperationContext> = {}): CommandRuntime {
   const rt: CommandRuntime = { env, out, ctx: undefined as unknown as OperationContext, progress: (e) => printProgress(out, e, rt.planHeading) };
   // The reporter's calls become progress events, printed as the remote CLI prints the server's.
   const reporter = progressReporter((e) => rt.progress(e), (values) => (out.secrets = [...values]));
-  rt.ctx = { env, reporter, confirm: interactive ? (q) => ask(q) : undefined, controlPlaneAccess: async (project, target) => (await import("../server/control-plane.js")).localControlPlaneAccess(env)(project, target) };
+  rt.ctx = { env, reporter, confirm, controlPlaneAccess: async (project, target) => (await import("../server/control-plane.js")).localControlPlaneAccess(env)(project, target), ...ctx };
   return rt;
 }
 
@@ -130,20 +140,34 @@ export interface Done<C extends CommandName> {
  * exit code; a thrown error is printed the same way everywhere. `ok` is true exactly when the exit code is 0.
  */
 export async function execute<C extends CommandName>(command: C, flags: CommonFlags, body: (rt: CommandRuntime) => Promise<Done<C>>): Promise<void> {
+  setExit(await executeIn(() => makeRuntime(flags), flags, body));
+}
+
+/**
+ * execute's path with the runtime `make` builds, giving the exit code instead of setting this
+ * process's: the server runs a client's `run` through it (src/cli/run-handoff/serve.ts). `after` is
+ * awaited before the code is returned.
+ */
+export async function executeIn<C extends CommandName>(make: () => CommandRuntime, flags: CommonFlags, body: (rt: CommandRuntime) => Promise<Done<C>>): Promise<ExitCode> {
   let rt: CommandRuntime | undefined;
   let printed = false;
   try {
-    rt = makeRuntime(flags);
+    rt = make();
     const done = await body(rt);
     const error: ErrorJson | undefined = done.error;
     if (rt.out.json) rt.out.document(envelope(done.fields, error));
     else done.text?.();
     printed = true;
-    setExit(error ? exitCodeOf(error.code) : 0);
-    await done.after?.();
+    const code = error ? exitCodeOf(error.code) : 0;
+    if (done.after) {
+      // The exit code is known before the work that goes on after the document (the foreground server).
+      setExit(code);
+      await done.after();
+    }
+    return code;
   } catch (e) {
     // After its document, a command reports a late error as text: stdout carries one document only.
-    setExit(reportError(e, printed ? new Output(false, false) : (rt?.out ?? new Output(!!flags.json, false)), rt?.env.debug));
+    return reportError(e, printed ? new Output(false, false, rt?.out.sinkOf()) : (rt?.out ?? new Output(!!flags.json, false)), rt?.env.debug);
   }
 }
 

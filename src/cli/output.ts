@@ -50,12 +50,24 @@ function writeStderr(text: string): void {
   process.stderr.write(text);
 }
 
+/** Where an Output writes instead of this process's stdout and stderr (a run handed to the server writes to its client). */
+export interface OutputSink {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
 export class Output {
   secrets: string[] = [];
   constructor(
     readonly json: boolean,
     private readonly color: boolean,
+    private readonly sink?: OutputSink,
   ) {}
+
+  /** Where this output writes when it is not this process's stdout and stderr. */
+  sinkOf(): OutputSink | undefined {
+    return this.sink;
+  }
 
   style(style: Style, text: string): string {
     return this.color ? styleText(style, text) : text;
@@ -64,17 +76,22 @@ export class Output {
   /** Human-readable line to stdout (suppressed in --json mode, where it goes to stderr). */
   line(text = ""): void {
     const out = redact(text, this.secrets) + "\n";
-    if (this.json) writeStderr(out);
+    if (this.sink) this.sink[this.json ? "stderr" : "stdout"](out);
+    else if (this.json) writeStderr(out);
     else writeStdout(out);
   }
 
   /** Diagnostics and warnings: always stderr. */
   err(text: string): void {
-    writeStderr(redact(text, this.secrets) + "\n");
+    const out = redact(text, this.secrets) + "\n";
+    if (this.sink) this.sink.stderr(out);
+    else writeStderr(out);
   }
 
   /** The --json document: stdout, one JSON value. */
   document(value: unknown): void {
-    writeStdout(JSON.stringify(redactValue(value, this.secrets), null, 2) + "\n");
+    const out = JSON.stringify(redactValue(value, this.secrets), null, 2) + "\n";
+    if (this.sink) this.sink.stdout(out);
+    else writeStdout(out);
   }
 }

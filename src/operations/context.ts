@@ -46,6 +46,14 @@ export interface OperationContext {
    * home's); without it, status shows the config's grants and the first deployer.
    */
   controlPlaneAccess?: (project: string, target: string) => Promise<ControlPlaneAccess>;
+  /**
+   * Ends an attached run as Ctrl-C ends it (the run is cancelled). When given, the runner listens to
+   * it instead of this process's SIGINT and SIGTERM: the server running a client's `run --wait`
+   * (src/cli/run-handoff) must not cancel every run it holds on one client's Ctrl-C, nor on its own signals.
+   */
+  cancel?: AbortSignal;
+  /** Compiles the project (default: `compile`); the server gives one that reuses a compile whose inputs did not change. */
+  compile?: (options: ProjectOptions, env: RuntimeEnv) => CompiledProject;
 }
 
 /** What the control plane says about a target's permissions. */
@@ -116,7 +124,7 @@ export function compile(options: ProjectOptions, env: RuntimeEnv): CompiledProje
 
 /** Compiles the project and tells the reporter which values to mask before anything is printed. */
 export function compileFor(options: ProjectOptions, ctx: OperationContext): CompiledProject {
-  const compiled = compile(options, ctx.env);
+  const compiled = (ctx.compile ?? compile)(options, ctx.env);
   ctx.reporter.secrets?.(compiled.secrets);
   return compiled;
 }

@@ -304,7 +304,7 @@ export async function runAttached(
     }
     const row = await submitRun(compiled, stores, source, { ...options, attached: true }, ctx.env);
     options.onStarted?.(summary(row));
-    await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine });
+    await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine, cancel: ctx.cancel });
     return details(stores, row.id, ctx);
   });
 }

@@ -36,6 +36,8 @@ export interface RunnerHooks {
   onLine?(task: string, line: string): void;
   /** The instructions, when they did not come in the run's folder (a Kubernetes pod gets them in its environment). */
   instructions?: RunInstructions;
+  /** Cancels the run; when given, the process's SIGTERM and SIGINT are not listened to (the server runs a client's attached run). */
+  cancel?: AbortSignal;
 }
 
 export async function executeRun(runId: string, dir: string, env: RuntimeEnv, hooks: RunnerHooks = {}): Promise<void> {
@@ -58,8 +60,12 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
       }
     }
   };
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onTerm);
+  const signals = !hooks.cancel;
+  if (signals) {
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onTerm);
+  } else if (hooks.cancel!.aborted) onTerm();
+  else hooks.cancel!.addEventListener("abort", onTerm, { once: true });
   let heartbeat: NodeJS.Timeout | undefined;
   let environmentCtx: EnvironmentContext | undefined;
   let madeInstance = false;
@@ -125,6 +131,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     await stores.close();
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onTerm);
+    hooks.cancel?.removeEventListener("abort", onTerm);
   }
 }
 

@@ -10,6 +10,8 @@ export interface ServerInfo {
   url: string;
   adminToken: string;
   startedAt: string;
+  /** The launcher's build identity (bin/slipway.cjs), when the server takes `run` handed over by a CLI of that build. */
+  build?: string;
 }
 
 export const serverFile = (home: string) => join(home, "server.json");

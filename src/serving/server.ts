@@ -5,7 +5,7 @@
 // each is back), listens, then restores them in the background. Stop: drains requests (drain.ts),
 // then stops the model processes. With an idle timeout, it stops by itself when it has nothing to do.
 import { loadHomeConfig } from "../config/home-config.js";
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
@@ -64,6 +64,32 @@ export interface ServerOptions {
   onIdle?(): void;
   /** How long a stop waits for requests in flight (default 30 s). */
   drainMs?: number;
+  /**
+   * `slipway run` handed over by a CLI of the same build on this machine (src/cli/run-handoff): the
+   * connection upgraded on /admin/run-handoff, after the admin token is checked here. Its runs keep
+   * the server from stopping when idle, and are cancelled first when it stops.
+   */
+  handoff?: HandoffHooks;
+  /** The launcher's build identity (bin/slipway.cjs), written to server.json: a CLI hands `run` over only to a server of its own build. */
+  build?: string;
+}
+
+/** What the server needs of the run hand-over (src/cli/run-handoff/serve.ts implements it). */
+export interface HandoffHooks {
+  /** Takes the upgraded connection (the admin token was right). */
+  accept(socket: import("node:stream").Duplex, head: Buffer): void;
+  /** Runs in progress. */
+  busy(): boolean;
+  /** Cancels the runs in progress and waits until they have ended and their clients have been told. */
+  stop(): Promise<void>;
+}
+
+/** Whether `given` is the admin token (in constant time). */
+function tokenMatches(given: string | string[] | undefined, token: string): boolean {
+  if (typeof given !== "string") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** What the server needs of its background work (src/server/background implements it). */
@@ -266,7 +292,18 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   // Upgrades (WebSockets) are for apps only; the gateway has none.
   http.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
     if (req.url?.startsWith("/apps/") && !drainer.draining) appProxy.upgrade(req, socket, head);
-    else socket.destroy();
+    else if (req.url === "/admin/run-handoff" && options.handoff && !drainer.draining && !closing && String(req.headers.upgrade).toLowerCase() === "slipway-run") {
+      // The admin token is in server.json (mode 0600): only this home's user can read it.
+      if (!tokenMatches(req.headers["x-slipway-admin"], adminToken)) socket.end("HTTP/1.1 401 Unauthorized\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      else {
+        try {
+          options.handoff.accept(socket, head);
+        } catch (e) {
+          options.log(`run hand-over: ${(e as Error).message}`);
+          socket.destroy();
+        }
+      }
+    } else socket.destroy();
   });
   http.on("clientError", answerClientError);
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -303,7 +340,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   async function respond(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     try {
       if (req.url?.startsWith("/admin/")) {
-        if (req.headers["x-slipway-admin"] !== adminToken) return send(res, 401, { message: "admin token required" }, drainer.draining);
+        if (!tokenMatches(req.headers["x-slipway-admin"], adminToken)) return send(res, 401, { message: "admin token required" }, drainer.draining);
         const out = await admin(req.url, body.length ? JSON.parse(body.toString("utf8")) : {}).catch((e: Error) => ({ status: 500, body: { message: e.message } }));
         return send(res, out.status, out.body, drainer.draining);
       }
@@ -340,7 +377,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const port = (http.address() as { port: number }).port;
   // The URL clients on this machine use (a server bound to every address is reached on 127.0.0.1 too).
   const bound = options.host && options.host !== "0.0.0.0" && options.host !== "::" ? options.host : "127.0.0.1";
-  const info: ServerInfo = { pid: process.pid, host: env.host, port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()) };
+  const info: ServerInfo = { pid: process.pid, host: env.host, port, url: `http://${bound.includes(":") ? `[${bound}]` : bound}:${port}`, adminToken, startedAt: iso(env.clock.now()), ...(options.build && options.handoff ? { build: options.build } : {}) };
   const serverInfo = () => ({ pid: info.pid, host: info.host, port: info.port, url: info.url, started_at: info.startedAt });
   // Restoring starts before server.json is written: a client that finds the server sees them restoring.
   serverUrl = info.url;
@@ -390,7 +427,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     idleExitMs > 0
       ? setInterval(() => {
           if (checking || closing) return;
-          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || apps.list().length || apps.restoringNames().length || apps.changing() || drainer.requests !== seenRequests || background?.busy()) {
+          if (endpoints.list().length || endpoints.restoringNames().length || endpoints.changing() || apps.list().length || apps.restoringNames().length || apps.changing() || drainer.requests !== seenRequests || background?.busy() || options.handoff?.busy()) {
             seenRequests = drainer.requests;
             idleSince = performance.now();
             return;
@@ -419,6 +456,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         clearInterval(syncTimer);
         stopRetention.abort();
         await background?.stop().catch((e: Error) => options.log(`background work: ${e.message}`));
+        // Runs handed over by a CLI end as that CLI's run would on SIGTERM: cancelled, the client told.
+        await options.handoff?.stop().catch((e: Error) => options.log(`handed-over runs: ${e.message}`));
         const drainMs = options.drainMs ?? 30_000;
         const dropped = await drainer.drain(drainMs);
         if (dropped) options.log(`${dropped} connection(s) still had a request in flight after ${drainMs} ms; they were closed`);

@@ -23,7 +23,12 @@ export function registerServer(program: Command): void {
         const log = (line: string) => out.line(`${new Date(env.clock.now()).toISOString()} ${line}`);
         let stop = () => {};
         const stopped = new Promise<void>((resolve) => (stop = resolve));
+        // `run` handed over by a CLI of this build (src/cli/run-handoff): only when the launcher names its build.
+        const build = (globalThis as { __slipwayBuild?: string }).__slipwayBuild;
+        const handoff = build ? await (await import("../run-handoff/serve.js")).runHandoff({ home: env.home, build, log }) : undefined;
         const running = await startControlPlaneServer(env, {
+          handoff,
+          build,
           bootstrap: flags.bootstrap,
           host: flags.host,
           port: flags.port ?? env.serverPort,
