@@ -77,6 +77,12 @@ module.exports = function handOff(argv, build) {
         else if (f.t === "exit") finish(f.code);
         else if (f.t === "accepted") {
           accepted = true;
+          // As in-process (src/cli/main.ts): a closed pipe (`slipway run … | head`) stops the output, not the command.
+          for (const stream of [process.stdout, process.stderr]) {
+            stream.on("error", (e) => {
+              if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
+            });
+          }
           attached = f.attached;
           if (attached) {
             process.on("SIGINT", cancel);

@@ -1,0 +1,209 @@
+// `slipway run` handed to the home's running server (bin/run-handoff.cjs, src/cli/run-handoff): with a
+// real server process on the sandbox's home, a run goes through it with the same output, records and
+// exit code as in-process; the client's environment and folder are the run's; Ctrl-C cancels; a
+// stopped server, another build or SLIPWAY_RUN_IN_PROCESS=1 run in-process; a forged token is refused.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { BIN, exited, sandbox, type Sandbox } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
+
+const PROJECT = {
+  "slipway.yaml": 'project: handoff\ninclude: [modules/*/module.yaml]\nvariables:\n  word: { default: "${env.HANDOFF_WORD}" }\ntargets:\n  dev: {}\n',
+  "modules/m/module.yaml": [
+    "module: m",
+    "resources:",
+    "  jobs:",
+    '    noop: { command: "true" }',
+    "    echo:",
+    '      command: \'echo "word=$SLIPWAY_VAR_word greet=$GREET code=$SLIPWAY_PARAM_code"; echo to-stderr >&2; echo last; exit "$SLIPWAY_PARAM_code"\'',
+    '      params: { code: "0" }',
+    "    slow:",
+    "      command: 'echo begin; sleep 60; echo end'",
+    "",
+  ].join("\n"),
+};
+
+interface Handle {
+  pid: number;
+}
+
+describe("run handed to the home's server", () => {
+  let box: Sandbox;
+  let server: ChildProcess;
+  let serverPid = 0;
+  const env = { HANDOFF_WORD: "alpha", GREET: "hi" };
+
+  /** The pid that executed a run (its handle): the server's when it was handed over. */
+  function runnerPid(id: string): number {
+    const db = new Database(join(box.home, "state.db"), { readonly: true });
+    try {
+      const row = db.prepare("select handle from runs where id = ?").get(id) as { handle: string };
+      return (JSON.parse(row.handle) as Handle).pid;
+    } finally {
+      db.close();
+    }
+  }
+  function lastAudit(): { actor: string; action: string; outcome: string } {
+    const db = new Database(join(box.home, "state.db"), { readonly: true });
+    try {
+      return db.prepare("select actor, action, outcome from audit_log order by rowid desc limit 1").get() as { actor: string; action: string; outcome: string };
+    } finally {
+      db.close();
+    }
+  }
+  function runCount(): number {
+    const db = new Database(join(box.home, "state.db"), { readonly: true });
+    try {
+      return (db.prepare("select count(*) as n from runs").get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+  /** Output with what differs between two runs of the same command (ids, durations) made equal. */
+  const normal = (text: string) =>
+    text
+      .replace(/\brm[a-z0-9]{13}\b/g, "<id>")
+      .replace(/\d+(\.\d+)?s\b/g, "<s>")
+      .replace(/\d+ ms\b/g, "<ms>");
+  const idOf = (stdout: string) => /^(rm[a-z0-9]{13}) /m.exec(stdout)![1]!;
+
+  async function startServer(): Promise<void> {
+    // From another folder than the project's: the client's folder is the one that counts.
+    server = spawn(process.execPath, [BIN, "server", "--json", "--port", "0", "--no-bootstrap"], { cwd: join(box.home, ".."), env: box.env, stdio: ["ignore", "pipe", "pipe"] });
+    await waitFor(() => {
+      try {
+        const info = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")) as { pid: number; build?: string };
+        serverPid = info.pid;
+        return info.pid === server.pid && !!info.build;
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 30_000, what: "server.json with the build" });
+  }
+  async function stopServer(): Promise<void> {
+    const done = exited(server);
+    spawnSync(process.execPath, [BIN, "server", "stop"], { env: box.env, stdio: "ignore" });
+    await done;
+  }
+
+  before(async () => {
+    box = sandbox(PROJECT);
+    assert.equal(box.run(["deploy", "--yes"], env).code, 0);
+    await startServer();
+  });
+  after(async () => {
+    if (server.exitCode === null) await stopServer();
+    box.cleanup();
+  });
+
+  it("runs through the server with the output, exit code and records of an in-process run", () => {
+    const served = box.run(["run", "echo", "--wait", "--param", "code=3"], env);
+    const local = box.run(["run", "echo", "--wait", "--param", "code=3"], { ...env, SLIPWAY_RUN_IN_PROCESS: "1" });
+    assert.equal(served.code, 1, served.stderr);
+    assert.equal(local.code, 1, local.stderr);
+    // The task's stdout and stderr are two pipes: which of "last" and "to-stderr" the runner reads first
+    // varies from run to run, in-process too. The lines, and what comes before and after them, do not.
+    const sortedLines = (text: string) => normal(text).split("\n").sort();
+    assert.deepEqual(sortedLines(served.stdout), sortedLines(local.stdout));
+    assert.equal(served.stderr, local.stderr);
+    assert.match(normal(served.stdout), /^<id>  started echo on handoff\/dev\n\[main\] word=alpha greet=hi code=3\n/);
+    assert.match(normal(served.stdout), /\[main\] task main exited with code 3\n<id>  echo on handoff\/dev: failed in <s>\n  error: main: exited with code 3\n  params: code=3\n  task main {13}failed {5}exit 3, <ms>\n$/);
+    assert.equal(runnerPid(idOf(served.stdout)), serverPid, "the server executed the handed-over run");
+    assert.notEqual(runnerPid(idOf(local.stdout)), serverPid, "SLIPWAY_RUN_IN_PROCESS=1 ran it in the CLI");
+    assert.deepEqual(lastAudit(), { actor: "tester", action: "run", outcome: "ok" });
+    const again = box.run(["run", "echo", "--wait", "--param", "code=3"], env);
+    assert.equal(runnerPid(idOf(again.stdout)), serverPid);
+    assert.deepEqual(lastAudit(), { actor: "tester", action: "run", outcome: "ok" }, "audited as the calling user");
+    // Without --wait, and with --json: the same documents.
+    const started = box.json(["run", "noop"], env);
+    const startedLocal = box.json(["run", "noop"], { ...env, SLIPWAY_RUN_IN_PROCESS: "1" });
+    assert.equal(started.code, 0, started.stderr);
+    assert.deepEqual(Object.keys(started.doc).sort(), Object.keys(startedLocal.doc).sort());
+    assert.equal(started.doc.ok, true);
+    const waited = box.json(["run", "noop", "--wait"], env);
+    const waitedLocal = box.json(["run", "noop", "--wait"], { ...env, SLIPWAY_RUN_IN_PROCESS: "1" });
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.equal(waited.doc.ok, true);
+    assert.deepEqual(Object.keys(waited.doc).sort(), Object.keys(waitedLocal.doc).sort());
+    assert.equal(waited.stderr, waitedLocal.stderr.replace(/rm[a-z0-9]{13}/g, idOf(waited.stderr)));
+  });
+
+  it("uses the client's environment for ${env.X}, variables and the task, and keeps none of it", () => {
+    const a = box.run(["run", "echo", "--wait"], { HANDOFF_WORD: "one", GREET: "first" });
+    const b = box.run(["run", "echo", "--wait"], { HANDOFF_WORD: "two", GREET: "second", SLIPWAY_USER: "someone" });
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(a.stdout, /word=one greet=first code=0/);
+    assert.match(b.stdout, /word=two greet=second code=0/, "a changed variable is not served from the compile of the first");
+    assert.equal(runnerPid(idOf(b.stdout)), serverPid);
+    assert.equal(lastAudit().actor, "someone");
+    // Unset, ${env.HANDOFF_WORD} is an error: said exactly as in-process (the server declines, the CLI reports).
+    const unset = { ...box.env, HANDOFF_WORD: undefined };
+    const r = spawnSync(process.execPath, [BIN, "run", "echo", "--wait"], { cwd: box.dir, env: unset, encoding: "utf8" });
+    const l = spawnSync(process.execPath, [BIN, "run", "echo", "--wait"], { cwd: box.dir, env: { ...unset, SLIPWAY_RUN_IN_PROCESS: "1" }, encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, l.stderr);
+    assert.match(r.stderr, /HANDOFF_WORD is not set/);
+    // From a subfolder with --project: the client's folder resolves it.
+    const sub = spawnSync(process.execPath, [BIN, "run", "noop", "--wait", "--project", ".."], { cwd: join(box.dir, "modules"), env: { ...box.env, ...env }, encoding: "utf8" });
+    assert.equal(sub.status, 0, sub.stderr);
+    assert.equal(runnerPid(idOf(sub.stdout)), serverPid);
+    // Usage errors are the CLI's own.
+    const bad = box.run(["run", "echo", "--wait", "--param", "nope"], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--param "nope" is not NAME=value/);
+  });
+
+  it("cancels the run on the client's Ctrl-C, as in-process", async () => {
+    for (const inProcess of [false, true]) {
+      const child = box.start(["run", "slow", "--wait"], { ...env, ...(inProcess ? { SLIPWAY_RUN_IN_PROCESS: "1" } : {}) });
+      let stdout = "";
+      child.stdout!.on("data", (d) => (stdout += d));
+      const done = exited(child);
+      await waitFor(() => stdout.includes("[main] begin"), { timeoutMs: 30_000, what: "the task's first line" });
+      child.kill("SIGINT");
+      const r = await done;
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /\[main\] task main cancelled\n/);
+      assert.match(r.stdout, /slow on handoff\/dev: cancelled in /);
+      assert.doesNotMatch(r.stdout, /\[main\] end/);
+      assert.equal(runnerPid(idOf(r.stdout)) === serverPid, !inProcess);
+    }
+  });
+
+  it("refuses a forged admin token", async () => {
+    const info = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")) as { port: number; build: string };
+    const before = runCount();
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port: info.port });
+      let text = "";
+      socket.on("data", (d) => (text += d));
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => resolve(text));
+      const request = JSON.stringify({ v: 1, build: info.build, home: box.home, cwd: box.dir, argv: ["run", "noop", "--wait"], env: box.env, tty: false });
+      socket.write(`GET /admin/run-handoff HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: slipway-run\r\nx-slipway-admin: forged-${"x".repeat(26)}\r\n\r\n${request}\n`);
+    });
+    assert.match(answer, /^HTTP\/1\.1 401 /);
+    assert.equal(runCount(), before, "nothing was run");
+  });
+
+  it("runs in-process when the server is of another build, or stopped", async () => {
+    const file = join(box.home, "server.json");
+    const original = readFileSync(file, "utf8");
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(original), build: "another-build" }), { mode: 0o600 });
+    const other = box.run(["run", "noop", "--wait"], env);
+    writeFileSync(file, original, { mode: 0o600 });
+    assert.equal(other.code, 0, other.stderr);
+    assert.notEqual(runnerPid(idOf(other.stdout)), serverPid);
+    await stopServer();
+    const r = box.run(["run", "echo", "--wait"], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /word=alpha greet=hi code=0/);
+    assert.notEqual(runnerPid(idOf(r.stdout)), serverPid);
+  });
+});
