@@ -133,6 +133,20 @@ describe("run handed to the home's server", () => {
     assert.equal(waited.stderr, waitedLocal.stderr.replace(/rm[a-z0-9]{13}/g, idOf(waited.stderr)));
   });
 
+  it("the client loads neither the CLI's bundle nor any package", () => {
+    // A preloaded script reports at exit which of the launcher's files were required.
+    const probe = join(box.home, "..", "probe.cjs");
+    writeFileSync(probe, 'process.on("exit", () => require("node:fs").writeSync(2, "\\nREQUIRED " + JSON.stringify(Object.keys(require.cache).filter((f) => !f.endsWith("probe.cjs"))) + "\\n"));\n');
+    const required = (stderr: string) => JSON.parse(/\nREQUIRED (.*)\n/.exec(stderr)![1]!) as string[];
+    const served = box.run(["run", "noop", "--wait"], { ...env, NODE_DEBUG: "module", NODE_OPTIONS: `--require ${probe}` });
+    assert.equal(served.code, 0, served.stderr.slice(-2000));
+    assert.deepEqual(required(served.stderr).map((f) => f.slice(f.lastIndexOf("/") + 1)).sort(), ["run-handoff.cjs", "slipway.cjs"]);
+    assert.doesNotMatch(served.stderr, /load "[^"]*\/node_modules\//, "no package loaded");
+    // In-process, the same command evaluates the bundle (the check above would see it).
+    const local = box.run(["run", "noop", "--wait"], { ...env, SLIPWAY_RUN_IN_PROCESS: "1", NODE_OPTIONS: `--require ${probe}` });
+    assert.ok(required(local.stderr).some((f) => f.endsWith("dist/cli.cjs")));
+  });
+
   it("uses the client's environment for ${env.X}, variables and the task, and keeps none of it", () => {
     const a = box.run(["run", "echo", "--wait"], { HANDOFF_WORD: "one", GREET: "first" });
     const b = box.run(["run", "echo", "--wait"], { HANDOFF_WORD: "two", GREET: "second", SLIPWAY_USER: "someone" });
