@@ -39,10 +39,11 @@ if (outFile) writeFileSync(outFile, JSON.stringify({ rounds, load, results }, nu
 const f = (x) => x.toFixed(0);
 const byName = new Map(results.map((r) => [r.name, r]));
 const shell = byName.get("bash -c true")?.median ?? 0;
+const node = byName.get("`node -e 0`")?.median ?? 0;
 console.log(`Load average (1/5/15 min) before: ${load.before.map((x) => x.toFixed(2)).join(", ")}; after: ${load.after.map((x) => x.toFixed(2)).join(", ")}. ${rounds} interleaved rounds.\n`);
-console.log("| command | median (ms) | min | max | minus `bash -c true` (ms) |");
-console.log("|---|---:|---:|---:|---:|");
-for (const r of results) console.log(`| ${r.name} | ${f(r.median)} | ${f(r.min)} | ${f(r.max)} | ${f(r.median - shell)} |`);
+console.log("| command | median (ms) | min | max | minus `bash -c true` (ms) | minus `node -e 0` (ms) |");
+console.log("|---|---:|---:|---:|---:|---:|");
+for (const r of results) console.log(`| ${r.name} | ${f(r.median)} | ${f(r.min)} | ${f(r.max)} | ${f(r.median - shell)} | ${f(r.median - node)} |`);
 const pairs = results.filter((r) => r.name.startsWith("this checkout: ")).map((r) => [byName.get(r.name.replace("this checkout: ", "baseline: ")), r]).filter(([b]) => b);
 if (pairs.length) {
   console.log("\n| command | baseline median (ms) | this checkout median (ms) | this / baseline | difference (ms) |");

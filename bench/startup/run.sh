@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start-up (issue 14, item 3): whole-process medians of `node -e 0`, `bash -c true`, `slipway --version`,
 # `--help`, `validate` and `run noop --wait` (a job whose command is `true`), for this checkout and a
-# baseline checkout, interleaved in the same rounds (bench/startup/measure.mjs). See bench/README.md.
+# baseline checkout, interleaved in the same rounds (bench/startup/measure.mjs); plus, for this
+# checkout, `run noop --wait` handed to the home's running server (a `slipway server` started on a
+# home of its own, stopped at the end). See bench/README.md.
 #   BENCH_BASELINE=DIR | BENCH_BASELINE_REF=COMMIT (default 915a622, before this work)
 #   BENCH_ROUNDS=N (default 9); BENCH_LABEL names this checkout in the output (default: its commit)
 set -euo pipefail
@@ -12,7 +14,10 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 source "$HERE/../lib/baseline.sh"
 baseline_checkout "${BENCH_BASELINE_REF:-915a622}" build
 OUT="$ROOT/bench/out"; mkdir -p "$OUT"
-WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"; baseline_cleanup' EXIT
+WORK="$(mktemp -d)"
+SERVED_HOME="$WORK/home-served"
+stop_server() { [[ -f "$SERVED_HOME/server.json" ]] && SLIPWAY_HOME="$SERVED_HOME" node "$ROOT/bin/slipway.cjs" server stop >/dev/null 2>&1 || true; }
+trap 'stop_server; rm -rf "$WORK"; baseline_cleanup' EXIT
 P="$WORK/project"; mkdir -p "$P/modules/m/src"
 cat > "$P/slipway.yaml" <<'YAML'
 project: launch
@@ -43,6 +48,14 @@ for side in baseline this; do
   spec+="{\"name\":\"$label: \`slipway validate\`\",\"argv\":[\"node\",\"$dir/bin/slipway.cjs\",\"validate\"],\"cwd\":\"$P\",\"env\":$env},"
   spec+="{\"name\":\"$label: \`slipway run noop --wait\`\",\"argv\":[\"node\",\"$dir/bin/slipway.cjs\",\"run\",\"noop\",\"--wait\"],\"cwd\":\"$P\",\"env\":$env},"
 done
+# This checkout with the home's server running: `run` hands the launch to it (bin/run-handoff.cjs).
+S=(node "$ROOT/bin/slipway.cjs")
+SLIPWAY_HOME="$SERVED_HOME" "${S[@]}" --project "$P" deploy --yes >/dev/null
+SLIPWAY_HOME="$SERVED_HOME" "${S[@]}" server --port 0 --no-bootstrap >"$WORK/server.log" 2>&1 &
+for _ in $(seq 300); do grep -q '"build"' "$SERVED_HOME/server.json" 2>/dev/null && break; sleep 0.1; done
+grep -q '"build"' "$SERVED_HOME/server.json" || { echo "the server did not start: $(cat "$WORK/server.log")" >&2; exit 1; }
+SLIPWAY_HOME="$SERVED_HOME" "${S[@]}" --project "$P" run noop --wait >/dev/null # the first run stores the bundle, fills the server's compile cache
+spec+="{\"name\":\"this checkout, server running: \`slipway run noop --wait\`\",\"argv\":[\"node\",\"$ROOT/bin/slipway.cjs\",\"run\",\"noop\",\"--wait\"],\"cwd\":\"$P\",\"env\":{\"SLIPWAY_HOME\":\"$SERVED_HOME\"}},"
 spec+='{"name":"`node -e 0`","argv":["node","-e","0"]},{"name":"bash -c true","argv":["bash","-c","true"]}]'
 echo "$spec" > "$WORK/spec.json"
 {

@@ -116,9 +116,7 @@ function frame(value: unknown): string {
 /** Runs one handed-over `run`, or answers "fallback" when the CLI must run it itself. */
 async function serve(request: HandoffRequest, socket: Duplex, cancel: AbortSignal, options: HandoffOptions, compiles: CompileCache): Promise<void> {
   const fallback = () => void socket.end(frame({ t: "fallback" }));
-  const T0 = performance.now();
   const prepared = await prepare(request, options, compiles);
-  const T1 = performance.now();
   if (!prepared) return fallback();
   const { env, job, flags } = prepared;
   const send = (value: unknown) => {
@@ -129,7 +127,6 @@ async function serve(request: HandoffRequest, socket: Duplex, cancel: AbortSigna
   const rt = runtimeWith(env, out, undefined, { cancel, compile: (p, e) => compiles.compile(p, e) });
   const code = await executeIn(() => rt, flags, runBody(job, flags));
   if (!socket.destroyed) socket.end(frame({ t: "exit", code }));
-  if (process.env.TRACE_HANDOFF) options.log(`TRACE prepare ${(T1 - T0).toFixed(1)} run ${(performance.now() - T1).toFixed(1)} hits ${compiles.hits} misses ${compiles.misses}`);
 }
 
 /**
