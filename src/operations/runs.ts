@@ -302,7 +302,7 @@ export async function runAttached(
       await followUntilFinished(stores, compiled, row.id, ctx, options.onLine);
       return details(stores, row.id, ctx);
     }
-    const row = await submitRun(compiled, stores, source, { ...options, attached: true }, ctx.env);
+    const row = await submitRun(compiled, stores, source, { ...options, attached: true, attachedInServer: ctx.cancel !== undefined }, ctx.env);
     options.onStarted?.(summary(row));
     await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine, cancel: ctx.cancel });
     return details(stores, row.id, ctx);
@@ -388,7 +388,9 @@ export async function cancelRunRow(stores: Stores, found: RunRow, env: RuntimeEn
   const row = await refreshLiveness(runs, found, env.clock);
   if (FINISHED.has(row.status)) throw new RefusedError("run_finished", `run ${row.id} already finished (${row.status})`, { hint: "only queued or running runs can be cancelled" });
   const handle = JSON.parse(row.handle) as RunHandle;
-  if (handle.host && handle.host !== env.host) return cancelElsewhere(stores, row, String(handle.host), env, reason);
+  // A run the home's server executes for a CLI (run handed over): its pid is the server's, which a
+  // signal would stop; the runner reads the request with its heartbeat and stops the run as on SIGTERM.
+  if ((handle.host && handle.host !== env.host) || (handle.attached && handle.in_server)) return cancelElsewhere(stores, row, String(handle.host), env, reason);
   const executor = executorNamed(row.executor);
   const groups = (await runs.tasks(row.id)).filter((t) => t.status === "running" && t.pid).map((t) => t.pid!);
   await executor?.cancel(handle, groups, env.clock);

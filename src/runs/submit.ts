@@ -40,6 +40,12 @@ export interface SubmitOptions {
    * run is tied to the caller (Ctrl-C cancels it; if the caller is killed the run shows as lost).
    */
   attached?: boolean;
+  /**
+   * The attached run executes in the home's server for a CLI that handed it over (src/cli/run-handoff):
+   * its handle says so, and `cancel` then asks through the state (the runner reads it with its
+   * heartbeat) instead of signalling the pid, which is the server's.
+   */
+  attachedInServer?: boolean;
   /** Why the run starts (default manual); a schedule's runs name it in `ref`. */
   trigger?: { kind: RunTrigger; ref?: string };
   /**
@@ -194,7 +200,7 @@ export async function submitRuns(compiled: CompiledProject, stores: Stores, sour
       resources: { cpus: job.compute.cpus, memory: job.compute.memory, gpus: job.compute.gpus, timeLimitMs: runTimeLimit(job) },
     }));
     let handles: RunHandle[];
-    if (options.attached) handles = [{ executor: executor.name, pid: process.pid, host: env.host, attached: true }];
+    if (options.attached) handles = [{ executor: executor.name, pid: process.pid, host: env.host, attached: true, ...(options.attachedInServer ? { in_server: true } : {}) }];
     else if (requests.length > 1 && executor.capabilities.arrays && executor.submitMany) handles = await executor.submitMany(requests);
     else {
       handles = [];

@@ -190,6 +190,26 @@ describe("run handed to the home's server", () => {
     }
   });
 
+  it("`slipway cancel` from another terminal cancels a handed-over run without signalling the server", async () => {
+    const child = box.start(["run", "slow", "--wait"], env);
+    let stdout = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    const done = exited(child);
+    await waitFor(() => stdout.includes("[main] begin"), { timeoutMs: 30_000, what: "the task's first line" });
+    const id = idOf(stdout);
+    assert.equal(runnerPid(id), serverPid);
+    const cancel = await box.runAsync(["cancel", id], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const r = await done;
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /\[main\] task main cancelled\n/);
+    assert.match(r.stdout, /slow on handoff\/dev: cancelled in /);
+    assert.equal(server.exitCode, null, "the server still runs");
+    const next = box.run(["run", "noop", "--wait"], env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(runnerPid(idOf(next.stdout)), serverPid);
+  });
+
   it("refuses a forged admin token", async () => {
     const info = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")) as { port: number; build: string };
     const before = runCount();
