@@ -79,6 +79,8 @@ export interface RuntimeEnv {
   smtpUrl?: string;
   /** The process environment hooks and jobs start from. */
   processEnv: NodeJS.ProcessEnv;
+  /** Stores kept open by the server for the runs CLIs hand it (src/cli/run-handoff); unset: each operation opens its own. */
+  storePool?: import("./store/open.js").StorePool;
 }
 
 /** Whether SLIPWAY_DEBUG asks for stack traces; readable even when the rest of the environment is invalid. */

@@ -130,7 +130,7 @@ export function compileFor(options: ProjectOptions, ctx: OperationContext): Comp
 }
 
 export async function withStores<T>(compiled: CompiledProject, env: RuntimeEnv, body: (stores: Stores) => Promise<T>): Promise<T> {
-  const stores = await openStores(env.home, compiled.project.target.config);
+  const stores = await openStores(env.home, compiled.project.target.config, env.storePool);
   try {
     return await body(stores);
   } finally {

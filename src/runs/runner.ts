@@ -44,7 +44,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   const instr = hooks.instructions ?? readInstructions(dir);
   // Read once; the module environment (secrets included) does not stay on disk while the run goes on.
   rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
-  const stores = await openStores(instr.home, { state: instr.state, blobs: instr.blobs } as TargetConfig);
+  const stores = await openStores(instr.home, { state: instr.state, blobs: instr.blobs } as TargetConfig, env.storePool);
   const runs = stores.state.runs();
   const archives = openArchives(instr.home, instr.projectDir, instr.archives);
   const paths = runPaths(dir);

@@ -182,7 +182,7 @@ function checkGrant(g: GrantRequest): { scope: Scope; level: AccessLevel } {
 
 /** Opens the control plane of SLIPWAY_HOME (its state database, SLIPWAY_HOME/config.yaml's `state` or state.db; migrated). */
 export async function openControlPlane(env: RuntimeEnv): Promise<ControlPlane> {
-  return new ControlPlane(await openStores(env.home, loadHomeConfig(env.home, env.processEnv)), env.clock);
+  return new ControlPlane(await openStores(env.home, loadHomeConfig(env.home, env.processEnv), env.storePool), env.clock);
 }
 
 /**

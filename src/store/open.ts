@@ -1,7 +1,6 @@
 // Chooses the state and blob backends for a target: the embedded defaults under SLIPWAY_HOME unless
 // the target names others (targets.NAME.state: { type: postgres, url: … }, targets.NAME.blobs:
 // { type: s3, bucket: … }).
-import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";
 import { SlipwayError } from "../errors.js";
 import type { BlobStore } from "./blobs/blob-store.js";
@@ -33,50 +32,39 @@ export interface Stores {
 }
 
 /**
- * Stores shared by the calls made inside `pool.within(...)` (an async context): the server runs the
- * runs CLIs hand it (src/cli/run-handoff) with the SQLite state it already has open, instead of
- * opening, migrating and closing the database three times a run. Only SQLite state is shared (a
- * PostgreSQL pool per target would outlive its use); a shared store's close() is a no-op, and the
- * pool closes them all when the server stops. Outside `within`, openStores is unchanged.
+ * Stores shared by the operations that are given it (RuntimeEnv.storePool): the server runs the runs
+ * CLIs hand it (src/cli/run-handoff) with SQLite connections it keeps open, instead of opening,
+ * migrating and closing the database three times a run. Only SQLite state is shared (a PostgreSQL
+ * pool per target would outlive its use); a shared store's close() is a no-op, and the pool closes
+ * them all when the server stops. Passed explicitly, not through an AsyncLocalStorage: that would
+ * turn on promise hooks for every request the server answers.
  */
 export class StorePool {
-  private readonly context = new AsyncLocalStorage<StorePool>();
   private readonly open = new Map<string, Promise<Stores>>();
 
-  within<T>(body: () => Promise<T>): Promise<T> {
-    return this.context.run(this, body);
-  }
-
   /** The shared stores for (home, target), or undefined when they are not shared. */
-  static current(home: string, target?: StoreChoice): Promise<Stores> | undefined {
-    const pool = activePools.find((p) => p.context.getStore() === p);
-    if (!pool || (target?.state && target.state.type !== "sqlite")) return undefined;
+  get(home: string, target?: StoreChoice): Promise<Stores> | undefined {
+    if (target?.state && target.state.type !== "sqlite") return undefined;
     const key = JSON.stringify([home, target?.state ?? null, target?.blobs ?? null]);
-    let stores = pool.open.get(key);
+    let stores = this.open.get(key);
     if (!stores) {
       stores = openStoresNow(home, target).then((s) => ({ ...s, close: async () => {} }) satisfies Stores);
-      stores.catch(() => pool.open.delete(key));
-      pool.open.set(key, stores);
+      stores.catch(() => this.open.delete(key));
+      this.open.set(key, stores);
     }
     return stores;
   }
 
-  constructor() {
-    activePools.push(this);
-  }
-
   async close(): Promise<void> {
-    activePools.splice(activePools.indexOf(this), 1);
     const all = [...this.open.values()];
     this.open.clear();
     await Promise.all(all.map((p) => p.then((s) => s.state.close()).catch(() => {})));
   }
 }
 
-const activePools: StorePool[] = [];
-
-export async function openStores(home: string, target?: StoreChoice): Promise<Stores> {
-  return (await StorePool.current(home, target)) ?? openStoresNow(home, target);
+/** The target's stores; from `pool` when one is given and shares them. */
+export async function openStores(home: string, target?: StoreChoice, pool?: StorePool): Promise<Stores> {
+  return (await pool?.get(home, target)) ?? openStoresNow(home, target);
 }
 
 async function openStoresNow(home: string, target?: StoreChoice): Promise<Stores> {

@@ -20,6 +20,7 @@ import type { Duplex } from "node:stream";
 import { Command } from "commander";
 import type { RuntimeEnv } from "../../env.js";
 import type { HandoffHooks } from "../../serving/server.js";
+import type { StorePool } from "../../store/open.js";
 import { executeIn, inheritCommonOptions, runtimeWith, withCommonOptions } from "../common.js";
 import { defineRun, runBody, type RunFlags } from "../commands/run.js";
 import { Output } from "../output.js";
@@ -69,8 +70,7 @@ export async function runHandoff(options: HandoffOptions): Promise<HandoffHooks 
           }
           const cancel = new AbortController();
           run = { cancel };
-          const done = pool
-            .within(() => serve(request!, socket, cancel.signal, options, compiles))
+          const done = serve(request, socket, cancel.signal, options, compiles, pool)
             .catch((e: Error) => {
               options.log(`run handed over by a CLI: ${e.message}`);
               if (!socket.destroyed) socket.end(frame({ t: "fallback" }));
@@ -114,11 +114,12 @@ function frame(value: unknown): string {
 }
 
 /** Runs one handed-over `run`, or answers "fallback" when the CLI must run it itself. */
-async function serve(request: HandoffRequest, socket: Duplex, cancel: AbortSignal, options: HandoffOptions, compiles: CompileCache): Promise<void> {
+async function serve(request: HandoffRequest, socket: Duplex, cancel: AbortSignal, options: HandoffOptions, compiles: CompileCache, pool: StorePool): Promise<void> {
   const fallback = () => void socket.end(frame({ t: "fallback" }));
   const prepared = await prepare(request, options, compiles);
   if (!prepared) return fallback();
-  const { env, job, flags } = prepared;
+  const { job, flags } = prepared;
+  const env = { ...prepared.env, storePool: pool };
   const send = (value: unknown) => {
     if (!socket.destroyed && socket.writable) socket.write(frame(value));
   };
