@@ -182,7 +182,7 @@ if [ "$run_matrix" = 1 ]; then
   echo
   echo "test.sh: the backend matrix: ${#matrix_files[@]} file(s) again with SLIPWAY_TEST_BACKENDS=postgres,s3,slurm (test/backend-matrix.txt)"
   matrix_started=$SECONDS
-  SLIPWAY_TEST_BACKENDS=postgres,s3,slurm node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${matrix_files[@]}" || status=$?
+  SLIPWAY_TEST_BACKENDS=postgres,s3,slurm node --enable-source-maps --import tsx --test --test-concurrency="${SLIPWAY_TEST_MATRIX_CONCURRENCY:-2}" --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${matrix_files[@]}" || status=$?
   echo "test.sh: the backend matrix pass took $((SECONDS - matrix_started)) s"
 fi
 exit "$status"
