@@ -3,7 +3,8 @@
 // iris requests) through this checkout's InferenceLog as fast as the thread can, in steps of 20,000
 // with a flush after each (the queue's bound is 100,000), and prints per table: the main thread's time
 // in record() per row (what a request pays; the writer is another thread), the wall time until every
-// row is written and the rows written per second, and write failures and drops. PostgreSQL: a fresh
+// row is written and the rows written per second, write failures and drops, and one retention pass
+// with keep_rows ROWS/2 into a filesystem archive store (the pass's wall time). PostgreSQL: a fresh
 // database on SLIPWAY_BENCH_PG_URL's server (migrated, dropped at the end); skipped without it.
 // Needs dist/ (npm run build).
 //   SLIPWAY_BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres node bench/serving/inference-backends.mjs [ROWS] [ROUNDS]
@@ -16,6 +17,8 @@ import { createRequire } from "node:module";
 const ROOT = join(fileURLToPath(import.meta.url), "..", "..", "..");
 const { InferenceLog } = await import(join(ROOT, "dist/serving/inference-log.js"));
 const { openPostgresState } = await import(join(ROOT, "dist/store/state/postgres/postgres-state.js"));
+const { applyRetention } = await import(join(ROOT, "dist/serving/inference-retention.js"));
+const { FsBlobStore } = await import(join(ROOT, "dist/store/blobs/fs/fs-blob-store.js"));
 const pg = createRequire(join(ROOT, "package.json"))("pg");
 
 const ROWS = Number(process.argv[2] ?? 200_000);
@@ -41,8 +44,12 @@ async function once(place) {
   }
   const wall = performance.now() - start;
   const stats = log.stats();
+  const p0 = performance.now();
+  const [pass] = await applyRetention(log, [{ where, rule: { keepRows: ROWS / 2 }, archive: new FsBlobStore(join(dir, `archive-${++n}`)) }], t0 + ROWS);
+  const passMs = performance.now() - p0;
+  if (pass?.rows !== ROWS / 2) throw new Error(`the pass archived ${pass?.rows} rows, not ${ROWS / 2}`);
   await log.close();
-  return { recordUs: (recordMs * 1000) / ROWS, wall, perSecond: (stats.written / wall) * 1000, failures: stats.write_failures, dropped: stats.dropped, written: stats.written };
+  return { passMs, recordUs: (recordMs * 1000) / ROWS, wall, perSecond: (stats.written / wall) * 1000, failures: stats.write_failures, dropped: stats.dropped, written: stats.written };
 }
 
 const places = [];
@@ -78,14 +85,14 @@ if (adminUrl) {
 } else console.log("SLIPWAY_BENCH_PG_URL is not set: PostgreSQL skipped");
 
 console.log(`inference writer: ${ROWS} rows per run, ${ROUNDS} round(s) in turns; load average at start ${load()}`);
-console.log("| table | round | record() µs/row (main thread) | wall (ms) | rows written/s | write failures | dropped |");
-console.log("|---|---:|---:|---:|---:|---:|---:|");
+console.log("| table | round | record() µs/row (main thread) | wall (ms) | rows written/s | write failures | dropped | retention pass of ROWS/2 (ms) |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, make] of places) {
       const r = await once(await make());
       if (r.written !== ROWS) throw new Error(`${name}: ${r.written} of ${ROWS} rows written`);
-      console.log(`| ${name} | ${round} | ${r.recordUs.toFixed(2)} | ${r.wall.toFixed(0)} | ${Math.round(r.perSecond)} | ${r.failures} | ${r.dropped} |`);
+      console.log(`| ${name} | ${round} | ${r.recordUs.toFixed(2)} | ${r.wall.toFixed(0)} | ${Math.round(r.perSecond)} | ${r.failures} | ${r.dropped} | ${r.passMs.toFixed(0)} |`);
     }
   }
 } finally {
