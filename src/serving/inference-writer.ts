@@ -144,8 +144,8 @@ async function postgresTable(url: string): Promise<WriterTable> {
           const src = sources.get(n[i * NUMBERS_PER_ROW]!)!;
           const o = i * NUMBERS_PER_ROW;
           const k = i * STRINGS_PER_ROW;
-          requestId!.push(pgText(s[k]!));
-          clientId!.push(pgText(s[k + 1]!));
+          requestId!.push(pgText(s[k] ?? null));
+          clientId!.push(pgText(s[k + 1] ?? null));
           project!.push(src.project);
           target!.push(src.target);
           endpoint!.push(src.endpoint);
@@ -158,8 +158,8 @@ async function postgresTable(url: string): Promise<WriterTable> {
           gateway!.push(n[o + 4]);
           queue!.push(n[o + 5]);
           modelMs!.push(n[o + 6]);
-          request!.push(pgText(s[k + 2]!));
-          response!.push(pgText(s[k + 3]!));
+          request!.push(pgText(s[k + 2] ?? null));
+          response!.push(pgText(s[k + 3] ?? null));
         }
       }
       await insertColumns(pool, columns);
