@@ -234,7 +234,16 @@ describe("run handed to the home's server", () => {
     writeFileSync(file, original, { mode: 0o600 });
     assert.equal(other.code, 0, other.stderr);
     assert.notEqual(runnerPid(idOf(other.stdout)), serverPid);
+    // Stopping the server cancels the run it holds for an attached command, which says so and exits 1.
+    const child = box.start(["run", "slow", "--wait"], env);
+    let stdout = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    const held = exited(child);
+    await waitFor(() => stdout.includes("[main] begin"), { timeoutMs: 30_000, what: "the task's first line" });
     await stopServer();
+    const cancelled = await held;
+    assert.equal(cancelled.code, 1, cancelled.stderr);
+    assert.match(cancelled.stdout, /slow on handoff\/dev: cancelled in /);
     const r = box.run(["run", "echo", "--wait"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /word=alpha greet=hi code=0/);
