@@ -34,12 +34,16 @@ module.exports = function handOff(argv, build) {
     const finish = (code) => {
       if (settled) return;
       settled = true;
+      clearTimeout(patience);
       process.off("SIGINT", cancel);
       process.off("SIGTERM", cancel);
       if (code === undefined) socket.destroy();
       else socket.end();
       resolve(code);
     };
+    // A server that does not take the run within 10 s (hung, or stopping): run it here. It checks the
+    // connection before it starts anything, so a run is never both handed over and run here.
+    const patience = setTimeout(() => accepted || finish(undefined), 10_000);
     socket.setNoDelay(true);
     socket.setEncoding("utf8");
     socket.on("error", () => {});

@@ -118,6 +118,8 @@ async function serve(request: HandoffRequest, socket: Duplex, cancel: AbortSigna
   const fallback = () => void socket.end(frame({ t: "fallback" }));
   const prepared = await prepare(request, options, compiles);
   if (!prepared) return fallback();
+  // The client gave up waiting (or is gone): it runs the command itself, so nothing starts here.
+  if (socket.destroyed || !socket.writable) return;
   const { job, flags } = prepared;
   const env = { ...prepared.env, storePool: pool };
   const send = (value: unknown) => {
