@@ -32,6 +32,9 @@ const ALLOWED: Record<string, Record<string, string>> = {
   "src/bundles/workdir.ts": {
     "Date.now()": "the pool of materialised working folders compares ctimes the filesystem stamps with real time (and names trash folders uniquely); a moved clock would make fresh folders look stale",
   },
+  "src/cli/run-handoff/compile-cache.ts": {
+    "Date.now()": "the server's compile cache does not keep a compile whose files changed in the last two seconds: it compares their mtimes, which the filesystem stamps with real time, with real time",
+  },
   "src/bundles/capture.ts": {
     "Date.now()": "the bundle index compares when a file was hashed with the file's mtime, which the filesystem stamps with real time; a moved clock would make every file look changed or unchanged",
   },
