@@ -81,20 +81,41 @@ export async function loadIndex(file: string, root: string): Promise<LoadedIndex
   const entries = new Map<string, IndexEntry>();
   let last: LastBundle | undefined;
   let lines = 0;
-  let at = nl + 1;
-  while (at < text.length) {
-    let end = text.indexOf("\n", at);
-    if (end < 0) end = text.length;
-    const line = text.slice(at, end);
-    at = end + 1;
-    if (line === "") continue;
-    lines += 1;
-    let x: { p?: unknown; d?: unknown; s?: unknown; m?: unknown; c?: unknown; i?: unknown; h?: unknown; t?: unknown };
+  type Line = { p?: unknown; d?: unknown; s?: unknown; m?: unknown; c?: unknown; i?: unknown; h?: unknown; t?: unknown };
+  // Every capture loads the whole log: parsed as one JSON array (one call into the parser instead of
+  // one per line), and line by line only when that fails (a torn or damaged line, an empty one)
+  const body = text.endsWith("\n") ? text.slice(nl + 1, -1) : text.slice(nl + 1);
+  let parsed: Line[] | undefined;
+  if (body !== "" && !body.includes("\n\n")) {
     try {
-      x = JSON.parse(line);
+      parsed = JSON.parse(`[${body.replaceAll("\n", ",")}]`) as Line[];
+      // one value per line, or the lines are read one by one (e.g. "1,2" is two values, no line)
+      let count = 1;
+      for (let i = body.indexOf("\n"); i >= 0; i = body.indexOf("\n", i + 1)) count += 1;
+      if (parsed.length !== count) parsed = undefined;
     } catch {
-      continue; // torn or damaged line: that file is hashed again
+      parsed = undefined;
     }
+  }
+  let at = nl + 1;
+  for (let k = 0; parsed ? k < parsed.length : at < text.length; k++) {
+    let x: Line;
+    if (parsed) {
+      x = parsed[k]!;
+    } else {
+      let end = text.indexOf("\n", at);
+      if (end < 0) end = text.length;
+      const line = text.slice(at, end);
+      at = end + 1;
+      if (line === "") continue;
+      try {
+        x = JSON.parse(line);
+      } catch {
+        lines += 1;
+        continue; // torn or damaged line: that file is hashed again
+      }
+    }
+    lines += 1;
     const l = (x as { last?: Partial<LastBundle> } | null)?.last;
     if (l && typeof l.digest === "string" && HEX64.test(l.digest) && typeof l.hash === "string" && HEX64.test(l.hash) && typeof l.root === "string" && HEX64.test(l.root)) {
       last = { digest: l.digest, hash: l.hash, root: l.root };
