@@ -52,6 +52,8 @@ try {
     commands.push({ name: `${impl.label}: slipway --version`, run: () => exec([process.execPath, impl.bin, "--version"], env) });
     commands.push({ name: `${impl.label}: slipway run small --wait (20 files, unchanged)`, run: () => exec([process.execPath, impl.bin, "run", "small", "--wait"], env) });
     commands.push({ name: `${impl.label}: slipway run big --wait (${source.files} files, ${(source.bytes / 1e6).toFixed(0)} MB, unchanged)`, run: () => exec([process.execPath, impl.bin, "run", "big", "--wait"], env) });
+    // `run` executes the jobs deployed to the target: deploy both first
+    exec([process.execPath, impl.bin, "deploy"], env);
     // first runs: store the bundles (hashing 195 MB); then wait out the capture index's 2 s racy window
     // and run once more so the index trusts every file, as it would for a source at rest
     const firstMs = exec([process.execPath, impl.bin, "run", "big", "--wait"], env);

@@ -3,7 +3,7 @@
 import { constants as fsConstants, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import type { Dirent, Stats } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
@@ -37,6 +37,7 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
   const skipped: string[] = [];
   const ig: Ignore = ignore({ ignorecase: false });
   let hasRules = false;
+  const skipNames = new Set([...skipAbs].map((p) => basename(p)));
   const rootPrefix = root.endsWith(sep) ? root : root + sep;
   const inside = (real: string) => real === root || real.startsWith(rootPrefix);
   let sinceYield = 0;
@@ -108,7 +109,8 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
         await walk(abs, rel, real, new Set([...realAncestors, real]));
       } else if (st.isFile()) {
         if (hasRules && ig.ignores(rel)) continue;
-        if (skipAbs.size > 0 && (skipAbs.has(readFrom) || skipAbs.has(abs))) continue; // the capture index itself
+        // the capture index itself (its name first: no long path is hashed for the other files)
+        if ((skipNames.has(name) || readFrom !== abs) && (skipAbs.has(readFrom) || skipAbs.has(abs))) continue;
         entries.push({ path: rel, abs: readFrom, stat: st });
       } else {
         if (hasRules && ig.ignores(rel)) continue;
