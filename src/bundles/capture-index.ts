@@ -170,7 +170,7 @@ export async function saveIndex(file: string, root: string, loaded: LoadedIndex,
 }
 
 /** The index entry still describes the file: same identity and stamps, and not modified around hashing time. */
-export function indexHit(e: IndexEntry | undefined, st: Stats): e is IndexEntry {
+export function indexHit(e: IndexEntry | undefined, st: Pick<Stats, "size" | "mtimeMs" | "ctimeMs" | "ino">): e is IndexEntry {
   return (
     e !== undefined && e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs && e.ino === st.ino &&
     Math.max(st.mtimeMs, st.ctimeMs) + RACY_MS <= e.hashedAt

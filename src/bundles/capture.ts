@@ -2,7 +2,7 @@
 // index that skips re-hashing unchanged files (capture-index.ts).
 import { constants as fsConstants, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { open, realpath } from "node:fs/promises";
-import type { Dirent, Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { basename, join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { SlipwayError } from "../errors.js";
@@ -15,10 +15,20 @@ import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
 import { indexHit, loadIndex, saveIndex, type IndexEntry, type LastBundle, type LoadedIndex } from "./capture-index.js";
 import { buildTree, listDigest, remember, rememberManifest, storeTree, storedNodes, type StoredNodes } from "./tree.js";
 
+/** What the capture index compares of a file's lstat (or, through a link, stat). */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  mode: number;
+}
+
 export interface SourceEntry {
   path: string; // bundle path
   abs: string; // where to read it (a symlink inside sourceDir is read through)
-  stat: Stats;
+  /** the stamps only, not the Stats (and its four Dates): every entry lives until the capture ends */
+  stat: FileStamp;
 }
 
 /**
@@ -26,10 +36,10 @@ export interface SourceEntry {
  * per file, one readdir per folder: thousands of thread-pool round trips otherwise cost more than
  * the work) and yields to the event loop every YIELD_EVERY entries, so a server stays responsive.
  *
- * It runs on every capture, so its per-file work is kept to the lstat itself: paths are concatenated
- * (the root is real and absolute, and names from readdir are single segments), a folder's type comes
- * from readdir (no lstat), and the ignore rules are asked only once some .gitignore or .slipwayignore
- * gave any (the matcher's per-path work dominated the walk of a source without rules).
+ * It runs on every capture, so its per-file work is kept to the lstat itself: names are sorted natively,
+ * paths are concatenated (the root is real and absolute, names from readdir are single segments), and
+ * the ignore rules are asked only once some .gitignore or .slipwayignore gave any (the matcher's
+ * per-path work dominated the walk of a source without rules).
  */
 export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promise<{ entries: SourceEntry[]; skipped: string[] }> {
   const root = await realpath(sourceDir);
@@ -43,28 +53,27 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
   let sinceYield = 0;
 
   const walk = async (absDir: string, relDir: string, realDir: string, realAncestors: Set<string>): Promise<void> => {
-    const dirents = readdirSync(absDir, { withFileTypes: true });
-    sortByName(dirents);
+    const names = readdirSync(absDir);
+    sortNames(names);
     const absPrefix = absDir.endsWith(sep) ? absDir : absDir + sep;
     const realPrefix = realDir.endsWith(sep) ? realDir : realDir + sep;
     const relPrefix = relDir === "" ? "" : `${relDir}/`;
     // rules of this folder first (git reads a folder's .gitignore before looking at its entries);
     // .slipwayignore comes after .gitignore, so it can re-include what git ignores
     for (const name of [".gitignore", ".slipwayignore"]) {
-      if (!dirents.some((d) => d.name === name && d.isFile())) continue;
-      const text = readIfFile(absPrefix + name);
+      if (!names.includes(name)) continue;
+      const text = readIfFile(absPrefix + name); // a regular file only
       if (text === undefined) continue;
       const rules = rebaseIgnoreRules(text, relDir);
       if (rules.length === 0) continue;
       ig.add(rules);
       hasRules = true;
     }
-    for (const d of dirents) {
+    for (const name of names) {
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
-      const name = d.name;
       if (name === ".git") continue; // never part of a bundle
       const rel = relPrefix + name;
       // a name from readdir is one segment (no slash, NUL, "." or ".."): only a backslash (or, on
@@ -74,17 +83,10 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
         continue;
       }
       const abs = absPrefix + name;
-      if (d.isDirectory()) {
-        // a real folder (readdir reports a link as a link): no lstat needed, its stamps are not kept
-        if (hasRules && ig.ignores(`${rel}/`)) continue;
-        const real = realPrefix + name;
-        await walk(abs, rel, real, new Set([...realAncestors, real]));
-        continue;
-      }
       let st = lstatSync(abs, { throwIfNoEntry: false });
       if (st === undefined) continue; // removed while walking
       let readFrom = abs;
-      let real = realPrefix + name;
+      let real = realPrefix + name; // the folder is real, and this entry is not a link (else below)
       if (st.isSymbolicLink()) {
         try {
           real = realpathSync(abs);
@@ -100,7 +102,6 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
         readFrom = real;
       }
       if (st.isDirectory()) {
-        // a folder reached through a link, or one that replaced a file since readdir
         if (hasRules && ig.ignores(`${rel}/`)) continue;
         if (realAncestors.has(real)) {
           skipped.push(rel); // symlink cycle
@@ -111,7 +112,7 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
         if (hasRules && ig.ignores(rel)) continue;
         // the capture index itself (its name first: no long path is hashed for the other files)
         if ((skipNames.has(name) || readFrom !== abs) && (skipAbs.has(readFrom) || skipAbs.has(abs))) continue;
-        entries.push({ path: rel, abs: readFrom, stat: st });
+        entries.push({ path: rel, abs: readFrom, stat: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode } });
       } else {
         if (hasRules && ig.ignores(rel)) continue;
         skipped.push(rel); // socket, FIFO, device
@@ -125,13 +126,13 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
 const YIELD_EVERY = 512;
 
 /**
- * Sorts a folder's entries by name in bundle order (comparePaths), which is the engine's own string
- * order (UTF-16 code units, compared natively) unless a name holds a surrogate (characters from
- * U+10000); the walk's files then come nearly sorted, and sorting the whole list costs little.
+ * Sorts a folder's names in bundle order (comparePaths), which is the engine's own string order
+ * (UTF-16 code units, sorted natively without a call per comparison) unless a name holds a surrogate
+ * (characters from U+10000). The walk's files then come nearly sorted, and sorting the list costs little.
  */
-function sortByName(dirents: Dirent[]): void {
-  if (dirents.some((d) => SURROGATE.test(d.name))) dirents.sort((a, b) => comparePaths(a.name, b.name));
-  else dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+function sortNames(names: string[]): void {
+  if (SURROGATE.test(names.join(""))) names.sort(comparePaths);
+  else names.sort();
 }
 const SURROGATE = /[\ud800-\udfff]/;
 
