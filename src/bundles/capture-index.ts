@@ -137,7 +137,7 @@ function entryLine(path: string, e: IndexEntry): string {
 }
 
 function sameEntry(a: IndexEntry | undefined, b: IndexEntry): boolean {
-  return !!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.sha256 === b.sha256 && a.hashedAt === b.hashedAt;
+  return a === b || (!!a && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.sha256 === b.sha256 && a.hashedAt === b.hashedAt);
 }
 
 /**
