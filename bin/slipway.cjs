@@ -49,8 +49,14 @@ function loadBundle() {
     // large bundle) would otherwise write a cache without the start-up code it ran first (1.0 MB
     // instead of 1.8 MB measured), and every later run would compile that code again (~100 ms of CPU).
     // Only the process that writes a cache keeps all its bytecode; servers and other runs do not.
-    require("node:v8").setFlagsFromString("--no-flush-bytecode");
-    process.once("exit", () => writeCache(cache, script));
+    // The flag is set back before the cache is made: V8 stamps a cache with a hash of the flags, and a
+    // cache made under other flags than the next runs' would be rejected by them.
+    const v8 = require("node:v8");
+    v8.setFlagsFromString("--no-flush-bytecode");
+    process.once("exit", () => {
+      v8.setFlagsFromString("--flush-bytecode");
+      writeCache(cache, script);
+    });
   }
   // The bundle runs as the CommonJS module dist/cli.cjs, as `require(bundle)` would run it.
   const mod = new Module(bundle, module);
