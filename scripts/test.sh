@@ -146,6 +146,11 @@ else
   export SLIPWAY_TEST_SLURM_SKIP="starting Slurm needs root (munged runs as user munge, slurmd as root): run the suite as root, or through scripts/test-as-user.sh, or set SLIPWAY_TEST_SLURM_CONF to a running cluster's slurm.conf"
 fi
 export TMPDIR="$run_tmp/tmp"
+# A home's server started by an in-process SDK call (`new Slipway(...).deploy()`) takes a free port, not
+# the default 7878, which a test file running at the same time (or its own run in the backend matrix)
+# may hold. The CLI sandbox (test/helpers/cli.ts) sets the same for the processes it starts; the docs
+# runner passes no SLIPWAY_ variable on, so the documented outputs keep 7878.
+export SLIPWAY_SERVER_PORT=0
 
 files=()
 args=()
