@@ -172,7 +172,8 @@ async function applyOnKubernetes(ctx: ProviderContext<TargetServices>, name: str
     const { archived, key } = await serving.retire(name, archives.misc);
     ctx.log.output("stdout", `the gateway no longer serves endpoint ${name} (it moves to Kubernetes)${archived ? `; archived ${archived} inference row(s) to ${key}` : ""}`);
   }
-  const objectsName = objectName(ctx.project, name);
+  // The target is in the name: two targets of a project may share a namespace.
+  const objectsName = objectName(ctx.project, `${ctx.target}-${name}`);
   const old = previous?.kubernetes;
   // Moved to another namespace or cluster: the old objects go (the new ones are made below).
   if (old && (old.namespace !== k.namespace || (old.context ?? "") !== (k.context ?? "") || old.name !== objectsName)) await removeFromKubernetes(ctx, name, old);
@@ -182,6 +183,7 @@ async function applyOnKubernetes(ctx: ProviderContext<TargetServices>, name: str
     endpoint: name,
     address: `endpoint.${name}`,
     name: objectsName,
+    selectByTarget: true,
     namespace: k.namespace,
     managedBy: "slipway",
     image: k.image,

@@ -168,7 +168,15 @@ export function kubernetesEndpointCluster(): EndpointCluster {
           if (api.notFound(e)) return { state: "missing", replicas: 0, readyReplicas: 0, reason: `Deployment ${place.namespace}/${name} does not exist` };
           throw api.fail(e, `read Deployment ${place.namespace}/${name}`, "Deployment", name);
         }
-        return readinessOf(d);
+        const readiness = readinessOf(d);
+        if (readiness.state === "ready") return readiness;
+        // Why not: the Deployment says little ("minimum availability"); its pods' containers say why (ImagePullBackOff, a missing Secret).
+        const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(",");
+        const pods = selector ? await api.core.listNamespacedPod({ namespace: place.namespace, labelSelector: selector }).catch(() => undefined) : undefined;
+        const waiting = pods?.items.flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => ({ pod: p.metadata?.name, w: c.state?.waiting }))).find((x) => x.w?.reason);
+        return waiting ? { ...readiness, reason: `${readiness.reason}; pod ${waiting.pod}: ${waiting.w!.reason}${waiting.w!.message ? ` (${waiting.w!.message})` : ""}` } : readiness;
       } catch (e) {
         return { state: "unknown", replicas: 0, readyReplicas: 0, reason: (e as Error).message };
       }

@@ -32,6 +32,12 @@ export interface EndpointObjectsInput {
   address: string;
   /** The objects' name (both the Deployment and the Service). */
   name: string;
+  /**
+   * Whether the pods are selected by target too. Deploy time: yes, since two targets of a project may
+   * share a namespace and a Service must not pick the other target's pods. The export selects by
+   * project and endpoint (its objects are applied per namespace, and a selector cannot change later).
+   */
+  selectByTarget?: boolean;
   /** Set on the objects when given (deploy time); the export leaves it to `kubectl -n`. */
   namespace?: string;
   managedBy: string;
@@ -48,7 +54,7 @@ export interface EndpointObjectsInput {
 }
 
 export function endpointObjects(input: EndpointObjectsInput): { deployment: V1Deployment; service: V1Service } {
-  const select = { "slipway.dev/endpoint": dnsLabel(input.endpoint), "slipway.dev/project": dnsLabel(input.project) };
+  const select: Record<string, string> = { "slipway.dev/endpoint": dnsLabel(input.endpoint), "slipway.dev/project": dnsLabel(input.project), ...(input.selectByTarget ? { "slipway.dev/target": dnsLabel(input.target) } : {}) };
   const labels = slipwayLabels(input.project, input.target, input.managedBy, { "slipway.dev/endpoint": dnsLabel(input.endpoint) });
   const metadata = () => ({ name: input.name, ...(input.namespace ? { namespace: input.namespace } : {}), labels: { ...labels }, annotations: { "slipway.dev/address": input.address } });
   const served = input.served.map((s) => ({ model: s.model, ...(s.version !== undefined ? { version: s.version } : {}), ...(s.alias !== undefined ? { alias: s.alias } : {}), ...(s.percent !== undefined ? { percent: s.percent } : {}) }));
