@@ -49,6 +49,8 @@ export const actionSchema = lazy(() =>
     phase: z.number().int(),
     action: z.enum(["create", "update", "replace", "delete"]),
     changes: z.array(changeSchema()),
+    /** Only when the action takes effect outside this home: an endpoint served on Kubernetes ("Kubernetes: Deployment and Service NAMESPACE/NAME"). */
+    placement: z.string().optional(),
   }),
 );
 

@@ -86,8 +86,10 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     assert.equal(plan.code, 0, plan.stderr);
     const action = plan.doc.actions.find((a: { address: string }) => a.address === "endpoint.scorer");
     assert.equal(action.action, "create");
+    assert.equal(action.placement, "Kubernetes: Deployment and Service ml/shop-k8s-scorer");
     const planText = await ok(["plan"]);
-    assert.match(planText.stdout, /endpoint\.scorer/);
+    assert.match(planText.stdout, /\+ +create +endpoint\.scorer +\(Kubernetes: Deployment and Service ml\/shop-k8s-scorer\)/);
+    assert.equal(plan.doc.actions.find((a: { address: string }) => a.address === "job.train").placement, undefined);
 
     const from = fake.requests.length;
     const deployed = await ok(["deploy", "--yes"]);
@@ -268,6 +270,7 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
   it("fake API: destroy deletes the endpoint's Service and Deployment", async () => {
     const from = fake.requests.length;
     const r = await ok(["destroy", "--yes"]);
+    assert.match(r.stdout, /- +delete +endpoint\.scorer +\(Kubernetes: Deployment and Service ml\/shop-k8s-scorer\)/);
     assert.match(r.stdout + r.stderr, /deleted Deployment ml\/shop-k8s-scorer/);
     const deletes = fake.requests.slice(from).filter((x) => x.method === "DELETE").map((x) => x.path);
     assert.deepEqual(deletes, ["/api/v1/namespaces/ml/services/shop-k8s-scorer", "/apis/apps/v1/namespaces/ml/deployments/shop-k8s-scorer"]);

@@ -51,6 +51,8 @@ export type EndpointSpec = {
 /** Where and how an endpoint runs on Kubernetes: the target's `serving` settings and the module's environment, split. */
 export type KubernetesServingSpec = {
   namespace: string;
+  /** The Deployment's and the Service's name: project, target and endpoint (two targets may share a namespace). */
+  name: string;
   image: string;
   image_pull_policy: "Always" | "IfNotPresent" | "Never";
   /** The Secret the container reads secret values from (by key). */
@@ -172,8 +174,7 @@ async function applyOnKubernetes(ctx: ProviderContext<TargetServices>, name: str
     const { archived, key } = await serving.retire(name, archives.misc);
     ctx.log.output("stdout", `the gateway no longer serves endpoint ${name} (it moves to Kubernetes)${archived ? `; archived ${archived} inference row(s) to ${key}` : ""}`);
   }
-  // The target is in the name: two targets of a project may share a namespace.
-  const objectsName = objectName(ctx.project, `${ctx.target}-${name}`);
+  const objectsName = k.name;
   const old = previous?.kubernetes;
   // Moved to another namespace or cluster: the old objects go (the new ones are made below).
   if (old && (old.namespace !== k.namespace || (old.context ?? "") !== (k.context ?? "") || old.name !== objectsName)) await removeFromKubernetes(ctx, name, old);
@@ -234,6 +235,8 @@ function kubernetesServing(cx: CompileContext): { kubernetes?: KubernetesServing
   return {
     kubernetes: {
       namespace: serving.namespace!,
+      // The target is in the name: two targets of a project may share a namespace.
+      name: objectName(cx.project.name, `${cx.project.target.name}-${cx.name}`),
       image: serving.image!,
       image_pull_policy: serving.image_pull_policy ?? "IfNotPresent",
       secret: serving.secret ?? objectName(cx.project.name, "secrets"),
