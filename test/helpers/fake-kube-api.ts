@@ -68,7 +68,7 @@ export interface FakeKube {
   gpus: number;
   /** Deployments and Services as stored, by "Kind/namespace/name" (Kind: Deployment or Service). */
   objects: Map<string, Json>;
-  /** "VERB RESOURCE NAMESPACE" answered 403 (verbs get, create, update, delete; resources deployments, services). */
+  /** "VERB RESOURCE NAMESPACE" answered 403 (verbs get, list, create, update, delete; resources deployments, services). */
   forbidden: Set<string>;
   /** "VERB RESOURCE" answered 409 Conflict once. */
   conflictOnce: Set<string>;
@@ -403,6 +403,12 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
         const ns = decodeURIComponent(m[1] ?? m[3]!);
         const resource = m[2] ?? m[4]!;
         const name = m[5] === undefined ? undefined : decodeURIComponent(m[5]);
+        if (name === undefined && req.method === "GET") {
+          if (forbidden.has(`list ${resource} ${ns}`)) return status(res, 403, "Forbidden", `${resource}${resource === "deployments" ? ".apps" : ""} is forbidden: User "fake" cannot list resource "${resource}" in API group "${KINDS[resource]!.group}" in the namespace "${ns}"`);
+          const kind = KINDS[resource]!.kind;
+          const items = [...objects.entries()].filter(([k]) => k.startsWith(`${kind}/${ns}/`)).map(([, o]) => o);
+          return send(res, 200, { kind: `${kind}List`, apiVersion: kind === "Deployment" ? "apps/v1" : "v1", metadata: {}, items: query.limit ? items.slice(0, Number(query.limit)) : items });
+        }
         if ((name === undefined && req.method === "POST") || (name !== undefined && ["GET", "PUT", "DELETE"].includes(req.method ?? ""))) return objectRequest(req, res, resource, ns, name, body);
       }
       if ((m = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(path))) {

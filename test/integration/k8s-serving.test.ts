@@ -72,6 +72,7 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     fake.secrets.set("ml/serving-secrets", { SLIPWAY_VAR_api_token: TOKEN });
     fake.forbidden.add("create deployments locked");
     fake.forbidden.add("get deployments locked");
+    fake.forbidden.add("list deployments locked");
     Object.assign(box.env, { KUBECONFIG: fake.kubeconfig, SLIPWAY_VAR_api_token: TOKEN });
     // Each target's model version, from a local run of the job (the executor is local).
     for (const target of ["k8s", "pending", "locked", "taken"]) await ok(["run", "train", "--from-source", "--wait", "-t", target]);
@@ -239,6 +240,18 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     assert.match(text, /kubectl auth can-i create deployments -n locked/);
     // Nothing was recorded as served.
     assert.equal((await json(["endpoints", "list", "-t", "locked"])).doc.endpoints.length, 0);
+  });
+
+  it("fake API: doctor checks that the API answers and the target's Deployments and Services can be listed", async () => {
+    const ok = await json(["doctor"]);
+    const check = ok.doc.checks.find((c: { name: string }) => c.name === "kubernetes serving");
+    assert.equal(check?.status, "ok", JSON.stringify(ok.doc.checks));
+    assert.match(check.message, /v1\.31\.0-fake.*Deployments and Services in namespace ml can be listed, for target k8s/);
+    const locked = await json(["doctor", "-t", "locked"]);
+    const failed = locked.doc.checks.find((c: { name: string }) => c.name === "kubernetes serving");
+    assert.equal(failed?.status, "fail", JSON.stringify(locked.doc.checks));
+    assert.match(failed.message, /refused to list Deployments in namespace locked: 403/);
+    assert.match(failed.fix, /kubectl auth can-i create deployments -n locked/);
   });
 
   it("fake API: an object of that name Slipway did not make is neither replaced nor deleted", async () => {

@@ -184,6 +184,33 @@ export function kubernetesEndpointCluster(): EndpointCluster {
   };
 }
 
+/**
+ * `doctor`: the kubeconfig loads, the API answers, and these credentials may list Deployments and
+ * Services in the namespace (reads only). Throws the same errors a deploy would meet.
+ */
+export async function checkServingAccess(place: ClusterPlace): Promise<string> {
+  const { k8s, config, cluster } = await kubeConfigFor(place.context, "kubernetes_serving_failed", "serving");
+  const where = `the Kubernetes API at ${cluster.server}`;
+  const apps = config.makeApiClient(k8s.AppsV1Api);
+  const core = config.makeApiClient(k8s.CoreV1Api);
+  const version = config.makeApiClient(k8s.VersionApi);
+  const step = async <T>(what: string, kind: Kind, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof k8s.ApiException) {
+        const said = statusMessage(e.body);
+        throw new SlipwayError("kubernetes_serving_failed", `${where} refused to ${what}: ${e.code}${said ? ` ${said}` : ""}`, { hint: hintFor(e.code, kind, "NAME", place.namespace) });
+      }
+      throw new SlipwayError("kubernetes_serving_failed", `${where} could not be reached to ${what}: ${(e as Error).message}`, { hint: "check that the cluster is up and the kubeconfig's server address is right (kubectl cluster-info)" });
+    }
+  };
+  const v = await step("tell its version", "Deployment", () => version.getCode());
+  await step(`list Deployments in namespace ${place.namespace}`, "Deployment", () => apps.listNamespacedDeployment({ namespace: place.namespace, limit: 1 }));
+  await step(`list Services in namespace ${place.namespace}`, "Service", () => core.listNamespacedService({ namespace: place.namespace, limit: 1 }));
+  return `${cluster.server} (${v.gitVersion}, context ${config.getCurrentContext()}) answers, and Deployments and Services in namespace ${place.namespace} can be listed`;
+}
+
 /** A Deployment's readiness from its status, as `kubectl rollout status` reads it. */
 export function readinessOf(d: V1Deployment): DeploymentReadiness {
   const wanted = d.spec?.replicas ?? 1;
