@@ -13,6 +13,7 @@ import { sandbox, type Sandbox } from "../helpers/cli.js";
 import { startFakeKube, type FakeKube } from "../helpers/fake-kube-api.js";
 
 const TOKEN = "k8s-serving-s3cr3t-77";
+const DB_PASSWORD = "hunter2-db-pass";
 
 const project = {
   "slipway.yaml": `project: shop
@@ -31,7 +32,7 @@ targets:
   taken:
     serving: { type: kubernetes, namespace: taken, image: "registry.example.com/ml/shop-serving:1.0" }
 `,
-  "modules/m/module.env": "SCORER_MODE=fast\n",
+  "modules/m/module.env": `SCORER_MODE=fast\nDB_PASSWORD=${DB_PASSWORD}\nPRICE=$$5\n`,
   "modules/m/module.yaml": `module: m
 resources:
   jobs:
@@ -69,7 +70,7 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     box = sandbox(project);
     fake = await startFakeKube({ path: [], root: dirname(box.home) });
     fake.missingImages.add("registry.example.com/ml/missing:1.0");
-    fake.secrets.set("ml/serving-secrets", { SLIPWAY_VAR_api_token: TOKEN });
+    fake.secrets.set("ml/serving-secrets", { SLIPWAY_VAR_api_token: TOKEN, DB_PASSWORD });
     fake.forbidden.add("create deployments locked");
     fake.forbidden.add("get deployments locked");
     fake.forbidden.add("list deployments locked");
@@ -130,6 +131,8 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     assert.equal(env.SLIPWAY_PORT, "8080");
     assert.deepEqual(JSON.parse(env.SLIPWAY_SERVED), [{ model: "scorer", version: 1, percent: 100 }], "the version it serves");
     assert.deepEqual(env.SLIPWAY_VAR_api_token, { secretKeyRef: { name: "serving-secrets", key: "SLIPWAY_VAR_api_token" } });
+    assert.deepEqual(env.DB_PASSWORD, { secretKeyRef: { name: "serving-secrets", key: "DB_PASSWORD" } }, "a secret-looking env-file entry is a Secret key too");
+    assert.equal(env.PRICE, "$$$$5", "every $ doubled: Kubernetes expands $(NAME) in values");
 
     assert.equal(service.apiVersion, "v1");
     assert.equal(service.metadata.name, "shop-k8s-scorer");
@@ -138,8 +141,11 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     assert.deepEqual(service.spec.ports, [{ name: "http", port: 80, targetPort: "http" }]);
 
     // No secret value went to the API, the terminal or the state's record.
-    assert.ok(!JSON.stringify(fake.requests).includes(TOKEN), "a secret value reached the API server");
-    assert.ok(!(deployed.stdout + deployed.stderr).includes(TOKEN));
+    for (const secret of [TOKEN, DB_PASSWORD]) {
+      assert.ok(!JSON.stringify(fake.requests).includes(secret), "a secret value reached the API server");
+      assert.ok(!(deployed.stdout + deployed.stderr).includes(secret));
+      assert.ok(!(await box.runAsync(["plan", "--json", "--var", "tag=9"])).stdout.includes(secret), "nor the plan's changes");
+    }
     const after = await json(["plan"]);
     assert.equal(after.doc.summary.create + after.doc.summary.update + after.doc.summary.replace, 0, "nothing left to do after the deploy");
   });
