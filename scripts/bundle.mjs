@@ -28,4 +28,4 @@ await build({
 
 // The inference table's writer runs in a worker thread, which loads a file of its own: it goes beside
 // the CLI bundle, where src/serving/inference-log.ts looks for it (dist/inference-writer.cjs).
-await build({ ...common, entryPoints: ["src/serving/inference-writer.ts"], outfile: "dist/inference-writer.cjs", external: ["better-sqlite3"] });
+await build({ ...common, entryPoints: ["src/serving/inference-writer.ts"], outfile: "dist/inference-writer.cjs", external: ["better-sqlite3", "pg"] });

@@ -9,8 +9,8 @@
 #   npm test -- --backend-matrix               # only the backend matrix pass (below), on its list
 #   npm test -- --backend-matrix test/integration/deploy.test.ts   # that pass on these files
 #
-# The backend matrix: after the whole suite, the integration files listed in test/backend-matrix.txt
-# (those that prove the embedded default through the CLI) run a second time with
+# The backend matrix: beside the whole suite (at the same time, output after it), the integration files
+# listed in test/backend-matrix.txt (those that prove the embedded default through the CLI) run a second time with
 # SLIPWAY_TEST_BACKENDS=postgres,s3,slurm: every test home's config.yaml names PostgreSQL state, S3
 # blobs and the Slurm executor (test/helpers/home-backends.ts). It runs when PostgreSQL, Swift and
 # Slurm are all available and SLIPWAY_TEST_MATRIX is not 0 (scripts/test-as-user.sh sets it to 0:
@@ -175,14 +175,35 @@ if [ "${#files[@]}" -eq 0 ]; then
 fi
 reporter="${SLIPWAY_TEST_REPORTER:-./scripts/test-reporter.mjs}"
 status=0
-if [ "$matrix_only" = 0 ]; then
-  node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}" || status=$?
-fi
-if [ "$run_matrix" = 1 ]; then
-  echo
+matrix_pass() {
+  SLIPWAY_TEST_BACKENDS=postgres,s3,slurm node --enable-source-maps --import tsx --test --test-concurrency="${SLIPWAY_TEST_MATRIX_CONCURRENCY:-3}" --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${matrix_files[@]}"
+}
+matrix_header() {
   echo "test.sh: the backend matrix: ${#matrix_files[@]} file(s) again with SLIPWAY_TEST_BACKENDS=postgres,s3,slurm (test/backend-matrix.txt)"
+}
+if [ "$matrix_only" = 1 ]; then
+  matrix_header
   matrix_started=$SECONDS
-  SLIPWAY_TEST_BACKENDS=postgres,s3,slurm node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${matrix_files[@]}" || status=$?
+  matrix_pass || status=$?
   echo "test.sh: the backend matrix pass took $((SECONDS - matrix_started)) s"
+  exit "$status"
+fi
+# With the whole suite, the matrix runs beside it: its runs are Slurm batch jobs, so it mostly waits
+# on the scheduler (about half a core), and its output is printed when both are done.
+if [ "$run_matrix" = 1 ]; then
+  matrix_started=$SECONDS
+  ( rc=0; matrix_pass >"$run_tmp/matrix.out" 2>&1 || rc=$?; echo "$rc" >"$run_tmp/matrix.status"; echo $((SECONDS - matrix_started)) >"$run_tmp/matrix.seconds" ) &
+  matrix_job=$!
+  echo "test.sh: the backend matrix runs beside the suite (${#matrix_files[@]} file(s); its output follows the suite's)"
+fi
+node --enable-source-maps --import tsx --test --test-concurrency=2 --test-reporter="$reporter" --test-reporter-destination=stdout "${args[@]}" "${files[@]}" || status=$?
+if [ "$run_matrix" = 1 ]; then
+  wait "$matrix_job" || true
+  echo
+  matrix_header
+  cat "$run_tmp/matrix.out"
+  matrix_status="$(cat "$run_tmp/matrix.status" 2>/dev/null || echo 1)"
+  [ "$matrix_status" = 0 ] || status=$matrix_status
+  echo "test.sh: the backend matrix pass took $(cat "$run_tmp/matrix.seconds" 2>/dev/null || echo '?') s (beside the suite)"
 fi
 exit "$status"

@@ -12,7 +12,8 @@ import type { EndpointOutputs } from "../kinds/endpoint/index.js";
 import { kubernetesEndpointCluster, type DeploymentReadiness, type EndpointCluster } from "../serving/kubernetes/cluster.js";
 import { createToken, type Identity } from "../serving/auth.js";
 import { adminCall, ensureServer, fetchRetrying, runningServer } from "../serving/control.js";
-import { InferenceTable, type InferenceRow } from "../serving/inference-table.js";
+import { openInferenceReader, type InferenceRow } from "../serving/inference-table.js";
+import { inferencePlace } from "../serving/inference-place.js";
 import type { Stores } from "../store/open.js";
 import { didYouMean } from "../util/suggest.js";
 import { authorizeFor, compileFor, withStores, type OperationContext, type ProjectOptions } from "./context.js";
@@ -136,11 +137,12 @@ export async function endpointLogs(options: ProjectOptions & { name: string; lim
     await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
     const server = await runningServer(ctx.env);
     if (server) await adminCall(server, "/admin/flush");
-    const table = new InferenceTable(join(ctx.env.home, "inference.db"));
+    // A PostgreSQL home's table holds what every server on the database answered.
+    const table = await openInferenceReader(inferencePlace(ctx.env.home, ctx.env.processEnv));
     try {
-      return table.read({ project: compiled.project.name, target: compiled.project.target.name, endpoint: options.name }, options.limit ?? 100);
+      return await table.read({ project: compiled.project.name, target: compiled.project.target.name, endpoint: options.name }, options.limit ?? 100);
     } finally {
-      table.close();
+      await table.close();
     }
   });
 }

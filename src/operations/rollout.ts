@@ -22,7 +22,8 @@ import type { ModelManifest } from "../registry/manifest.js";
 import { parseModelRef, resolveVersion } from "../registry/resolve.js";
 import { adminCall, localServingControl, runningServer } from "../serving/control.js";
 import type { EndpointConfig, ServedConfig } from "../serving/endpoints.js";
-import { InferenceTable } from "../serving/inference-table.js";
+import { openInferenceReader } from "../serving/inference-table.js";
+import { inferencePlace } from "../serving/inference-place.js";
 import { SlipwayError } from "../errors.js";
 import type { RuntimeEnv } from "../env.js";
 import { openArchives } from "../store/archives.js";
@@ -115,22 +116,22 @@ async function flushed(env: RuntimeEnv): Promise<void> {
 
 async function inferenceMark(w: Where): Promise<number> {
   await flushed(w.env);
-  const table = new InferenceTable(join(w.env.home, "inference.db"));
+  const table = await openInferenceReader(inferencePlace(w.env.home, w.env.processEnv));
   try {
-    return table.lastSeq({ project: w.compiled.project.name, target: w.compiled.project.target.name, endpoint: w.stage.endpoint! });
+    return await table.lastSeq({ project: w.compiled.project.name, target: w.compiled.project.target.name, endpoint: w.stage.endpoint! });
   } finally {
-    table.close();
+    await table.close();
   }
 }
 
 export async function rolloutHealth(w: Where, start: RolloutStart, mark: number): Promise<RolloutHealth> {
   await flushed(w.env);
-  const table = new InferenceTable(join(w.env.home, "inference.db"));
+  const table = await openInferenceReader(inferencePlace(w.env.home, w.env.processEnv));
   let rows: Array<{ status: number; latency_ms: number }>;
   try {
-    rows = table.answersSince({ project: w.compiled.project.name, target: w.compiled.project.target.name, endpoint: w.stage.endpoint! }, mark, start.model, start.candidate);
+    rows = await table.answersSince({ project: w.compiled.project.name, target: w.compiled.project.target.name, endpoint: w.stage.endpoint! }, mark, start.model, start.candidate);
   } finally {
-    table.close();
+    await table.close();
   }
   const latencies = rows.map((r) => r.latency_ms).sort((a, b) => a - b);
   const p95 = latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.95) - 1)]! : null;

@@ -442,6 +442,8 @@ export async function runLogs(
 
 /** A followed run's executor is asked whether its runner is still there every this many polls of 100 ms (on Slurm, each ask starts scontrol). */
 const LIVENESS_EVERY_POLLS = 10;
+/** The name a run's compute-environment lines are shown under (runs/<id>/logs/environment.log). */
+const ENVIRONMENT_LOG = "environment";
 
 /** Prints a run's log lines (what is there, or with `follow` until it finishes); returns the run as it ended. */
 async function followLogs(
@@ -464,11 +466,16 @@ async function followLogs(
   // come from the executor (the pod's log) while it runs, then from the archive, without repeating.
   const executor = executorNamed(row.executor);
   const remote = executor?.readOutput ? new RemoteOutput((h) => executor.readOutput!(h)) : undefined;
+  const paths = runPaths(runDir(ctx.env.home, row.id));
   const pump = async (askRemote: boolean) => {
     let local = false;
-    for (const task of options.task ? [options.task] : await allTasks()) {
+    // The compute environment's lines (made, repaired, removed) first, as an attached run shows them
+    // under "[environment]": that name is not a task's (the job schema reserves it in a job that uses
+    // an environment).
+    const streams = options.task ? [options.task] : [ENVIRONMENT_LOG, ...(await allTasks())];
+    for (const task of streams) {
       let reader = readers.get(task);
-      if (!reader) readers.set(task, (reader = new LogReader(runPaths(runDir(ctx.env.home, row.id)).taskLog(task))));
+      if (!reader) readers.set(task, (reader = new LogReader(task === ENVIRONMENT_LOG && !options.task ? paths.environmentLog : paths.taskLog(task))));
       if (reader.exists()) {
         local = true;
         reader.read((line) => options.onLine(task, line));

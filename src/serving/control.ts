@@ -17,7 +17,8 @@ import type { AppConfig } from "./apps/config.js";
 import type { AppStatus } from "./apps/apps.js";
 import { materializeBundle } from "../bundles/index.js";
 import type { InferenceLogStats } from "./inference-log.js";
-import { InferenceTable } from "./inference-table.js";
+import { openInferenceReader } from "./inference-table.js";
+import { inferencePlace } from "./inference-place.js";
 import { readServerInfo, type ServerInfo } from "./server-file.js";
 
 export async function runningServer(env: RuntimeEnv): Promise<ServerInfo | undefined> {
@@ -246,19 +247,16 @@ async function sweepModelDirs(root: string, project: string, target: string, kee
 export async function retireEndpoint(env: RuntimeEnv, project: string, target: string, name: string, archive: BlobStore): Promise<{ archived: number; key?: string }> {
   const server = await runningServer(env);
   if (server) await adminCall(server, "/admin/remove", { name });
-  const table = new InferenceTable(join(env.home, "inference.db"));
+  const table = await openInferenceReader(inferencePlace(env.home, env.processEnv));
   try {
     const where = { project, target, endpoint: name };
     const stamp = new Date(env.clock.now()).toISOString().replace(/[:.]/g, "-");
     const key = `inference/${project}/${target}/${name}/${stamp}.jsonl.gz`;
     // Archive first, delete after: rows leave the table only once the archive holds them.
-    const { archive: data, rows, through } = table.export(where);
-    if (rows === 0) return { archived: 0 };
-    await archive.put(key, data);
-    table.deleteThrough(where, through);
-    return { archived: rows, key };
+    const rows = await table.takeAll(where, (data) => archive.put(key, data));
+    return rows === 0 ? { archived: 0 } : { archived: rows, key };
   } finally {
-    table.close();
+    await table.close();
   }
 }
 

@@ -1,6 +1,7 @@
 // Inference tables: every answered request (sampled per endpoint) with ids, timings and bodies, in a
-// SQLite file of its own (SLIPWAY_HOME/inference.db). This is the server's side of it, on the thread
-// that answers requests: `record` only appends the row to the current batch (no SQLite, no I/O); the
+// SQLite file of its own (SLIPWAY_HOME/inference.db), or, when the home's state is in PostgreSQL, in
+// that database's `inference` table, shared by every server on it. This is the server's side of it, on
+// the thread that answers requests: `record` only appends the row to the current batch (no database, no I/O); the
 // batch goes to the writer thread (inference-writer.ts, which owns the connection) every few
 // milliseconds. Between the two sits a bounded queue: rows recorded but not yet written. When it is
 // full, `record` drops the row and counts it instead of blocking the response or growing without
@@ -10,10 +11,10 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { EndpointKey, Expiry, RowsArchive } from "./inference-db.js";
-import { NUMBERS_PER_ROW, STRINGS_PER_ROW, type Batch, type FromWriter, type Source, type ToWriter } from "./inference-writer.js";
+import { NUMBERS_PER_ROW, STRINGS_PER_ROW, type Batch, type FromWriter, type InferencePlace, type Source, type TakenRows, type ToWriter } from "./inference-writer.js";
 
 export type { InferenceRow } from "./inference-db.js";
-export type { Source as InferenceSource } from "./inference-writer.js";
+export type { Source as InferenceSource, InferencePlace } from "./inference-writer.js";
 
 /** One answered request, as the gateway hands it over. */
 export interface InferenceEntry {
@@ -114,7 +115,7 @@ export class InferenceLog {
   private closed?: (r: { unwritten: number }) => void;
 
   private constructor(
-    private readonly file: string,
+    private readonly place: InferencePlace,
     options: InferenceLogOptions,
   ) {
     this.options = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== "log" && v !== undefined)) };
@@ -122,9 +123,12 @@ export class InferenceLog {
     this.numbers = new Float64Array(this.options.batchRows * NUMBERS_PER_ROW);
   }
 
-  /** Starts the writer thread on `file` (made if missing); fails when it cannot open it. */
-  static async open(file: string, options: InferenceLogOptions = {}): Promise<InferenceLog> {
-    const log = new InferenceLog(file, options);
+  /**
+   * Starts the writer thread on its table: a SQLite file (a path, or `{ type: "sqlite", file }`; made if
+   * missing) or the PostgreSQL database's (migrated: the state store made it); fails when it cannot open it.
+   */
+  static async open(place: string | InferencePlace, options: InferenceLogOptions = {}): Promise<InferenceLog> {
+    const log = new InferenceLog(typeof place === "string" ? { type: "sqlite", file: place } : place, options);
     log.ready = log.start();
     try {
       await log.ready;
@@ -137,7 +141,7 @@ export class InferenceLog {
   }
 
   private start(): Promise<void> {
-    const worker = startWriter({ inferenceDb: this.file });
+    const worker = startWriter({ inferencePlace: this.place });
     this.worker = worker;
     // The writer does not keep the process up by itself: flush, retention and close hold it (ask, close).
     worker.unref();
@@ -309,16 +313,26 @@ export class InferenceLog {
     return (await this.ask<number | null>((id) => ({ t: "oldest-kept", id, where, keepRows }))) ?? undefined;
   }
 
-  /** An endpoint's oldest rows that `expiry` lets go, taken by the writer thread (see inference-db.ts exportRows). */
-  async exportExpired(where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }): Promise<RowsArchive | undefined> {
-    const out = await this.ask<RowsArchive | null>((id) => ({ t: "export", id, where, expiry, ...limits }));
+  /**
+   * Takes an endpoint's oldest rows that `expiry` lets go (see inference-db.ts exportRows) and hands
+   * them to `keep` (which archives them); once it resolves they are deleted, when it throws they stay.
+   * Undefined when none is due. In PostgreSQL the rows stay locked meanwhile: another server's pass
+   * takes other rows (inference-pg.ts takeRows), so each is archived once.
+   */
+  async takeExpired(where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }, keep: (batch: RowsArchive) => Promise<void>): Promise<RowsArchive | undefined> {
+    const taken = await this.ask<TakenRows | null>((id) => ({ t: "take", id, where, expiry, ...limits }));
+    if (!taken) return undefined;
     // Structured cloning turns the gzip Buffer into a plain Uint8Array.
-    return out ? { ...out, archive: Buffer.from(out.archive.buffer, out.archive.byteOffset, out.archive.byteLength) } : undefined;
-  }
-
-  /** Deletes an endpoint's rows up to sequence number `through`; returns how many went. */
-  deleteThrough(where: EndpointKey, through: number): Promise<number> {
-    return this.ask<number>((id) => ({ t: "delete", id, where, through }));
+    const { take, ...rest } = taken;
+    const batch: RowsArchive = { ...rest, archive: Buffer.from(rest.archive.buffer, rest.archive.byteOffset, rest.archive.byteLength) };
+    try {
+      await keep(batch);
+    } catch (e) {
+      await this.ask((id) => ({ t: "drop", id, take })).catch(() => {});
+      throw e;
+    }
+    await this.ask<number>((id) => ({ t: "keep", id, take }));
+    return batch;
   }
 
   stats(): InferenceLogStats {

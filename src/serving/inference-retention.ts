@@ -4,7 +4,10 @@
 // deleting an endpoint archives them), then deleted — archive first, delete after, in files of at most
 // 10,000 rows. The writer thread (inference-log.ts) does the reading, the gzip and the delete, so a
 // pass never holds up requests. A crash between an archive and its delete archives those rows again
-// in the next pass (a second file over the same rows; the file names say which rows).
+// in the next pass (a second file over the same rows; the file names say which rows). In a
+// PostgreSQL home every server runs the pass on the one shared table: the rows a pass takes stay
+// locked until their archive is written and they are deleted, and another server's pass skips them
+// (inference-pg.ts takeRows), so each row is archived by one server, once.
 import { iso } from "../clock.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { EndpointKey, Expiry, RowsArchive } from "./inference-db.js";
@@ -34,8 +37,8 @@ export interface RetentionOutcome {
 /** What a retention pass needs of the inference log (InferenceLog). */
 export interface RetentionTable {
   oldestKept(where: EndpointKey, keepRows: number): Promise<number | undefined>;
-  exportExpired(where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }): Promise<RowsArchive | undefined>;
-  deleteThrough(where: EndpointKey, through: number): Promise<number>;
+  /** Takes the next rows due, hands them to `keep` (the archive), deletes them once it resolves; undefined when none is due. */
+  takeExpired(where: EndpointKey, expiry: Expiry, limits: { maxRows: number; maxBytes: number }, keep: (batch: RowsArchive) => Promise<void>): Promise<RowsArchive | undefined>;
 }
 
 const LIMITS = { maxRows: 10_000, maxBytes: 16 * 1024 * 1024 };
@@ -66,11 +69,12 @@ export async function applyRetention(
       const expiry: Expiry = { ...(rule.keepMs !== undefined ? { before: iso(now - rule.keepMs) } : {}), ...(kept !== undefined ? { through: kept - 1 } : {}) };
       if (expiry.before === undefined && expiry.through === undefined) continue;
       while (!options.signal?.aborted) {
-        const batch = await table.exportExpired(where, expiry, options.limits ?? LIMITS);
+        let key = "";
+        const batch = await table.takeExpired(where, expiry, options.limits ?? LIMITS, async (b) => {
+          key = retentionKey(where, b);
+          await archive.put(key, b.archive);
+        });
         if (!batch) break;
-        const key = retentionKey(where, batch);
-        await archive.put(key, batch.archive);
-        await table.deleteThrough(where, batch.through);
         outcome.rows += batch.rows;
         outcome.files.push(key);
       }

@@ -17,6 +17,7 @@ import { Drainer } from "./drain.js";
 import { Endpoints, type EndpointConfig, type LiveEndpoint } from "./endpoints.js";
 import { createGateway, type QueryAccess } from "./gateway.js";
 import { InferenceLog } from "./inference-log.js";
+import { inferencePlace } from "./inference-place.js";
 import { applyRetention, type RetentionTarget } from "./inference-retention.js";
 import { ProcessGroups } from "./process-groups.js";
 import { claimServerLock, releaseServerLock, removeServerInfo, writeServerInfo, type ServerInfo } from "./server-file.js";
@@ -119,7 +120,8 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const stores = await openStores(env.home, loadHomeConfig(env.home, env.processEnv));
   let inference: InferenceLog;
   try {
-    inference = await InferenceLog.open(join(env.home, "inference.db"), { maxQueuedRows: env.inferenceQueueRows, log: options.log });
+    // After openStores: in a PostgreSQL home the table is the state database's (its migrations made it).
+    inference = await InferenceLog.open(inferencePlace(env.home, env.processEnv), { maxQueuedRows: env.inferenceQueueRows, log: options.log });
   } catch (e) {
     await stores.close();
     releaseServerLock(env.home, process.pid);

@@ -14,7 +14,7 @@ export interface StateBackend {
   /** Why its tests are skipped here, if they are. */
   skip?: string;
   /** A new, migrated, empty state database; `open` gives more connections to the same one. */
-  create(): Promise<{ state: StateStore; open(): Promise<StateStore> }>;
+  create(): Promise<{ state: StateStore; open(): Promise<StateStore>; /** The PostgreSQL database's URL (postgres only). */ url?: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -58,7 +58,7 @@ export function stateBackends(pgUrl = process.env.SLIPWAY_TEST_PG_URL || undefin
       u.pathname = `/${name}`;
       const state = await openPostgresState(u.toString());
       await state.migrate();
-      return { state, open: () => openPostgresState(u.toString()) };
+      return { state, open: () => openPostgresState(u.toString()), url: u.toString() };
     },
     async cleanup() {
       for (const name of created.splice(0)) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

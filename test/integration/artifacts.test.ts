@@ -3,15 +3,18 @@
 // installs, jobs that import the library, immutability, missing versions, retention.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Slipway } from "../../src/index.js";
 import { processAlive } from "../../src/util/run-script.js";
 import { BIN, REPO, sandbox, waitFor, type Sandbox } from "../helpers/cli.js";
+import { embeddedOnly, homeArchive } from "../helpers/home-backends.js";
 import { artifactsProject, dqmPackage, PYTHON } from "../helpers/projects.js";
 
-const STORE = (box: Sandbox) => join(box.home, "archives", "artifacts", "libs", "dqm");
+/** The project's artifacts (the home's artifacts archive: a folder, or the bucket under the backend matrix), under libs/dqm/. */
+const STORE = (box: Sandbox) => homeArchive(box.home, "artifacts");
+const DQM = "libs/dqm/";
 const ENV = (box: Sandbox, target: string, name: string) => join(box.home, "envs", "libs", target, name);
 
 /** What the environment's own python imports (not through Slipway). */
@@ -93,7 +96,7 @@ describe("artifacts and compute environments", () => {
     assert.deepEqual(ok.doc.targets.map((t: any) => t.outcome), ["unchanged", "published", "published"]);
   });
 
-  it("lists versions with size, hash, date and publisher, reading only metadata", () => {
+  it("lists versions with size, hash, date and publisher, reading only metadata", async () => {
     const r = box.json(["artifacts", "list", "dqm", "-t", "val"]);
     assert.equal(r.code, 0);
     assert.equal(r.doc.type, "python_wheel");
@@ -113,12 +116,14 @@ describe("artifacts and compute environments", () => {
     // Metadata is all a listing needs: with the content gone it still works. (The content is moved
     // away rather than made unreadable: root reads files whatever their mode, and `chmod -R 000` on
     // a folder stops a non-root user at that folder and leaves it undeletable.)
-    const files = join(STORE(box), "files");
-    renameSync(files, `${files}.away`);
+    const store = STORE(box);
+    const content = await Promise.all((await store.list(`${DQM}files/`)).map(async (key) => ({ key, data: (await store.get(key))! })));
+    assert.ok(content.length >= 3, "the wheels are stored");
+    for (const { key } of content) await store.delete(key);
     try {
       assert.equal(box.json(["artifacts", "list", "dqm", "-t", "val"]).doc.versions.length, 3);
     } finally {
-      renameSync(`${files}.away`, files);
+      for (const { key, data } of content) await store.put(key, data);
     }
   });
 
@@ -210,13 +215,16 @@ describe("artifacts and compute environments", () => {
     const instance = ENV(box, "val", `scratch.${id}`);
     assert.match(r.stdout, new RegExp(`\\[main\\] prefix ${instance}`));
     assert.match(r.stdout, /\[environment\] removed the ephemeral environment scratch/);
+    // `logs` shows them too, before the task's lines, as `run --wait` does.
+    const logs = box.run(["logs", id, "-t", "val"]);
+    assert.match(logs.stdout, new RegExp(`^\\[environment\\] making the ephemeral environment scratch for run ${id}\n(.|\n)*\\[main\\] dqm 1\\.0\\.0 checked adhoc`));
     assert.equal(existsSync(instance), false, "the environment is gone");
     const p = box.json(["runs", "show", id, "-t", "val"]).doc.provenance;
     assert.deepEqual([p.environment.ephemeral, p.environment.instance, p.environment.libraries.dqm.version], [true, id, "1.0.0"]);
     assert.ok(!box.json(["artifacts", "list", "dqm", "-t", "val"]).doc.versions.some((v: any) => v.in_use.some((u: any) => u.by === `run ${id}`)), "its installs are forgotten");
   });
 
-  it("gc shows what it would delete, keeps what is in use, and deletes with --yes", () => {
+  it("gc shows what it would delete, keeps what is in use, and deletes with --yes", async () => {
     const dry = box.run(["artifacts", "gc", "-t", "val"]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /dqm: 3 version\(s\), keep_last 1/);
@@ -231,19 +239,21 @@ describe("artifacts and compute environments", () => {
     assert.deepEqual(doc.kept_in_use.map((d: any) => d.version), ["1.0.0"]);
     assert.ok(doc.freed_bytes > 500);
     assert.deepEqual(box.json(["artifacts", "list", "dqm", "-t", "val"]).doc.versions.map((v: any) => v.version), ["1.0.1", "1.0.0"]);
-    assert.ok(!readdirSync(join(STORE(box), "files"), { recursive: true }).some((f) => String(f).endsWith("dqm-0.9.0-py3-none-any.whl")), "its content is gone too");
+    assert.ok(!(await STORE(box).list(`${DQM}files/`)).some((key) => key.endsWith("dqm-0.9.0-py3-none-any.whl")), "its content is gone too");
     // Other targets are not touched.
     assert.equal(box.json(["artifacts", "list", "dqm", "-t", "prod"]).doc.versions.length, 2);
   });
 
-  it("gc uninstalls installs of versions that are no longer in the store", () => {
-    rmSync(join(STORE(box), "targets", "val", "1.0.1.json")); // removed behind Slipway's back
+  it("gc uninstalls installs of versions that are no longer in the store", async () => {
+    const record = `${DQM}targets/val/1.0.1.json`;
+    assert.ok(await STORE(box).has(record));
+    await STORE(box).delete(record); // removed behind Slipway's back
     const doc = box.json(["artifacts", "gc", "-t", "val", "--yes"]).doc;
     assert.deepEqual(doc.stale_installs, [{ environment: "etl-cluster", instance: "", artifact: "dqm", version: "1.0.1" }]);
     assert.throws(() => importInEnv(box, "val", "etl-cluster"), /No module named 'dqm'/);
   });
 
-  it("gc removes an ephemeral environment left behind by a runner that was killed", async () => {
+  it("gc removes an ephemeral environment left behind by a runner that was killed", { skip: embeddedOnly("the runner is a local process killed by its pid") }, async () => {
     const r = box.run(["run", "hold", "-t", "val"]);
     assert.equal(r.code, 0, r.stderr);
     const id = /^(r\w+)/.exec(r.stdout)![1]!;

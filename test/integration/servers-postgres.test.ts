@@ -7,6 +7,8 @@
 //   - a run started on A is seen and cancelled through B (B records the request, A's runner stops);
 //   - an endpoint deployed through A is served by B too (B follows the recorded endpoints), its model
 //     files fetched into B's home;
+//   - requests answered by A and by B are all in the one inference table: `endpoints logs` through
+//     either shows both's; retention, run by both servers at once, archives each row exactly once;
 //   - a schedule fires once per due time across both servers;
 //   - after kill -9 of A: B keeps serving; a run whose runner outlived A finishes; a run whose runner
 //     died with it is marked lost by B (the heartbeat rule); the schedule keeps firing, once.
@@ -19,6 +21,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { BIN, exited, sandbox, type Sandbox } from "../helpers/cli.js";
@@ -85,6 +88,8 @@ describe("two servers on one PostgreSQL database", { skip: PG_URL ? false : "SLI
       SLIPWAY_BOOTSTRAP_TOKEN: token,
       SLIPWAY_HOST_ID: `host-${name}`,
       SLIPWAY_ENDPOINT_SYNC_MS: "300",
+      // Both servers trim the inference table often: their passes meet.
+      SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS: "200",
     };
     for (const k of ["SLIPWAY_SERVER", "SLIPWAY_TOKEN", "SLIPWAY_FAILPOINT", "SLIPWAY_USER"]) delete env[k];
     const child = spawn(process.execPath, [BIN, "server", "--json", "--port", "0", "--idle-exit", "0"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -162,6 +167,10 @@ resources:
     extra:
       phase: 2
       served: [{ model: iris, version: 1 }]
+    kept:
+      phase: 2
+      served: [{ model: iris, version: 1 }]
+      inference_table: { keep_rows: 5 }
 `,
       // Holds the deploy (and its lock) while the file ${hold} exists.
       "modules/m/hold.sh": `#!/usr/bin/env bash\ntouch ${JSON.stringify(holding)}\nwhile [ -e ${JSON.stringify(hold)} ]; do sleep 0.05; done\necho held\n`,
@@ -232,6 +241,67 @@ resources:
       assert.equal(ep?.serving, "ready", `status through ${s.name}: ${JSON.stringify(ep)}`);
       assert.equal(ep.url, `${s.url}/serving-endpoints/iris/invocations`);
     }
+  });
+
+  it("requests answered by A and by B both appear in `endpoints logs` through either", async () => {
+    const ids: Record<"a" | "b", string[]> = { a: [], b: [] };
+    for (let i = 0; i < 6; i++) {
+      for (const n of ["a", "b"] as const) {
+        const r = await query(servers[n]);
+        assert.equal(r.status, 200);
+        ids[n].push(r.headers.get("x-request-id")!);
+      }
+    }
+    for (const s of [servers.a, servers.b]) {
+      // The other server writes its rows within a few ms of answering (its writer thread's batch).
+      const logged = await waitForValue(
+        async () => new Set<string>((await json(s, ["endpoints", "logs", "iris", "--limit", "1000"])).requests.map((r: { request_id: string }) => r.request_id)),
+        (seen) => [...ids.a, ...ids.b].every((id) => seen.has(id)),
+        { timeoutMs: 20_000, what: `every request in endpoints logs through ${s.name}` },
+      );
+      assert.ok(logged.size >= 12, `through ${s.name}: ${logged.size} row(s)`);
+    }
+    assert.ok(!existsSync(join(servers.a.home, "inference.db")) && !existsSync(join(servers.b.home, "inference.db")), "no SQLite inference table in a PostgreSQL home");
+  });
+
+  it("retention, run by both servers at once, archives each row of the shared table exactly once", async () => {
+    const answered: string[] = [];
+    await waitFor(
+      async () => {
+        const r = await query(servers.b, "kept");
+        if (r.status === 200) answered.push(r.headers.get("x-request-id")!);
+        return r.status === 200;
+      },
+      { timeoutMs: 60_000, what: "B to serve kept" },
+    );
+    // Bursts through both servers while both trim the table to its newest 5 rows.
+    for (let round = 0; round < 8; round++) {
+      const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => query(i % 2 ? servers.b : servers.a, "kept")));
+      for (const r of rs) {
+        assert.equal(r.status, 200);
+        answered.push(r.headers.get("x-request-id")!);
+      }
+    }
+    const archivedIds = () => {
+      const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /inference\/two\/dev\/kept\/.*-rows-\d+-\d+\.jsonl\.gz$/.test(f));
+      return files.flatMap((f) =>
+        gunzipSync(readFileSync(join(root, f)))
+          .toString("utf8")
+          .trim()
+          .split("\n")
+          .map((l) => (JSON.parse(l) as { request_id: string }).request_id),
+      );
+    };
+    const left = await waitForValue(
+      async () => (await json(servers.a, ["endpoints", "logs", "kept", "--limit", "1000"])).requests.map((r: { request_id: string }) => r.request_id) as string[],
+      (rows) => rows.length === 5 && archivedIds().length + rows.length >= answered.length,
+      { timeoutMs: 30_000, intervalMs: 250, what: "retention to trim kept to 5 rows" },
+    );
+    const archived = archivedIds();
+    assert.equal(new Set(archived).size, archived.length, "no row archived twice");
+    assert.deepEqual([...archived, ...left].sort(), [...answered].sort(), "every answered request is archived once or still in the table");
+    const trims = (n: "a" | "b") => [...servers[n].log().matchAll(/inference retention: archived (\d+) row\(s\) of two\/dev\/kept/g)].length;
+    assert.ok(trims("a") + trims("b") >= 1, "the servers' logs say so");
   });
 
   it("an endpoint removed through A stops being served by B", async () => {

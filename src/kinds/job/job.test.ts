@@ -96,6 +96,14 @@ describe("job: compile", () => {
     assert.deepEqual(problems.map((p) => p.where), ["modules/ml/module.yaml:5:7", "modules/ml/module.yaml:8:7"]);
   });
 
+  it("refuses a task named environment in a job that runs in a compute environment (its log has that name)", () => {
+    const jobs = `  jobs:\n    inenv:\n      compute: { environment: etl }\n      tasks:\n        environment: { command: x }\n    plain:\n      tasks:\n        environment: { command: x }\n`;
+    const problems = compileProblems(module(jobs)).filter((p) => /task named "environment"/.test(p.message));
+    assert.equal(problems.length, 1, "only the job that uses an environment");
+    assert.match(problems[0]!.message, /rename the task/);
+    assert.match(problems[0]!.where ?? "", /^modules\/ml\/module\.yaml:7:/);
+  });
+
   it("moving to another module is a replace", () => {
     const a = resourceAt<JobSpec>(compileFiles(module(`  jobs:\n    train: { command: x }\n`)), "job.train");
     const moved = { ...a, module: "other", spec: { ...a.spec, module: "other" } };

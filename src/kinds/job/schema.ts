@@ -45,5 +45,10 @@ export const jobSchema = z
       .describe("Files of the run's output folder ($SLIPWAY_OUTPUT_DIR) kept in the artifacts archive after the run: globs such as `reports/*.html` or `**/*.png`, relative to that folder"),
     permissions: permissions.optional(),
   })
-  .refine((j) => (j.command === undefined) !== (j.tasks === undefined), { message: "a job has either `command` or `tasks`, not both and not neither" });
+  .refine((j) => (j.command === undefined) !== (j.tasks === undefined), { message: "a job has either `command` or `tasks`, not both and not neither" })
+  // The run's compute-environment lines are logged and shown as "environment" (runs/<id>/logs/environment.log).
+  .refine((j) => !(j.compute?.environment && j.tasks && Object.hasOwn(j.tasks, "environment")), {
+    message: 'a job that runs in a compute environment cannot have a task named "environment": its log shows the environment being made under that name; rename the task',
+    path: ["tasks", "environment"],
+  });
 export type JobBlock = z.infer<typeof jobSchema>;

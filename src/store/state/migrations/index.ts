@@ -11,6 +11,7 @@ import * as m0007 from "./0007_pipelines.js";
 import * as m0008 from "./0008_model_promotions.js";
 import * as m0009 from "./0009_target_ttl.js";
 import * as m0010 from "./0010_run_cancel_requests.js";
+import * as m0011 from "./0011_inference_postgres.js";
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
   "0001_initial": m0001,
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): P
   "0008_model_promotions": m0008,
   "0009_target_ttl": m0009,
   "0010_run_cancel_requests": m0010,
+  "0011_inference_postgres": m0011,
 };
 
 export interface MigrationContext {
@@ -32,10 +34,12 @@ export interface MigrationContext {
    * unless told "C", and then the same state would list (and hash) in a different order.
    */
   key: RawBuilder<unknown>;
+  /** For what exists on one backend only (PostgreSQL's inference table: 0011). */
+  dialect: "sqlite" | "postgres";
 }
 
 export function migrationProvider(dialect: "sqlite" | "postgres"): MigrationProvider {
-  const ctx: MigrationContext = { key: dialect === "postgres" ? sql`text collate "C"` : sql`text` };
+  const ctx: MigrationContext = { key: dialect === "postgres" ? sql`text collate "C"` : sql`text`, dialect };
   const migrations: Record<string, Migration> = Object.fromEntries(Object.entries(MIGRATIONS).map(([name, m]) => [name, { up: (db: Kysely<any>) => m.up(db, ctx) }]));
   return { getMigrations: async () => migrations };
 }
