@@ -21,6 +21,7 @@ include: [modules/*/module.yaml]
 variables:
   api_token: { secret: true }
   tag: { default: "1.0" }
+  ns: { default: "first" }
 targets:
   k8s:
     default: true
@@ -31,6 +32,8 @@ targets:
     serving: { type: kubernetes, namespace: locked, image: "registry.example.com/ml/shop-serving:1.0" }
   taken:
     serving: { type: kubernetes, namespace: taken, image: "registry.example.com/ml/shop-serving:1.0" }
+  moving:
+    serving: { type: kubernetes, namespace: "\${var.ns}", image: "registry.example.com/ml/shop-serving:1.0" }
 `,
   "modules/m/module.env": `SCORER_MODE=fast\nDB_PASSWORD=${DB_PASSWORD}\nPRICE=$$5\n`,
   "modules/m/module.yaml": `module: m
@@ -76,7 +79,7 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     fake.forbidden.add("list deployments locked");
     Object.assign(box.env, { KUBECONFIG: fake.kubeconfig, SLIPWAY_VAR_api_token: TOKEN });
     // Each target's model version, from a local run of the job (the executor is local).
-    for (const target of ["k8s", "pending", "locked", "taken"]) await ok(["run", "train", "--from-source", "--wait", "-t", target]);
+    for (const target of ["k8s", "pending", "locked", "taken", "moving"]) await ok(["run", "train", "--from-source", "--wait", "-t", target]);
   });
   after(async () => {
     await fake?.close();
@@ -246,6 +249,25 @@ describe("endpoints served on Kubernetes against a fake API server", () => {
     assert.match(text, /kubectl auth can-i create deployments -n locked/);
     // Nothing was recorded as served.
     assert.equal((await json(["endpoints", "list", "-t", "locked"])).doc.endpoints.length, 0);
+  });
+
+  it("fake API: moving a target to another namespace deletes the old objects and makes new ones", async () => {
+    await ok(["deploy", "-t", "moving", "--yes"]);
+    assert.ok(fake.objects.has("Deployment/first/shop-moving-scorer"));
+    const plan = await json(["plan", "-t", "moving", "--var", "ns=second"]);
+    const action = plan.doc.actions.find((a: { address: string }) => a.address === "endpoint.scorer");
+    assert.equal(action.placement, "Kubernetes: Deployment and Service second/shop-moving-scorer");
+    assert.deepEqual(action.changes.find((c: { path: string }) => c.path === "kubernetes.namespace"), { path: "kubernetes.namespace", before: "first", after: "second" });
+    const moved = await ok(["deploy", "-t", "moving", "--yes", "--var", "ns=second"]);
+    assert.match(moved.stdout, /deleted Service first\/shop-moving-scorer/);
+    assert.match(moved.stdout, /created Deployment second\/shop-moving-scorer/);
+    assert.deepEqual([...fake.objects.keys()].filter((k) => k.includes("shop-moving-scorer")).sort(), ["Deployment/second/shop-moving-scorer", "Service/second/shop-moving-scorer"]);
+    const list = await ok(["endpoints", "list", "-t", "moving", "--var", "ns=second"]);
+    // No Secret shop-secrets in namespace second (the default name; the fake has none there): not ready, and why.
+    assert.match(list.stdout, /on Kubernetes: Deployment and Service second\/shop-moving-scorer, 0\/2 replica\(s\) ready \(0 of 2 replica\(s\) ready; pod shop-moving-scorer-1-0: CreateContainerConfigError \(secret "shop-secrets" not found\)\)/);
+    assert.match(list.stdout, /scorer@1 +100% +not ready/);
+    await ok(["destroy", "-t", "moving", "--yes", "--var", "ns=second"]);
+    assert.deepEqual([...fake.objects.keys()].filter((k) => k.includes("shop-moving-scorer")), []);
   });
 
   it("fake API: doctor checks that the API answers and the target's Deployments and Services can be listed", async () => {
