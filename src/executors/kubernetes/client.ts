@@ -2,7 +2,8 @@
 // (@kubernetes/client-node), loaded only when a kubernetes executor is used (dynamic import: the CLI
 // starts without it). The kubeconfig comes from the library's default loader (KUBECONFIG, else
 // ~/.kube/config, else the in-cluster service account); `context` picks one of its contexts.
-// Failures become `executor_failed` errors with the API's own message and what to check.
+// Failures become `executor_failed` errors with the API's own message and what to check. The loading
+// and the kubeconfig (`kubeConfigFor`) serve endpoints on Kubernetes too (src/serving/kubernetes/cluster.ts).
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { SlipwayError } from "../../errors.js";
 
@@ -14,7 +15,7 @@ let library: Promise<Library> | undefined;
  * the launcher's vm.Script without import() support on older Node 20 releases: bin/slipway.cjs hands in an import() of its own
  * (`__slipwayImport`); the SDK (an ES module) imports it directly.
  */
-export async function load(): Promise<Library> {
+async function load(): Promise<Library> {
   const launcherImport = (globalThis as { __slipwayImport?: (specifier: string) => Promise<unknown> }).__slipwayImport;
   library ??= (launcherImport ? (launcherImport("@kubernetes/client-node") as Promise<Library>) : import("@kubernetes/client-node")).catch((e: Error) => {
     library = undefined;
