@@ -10,7 +10,7 @@
 //
 // Knobs: BENCH_ROUNDS (7), BENCH_KEEP=1 keeps the temp folder.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -39,37 +39,51 @@ try {
   for (let i = 0; i < 20; i++) writeFileSync(join(project, "modules", "m", "small", `file${i}.txt`), `${"x".repeat(2000)} ${i}\n`);
 
   const impls = [...(BASE ? [{ label: "baseline", bin: join(BASE, "bin", "slipway.cjs"), home: join(tmp, "home-baseline") }] : []), { label: "this checkout", bin: join(ROOT, "bin", "slipway.cjs"), home: join(tmp, "home-branch") }];
+  // CPU time (user + system) of each slipway process, read by a preloaded module at its exit: it is
+  // what the machine's load changes least (the task runs in a child process, not counted). Each CLI's
+  // compile cache lives in the temp folder, so both start from the same state whatever ran before.
+  const cpuFile = join(tmp, "cpu-at-exit");
+  const cpuHook = join(tmp, "cpu-at-exit.cjs");
+  writeFileSync(cpuHook, `process.on("exit", () => { const c = process.cpuUsage(); require("node:fs").writeFileSync(${JSON.stringify(cpuFile)}, String((c.user + c.system) / 1000)); });\n`);
+  const cli = (bin, ...args) => [process.execPath, "--require", cpuHook, bin, ...args];
+  let lastCpu = NaN;
   const exec = (argv, env = {}) => {
+    rmSync(cpuFile, { force: true });
     const t = performance.now();
-    const r = spawnSync(argv[0], argv.slice(1), { cwd: project, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    const r = spawnSync(argv[0], argv.slice(1), { cwd: project, env: { ...process.env, NO_COLOR: "1", SLIPWAY_COMPILE_CACHE: join(tmp, "compile-cache"), ...env }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
     const ms = performance.now() - t;
     if (r.status !== 0) throw new Error(`${argv.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
+    lastCpu = existsSync(cpuFile) ? Number(readFileSync(cpuFile, "utf8")) : NaN;
     return ms;
   };
   const commands = [{ name: `bash -c "${TASK}" (the task alone)`, run: () => exec(["bash", "-c", TASK]) }];
   for (const impl of impls) {
     const env = { SLIPWAY_HOME: impl.home };
-    commands.push({ name: `${impl.label}: slipway --version`, run: () => exec([process.execPath, impl.bin, "--version"], env) });
-    commands.push({ name: `${impl.label}: slipway run small --wait (20 files, unchanged)`, run: () => exec([process.execPath, impl.bin, "run", "small", "--wait"], env) });
-    commands.push({ name: `${impl.label}: slipway run big --wait (${source.files} files, ${(source.bytes / 1e6).toFixed(0)} MB, unchanged)`, run: () => exec([process.execPath, impl.bin, "run", "big", "--wait"], env) });
+    commands.push({ name: `${impl.label}: slipway --version`, run: () => exec(cli(impl.bin, "--version"), env) });
+    commands.push({ name: `${impl.label}: slipway run small --wait (20 files, unchanged)`, run: () => exec(cli(impl.bin, "run", "small", "--wait"), env) });
+    commands.push({ name: `${impl.label}: slipway run big --wait (${source.files} files, ${(source.bytes / 1e6).toFixed(0)} MB, unchanged)`, run: () => exec(cli(impl.bin, "run", "big", "--wait"), env) });
+    // `run` executes the jobs deployed to the target: deploy both first
+    exec(cli(impl.bin, "deploy"), env);
     // first runs: store the bundles (hashing 195 MB); then wait out the capture index's 2 s racy window
     // and run once more so the index trusts every file, as it would for a source at rest
-    const firstMs = exec([process.execPath, impl.bin, "run", "big", "--wait"], env);
-    exec([process.execPath, impl.bin, "run", "small", "--wait"], env);
+    const firstMs = exec(cli(impl.bin, "run", "big", "--wait"), env);
+    exec(cli(impl.bin, "run", "small", "--wait"), env);
     impl.firstMs = firstMs;
   }
   await new Promise((r) => setTimeout(r, 2100));
   for (const impl of impls) {
-    exec([process.execPath, impl.bin, "run", "big", "--wait"], { SLIPWAY_HOME: impl.home });
-    exec([process.execPath, impl.bin, "run", "small", "--wait"], { SLIPWAY_HOME: impl.home });
+    exec(cli(impl.bin, "run", "big", "--wait"), { SLIPWAY_HOME: impl.home });
+    exec(cli(impl.bin, "run", "small", "--wait"), { SLIPWAY_HOME: impl.home });
   }
 
   const loadStart = loadavg().map((x) => x.toFixed(2)).join(", ");
   const times = commands.map(() => []);
+  const cpu = commands.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < commands.length; k++) {
       const i = (k + round) % commands.length;
       times[i].push(commands[i].run());
+      cpu[i].push(lastCpu);
     }
   }
   const loadEnd = loadavg().map((x) => x.toFixed(2)).join(", ");
@@ -78,15 +92,24 @@ try {
   out.push(`${ROUNDS} rounds, every command once per round (rotating order); ${cpus().length} cores, load average ${loadStart} before the rounds, ${loadEnd} after (1/5/15 min).`);
   out.push(`First run of the big job (stores the bundle): ${impls.map((i) => `${i.label} ${(i.firstMs / 1000).toFixed(2)} s`).join(", ")}.`);
   out.push("");
-  out.push("| command | median ms | min | max | above the task (median) |");
-  out.push("|---|---:|---:|---:|---:|");
-  commands.forEach((c, i) => out.push(`| ${c.name} | ${median(times[i]).toFixed(0)} | ${Math.min(...times[i]).toFixed(0)} | ${Math.max(...times[i]).toFixed(0)} | ${(median(times[i]) - task).toFixed(0)} |`));
+  out.push("| command | median ms | min | max | above the task (median) | CPU ms (median) | CPU min |");
+  out.push("|---|---:|---:|---:|---:|---:|---:|");
+  const cpuCell = (xs) => (xs.some((x) => Number.isNaN(x)) ? "" : median(xs).toFixed(1));
+  const cpuMin = (xs) => (xs.some((x) => Number.isNaN(x)) ? "" : Math.min(...xs).toFixed(1));
+  commands.forEach((c, i) => out.push(`| ${c.name} | ${median(times[i]).toFixed(0)} | ${Math.min(...times[i]).toFixed(0)} | ${Math.max(...times[i]).toFixed(0)} | ${(median(times[i]) - task).toFixed(0)} | ${cpuCell(cpu[i])} | ${cpuMin(cpu[i])} |`));
+  // what depends on the source: the big job minus the small one, same CLI, same rounds
+  out.push("");
+  for (const impl of impls) {
+    const i = commands.findIndex((c) => c.name.startsWith(`${impl.label}: slipway run big`));
+    const j = commands.findIndex((c) => c.name.startsWith(`${impl.label}: slipway run small`));
+    out.push(`${impl.label}: big minus small job: wall ${(median(times[i]) - median(times[j])).toFixed(0)} ms (medians), ${(Math.min(...times[i]) - Math.min(...times[j])).toFixed(0)} ms (min to min); CPU ${(median(cpu[i]) - median(cpu[j])).toFixed(1)} ms (medians), ${(Math.min(...cpu[i]) - Math.min(...cpu[j])).toFixed(1)} ms (min to min).`);
+  }
   for (const impl of impls) {
     const pool = join(impl.home, "cache", "workdirs");
     if (existsSync(pool)) out.push(`\n${impl.label}: working folders kept in ${readdirSync(pool).length} pool(s) under SLIPWAY_HOME/cache/workdirs.`);
   }
   console.log(out.join("\n"));
-  console.log(`\n${JSON.stringify({ bench: "runs-rerun", rounds: ROUNDS, loadStart, loadEnd, source, commands: commands.map((c, i) => ({ name: c.name, ms: times[i].map((x) => Math.round(x)) })) })}`);
+  console.log(`\n${JSON.stringify({ bench: "runs-rerun", rounds: ROUNDS, loadStart, loadEnd, source, commands: commands.map((c, i) => ({ name: c.name, ms: times[i].map((x) => Math.round(x)), cpuMs: cpu[i].map((x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10)) })) })}`);
 } finally {
   if (process.env.BENCH_KEEP === "1") console.error(`kept ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });

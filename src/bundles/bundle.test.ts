@@ -127,6 +127,15 @@ describe("captureBundle: symlinks and special files", () => {
   });
 });
 
+describe("captureBundle: order", () => {
+  it("lists files in code point order, whatever the engine's string order (characters from U+10000, '-' and '.' before '/')", async () => {
+    const src = await fresh("src");
+    await writeTree(src, { "a/x.txt": "1", "a-b.txt": "2", "a.txt": "3", "\u{1F600}.txt": "4", "\uFFFD.txt": "5", "z/\u{1F600}/y.txt": "6", "z/\uFFFD/y.txt": "7" });
+    const r = await captureBundle(await store(), { sourceDir: src });
+    assert.deepEqual(paths(r.manifest), ["a-b.txt", "a.txt", "a/x.txt", "z/\uFFFD/y.txt", "z/\u{1F600}/y.txt", "\uFFFD.txt", "\u{1F600}.txt"]);
+  });
+});
+
 describe("captureBundle: content addressing and incremental capture", () => {
   it("writes only the changed file's blob and the new manifest on the second capture", async () => {
     const src = await fresh("src");

@@ -3,7 +3,7 @@
 import { constants as fsConstants, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { open, realpath } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
@@ -13,60 +13,81 @@ import type { BundleFile, BundleManifest, CaptureOptions, CaptureResult } from "
 import { CONCURRENCY, STORE_CONCURRENCY, bundleKey, checkTree, comparePaths, fileBlobKey, modeOf, unsafePathReason } from "./paths.js";
 import { readIfFile, rebaseIgnoreRules } from "./ignore.js";
 import { indexHit, loadIndex, saveIndex, type IndexEntry, type LastBundle, type LoadedIndex } from "./capture-index.js";
-import { buildTree, listDigest, remember, storeTree, storedNodes, type StoredNodes } from "./tree.js";
+import { buildTree, listDigest, remember, rememberManifest, storeTree, storedNodes, type StoredNodes } from "./tree.js";
+
+/** What the capture index compares of a file's lstat (or, through a link, stat). */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  mode: number;
+}
 
 export interface SourceEntry {
   path: string; // bundle path
   abs: string; // where to read it (a symlink inside sourceDir is read through)
-  stat: Stats;
+  /** the stamps only, not the Stats (and its four Dates): every entry lives until the capture ends */
+  stat: FileStamp;
 }
 
 /**
  * Every file of `sourceDir` a bundle takes, sorted by path. The walk uses synchronous calls (one lstat
- * per entry, one readdir per folder: thousands of thread-pool round trips otherwise cost more than
+ * per file, one readdir per folder: thousands of thread-pool round trips otherwise cost more than
  * the work) and yields to the event loop every YIELD_EVERY entries, so a server stays responsive.
+ *
+ * It runs on every capture, so its per-file work is kept to the lstat itself: names are sorted natively,
+ * paths are concatenated (the root is real and absolute, names from readdir are single segments), and
+ * the ignore rules are asked only once some .gitignore or .slipwayignore gave any (the matcher's
+ * per-path work dominated the walk of a source without rules).
  */
 export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promise<{ entries: SourceEntry[]; skipped: string[] }> {
   const root = await realpath(sourceDir);
   const entries: SourceEntry[] = [];
   const skipped: string[] = [];
   const ig: Ignore = ignore({ ignorecase: false });
-  const inside = (real: string) => real === root || real.startsWith(root + sep);
+  let hasRules = false;
+  const skipNames = new Set([...skipAbs].map((p) => basename(p)));
+  const rootPrefix = root.endsWith(sep) ? root : root + sep;
+  const inside = (real: string) => real === root || real.startsWith(rootPrefix);
   let sinceYield = 0;
 
   const walk = async (absDir: string, relDir: string, realDir: string, realAncestors: Set<string>): Promise<void> => {
-    const dirents = readdirSync(absDir, { withFileTypes: true });
-    dirents.sort((a, b) => comparePaths(a.name, b.name));
+    const names = readdirSync(absDir);
+    sortNames(names);
+    const absPrefix = absDir.endsWith(sep) ? absDir : absDir + sep;
+    const realPrefix = realDir.endsWith(sep) ? realDir : realDir + sep;
+    const relPrefix = relDir === "" ? "" : `${relDir}/`;
     // rules of this folder first (git reads a folder's .gitignore before looking at its entries);
     // .slipwayignore comes after .gitignore, so it can re-include what git ignores
     for (const name of [".gitignore", ".slipwayignore"]) {
-      if (!dirents.some((d) => d.name === name && d.isFile())) continue;
-      const text = readIfFile(join(absDir, name));
-      if (text !== undefined) ig.add(rebaseIgnoreRules(text, relDir));
+      if (!names.includes(name)) continue;
+      const text = readIfFile(absPrefix + name); // a regular file only
+      if (text === undefined) continue;
+      const rules = rebaseIgnoreRules(text, relDir);
+      if (rules.length === 0) continue;
+      ig.add(rules);
+      hasRules = true;
     }
-    for (const d of dirents) {
+    for (const name of names) {
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((r) => setImmediate(r));
       }
-      if (d.name === ".git") continue; // never part of a bundle
-      const rel = relDir === "" ? d.name : `${relDir}/${d.name}`;
-      const abs = join(absDir, d.name);
-      if (unsafePathReason(rel)) {
+      if (name === ".git") continue; // never part of a bundle
+      const rel = relPrefix + name;
+      // a name from readdir is one segment (no slash, NUL, "." or ".."): only a backslash (or, on
+      // Windows, a drive) can make the path unsafe, and the full check runs only then
+      if ((name.includes("\\") || name.includes(":")) && unsafePathReason(rel)) {
         skipped.push(rel); // e.g. a backslash in a name: could not be materialized safely
         continue;
       }
-      let st: Stats;
+      const abs = absPrefix + name;
+      let st = lstatSync(abs, { throwIfNoEntry: false });
+      if (st === undefined) continue; // removed while walking
       let readFrom = abs;
-      let real = join(realDir, d.name);
-      let lst: Stats;
-      try {
-        lst = lstatSync(abs);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while walking
-        throw e;
-      }
-      if (lst.isSymbolicLink()) {
+      let real = realPrefix + name; // the folder is real, and this entry is not a link (else below)
+      if (st.isSymbolicLink()) {
         try {
           real = realpathSync(abs);
           st = statSync(real);
@@ -79,22 +100,21 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
           continue;
         }
         readFrom = real;
-      } else {
-        st = lst;
       }
       if (st.isDirectory()) {
-        if (ig.ignores(`${rel}/`)) continue;
+        if (hasRules && ig.ignores(`${rel}/`)) continue;
         if (realAncestors.has(real)) {
           skipped.push(rel); // symlink cycle
           continue;
         }
         await walk(abs, rel, real, new Set([...realAncestors, real]));
       } else if (st.isFile()) {
-        if (ig.ignores(rel)) continue;
-        if (skipAbs.has(readFrom) || skipAbs.has(abs)) continue; // the capture index itself
-        entries.push({ path: rel, abs: readFrom, stat: st });
+        if (hasRules && ig.ignores(rel)) continue;
+        // the capture index itself (its name first: no long path is hashed for the other files)
+        if ((skipNames.has(name) || readFrom !== abs) && (skipAbs.has(readFrom) || skipAbs.has(abs))) continue;
+        entries.push({ path: rel, abs: readFrom, stat: { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode } });
       } else {
-        if (ig.ignores(rel)) continue;
+        if (hasRules && ig.ignores(rel)) continue;
         skipped.push(rel); // socket, FIFO, device
       }
     }
@@ -104,6 +124,17 @@ export async function walkSource(sourceDir: string, skipAbs: Set<string>): Promi
 }
 
 const YIELD_EVERY = 512;
+
+/**
+ * Sorts a folder's names in bundle order (comparePaths), which is the engine's own string order
+ * (UTF-16 code units, sorted natively without a call per comparison) unless a name holds a surrogate
+ * (characters from U+10000). The walk's files then come nearly sorted, and sorting the list costs little.
+ */
+function sortNames(names: string[]): void {
+  if (SURROGATE.test(names.join(""))) names.sort(comparePaths);
+  else names.sort();
+}
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Reads a regular file through one descriptor (never blocks on a FIFO swapped in meanwhile). */
 export async function readRegular(path: string): Promise<{ data: Buffer; stat: Stats } | undefined> {
@@ -292,6 +323,7 @@ export async function captureBundle(blobs: BlobStore, options: CaptureOptions): 
   await saveIndexLater(options.format === "flat" ? undefined : { digest: shaped.digest, hash: shaped.hash, root: shaped.manifest.tree! });
 
   const { sorted, manifest, hash } = shaped;
+  if (options.format !== "flat") rememberManifest(hash, manifest); // a checkout in this process compares against it
   skipped.sort(comparePaths);
   return {
     hash,

@@ -268,6 +268,36 @@ describe("the capture index", () => {
     assert.equal(await readFile(join(work, "b/c.txt"), "utf8"), "gamma");
   });
 
+  it("trusts the lines it can read and hashes again the file of a damaged line in the middle of the log", async () => {
+    // the log is parsed as one JSON array when it can be; a damaged line makes that fail, and the lines
+    // are then read one by one, as before: a damaged line costs only its own file
+    const src = await fresh("src");
+    await writeTree(src, { "a.txt": "alpha", "b.txt": "beta", "c.txt": "gamma" });
+    const blobs = new FsBlobStore(await fresh("blobs"));
+    const indexFile = join(await fresh("index"), "i.log");
+    const root = await realpath(src);
+    const claimed = "what the index says";
+    await blobs.put(`files/${sha256(claimed)}`, claimed);
+    const line = async (p: string) => {
+      const st = await stat(join(src, p));
+      return JSON.stringify({ c: st.ctimeMs, h: sha256(claimed), i: st.ino, m: st.mtimeMs, p, s: st.size, t: Date.now() + 60_000 });
+    };
+    const damaged = [
+      '{"p":"b.txt","s":4,', // torn in the middle of the log
+      "[1", // two lines that would read as one value if the log were joined
+      "2]",
+      "1,2", // two values on one line
+    ];
+    for (const bad of damaged) {
+      await writeFile(indexFile, [JSON.stringify({ root, version: 2 }), await line("a.txt"), bad, await line("c.txt"), ""].join("\n"));
+      const r = await captureBundle(blobs, { sourceDir: src, indexFile });
+      const sha = new Map(r.manifest.files.map((f) => [f.path, f.sha256]));
+      assert.equal(sha.get("a.txt"), sha256(claimed), `${bad}: the lines before are read`);
+      assert.equal(sha.get("c.txt"), sha256(claimed), `${bad}: the lines after are read`);
+      assert.equal(sha.get("b.txt"), sha256("beta"), `${bad}: the file without an entry is hashed`);
+    }
+  });
+
   it("reads a version 1 index (one JSON document) and replaces it with a log", async () => {
     const src = await fresh("src");
     await writeTree(src, { "f.txt": "real content" });

@@ -19,7 +19,7 @@ import * as crypto from "node:crypto";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
-import type { BundleFile } from "./manifest.js";
+import type { BundleFile, BundleManifest } from "./manifest.js";
 import { HEX64, STORE_CONCURRENCY, bundleKey, comparePaths, treeKey } from "./paths.js";
 import { runDag } from "../util/dag.js";
 
@@ -159,6 +159,18 @@ const builtHashes = new Map<string, string>();
 export function remember(digest: string, hash: string): void {
   if (builtHashes.size >= 64) builtHashes.clear();
   builtHashes.set(digest, hash);
+}
+// The last bundle this process captured, with its files: a checkout of that bundle in the same
+// process (`run --wait`) compares a kept folder's state.json against this list instead of hashing
+// the state's list to prove it is the bundle.
+let lastCaptured: { hash: string; manifest: BundleManifest } | undefined;
+/** Records that `manifest` (its files sorted and checked) is bundle `hash`, as this process just computed it. */
+export function rememberManifest(hash: string, manifest: BundleManifest): void {
+  lastCaptured = { hash, manifest };
+}
+/** The manifest of bundle `hash` when this process captured it last, else undefined. */
+export function rememberedManifest(hash: string): BundleManifest | undefined {
+  return lastCaptured?.hash === hash ? lastCaptured.manifest : undefined;
 }
 /** sha256 of the list in its order: path, mode, size and sha256 of each file, NUL-separated (no path holds NUL). */
 export function listDigest(files: readonly BundleFile[]): string {

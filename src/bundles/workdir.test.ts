@@ -158,6 +158,35 @@ describe("checkoutBundle and returnWorkDir", () => {
     await assertIsBundle(three.workDir, bundle);
   });
 
+  it("a state.json that does not list the bundle is not trusted, even by the process that captured the bundle", async () => {
+    // this process captured the bundle last: a checkout compares state.json with that list instead of
+    // hashing it; a state that differs (a file's sha256 changed, or one missing) must still be caught
+    const { blobs, bundle, pool, runs } = await setup();
+    const one = await checkoutBundle(blobs, bundle.hash, join(runs, "r1", "work"), pool);
+    await writeFile(join(one.workDir, "train.py"), "print('changed by the task')\n");
+    await rm(join(one.workDir, "lib/util.py"));
+    returnWorkDir(one, pool);
+    const [kept] = (await readdir(join(pool.cacheDir, pool.pool))).filter((n) => !n.startsWith("."));
+    const stateFile = join(pool.cacheDir, pool.pool, kept!, "state.json");
+    const state = JSON.parse(await readFile(stateFile, "utf8")) as { files: [string, number, number, string, number, number, number][] };
+    // the state now vouches for what the task left: train.py's stamps with the changed content's hash
+    const st = await stat(join(pool.cacheDir, pool.pool, kept!, "tree", "train.py"));
+    const train = state.files.find((f) => f[0] === "train.py")!;
+    train.splice(2, 5, st.size, sha256("print('changed by the task')\n"), st.ino, st.mtimeMs, st.ctimeMs);
+    state.files = state.files.filter((f) => f[0] !== "lib/util.py");
+    await writeFile(stateFile, JSON.stringify(state));
+    const two = await checkoutBundle(blobs, bundle.hash, join(runs, "r2", "work"), pool);
+    assert.equal(two.reused, true);
+    assert.equal(two.filesWritten, 2);
+    await assertIsBundle(two.workDir, bundle);
+    returnWorkDir(two, pool);
+    // and a state that lists the bundle (written by that checkout) is trusted: nothing is written
+    const three = await checkoutBundle(blobs, bundle.hash, join(runs, "r3", "work"), pool);
+    assert.equal(three.filesWritten, 0);
+    assert.equal(three.filesKept, bundle.manifest.files.length);
+    await assertIsBundle(three.workDir, bundle);
+  });
+
   it("refuses an unsafe manifest before writing anything, and leaves the kept folder for the next run", async () => {
     const { blobs, bundle, pool, runs } = await setup();
     returnWorkDir(await checkoutBundle(blobs, bundle.hash, join(runs, "r1", "work"), pool), pool);

@@ -20,14 +20,14 @@
 // another of the same job) the bundle is written in full, as materializeBundle does.
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Stats } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { SlipwayError } from "../errors.js";
 import { canonicalJson, sha256 } from "../util/hash.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { BundleFile, BundleManifest } from "./manifest.js";
 import { HEX64, safeJoin } from "./paths.js";
 import { checkFiles, loadManifest, prepareWorkDir, writeBundleFiles } from "./materialize.js";
-import { treeBundleHash } from "./tree.js";
+import { rememberedManifest, treeBundleHash } from "./tree.js";
 
 /** Kept working folders per pool (per job); the oldest beyond this are deleted. */
 export const POOL_SIZE = 2;
@@ -106,9 +106,15 @@ function claim(pool: string, hash: string): { state: State; dir: string } | unde
   return undefined;
 }
 
-/** The files of `state` when they are exactly bundle `hash` (checked by hashing them as the bundle would be), else undefined. */
+/**
+ * The files of `state` when they are exactly bundle `hash`, else undefined: compared one by one with
+ * the bundle this process captured, when it is that one (`run --wait`), else checked by hashing them
+ * as the bundle would be.
+ */
 function manifestFromState(state: State, hash: string): BundleManifest | undefined {
   if (state.bundle !== hash) return undefined;
+  const captured = rememberedManifest(hash);
+  if (captured) return sameFiles(state.files, captured.files) ? captured : undefined;
   try {
     const files = checkFiles(hash, state.files.map(([path, mode, size, sha]) => ({ path, mode, size, sha256: sha })));
     if (treeBundleHash(files) === hash) return { version: 2, files };
@@ -117,6 +123,17 @@ function manifestFromState(state: State, hash: string): BundleManifest | undefin
     /* not the bundle */
   }
   return undefined;
+}
+
+/** `state` lists exactly `files` (path, mode, size, sha256), in the same order. */
+function sameFiles(state: readonly unknown[], files: readonly BundleFile[]): boolean {
+  if (state.length !== files.length) return false;
+  for (let i = 0; i < files.length; i++) {
+    const s = state[i] as StateFile;
+    const f = files[i]!;
+    if (!Array.isArray(s) || s[0] !== f.path || s[1] !== f.mode || s[2] !== f.size || s[3] !== f.sha256) return false;
+  }
+  return true;
 }
 
 function sameStamp(st: Stats, s: StateFile | undefined, f: BundleFile): boolean {
@@ -131,29 +148,40 @@ function sameStamp(st: Stats, s: StateFile | undefined, f: BundleFile): boolean 
  * Returns the files still to be written and how many entries were removed.
  */
 function reconcile(root: string, files: readonly BundleFile[], state: State): { missing: BundleFile[]; kept: Map<string, StateFile>; removed: number } {
-  const wanted = new Map(files.map((f) => [f.path, f]));
+  // It runs before every reused run, so its per-file work is the lstat and two map look-ups: paths are
+  // concatenated (root is absolute and resolved, names from readdir are single segments).
+  const wanted = new Map<string, BundleFile>();
   const dirs = new Set<string>();
   for (const f of files) {
-    const parts = f.path.split("/");
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+    wanted.set(f.path, f);
+    // the folders above the file; a parent already listed has its own parents listed
+    for (let i = f.path.lastIndexOf("/"); i > 0; i = f.path.lastIndexOf("/", i - 1)) {
+      const dir = f.path.slice(0, i);
+      if (dirs.has(dir)) break;
+      dirs.add(dir);
+    }
   }
-  const stamps = new Map(state.files.map((s) => [s[0], s]));
+  const stamps = new Map<string, StateFile>();
+  for (const s of state.files) stamps.set(s[0], s);
   const kept = new Map<string, StateFile>();
   let removed = 0;
   const walk = (abs: string, rel: string) => {
     const st = lstatSync(abs);
     if ((st.mode & 0o700) !== 0o700) chmodSync(abs, 0o755); // a task may have taken its own access away
+    const absPrefix = abs.endsWith(sep) ? abs : abs + sep;
+    const relPrefix = rel === "" ? "" : `${rel}/`;
     for (const name of readdirSync(abs)) {
-      const path = rel === "" ? name : `${rel}/${name}`;
-      const child = join(abs, name);
+      const path = relPrefix + name;
+      const child = absPrefix + name;
       const cst = lstatSync(child);
       if (cst.isDirectory() && dirs.has(path)) {
         walk(child, path);
         continue;
       }
       const f = wanted.get(path);
-      if (f && sameStamp(cst, stamps.get(path), f)) {
-        kept.set(path, stamps.get(path)!);
+      const s = stamps.get(path);
+      if (f && sameStamp(cst, s, f)) {
+        kept.set(path, s!);
         continue;
       }
       if (cst.isDirectory() && (cst.mode & 0o700) !== 0o700) chmodSync(child, 0o755);
@@ -162,7 +190,7 @@ function reconcile(root: string, files: readonly BundleFile[], state: State): { 
     }
   };
   walk(root, "");
-  return { missing: files.filter((f) => !kept.has(f.path)), kept, removed };
+  return { missing: kept.size === files.length ? [] : files.filter((f) => !kept.has(f.path)), kept, removed };
 }
 
 /**
@@ -181,8 +209,11 @@ export async function checkoutBundle(blobs: BlobStore, hash: string, workDir: st
   let manifest: BundleManifest;
   try {
     // the whole bundle is checked before anything is written, and workDir must be missing or empty
-    manifest = (state && manifestFromState(state, hash)) ?? (await loadManifest(blobs, hash));
-    for (const f of manifest.files) safeJoin(root, f.path, "bundle path");
+    const fromState = state && manifestFromState(state, hash);
+    manifest = fromState ?? (await loadManifest(blobs, hash));
+    // every path of a list from state.json passed unsafePathReason (checkFiles), as did those of the
+    // bundle this process captured: clean segments under an absolute folder cannot leave it
+    if (!fromState) for (const f of manifest.files) safeJoin(root, f.path, "bundle path");
     await prepareWorkDir(root);
     rmSync(slotDir, { recursive: true, force: true });
     if (claimed) renameSync(claimed.dir, slotDir);
@@ -217,24 +248,25 @@ export async function checkoutBundle(blobs: BlobStore, hash: string, workDir: st
       removed = 0;
     }
   }
-  const files: StateFile[] = [];
   let newest = 0;
   try {
     if (!reused) real = await prepareWorkDir(root);
     await writeBundleFiles(blobs, real, missing);
-    // what the folder holds now, as the next checkout will compare it
-    for (const f of manifest.files) {
-      const k = kept.get(f.path);
-      if (k) {
-        files.push(k);
-        continue;
-      }
-      const st = lstatSync(safeJoin(real, f.path, "bundle path"));
-      files.push([f.path, f.mode, f.size, f.sha256, st.ino, st.mtimeMs, st.ctimeMs]);
-      newest = Math.max(newest, st.ctimeMs, st.mtimeMs);
-    }
     mkdirSync(slotDir, { recursive: true });
+    // a folder kept exactly as state.json describes it keeps that file; otherwise it is written anew
     if (!state || missing.length > 0 || removed > 0 || state.bundle !== hash) {
+      // what the folder holds now, as the next checkout will compare it
+      const files: StateFile[] = [];
+      for (const f of manifest.files) {
+        const k = kept.get(f.path);
+        if (k) {
+          files.push(k);
+          continue;
+        }
+        const st = lstatSync(safeJoin(real, f.path, "bundle path"));
+        files.push([f.path, f.mode, f.size, f.sha256, st.ino, st.mtimeMs, st.ctimeMs]);
+        newest = Math.max(newest, st.ctimeMs, st.mtimeMs);
+      }
       writeFileSync(join(slotDir, "state.json"), JSON.stringify({ version: 1, bundle: hash, files } satisfies State));
     }
   } catch (e) {

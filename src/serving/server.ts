@@ -29,6 +29,7 @@ import type { AppConfig } from "./apps/config.js";
 import { createAppProxy, type AppAccess } from "./apps/proxy.js";
 import { serverEnvironment } from "./control.js";
 import { EndpointSync, recordedEndpoints as recordedEndpointRows, type RecordedEndpoint } from "./endpoint-sync.js";
+import { ENDPOINT_CHANGES } from "../store/state/notifications.js";
 
 export interface ServerOptions {
   port: number;
@@ -373,15 +374,32 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
     });
   }
 
-  // The recorded endpoints, followed every few seconds (a pass at a time), once the restore is done.
+  // The recorded endpoints, followed once the restore is done, a pass at a time: at once when the state
+  // database announces a change of an endpoint's record (PostgreSQL's notifications, migration 0012),
+  // and every few seconds in any case (SQLite announces nothing; a notification may be missed).
   let syncing: Promise<unknown> | undefined;
-  const syncTimer = setInterval(() => {
-    syncing ??= restored
+  let syncAgain = false;
+  const syncNow = () => {
+    if (syncing) return void (syncAgain = true);
+    syncing = restored
       .then(() => sync.pass())
       .catch((e: Error) => options.log(`endpoint sync: ${e.message}`))
-      .finally(() => (syncing = undefined));
-  }, env.endpointSyncMs);
+      .finally(() => {
+        syncing = undefined;
+        if (syncAgain && !closing) {
+          syncAgain = false;
+          syncNow();
+        }
+      });
+  };
+  const syncTimer = setInterval(syncNow, env.endpointSyncMs);
   syncTimer.unref();
+  const stopListening = restored
+    .then(() => stores.state.listen(ENDPOINT_CHANGES, syncNow, (e) => options.log(`endpoint sync: listening for changes: ${e.message}`)))
+    .catch((e: Error) => {
+      options.log(`endpoint sync: cannot listen for changes (${e.message}); looking every ${env.endpointSyncMs} ms`);
+      return undefined;
+    });
 
   // Idle: no endpoint served or restoring, no request for idleExitMs, none recorded in state (the TTL
   // loop then has nothing to do either), and no background work that keeps it (deployed schedules).
@@ -419,6 +437,7 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
         clearInterval(idleCheck);
         clearInterval(retention);
         clearInterval(syncTimer);
+        await (await stopListening)?.();
         stopRetention.abort();
         await background?.stop().catch((e: Error) => options.log(`background work: ${e.message}`));
         const drainMs = options.drainMs ?? 30_000;

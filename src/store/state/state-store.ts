@@ -8,6 +8,7 @@ import { ModelStore, TokenStore } from "./model-store.js";
 import { BackgroundStore } from "./background-store.js";
 import { PipelineStore } from "./pipeline-store.js";
 import { TtlStore } from "./ttl-store.js";
+import type { StateNotifications } from "./notifications.js";
 import type { Database, DeploymentsTable, JournalTable, LocksTable, ResourcesTable, SettingsTable } from "./tables.js";
 
 export type DeploymentRow = DeploymentsTable;
@@ -30,7 +31,13 @@ export class StateStore {
     readonly db: Kysely<Database>,
     readonly dialect: "sqlite" | "postgres",
     private readonly migrationLock?: MigrationLock,
+    private readonly notifications?: StateNotifications,
   ) {}
+
+  /** Calls `onChange` when a change on `channel` (notifications.ts) is committed; undefined when this database announces none (SQLite). */
+  listen(channel: string, onChange: () => void, onError: (e: Error) => void): Promise<() => Promise<void>> | undefined {
+    return this.notifications?.listen(channel, onChange, onError);
+  }
 
   /**
    * Brings the schema up to date. Safe when many processes open a fresh database at once: migrations

@@ -12,6 +12,7 @@ import * as m0008 from "./0008_model_promotions.js";
 import * as m0009 from "./0009_target_ttl.js";
 import * as m0010 from "./0010_run_cancel_requests.js";
 import * as m0011 from "./0011_inference_postgres.js";
+import * as m0012 from "./0012_endpoint_notifications.js";
 
 const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> }> = {
   "0001_initial": m0001,
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<any>, ctx: MigrationContext): P
   "0009_target_ttl": m0009,
   "0010_run_cancel_requests": m0010,
   "0011_inference_postgres": m0011,
+  "0012_endpoint_notifications": m0012,
 };
 
 export interface MigrationContext {
@@ -34,7 +36,7 @@ export interface MigrationContext {
    * unless told "C", and then the same state would list (and hash) in a different order.
    */
   key: RawBuilder<unknown>;
-  /** For what exists on one backend only (PostgreSQL's inference table: 0011). */
+  /** For what exists on one backend only (PostgreSQL's inference table: 0011; its notifications: 0012). */
   dialect: "sqlite" | "postgres";
 }
 
