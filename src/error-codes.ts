@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   secret_in_command: { exit: 2, http: 400, description: "a job's command holds a secret value, which would be stored in its bundle" },
   kubernetes_unreachable_store: { exit: 2, http: 400, description: "a target whose runs execute on Kubernetes keeps its state, blobs or archives in local folders its pods cannot reach (not under `executor.volume`); nothing was run" },
   kubernetes_unsupported: { exit: 2, http: 400, description: "a run cannot be carried into a Kubernetes pod as it is (a value holds the control character U+0001); nothing was run" },
+  endpoint_on_kubernetes: { exit: 2, http: 409, description: "`endpoints query` of an endpoint served on Kubernetes (`serving: { type: kubernetes }`): the local gateway does not serve it; query its Service in the cluster" },
   unknown_model: { exit: 2, http: 404, description: "a `models` command names a model that is neither declared nor registered" },
   unknown_model_version: { exit: 2, http: 404, description: "no such model version or alias" },
   unknown_artifact_version: { exit: 2, http: 404, description: "`artifacts promote` of a version the source target's store does not hold" },
@@ -144,6 +145,7 @@ export const ERROR_CODES = {
   query_failed: { exit: 1, http: 502, description: "`endpoints query`: the endpoint answered neither 2xx nor 400, 401, 403 (for example 404, 500, 503)" },
   pipeline_failed: { exit: 1, http: 500, description: "`pipelines run` (in the foreground) or `status`: the pipeline run ended without succeeding (failed or cancelled)" },
   executor_failed: { exit: 1, http: 502, description: "the target's executor could not take a run: a Slurm command failed or is missing, or the Kubernetes API refused or could not be reached (the message has its error); the run is recorded failed" },
+  kubernetes_serving_failed: { exit: 1, http: 502, description: "a target with `serving: { type: kubernetes }`: the Kubernetes API refused an endpoint's Deployment or Service (403 forbidden, 409 conflict, an object Slipway does not manage) or could not be reached; the message has its error and how to fix it" },
   checks_failed: { exit: 1, http: 500, description: "`doctor`: a check failed; each failed check says how to fix it" },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -24,7 +24,7 @@ export function printPlan(out: Output, plan: PlanJson, heading: string): void {
   out.line(out.style("bold", `${heading}:`));
   for (const a of plan.actions) {
     const [sym, color] = SYMBOL[a.action];
-    out.line(`  ${out.style(color, sym.padEnd(3))} ${a.action.padEnd(7)} ${a.address}${a.phase ? out.style("dim", `  (phase ${a.phase})`) : ""}`);
+    out.line(`  ${out.style(color, sym.padEnd(3))} ${a.action.padEnd(7)} ${a.address}${a.phase ? out.style("dim", `  (phase ${a.phase})`) : ""}${a.placement ? out.style("dim", `  (${a.placement})`) : ""}`);
     for (const c of a.changes) out.line(out.style("dim", `        ${c.path}: ${show(c, "before")} -> ${show(c, "after")}`));
   }
   out.line(summaryLine(plan));

@@ -168,6 +168,37 @@ export const executorSchema = z
   .describe("Where the target's runs execute: { type: local } (default), { type: slurm, partition, account, qos } or { type: kubernetes, namespace, image }");
 export type ExecutorConfig = z.infer<typeof executorSchema>;
 
+/** Where a target's endpoints are served: by this home's gateway (default) or as Deployments and Services on Kubernetes. */
+export const servingSchema = z
+  .strictObject({
+    type: z.enum(["local", "kubernetes"]).describe("local: the gateway of this home's server (default); kubernetes: a Deployment and a Service per endpoint, made at deploy time through the official client library"),
+    namespace: k8sName("namespace").max(63).optional().describe("kubernetes (required): the namespace the endpoints' Deployments and Services are made in"),
+    image: z
+      .string()
+      .min(1)
+      .max(1000)
+      .regex(/^[^\s]+$/, "an image reference without spaces, e.g. registry.example.com/ml/shop-serving:1.4")
+      .optional()
+      .describe("kubernetes (required): the image every endpoint's container runs; its entrypoint serves the Open Inference Protocol on port 8080 (as for `slipway export k8s`)"),
+    context: z.string().min(1).max(253).optional().describe("kubernetes: the kubeconfig context to use (default: the kubeconfig's current context)"),
+    service_account: k8sName("service account").optional().describe("kubernetes: the service account of the endpoints' pods (default: the namespace's default)"),
+    secret: k8sName("Secret").optional().describe("kubernetes: the Secret the containers read secret values from, by key (default: <project>-secrets, as `slipway export` names it)"),
+    image_pull_policy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("kubernetes: the containers' imagePullPolicy (default IfNotPresent)"),
+  })
+  .superRefine((s, ctx) => {
+    if (s.type === "local") {
+      for (const key of ["namespace", "image", "context", "service_account", "secret", "image_pull_policy"] as const) {
+        if (s[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `${key} applies to serving of type kubernetes, not local` });
+      }
+      return;
+    }
+    for (const key of ["namespace", "image"] as const) {
+      if (s[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `serving of type kubernetes needs \`${key}\`` });
+    }
+  })
+  .describe("Where the target's endpoints are served: { type: local } (default: this home's gateway) or { type: kubernetes, namespace, image }");
+export type ServingConfig = z.infer<typeof servingSchema>;
+
 /** The target's own notification events (its TTL); pipelines have theirs in the pipeline's `notifications:`. */
 export const TARGET_EVENTS = ["deletion_upcoming", "deletion_done", "deletion_failed"] as const;
 export type TargetEvent = (typeof TARGET_EVENTS)[number];
@@ -229,6 +260,7 @@ export const targetSchema = z.strictObject({
   state: backend.optional(),
   blobs: blobsBackend.optional(),
   executor: executorSchema.optional(),
+  serving: servingSchema.optional(),
   archives: archives.optional().describe("Overrides the project's archive stores for this target"),
   retention: retention.optional().describe("Overrides the project's retention for this target"),
 });

@@ -12,6 +12,8 @@ import { loadHomeConfig } from "../config/home-config.js";
 import { compile, type ProjectOptions } from "../operations/context.js";
 import { executorFor } from "../executors/index.js";
 import { kubeClient } from "../executors/kubernetes/client.js";
+import { checkServingAccess } from "../serving/kubernetes/cluster.js";
+import type { ServingConfig } from "../config/schema.js";
 import { readServerInfo, type ServerInfo } from "../serving/server-file.js";
 import { processAlive } from "../util/run-script.js";
 import { checkBackendReach, readHomeBackends, resolvedBackends, type ResolvedBackends } from "./backends.js";
@@ -57,6 +59,7 @@ export async function runDoctor(options: ProjectOptions, env: RuntimeEnv): Promi
     checks.push(...(await checkBackendReach(target.config, `for target ${target.name}`)));
     if (target.config.executor?.type === "slurm") checks.push(checkSlurm(target.name, env));
     else if (target.config.executor?.type === "kubernetes") checks.push(...(await checkKubernetes(project.compiled!, env)));
+    if (target.config.serving?.type === "kubernetes") checks.push(await checkKubernetesServing(target.name, target.config.serving));
   } else if (home.config) {
     checks.push(...(await checkBackendReach(home.config, "for this home")));
     if (home.config.executor?.type === "slurm") checks.push(checkSlurm("", env, "this home"));
@@ -267,6 +270,17 @@ export async function checkKubernetes(compiled: CompiledProject, env: RuntimeEnv
     checks.push({ name: "kubernetes stores", status: "fail", message: (e as SlipwayError).message, fix: (e as SlipwayError).hint });
   }
   return checks;
+}
+
+/** A target whose endpoints are served on Kubernetes: the API answers and its Deployments and Services can be listed in the namespace (reads only). */
+async function checkKubernetesServing(target: string, serving: ServingConfig): Promise<Check> {
+  try {
+    const said = await checkServingAccess({ namespace: serving.namespace!, ...(serving.context ? { context: serving.context } : {}) });
+    return { name: "kubernetes serving", status: "ok", message: `${said}, for target ${target}` };
+  } catch (e) {
+    const err = e as SlipwayError;
+    return { name: "kubernetes serving", status: "fail", message: `${err.message}; target ${target} serves its endpoints on Kubernetes`, fix: err.hint ?? "set KUBECONFIG to a kubeconfig whose context reaches the cluster" };
+  }
 }
 
 function executable(file: string): boolean {

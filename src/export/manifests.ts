@@ -18,11 +18,12 @@ import { parseDuration } from "../util/duration.js";
 import { assertNoSecret, k8sLiteral, secretEnv, splitEnvironment, withReferences, type ModuleEnvironment } from "../util/kubernetes/environment.js";
 import { resourcesOf } from "../util/kubernetes/resources.js";
 import { DATA_KEY, dnsLabel, objectName } from "../util/kubernetes/names.js";
+import { endpointObjects, SERVING_PORT, slipwayLabels } from "../serving/kubernetes/objects.js";
 
 /** Where the image holds the project (the folder with slipway.yaml). */
 export const WORKSPACE = "/workspace";
-/** The port an endpoint's container serves the Open Inference Protocol on. */
-export const SERVING_PORT = 8080;
+/** The port an endpoint's container serves the Open Inference Protocol on (the builder is shared with deploy-time serving). */
+export { SERVING_PORT };
 
 export interface Parameters {
   image: string;
@@ -59,8 +60,7 @@ export function buildManifests(compiled: CompiledProject, p: Parameters): Export
   const manifests: Manifest[] = [];
   const secretKeys = new Set<string>();
 
-  const labels = (extra: Record<string, string> = {}) =>
-    sortKeys({ "app.kubernetes.io/managed-by": p.managedBy, "app.kubernetes.io/part-of": dnsLabel(project), "slipway.dev/project": dnsLabel(project), "slipway.dev/target": dnsLabel(target), ...extra });
+  const labels = (extra: Record<string, string> = {}) => slipwayLabels(project, target, p.managedBy, extra);
   const meta = (name: string, address: string, extra: Record<string, string> = {}) => ({ name, labels: labels(extra), ...(address ? { annotations: { "slipway.dev/address": address } } : {}) });
 
   // Each module's environment, once.
@@ -161,46 +161,21 @@ export function buildManifests(compiled: CompiledProject, p: Parameters): Export
   for (const r of byKind<EndpointSpec>("endpoint")) {
     const env = environmentOf(r);
     const name = objectName(project, r.name);
-    const select = { "slipway.dev/endpoint": dnsLabel(r.name), "slipway.dev/project": dnsLabel(project) };
-    const served = r.spec.served.map((s) => ({ model: s.model, ...(s.version !== undefined ? { version: s.version } : {}), ...(s.alias !== undefined ? { alias: s.alias } : {}), ...(s.percent !== undefined ? { percent: s.percent } : {}) }));
-    const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10 });
-    const deployment: V1Deployment = {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: meta(name, r.address, { "slipway.dev/endpoint": dnsLabel(r.name) }),
-      spec: {
-        replicas: p.replicas(r.name, r.spec.replicas.min) as number,
-        selector: { matchLabels: select },
-        template: {
-          metadata: { labels: labels(select) },
-          spec: {
-            containers: [
-              {
-                name: "server",
-                image: p.image,
-                imagePullPolicy: p.imagePullPolicy,
-                ports: [{ name: "http", containerPort: SERVING_PORT }],
-                envFrom: [{ configMapRef: { name: env.configMap } }],
-                env: [
-                  ...secretEnv(env.secretKeys, p.secretName),
-                  { name: "SLIPWAY_ENDPOINT", value: r.name },
-                  { name: "SLIPWAY_SERVED", value: k8sLiteral(JSON.stringify(served)) },
-                  { name: "SLIPWAY_PORT", value: String(SERVING_PORT) },
-                ],
-                readinessProbe: probe("/v2/health/ready"),
-                livenessProbe: probe("/v2/health/live"),
-              },
-            ],
-          },
-        },
-      },
-    };
-    const service: V1Service = {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: meta(name, r.address, { "slipway.dev/endpoint": dnsLabel(r.name) }),
-      spec: { type: "ClusterIP", selector: select, ports: [{ name: "http", port: 80, targetPort: "http" }] },
-    };
+    const { deployment, service } = endpointObjects({
+      project,
+      target,
+      endpoint: r.name,
+      address: r.address,
+      name,
+      managedBy: p.managedBy,
+      image: p.image,
+      imagePullPolicy: p.imagePullPolicy,
+      replicas: p.replicas(r.name, r.spec.replicas.min),
+      served: r.spec.served,
+      environment: { configMap: env.configMap },
+      secretKeys: env.secretKeys,
+      secretName: p.secretName,
+    });
     manifests.push({ file: `endpoint-${name}.yaml`, address: r.address, objects: [deployment, service] });
   }
 

@@ -5,6 +5,7 @@ import type { ArtifactStore } from "../artifacts/store.js";
 import type { EnvironmentContext } from "../compute/environments.js";
 import type { ProcessIO } from "../compute/venv.js";
 import type { AppControl, ServingControl } from "../serving/control.js";
+import type { EndpointCluster } from "../serving/kubernetes/cluster.js";
 import type { ArchiveStores } from "../store/archives.js";
 import type { BlobStore } from "../store/blobs/blob-store.js";
 import type { ModelStore } from "../store/state/model-store.js";
@@ -26,6 +27,8 @@ export interface TargetServices {
   environments(io: ProcessIO): EnvironmentContext;
   /** The server that serves this target's endpoints. */
   serving: ServingControl;
+  /** Kubernetes, for a target whose endpoints are served there (`serving: { type: kubernetes }`). */
+  cluster: EndpointCluster;
   /** The server that runs this target's apps. */
   apps: AppControl;
 }

@@ -9,6 +9,7 @@ import { toUserName, type RuntimeEnv } from "../env.js";
 import { planChanges } from "../engine/plan.js";
 import { silentReporter } from "../engine/reporter.js";
 import type { EndpointOutputs } from "../kinds/endpoint/index.js";
+import { kubernetesEndpointCluster, type DeploymentReadiness, type EndpointCluster } from "../serving/kubernetes/cluster.js";
 import { createToken, type Identity } from "../serving/auth.js";
 import { adminCall, ensureServer, fetchRetrying, runningServer } from "../serving/control.js";
 import { openInferenceReader, type InferenceRow } from "../serving/inference-table.js";
@@ -27,6 +28,32 @@ export interface EndpointView {
   expiresAt: string | null;
   /** The user who first deployed it (CAN_MANAGE). */
   owner: string | null;
+  /** Only for an endpoint served on Kubernetes: its Deployment's readiness as the API reports it now. */
+  kubernetes?: KubernetesEndpointView;
+}
+
+export interface KubernetesEndpointView {
+  namespace: string;
+  /** The Deployment's and the Service's name. */
+  name: string;
+  state: DeploymentReadiness["state"];
+  replicas: number;
+  readyReplicas: number;
+  reason?: string;
+}
+
+/** The readiness of each endpoint served on Kubernetes, by name (asked of the API at once; never throws). */
+export async function kubernetesReadiness(recorded: ReadonlyArray<{ name: string; outputs: Record<string, unknown> }>, cluster: EndpointCluster = kubernetesEndpointCluster()): Promise<Map<string, KubernetesEndpointView>> {
+  const out = new Map<string, KubernetesEndpointView>();
+  await Promise.all(
+    recorded.map(async (r) => {
+      const k = (r.outputs as Partial<EndpointOutputs>).kubernetes;
+      if (!k) return;
+      const d = await cluster.readiness({ namespace: k.namespace, ...(k.context ? { context: k.context } : {}) }, k.name);
+      out.set(r.name, { namespace: k.namespace, name: k.name, state: d.state, replicas: d.replicas, readyReplicas: d.readyReplicas, ...(d.reason ? { reason: d.reason } : {}) });
+    }),
+  );
+  return out;
 }
 
 export async function listEndpoints(options: ProjectOptions, ctx: OperationContext): Promise<EndpointView[]> {
@@ -36,15 +63,32 @@ export async function listEndpoints(options: ProjectOptions, ctx: OperationConte
     const recorded = (await stores.state.forTarget(compiled.project.name, compiled.project.target.name).listResources()).filter((r) => r.kind === "endpoint");
     const server = await runningServer(ctx.env);
     const live = server ? await adminCall<Array<{ name: string; served: Array<{ model: string; version: number; ready: boolean }> }>>(server, "/admin/status") : [];
+    const onKubernetes = await kubernetesReadiness(recorded);
     return recorded.map((r) => {
       const o = r.outputs as EndpointOutputs;
+      const k = onKubernetes.get(r.name);
+      if (o.kubernetes && k) {
+        // Served by its Deployment, not the gateway: ready is the Deployment's (null when the API cannot be asked).
+        const ready = k.state === "unknown" ? null : k.state === "ready";
+        return {
+          name: r.name,
+          url: o.url,
+          configVersion: o.kubernetes.configVersion,
+          served: o.kubernetes.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready })),
+          deployedAt: o.deployed_at,
+          expiresAt: o.expires_at,
+          owner: o.owner ?? null,
+          kubernetes: k,
+        };
+      }
+      const config = o.config!;
       const l = live.find((e) => e.name === r.name);
       return {
         name: r.name,
         // The running server's address (it may have restarted on another port since the deploy).
         url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : o.url,
-        configVersion: o.config.configVersion,
-        served: o.config.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready: l ? (l.served.find((x) => x.model === s.model && x.version === s.version)?.ready ?? false) : null })),
+        configVersion: config.configVersion,
+        served: config.served.map((s) => ({ model: s.model, version: s.version, percent: s.percent, ready: l ? (l.served.find((x) => x.model === s.model && x.version === s.version)?.ready ?? false) : null })),
         deployedAt: o.deployed_at,
         expiresAt: o.expires_at,
         owner: o.owner ?? null,
@@ -58,7 +102,13 @@ export async function queryEndpoint(options: ProjectOptions & { name: string; da
   const compiled = compileFor(options, ctx);
   await authorizeFor(compiled, ctx, "CAN_QUERY", "endpoints query", `endpoint.${options.name}`);
   return withStores(compiled, ctx.env, async (stores) => {
-    await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
+    const outputs = await knownEndpoint(stores, compiled.project.name, compiled.project.target.name, options.name);
+    const k = outputs.kubernetes;
+    if (k) {
+      throw new SlipwayError("endpoint_on_kubernetes", `endpoint ${options.name} is served on Kubernetes (Service ${k.namespace}/${k.name}), not by this home's gateway`, {
+        hint: `query it from inside the cluster at ${outputs.url ?? `http://${k.name}.${k.namespace}.svc`} (the Open Inference Protocol of its image), or from here through \`kubectl port-forward -n ${k.namespace} service/${k.name} 8080:80\``,
+      });
+    }
     try {
       JSON.parse(options.data);
     } catch (e) {
@@ -121,11 +171,12 @@ async function localToken(stores: Stores, env: RuntimeEnv): Promise<string> {
   return token;
 }
 
-async function knownEndpoint(stores: Stores, project: string, target: string, name: string): Promise<void> {
-  const names = (await stores.state.forTarget(project, target).listResources()).filter((r) => r.kind === "endpoint").map((r) => r.name);
-  if (!names.includes(name)) {
-    throw new InvalidInputError([{ message: `no endpoint ${name} is deployed to ${project}/${target}`, hint: didYouMean(name, names) ?? (names.length ? `endpoints: ${names.join(", ")}` : "deploy one first") }], "unknown_endpoint");
-  }
+async function knownEndpoint(stores: Stores, project: string, target: string, name: string): Promise<Partial<EndpointOutputs>> {
+  const recorded = (await stores.state.forTarget(project, target).listResources()).filter((r) => r.kind === "endpoint");
+  const names = recorded.map((r) => r.name);
+  const found = recorded.find((r) => r.name === name);
+  if (found) return found.outputs as Partial<EndpointOutputs>;
+  throw new InvalidInputError([{ message: `no endpoint ${name} is deployed to ${project}/${target}`, hint: didYouMean(name, names) ?? (names.length ? `endpoints: ${names.join(", ")}` : "deploy one first") }], "unknown_endpoint");
 }
 
 /**

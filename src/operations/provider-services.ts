@@ -5,6 +5,7 @@ import type { EnvironmentContext } from "../compute/environments.js";
 import type { RuntimeEnv } from "../env.js";
 import type { TargetServices } from "../kinds/services.js";
 import { localAppControl, localServingControl } from "../serving/control.js";
+import { kubernetesEndpointCluster } from "../serving/kubernetes/cluster.js";
 import type { ArchiveStores } from "../store/archives.js";
 import { blobStoreAt, type Stores } from "../store/open.js";
 
@@ -20,6 +21,8 @@ export function providerServices(env: RuntimeEnv, stores: Stores, project: strin
     artifacts,
     environments: (io): EnvironmentContext => ({ home: env.home, project, target, compute, artifacts, user: env.user, clock: env.clock, io }),
     serving: localServingControl(env, project, target),
+    // Loads the client library only when an endpoint served on Kubernetes is applied.
+    cluster: kubernetesEndpointCluster(),
     apps: localAppControl(env, project, target),
   };
 }

@@ -6,6 +6,7 @@ import { iso } from "../clock.js";
 import { planChanges, type PlanSummary } from "../engine/plan.js";
 import { resolveServedAliases } from "../kinds/endpoint/refresh.js";
 import { endpointServing, type Serving } from "../serving/reconcile.js";
+import { kubernetesReadiness, type KubernetesEndpointView } from "./endpoints.js";
 import type { DeploymentRow, SettingRow } from "../store/state/state-store.js";
 import { libraryDrift, type LibraryDrift } from "../compute/drift.js";
 import { authorizeFor, compileFor, withStores, type ControlPlaneAccess, type OperationContext, type ProjectOptions } from "./context.js";
@@ -35,7 +36,8 @@ export interface StatusResult {
    */
   drift: LibraryDrift[];
   /** Deployed endpoints, when each expires under the target's TTL, and whether the local server serves it now. */
-  endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null; serving: Serving }>;
+  /** serving: the gateway's, or for an endpoint served on Kubernetes its Deployment's readiness (with the detail in `kubernetes`). */
+  endpoints: Array<{ name: string; url: string; deployedAt: string; expiresAt: string | null; serving: Serving | "unknown"; kubernetes?: KubernetesEndpointView }>;
   /**
    * Who may do what on the target: the config's grants as deployed (per resource), grants made through
    * the control plane, and the owner (CAN_MANAGE). Sorted by resource (the target first), level, principal.
@@ -85,7 +87,12 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       ctx.controlPlaneAccess?.(project.name, project.target.name),
     ]);
     await resolveServedAliases(compiled.resources, stores.state.models(project.name, project.target.name));
-    const { server, serving } = await endpointServing(ctx.env, recorded.filter((r) => r.kind === "endpoint").map((r) => r.name));
+    const endpointRecords = recorded.filter((r) => r.kind === "endpoint");
+    const onKubernetes = await kubernetesReadiness(endpointRecords);
+    const { server, serving } = await endpointServing(
+      ctx.env,
+      endpointRecords.filter((r) => !onKubernetes.has(r.name)).map((r) => r.name),
+    );
     const resources: Record<string, number> = {};
     const perModule = new Map<string, number>();
     for (const r of recorded) {
@@ -118,7 +125,13 @@ export async function status(options: ProjectOptions, ctx: OperationContext): Pr
       endpoints: recorded
         .filter((r) => r.kind === "endpoint")
         // The running server's address when there is one (it may have restarted on another port).
-        .map((r) => ({ name: r.name, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null, serving: serving.get(r.name) ?? "no_server" })),
+        .map((r) => {
+          const base = { name: r.name, deployedAt: String(r.outputs.deployed_at ?? r.updatedAt), expiresAt: (r.outputs.expires_at as string | null | undefined) ?? null };
+          const k = onKubernetes.get(r.name);
+          // On Kubernetes: its Service's in-cluster address and its Deployment's readiness (the gateway does not serve it).
+          if (k) return { ...base, url: String(r.outputs.url ?? ""), serving: k.state === "ready" ? ("ready" as const) : k.state === "unknown" ? ("unknown" as const) : ("not_ready" as const), kubernetes: k };
+          return { ...base, url: server ? `${server.url}/serving-endpoints/${r.name}/invocations` : String(r.outputs.url ?? ""), serving: serving.get(r.name) ?? "no_server" };
+        }),
       permissions: targetGrants(recorded, controlPlane, firstDeployer),
       ttl: await ttlInfo(compiled, stores, ctx.env.clock.now()),
     };

@@ -41,6 +41,11 @@ export async function recordedEndpoint(w: Where): Promise<{ config: EndpointConf
   const { project } = w.compiled;
   const recorded = (await w.stores.state.forTarget(project.name, project.target.name).listResources()).find((r) => r.address === `endpoint.${w.stage.endpoint}`);
   const config = recorded?.outputs.config as EndpointConfig | undefined;
+  if (recorded?.outputs.kubernetes) {
+    throw new SlipwayError("invalid_config", `endpoint ${w.stage.endpoint} of ${project.name}/${project.target.name} is served on Kubernetes (serving: { type: kubernetes }): a rollout shifts the gateway's traffic, which does not serve it`, {
+      hint: "serve a new version with a deploy (served: [{ model, version }]) instead, or roll out on a target served by the gateway",
+    });
+  }
   if (!recorded || !config) throw new SlipwayError("not_deployed", `endpoint ${w.stage.endpoint} is not deployed to ${project.name}/${project.target.name}`, { hint: `deploy it first (a deploy stage before the rollout, or slipway deploy -t ${project.target.name})` });
   return { config, module: recorded.module };
 }

@@ -92,7 +92,7 @@ export function toStatus(d: FieldsOf<"status">): StatusResult {
     resources: { ...d.resources },
     pending: { ...d.pending },
     drift: d.drift.map(toDrift),
-    endpoints: d.endpoints.map((e) => ({ name: e.name, url: e.url, deployedAt: e.deployed_at, expiresAt: e.expires_at, serving: e.serving })),
+    endpoints: d.endpoints.map((e) => ({ name: e.name, url: e.url, deployedAt: e.deployed_at, expiresAt: e.expires_at, serving: e.serving, ...(e.kubernetes ? { kubernetes: kubernetesFrom(e.kubernetes) } : {}) })),
     permissions: d.permissions.map((g) => ({ resource: g.resource, level: g.level, principalKind: g.principal_kind, principal: g.principal, source: g.source })),
     ttl: d.ttl
       ? {
@@ -183,7 +183,7 @@ export function toApps(d: FieldsOf<"apps list">): AppView[] {
 }
 
 export function toEndpoints(d: FieldsOf<"endpoints list">): EndpointView[] {
-  return d.endpoints.map((e) => ({ name: e.name, url: e.url, configVersion: e.config_version, served: e.served.map((s) => ({ ...s })), deployedAt: e.deployed_at, expiresAt: e.expires_at, owner: e.owner }));
+  return d.endpoints.map((e) => ({ name: e.name, url: e.url, configVersion: e.config_version, served: e.served.map((s) => ({ ...s })), deployedAt: e.deployed_at, expiresAt: e.expires_at, owner: e.owner, ...(e.kubernetes ? { kubernetes: kubernetesFrom(e.kubernetes) } : {}) }));
 }
 
 export function toInferenceRows(d: FieldsOf<"endpoints logs">): InferenceRow[] {
@@ -262,4 +262,9 @@ export function toArchiveListing(d: FieldsOf<"archives list">): ArchiveListing {
     groups: d.groups.map((g) => ({ name: g.name, count: g.count, bytes: g.bytes, modified: g.modified, entries: g.entries.map((e) => ({ key: e.key, size: e.size, modified: e.modified })) })),
     hidden: d.hidden,
   };
+}
+
+/** An endpoint served on Kubernetes, from its document part. */
+function kubernetesFrom(k: { namespace: string; name: string; state: "ready" | "progressing" | "missing" | "unknown"; replicas: number; ready_replicas: number; reason?: string }) {
+  return { namespace: k.namespace, name: k.name, state: k.state, replicas: k.replicas, readyReplicas: k.ready_replicas, ...(k.reason !== undefined ? { reason: k.reason } : {}) };
 }

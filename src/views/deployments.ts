@@ -1,6 +1,7 @@
 // Public JSON of validate, plan, deploy / destroy / rollback, status, history and settings: each field
 // named and copied here, so renaming an internal field cannot change a document.
 import { ttlInfoSchema, ttlInfoView } from "./ttl.js";
+import { kubernetesEndpointSchema, kubernetesEndpointView } from "./endpoints.js";
 import { z } from "zod";
 import type { LibraryDrift } from "../compute/drift.js";
 import type { Plan } from "../engine/plan.js";
@@ -48,6 +49,8 @@ export const actionSchema = lazy(() =>
     phase: z.number().int(),
     action: z.enum(["create", "update", "replace", "delete"]),
     changes: z.array(changeSchema()),
+    /** Only when the action takes effect outside this home: an endpoint served on Kubernetes ("Kubernetes: Deployment and Service NAMESPACE/NAME"). */
+    placement: z.string().optional(),
   }),
 );
 
@@ -195,7 +198,17 @@ export const statusSchema = lazy(() =>
     resources: z.record(z.string(), z.number().int()),
     pending: summarySchema(),
     drift: z.array(driftSchema()),
-    endpoints: z.array(z.strictObject({ name: z.string(), url: z.string(), deployed_at: z.string(), expires_at: z.string().nullable(), serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server"]) })),
+    /** serving: the gateway's (ready, not_ready, restoring, not_served, no_server), or for an endpoint served on Kubernetes its Deployment's (ready, not_ready, unknown when the API cannot be asked; `kubernetes` has the detail). */
+    endpoints: z.array(
+      z.strictObject({
+        name: z.string(),
+        url: z.string(),
+        deployed_at: z.string(),
+        expires_at: z.string().nullable(),
+        serving: z.enum(["ready", "not_ready", "restoring", "not_served", "no_server", "unknown"]),
+        kubernetes: kubernetesEndpointSchema().optional(),
+      }),
+    ),
     /**
      * Who may do what on the target: `resource` an address, or null for the whole target; `source`
      * config (the deployed `permissions:`), granted (`slipway permissions grant`) or owner (CAN_MANAGE).
@@ -226,7 +239,7 @@ export function statusView(s: StatusResult): Infer<typeof statusSchema> {
     resources: { ...s.resources },
     pending: summaryView(s.pending),
     drift: s.drift.map(driftView),
-    endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving })),
+    endpoints: s.endpoints.map((e) => ({ name: e.name, url: e.url, deployed_at: e.deployedAt, expires_at: e.expiresAt, serving: e.serving, ...(e.kubernetes ? { kubernetes: kubernetesEndpointView(e.kubernetes) } : {}) })),
     permissions: s.permissions.map((g) => ({ resource: g.resource, level: g.level, principal_kind: g.principalKind, principal: g.principal, source: g.source })),
     ttl: s.ttl ? ttlInfoView(s.ttl) : null,
   };

@@ -1,12 +1,29 @@
 // Public JSON of the endpoints and tokens commands.
 import { z } from "zod";
 import { queryErrorCode } from "../error-codes.js";
-import type { EndpointView } from "../operations/endpoints.js";
+import type { EndpointView, KubernetesEndpointView } from "../operations/endpoints.js";
 import type { InferenceRow } from "../serving/inference-log.js";
 import { failureView, type ErrorJson } from "./error.js";
 import { lazy } from "./lazy.js";
 
 type Infer<S extends () => z.ZodType> = z.infer<ReturnType<S>>;
+
+/** An endpoint served on Kubernetes: where its Deployment and Service are and how ready the Deployment is now. */
+export const kubernetesEndpointSchema = lazy(() =>
+  z.strictObject({
+    namespace: z.string(),
+    name: z.string(),
+    /** ready: every replica updated and ready; progressing: not yet (reason says why); missing: no such Deployment; unknown: the API could not be asked. */
+    state: z.enum(["ready", "progressing", "missing", "unknown"]),
+    replicas: z.number().int(),
+    ready_replicas: z.number().int(),
+    reason: z.string().optional(),
+  }),
+);
+
+export function kubernetesEndpointView(k: KubernetesEndpointView): z.infer<ReturnType<typeof kubernetesEndpointSchema>> {
+  return { namespace: k.namespace, name: k.name, state: k.state, replicas: k.replicas, ready_replicas: k.readyReplicas, ...(k.reason !== undefined ? { reason: k.reason } : {}) };
+}
 
 export const endpointsSchema = lazy(() =>
   z.strictObject({
@@ -21,6 +38,8 @@ export const endpointsSchema = lazy(() =>
         expires_at: z.string().nullable(),
         /** The user who first deployed it (holds CAN_MANAGE); null for endpoints recorded before owners. */
         owner: z.string().nullable(),
+        /** Only for an endpoint served on Kubernetes (`serving: { type: kubernetes }`): its Deployment's readiness. */
+        kubernetes: kubernetesEndpointSchema().optional(),
       }),
     ),
   }),
@@ -36,6 +55,7 @@ export function endpointsView(list: EndpointView[]): Infer<typeof endpointsSchem
       deployed_at: e.deployedAt,
       expires_at: e.expiresAt,
       owner: e.owner,
+      ...(e.kubernetes ? { kubernetes: kubernetesEndpointView(e.kubernetes) } : {}),
     })),
   };
 }

@@ -18,5 +18,18 @@ function changeView(c: FieldChange): Infer<typeof changeSchema> {
 }
 
 export function actionView(a: PlannedAction): Infer<typeof actionSchema> {
-  return { address: a.address, kind: a.kind, module: a.module, phase: a.phase, action: a.action, changes: a.changes.map(changeView) };
+  const where = placement(a);
+  return { address: a.address, kind: a.kind, module: a.module, phase: a.phase, action: a.action, changes: a.changes.map(changeView), ...(where ? { placement: where } : {}) };
+}
+
+/**
+ * Where an action takes effect when it is not this home: an endpoint served on Kubernetes (its spec's
+ * `kubernetes`, or for a delete what its record says). Read from the data, without loading the kinds.
+ */
+function placement(a: PlannedAction): string | undefined {
+  if (a.kind !== "endpoint") return undefined;
+  type Place = { namespace?: unknown; name?: unknown };
+  const k = (a.action === "delete" ? (a.recorded?.outputs as { kubernetes?: Place } | undefined)?.kubernetes : (a.desired?.spec as { kubernetes?: Place } | undefined)?.kubernetes) ?? undefined;
+  if (!k || typeof k.namespace !== "string" || typeof k.name !== "string") return undefined;
+  return `Kubernetes: Deployment and Service ${k.namespace}/${k.name}`;
 }

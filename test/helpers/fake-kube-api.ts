@@ -1,4 +1,6 @@
-// A FAKE Kubernetes API server, for the Kubernetes executor's tests. No real API server can run on the
+// A FAKE Kubernetes API server, for the Kubernetes executor's tests and for endpoints served on
+// Kubernetes (apps/v1 Deployments and v1 Services: create, read, replace, delete; see the end of this
+// comment). No real API server can run on the
 // test machines, so this node:http server on 127.0.0.1 implements just the endpoints the executor calls
 // through the official client library (@kubernetes/client-node), with Kubernetes' shapes and status
 // codes: GET /version; create, read, list and delete batch/v1 Jobs (delete honours propagationPolicy);
@@ -13,6 +15,14 @@
 // for more nvidia.com/gpu than `gpus` stays Unschedulable; a missing Secret is CreateContainerConfigError;
 // activeDeadlineSeconds is enforced (DeadlineExceeded, then SIGTERM); `oomKill` and `evict` end a pod the
 // way the kubelet reports it.
+//
+// Deployments and Services are stored as sent, with Kubernetes' bookkeeping: uid, resourceVersion
+// (a replace with another one is 409 Conflict, as the API does), generation, a Service's clusterIP
+// (assigned once; a replace that changes it is 422, the field is immutable). A Deployment's "controller"
+// sets its status at once: every replica ready, unless its image is in `missingImages` or a
+// secretKeyRef names a Secret or key the fake lacks (then none is ready, Available False). No pod runs
+// for a Deployment: its pods are only listed, with the kubelet's waiting reason. On request: `forbidden` answers 403 for "VERB RESOURCE NAMESPACE" (e.g. "create
+// deployments locked"), `conflictOnce` answers one 409 for "VERB RESOURCE" (e.g. "update deployments").
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -56,6 +66,12 @@ export interface FakeKube {
   missingImages: Set<string>;
   /** nvidia.com/gpu on the fake's one node (0: a GPU pod stays Unschedulable). */
   gpus: number;
+  /** Deployments and Services as stored, by "Kind/namespace/name" (Kind: Deployment or Service). */
+  objects: Map<string, Json>;
+  /** "VERB RESOURCE NAMESPACE" answered 403 (verbs get, list, create, update, delete; resources deployments, services). */
+  forbidden: Set<string>;
+  /** "VERB RESOURCE" answered 409 Conflict once. */
+  conflictOnce: Set<string>;
   /** The Job of a run (by label slipway.dev/run), as stored. */
   job(run: string): Json | undefined;
   /** The pod of a run, as the API shows it. */
@@ -88,7 +104,7 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
   const status = (res: ServerResponse, code: number, reason: string, message: string) => send(res, code, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
 
   function podsOf(ns: string): FakePod[] {
-    return [...jobs.entries()].filter(([k]) => k.startsWith(`${ns}/`)).flatMap(([, j]) => j.pods);
+    return [...[...jobs.entries()].filter(([k]) => k.startsWith(`${ns}/`)).flatMap(([, j]) => j.pods), ...[...deploymentPods.entries()].filter(([k]) => k.startsWith(`${ns}/`)).flatMap(([, pods]) => pods)];
   }
 
   function setJobCondition(job: FakeJob, type: string, reason: string, message: string): void {
@@ -262,6 +278,108 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       return labels?.[k!] === v;
     });
 
+  const objects = new Map<string, Json>();
+  /** A Deployment's pods ("ns/name"), only listed (no process runs): how the kubelet shows them. */
+  const deploymentPods = new Map<string, FakePod[]>();
+  const forbidden = new Set<string>();
+  const conflictOnce = new Set<string>();
+  let versionSeq = 100;
+  let ipSeq = 10;
+  const KINDS: Record<string, { kind: string; group: string }> = { deployments: { kind: "Deployment", group: "apps" }, services: { kind: "Service", group: "" } };
+
+  /** The Deployment controller and the kubelet, at once: every replica ready, unless an image or a Secret is missing. */
+  function settleDeployment(d: Json): void {
+    const ns = d.metadata.namespace;
+    const replicas = d.spec?.replicas ?? 1;
+    const containers: Json[] = d.spec?.template?.spec?.containers ?? [];
+    const missingImage = containers.find((c) => missingImages.has(c.image));
+    const missingRef = containers
+      .flatMap((c) => c.env ?? [])
+      .map((e: Json) => e.valueFrom?.secretKeyRef)
+      .find((ref: Json) => ref && !ref.optional && secrets.get(`${ns}/${ref.name}`)?.[ref.key] === undefined);
+    const waiting = missingImage
+      ? { reason: "ImagePullBackOff", message: `Back-off pulling image "${missingImage.image}"` }
+      : missingRef
+        ? { reason: "CreateContainerConfigError", message: secrets.has(`${ns}/${missingRef.name}`) ? `couldn't find key ${missingRef.key} in Secret ${ns}/${missingRef.name}` : `secret "${missingRef.name}" not found` }
+        : undefined;
+    const ready = waiting ? 0 : replicas;
+    deploymentPods.set(
+      `${ns}/${d.metadata.name}`,
+      Array.from({ length: replicas }, (_, i) => ({
+        log: "",
+        object: {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: `${d.metadata.name}-${d.metadata.generation}-${i}`, namespace: ns, labels: { ...d.spec?.template?.metadata?.labels } },
+          status: {
+            phase: waiting ? "Pending" : "Running",
+            containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, ready: !waiting, restartCount: 0, state: waiting ? { waiting } : { running: { startedAt: now() } } })),
+          },
+        },
+      })),
+    );
+    d.status = {
+      observedGeneration: d.metadata.generation,
+      replicas,
+      updatedReplicas: replicas,
+      ...(ready ? { readyReplicas: ready, availableReplicas: ready } : { unavailableReplicas: replicas }),
+      conditions: [
+        ready
+          ? { type: "Available", status: "True", reason: "MinimumReplicasAvailable", message: "Deployment has minimum availability." }
+          : { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability." },
+      ],
+    };
+  }
+
+  function objectRequest(req: IncomingMessage, res: ServerResponse, resource: string, ns: string, name: string | undefined, body: Json): void {
+    const { kind, group } = KINDS[resource]!;
+    const verb = req.method === "POST" ? "create" : req.method === "PUT" ? "update" : req.method === "DELETE" ? "delete" : "get";
+    const plural = group ? `${resource}.${group}` : resource;
+    if (forbidden.has(`${verb} ${resource} ${ns}`)) {
+      return status(res, 403, "Forbidden", `${plural} ${name ? `"${name}" ` : ""}is forbidden: User "fake" cannot ${verb} resource "${resource}" in API group "${group}" in the namespace "${ns}"`);
+    }
+    if (conflictOnce.delete(`${verb} ${resource}`)) return status(res, 409, "Conflict", `Operation cannot be fulfilled on ${plural} "${name ?? body?.metadata?.name}": the object has been modified; please apply your changes to the latest version and try again`);
+    if (verb === "create") {
+      const n = body?.metadata?.name;
+      if (body?.kind !== kind) return status(res, 400, "BadRequest", `expected a ${kind}, got ${body?.kind}`);
+      if (!n) return status(res, 422, "Invalid", `${kind} is invalid: metadata.name: Required value`);
+      if (body.metadata.namespace && body.metadata.namespace !== ns) return status(res, 400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request");
+      const key = `${kind}/${ns}/${n}`;
+      if (objects.has(key)) return status(res, 409, "AlreadyExists", `${plural} "${n}" already exists`);
+      const object = { ...body, metadata: { ...body.metadata, namespace: ns, uid: `${resource}-${++versionSeq}`, resourceVersion: String(++versionSeq), generation: 1, creationTimestamp: now() } };
+      if (kind === "Service") object.spec = { ...object.spec, clusterIP: `10.96.0.${++ipSeq}`, clusterIPs: [`10.96.0.${ipSeq}`] };
+      if (kind === "Deployment") settleDeployment(object);
+      objects.set(key, object);
+      return send(res, 201, object);
+    }
+    const key = `${kind}/${ns}/${name}`;
+    const current = objects.get(key);
+    if (!current) return status(res, 404, "NotFound", `${plural} "${name}" not found`);
+    if (verb === "get") return send(res, 200, current);
+    if (verb === "delete") {
+      objects.delete(key);
+      if (kind === "Deployment") deploymentPods.delete(`${ns}/${name}`);
+      return send(res, 200, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name, group, kind: resource, uid: current.metadata.uid } });
+    }
+    // update (PUT): the whole object, with the resourceVersion it was read at.
+    if (body?.metadata?.name !== name) return status(res, 400, "BadRequest", "the name of the object does not match the name on the URL");
+    if (body.metadata.resourceVersion !== current.metadata.resourceVersion) {
+      return status(res, 409, "Conflict", `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    }
+    if (kind === "Service" && body.spec?.clusterIP !== undefined && body.spec.clusterIP !== current.spec.clusterIP) {
+      return status(res, 422, "Invalid", `Service "${name}" is invalid: spec.clusterIP: Invalid value: "${body.spec.clusterIP}": field is immutable`);
+    }
+    const changed = JSON.stringify(body.spec) !== JSON.stringify(current.spec);
+    const object = {
+      ...body,
+      metadata: { ...body.metadata, namespace: ns, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, resourceVersion: String(++versionSeq), generation: current.metadata.generation + (changed ? 1 : 0) },
+    };
+    if (kind === "Service") object.spec = { ...object.spec, clusterIP: current.spec.clusterIP, clusterIPs: current.spec.clusterIPs };
+    if (kind === "Deployment") settleDeployment(object);
+    objects.set(key, object);
+    return send(res, 200, object);
+  }
+
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -281,6 +399,18 @@ export async function startFakeKube(options: FakeKubeOptions): Promise<FakeKube>
       const path = url.pathname;
       let m: RegExpExecArray | null;
       if (req.method === "GET" && path === "/version") return send(res, 200, { major: "1", minor: "31", gitVersion: "v1.31.0-fake", platform: "linux/amd64" });
+      if ((m = /^\/(?:apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments)|api\/v1\/namespaces\/([^/]+)\/(services))(?:\/([^/]+))?$/.exec(path))) {
+        const ns = decodeURIComponent(m[1] ?? m[3]!);
+        const resource = m[2] ?? m[4]!;
+        const name = m[5] === undefined ? undefined : decodeURIComponent(m[5]);
+        if (name === undefined && req.method === "GET") {
+          if (forbidden.has(`list ${resource} ${ns}`)) return status(res, 403, "Forbidden", `${resource}${resource === "deployments" ? ".apps" : ""} is forbidden: User "fake" cannot list resource "${resource}" in API group "${KINDS[resource]!.group}" in the namespace "${ns}"`);
+          const kind = KINDS[resource]!.kind;
+          const items = [...objects.entries()].filter(([k]) => k.startsWith(`${kind}/${ns}/`)).map(([, o]) => o);
+          return send(res, 200, { kind: `${kind}List`, apiVersion: kind === "Deployment" ? "apps/v1" : "v1", metadata: {}, items: query.limit ? items.slice(0, Number(query.limit)) : items });
+        }
+        if ((name === undefined && req.method === "POST") || (name !== undefined && ["GET", "PUT", "DELETE"].includes(req.method ?? ""))) return objectRequest(req, res, resource, ns, name, body);
+      }
       if ((m = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(path))) {
         const ns = decodeURIComponent(m[1]!);
         if (req.method === "POST") return createJob(ns, body, res);
@@ -344,6 +474,9 @@ current-context: fake
     requests,
     secrets,
     missingImages,
+    objects,
+    forbidden,
+    conflictOnce,
     get gpus() {
       return state.gpus;
     },

@@ -241,6 +241,12 @@ export async function kindHarness(options: { project?: string; target?: string }
     artifacts,
     environments: (io): EnvironmentContext => ({ home, project, target, compute, artifacts, user: "tester", clock, io }),
     serving,
+    // Endpoints served on Kubernetes are tested against the fake API server (test/integration/k8s-serving.test.ts).
+    cluster: {
+      apply: () => Promise.reject(new Error("the kind harness has no Kubernetes cluster")),
+      remove: () => Promise.reject(new Error("the kind harness has no Kubernetes cluster")),
+      readiness: async () => ({ state: "unknown", replicas: 0, readyReplicas: 0, reason: "the kind harness has no Kubernetes cluster" }),
+    },
     apps: new FakeAppControl(join(home, "apps")),
   };
   let contexts = 0;

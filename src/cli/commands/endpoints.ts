@@ -12,7 +12,10 @@ export function registerEndpoints(program: Command): void {
         if (fields.endpoints.length === 0) return out.line("no endpoints deployed.");
         for (const e of fields.endpoints) {
           out.line(`${out.style("bold", e.name)}  ${e.url}  (config ${e.config_version}${e.expires_at ? `, expires ${e.expires_at}` : ""})`);
-          for (const s of e.served) out.line(`  ${s.model}@${s.version}  ${s.percent}%  ${s.ready === null ? "server not running" : s.ready ? "ready" : "not ready"}`);
+          const k = e.kubernetes;
+          // Served on Kubernetes: readiness is its Deployment's, not the gateway's.
+          if (k) out.line(`  on Kubernetes: Deployment and Service ${k.namespace}/${k.name}, ${k.state === "unknown" ? `readiness unknown (${k.reason ?? "the API could not be asked"})` : `${k.ready_replicas}/${k.replicas} replica(s) ready${k.state !== "ready" && k.reason ? ` (${k.reason})` : ""}`}`);
+          for (const s of e.served) out.line(`  ${s.model}@${s.version}  ${s.percent}%  ${s.ready === null ? (k ? "readiness unknown" : "server not running") : s.ready ? "ready" : "not ready"}`);
         }
       };
       return { fields, text };

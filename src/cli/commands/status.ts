@@ -13,7 +13,16 @@ const SERVING: Record<string, string> = {
   restoring: " (restoring: the server restarted and is starting it)",
   not_served: " (not served: the server runs without it; `slipway deploy` starts it again)",
   no_server: " (not served: no Slipway server is running; `slipway deploy` starts it again)",
+  unknown: "",
 };
+
+/** An endpoint served on Kubernetes: its Deployment's readiness instead of the gateway's. */
+function onKubernetes(k: { namespace: string; name: string; state: string; replicas: number; ready_replicas: number; reason?: string }): string {
+  const where = `Deployment ${k.namespace}/${k.name}`;
+  if (k.state === "ready") return ` (on Kubernetes: ${where}, ${k.ready_replicas}/${k.replicas} ready)`;
+  if (k.state === "unknown") return ` (on Kubernetes: ${where}, readiness unknown: ${k.reason ?? "the API could not be asked"})`;
+  return ` (on Kubernetes: ${where} ${k.state === "missing" ? "is missing; `slipway deploy` makes it again" : `not ready, ${k.reason ?? `${k.ready_replicas}/${k.replicas} ready`}`})`;
+}
 
 export function registerStatus(program: Command): void {
   withProjectOptions(program.command("status").alias("summary").description("what is deployed to a target, who holds its lock, what a deploy would change")).action((flags: ProjectFlags) =>
@@ -33,7 +42,7 @@ function printStatus(out: Output, s: FieldsOf<"status">): void {
     out.line(`  ${m.deployed ? out.style("green", "deployed    ") : "not deployed"}  ${m.name.padEnd(20)} ${m.resources} resource(s)${m.depends_on.length ? `, depends on ${m.depends_on.join(", ")}` : ""}`);
   }
   if (s.ttl?.scope === "target") for (const line of ttlLines(s.ttl, "ttl", s.target)) out.line(line.replace(/^ttl: ttl /, "ttl "));
-  for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expires_at ? `, expires ${e.expires_at} (TTL, reset by each deploy)` : ""}${SERVING[e.serving]}`);
+  for (const e of s.endpoints) out.line(`endpoint ${e.name}: ${e.url}${e.expires_at ? `, expires ${e.expires_at} (TTL, reset by each deploy)` : ""}${e.kubernetes ? onKubernetes(e.kubernetes) : SERVING[e.serving]}`);
   if (s.permissions.length) {
     out.line("permissions:");
     const who = (g: (typeof s.permissions)[number]) => `${g.principal_kind === "service_principal" ? "service principal" : g.principal_kind} ${g.principal}`;

@@ -2,7 +2,8 @@
 // (@kubernetes/client-node), loaded only when a kubernetes executor is used (dynamic import: the CLI
 // starts without it). The kubeconfig comes from the library's default loader (KUBECONFIG, else
 // ~/.kube/config, else the in-cluster service account); `context` picks one of its contexts.
-// Failures become `executor_failed` errors with the API's own message and what to check.
+// Failures become `executor_failed` errors with the API's own message and what to check. The loading
+// and the kubeconfig (`kubeConfigFor`) serve endpoints on Kubernetes too (src/serving/kubernetes/cluster.ts).
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { SlipwayError } from "../../errors.js";
 
@@ -41,28 +42,34 @@ export interface KubeClient {
   listJobs(namespace: string): Promise<number>;
 }
 
-/** A client for `context` (or the kubeconfig's current context). */
-export async function kubeClient(context?: string): Promise<KubeClient> {
+/** The library and the kubeconfig set to `context`; failures are errors of `code` (the executor's, or serving's). */
+export async function kubeConfigFor(context: string | undefined, code: "executor_failed" | "kubernetes_serving_failed", setting: string) {
   const k8s = await load();
   const config = new k8s.KubeConfig();
   try {
     config.loadFromDefault();
   } catch (e) {
-    throw new SlipwayError("executor_failed", `the kubeconfig could not be read: ${(e as Error).message}`, { hint: "set KUBECONFIG to a kubeconfig file (kubectl config view works with it)" });
+    throw new SlipwayError(code, `the kubeconfig could not be read: ${(e as Error).message}`, { hint: "set KUBECONFIG to a kubeconfig file (kubectl config view works with it)" });
   }
   // In a run's pod the configuration is the pod's service account (one context, "inClusterContext"):
   // the context named for the submitting machine does not apply there.
   const inCluster = config.getContexts().length === 1 && config.getContexts()[0]!.name === "inClusterContext";
   if (context !== undefined && !inCluster) {
     if (!config.getContexts().some((c) => c.name === context)) {
-      throw new SlipwayError("executor_failed", `the kubeconfig has no context "${context}"${config.getContexts().length ? ` (it has: ${config.getContexts().map((c) => c.name).join(", ")})` : ""}`, {
-        hint: "fix the executor's context, or point KUBECONFIG at the kubeconfig that has it",
+      throw new SlipwayError(code, `the kubeconfig has no context "${context}"${config.getContexts().length ? ` (it has: ${config.getContexts().map((c) => c.name).join(", ")})` : ""}`, {
+        hint: `fix the target's ${setting}.context, or point KUBECONFIG at the kubeconfig that has it`,
       });
     }
     config.setCurrentContext(context);
   }
   const cluster = config.getCurrentCluster();
-  if (!cluster) throw new SlipwayError("executor_failed", "the kubeconfig names no cluster for its current context", { hint: "set KUBECONFIG, or the executor's context" });
+  if (!cluster) throw new SlipwayError(code, "the kubeconfig names no cluster for its current context", { hint: `set KUBECONFIG, or the target's ${setting}.context` });
+  return { k8s, config, cluster };
+}
+
+/** A client for `context` (or the kubeconfig's current context). */
+export async function kubeClient(context?: string): Promise<KubeClient> {
+  const { k8s, config, cluster } = await kubeConfigFor(context, "executor_failed", "executor");
   const batch = config.makeApiClient(k8s.BatchV1Api);
   const core = config.makeApiClient(k8s.CoreV1Api);
   const versions = config.makeApiClient(k8s.VersionApi);
@@ -123,7 +130,7 @@ export async function kubeClient(context?: string): Promise<KubeClient> {
 }
 
 /** The message of a Kubernetes Status body (JSON text or object), when there is one. */
-function statusMessage(body: unknown): string | undefined {
+export function statusMessage(body: unknown): string | undefined {
   let parsed = body;
   if (typeof body === "string") {
     try {

@@ -24,6 +24,37 @@ ${endpoints}`,
 });
 
 describe("endpoint: compile", () => {
+  it("on a target with serving: { type: kubernetes }, the spec says where and with what: namespace, image, the objects' name, the module's plain variables and the names of its secret ones", () => {
+    const project = `project: unit
+include: [modules/*/module.yaml]
+variables:
+  token: { secret: true, default: "tok-secret-1" }
+targets:
+  dev: { default: true, serving: { type: kubernetes, namespace: ml, image: "reg.example/serve:1" } }
+  local: { serving: { type: local } }
+`;
+    const c = compileFiles({ ...files(`    fraud:\n      served: [{ model: clf, version: 1 }]\n`, project), "modules/serving/module.env": "MODE=fast\n" });
+    const k = resourceAt<EndpointSpec>(c, "endpoint.fraud").spec.kubernetes!;
+    assert.equal(k.namespace, "ml");
+    assert.equal(k.name, "unit-dev-fraud");
+    assert.equal(k.image, "reg.example/serve:1");
+    assert.equal(k.image_pull_policy, "IfNotPresent");
+    assert.equal(k.secret, "unit-secrets");
+    assert.equal(k.env.MODE, "fast");
+    assert.equal(k.env.SLIPWAY_TARGET, "dev");
+    assert.deepEqual(k.secret_keys, ["SLIPWAY_VAR_token"]);
+    assert.ok(!JSON.stringify(k).includes("tok-secret-1"), "no secret value in the spec");
+    const local = compileFiles(files(`    fraud:\n      served: [{ model: clf, version: 1 }]\n`, project), { target: "local" });
+    assert.equal(resourceAt<EndpointSpec>(local, "endpoint.fraud").spec.kubernetes, undefined, "a local target's spec (and hash) is as before");
+  });
+
+  it("serving: kubernetes needs namespace and image; a kubernetes key on type local is an error at its line", () => {
+    const problems = (serving: string) => compileProblems(files(`    fraud:\n      served: [{ model: clf, version: 1 }]\n`, `project: unit\ninclude: [modules/*/module.yaml]\ntargets:\n  dev:\n    default: true\n    serving: ${serving}\n`)).map((p) => p.message);
+    assert.deepEqual(problems("{ type: kubernetes, namespace: ml }"), ["targets.dev.serving.image: serving of type kubernetes needs `image`"]);
+    assert.deepEqual(problems("{ type: local, namespace: ml }"), ["targets.dev.serving.namespace: namespace applies to serving of type kubernetes, not local"]);
+    assert.equal(problems("{ type: kubernetes, namespace: Not_A_Name, image: x }").length, 1);
+  });
+
   it("applies every default: one replica, full sampling, 64 KiB bodies, MLflow's answers, the project's grants plus its own; the target's TTL", () => {
     const withTtl = "project: unit\ninclude: [modules/*/module.yaml]\ntargets:\n  dev: { default: true, ttl: 2h }\npermissions:\n  - { level: CAN_MANAGE, user: admin }\n";
     const c = compileFiles(files(`    fraud-v2:\n      description: scores\n      served: [{ model: clf, alias: champion }]\n      permissions: [{ level: CAN_QUERY, group: analysts }]\n      phase: 0\n`, withTtl));

@@ -13,7 +13,10 @@ import type { RecordedResource } from "../../resources.js";
 import type { EndpointConfig, ServedConfig } from "../../serving/endpoints.js";
 import { endpointOwner, withOwner } from "../../serving/ownership.js";
 import { parseDuration } from "../../util/duration.js";
-import { defineKind } from "../kind.js";
+import { defineKind, type CompileContext } from "../kind.js";
+import { endpointObjects } from "../../serving/kubernetes/objects.js";
+import { splitEnvironment } from "../../util/kubernetes/environment.js";
+import { objectName } from "../../util/kubernetes/names.js";
 import type { TargetServices } from "../services.js";
 import { ENDPOINT_NAME, endpointSchema, type EndpointBlock } from "./schema.js";
 
@@ -41,10 +44,30 @@ export type EndpointSpec = {
   access: Permission[];
   /** The target's TTL, when it has one. */
   ttl?: string;
+  /** Only on a target with `serving: { type: kubernetes }`: the endpoint is a Deployment and a Service there, not served by the gateway. */
+  kubernetes?: KubernetesServingSpec;
+};
+
+/** Where and how an endpoint runs on Kubernetes: the target's `serving` settings and the module's environment, split. */
+export type KubernetesServingSpec = {
+  namespace: string;
+  /** The Deployment's and the Service's name: project, target and endpoint (two targets may share a namespace). */
+  name: string;
+  image: string;
+  image_pull_policy: "Always" | "IfNotPresent" | "Never";
+  /** The Secret the container reads secret values from (by key). */
+  secret: string;
+  context?: string;
+  service_account?: string;
+  /** The module's variables that hold no secret, written into the container. */
+  env: Record<string, string>;
+  /** The module's variables that hold a secret: keys of `secret`, never their values. */
+  secret_keys: string[];
 };
 
 export interface EndpointOutputs {
-  config: EndpointConfig;
+  /** What the gateway serves (absent for an endpoint served on Kubernetes: `kubernetes`). */
+  config?: EndpointConfig;
   url: string;
   deployed_at: string;
   expires_at: string | null;
@@ -52,6 +75,8 @@ export interface EndpointOutputs {
   archive_root: string;
   /** The user who first deployed it: holds CAN_MANAGE (see serving/ownership.ts). */
   owner: string;
+  /** Only for an endpoint served on Kubernetes: where its objects are (a destroy deletes them there). */
+  kubernetes?: KubernetesOutputs;
   /**
    * Where the served versions' files are archived (the persisted-data store's location): another
    * server on the same state database fetches them from there into its own model folders.
@@ -60,11 +85,23 @@ export interface EndpointOutputs {
   [key: string]: unknown;
 }
 
-async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: EndpointSpec, recorded?: RecordedResource<EndpointSpec>): Promise<EndpointOutputs> {
-  const { models, archives, serving } = ctx.services;
-  const served: ServedConfig[] = [];
+export interface KubernetesOutputs {
+  namespace: string;
+  context?: string;
+  /** The Deployment's and the Service's name. */
+  name: string;
+  /** The API server the objects were applied to (for messages). */
+  server: string;
+  configVersion: number;
+  served: Array<{ model: string; version: number; percent: number }>;
+}
+
+/** The model version each served entry resolves to now (the plan's for an alias), with its share of traffic. */
+async function resolveServed(ctx: ProviderContext<TargetServices>, name: string, spec: EndpointSpec) {
+  const { models } = ctx.services;
   const unassigned = spec.served.filter((s) => s.percent === undefined).length;
   const assigned = spec.served.reduce((sum, s) => sum + (s.percent ?? 0), 0);
+  const resolved = [];
   for (const s of spec.served) {
     let version;
     try {
@@ -78,10 +115,22 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
         hint: jobs.length ? `job ${jobs.join(" or ")} registers ${s.model}: run \`slipway run ${jobs[0]} --wait -t ${ctx.target}\` first` : e.hint,
       });
     }
-    const dir = await serving.modelDir(s.model, version.version, JSON.parse(version.files) as Record<string, string>, archives.persisted_data);
-    served.push({ model: s.model, version: version.version, percent: s.percent ?? (100 - assigned) / unassigned, manifest: JSON.parse(version.manifest) as ModelManifest, dir });
+    resolved.push({ model: s.model, version, percent: s.percent ?? (100 - assigned) / unassigned });
   }
+  return resolved;
+}
+
+async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: EndpointSpec, recorded?: RecordedResource<EndpointSpec>): Promise<EndpointOutputs> {
+  if (spec.kubernetes) return applyOnKubernetes(ctx, name, spec, spec.kubernetes, recorded);
+  const { archives, serving } = ctx.services;
   const previous = recorded?.outputs as Partial<EndpointOutputs> | undefined;
+  // Coming back from Kubernetes: its objects go before the gateway serves the endpoint again.
+  if (previous?.kubernetes) await removeFromKubernetes(ctx, name, previous.kubernetes);
+  const served: ServedConfig[] = [];
+  for (const { model, version, percent } of await resolveServed(ctx, name, spec)) {
+    const dir = await serving.modelDir(model, version.version, JSON.parse(version.files) as Record<string, string>, archives.persisted_data);
+    served.push({ model, version: version.version, percent, manifest: JSON.parse(version.manifest) as ModelManifest, dir });
+  }
   const owner = endpointOwner(previous, ctx.services.user);
   const config: EndpointConfig = {
     project: ctx.project,
@@ -109,6 +158,93 @@ async function apply(ctx: ProviderContext<TargetServices>, name: string, spec: E
     archive_root: archives.misc.location,
     owner,
     models_root: archives.persisted_data.location,
+  };
+}
+
+/**
+ * An endpoint on Kubernetes: its Deployment and Service (the builder `slipway export k8s` uses) created
+ * or replaced in the target's namespace. The gateway does not serve it: nothing is handed to
+ * `services.serving` (and an endpoint the gateway served until now is retired from it first).
+ */
+async function applyOnKubernetes(ctx: ProviderContext<TargetServices>, name: string, spec: EndpointSpec, k: KubernetesServingSpec, recorded?: RecordedResource<EndpointSpec>): Promise<EndpointOutputs> {
+  const { archives, serving, cluster } = ctx.services;
+  const served = (await resolveServed(ctx, name, spec)).map((s) => ({ model: s.model, version: s.version.version, percent: s.percent }));
+  const previous = recorded?.outputs as Partial<EndpointOutputs> | undefined;
+  if (previous?.config) {
+    const { archived, key } = await serving.retire(name, archives.misc);
+    ctx.log.output("stdout", `the gateway no longer serves endpoint ${name} (it moves to Kubernetes)${archived ? `; archived ${archived} inference row(s) to ${key}` : ""}`);
+  }
+  const objectsName = k.name;
+  const old = previous?.kubernetes;
+  // Moved to another namespace or cluster: the old objects go (the new ones are made below).
+  if (old && (old.namespace !== k.namespace || (old.context ?? "") !== (k.context ?? "") || old.name !== objectsName)) await removeFromKubernetes(ctx, name, old);
+  const objects = endpointObjects({
+    project: ctx.project,
+    target: ctx.target,
+    endpoint: name,
+    address: `endpoint.${name}`,
+    name: objectsName,
+    selectByTarget: true,
+    namespace: k.namespace,
+    managedBy: "slipway",
+    image: k.image,
+    imagePullPolicy: k.image_pull_policy,
+    replicas: spec.replicas.min,
+    served,
+    environment: { values: k.env },
+    secretKeys: k.secret_keys,
+    secretName: k.secret,
+    ...(k.service_account ? { serviceAccount: k.service_account } : {}),
+  });
+  const place = { namespace: k.namespace, ...(k.context ? { context: k.context } : {}) };
+  const result = await cluster.apply(place, { project: ctx.project, target: ctx.target, endpoint: name }, objects);
+  for (const o of result.created) ctx.log.output("stdout", `created ${o}`);
+  for (const o of result.replaced) ctx.log.output("stdout", `replaced ${o}`);
+  if (k.secret_keys.length) ctx.log.output("stdout", `the container reads ${k.secret_keys.join(", ")} from Secret ${k.namespace}/${k.secret} (create it: \`slipway export k8s\` lists its keys)`);
+  const owner = endpointOwner(previous, ctx.services.user);
+  const now = ctx.clock.now();
+  const configVersion = (previous?.kubernetes?.configVersion ?? previous?.config?.configVersion ?? 0) + 1;
+  return {
+    url: `http://${objectsName}.${k.namespace}.svc`,
+    deployed_at: iso(now),
+    expires_at: spec.ttl ? iso(now + parseDuration(spec.ttl)) : null,
+    archive_root: archives.misc.location,
+    owner,
+    kubernetes: { namespace: k.namespace, ...(k.context ? { context: k.context } : {}), name: objectsName, server: result.server, configVersion, served },
+  };
+}
+
+async function removeFromKubernetes(ctx: ProviderContext<TargetServices>, name: string, where: KubernetesOutputs): Promise<void> {
+  const { deleted, skipped } = await ctx.services.cluster.remove({ namespace: where.namespace, ...(where.context ? { context: where.context } : {}) }, { project: ctx.project, target: ctx.target, endpoint: name }, where.name);
+  for (const o of deleted) ctx.log.output("stdout", `deleted ${o}`);
+  for (const o of skipped) ctx.log.output("stdout", `skipped ${o}`);
+}
+
+/** The target's `serving: { type: kubernetes }` for this endpoint, with the module's environment split into plain values and Secret keys. */
+function kubernetesServing(cx: CompileContext): { kubernetes?: KubernetesServingSpec } {
+  const serving = cx.project.target.config.serving;
+  if (serving?.type !== "kubernetes") return {};
+  let split;
+  try {
+    split = splitEnvironment(cx.runtime.env, cx.runtime.secrets, `module "${cx.module.name}"`);
+  } catch (e) {
+    if (!(e instanceof SlipwayError)) throw e;
+    cx.report({ location: cx.at([], "key"), message: `endpoint "${cx.name}" is served on Kubernetes, but ${e.message}`, ...(e.hint ? { hint: e.hint } : {}) });
+    return {};
+  }
+  return {
+    kubernetes: {
+      namespace: serving.namespace!,
+      // The target is in the name: two targets of a project may share a namespace.
+      name: objectName(cx.project.name, `${cx.project.target.name}-${cx.name}`),
+      image: serving.image!,
+      image_pull_policy: serving.image_pull_policy ?? "IfNotPresent",
+      secret: serving.secret ?? objectName(cx.project.name, "secrets"),
+      ...(serving.context ? { context: serving.context } : {}),
+      ...(serving.service_account ? { service_account: serving.service_account } : {}),
+      env: split.plain,
+      secret_keys: split.secretKeys,
+    },
   };
 }
 
@@ -151,6 +287,7 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
       // The server enforces access itself, and a target's per-endpoint TTL applies to its endpoints.
       access: [...cx.project.permissions, ...(permissions ?? [])],
       ...(ttl ? { ttl } : {}),
+      ...kubernetesServing(cx),
     };
   },
   references: (spec) => spec.served.map((s, i) => ({ kind: "model" as const, name: s.model, path: ["served", i, "model"] })),
@@ -164,6 +301,8 @@ export const endpointKind = defineKind<EndpointSpec, EndpointBlock>({
     update: (ctx, recorded, desired) => apply(ctx, desired.name, desired.spec, recorded),
     async delete(ctx, recorded) {
       const outputs = recorded.outputs as Partial<EndpointOutputs>;
+      // Served on Kubernetes: its Deployment and Service go; the gateway never had it.
+      if (outputs.kubernetes) return removeFromKubernetes(ctx, recorded.name, outputs.kubernetes);
       // Archive where the deploy said (the reaper has no project config to ask).
       const store = outputs.archive_root ? ctx.services.archiveAt(outputs.archive_root) : ctx.services.archives.misc;
       const { archived, key } = await ctx.services.serving.retire(recorded.name, store);
