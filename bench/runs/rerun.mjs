@@ -8,8 +8,11 @@
 //
 //   BENCH_BASELINE=/path/to/built-baseline node bench/runs/rerun.mjs
 //
-// Knobs: BENCH_ROUNDS (7), BENCH_KEEP=1 keeps the temp folder.
-import { spawnSync } from "node:child_process";
+// A third CLI is this checkout with the home's server running (`slipway server`): `run` hands the launch
+// to it (bin/run-handoff.cjs); the other two run in-process (SLIPWAY_RUN_IN_PROCESS=1 for this checkout).
+//
+// Knobs: BENCH_ROUNDS (7), BENCH_KEEP=1 keeps the temp folder, BENCH_SERVED=0 leaves out the server.
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,6 +30,7 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+let impls = [];
 try {
   const project = join(tmp, "project");
   mkdirSync(join(project, "modules", "m", "small"), { recursive: true });
@@ -38,7 +42,13 @@ try {
   const source = await writeSourceTree(join(project, "modules", "m", "big"), "nested");
   for (let i = 0; i < 20; i++) writeFileSync(join(project, "modules", "m", "small", `file${i}.txt`), `${"x".repeat(2000)} ${i}\n`);
 
-  const impls = [...(BASE ? [{ label: "baseline", bin: join(BASE, "bin", "slipway.cjs"), home: join(tmp, "home-baseline") }] : []), { label: "this checkout", bin: join(ROOT, "bin", "slipway.cjs"), home: join(tmp, "home-branch") }];
+  impls = [
+    ...(BASE ? [{ label: "baseline", bin: join(BASE, "bin", "slipway.cjs"), home: join(tmp, "home-baseline") }] : []),
+    { label: "this checkout", bin: join(ROOT, "bin", "slipway.cjs"), home: join(tmp, "home-branch"), env: { SLIPWAY_RUN_IN_PROCESS: "1" } },
+    // The same checkout with the home's server running: `run` hands the launch to it (bin/run-handoff.cjs).
+    // The CPU column then counts the client only (the server's share is not in it).
+    ...(process.env.BENCH_SERVED === "0" ? [] : [{ label: "this checkout, server running", bin: join(ROOT, "bin", "slipway.cjs"), home: join(tmp, "home-served"), served: true }]),
+  ];
   // CPU time (user + system) of each slipway process, read by a preloaded module at its exit: it is
   // what the machine's load changes least (the task runs in a child process, not counted). Each CLI's
   // compile cache lives in the temp folder, so both start from the same state whatever ran before.
@@ -58,7 +68,14 @@ try {
   };
   const commands = [{ name: `bash -c "${TASK}" (the task alone)`, run: () => exec(["bash", "-c", TASK]) }];
   for (const impl of impls) {
-    const env = { SLIPWAY_HOME: impl.home };
+    const env = { SLIPWAY_HOME: impl.home, ...impl.env };
+    if (impl.served) {
+      mkdirSync(impl.home, { recursive: true });
+      impl.server = spawn(process.execPath, [impl.bin, "server", "--port", "0", "--no-bootstrap", "--idle-exit", "0"], { cwd: project, env: { ...process.env, NO_COLOR: "1", SLIPWAY_COMPILE_CACHE: join(tmp, "compile-cache"), ...env }, stdio: "ignore" });
+      const info = join(impl.home, "server.json");
+      for (let i = 0; i < 300 && !(existsSync(info) && readFileSync(info, "utf8").includes('"build"')); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(info)) throw new Error("the server did not start");
+    }
     commands.push({ name: `${impl.label}: slipway --version`, run: () => exec(cli(impl.bin, "--version"), env) });
     commands.push({ name: `${impl.label}: slipway run small --wait (20 files, unchanged)`, run: () => exec(cli(impl.bin, "run", "small", "--wait"), env) });
     commands.push({ name: `${impl.label}: slipway run big --wait (${source.files} files, ${(source.bytes / 1e6).toFixed(0)} MB, unchanged)`, run: () => exec(cli(impl.bin, "run", "big", "--wait"), env) });
@@ -72,8 +89,8 @@ try {
   }
   await new Promise((r) => setTimeout(r, 2100));
   for (const impl of impls) {
-    exec(cli(impl.bin, "run", "big", "--wait"), { SLIPWAY_HOME: impl.home });
-    exec(cli(impl.bin, "run", "small", "--wait"), { SLIPWAY_HOME: impl.home });
+    exec(cli(impl.bin, "run", "big", "--wait"), { SLIPWAY_HOME: impl.home, ...impl.env });
+    exec(cli(impl.bin, "run", "small", "--wait"), { SLIPWAY_HOME: impl.home, ...impl.env });
   }
 
   const loadStart = loadavg().map((x) => x.toFixed(2)).join(", ");
@@ -87,6 +104,13 @@ try {
     }
   }
   const loadEnd = loadavg().map((x) => x.toFixed(2)).join(", ");
+  // The served home's runs did run in its server (their handle says so), and the others' did not.
+  for (const impl of impls.filter((i) => i.label !== "baseline")) {
+    const env = { ...process.env, SLIPWAY_HOME: impl.home, ...impl.env };
+    const id = JSON.parse(spawnSync(process.execPath, [impl.bin, "runs", "--json", "--limit", "1"], { cwd: project, env, encoding: "utf8" }).stdout).runs[0].id;
+    const handle = JSON.parse(spawnSync(process.execPath, [impl.bin, "runs", "show", id, "--json"], { cwd: project, env, encoding: "utf8" }).stdout).handle;
+    if (!!handle?.in_server !== !!impl.served) throw new Error(`${impl.label}: run ${id} has handle ${JSON.stringify(handle)}`);
+  }
   const task = median(times[0]);
   const out = [];
   out.push(`${ROUNDS} rounds, every command once per round (rotating order); ${cpus().length} cores, load average ${loadStart} before the rounds, ${loadEnd} after (1/5/15 min).`);
@@ -111,6 +135,7 @@ try {
   console.log(out.join("\n"));
   console.log(`\n${JSON.stringify({ bench: "runs-rerun", rounds: ROUNDS, loadStart, loadEnd, source, commands: commands.map((c, i) => ({ name: c.name, ms: times[i].map((x) => Math.round(x)), cpuMs: cpu[i].map((x) => (Number.isNaN(x) ? null : Math.round(x * 10) / 10)) })) })}`);
 } finally {
+  for (const impl of impls) if (impl.server?.exitCode === null) spawnSync(process.execPath, [impl.bin, "server", "stop"], { env: { ...process.env, SLIPWAY_HOME: impl.home }, stdio: "ignore" });
   if (process.env.BENCH_KEEP === "1") console.error(`kept ${tmp}`);
   else rmSync(tmp, { recursive: true, force: true });
 }
