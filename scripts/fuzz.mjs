@@ -282,6 +282,8 @@ function override(r, path, ctx, schema) {
     if (where === "include") return ["modules/*/module.yaml"];
     if (where === "project") return sampleRegex(r, "^[a-z0-9][a-z0-9_-]*$", 30);
     if (/^targets\/[^/]+\/(state|blobs|executor)$/.test(where)) return r.chance(0.15) ? (key === "executor" ? { type: "local", max_parallel_runs: r.int(1, 4) } : { type: "sqlite" === key ? "sqlite" : key === "state" ? "sqlite" : "fs" }) : OMIT;
+    // Endpoints on Kubernetes need a cluster (and namespace, image): local serving or none.
+    if (/^targets\/[^/]+\/serving$/.test(where)) return r.chance(0.15) ? { type: "local" } : OMIT;
     if (/archives$/.test(where)) return OMIT; // storage locations: never let a fuzzer write outside its folder
     if (/^targets\/[^/]+\/env_files$/.test(where)) return r.chance(0.5) ? ["site.env"] : OMIT;
     if (/^targets\/[^/]+\/default$/.test(where)) return OMIT; // set once below
