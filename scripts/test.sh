@@ -37,6 +37,9 @@ fi
 npm run check:layers --silent
 # The dashboard's sources (web/): Vite strips their types without checking them, so tsc does here.
 npx tsc -p web/tsconfig.json
+# The tests' own types (tsx strips them when it runs them): a change to src/ that breaks a test file's
+# use of it fails here, before the suite. Once per checkout (the build's pass, not the unprivileged one).
+if [ -w . ]; then npx tsc -p tsconfig.tests.json; fi
 
 # The artifact tests build wheels and make environments with Debian's python3 (setuptools, wheel, pip,
 # venv). Import setuptools first: imported after ensurepip/pip, its distutils shim raises an

@@ -15,8 +15,8 @@ describe("user names", () => {
     const box = sandbox({ "slipway.yaml": ROOT, "modules/core/module.yaml": "module: core\nsettings:\n  owner: ${user}\n" });
     try {
       // Every hostile name on one command, and one hostile name on every kind of command.
-      const cases = [
-        ...HOSTILE.map((user) => [user, ["validate"]] as const),
+      const cases: Array<readonly [string, string[]]> = [
+        ...HOSTILE.map((user) => [user, ["validate"]] as [string, string[]]),
         ...[["status"], ["deploy", "--yes"], ["endpoints", "query", "x", "--data", "{}"], ["server", "stop"], ["status", "--json"]].map((args) => [HOSTILE[0]!, args] as const),
       ];
       for (const [user, args] of cases) {

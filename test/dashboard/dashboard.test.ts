@@ -13,6 +13,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { REPO } from "../helpers/cli.js";
 import { startDashboardFixture, type DashboardFixture } from "./fixture.js";
 
+/** The page's own document, in page.evaluate callbacks (they run in the browser; this program has no DOM types). */
+declare const document: any;
+
 const CHROMIUM = "/usr/bin/chromium";
 const KEEP_SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(REPO, "docs", "images", "dashboard") : process.env.SLIPWAY_SCREENSHOTS_DIR;
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install chromium; scripts/test.sh installs it when run as root)`;
@@ -235,14 +238,14 @@ describe("dashboard in headless Chromium", { skip }, () => {
         return { status: r.status, body: await r.json() };
       });
       assert.equal(noHeader.status, 403);
-      assert.equal(noHeader.body.error_code, "csrf_refused");
+      assert.equal((noHeader.body as { error_code?: string }).error_code, "csrf_refused");
       // With the header, the viewer is refused by permission anyway (the button was hidden, the server checks).
       const viewerRun = await viewer.page.evaluate(async () => {
         const r = await fetch("/api/v1/projects/quickstart/runs", { method: "POST", headers: { "content-type": "application/json", "x-slipway-csrf": "1" }, body: JSON.stringify({ job: "slow" }) });
         return { status: r.status, body: await r.json() };
       });
       assert.equal(viewerRun.status, 403);
-      assert.equal(viewerRun.body.error_code, "forbidden");
+      assert.equal((viewerRun.body as { error_code?: string }).error_code, "forbidden");
       // Another origin holding the admin's cookie (as a cross-site request would carry it, were it not SameSite=Strict).
       const cookie = (await admin.context.cookies()).find((c) => c.name === "slipway_session")!.value;
       const forged = await fetch(`${f.server.url}/api/v1/projects/quickstart/runs`, { method: "POST", headers: { cookie: `slipway_session=${cookie}`, origin: "http://evil.example", "x-slipway-csrf": "1", "content-type": "application/json" }, body: JSON.stringify({ job: "slow" }) });

@@ -9,6 +9,9 @@ import { after, before, describe, it } from "node:test";
 import { chromium, type Browser } from "playwright-core";
 import { REPO, sandbox, type Sandbox } from "../helpers/cli.js";
 
+/** The page's own document, in page.evaluate callbacks (they run in the browser; this program has no DOM types). */
+declare const document: any;
+
 const CHROMIUM = "/usr/bin/chromium";
 
 describe("quickstart console app in Chromium", { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}` }, () => {

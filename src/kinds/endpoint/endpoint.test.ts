@@ -178,8 +178,8 @@ describe("endpoint: provider", () => {
     assert.equal(planned.spec.served[0]!.resolved_version, v2);
     h.clock.advance(1000);
     const updated = (await endpointKind.provider.update(h.context(), recordedFrom(ep, outputs), planned)) as EndpointOutputs;
-    assert.equal(updated.config.configVersion, 2);
-    assert.deepEqual(updated.config.served.map((s) => [s.version, s.percent]), [[v2, 100]]);
+    assert.equal(updated.config!.configVersion, 2);
+    assert.deepEqual(updated.config!.served.map((s) => [s.version, s.percent]), [[v2, 100]]);
     assert.equal(updated.deployed_at, iso(h.clock.now()));
   });
 

@@ -118,7 +118,7 @@ describe("dashboard API: sign-in session, CSRF, dashboard routes", () => {
   });
 
   it("sign-in needs the CSRF header and this server's origin (no login CSRF)", async () => {
-    for (const headers of [{}, { "x-slipway-csrf": "1", origin: "https://evil.example" }, { "x-slipway-csrf": "1", "sec-fetch-site": "cross-site" }]) {
+    for (const headers of [{}, { "x-slipway-csrf": "1", origin: "https://evil.example" }, { "x-slipway-csrf": "1", "sec-fetch-site": "cross-site" }] as Array<Record<string, string>>) {
       const r = await request("/session", { method: "POST", headers, body: { token: tokens.viewer } });
       assert.equal(r.status, 403, r.text);
       assert.equal(r.body.error_code, "csrf_refused");
