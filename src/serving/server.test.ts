@@ -16,7 +16,7 @@ import { readRuntimeEnv, type RuntimeEnv } from "../env.js";
 import { openStores } from "../store/open.js";
 import { serverStatusView } from "../views/server.js";
 import { createToken } from "./auth.js";
-import { serverStatus } from "./control.js";
+import { adminCall, serverStatus } from "./control.js";
 import type { EndpointConfig } from "./endpoints.js";
 import { startServer, type RunningServer } from "./server.js";
 import { InferenceTable } from "./inference-table.js";
@@ -128,6 +128,9 @@ describe("the server's inference log (real server, HTTP, onnxruntime, writer thr
     try {
       await ready(server);
       assert.deepEqual([...new Set([...(await load(server, "aged", 4, 5)), ...(await load(server, "capped", 4, 5))])], [200]);
+      // Every answered request's row written before counting (the writer thread lags under load: rows
+      // written after a trim would make "capped" 10 and then more again).
+      await adminCall(server.info, "/admin/flush");
       // keep_rows: 10 — the server trims "capped" to its 10 newest rows; "aged" (keep: 30d) keeps its fresh rows.
       await waitFor(() => count("capped") === 10, { what: "capped trimmed to 10 rows" });
       assert.equal(count("aged"), 20);
