@@ -41,9 +41,15 @@ function listener(pg: typeof import("pg"), connectionString: string): StateNotif
           retry = setTimeout(reconnect, RELISTEN_MS);
           retry.unref();
         });
-        await c.connect();
-        // A channel name is an identifier: quoted, it is taken as written.
-        await c.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+        try {
+          await c.connect();
+          // A channel name is an identifier: quoted, it is taken as written.
+          await c.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+        } catch (e) {
+          // Not listening: this connection is of no use (and must not stay open).
+          await c.end().catch(() => {});
+          throw e;
+        }
         client = c;
       };
       const reconnect = () => {
