@@ -97,7 +97,7 @@ describe("run handed to the home's server", () => {
     await startServer();
   });
   after(async () => {
-    if (server.exitCode === null) await stopServer();
+    if (server.exitCode === null && server.signalCode === null) await stopServer();
     box.cleanup();
   });
 
@@ -248,5 +248,54 @@ describe("run handed to the home's server", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /word=alpha greet=hi code=0/);
     assert.notEqual(runnerPid(idOf(r.stdout)), serverPid);
+  });
+
+  it("survives a garbled request, and a server killed with SIGKILL mid-run leaves the client with an error, not a hang", async () => {
+    await startServer();
+    // The right token with a request line that is not JSON: "fallback", nothing runs, the server goes on.
+    const info = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")) as { port: number; adminToken: string };
+    const before = runCount();
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port: info.port });
+      let text = "";
+      socket.on("data", (d) => (text += d));
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => resolve(text));
+      socket.write(`GET /admin/run-handoff HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: slipway-run\r\nx-slipway-admin: ${info.adminToken}\r\n\r\n{"v":1,"__proto__":{"polluted":true},\n`);
+    });
+    assert.match(answer, /^HTTP\/1\.1 101 [^]*\{"t":"fallback"\}\n$/);
+    assert.equal(runCount(), before, "nothing was run");
+    const served = box.run(["run", "noop", "--wait"], env);
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(runnerPid(idOf(served.stdout)), serverPid, "the server still takes runs");
+
+    // kill -9 of the server while it runs a handed-over task.
+    const child = box.start(["run", "slow", "--wait"], env);
+    let stdout = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    const held = exited(child);
+    await waitFor(() => stdout.includes("[main] begin"), { timeoutMs: 30_000, what: "the task's first line" });
+    const id = idOf(stdout);
+    const db = new Database(join(box.home, "state.db"), { readonly: true });
+    const groups = (db.prepare("select pid from run_tasks where run_id = ? and pid is not null").all(id) as Array<{ pid: number }>).map((r) => Number(r.pid));
+    db.close();
+    const down = exited(server);
+    process.kill(serverPid, "SIGKILL");
+    await down;
+    const r = await held;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`error: the Slipway server \\(pid ${serverPid}\\) ended before the run did; see it with: slipway runs`));
+    // The task the dead server started (in a process group of its own) is stopped here, as a user would.
+    for (const g of groups) {
+      try {
+        process.kill(-g, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    // server.json names a dead process: the next run runs in-process.
+    const next = box.run(["run", "noop", "--wait"], env);
+    assert.equal(next.code, 0, next.stderr);
+    assert.notEqual(runnerPid(idOf(next.stdout)), serverPid);
   });
 });
