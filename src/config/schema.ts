@@ -103,6 +103,17 @@ const k8sName = (what: string) =>
     .max(253)
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `a Kubernetes ${what} name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit`);
 
+/** A container image reference (a Kubernetes executor's or serving's), with an example in the message. */
+const k8sImage = (example: string) =>
+  z
+    .string()
+    .min(1)
+    .max(1000)
+    .regex(/^[^\s]+$/, `an image reference without spaces, e.g. ${example}`);
+// Functions, not shared instances: each setting gets a schema of its own (a JSON schema generator may turn a shared instance into a $ref).
+const k8sContext = () => z.string().min(1).max(253).optional().describe("kubernetes: the kubeconfig context to use (default: the kubeconfig's current context)");
+const k8sPullPolicy = () => z.enum(["Always", "IfNotPresent", "Never"]);
+
 /** Which keys each executor type accepts (beyond `type` and `max_parallel_tasks`, which all do). */
 const EXECUTOR_KEYS = {
   local: ["max_parallel_runs"],
@@ -126,17 +137,13 @@ export const executorSchema = z
       .optional()
       .describe("slurm: more sbatch options, one per item, passed as they are (e.g. --constraint=haswell)"),
     namespace: k8sName("namespace").max(63).optional().describe("kubernetes (required): the namespace runs' Jobs are created in"),
-    image: z
-      .string()
-      .min(1)
-      .max(1000)
-      .regex(/^[^\s]+$/, "an image reference without spaces, e.g. registry.example.com/ml/slipway-runner:1.4")
+    image: k8sImage("registry.example.com/ml/slipway-runner:1.4")
       .optional()
       .describe("kubernetes (required): the container image of every run's pod; it must contain Node.js and slipway (`slipway` on PATH)"),
-    context: z.string().min(1).max(253).optional().describe("kubernetes: the kubeconfig context to use (default: the kubeconfig's current context)"),
+    context: k8sContext(),
     service_account: k8sName("service account").optional().describe("kubernetes: the service account of the runs' pods (default: the namespace's default)"),
     secret: k8sName("Secret").optional().describe("kubernetes: the Secret the pods read secret values from, by key (default: <project>-secrets, as `slipway export` names it)"),
-    image_pull_policy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("kubernetes: the pods' imagePullPolicy (default IfNotPresent)"),
+    image_pull_policy: k8sPullPolicy().optional().describe("kubernetes: the pods' imagePullPolicy (default IfNotPresent)"),
     volume: z
       .strictObject({
         claim: k8sName("PersistentVolumeClaim").describe("the PersistentVolumeClaim mounted in every run's pod"),
@@ -173,17 +180,13 @@ export const servingSchema = z
   .strictObject({
     type: z.enum(["local", "kubernetes"]).describe("local: the gateway of this home's server (default); kubernetes: a Deployment and a Service per endpoint, made at deploy time through the official client library"),
     namespace: k8sName("namespace").max(63).optional().describe("kubernetes (required): the namespace the endpoints' Deployments and Services are made in"),
-    image: z
-      .string()
-      .min(1)
-      .max(1000)
-      .regex(/^[^\s]+$/, "an image reference without spaces, e.g. registry.example.com/ml/shop-serving:1.4")
+    image: k8sImage("registry.example.com/ml/shop-serving:1.4")
       .optional()
       .describe("kubernetes (required): the image every endpoint's container runs; its entrypoint serves the Open Inference Protocol on port 8080 (as for `slipway export k8s`)"),
-    context: z.string().min(1).max(253).optional().describe("kubernetes: the kubeconfig context to use (default: the kubeconfig's current context)"),
+    context: k8sContext(),
     service_account: k8sName("service account").optional().describe("kubernetes: the service account of the endpoints' pods (default: the namespace's default)"),
     secret: k8sName("Secret").optional().describe("kubernetes: the Secret the containers read secret values from, by key (default: <project>-secrets, as `slipway export` names it)"),
-    image_pull_policy: z.enum(["Always", "IfNotPresent", "Never"]).optional().describe("kubernetes: the containers' imagePullPolicy (default IfNotPresent)"),
+    image_pull_policy: k8sPullPolicy().optional().describe("kubernetes: the containers' imagePullPolicy (default IfNotPresent)"),
   })
   .superRefine((s, ctx) => {
     if (s.type === "local") {
