@@ -80,8 +80,9 @@ export async function destroy(options: DestroyOptions, ctx: OperationContext): P
   // The background server stops once no endpoint and no background work is left (a server started with
   // `slipway server` keeps running unless it was given an idle timeout).
   if (outcome.status !== "failed" && !options.keepServer) {
-    const stopped = await stopServerIfIdle(ctx.env);
+    const { stopped, problem } = await stopServerIfIdle(ctx.env);
     if (stopped) ctx.reporter.info(`stopped the local Slipway server: no endpoint or background work is left (it was at ${stopped.url}, pid ${stopped.pid})`);
+    if (problem) ctx.reporter.warn(problem);
   }
   return { ...outcome, project: project.name, target: project.target.name };
 }

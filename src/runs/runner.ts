@@ -71,6 +71,19 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   let madeInstance = false;
   let checkout: CheckoutResult | undefined;
   let pool: ReturnType<typeof workDirPool> | undefined;
+  // An ephemeral environment goes with the run that made it, whatever the outcome, and before the run
+  // is recorded as ended: whoever follows the run (`run --wait`, `logs -f`) stops at its end status,
+  // so the environment's last lines and its log in the archive must already be there.
+  let environmentReleased = false;
+  const releaseEnvironment = async () => {
+    if (environmentReleased) return;
+    environmentReleased = true;
+    if (madeInstance && environmentCtx && instr.environment) {
+      await removeEnvironment(environmentCtx, instr.environment.name, runId).catch((e: Error) => environmentCtx!.io.onLine("stderr", `could not remove the ephemeral environment: ${e.message}`));
+      environmentCtx.io.onLine("stdout", `removed the ephemeral environment ${instr.environment.name} of run ${runId}`);
+    }
+    if (existsSync(paths.environmentLog)) await archives.stage_logs.putFile(`runs/${runId}/environment.log`, paths.environmentLog).catch(() => {});
+  };
   try {
     // A cancellation asked from another host (recorded in the state: it cannot signal this process)
     // stops the run as SIGTERM would; it is read with every heartbeat and while waiting for a slot.
@@ -109,17 +122,14 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     // Stopped by a signal: a cancellation, unless the executor is ending the run for a reason of its
     // own (Slurm's time limit, a preemption), which is then what the run records.
     const ending = cancelled ? await executorEnding(runs, runId) : undefined;
+    await releaseEnvironment();
     await finish(context, ending?.status ?? (cancelled ? "cancelled" : ok ? "succeeded" : "failed"), ending?.reason ?? (cancelled ? cancelReason : undefined));
   } catch (e) {
+    await releaseEnvironment();
     await runs.transition(runId, ["queued", "running"], { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message });
   } finally {
     clearInterval(heartbeat);
-    // An ephemeral environment goes with the run that made it, whatever the outcome.
-    if (madeInstance && environmentCtx && instr.environment) {
-      await removeEnvironment(environmentCtx, instr.environment.name, runId).catch((e: Error) => environmentCtx!.io.onLine("stderr", `could not remove the ephemeral environment: ${e.message}`));
-      environmentCtx.io.onLine("stdout", `removed the ephemeral environment ${instr.environment.name} of run ${runId}`);
-    }
-    if (existsSync(paths.environmentLog)) await archives.stage_logs.putFile(`runs/${runId}/environment.log`, paths.environmentLog).catch(() => {});
+    await releaseEnvironment();
     rmSync(join(dir, INSTRUCTIONS_FILE), { force: true });
     if (!instr.keepWorkdir) {
       if (checkout && pool) returnWorkDir(checkout, pool); // kept for the next run of this job

@@ -281,14 +281,24 @@ async function waitForExit(pid: number, waitMs: number, clock: Clock): Promise<"
 
 /**
  * After a destroy: asks the running server to stop if it has nothing left to serve (only a server that
- * stops when idle, as the one deploy starts). Returns its info when it stopped.
+ * stops when idle, as the one deploy starts). `stopped` holds its info when it stopped; `problem` says
+ * why asking failed or why it did not stop in time (a server that keeps running because it still has
+ * work, or was started to keep running, is neither).
  */
-export async function stopServerIfIdle(env: RuntimeEnv): Promise<ServerInfo | undefined> {
+export async function stopServerIfIdle(env: RuntimeEnv): Promise<{ stopped?: ServerInfo; problem?: string }> {
   const info = await runningServer(env);
-  if (!info) return undefined;
-  const answer = await adminCall<{ stopping: boolean }>(info, "/admin/stop-if-idle").catch(() => ({ stopping: false }));
-  if (!answer.stopping) return undefined;
-  return (await waitForExit(info.pid, STOP_WAIT_MS, env.clock)) === "stopped" ? info : undefined;
+  if (!info) return {};
+  let answer: { stopping: boolean };
+  try {
+    answer = await adminCall<{ stopping: boolean }>(info, "/admin/stop-if-idle");
+  } catch (e) {
+    // It may have stopped by itself meanwhile (its idle check saw the last endpoint go).
+    if (!processAlive(info.pid)) return { stopped: info };
+    return { problem: `could not ask the local Slipway server (pid ${info.pid}) to stop: ${(e as Error).message}` };
+  }
+  if (!answer.stopping) return {};
+  if ((await waitForExit(info.pid, STOP_WAIT_MS, env.clock)) === "stopped") return { stopped: info };
+  return { problem: `the local Slipway server (pid ${info.pid}) was asked to stop but has not within ${STOP_WAIT_MS / 1000} s: see ${env.home}/logs/server.log` };
 }
 
 export interface ServerStatus {

@@ -97,6 +97,9 @@ describe("the Slurm executor on a real cluster", { concurrency: true }, () => {
     assert.equal(doc.provenance.executor, "slurm");
     const jobId = doc.handle.job_id as string;
     assert.equal(jobField(jobId, "JobName"), "slipway-hello");
+    // The run has ended when the batch script's runner has; Slurm may still be COMPLETING the job
+    // (its epilog, the node's release) for a moment under load.
+    await waitFor(() => jobField(jobId, "JobState") !== "COMPLETING", { timeoutMs: 30_000, what: "the Slurm job to leave COMPLETING" });
     assert.equal(jobField(jobId, "JobState"), "COMPLETED");
     assert.equal(jobField(jobId, "Partition"), "debug");
     assert.equal(jobField(jobId, "NumCPUs"), "2");
