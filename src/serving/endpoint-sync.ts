@@ -8,7 +8,10 @@
 // Only changes of the *record* are followed, never the difference between the record and what is
 // served: the server that runs a deploy serves the new configuration before the deploy records it,
 // serves nothing any more while a destroy is still archiving, and serves a rollout's intermediate
-// split under the same record. Reacting to those differences would undo them.
+// split under the same record. Reacting to those differences would undo them. So a server told
+// directly to serve or stop an endpoint (`told`) takes the record of that moment as seen, and a look
+// that was under way meanwhile leaves that endpoint alone: else a destroy's removal could be undone by
+// a look that had not seen the record yet, and a deploy's new configuration by one that read the old.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { blobStoreAt } from "../store/blobs/open-blob-store.js";
@@ -46,12 +49,28 @@ export interface EndpointSyncOptions {
 export class EndpointSync {
   /** The record of each endpoint as last seen, by name. */
   private seen = new Map<string, string>();
+  /** How many times this server was told directly about each endpoint (a look compares before and after). */
+  private told_ = new Map<string, number>();
 
   constructor(private readonly o: EndpointSyncOptions) {}
 
   /** The records being restored at start count as seen: only later changes are followed. */
   remember(records: readonly RecordedEndpoint[]): void {
     this.seen = new Map(records.map((r) => [r.config.name, stampOf(r)]));
+  }
+
+  /**
+   * A deploy or destroy through this server is serving or stopping `name` itself: call before it does
+   * (a look under way leaves the endpoint alone), and await after (the record as it is now counts as
+   * seen, so only a later change of it is followed).
+   */
+  told(name: string): () => Promise<void> {
+    this.told_.set(name, (this.told_.get(name) ?? 0) + 1);
+    return async () => {
+      const record = (await recordedEndpoints(this.o.state)).find((r) => r.config.name === name);
+      if (record) this.seen.set(name, stampOf(record));
+      else this.seen.delete(name);
+    };
   }
 
   /**
@@ -78,6 +97,7 @@ export class EndpointSync {
 
   /** One look at the state: applies new or changed records, removes the endpoints whose record is gone. */
   async pass(): Promise<{ applied: string[]; removed: string[] }> {
+    const toldBefore = new Map(this.told_);
     const records = await recordedEndpoints(this.o.state);
     const out = { applied: [] as string[], removed: [] as string[] };
     const now = new Map(records.map((r) => [r.config.name, stampOf(r)]));
@@ -94,6 +114,8 @@ export class EndpointSync {
           // Fetching model files takes a while: the record may have changed or gone meanwhile.
           const still = (await recordedEndpoints(this.o.state)).find((x) => x.config.name === name);
           if (!still || stampOf(still) !== stamp) continue;
+          // A deploy or destroy through this server dealt with it meanwhile (and took the record as seen).
+          if (this.told_.get(name) !== toldBefore.get(name)) continue;
           await this.o.endpoints.apply(config);
           out.applied.push(name);
           this.o.log(`endpoint sync: serving ${name} of ${r.config.project}/${r.config.target} (config ${r.config.configVersion}) as recorded in the state`);

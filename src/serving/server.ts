@@ -195,12 +195,17 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
   const sync = new EndpointSync({ home: env.home, state: stores.state, endpoints, log: options.log, onRemoved: () => inference.flush().then(() => undefined) });
 
   const admin = async (path: string, body: unknown): Promise<{ status: number; body: unknown }> => {
+    // A deploy or destroy through this server: the endpoint sync must not undo it (endpoint-sync.ts).
     if (path === "/admin/apply") {
+      const seen = sync.told((body as EndpointConfig).name);
       await endpoints.apply(body as EndpointConfig);
+      await seen();
       return { status: 200, body: { applied: (body as EndpointConfig).name } };
     }
     if (path === "/admin/remove") {
+      const seen = sync.told((body as { name: string }).name);
       await endpoints.remove((body as { name: string }).name);
+      await seen();
       await inference.flush();
       return { status: 200, body: { removed: (body as { name: string }).name } };
     }
@@ -269,7 +274,9 @@ export async function startServer(env: RuntimeEnv, options: ServerOptions): Prom
           try {
             // Recorded by another server's deploy: its model files come into this home's folders.
             const row = rows.get(config.name);
+            const seen = sync.told(config.name);
             await endpoints.apply(await sync.localize(row && row.config.configVersion === config.configVersion ? { ...row, config } : { config }));
+            await seen();
             out.started.push(config.name);
           } catch (e) {
             out.failed.push({ name: config.name, message: (e as Error).message });
