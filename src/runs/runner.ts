@@ -361,9 +361,10 @@ async function attemptTask(ctx: TaskContext, name: string, task: TaskDefinition,
   let pgid: number | undefined;
   try {
     const params = Object.fromEntries(Object.entries(ctx.job.params).map(([k, v]) => [`SLIPWAY_PARAM_${k}`, v]));
+    // The task's script, from the working folder: what the bundle's runner.sh does (`cd` there, then
+    // `exec bash` the script), without its shell and its `dirname` (a few ms of every task's start).
     const code = await runScript({
-      script: join(ctx.paths.work, ".slipway", "runner.sh"),
-      args: [name],
+      script: join(".slipway", "tasks", `${name}.sh`),
       cwd: ctx.paths.work,
       env: inEnvironment(
         {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -25,6 +25,24 @@ describe("runScript", () => {
       assert.ok(started > 0);
       assert.deepEqual(lines, ["bashrc=no stdin=/dev/null"]);
     }
+  });
+
+  // (Only `$-` differs: it has a `c` held, the shell having been started with -c.)
+  it("a held script sees what `bash script args` gives it: $0, arguments, no -u, messages naming its file and line, exit code", async () => {
+    mkdirSync(join(dir, "tasks"), { recursive: true });
+    writeFileSync(join(dir, "tasks", "t.sh"), 'echo "0=$0 n=$# 1=${1-} 2=${2-} src=${BASH_SOURCE[0]} u=${UNSET_VAR-unset}"\nno_such_command_here\nexit 7\n');
+    writeFileSync(join(dir, "bare.sh"), 'echo "0=$0"\n');
+    const run = async (script: string, args: string[], held: boolean) => {
+      const lines: string[] = [];
+      const code = await runScript({ ...base, script, args, onLine: (s, l) => lines.push(`${s}: ${l}`), ...(held ? { onStart: () => {} } : {}) });
+      return { code, lines };
+    };
+    const plain = await run(join("tasks", "t.sh"), ["a b", ""], false);
+    assert.equal(plain.code, 7);
+    assert.deepEqual(plain.lines, ["stdout: 0=tasks/t.sh n=2 1=a b 2= src=tasks/t.sh u=unset", "stderr: tasks/t.sh: line 2: no_such_command_here: command not found"]);
+    assert.deepEqual(await run(join("tasks", "t.sh"), ["a b", ""], true), plain);
+    // A bare file name is the file in the folder, not one found on PATH.
+    assert.deepEqual((await run("bare.sh", [], true)).lines, ["stdout: 0=./bare.sh"]);
   });
 
   it("a durable held program too", async () => {

@@ -61,11 +61,24 @@ exit "$rc"
 /** Resolves with the exit code (or 128+signal). The whole process group is killed on abort. */
 export function runScript(run: ScriptRun): Promise<number> {
   const { script, args, ...rest } = run;
-  return runProcess({ ...rest, command: "bash", args: [script, ...(args ?? [])] });
+  return start({ ...rest, command: "bash", args: [script, ...(args ?? [])] }, script);
 }
 
 /** Resolves with the exit code (or 128+signal); rejects when the program cannot be started. */
 export function runProcess(run: ProcessRun): Promise<number> {
+  return start(run);
+}
+
+/**
+ * Held (see below), the wrapper runs a bash script itself, with `.`, rather than starting another
+ * bash for it: one shell fewer per task (a few ms). The script sees what `bash script args` gives it
+ * ($0 the script's path, the arguments, the same messages naming the file and line; only `$-` has a
+ * `c` more); `.` looks a bare file name up in PATH first, hence `./` before one.
+ */
+const HOLD = 'read -r _ <&3 || exit 125; exec 3<&-; exec "$@"';
+const HOLD_AND_SOURCE = 'read -r _ <&3 || exit 125; exec 3<&-; . "$0" "$@"';
+
+function start(run: ProcessRun, bashScript?: string): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     // Stopped before it started: start nothing (a listener added to an aborted signal never fires).
     if (run.signal?.aborted) return resolvePromise(128 + 15);
@@ -80,9 +93,11 @@ export function runProcess(run: ProcessRun): Promise<number> {
     const program = [run.command, ...(run.args ?? [])];
     const [command, args] = durable
       ? ["bash", ["-c", DURABLE_WRAPPER, "slipway-durable", held ? "hold" : "go", durable.stdout, durable.stderr, durable.status, ...program]]
-      : held
-        ? ["bash", ["-c", 'read -r _ <&3 || exit 125; exec 3<&-; exec "$@"', "slipway-hold", ...program]]
-        : [run.command, run.args ?? []];
+      : held && bashScript !== undefined
+        ? ["bash", ["-c", HOLD_AND_SOURCE, bashScript.includes("/") ? bashScript : `./${bashScript}`, ...(run.args ?? []).slice(1)]]
+        : held
+          ? ["bash", ["-c", HOLD, "slipway-hold", ...program]]
+          : [run.command, run.args ?? []];
     const child = spawn(command, args, { cwd: run.cwd, env: run.env, detached: true, stdio: ["ignore", durable ? "ignore" : "pipe", durable ? "ignore" : "pipe", held ? "pipe" : "ignore"] });
     const followers = durable ? [new FileFollower(durable.stdout, (line) => run.onLine("stdout", line)), new FileFollower(durable.stderr, (line) => run.onLine("stderr", line))] : [];
     // On abort: SIGTERM to the whole group, SIGKILL for whatever is still there 2 s later.
