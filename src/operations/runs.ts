@@ -302,9 +302,19 @@ export async function runAttached(
       await followUntilFinished(stores, compiled, row.id, ctx, options.onLine);
       return details(stores, row.id, ctx);
     }
-    const row = await submitRun(compiled, stores, source, { ...options, attached: true, attachedInServer: ctx.cancel !== undefined }, ctx.env);
+    const inServer = ctx.cancel !== undefined;
+    const row = await submitRun(compiled, stores, source, { ...options, attached: true, attachedInServer: inServer }, ctx.env);
     options.onStarted?.(summary(row));
-    await executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine, cancel: ctx.cancel });
+    let recorded!: () => void;
+    const ended = new Promise<void>((resolve) => (recorded = resolve));
+    const running = executeRun(row.id, runDir(ctx.env.home, row.id), ctx.env, { onLine: options.onLine, cancel: ctx.cancel, onEnded: recorded });
+    if (!inServer) await running;
+    else {
+      // The server answers its client once the run is recorded as ended; it puts the run's folders
+      // away after (a CLI process must wait for that before it exits).
+      await Promise.race([ended, running]);
+      running.catch((e: Error) => ctx.reporter.warn(`run ${row.id}: ${e.message}`));
+    }
     return details(stores, row.id, ctx);
   });
 }

@@ -38,6 +38,8 @@ export interface RunnerHooks {
   instructions?: RunInstructions;
   /** Cancels the run; when given, the process's SIGTERM and SIGINT are not listened to (the server runs a client's attached run). */
   cancel?: AbortSignal;
+  /** Once the run is recorded as ended, before its folders are put away (the server answers its client then). */
+  onEnded?(): void;
 }
 
 export async function executeRun(runId: string, dir: string, env: RuntimeEnv, hooks: RunnerHooks = {}): Promise<void> {
@@ -74,6 +76,10 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   // An ephemeral environment goes with the run that made it, whatever the outcome, and before the run
   // is recorded as ended: whoever follows the run (`run --wait`, `logs -f`) stops at its end status,
   // so the environment's last lines and its log in the archive must already be there.
+  let endedCalled = false;
+  const ended = () => {
+    if (!endedCalled) (endedCalled = true), hooks.onEnded?.();
+  };
   let environmentReleased = false;
   const releaseEnvironment = async () => {
     if (environmentReleased) return;
@@ -124,9 +130,11 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     const ending = cancelled ? await executorEnding(runs, runId) : undefined;
     await releaseEnvironment();
     await finish(context, ending?.status ?? (cancelled ? "cancelled" : ok ? "succeeded" : "failed"), ending?.reason ?? (cancelled ? cancelReason : undefined));
+    ended();
   } catch (e) {
     await releaseEnvironment();
     await runs.transition(runId, ["queued", "running"], { status: "failed", finished_at: iso(env.clock.now()), error: (e as Error).message });
+    ended();
   } finally {
     clearInterval(heartbeat);
     await releaseEnvironment();
@@ -142,6 +150,7 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onTerm);
     hooks.cancel?.removeEventListener("abort", onTerm);
+    ended();
   }
 }
 
@@ -420,12 +429,14 @@ async function executorEnding(runs: RunStore, runId: string): Promise<{ status: 
 
 async function finish(ctx: TaskContext, status: "succeeded" | "failed" | "cancelled" | "lost", reason?: string): Promise<void> {
   const outputs = await hashTree(ctx.paths.output);
-  await archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs);
-  await ctx.archives.persisted_data.put(`runs/${ctx.runId}/outputs.json`, JSON.stringify(outputs, null, 2));
-  for (const task of Object.keys(ctx.job.tasks)) {
-    const file = ctx.paths.taskLog(task);
-    if (existsSync(file)) await ctx.archives.stage_logs.putFile(`runs/${ctx.runId}/${task}.log`, file);
-  }
+  // The outputs, their list and the task logs go to their archives side by side (independent writes).
+  await Promise.all([
+    archiveFiles(ctx.archives.persisted_data, ctx.paths.output, outputs).then(() => ctx.archives.persisted_data.put(`runs/${ctx.runId}/outputs.json`, JSON.stringify(outputs, null, 2))),
+    ...Object.keys(ctx.job.tasks).map((task) => {
+      const file = ctx.paths.taskLog(task);
+      return existsSync(file) ? ctx.archives.stage_logs.putFile(`runs/${ctx.runId}/${task}.log`, file) : undefined;
+    }),
+  ]);
   // Declared artifacts, whatever the outcome (a failed run's report is often what explains it).
   const artifacts = ctx.job.artifacts?.length
     ? await archiveRunArtifacts(ctx.archives.artifacts, ctx.runId, ctx.paths.output, ctx.job.artifacts).catch((e: Error) => {

@@ -129,7 +129,12 @@ export async function captureJobBundle(
     extraFiles: bundleExtras(job),
     indexFile: sourceDir ? join(env.home, "cache", "bundle-index", `${sha256(sourceDir).slice(0, 16)}.json`) : undefined,
   });
-  return { ...captured, sourceDir: sourceDir ?? moduleDir };
+  return { ...captured, sourceDir: jobFolder(compiled, job, moduleDir) };
+}
+
+/** The folder a job's code comes from: its `source`, else its module's folder (git provenance is read there). */
+function jobFolder(compiled: CompiledProject, job: JobDefinition, moduleDir = compiled.project.modules.find((m) => m.name === job.module)!.dir): string {
+  return job.source ? join(moduleDir, job.source) : moduleDir;
 }
 
 export async function submitRun(compiled: CompiledProject, stores: Stores, source: RunSource, options: SubmitOptions, env: RuntimeEnv): Promise<RunRow> {
@@ -242,6 +247,8 @@ async function recordRun(
   const { project } = compiled;
   // The bundle is content-addressed and kept: secret values never go into it (the runner gets them
   // through the run's instructions file, mode 0600, deleted when the run ends).
+  // `git` runs (two processes, for the provenance) while the bundle is captured.
+  const git = options.bundleArchive ? undefined : gitInfo(jobFolder(compiled, job, source.moduleDir), env.processEnv);
   const bundle = await captureJobBundle(compiled, withMaskedSecrets(job, compiled.secrets), jobSource, env, options.bundleArchive, source.moduleDir);
   // A caller-chosen id names one run only (a sweep's runs get their own).
   const id = (!sweep && options.runId) || newId("r", env.clock.now());
@@ -249,7 +256,6 @@ async function recordRun(
   mkdirSync(dir, { recursive: true });
   const archiveFile = options.writeBundle ? join(dir, RUN_BUNDLE_FILE) : undefined;
   if (archiveFile) await writeFile(archiveFile, await packBundle(jobSource, bundle.hash));
-  const git = bundle.sourceDir ? await gitInfo(bundle.sourceDir, env.processEnv) : undefined;
   const runtime = source.job.runtime!;
   const row: RunRow = {
     id,
@@ -272,7 +278,7 @@ async function recordRun(
     results: null,
     metrics: null,
     provenance: JSON.stringify({
-      git: git ?? null,
+      git: (await git) ?? null,
       // The job definition that ran: as deployed to the target, or as the config had it (--from-source).
       job_origin: source.origin,
       bundle: { hash: bundle.hash, files: bundle.manifest.files.length, bytes: bundle.bytesTotal, bytes_written: bundle.bytesWritten, from_archive: options.bundleArchive ?? null, ...(archiveFile ? { archive_file: archiveFile } : {}) },
