@@ -1,5 +1,19 @@
-#!/usr/bin/env node
-// Launcher. `npm ci` builds dist/ through the `prepare` script; dist/cli.cjs is the bundled CLI.
+#!/bin/sh
+":" //; case " $* " in *" run "*) [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ "${SLIPWAY_RUN_IN_PROCESS:-}" != 1 ] && [ -f "${SLIPWAY_HOME:-$HOME/.slipway}/server.json" ] && export SLIPWAY_DEFERRED_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS" && unset NODE_EXTRA_CA_CERTS;; esac
+":" //; exec node "$0" "$@"
+// Launcher: the two lines above are sh (to JavaScript, a string and a comment), this file is run by
+// `sh` as an installed command and then by `node` (which resolves the link npm makes to it).
+// `npm ci` builds dist/ through the `prepare` script; dist/cli.cjs is the bundled CLI.
+//
+// Why sh first: Node 20 reads the certificates NODE_EXTRA_CA_CERTS names, and all its own, when it
+// starts, before any JavaScript runs (~50 ms where it names the system bundle, as on our CI machine;
+// `node -e 0` takes 72 ms with it, 24 without). A `run` that a home's server will take (bin/run-
+// handoff.cjs) only talks to 127.0.0.1, so it starts without them: the shell moves the variable to
+// SLIPWAY_DEFERRED_EXTRA_CA_CERTS, which the code below puts back at once (the server runs the task
+// with the client's environment as it was). When the server does not take the run, or the command
+// was not `run` after all, this process runs the CLI again as a child with the variable set, since
+// every other command may need those certificates (S3, a server behind TLS). `node bin/slipway.cjs`
+// skips the shell lines: nothing is deferred.
 //
 // It compiles the bundle with a V8 code cache of its own (Node 20 has no compile cache; Node 22's
 // module.enableCompileCache would do the same, and is turned on below where it exists, for the few
@@ -16,6 +30,11 @@
 // SLIPWAY_COMPILE_CACHE=0 turns it off; SLIPWAY_COMPILE_CACHE=DIR puts it in DIR instead of
 // $TMPDIR/slipway-compile-cache-UID. A cache that cannot be read or written is ignored (no output).
 "use strict";
+const deferredCaCerts = process.env.SLIPWAY_DEFERRED_EXTRA_CA_CERTS;
+if (deferredCaCerts !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = deferredCaCerts;
+  delete process.env.SLIPWAY_DEFERRED_EXTRA_CA_CERTS;
+}
 const fs = require("node:fs");
 const path = require("node:path");
 const Module = require("node:module");
@@ -136,11 +155,31 @@ const build = buildId();
 globalThis.__slipwayBuild = build;
 
 function start() {
+  if (deferredCaCerts !== undefined) return again();
   loadBundle()
     .main(argv)
     .then((code) => {
       process.exitCode = code;
     });
+}
+
+/**
+ * Runs the CLI again as a child, with NODE_EXTRA_CA_CERTS (deferred by the shell lines, and put back
+ * in process.env above), and ends as it ends. The terminal's Ctrl-C reaches the child itself (the
+ * same process group); a SIGTERM sent to this process alone is passed on.
+ */
+function again() {
+  const child = require("node:child_process").spawn(process.execPath, [...process.execArgv, __filename, ...argv], { stdio: "inherit" });
+  const onInt = () => {};
+  const onTerm = () => child.kill("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  child.on("exit", (code, signal) => {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    if (signal) process.kill(process.pid, signal);
+    else process.exitCode = code;
+  });
 }
 
 if (commandWord() === "run" && process.env.SLIPWAY_RUN_IN_PROCESS !== "1") {

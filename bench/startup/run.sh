@@ -48,10 +48,10 @@ for side in baseline this; do
   SLIPWAY_HOME="$home" "${S[@]}" --project "$P" deploy --yes >/dev/null   # run executes jobs deployed to the target
   SLIPWAY_HOME="$home" "${S[@]}" --project "$P" run noop --wait >/dev/null # the first run stores the bundle
   env="{\"SLIPWAY_HOME\":\"$home\"}"
-  spec+="{\"name\":\"$label: \`slipway --version\`\",\"argv\":[\"node\",\"$dir/bin/slipway.cjs\",\"--version\"],\"env\":$env},"
-  spec+="{\"name\":\"$label: \`slipway --help\`\",\"argv\":[\"node\",\"$dir/bin/slipway.cjs\",\"--help\"],\"env\":$env},"
-  spec+="{\"name\":\"$label: \`slipway validate\`\",\"argv\":[\"node\",\"$dir/bin/slipway.cjs\",\"validate\"],\"cwd\":\"$P\",\"env\":$env},"
-  spec+="{\"name\":\"$label: \`slipway run noop --wait\`\",\"argv\":[\"node\",\"$dir/bin/slipway.cjs\",\"run\",\"noop\",\"--wait\"],\"cwd\":\"$P\",\"env\":$env},"
+  spec+="{\"name\":\"$label: \`slipway --version\`\",\"argv\":[\"$dir/bin/slipway.cjs\",\"--version\"],\"env\":$env},"
+  spec+="{\"name\":\"$label: \`slipway --help\`\",\"argv\":[\"$dir/bin/slipway.cjs\",\"--help\"],\"env\":$env},"
+  spec+="{\"name\":\"$label: \`slipway validate\`\",\"argv\":[\"$dir/bin/slipway.cjs\",\"validate\"],\"cwd\":\"$P\",\"env\":$env},"
+  spec+="{\"name\":\"$label: \`slipway run noop --wait\`\",\"argv\":[\"$dir/bin/slipway.cjs\",\"run\",\"noop\",\"--wait\"],\"cwd\":\"$P\",\"env\":$env},"
 done
 # With the home's server running, `run` hands the launch to it (bin/run-handoff.cjs): this checkout,
 # and the baseline too when it has the hand-over (BENCH_BASELINE_REF at or after it), each its own home.
@@ -63,13 +63,13 @@ served_row() { # SIDE DIR LABEL
   for _ in $(seq 300); do grep -q '"build"' "$home/server.json" 2>/dev/null && break; sleep 0.1; done
   grep -q '"build"' "$home/server.json" || { echo "the server did not start: $(cat "$WORK/server-$1.log")" >&2; exit 1; }
   SLIPWAY_HOME="$home" "${S[@]}" --project "$P" run noop --wait >/dev/null # the first run stores the bundle, fills the server's compile cache
-  spec+="{\"name\":\"$3, server running: \`slipway run noop --wait\`\",\"argv\":[\"node\",\"$2/bin/slipway.cjs\",\"run\",\"noop\",\"--wait\"],\"cwd\":\"$P\",\"env\":{\"SLIPWAY_HOME\":\"$home\"}},"
+  spec+="{\"name\":\"$3, server running: \`slipway run noop --wait\`\",\"argv\":[\"$2/bin/slipway.cjs\",\"run\",\"noop\",\"--wait\"],\"cwd\":\"$P\",\"env\":{\"SLIPWAY_HOME\":\"$home\"}},"
 }
 if [[ -f "$BENCH_BASELINE/bin/run-handoff.cjs" ]]; then served_row baseline "$BENCH_BASELINE" baseline; fi
 served_row this "$ROOT" "this checkout"
 spec+='{"name":"`node -e 0`","argv":["node","-e","0"]},{"name":"bash -c true","argv":["bash","-c","true"]}]'
 echo "$spec" > "$WORK/spec.json"
 {
-  echo "Machine: $(nproc) cores, $(node --version), $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); this checkout ${BENCH_LABEL:-$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$( (cd "$ROOT" && git diff --quiet HEAD 2>/dev/null) || echo '+changes')}, baseline ${BENCH_BASELINE_REF:-915a622}."
+  echo "Machine: $(nproc) cores, $(node --version), $(uname -sr); $(date -u '+%Y-%m-%d %H:%M UTC'); this checkout ${BENCH_LABEL:-$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null)$( (cd "$ROOT" && git diff --quiet HEAD 2>/dev/null) || echo '+changes')}, baseline ${BENCH_BASELINE_REF:-915a622}. NODE_EXTRA_CA_CERTS: ${NODE_EXTRA_CA_CERTS:-unset} (set, every Node process reads it as it starts). Commands run as installed: the bin file itself, through its #! line."
   node "$HERE/measure.mjs" "$WORK/spec.json" "${BENCH_ROUNDS:-9}" "$OUT/startup.json"
 } | tee "$OUT/startup.md"

@@ -4,9 +4,9 @@
 // stopped server, another build or SLIPWAY_RUN_IN_PROCESS=1 run in-process; a forged token is refused.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { BIN, exited, sandbox, type Sandbox } from "../helpers/cli.js";
@@ -21,6 +21,9 @@ const PROJECT = {
     '    noop: { command: "true" }',
     "    echo:",
     '      command: \'echo "word=$SLIPWAY_VAR_word greet=$GREET code=$SLIPWAY_PARAM_code"; echo to-stderr >&2; echo last; exit "$SLIPWAY_PARAM_code"\'',
+    '      params: { code: "0" }',
+    "    ca:",
+    '      command: \'echo "ca=$${NODE_EXTRA_CA_CERTS-unset} deferred=$${SLIPWAY_DEFERRED_EXTRA_CA_CERTS-unset}"; exit "$SLIPWAY_PARAM_code"\'',
     '      params: { code: "0" }',
     "    slow:",
     "      command: 'echo begin; sleep 60; echo end'",
@@ -224,6 +227,36 @@ describe("run handed to the home's server", () => {
     });
     assert.match(answer, /^HTTP\/1\.1 401 /);
     assert.equal(runCount(), before, "nothing was run");
+  });
+
+  it("the installed command starts a handed-over run without NODE_EXTRA_CA_CERTS, and the task still gets it; another command, or a run the server declines, runs with it", () => {
+    // Run as npm installs it: the file itself, through its `#!/bin/sh` lines, by way of a link.
+    const link = join(box.home, "..", "bin-link", "slipway");
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(BIN, link);
+    // A file that is not there: a Node process that reads the variable at its start warns about it
+    // on stderr, which shows which processes did.
+    const certs = join(box.home, "..", "no-such-ca.pem");
+    const warned = /Warning: Ignoring extra certs from `[^`]*no-such-ca\.pem`/;
+    const installed = (args: string[]) => spawnSync(link, args, { cwd: box.dir, env: { ...box.env, ...env, NODE_EXTRA_CA_CERTS: certs }, encoding: "utf8" });
+    const served = installed(["run", "ca", "--wait"]);
+    assert.equal(served.status, 0, served.stderr);
+    assert.equal(runnerPid(idOf(served.stdout)), serverPid, "handed over");
+    assert.doesNotMatch(served.stderr, warned, "the client started without the certificates");
+    assert.match(served.stdout, new RegExp(`\\[main\\] ca=${certs} deferred=unset\\n`), "the task's environment is the client's as it was");
+    // Declined by the server (--bundle runs in the CLI): the CLI runs again, with the variable; its exit code is the command's.
+    const tgz = join(box.home, "..", "ca.tgz");
+    assert.equal(spawnSync(process.execPath, [BIN, "bundle", "ca", "-o", tgz], { cwd: box.dir, env: { ...box.env, ...env } }).status, 0);
+    const declined = installed(["run", "ca", "--wait", "--bundle", tgz, "--param", "code=3"]);
+    assert.equal(declined.status, 1, declined.stderr);
+    assert.match(declined.stderr, warned, "run again with the certificates");
+    assert.notEqual(runnerPid(idOf(declined.stdout)), serverPid, "run in the CLI");
+    assert.match(declined.stdout, new RegExp(`\\[main\\] ca=${certs} deferred=unset\\n`));
+    assert.match(declined.stdout, /ca on handoff\/dev: failed in /);
+    // Not a run after all ("run" is a value here): run again with the certificates, once.
+    const other = installed(["validate", "--var", "word=run"]);
+    assert.equal(other.status, 0, other.stderr);
+    assert.equal(other.stderr.match(new RegExp(warned.source, "g"))?.length, 1, other.stderr);
   });
 
   it("runs in-process when the server is of another build, or stopped", async () => {
