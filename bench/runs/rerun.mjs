@@ -55,12 +55,13 @@ try {
   const cpuFile = join(tmp, "cpu-at-exit");
   const cpuHook = join(tmp, "cpu-at-exit.cjs");
   writeFileSync(cpuHook, `process.on("exit", () => { const c = process.cpuUsage(); require("node:fs").writeFileSync(${JSON.stringify(cpuFile)}, String((c.user + c.system) / 1000)); });\n`);
-  const cli = (bin, ...args) => [process.execPath, "--require", cpuHook, bin, ...args];
+  // Each CLI runs as installed: the bin file itself, through its #! line (the hook comes in NODE_OPTIONS).
+  const cli = (bin, ...args) => [bin, ...args];
   let lastCpu = NaN;
   const exec = (argv, env = {}) => {
     rmSync(cpuFile, { force: true });
     const t = performance.now();
-    const r = spawnSync(argv[0], argv.slice(1), { cwd: project, env: { ...process.env, NO_COLOR: "1", SLIPWAY_COMPILE_CACHE: join(tmp, "compile-cache"), ...env }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+    const r = spawnSync(argv[0], argv.slice(1), { cwd: project, env: { ...process.env, NO_COLOR: "1", SLIPWAY_COMPILE_CACHE: join(tmp, "compile-cache"), NODE_OPTIONS: `--require ${cpuHook}`, ...env }, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
     const ms = performance.now() - t;
     if (r.status !== 0) throw new Error(`${argv.join(" ")} exited ${r.status}: ${r.stdout}${r.stderr}`);
     lastCpu = existsSync(cpuFile) ? Number(readFileSync(cpuFile, "utf8")) : NaN;
@@ -113,7 +114,7 @@ try {
   }
   const task = median(times[0]);
   const out = [];
-  out.push(`${ROUNDS} rounds, every command once per round (rotating order); ${cpus().length} cores, load average ${loadStart} before the rounds, ${loadEnd} after (1/5/15 min).`);
+  out.push(`${ROUNDS} rounds, every command once per round (rotating order); ${cpus().length} cores, load average ${loadStart} before the rounds, ${loadEnd} after (1/5/15 min); ${process.version}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS})` : "unset"}; each CLI run as installed (its bin file).`);
   out.push(`First run of the big job (stores the bundle): ${impls.map((i) => `${i.label} ${(i.firstMs / 1000).toFixed(2)} s`).join(", ")}.`);
   out.push("");
   out.push("| command | median ms | min | max | above the task (median) | CPU ms (median) | CPU min |");
