@@ -99,9 +99,10 @@ function isServerProcess(pid: number): boolean {
 /**
  * The environment the background server (and the model servers it starts) gets: not the whole
  * environment of whichever command happened to start it (its secrets, tokens, cloud credentials) —
- * one server serves every project of this SLIPWAY_HOME.
+ * one server serves every project of this SLIPWAY_HOME. The certificates to trust come along (a
+ * private CA for an S3 store or a registry): they are paths, not secrets.
  */
-const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS|SLIPWAY_ENDPOINT_SYNC_MS|SLIPWAY_HOST_ID)$/;
+const SERVER_ENV = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_[A-Z]+|TZ|TMPDIR|NO_COLOR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|SLIPWAY_HOME|SLIPWAY_USER|SLIPWAY_SERVER_PORT|SLIPWAY_REAP_INTERVAL_MS|SLIPWAY_SERVER_IDLE_MS|SLIPWAY_CLOCK_OFFSET_MS|SLIPWAY_INFERENCE_QUEUE_ROWS|SLIPWAY_INFERENCE_RETENTION_INTERVAL_MS|SLIPWAY_ENDPOINT_SYNC_MS|SLIPWAY_HOST_ID)$/;
 
 export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => SERVER_ENV.test(k)));
