@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Gateway throughput against bare Node servers, interleaved: requests/s under `wrk -t4 -c64` (the
 # load of issue 14) on the quickstart's ONNX iris endpoint, for one or more builds, and in the same
-# rounds on two raw baselines: a bare Node server answering a constant JSON body (bare-server.mjs), and
-# a bare Node server running the same ONNX model per request (bare-onnx-server.mjs: parse, onnxruntime,
-# encode; what any server of this model must do, so the gateway's own overhead is what it adds to this).
+# rounds on three raw baselines: a bare Node server answering a constant JSON body (bare-server.mjs), a
+# bare Node server running the same ONNX model per request (bare-onnx-server.mjs: parse, onnxruntime,
+# encode; what any server of this model must do, so the gateway's own overhead is what it adds to
+# this), and the same with the gateway's dynamic batching (bare-onnx-batch-server.mjs).
 # Each round measures every server once, in an order that turns from round to round, so each ratio
 # compares measurements seconds apart; the figure is the median over rounds of gateway req/s /
 # baseline req/s of the same round. Prints the machine load (`uptime`) at start and end, and checks
@@ -67,6 +68,13 @@ for _ in $(seq 200); do [ -s "$port_file" ] && break; sleep 0.05; done
 [ -s "$port_file" ] || { echo "bare-onnx-server.mjs did not start" >&2; exit 1; }
 LABELS+=("bare+onnx"); URLS+=("http://127.0.0.1:$(cat "$port_file")/"); TOKENS+=(""); BUILD+=(-1)
 ONNX=$(( ${#LABELS[@]} - 1 ))
+# The same with dynamic batching (bare-onnx-batch-server.mjs): the requests of one event-loop turn share
+# one model call, as in the gateway. About the most a server of this model can answer here.
+port_file="$WORK/bare-onnx-batch.port"
+setsid node "$HERE/bare-onnx-batch-server.mjs" 0 "$model" "${ROOTS[0]}" > "$port_file" & BARE_PIDS+=($!)
+for _ in $(seq 200); do [ -s "$port_file" ] && break; sleep 0.05; done
+[ -s "$port_file" ] || { echo "bare-onnx-batch-server.mjs did not start" >&2; exit 1; }
+LABELS+=("bare+onnx+batch"); URLS+=("http://127.0.0.1:$(cat "$port_file")/"); TOKENS+=(""); BUILD+=(-1)
 
 # wrk on URL $1 with token $2 for $3: prints "requests/s answered".
 measure() {
