@@ -67,6 +67,17 @@ describe("run handed to the home's server", () => {
       db.close();
     }
   }
+  /** A hand-over request written by hand (admin token, then `body` after the upgrade): all the server answers until it closes. */
+  function rawHandoff(port: number, token: string, body: string): Promise<string> {
+    return new Promise<string>((resolve) => {
+      const socket = connect({ host: "127.0.0.1", port });
+      let text = "";
+      socket.on("data", (d) => (text += d));
+      socket.on("close", () => resolve(text));
+      socket.on("error", () => resolve(text));
+      socket.write(`GET /admin/run-handoff HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: slipway-run\r\nx-slipway-admin: ${token}\r\n\r\n${body}`);
+    });
+  }
   /** Output with what differs between two runs of the same command (ids, durations) made equal. */
   const normal = (text: string) =>
     text
@@ -216,15 +227,8 @@ describe("run handed to the home's server", () => {
   it("refuses a forged admin token", async () => {
     const info = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")) as { port: number; build: string };
     const before = runCount();
-    const answer = await new Promise<string>((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port: info.port });
-      let text = "";
-      socket.on("data", (d) => (text += d));
-      socket.on("close", () => resolve(text));
-      socket.on("error", () => resolve(text));
-      const request = JSON.stringify({ v: 1, build: info.build, home: box.home, cwd: box.dir, argv: ["run", "noop", "--wait"], env: box.env, tty: false });
-      socket.write(`GET /admin/run-handoff HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: slipway-run\r\nx-slipway-admin: forged-${"x".repeat(26)}\r\n\r\n${request}\n`);
-    });
+    const request = JSON.stringify({ v: 1, build: info.build, home: box.home, cwd: box.dir, argv: ["run", "noop", "--wait"], env: box.env, tty: false });
+    const answer = await rawHandoff(info.port, `forged-${"x".repeat(26)}`, `${request}\n`);
     assert.match(answer, /^HTTP\/1\.1 401 /);
     assert.equal(runCount(), before, "nothing was run");
   });
@@ -288,14 +292,7 @@ describe("run handed to the home's server", () => {
     // The right token with a request line that is not JSON: "fallback", nothing runs, the server goes on.
     const info = JSON.parse(readFileSync(join(box.home, "server.json"), "utf8")) as { port: number; adminToken: string };
     const before = runCount();
-    const answer = await new Promise<string>((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port: info.port });
-      let text = "";
-      socket.on("data", (d) => (text += d));
-      socket.on("close", () => resolve(text));
-      socket.on("error", () => resolve(text));
-      socket.write(`GET /admin/run-handoff HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: Upgrade\r\nupgrade: slipway-run\r\nx-slipway-admin: ${info.adminToken}\r\n\r\n{"v":1,"__proto__":{"polluted":true},\n`);
-    });
+    const answer = await rawHandoff(info.port, info.adminToken, '{"v":1,"__proto__":{"polluted":true},\n');
     assert.match(answer, /^HTTP\/1\.1 101 [^]*\{"t":"fallback"\}\n$/);
     assert.equal(runCount(), before, "nothing was run");
     const served = box.run(["run", "noop", "--wait"], env);
