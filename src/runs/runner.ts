@@ -78,7 +78,9 @@ export async function executeRun(runId: string, dir: string, env: RuntimeEnv, ho
   // so the environment's last lines and its log in the archive must already be there.
   let endedCalled = false;
   const ended = () => {
-    if (!endedCalled) (endedCalled = true), hooks.onEnded?.();
+    if (endedCalled) return;
+    endedCalled = true;
+    hooks.onEnded?.();
   };
   let environmentReleased = false;
   const releaseEnvironment = async () => {

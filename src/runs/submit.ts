@@ -111,7 +111,7 @@ export async function captureJobBundle(
   env: RuntimeEnv,
   archive?: string,
   moduleDir = compiled.project.modules.find((m) => m.name === job.module)!.dir,
-): Promise<CaptureResult & { sourceDir?: string }> {
+): Promise<CaptureResult> {
   if (archive) {
     const unpacked = await mkdtemp(join(tmpdir(), "slipway-bundle-"));
     try {
@@ -124,12 +124,11 @@ export async function captureJobBundle(
     }
   }
   const sourceDir = job.source ? join(moduleDir, job.source) : undefined;
-  const captured = await captureBundle(store, {
+  return captureBundle(store, {
     sourceDir,
     extraFiles: bundleExtras(job),
     indexFile: sourceDir ? join(env.home, "cache", "bundle-index", `${sha256(sourceDir).slice(0, 16)}.json`) : undefined,
   });
-  return { ...captured, sourceDir: jobFolder(compiled, job, moduleDir) };
 }
 
 /** The folder a job's code comes from: its `source`, else its module's folder (git provenance is read there). */

@@ -61,7 +61,7 @@ exit "$rc"
 /** Resolves with the exit code (or 128+signal). The whole process group is killed on abort. */
 export function runScript(run: ScriptRun): Promise<number> {
   const { script, args, ...rest } = run;
-  return start({ ...rest, command: "bash", args: [script, ...(args ?? [])] }, script);
+  return start({ ...rest, command: "bash", args: [script, ...(args ?? [])] }, true);
 }
 
 /** Resolves with the exit code (or 128+signal); rejects when the program cannot be started. */
@@ -78,7 +78,7 @@ export function runProcess(run: ProcessRun): Promise<number> {
 const HOLD = 'read -r _ <&3 || exit 125; exec 3<&-; exec "$@"';
 const HOLD_AND_SOURCE = 'read -r _ <&3 || exit 125; exec 3<&-; . "$0" "$@"';
 
-function start(run: ProcessRun, bashScript?: string): Promise<number> {
+function start(run: ProcessRun, bashScript = false): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     // Stopped before it started: start nothing (a listener added to an aborted signal never fires).
     if (run.signal?.aborted) return resolvePromise(128 + 15);
@@ -93,8 +93,8 @@ function start(run: ProcessRun, bashScript?: string): Promise<number> {
     const program = [run.command, ...(run.args ?? [])];
     const [command, args] = durable
       ? ["bash", ["-c", DURABLE_WRAPPER, "slipway-durable", held ? "hold" : "go", durable.stdout, durable.stderr, durable.status, ...program]]
-      : held && bashScript !== undefined
-        ? ["bash", ["-c", HOLD_AND_SOURCE, bashScript.includes("/") ? bashScript : `./${bashScript}`, ...(run.args ?? []).slice(1)]]
+      : held && bashScript
+        ? ["bash", ["-c", HOLD_AND_SOURCE, ...program.slice(1).map((a, i) => (i === 0 && !a.includes("/") ? `./${a}` : a))]]
         : held
           ? ["bash", ["-c", HOLD, "slipway-hold", ...program]]
           : [run.command, run.args ?? []];
